@@ -1,0 +1,16 @@
+# Every dependency comes from a Debian package installed by scripts/install-deps.sh.
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(ONNX REQUIRED)
+find_package(yaml-cpp REQUIRED)
+
+# OpenBLAS (sgemm behind the float engine's heavy ops). Debian ships several variants;
+# pick the one the cblas.h in the pkg-config file belongs to.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+add_library(qmap::openblas ALIAS PkgConfig::OPENBLAS)
+
+if(QMAP_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()

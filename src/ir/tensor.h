@@ -1,0 +1,108 @@
+// Tensor: a dtype, a shape and a shared, 64-byte aligned byte buffer (row-major, C order).
+// Copying a Tensor shares the buffer; use clone() for a deep copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace qmap {
+
+// Element types the IR carries. The numeric values are ONNX TensorProto.DataType codes,
+// so importers/exporters map them 1:1.
+enum class DType : int32_t {
+  kUndefined = 0,
+  kFloat32 = 1,
+  kUInt8 = 2,
+  kInt8 = 3,
+  kInt32 = 6,
+  kInt64 = 7,
+  kBool = 9,
+  kFloat64 = 11,
+};
+
+const char* dtype_name(DType t);      // "float32", "int64", ...
+size_t dtype_size(DType t);           // bytes per element; 0 for kUndefined
+bool dtype_from_onnx(int32_t code, DType* out);  // false for types the IR does not carry
+const char* onnx_dtype_name(int32_t code);       // "FLOAT16", "STRING", ... for messages
+
+template <typename T> constexpr DType dtype_of();
+template <> constexpr DType dtype_of<float>() { return DType::kFloat32; }
+template <> constexpr DType dtype_of<double>() { return DType::kFloat64; }
+template <> constexpr DType dtype_of<uint8_t>() { return DType::kUInt8; }
+template <> constexpr DType dtype_of<int8_t>() { return DType::kInt8; }
+template <> constexpr DType dtype_of<int32_t>() { return DType::kInt32; }
+template <> constexpr DType dtype_of<int64_t>() { return DType::kInt64; }
+template <> constexpr DType dtype_of<bool>() { return DType::kBool; }
+
+using Dims = std::vector<int64_t>;
+
+int64_t num_elements(const Dims& dims);  // product; 1 for a scalar
+std::string dims_str(const Dims& dims);    // "1x3x224x224"; "scalar" for rank 0
+
+class Tensor {
+ public:
+  Tensor() = default;
+  // Zero-filled tensor.
+  Tensor(DType dtype, Dims dims);
+
+  template <typename T>
+  static Tensor from_vector(Dims dims, const std::vector<T>& values) {
+    Tensor t(dtype_of<T>(), std::move(dims));
+    QMAP_CHECK(static_cast<int64_t>(values.size()) == t.numel(), "size mismatch");
+    auto dst = t.data<T>();
+    for (size_t i = 0; i < values.size(); ++i) dst[i] = values[i];
+    return t;
+  }
+  template <typename T>
+  static Tensor scalar(T v) { return from_vector<T>({}, {v}); }
+
+  DType dtype() const { return dtype_; }
+  const Dims& dims() const { return dims_; }
+  int rank() const { return static_cast<int>(dims_.size()); }
+  int64_t numel() const { return num_elements(dims_); }
+  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
+  bool defined() const { return dtype_ != DType::kUndefined; }
+
+  std::byte* raw() { return bytes_ ? bytes_.get() : nullptr; }
+  const std::byte* raw() const { return bytes_ ? bytes_.get() : nullptr; }
+
+  template <typename T>
+  std::span<T> data() {
+    QMAP_CHECK(dtype_of<T>() == dtype_, "tensor is {}, accessed as {}", dtype_name(dtype_),
+               dtype_name(dtype_of<T>()));
+    return {reinterpret_cast<T*>(raw()), static_cast<size_t>(numel())};
+  }
+  template <typename T>
+  std::span<const T> data() const {
+    QMAP_CHECK(dtype_of<T>() == dtype_, "tensor is {}, accessed as {}", dtype_name(dtype_),
+               dtype_name(dtype_of<T>()));
+    return {reinterpret_cast<const T*>(raw()), static_cast<size_t>(numel())};
+  }
+
+  // Same buffer, new dims (element count must match).
+  Tensor reshaped(Dims dims) const;
+  Tensor clone() const;
+
+  // Reads an integer-typed tensor (int32/int64/int8/uint8/bool) as int64 values.
+  std::vector<int64_t> to_int64() const;
+  // Reads any numeric tensor as double values.
+  std::vector<double> to_double() const;
+
+ private:
+  DType dtype_ = DType::kUndefined;
+  Dims dims_;
+  std::shared_ptr<std::byte[]> bytes_;
+};
+
+// Converts between numeric dtypes with ONNX Cast semantics for the carried types
+// (float->int truncates toward zero; out-of-range values are implementation-defined in
+// ONNX; here they saturate).
+Tensor cast_tensor(const Tensor& src, DType to);
+
+}  // namespace qmap

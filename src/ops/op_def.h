@@ -1,0 +1,120 @@
+// OpDef: everything about one op, defined in one place (its folder under src/ops/).
+// The registry builds the enum, the name table and the hook tables from ops/op_list.def.
+//
+// An op folder defines `const OpDef kDef` in namespace qmap::ops::<folder> with:
+//   attrs   — name, type, default (text, as shown in docs/ops.md) and meaning of each attribute;
+//   infer   — output dtypes and shapes from the inputs (values too when they are known), and
+//             every check of attributes and shapes: the float kernel may assume they passed;
+//   eval    — the float reference kernel (also integer for shape arithmetic such as Shape,
+//             Gather, Cast); runs only on inputs that `infer` accepted.
+// Later issues add the quantization, NPU support, lowering and cost hooks here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "ir/tensor.h"
+
+namespace qmap {
+
+struct AttrSpec {
+  const char* name;
+  AttrType type;
+  const char* default_text;  // nullptr: required
+  const char* doc;
+};
+
+// What is known about one tensor during shape inference or execution.
+struct TensorInfo {
+  bool present = false;              // false for an omitted optional input
+  DType dtype = DType::kUndefined;
+  std::optional<Dims> dims;          // nullopt when unknown
+  const Tensor* value = nullptr;     // set when the tensor's contents are known
+};
+
+class InferCtx {
+ public:
+  InferCtx(const Node& node, std::span<const TensorInfo> inputs)
+      : node_(node), inputs_(inputs) {}
+
+  const Node& node() const { return node_; }
+  int num_inputs() const { return static_cast<int>(inputs_.size()); }
+  // True if input i exists and is not an empty optional.
+  bool has_input(int i) const { return i < num_inputs() && inputs_[static_cast<size_t>(i)].present; }
+  const TensorInfo& input(int i) const { return inputs_[static_cast<size_t>(i)]; }
+  DType dtype(int i) const { return input(i).dtype; }
+  bool dims_known(int i) const { return has_input(i) && input(i).dims.has_value(); }
+  const Dims& dims(int i) const {
+    QMAP_CHECK(dims_known(i), "input {} of '{}' has unknown shape", i, node_.name);
+    return *input(i).dims;
+  }
+  int rank(int i) const { return static_cast<int>(dims(i).size()); }
+  const Tensor* value(int i) const { return has_input(i) ? input(i).value : nullptr; }
+
+  void set_output(int i, DType dtype, std::optional<Dims> dims);
+  // For ops whose output is known without running the graph (Shape of a static tensor).
+  void set_output_value(int i, Tensor value);
+
+  struct Output {
+    DType dtype = DType::kUndefined;
+    std::optional<Dims> dims;
+    std::optional<Tensor> value;
+  };
+  std::vector<Output>& outputs() { return outputs_; }
+
+  // Error naming the node: "<OpType> '<node>': <message>".
+  template <typename... Args>
+  Status error(fmt::format_string<Args...> f, Args&&... args) const {
+    return Status::error(fmt::format("{} '{}': {}", node_.op_type, node_.name,
+                                     fmt::format(f, std::forward<Args>(args)...)));
+  }
+
+ private:
+  const Node& node_;
+  std::span<const TensorInfo> inputs_;
+  std::vector<Output> outputs_;
+};
+
+struct EvalCtx {
+  const Node& node;
+  std::span<const Tensor* const> inputs;  // nullptr for an omitted optional input
+  std::span<Tensor> outputs;              // allocated by the engine from infer's dims
+  int num_threads = 1;
+
+  const Tensor& in(int i) const { return *inputs[static_cast<size_t>(i)]; }
+  bool has(int i) const { return i < static_cast<int>(inputs.size()) && inputs[static_cast<size_t>(i)] != nullptr; }
+  Tensor& out(int i) const { return outputs[static_cast<size_t>(i)]; }
+  template <typename... Args>
+  Status error(fmt::format_string<Args...> f, Args&&... args) const {
+    return Status::error(fmt::format("{} '{}': {}", node.op_type, node.name,
+                                     fmt::format(f, std::forward<Args>(args)...)));
+  }
+};
+
+using InferFn = Status (*)(InferCtx&);
+using EvalFn = Status (*)(EvalCtx&);
+// Rewrites a node imported from an older ONNX opset into the IR's opset-17 form
+// (e.g. Clip-6 min/max attributes become inputs). May add constants to the graph.
+using UpgradeFn = Status (*)(Graph&, Node&, int64_t opset);
+
+struct OpDef {
+  const char* name;
+  const char* summary;  // one line for docs/ops.md and the checker
+  int min_inputs;
+  int max_inputs;       // -1: variadic
+  int min_outputs;
+  int max_outputs;
+  std::span<const AttrSpec> attrs;
+  InferFn infer;
+  EvalFn eval;
+  UpgradeFn upgrade_onnx = nullptr;
+};
+
+}  // namespace qmap

@@ -1,0 +1,58 @@
+#include "ops/registry.h"
+
+#include <algorithm>
+#include <array>
+
+namespace qmap {
+
+// Declares every listed op's definition; a missing folder is a link error.
+#define QMAP_OP(Name, folder, id) namespace ops::folder { extern const OpDef kDef; }
+#include "ops/op_list.def"
+#undef QMAP_OP
+
+namespace {
+
+struct Entry {
+  OpId id;
+  const OpDef* def;
+  std::string_view name;
+};
+
+constexpr Entry kEntries[] = {
+#define QMAP_OP(Name, folder, id) {OpId::Name, &ops::folder::kDef, #Name},
+#include "ops/op_list.def"
+#undef QMAP_OP
+};
+
+constexpr std::array<OpId, std::size(kEntries)> kIds = [] {
+  std::array<OpId, std::size(kEntries)> ids{};
+  for (size_t i = 0; i < std::size(kEntries); ++i) ids[i] = kEntries[i].id;
+  return ids;
+}();
+
+// Ids must be unique: .bin files store them.
+constexpr bool ids_unique() {
+  for (size_t i = 0; i < std::size(kEntries); ++i)
+    for (size_t j = i + 1; j < std::size(kEntries); ++j)
+      if (kEntries[i].id == kEntries[j].id) return false;
+  return true;
+}
+static_assert(ids_unique(), "op_list.def: two ops share an id");
+
+}  // namespace
+
+const OpDef& op_def(OpId id) {
+  for (const Entry& e : kEntries)
+    if (e.id == id) return *e.def;
+  QMAP_CHECK(false, "unknown op id {}", static_cast<int>(id));
+}
+
+std::optional<OpId> op_by_name(std::string_view name) {
+  for (const Entry& e : kEntries)
+    if (e.name == name) return e.id;
+  return std::nullopt;
+}
+
+std::span<const OpId> all_ops() { return kIds; }
+
+}  // namespace qmap
