@@ -1,7 +1,29 @@
-// qmap command-line entry point.
+// qmap command-line entry point: dispatches to the subcommands in src/cli/*.cpp.
 #include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  std::puts("qmap " QMAP_VERSION);
-  return 0;
+  CLI::App app{"qmap " QMAP_VERSION " - convert float CNN models into int8 models for an NPU"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "qmap " QMAP_VERSION);
+  qmap::cli::Runner run;
+  // One line per subcommand; each lives in its own file.
+  for (auto reg : qmap::cli::kCommands) reg(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run ? run() : 2;
+  } catch (const std::exception& e) {
+    // Everything that reads user input returns a Status; reaching here is a bug, but the
+    // user still gets one line and a non-zero exit rather than an abort.
+    std::fprintf(stderr, "ERROR qmap: internal error: %s\n", e.what());
+    return 3;
+  }
 }

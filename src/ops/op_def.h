@@ -98,11 +98,25 @@ struct EvalCtx {
   }
 };
 
+// Named parameters of one node that a target spec can limit (targets/*.yaml). Each op
+// reports the ones that matter for it, with the names documented in docs/targets.md:
+// kernel, stride, dilation, pad, group, in_channels, out_channels, mode, broadcast, ...
+struct OpParam {
+  std::string name;
+  std::vector<int64_t> ints;  // numeric parameters (kernel = {kh, kw})
+  std::string text;           // textual parameters (mode = "nearest")
+};
+using OpParams = std::vector<OpParam>;
+
 using InferFn = Status (*)(InferCtx&);
 using EvalFn = Status (*)(EvalCtx&);
 // Rewrites a node imported from an older ONNX opset into the IR's opset-17 form
 // (e.g. Clip-6 min/max attributes become inputs). May add constants to the graph.
 using UpgradeFn = Status (*)(Graph&, Node&, int64_t opset);
+// Reports the node's target-limitable parameters. `ctx` describes the inputs (shapes and
+// known constants such as weights); `outputs` the inferred output shapes.
+using NpuParamsFn = void (*)(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,
+                             OpParams& params);
 
 struct OpDef {
   const char* name;
@@ -115,6 +129,7 @@ struct OpDef {
   InferFn infer;
   EvalFn eval;
   UpgradeFn upgrade_onnx = nullptr;
+  NpuParamsFn npu_params = nullptr;  // nullptr: nothing op-specific to limit
 };
 
 }  // namespace qmap

@@ -1,0 +1,23 @@
+// Each qmap subcommand registers itself on the CLI11 app from its own file.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace qmap::cli {
+
+// A registered subcommand stores its body in *run when it is chosen; main calls it and
+// exits with what it returns.
+using Runner = std::function<int()>;
+using RegisterFn = void (*)(CLI::App& app, Runner* run);
+
+void register_info(CLI::App& app, Runner* run);     // cli/info.cpp
+
+inline constexpr RegisterFn kCommands[] = {
+    register_info,
+};
+
+}  // namespace qmap::cli
