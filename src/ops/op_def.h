@@ -110,9 +110,13 @@ using OpParams = std::vector<OpParam>;
 
 using InferFn = Status (*)(InferCtx&);
 using EvalFn = Status (*)(EvalCtx&);
-// Rewrites a node imported from an older ONNX opset into the IR's opset-17 form
-// (e.g. Clip-6 min/max attributes become inputs). May add constants to the graph.
-using UpgradeFn = Status (*)(Graph&, Node&, int64_t opset);
+// Rewrites a node imported from an ONNX opset into the IR's opset-17 form (e.g. Clip-6
+// min/max attributes become inputs; Upsample becomes Resize). `nodes` holds the one node as
+// imported (attributes not yet validated); the hook edits it or replaces it with several
+// nodes, in topological order, that produce the same outputs. It may add constants and
+// intermediate values to the graph and must remove legacy attributes it consumed. Runs
+// before attribute validation against `attrs`.
+using UpgradeFn = Status (*)(Graph& graph, int64_t opset, std::vector<Node>& nodes);
 // Reports the node's target-limitable parameters. `ctx` describes the inputs (shapes and
 // known constants such as weights); `outputs` the inferred output shapes.
 using NpuParamsFn = void (*)(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,

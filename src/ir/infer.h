@@ -1,0 +1,14 @@
+// Shape and dtype inference over a whole graph, calling each op's `infer` in node order.
+// Values whose contents can be known without running the graph (initializers, Shape of a
+// static tensor, and any node whose inputs are all known and small) get Value::constant.
+#pragma once
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace qmap {
+
+// Fills dtype/dims of every node output. Errors name the node: "shape inference: ...".
+Status infer_shapes(Graph& graph);
+
+}  // namespace qmap
