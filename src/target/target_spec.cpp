@@ -164,6 +164,14 @@ std::optional<std::string> check_one(const Limit& limit, const OpParam& p, const
 // ---------------------------------------------------------------------------------------
 // YAML reading. Every error names the source, the key path and the line.
 
+// The key node of `key` in a map: errors about a key point at the key's line (a missing
+// value, as in `Relu:`, has no useful position of its own).
+YAML::Node key_node(const YAML::Node& map, const std::string& key) {
+  for (const auto& kv : map)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first;
+  return map;
+}
+
 class SpecReader {
  public:
   SpecReader(std::string source, const SpecLoadOptions& options)
@@ -217,7 +225,7 @@ Status SpecReader::check_allowed(const YAML::Node& node, const std::string& path
     const bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return k == a; });
     if (!known) {
       const std::string full = path.empty() ? k : path + "." + k;
-      return fail(node[k], full, fmt::format("unknown key: allowed keys are {}", fmt::join(allowed, ", ")));
+      return fail(key_node(node, k), full, fmt::format("unknown key: allowed keys are {}", fmt::join(allowed, ", ")));
     }
   }
   return ok_status();
@@ -274,7 +282,7 @@ Status SpecReader::read_limits(const YAML::Node& node, const std::string& path, 
     if (kind == nullptr) {
       std::vector<std::string> names;
       for (const LimitKindInfo& ki : kKinds) names.push_back(ki.name);
-      return fail(v, kpath, fmt::format("unknown limit kind: allowed kinds are {}", fmt::join(names, ", ")));
+      return fail(key_node(node, k), kpath, fmt::format("unknown limit kind: allowed kinds are {}", fmt::join(names, ", ")));
     }
     Limit limit;
     limit.param = param;
@@ -352,7 +360,7 @@ Status SpecReader::read_param_limits(const YAML::Node& node, const std::string& 
       std::vector<std::string> names;
       for (const ParamInfo& p : kParams) names.push_back(p.name);
       if (allow_note) names.push_back("note");
-      return fail(node[k], kpath, fmt::format("unknown parameter: known are {}", fmt::join(names, ", ")));
+      return fail(key_node(node, k), kpath, fmt::format("unknown parameter: known are {}", fmt::join(names, ", ")));
     }
     QMAP_RETURN_IF_ERROR(read_limits(node[k], kpath, k, out));
   }
@@ -433,7 +441,7 @@ Result<TargetSpec> SpecReader::read(std::string_view text) {
     const std::string path = "npu_ops." + name;
     NpuOpRule rule;
     rule.name = name;
-    QMAP_ASSIGN_OR_RETURN(std::optional<OpId> id, op_of(npu[name], path, name));
+    QMAP_ASSIGN_OR_RETURN(std::optional<OpId> id, op_of(key_node(npu, name), path, name));
     if (id) rule.op = *id;
     QMAP_RETURN_IF_ERROR(read_param_limits(npu[name], path, true, rule.limits, &rule.note));
     spec.npu_ops.push_back(std::move(rule));
@@ -447,13 +455,13 @@ Result<TargetSpec> SpecReader::read(std::string_view text) {
       const std::string path = "cpu_ops." + name;
       CpuOpRule rule;
       rule.name = name;
-      QMAP_ASSIGN_OR_RETURN(std::optional<OpId> id, op_of(cpu[name], path, name));
+      QMAP_ASSIGN_OR_RETURN(std::optional<OpId> id, op_of(key_node(cpu, name), path, name));
       if (id) rule.op = *id;
       if (!cpu[name].IsNull()) QMAP_RETURN_IF_ERROR(read_string(cpu[name], path, rule.note));
       // Every NPU op already falls back to the CPU when a limit fails; listing it here too
       // would say nothing, so it is most likely a copy-paste mistake.
       if (std::any_of(spec.npu_ops.begin(), spec.npu_ops.end(), [&](const NpuOpRule& r) { return r.name == name; }))
-        return fail(cpu[name], path, "op is also listed in npu_ops: an op is either an NPU op (which falls back "
+        return fail(key_node(cpu, name), path, "op is also listed in npu_ops: an op is either an NPU op (which falls back "
                                      "to CPU when a limit fails) or a CPU-only op");
       spec.cpu_ops.push_back(std::move(rule));
     }
