@@ -13,20 +13,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "core/log.h"
 #include "import/onnx/onnx_import.h"
 #include "ops/registry.h"
 #include "target/placement.h"
 #include "target/spec_doc.h"
 #include "target/target_spec.h"
-
-// TEMPORARY (remove when the ONNX importer is on main): this branch was written before
-// import_onnx had a definition, and calling it would not link. Detect its source file.
-#if __has_include("import/onnx/onnx_import.cpp")
-#define QMAP_CHECKER_HAS_ONNX_IMPORT 1
-#else
-#define QMAP_CHECKER_HAS_ONNX_IMPORT 0
-#endif
 
 namespace qmap::cli {
 
@@ -72,25 +65,6 @@ class CheckerLog {
   Logger log_{stdout, LogLevel::kInfo};
   std::vector<std::string> files_;
 };
-
-// "1x3x224x224" -> {1, 3, 224, 224}.
-Result<Dims> parse_shape(const std::string& name, const std::string& text) {
-  Dims dims;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t x = text.find('x', pos);
-    const std::string part = text.substr(pos, x == std::string::npos ? std::string::npos : x - pos);
-    const bool digits = !part.empty() && part.size() <= 12 &&
-                        std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || std::stoll(part) <= 0)
-      return error("checker: --input-shape '{}': '{}': expected positive integers joined by 'x' (1x3x224x224)",
-                   name, text);
-    dims.push_back(std::stoll(part));
-    if (x == std::string::npos) break;
-    pos = x + 1;
-  }
-  return dims;
-}
 
 std::string pad_right(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
 
@@ -181,24 +155,18 @@ int run_checker(const CheckerArgs& a) {
     return log.fail("checker: --model-type caffe: not yet available (the Caffe importer is a later issue); "
                     "convert the model to ONNX and use --model-type onnx");
 
-  std::map<std::string, Dims> shapes;
-  for (size_t i = 0; i + 1 < a.input_shapes.size(); i += 2) {
-    Result<Dims> d = parse_shape(a.input_shapes[i], a.input_shapes[i + 1]);
-    if (!d) return log.fail(d.status().message());
-    if (!shapes.emplace(a.input_shapes[i], *d).second)
-      return log.fail(fmt::format("checker: --input-shape '{}': given twice", a.input_shapes[i]));
-    L.info("input shape override: {} {}", a.input_shapes[i], dims_str(*d));
-  }
+  Result<std::map<std::string, Dims>> shapes = parse_input_shapes(a.input_shapes);
+  if (!shapes) return log.fail("checker: " + shapes.status().message());
+  for (const auto& [name, dims] : *shapes) L.info("input shape override: {} {}", name, dims_str(dims));
 
   Result<TargetSpec> spec = load_target_spec(a.march);
   if (!spec) return log.fail(spec.status().message());
   L.info("target spec: {} ({} NPU ops, {} CPU-only ops)", spec->source, spec->npu_ops.size(), spec->cpu_ops.size());
 
   L.info("Begin model checking....");
-#if QMAP_CHECKER_HAS_ONNX_IMPORT
   std::vector<std::string> unknown_ops;
   OnnxImportOptions opts;
-  opts.input_shapes = shapes;
+  opts.input_shapes = *shapes;
   opts.log = &L;
   opts.unsupported_ops = &unknown_ops;
   Result<Graph> imported = import_onnx(a.model, opts);
@@ -207,10 +175,6 @@ int run_checker(const CheckerArgs& a) {
     return log.fail(imported.status().message());
   }
   const Graph& graph = *imported;
-#else
-  return log.fail(fmt::format("checker: model '{}': the ONNX importer is not built into this qmap yet", a.model));
-  const Graph graph;
-#endif
 
   for (ValueId v : graph.inputs) {
     const Value& in = graph.value(v);
