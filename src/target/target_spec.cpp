@@ -19,25 +19,32 @@ namespace {
 // The parameter vocabulary. Ops report the non-generic ones from OpDef::npu_params;
 // placement computes the generic ones for every node (target/placement.cpp).
 constexpr ParamInfo kParams[] = {
-    {"kernel", ParamKind::kDims, false, "spatial kernel size, one value per spatial dim (kh, kw)"},
+    {"kernel", ParamKind::kDims, false,
+     "spatial kernel size, one value per spatial dim (kh, kw); global pools: the whole map"},
     {"stride", ParamKind::kDims, false, "spatial strides, one per spatial dim"},
     {"dilation", ParamKind::kDims, false, "spatial dilations, one per spatial dim"},
     {"pad", ParamKind::kInts, false, "explicit pads, ONNX order (begin of each dim, then end of each dim)"},
     {"group", ParamKind::kInts, false, "convolution groups"},
     {"in_channels", ParamKind::kInts, false, "input channels (C of NCHW; K of a matrix product)"},
     {"out_channels", ParamKind::kInts, false, "output channels (N of a matrix product)"},
-    {"mode", ParamKind::kText, false, "op mode attribute (Resize: nearest/linear/cubic; Pad: constant/reflect/edge)"},
+    {"weights_constant", ParamKind::kInts, false, "1 if a matrix product's right-hand side is a constant, else 0"},
+    {"ceil_mode", ParamKind::kInts, false, "pooling output size rounds up (1) or down (0)"},
+    {"count_include_pad", ParamKind::kInts, false, "AveragePool divides by the padded window (1) or not (0)"},
+    {"mode", ParamKind::kText, false,
+     "op mode: Resize nearest/linear/cubic; Pad constant/reflect/edge; Clip relu/relu6/range/dynamic; "
+     "Quantize/DequantizeLinear per_tensor/per_axis"},
+    {"coordinate_mode", ParamKind::kText, false, "Resize coordinate_transformation_mode (half_pixel, asymmetric, ...)"},
+    {"scale", ParamKind::kInts, false, "Resize factor per axis, output/input rounded to an integer"},
     {"broadcast", ParamKind::kText, false,
-     "broadcast form of a binary op: none (same shapes), scalar, channel (1xCx1x1), general"},
-    {"axis", ParamKind::kInts, false, "the op's axis, normalized to [0, rank)"},
-    {"axes", ParamKind::kInts, false, "the op's axes, normalized to [0, rank) and sorted"},
+     "broadcast form of a binary op, the worse operand's: none (same shape), scalar, channel (1xCx1x1), general"},
+    {"axis", ParamKind::kInts, false, "the op's axis or axes (Slice, Reduce*), normalized to [0, rank)"},
     {"perm", ParamKind::kInts, false, "Transpose permutation"},
-    {"scale", ParamKind::kInts, false, "integer resize factor per spatial dim (Resize)"},
+    {"step", ParamKind::kInts, false, "Slice steps, when given"},
     {"rank", ParamKind::kInts, true, "rank of each non-constant input and output tensor"},
     {"tensor_elements", ParamKind::kInts, true, "element count of each non-constant input and output tensor"},
     {"dtype", ParamKind::kText, true, "element type of each non-constant input and output tensor"},
     {"dynamic_inputs", ParamKind::kInts, true,
-     "number of inputs that are not compile-time constants (1: weights must be constant)"},
+     "number of inputs that are not compile-time constants (Conv with max 1: weights must be constant)"},
 };
 
 constexpr LimitKindInfo kKinds[] = {
