@@ -236,7 +236,7 @@ TEST(OnnxImportBadInput, InconsistentShapes) {
   b.output("y");
   auto g = import_onnx(b.save("shapes.onnx"));
   ASSERT_FALSE(g.ok());
-  const std::string& m = g.status().message();
+  const std::string m = g.status().message();
   EXPECT_NE(m.find("shapes.onnx"), std::string::npos) << m;
   EXPECT_NE(m.find("Add 'add1'"), std::string::npos) << m;
   EXPECT_NE(m.find("1x3"), std::string::npos) << m;
