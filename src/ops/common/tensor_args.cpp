@@ -64,6 +64,18 @@ Status ints_attr_to_input(Graph& graph, Node& node, const std::string& attr, siz
   return ok_status();
 }
 
+Status set_unknown_output(InferCtx& ctx, DType dt) {
+  ctx.set_output(0, dt, std::nullopt);
+  return ok_status();
+}
+
+void axis_npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs, OpParams& params) {
+  if (!ctx.dims_known(0)) return;
+  int64_t axis = attr_int(ctx.node(), "axis", 0);
+  if (axis < 0) axis += ctx.rank(0);
+  params.push_back({"axis", {axis}, ""});
+}
+
 Status upgrade_axes_attr_to_input(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
   if (opset >= 13) return ok_status();
   return ints_attr_to_input(graph, nodes[0], "axes", 1);

@@ -37,6 +37,14 @@ Tensor ints_tensor(const std::vector<int64_t>& v);
 // the constant is an int64 1-D tensor. Errors if the attribute is not ints; no-op if absent.
 Status ints_attr_to_input(Graph& graph, Node& node, const std::string& attr, size_t index);
 
+// Sets output 0 to dtype `dt` with unknown dims (an input's dims or a shape-carrying value are
+// not known during inference) and returns ok.
+Status set_unknown_output(InferCtx& ctx, DType dt);
+
+// npu_params of the ops with one `axis` attribute (Concat, Split, Gather; default 0):
+// `axis` normalized against input 0's rank. A target may, e.g., allow channel-only concat.
+void axis_npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs, OpParams& params);
+
 // The upgrade hook of Squeeze and Unsqueeze: their axes attribute (opsets 1-12) becomes
 // input 1 (opset 13).
 Status upgrade_axes_attr_to_input(Graph& graph, int64_t opset, std::vector<Node>& nodes);

@@ -72,7 +72,7 @@ inline UpgradeCase upgrade_case(const std::string& ir_op, const std::string& op_
   n.op_type = op_type;
   n.attrs = std::move(attrs);
   for (int i = 0; i < num_inputs; ++i) {
-    const std::string name = "x" + std::to_string(i);
+    const std::string name = fmt::format("x{}", i);
     n.inputs.push_back(consts.count(i) ? c.graph.add_constant(name, consts.at(i))
                                        : c.graph.add_value(name, DType::kFloat32));
   }
@@ -87,6 +87,17 @@ inline const Tensor& input_constant(const UpgradeCase& c, size_t i) {
   QMAP_CHECK(i < n.inputs.size() && n.inputs[i] != kNoValue && c.graph.value(n.inputs[i]).constant,
              "input {} has no constant", i);
   return *c.graph.value(n.inputs[i]).constant;
+}
+
+// The npu_params an op reports for the given inputs and inferred output dims.
+inline OpParams npu_params_of(const std::string& op, std::map<std::string, AttrValue> attrs,
+                              const std::vector<TensorInfo>& inputs, std::optional<Dims> out_dims) {
+  Node n = make_node(op, std::move(attrs), 1);
+  InferCtx ctx(n, inputs);
+  std::vector<std::optional<Dims>> outs{std::move(out_dims)};
+  OpParams p;
+  op_def(n.op).npu_params(ctx, outs, p);
+  return p;
 }
 
 inline bool has_text(const Status& s, const std::string& text) {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ops/common/helpers.h"
+#include "ops/common/tensor_args.h"
 
 namespace qmap::ops::concat {
 
@@ -29,10 +30,7 @@ static Status infer(InferCtx& ctx) {
   if (rank == 0) return ctx.error("inputs are scalars: Concat needs inputs of rank >= 1");
   bool all_known = true;
   for (int i = 0; i < ctx.num_inputs(); ++i) all_known = all_known && ctx.dims_known(i);
-  if (rank < 0) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (rank < 0) return set_unknown_output(ctx, dt);
   QMAP_ASSIGN_OR_RETURN(const int axis,
                         normalize_axis(ctx, "axis", attr_int(ctx.node(), "axis", 0), rank));
   Dims out;
@@ -76,14 +74,6 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
-// A target may limit the concatenation axis (e.g. channel-only concat on the NPU).
-static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,
-                       OpParams& params) {
-  if (!outputs[0]) return;
-  int64_t axis = attr_int(ctx.node(), "axis", 0);
-  if (axis < 0) axis += static_cast<int64_t>(outputs[0]->size());
-  params.push_back({"axis", {axis}, ""});
-}
 
 extern const OpDef kDef = {
     .name = "Concat",
@@ -92,7 +82,7 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer,
     .eval = eval,
-    .npu_params = npu_params,
+    .npu_params = axis_npu_params,
 };
 
 }  // namespace qmap::ops::concat

@@ -58,12 +58,7 @@ TEST(Concat, Errors) {
 
 TEST(Concat, NpuParamsAxis) {
   Tensor a(DType::kFloat32, {1, 2, 4, 4});
-  Node n = testing::make_node("Concat", {{"axis", int64_t{-3}}}, 1);
-  std::vector<TensorInfo> infos{testing::known(a), testing::known(a)};
-  InferCtx ctx(n, infos);
-  std::vector<std::optional<Dims>> outs{Dims{1, 4, 4, 4}};
-  OpParams p;
-  op_def(n.op).npu_params(ctx, outs, p);
+  const OpParams p = testing::npu_params_of("Concat", {{"axis", int64_t{-3}}}, {testing::known(a), testing::known(a)}, Dims{1, 4, 4, 4});
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].name, "axis");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{1}));

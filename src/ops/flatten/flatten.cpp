@@ -1,6 +1,7 @@
 // Flatten (ONNX Flatten-13): reshapes to 2-D [prod(dims[:axis]), prod(dims[axis:])];
 // axis in [-rank, rank], 0 gives [1, numel]. Every IR dtype.
 #include "ops/common/helpers.h"
+#include "ops/common/tensor_args.h"
 #include "ops/common/tensor_copy.h"
 
 namespace qmap::ops::flatten {
@@ -11,10 +12,7 @@ static const AttrSpec kAttrs[] = {
 
 static Status infer(InferCtx& ctx) {
   const DType dt = ctx.dtype(0);
-  if (!ctx.dims_known(0)) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0)) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   const int64_t rank = static_cast<int64_t>(in.size());
   int64_t axis = attr_int(ctx.node(), "axis", 1);

@@ -2,6 +2,7 @@
 // negative counts from the back). Output dims: data[:axis] + indices + data[axis+1:].
 // Every IR dtype for data. An out-of-range index is an eval error naming it.
 #include "ops/common/helpers.h"
+#include "ops/common/tensor_args.h"
 #include "ops/common/tensor_copy.h"
 
 namespace qmap::ops::gather {
@@ -13,10 +14,7 @@ static const AttrSpec kAttrs[] = {
 static Status infer(InferCtx& ctx) {
   const DType dt = ctx.dtype(0);
   QMAP_RETURN_IF_ERROR(expect_dtype(ctx, 1, {DType::kInt64, DType::kInt32}));
-  if (!ctx.dims_known(0) || !ctx.dims_known(1)) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0) || !ctx.dims_known(1)) return set_unknown_output(ctx, dt);
   const Dims& data = ctx.dims(0);
   if (data.empty()) return ctx.error("data is a scalar: Gather needs rank >= 1");
   QMAP_ASSIGN_OR_RETURN(const int axis, normalize_axis(ctx, "axis", attr_int(ctx.node(), "axis", 0),
@@ -59,14 +57,6 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
-// Targets may limit the gather axis (e.g. only axis 0 lookups).
-static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,
-                       OpParams& params) {
-  if (!ctx.dims_known(0)) return;
-  int64_t axis = attr_int(ctx.node(), "axis", 0);
-  if (axis < 0) axis += ctx.rank(0);
-  params.push_back({"axis", {axis}, ""});
-}
 
 extern const OpDef kDef = {
     .name = "Gather",
@@ -75,7 +65,7 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer,
     .eval = eval,
-    .npu_params = npu_params,
+    .npu_params = axis_npu_params,
 };
 
 }  // namespace qmap::ops::gather

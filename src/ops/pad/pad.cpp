@@ -28,10 +28,7 @@ static Status infer(InferCtx& ctx) {
       return ctx.error("constant_value has shape {}: must be a scalar", dims_str(ctx.dims(2)));
   }
   auto pads = known_ints(ctx, 1);
-  if (!ctx.dims_known(0) || !pads) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0) || !pads) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   const size_t r = in.size();
   if (pads->size() != 2 * r)

@@ -95,12 +95,7 @@ TEST(Pad, UpgradePad2Attributes) {
 TEST(Pad, NpuParams) {
   Tensor x(DType::kFloat32, {1, 1, 2, 2});
   Tensor pads = ints({0, 0, 1, 1, 0, 0, 1, 1});
-  Node n = testing::make_node("Pad", {{"mode", std::string("edge")}}, 1);
-  std::vector<TensorInfo> infos{testing::known(x), testing::known(pads)};
-  InferCtx ctx(n, infos);
-  std::vector<std::optional<Dims>> outs{Dims{1, 1, 4, 4}};
-  OpParams p;
-  op_def(n.op).npu_params(ctx, outs, p);
+  const OpParams p = testing::npu_params_of("Pad", {{"mode", std::string("edge")}}, {testing::known(x), testing::known(pads)}, Dims{1, 1, 4, 4});
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0].text, "edge");
   EXPECT_EQ(p[1].ints, (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 1, 1}));

@@ -50,12 +50,7 @@ TEST(ReduceMean, Errors) {
 
 TEST(ReduceMean, NpuParamsAxes) {
   Tensor x(DType::kFloat32, {1, 8, 7, 7});
-  Node n = testing::make_node("ReduceMean", {{"axes", std::vector<int64_t>{-1, -2}}}, 1);
-  std::vector<TensorInfo> infos{testing::known(x)};
-  InferCtx ctx(n, infos);
-  std::vector<std::optional<Dims>> outs{Dims{1, 8, 1, 1}};
-  OpParams p;
-  op_def(n.op).npu_params(ctx, outs, p);
+  const OpParams p = testing::npu_params_of("ReduceMean", {{"axes", std::vector<int64_t>{-1, -2}}}, {testing::known(x)}, Dims{1, 8, 1, 1});
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].name, "axis");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{2, 3}));

@@ -18,10 +18,7 @@ static Status infer(InferCtx& ctx) {
   const int64_t allowzero = attr_int(ctx.node(), "allowzero", 0);
   if (allowzero != 0 && allowzero != 1) return ctx.error("allowzero {} is not valid: must be 0 or 1", allowzero);
   auto shape = known_ints(ctx, 1);
-  if (!shape || !ctx.dims_known(0)) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!shape || !ctx.dims_known(0)) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   Dims out = *shape;
   int infer_at = -1;

@@ -121,10 +121,8 @@ static Status infer(InferCtx& ctx) {
     return ctx.error("neither scales nor sizes is given: exactly one of them must be set");
   const bool use_scales = nonempty_known(2);
   const int data_input = use_scales ? 2 : 3;
-  if (!ctx.dims_known(0) || !(use_scales || nonempty_known(3)) || ctx.value(data_input) == nullptr) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0) || !(use_scales || nonempty_known(3)) || ctx.value(data_input) == nullptr)
+    return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   const Tensor& v = *ctx.value(data_input);
   if (v.numel() != static_cast<int64_t>(in.size()))

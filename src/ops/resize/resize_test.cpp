@@ -180,12 +180,7 @@ TEST(Resize, UpgradeResize10Downsample) {
 TEST(Resize, NpuParams) {
   Tensor x(DType::kFloat32, {1, 3, 4, 4});
   Tensor s = floats({1, 1, 2, 2});
-  Node n = testing::make_node("Resize", {{"mode", std::string("linear")}}, 1);
-  std::vector<TensorInfo> infos{testing::known(x), testing::absent(), testing::known(s)};
-  InferCtx ctx(n, infos);
-  std::vector<std::optional<Dims>> outs{Dims{1, 3, 8, 8}};
-  OpParams p;
-  op_def(n.op).npu_params(ctx, outs, p);
+  const OpParams p = testing::npu_params_of("Resize", {{"mode", std::string("linear")}}, {testing::known(x), testing::absent(), testing::known(s)}, Dims{1, 3, 8, 8});
   ASSERT_EQ(p.size(), 3u);
   EXPECT_EQ(p[0].text, "linear");
   EXPECT_EQ(p[1].text, "half_pixel");

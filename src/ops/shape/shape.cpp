@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "ops/common/helpers.h"
+#include "ops/common/tensor_args.h"
 
 namespace qmap::ops::shape {
 
@@ -22,10 +23,7 @@ static std::pair<int64_t, int64_t> range_of(const Node& n, int64_t rank) {
 }
 
 static Status infer(InferCtx& ctx) {
-  if (!ctx.dims_known(0)) {
-    ctx.set_output(0, DType::kInt64, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0)) return set_unknown_output(ctx, DType::kInt64);
   const Dims& in = ctx.dims(0);
   auto [b, e] = range_of(ctx.node(), static_cast<int64_t>(in.size()));
   const Dims dims(in.begin() + b, in.begin() + e);

@@ -79,10 +79,7 @@ static Status infer(InferCtx& ctx) {
   if (!ctx.has_input(1) || !ctx.has_input(2)) return ctx.error("starts and ends inputs are required");
   const bool known = ctx.dims_known(0) && ctx.value(1) && ctx.value(2) &&
                      (!ctx.has_input(3) || ctx.value(3)) && (!ctx.has_input(4) || ctx.value(4));
-  if (!known) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!known) return set_unknown_output(ctx, dt);
   QMAP_ASSIGN_OR_RETURN(auto sl, resolve(&ctx, nullptr, ctx.dims(0), ctx.value(1)->to_int64(),
                                          ctx.value(2)->to_int64(), opt_ints(ctx.value(3)),
                                          opt_ints(ctx.value(4))));

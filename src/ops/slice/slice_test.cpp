@@ -76,7 +76,7 @@ std::vector<int64_t> ref_indices(int64_t dim, int64_t start, int64_t end, int64_
 TEST(Slice, RandomAgainstReferenceLoop) {
   std::mt19937 rng(7);
   for (int iter = 0; iter < 200; ++iter) {
-    Dims dims{1 + rng() % 5, 1 + rng() % 6, 1 + rng() % 7};
+    Dims dims{static_cast<int64_t>(1 + rng() % 5), static_cast<int64_t>(1 + rng() % 6), static_cast<int64_t>(1 + rng() % 7)};
     Tensor x = testing::random_tensor(dims, static_cast<uint32_t>(iter));
     std::vector<int64_t> starts, ends, steps, axes{0, 1, 2};
     std::vector<std::vector<int64_t>> idx;

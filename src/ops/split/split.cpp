@@ -82,14 +82,6 @@ static Status upgrade(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
   return ints_attr_to_input(graph, n, "split", 1);
 }
 
-// A target may limit the split axis (e.g. channel-only split on the NPU).
-static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,
-                       OpParams& params) {
-  if (!ctx.dims_known(0)) return;
-  int64_t axis = attr_int(ctx.node(), "axis", 0);
-  if (axis < 0) axis += ctx.rank(0);
-  params.push_back({"axis", {axis}, ""});
-}
 
 extern const OpDef kDef = {
     .name = "Split",
@@ -99,7 +91,7 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .upgrade_onnx = upgrade,
-    .npu_params = npu_params,
+    .npu_params = axis_npu_params,
 };
 
 }  // namespace qmap::ops::split

@@ -11,10 +11,7 @@ static Status infer(InferCtx& ctx) {
   const DType dt = ctx.dtype(0);
   QMAP_RETURN_IF_ERROR(expect_int_list(ctx, 1, "axes"));
   auto axes = known_ints(ctx, 1);
-  if (!ctx.dims_known(0) || (ctx.has_input(1) && !axes)) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0) || (ctx.has_input(1) && !axes)) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   std::vector<bool> drop(in.size(), false);
   if (axes) {

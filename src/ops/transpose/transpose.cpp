@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ops/common/helpers.h"
+#include "ops/common/tensor_args.h"
 
 namespace qmap::ops::transpose {
 
@@ -18,10 +19,7 @@ static std::vector<int64_t> perm_of(const Node& n, size_t rank) {
 
 static Status infer(InferCtx& ctx) {
   const DType dt = ctx.dtype(0);
-  if (!ctx.dims_known(0)) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0)) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   const auto perm = perm_of(ctx.node(), in.size());
   if (perm.size() != in.size())

@@ -59,12 +59,7 @@ TEST(Transpose, AllPermutationsRank4AgainstReferenceLoop) {
 
 TEST(Transpose, NpuParamsPerm) {
   Tensor x(DType::kFloat32, {1, 2, 3, 4});
-  Node n = testing::make_node("Transpose", {{"perm", std::vector<int64_t>{0, 2, 3, 1}}}, 1);
-  std::vector<TensorInfo> infos{testing::known(x)};
-  InferCtx ctx(n, infos);
-  std::vector<std::optional<Dims>> outs{Dims{1, 3, 4, 2}};
-  OpParams p;
-  op_def(n.op).npu_params(ctx, outs, p);
+  const OpParams p = testing::npu_params_of("Transpose", {{"perm", std::vector<int64_t>{0, 2, 3, 1}}}, {testing::known(x)}, Dims{1, 3, 4, 2});
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].name, "perm");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{0, 2, 3, 1}));

@@ -12,10 +12,7 @@ static Status infer(InferCtx& ctx) {
   QMAP_RETURN_IF_ERROR(expect_int_list(ctx, 1, "axes"));
   if (!ctx.has_input(1)) return ctx.error("axes input is required");
   auto axes = known_ints(ctx, 1);
-  if (!ctx.dims_known(0) || !axes) {
-    ctx.set_output(0, dt, std::nullopt);
-    return ok_status();
-  }
+  if (!ctx.dims_known(0) || !axes) return set_unknown_output(ctx, dt);
   const Dims& in = ctx.dims(0);
   const int out_rank = static_cast<int>(in.size() + axes->size());
   QMAP_ASSIGN_OR_RETURN(auto norm, normalize_axes(ctx, "axes", *axes, out_rank));
