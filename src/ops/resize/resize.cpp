@@ -136,12 +136,10 @@ static Status infer(InferCtx& ctx) {
       if (s <= 0) return ctx.error("sizes [{}] has {}: sizes must be > 0", fmt::join(v.to_int64(), ","), s);
   }
   if (p.coord == "tf_crop_and_resize") {
-    const Tensor* roi = ctx.value(1);
-    if (ctx.has_input(1) && ctx.dims_known(1) && num_elements(ctx.dims(1)) != 2 * static_cast<int64_t>(in.size()))
-      return ctx.error("roi has {} entries for a rank-{} input: tf_crop_and_resize needs 2 * rank", num_elements(ctx.dims(1)),
-                       in.size());
     if (!ctx.has_input(1)) return ctx.error("roi is not given: tf_crop_and_resize needs it");
-    (void)roi;
+    if (ctx.dims_known(1) && num_elements(ctx.dims(1)) != 2 * static_cast<int64_t>(in.size()))
+      return ctx.error("roi has {} entries for a rank-{} input: tf_crop_and_resize needs 2 * rank",
+                       num_elements(ctx.dims(1)), in.size());
   }
   Dims out;
   for (const AxisScale& a : axis_scales(in, use_scales ? &v : nullptr, use_scales ? nullptr : &v)) {

@@ -97,6 +97,13 @@ TEST(Resize, Errors) {
   EXPECT_TRUE(has_text(testing::run_op("Resize", {&x}).status(), "neither scales nor sizes"));
   EXPECT_TRUE(has_text(testing::run_op("Resize", {&x, nullptr, &s3}).status(), "one per axis"));
   EXPECT_TRUE(has_text(testing::run_op("Resize", {&x, nullptr, &s0}).status(), "scales must be > 0"));
+  Tensor roi = floats({0, 0, 1});
+  EXPECT_TRUE(has_text(testing::run_op("Resize", {&x, nullptr, nullptr, &z},
+                                       {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")}}).status(),
+                       "roi is not given"));
+  EXPECT_TRUE(has_text(testing::run_op("Resize", {&x, &roi, nullptr, &z},
+                                       {{"coordinate_transformation_mode", std::string("tf_crop_and_resize")}}).status(),
+                       "needs 2 * rank"));
   Tensor xi(DType::kInt8, {1, 1, 2, 2});
   EXPECT_TRUE(has_text(testing::run_op("Resize", {&xi, nullptr, &s}, {{"mode", std::string("linear")}}).status(),
                        "supports float32 only"));

@@ -51,7 +51,10 @@ static Result<std::vector<AxisSlice>> resolve(const InferCtx* ictx, const EvalCt
     if (s < 0) s += dim;
     if (e < 0) e += dim;
     int64_t count;
-    if (step > 0) {
+    if (dim == 0) {
+      s = 0;
+      count = 0;
+    } else if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
       count = e > s ? (e - s + step - 1) / step : 0;

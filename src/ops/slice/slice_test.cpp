@@ -37,6 +37,14 @@ TEST(Slice, EmptyResultWhenStartPastEnd) {
   EXPECT_EQ((*out)[0].dims(), (Dims{0}));
 }
 
+TEST(Slice, EmptyAxisWithNegativeStep) {
+  Tensor x(DType::kFloat32, {0, 2});
+  Tensor s = ints({-1}), e = ints({-100}), a = ints({0}), st = ints({-1});
+  auto out = testing::run_op("Slice", {&x, &s, &e, &a, &st});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].dims(), (Dims{0, 2}));
+}
+
 TEST(Slice, Errors) {
   Tensor x(DType::kFloat32, {4, 4});
   Tensor s = ints({0}), e = ints({2}), e2 = ints({2, 2}), zero = ints({0}), ax = ints({2}), dup = ints({1, -1});
