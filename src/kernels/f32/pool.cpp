@@ -127,55 +127,59 @@ void avg_pool_ref(const WindowGeometry& g, const float* x, float* y, bool count_
   }
 }
 
-template <typename T>
-void max_pool_2d(const WindowGeometry& g, const T* x, T* y) {
+// 2-D pooling is separable: a window is a rectangle (the product of its per-axis tap
+// ranges), so each output row first reduces its valid input rows column by column into
+// `cols` (contiguous, vectorizable), then each output reduces its valid taps of `cols`.
+// `reduce(a, b)` combines two values; `finish(acc, oy, ox)` writes one output.
+template <typename T, typename Reduce, typename Finish>
+void pool_2d_separable(const WindowGeometry& g, const T* x, T identity, Reduce reduce,
+                       Finish finish) {
   const int64_t ih = g.in[0], iw = g.in[1], oh = g.out[0], ow = g.out[1];
   std::vector<AxisWindow> wy(static_cast<size_t>(oh)), wx(static_cast<size_t>(ow));
   for (int64_t o = 0; o < oh; ++o) wy[static_cast<size_t>(o)] = axis_window(g, 0, o);
   for (int64_t o = 0; o < ow; ++o) wx[static_cast<size_t>(o)] = axis_window(g, 1, o);
   const int64_t dh = g.dilations[0], dw = g.dilations[1];
+  std::vector<T> cols(static_cast<size_t>(iw));
   for (int64_t p = 0; p < g.batch * g.in_channels; ++p) {
     const T* xp = x + p * ih * iw;
-    T* yp = y + p * oh * ow;
     for (int64_t oy = 0; oy < oh; ++oy) {
       const AxisWindow& a = wy[static_cast<size_t>(oy)];
+      std::fill(cols.begin(), cols.end(), identity);
+      for (int64_t jy = a.j0; jy < a.j1; ++jy) {
+        const T* row = xp + (a.start + jy * dh) * iw;
+        T* c = cols.data();
+        for (int64_t i = 0; i < iw; ++i) c[i] = reduce(c[i], row[i]);
+      }
       for (int64_t ox = 0; ox < ow; ++ox) {
         const AxisWindow& b = wx[static_cast<size_t>(ox)];
-        T best = std::numeric_limits<T>::lowest();
-        for (int64_t jy = a.j0; jy < a.j1; ++jy) {
-          const T* row = xp + (a.start + jy * dh) * iw + b.start;
-          for (int64_t jx = b.j0; jx < b.j1; ++jx) best = std::max(best, row[jx * dw]);
-        }
-        yp[oy * ow + ox] = best;
+        T acc = identity;
+        const T* c = cols.data() + b.start;
+        for (int64_t jx = b.j0; jx < b.j1; ++jx) acc = reduce(acc, c[jx * dw]);
+        finish(p, acc, oy, ox, a, b);
       }
     }
   }
 }
 
+template <typename T>
+void max_pool_2d(const WindowGeometry& g, const T* x, T* y) {
+  const int64_t plane = g.out[0] * g.out[1], ow = g.out[1];
+  pool_2d_separable<T>(
+      g, x, std::numeric_limits<T>::lowest(), [](T a, T b) { return b > a ? b : a; },
+      [&](int64_t p, T acc, int64_t oy, int64_t ox, const AxisWindow&, const AxisWindow&) {
+        y[p * plane + oy * ow + ox] = acc;
+      });
+}
+
 void avg_pool_2d(const WindowGeometry& g, const float* x, float* y, bool count_include_pad) {
-  const int64_t ih = g.in[0], iw = g.in[1], oh = g.out[0], ow = g.out[1];
-  std::vector<AxisWindow> wy(static_cast<size_t>(oh)), wx(static_cast<size_t>(ow));
-  for (int64_t o = 0; o < oh; ++o) wy[static_cast<size_t>(o)] = axis_window(g, 0, o);
-  for (int64_t o = 0; o < ow; ++o) wx[static_cast<size_t>(o)] = axis_window(g, 1, o);
-  const int64_t dh = g.dilations[0], dw = g.dilations[1];
-  for (int64_t p = 0; p < g.batch * g.in_channels; ++p) {
-    const float* xp = x + p * ih * iw;
-    float* yp = y + p * oh * ow;
-    for (int64_t oy = 0; oy < oh; ++oy) {
-      const AxisWindow& a = wy[static_cast<size_t>(oy)];
-      for (int64_t ox = 0; ox < ow; ++ox) {
-        const AxisWindow& b = wx[static_cast<size_t>(ox)];
-        float sum = 0.f;
-        for (int64_t jy = a.j0; jy < a.j1; ++jy) {
-          const float* row = xp + (a.start + jy * dh) * iw + b.start;
-          for (int64_t jx = b.j0; jx < b.j1; ++jx) sum += row[jx * dw];
-        }
+  const int64_t plane = g.out[0] * g.out[1], ow = g.out[1];
+  pool_2d_separable<float>(
+      g, x, 0.f, [](float a, float b) { return a + b; },
+      [&](int64_t p, float sum, int64_t oy, int64_t ox, const AxisWindow& a, const AxisWindow& b) {
         const int64_t count = count_include_pad ? a.padded_count * b.padded_count
                                                 : (a.j1 - a.j0) * (b.j1 - b.j0);
-        yp[oy * ow + ox] = count > 0 ? sum / static_cast<float>(count) : 0.f;
-      }
-    }
-  }
+        y[p * plane + oy * ow + ox] = count > 0 ? sum / static_cast<float>(count) : 0.f;
+      });
 }
 
 void global_avg_pool(const float* x, float* y, int64_t planes, int64_t plane_size) {
