@@ -40,12 +40,8 @@ Status eval(EvalCtx& ctx) {
 }
 
 void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>, OpParams& params) {
-  if (!ctx.dims_known(0)) return;
-  auto g = pool_geometry(ctx.node(), ctx.dims(0), false);
-  if (!g.ok()) return;
-  window_npu_params(*g, false, params);
-  // Both change the divisor / output-size rule that a pooling unit must implement.
-  params.push_back({"ceil_mode", {attr_int(ctx.node(), "ceil_mode", 0)}, ""});
+  pool_npu_params(ctx, false, params);
+  // The divisor rule a pooling unit must implement.
   params.push_back({"count_include_pad", {attr_int(ctx.node(), "count_include_pad", 0)}, ""});
 }
 

@@ -223,6 +223,48 @@ void global_pool_npu_params(const InferCtx& ctx, std::span<const std::optional<D
   params.push_back({"out_channels", {x[1]}, ""});
 }
 
+Status infer_conv_family(InferCtx& ctx, ConvGeometryFn geometry) {
+  for (int i = 0; i < 3; ++i)
+    if (ctx.has_input(i)) QMAP_RETURN_IF_ERROR(expect_dtype(ctx, i, {DType::kFloat32}));
+  if (!ctx.dims_known(0) || !ctx.dims_known(1)) {
+    ctx.set_output(0, DType::kFloat32, std::nullopt);
+    return ok_status();
+  }
+  QMAP_ASSIGN_OR_RETURN(WindowGeometry g, geometry(ctx.node(), ctx.dims(0), ctx.dims(1)));
+  if (ctx.dims_known(2) && ctx.dims(2) != Dims{g.out_channels})
+    return ctx.error("bias B has shape {}: must be [{}] (one value per output channel)",
+                     dims_str(ctx.dims(2)), g.out_channels);
+  ctx.set_output(0, DType::kFloat32, window_output_dims(g));
+  return ok_status();
+}
+
+Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvKernelFn fast_2d,
+                        ConvKernelFn reference) {
+  QMAP_ASSIGN_OR_RETURN(WindowGeometry g, geometry(ctx.node, ctx.in(0).dims(), ctx.in(1).dims()));
+  if (ctx.out(0).numel() == 0) return ok_status();
+  const float* x = ctx.in(0).data<float>().data();
+  const float* w = ctx.in(1).data<float>().data();
+  const float* b = ctx.has(2) ? ctx.in(2).data<float>().data() : nullptr;
+  float* y = ctx.out(0).data<float>().data();
+  if (g.spatial_rank() <= 2) fast_2d(kernels::f32::as_2d(g), x, w, b, y);
+  else reference(g, x, w, b, y);
+  return ok_status();
+}
+
+void conv_family_npu_params(const InferCtx& ctx, ConvGeometryFn geometry, OpParams& params) {
+  if (!ctx.dims_known(0) || !ctx.dims_known(1)) return;
+  auto g = geometry(ctx.node(), ctx.dims(0), ctx.dims(1));
+  if (g.ok()) window_npu_params(*g, true, params);
+}
+
+void pool_npu_params(const InferCtx& ctx, bool has_dilations, OpParams& params) {
+  if (!ctx.dims_known(0)) return;
+  auto g = pool_geometry(ctx.node(), ctx.dims(0), has_dilations);
+  if (!g.ok()) return;
+  window_npu_params(*g, false, params);
+  params.push_back({"ceil_mode", {attr_int(ctx.node(), "ceil_mode", 0)}, ""});
+}
+
 void window_npu_params(const WindowGeometry& g, bool with_group, OpParams& params) {
   params.push_back({"kernel", g.kernel, ""});
   params.push_back({"stride", g.strides, ""});

@@ -60,6 +60,21 @@ Result<WindowGeometry> conv_transpose_geometry(const Node& node, const Dims& x, 
 // Reports kernel, stride, dilation, pad, (group,) in_channels and out_channels.
 void window_npu_params(const WindowGeometry& g, bool with_group, OpParams& params);
 
+// Conv and ConvTranspose share everything but the geometry rule and the kernels.
+// Inputs X, W, optional B (float32); Y = [N, out_channels, out...].
+using ConvGeometryFn = Result<WindowGeometry> (*)(const Node& node, const Dims& x, const Dims& w);
+using ConvKernelFn = void (*)(const WindowGeometry& g, const float* x, const float* w,
+                              const float* bias, float* y);
+Status infer_conv_family(InferCtx& ctx, ConvGeometryFn geometry);
+// Runs `fast_2d` for 1-D (as 2-D) and 2-D problems, `reference` for other spatial ranks.
+Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvKernelFn fast_2d,
+                        ConvKernelFn reference);
+void conv_family_npu_params(const InferCtx& ctx, ConvGeometryFn geometry, OpParams& params);
+
+// MaxPool / AveragePool: the window parameters plus ceil_mode (it changes the output-size
+// rule, which fixed-function pooling units often lack).
+void pool_npu_params(const InferCtx& ctx, bool has_dilations, OpParams& params);
+
 // GlobalAveragePool / GlobalMaxPool (ONNX -1): x [N, C, spatial...] (float32, rank >= 2) to
 // [N, C, 1, ...].
 Status infer_global_pool(InferCtx& ctx);

@@ -65,12 +65,7 @@ Status eval(EvalCtx& ctx) {
 }
 
 void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>, OpParams& params) {
-  if (!ctx.dims_known(0)) return;
-  auto g = pool_geometry(ctx.node(), ctx.dims(0), true);
-  if (!g.ok()) return;
-  window_npu_params(*g, false, params);
-  // ceil_mode changes the output size rule, which fixed-function pooling units often lack.
-  params.push_back({"ceil_mode", {attr_int(ctx.node(), "ceil_mode", 0)}, ""});
+  pool_npu_params(ctx, true, params);
 }
 
 }  // namespace
