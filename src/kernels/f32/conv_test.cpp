@@ -19,7 +19,8 @@ std::string describe(const Case& c, uint32_t seed) {
                      c.dw, c.pt, c.pl, c.pb, c.pr);
 }
 
-WindowGeometry conv_geometry(const Case& c) {
+// Everything but the output size.
+WindowGeometry base_geometry(const Case& c) {
   WindowGeometry g;
   g.batch = c.n;
   g.in_channels = c.cin;
@@ -30,6 +31,11 @@ WindowGeometry conv_geometry(const Case& c) {
   g.strides = {c.sh, c.sw};
   g.dilations = {c.dh, c.dw};
   g.pads = {c.pt, c.pl, c.pb, c.pr};
+  return g;
+}
+
+WindowGeometry conv_geometry(const Case& c) {
+  WindowGeometry g = base_geometry(c);
   for (int d = 0; d < 2; ++d) {
     const int64_t eff = (g.kernel[d] - 1) * g.dilations[d] + 1;
     g.out.push_back((g.in[d] + g.pad_begin(d) + g.pad_end(d) - eff) / g.strides[d] + 1);
@@ -87,16 +93,7 @@ TEST(KernelConv2d, DepthwiseAndAsymmetricPads) {
 
 void check_conv_transpose(const Case& c, uint32_t seed) {
   // For ConvTranspose `in` is X's spatial size; out = s*(in-1) + eff_k - pads.
-  WindowGeometry g;
-  g.batch = c.n;
-  g.in_channels = c.cin;
-  g.out_channels = c.cout;
-  g.group = c.group;
-  g.in = {c.h, c.w};
-  g.kernel = {c.kh, c.kw};
-  g.strides = {c.sh, c.sw};
-  g.dilations = {c.dh, c.dw};
-  g.pads = {c.pt, c.pl, c.pb, c.pr};
+  WindowGeometry g = base_geometry(c);
   for (int d = 0; d < 2; ++d)
     g.out.push_back(g.strides[d] * (g.in[d] - 1) + (g.kernel[d] - 1) * g.dilations[d] + 1 -
                     g.pad_begin(d) - g.pad_end(d));
