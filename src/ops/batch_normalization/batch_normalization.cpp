@@ -35,7 +35,7 @@ Status infer(InferCtx& ctx) {
     QMAP_RETURN_IF_ERROR(expect_dtype(ctx, i, {DType::kFloat32}));
   }
   if (!ctx.dims_known(0)) {
-    ctx.set_output(0, DType::kFloat32, std::nullopt);
+    for (int i = 0; i < 3; ++i) ctx.set_output(i, DType::kFloat32, std::nullopt);
     return ok_status();
   }
   if (ctx.rank(0) < 2)
@@ -46,6 +46,10 @@ Status infer(InferCtx& ctx) {
       return ctx.error("input {} ({}) has shape {}: must be [{}] (one value per channel)", i,
                        kInputNames[i], dims_str(ctx.dims(i)), c);
   ctx.set_output(0, DType::kFloat32, ctx.dims(0));
+  // Omitted running_mean / running_var slots still get a (per-channel) shape: the engine
+  // allocates every output slot of the node.
+  ctx.set_output(1, DType::kFloat32, Dims{c});
+  ctx.set_output(2, DType::kFloat32, Dims{c});
   return ok_status();
 }
 
@@ -90,6 +94,8 @@ Status upgrade(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
   n.attrs.erase("spatial");
   n.attrs.erase("is_test");
   n.attrs.erase("consumed_inputs");
+  // Trailing omitted outputs ("" in ONNX) are dropped: opset 15 has at most 3.
+  while (n.outputs.size() > 1 && n.outputs.back() == kNoValue) n.outputs.pop_back();
   int extra = 0;
   for (size_t i = 1; i < n.outputs.size(); ++i) extra += n.outputs[i] != kNoValue ? 1 : 0;
   if (extra > 0) {

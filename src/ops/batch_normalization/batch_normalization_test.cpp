@@ -68,6 +68,11 @@ TEST(BatchNormalizationOp, UpgradeDropsLegacyAttributes) {
   ASSERT_TRUE(bn_def().upgrade_onnx(g, 6, nodes).ok());
   EXPECT_EQ(nodes[0].outputs.size(), 1u);
   EXPECT_TRUE(nodes[0].attrs.empty());
+  // Trailing omitted outputs are dropped even in training form (nothing to compute).
+  nodes = {legacy_bn(g, 1)};
+  nodes[0].outputs.insert(nodes[0].outputs.end(), {kNoValue, kNoValue, kNoValue, kNoValue});
+  ASSERT_TRUE(bn_def().upgrade_onnx(g, 9, nodes).ok());
+  EXPECT_EQ(nodes[0].outputs.size(), 1u);
 }
 
 TEST(BatchNormalizationOp, UpgradeRejectsSpatialZeroAndTraining) {
