@@ -8,7 +8,8 @@
 // kernels are tested against; they accumulate in double). The *_2d functions are the fast
 // paths for two spatial axes: 1x1 stride-1 convs as one GEMM on NCHW, depthwise convs with a
 // dedicated kernel, everything else as im2col (one group at a time) + sgemm; transposed convs
-// as sgemm + col2im. Memory: one columns buffer per call (Cin/group*kh*kw x OH*OW floats).
+// as sgemm + col2im. Memory: one columns buffer per call, for Conv about 1 MiB (im2col runs
+// in bands of output rows), for ConvTranspose Cout/group*kh*kw x H*W floats.
 #pragma once
 
 #include "kernels/f32/window_geometry.h"

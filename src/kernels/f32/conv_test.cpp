@@ -77,6 +77,14 @@ TEST(KernelConv2d, Pointwise) {
   check_conv({1, 4, 6, 1, 7, 7, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1}, 10, true);  // padded: im2col
 }
 
+TEST(KernelConv2d, BandedIm2colAcrossBandBoundaries) {
+  // Enough rows x K that im2col runs in several bands of output rows (conv.cpp's
+  // kColumnsBudget / kMinBandColumns): the band's shifted top padding must line up.
+  check_conv({1, 64, 8, 1, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1}, 400, true);
+  check_conv({1, 32, 4, 1, 70, 65, 3, 3, 2, 2, 1, 1, 1, 0, 0, 1}, 401, false);
+  check_conv({2, 16, 6, 2, 90, 21, 5, 3, 1, 2, 2, 1, 3, 1, 2, 0}, 402, true);
+}
+
 TEST(KernelConv2d, DepthwiseAndAsymmetricPads) {
   uint32_t seed = 100;
   for (int64_t k : {3, 5})
