@@ -23,6 +23,8 @@
 //                            {"median_ms","min_ms","mean_ms","runs","warmup","threads"} on stdout
 //   --warmup N               warm-up runs before --time (default 5)
 //   --opt LEVEL              graph optimisation: disabled|basic|extended|all (default all)
+//   --check                  load onnxruntime-node, print {"onnxruntime_node": VERSION} and exit
+//                            (no model needed); fails with install instructions if it is missing
 //   -h, --help               this text
 //
 // Random inputs (--random-seed N): a xorshift32 generator seeded with N (0 is replaced by 1),
@@ -82,6 +84,7 @@ function parseArgs(argv) {
     const v = () => { if (i + 1 >= argv.length) fail(`${k}: missing value`); return argv[++i]; };
     switch (k) {
       case '-h': case '--help': process.stdout.write(usage() + '\n'); process.exit(0); break;
+      case '--check': a.check = true; break;
       case '--threads': a.threads = parseIntArg(v(), k, 1); break;
       case '--random-seed': a.seed = parseIntArg(v(), k, 0); break;
       case '--out-dir': a.outDir = v(); break;
@@ -116,6 +119,7 @@ function parseArgs(argv) {
         a.model = k;
     }
   }
+  if (a.check) return a;
   if (a.model === null) fail('no model path given (see --help)');
   if (!fs.existsSync(a.model)) fail(`model '${a.model}': no such file`);
   if (!a.outDir && !a.time) fail('nothing to do: give --out-dir DIR and/or --time N');
@@ -191,6 +195,11 @@ function writeFileAtomic(file, data) {
 async function main() {
   const a = parseArgs(process.argv.slice(2));
   const ort = loadOrt();
+  if (a.check) {
+    const version = require('onnxruntime-node/package.json').version;
+    process.stdout.write(JSON.stringify({ onnxruntime_node: version }) + '\n');
+    return;
+  }
   const opts = {
     executionProviders: ['cpu'],
     intraOpNumThreads: a.threads,
