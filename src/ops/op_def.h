@@ -68,6 +68,7 @@ class InferCtx {
     std::optional<Tensor> value;
   };
   std::vector<Output>& outputs() { return outputs_; }
+  const std::vector<Output>& outputs() const { return outputs_; }
 
   // Error naming the node: "<OpType> '<node>': <message>".
   template <typename... Args>

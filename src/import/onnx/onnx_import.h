@@ -26,4 +26,7 @@ struct OnnxImportOptions {
 // The graph's nodes keep their ONNX names; unnamed nodes get "<OpType>_<index>".
 Result<Graph> import_onnx(const std::string& path, const OnnxImportOptions& options = {});
 
+// Reads a serialized TensorProto file (ONNX test data: input_0.pb, output_0.pb).
+Result<Tensor> read_onnx_tensor(const std::string& path);
+
 }  // namespace qmap

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything qmap needs to build and test, from Debian 12 packages and npm.
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --bench  also PyTorch/torchvision for the benchmark models
+# Runs apt-get as root (uses sudo when not root). Safe to run again.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+  build-essential cmake pkg-config git
+  libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
+  libopenblas-dev libstb-dev libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-numpy python3-onnx python3-protobuf
+  nodejs npm
+)
+if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-torchvision); fi
+
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# ONNX Runtime (CPU) as the peer for agreement tests and benchmarks. The package's install
+# script only tries to download GPU parts, which is skipped; the CPU library ships inside.
+if [ -f "$here/tools/ort/package.json" ] && [ ! -d "$here/tools/ort/node_modules/onnxruntime-node" ]; then
+  (cd "$here/tools/ort" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error)
+fi
+echo "install-deps: done"

@@ -1,0 +1,95 @@
+#include "engine/float_engine.h"
+
+#include "ir/verify.h"
+#include "ops/registry.h"
+
+namespace qmap {
+
+Result<FloatEngine> FloatEngine::create(const Graph& graph, FloatEngineOptions options) {
+  QMAP_RETURN_IF_ERROR(verify_graph(graph).with_context("float engine: "));
+  FloatEngine e;
+  e.graph_ = graph;
+  e.options_ = options;
+  e.last_use_.assign(graph.values.size(), -1);
+  for (size_t ni = 0; ni < graph.nodes.size(); ++ni)
+    for (ValueId id : graph.nodes[ni].inputs)
+      if (id != kNoValue) e.last_use_[static_cast<size_t>(id)] = static_cast<int32_t>(ni);
+  for (ValueId id : graph.outputs) e.last_use_[static_cast<size_t>(id)] = static_cast<int32_t>(graph.nodes.size());
+  return e;
+}
+
+Result<std::vector<Tensor>> FloatEngine::run(const std::vector<Tensor>& inputs) {
+  const Graph& g = graph_;
+  if (inputs.size() != g.inputs.size())
+    return error("float engine: got {} inputs, the model has {}", inputs.size(), g.inputs.size());
+  std::vector<Tensor> vals(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i)
+    if (g.values[i].constant) vals[i] = *g.values[i].constant;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Value& v = g.value(g.inputs[i]);
+    const Tensor& t = inputs[i];
+    if (t.dtype() != v.dtype)
+      return error("float engine: input '{}' has type {}: the model expects {}", v.name, dtype_name(t.dtype()),
+                   dtype_name(v.dtype));
+    bool dims_ok = v.dims && v.dims->size() == t.dims().size();
+    for (size_t d = 0; dims_ok && d < t.dims().size(); ++d)
+      if ((*v.dims)[d] >= 0 && (*v.dims)[d] != t.dims()[d]) dims_ok = false;
+    if (!dims_ok)
+      return error("float engine: input '{}' has shape {}: the model expects {}", v.name, dims_str(t.dims()),
+                   v.dims ? dims_str(*v.dims) : "?");
+    vals[static_cast<size_t>(g.inputs[i])] = t;
+  }
+  all_values_.clear();
+  std::vector<TensorInfo> infos;
+  std::vector<const Tensor*> ins;
+  for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
+    const Node& n = g.nodes[ni];
+    bool folded = true;
+    for (ValueId o : n.outputs)
+      if (o != kNoValue && !g.value(o).constant) folded = false;
+    if (!folded) {
+      const OpDef& def = op_def(n.op);
+      infos.clear();
+      ins.clear();
+      for (ValueId id : n.inputs) {
+        TensorInfo ti;
+        const Tensor* t = id == kNoValue ? nullptr : &vals[static_cast<size_t>(id)];
+        if (t != nullptr) {
+          ti.present = true;
+          ti.dtype = t->dtype();
+          ti.dims = t->dims();
+          ti.value = t;
+        }
+        infos.push_back(ti);
+        ins.push_back(t);
+      }
+      // Shapes are re-inferred from the actual inputs: cheap, and it keeps data-dependent
+      // shapes (Reshape with a computed shape) correct without a second code path.
+      InferCtx ictx(n, infos);
+      QMAP_RETURN_IF_ERROR(def.infer(ictx).with_context("float engine: "));
+      std::vector<Tensor> outs;
+      outs.reserve(n.outputs.size());
+      for (size_t i = 0; i < n.outputs.size(); ++i) {
+        const auto& o = ictx.outputs()[i];
+        outs.emplace_back(o.dtype, *o.dims);
+      }
+      EvalCtx ectx{n, ins, outs};
+      QMAP_RETURN_IF_ERROR(def.eval(ectx).with_context("float engine: "));
+      for (size_t i = 0; i < n.outputs.size(); ++i)
+        if (n.outputs[i] != kNoValue) vals[static_cast<size_t>(n.outputs[i])] = std::move(outs[i]);
+    }
+    if (options_.keep_all_values) {
+      for (ValueId o : n.outputs)
+        if (o != kNoValue) all_values_[g.value(o).name] = vals[static_cast<size_t>(o)];
+    } else {
+      for (ValueId id : n.inputs)
+        if (id != kNoValue && last_use_[static_cast<size_t>(id)] == static_cast<int32_t>(ni) && !g.value(id).constant)
+          vals[static_cast<size_t>(id)] = Tensor();
+    }
+  }
+  std::vector<Tensor> result;
+  for (ValueId id : g.outputs) result.push_back(vals[static_cast<size_t>(id)]);
+  return result;
+}
+
+}  // namespace qmap

@@ -1,0 +1,296 @@
+// ONNX import/export: round trip, dynamic shapes, and one test per bad-input class.
+#include "import/onnx/onnx_import.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <onnx/onnx_pb.h>
+
+#include "engine/float_engine.h"
+#include "import/onnx/onnx_export.h"
+#include "ir/dump.h"
+#include "test_util.h"
+
+namespace qmap {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Builds small ModelProtos for the tests.
+struct ModelBuilder {
+  onnx::ModelProto m;
+  onnx::GraphProto* g;
+  explicit ModelBuilder(int64_t opset = 13) {
+    m.set_ir_version(7);
+    auto* os = m.add_opset_import();
+    os->set_version(opset);
+    g = m.mutable_graph();
+    g->set_name("test");
+  }
+  void input(const std::string& name, std::vector<int64_t> dims, std::vector<std::string> params = {},
+             int elem = onnx::TensorProto::FLOAT) {
+    auto* vi = g->add_input();
+    vi->set_name(name);
+    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(elem);
+    auto* sh = tt->mutable_shape();
+    for (size_t i = 0; i < dims.size(); ++i) {
+      auto* d = sh->add_dim();
+      if (dims[i] >= 0) d->set_dim_value(dims[i]);
+      else if (i < params.size()) d->set_dim_param(params[i]);
+    }
+  }
+  void output(const std::string& name) {
+    auto* vi = g->add_output();
+    vi->set_name(name);
+    vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  }
+  onnx::NodeProto* node(const std::string& op, std::vector<std::string> ins, std::vector<std::string> outs,
+                        const std::string& name = "") {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(name);
+    for (auto& s : ins) n->add_input(s);
+    for (auto& s : outs) n->add_output(s);
+    return n;
+  }
+  std::string save(const std::string& file) const {
+    const fs::path dir = fs::temp_directory_path() / "qmap_onnx_import_test";
+    fs::create_directories(dir);
+    const std::string path = (dir / file).string();
+    std::ofstream(path, std::ios::binary) << m.SerializeAsString();
+    return path;
+  }
+};
+
+ModelBuilder relu_model(std::vector<int64_t> dims = {1, 3, 4, 4}, std::vector<std::string> params = {}) {
+  ModelBuilder b;
+  b.input("x", dims, params);
+  b.node("Relu", {"x"}, {"y"}, "relu1");
+  b.output("y");
+  return b;
+}
+
+TEST(OnnxImport, ReluModelImportsAndRuns) {
+  auto g = import_onnx(relu_model().save("relu.onnx"));
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(dump_graph(*g),
+            "graph 'test' opset 17\n"
+            "input  %x: float32[1x3x4x4]\n"
+            "%y: float32[1x3x4x4] = Relu 'relu1' (%x)\n"
+            "output %y\n");
+  auto e = FloatEngine::create(*g);
+  ASSERT_TRUE(e.ok());
+  Tensor x = testing::random_tensor({1, 3, 4, 4}, 7);
+  auto out = e->run({x});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  for (size_t i = 0; i < 48; ++i) EXPECT_EQ((*out)[0].data<float>()[i], std::max(0.f, x.data<float>()[i]));
+}
+
+TEST(OnnxImport, ExportThenImportGivesSameIr) {
+  auto g = import_onnx(relu_model().save("rt.onnx"));
+  ASSERT_TRUE(g.ok());
+  const std::string out = (fs::temp_directory_path() / "qmap_onnx_import_test" / "rt_export.onnx").string();
+  ASSERT_TRUE(export_onnx(*g, out).ok());
+  auto g2 = import_onnx(out);
+  ASSERT_TRUE(g2.ok()) << g2.status().message();
+  EXPECT_EQ(dump_graph(*g), dump_graph(*g2));
+}
+
+TEST(OnnxImport, DynamicBatchDefaultsToOneWithInfoLine) {
+  const std::string log_path = (fs::temp_directory_path() / "qmap_onnx_import_test" / "dyn.log").string();
+  Logger log(nullptr);
+  ASSERT_TRUE(log.add_file(log_path).ok());
+  OnnxImportOptions opt;
+  opt.log = &log;
+  auto g = import_onnx(relu_model({-1, 3, 4, 4}, {"N"}).save("dynbatch.onnx"), opt);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  EXPECT_EQ(*g->value(g->inputs[0]).dims, (Dims{1, 3, 4, 4}));
+  std::ifstream f(log_path);
+  std::string text((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_NE(text.find("INFO input 'x': dynamic batch dimension 'N' set to 1"), std::string::npos) << text;
+}
+
+TEST(OnnxImport, DynamicSpatialDimNeedsInputShape) {
+  const std::string path = relu_model({1, 3, -1, -1}, {"", "", "H", "W"}).save("dynhw.onnx");
+  auto g = import_onnx(path);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("dimension 2 ('H') of shape 1x3x?x? is dynamic: give a static shape with --input-shape x"),
+            std::string::npos) << g.status().message();
+  OnnxImportOptions opt;
+  opt.input_shapes["x"] = {1, 3, 8, 8};
+  auto g2 = import_onnx(path, opt);
+  ASSERT_TRUE(g2.ok()) << g2.status().message();
+  EXPECT_EQ(*g2->value(g2->outputs[0]).dims, (Dims{1, 3, 8, 8}));
+}
+
+TEST(OnnxImport, InputShapeErrors) {
+  const std::string path = relu_model().save("static.onnx");
+  OnnxImportOptions opt;
+  opt.input_shapes["nope"] = {1, 3, 4, 4};
+  auto g = import_onnx(path, opt);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("--input-shape names 'nope': the model has no such input (inputs: x)"),
+            std::string::npos) << g.status().message();
+  OnnxImportOptions opt2;
+  opt2.input_shapes["x"] = {1, 3, 5, 4};
+  auto g2 = import_onnx(path, opt2);
+  ASSERT_FALSE(g2.ok());
+  EXPECT_NE(g2.status().message().find("contradicts the model's static shape 1x3x4x4 at dimension 2"),
+            std::string::npos) << g2.status().message();
+}
+
+TEST(OnnxImportBadInput, MissingFile) {
+  auto g = import_onnx("/nonexistent/model.onnx");
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().message(), "onnx import: file '/nonexistent/model.onnx': file does not exist");
+}
+
+TEST(OnnxImportBadInput, TruncatedFile) {
+  std::string bytes = relu_model().m.SerializeAsString();
+  const std::string path = (fs::temp_directory_path() / "qmap_onnx_import_test" / "trunc.onnx").string();
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  auto g = import_onnx(path);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("trunc.onnx"), std::string::npos);
+  EXPECT_NE(g.status().message().find("truncated or not an .onnx file"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, GarbageFile) {
+  const std::string path = (fs::temp_directory_path() / "qmap_onnx_import_test" / "garbage.onnx").string();
+  std::ofstream(path, std::ios::binary) << "this is not a protobuf \xff\xfe\x01 at all";
+  auto g = import_onnx(path);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("garbage.onnx"), std::string::npos);
+}
+
+TEST(OnnxImportBadInput, EmptyFile) {
+  const std::string path = (fs::temp_directory_path() / "qmap_onnx_import_test" / "empty.onnx").string();
+  std::ofstream(path, std::ios::binary).flush();
+  auto g = import_onnx(path);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("file is empty"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, OverTwoGigabytesRejected) {
+  // A sparse file: takes no disk space, but its size is over protobuf's 2 GiB limit.
+  const std::string path = (fs::temp_directory_path() / "qmap_onnx_import_test" / "huge.onnx").string();
+  { std::ofstream f(path, std::ios::binary); }
+  fs::resize_file(path, (uint64_t{1} << 31) + 16);
+  auto g = import_onnx(path);
+  fs::remove(path);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("models over 2 GB are not supported"), std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, UnknownOpsAllListedAtOnce) {
+  ModelBuilder b;
+  b.input("x", {1, 4});
+  b.node("TopK", {"x", "k"}, {"v", "i"});
+  b.node("NonMaxSuppression", {"v"}, {"s"});
+  b.node("Relu", {"x"}, {"y"});
+  b.node("TopK", {"y", "k"}, {"v2", "i2"});
+  b.output("y");
+  std::vector<std::string> unsupported;
+  OnnxImportOptions opt;
+  opt.unsupported_ops = &unsupported;
+  auto g = import_onnx(b.save("unknown.onnx"), opt);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("qmap does not support these operators: {NonMaxSuppression, TopK}"),
+            std::string::npos) << g.status().message();
+  EXPECT_EQ(unsupported, (std::vector<std::string>{"NonMaxSuppression", "TopK"}));
+}
+
+TEST(OnnxImportBadInput, UnknownAttribute) {
+  ModelBuilder b = relu_model();
+  auto* a = b.g->mutable_node(0)->add_attribute();
+  a->set_name("alpha");
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(1.f);
+  auto g = import_onnx(b.save("badattr.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("Relu 'relu1': attribute 'alpha' is not defined for Relu"), std::string::npos)
+      << g.status().message();
+}
+
+TEST(OnnxImportBadInput, UndefinedInputName) {
+  ModelBuilder b;
+  b.input("x", {1, 3});
+  b.node("Relu", {"nothing"}, {"y"}, "r");
+  b.output("y");
+  auto g = import_onnx(b.save("undef.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("Relu 'r': input 'nothing' is produced by no node, initializer or graph input"),
+            std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, OpsetOutOfRange) {
+  ModelBuilder b(18);
+  b.input("x", {1, 3});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  auto g = import_onnx(b.save("opset18.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("opset 18 is not supported: qmap reads ONNX opsets 1 to 17"), std::string::npos)
+      << g.status().message();
+}
+
+TEST(OnnxImportBadInput, InitializerSizeMismatch) {
+  ModelBuilder b = relu_model();
+  auto* t = b.g->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(4);
+  t->set_raw_data(std::string(12, '\0'));
+  auto g = import_onnx(b.save("badinit.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("tensor 'w': raw_data has 12 bytes: shape 4 of float32 needs 16"),
+            std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, UnsupportedElementType) {
+  ModelBuilder b;
+  b.input("x", {1, 3}, {}, onnx::TensorProto::FLOAT16);
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  auto g = import_onnx(b.save("fp16.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("input 'x': element type FLOAT16 is not supported"), std::string::npos)
+      << g.status().message();
+}
+
+TEST(OnnxImport, ExternalDataIsRead) {
+  ModelBuilder b;
+  b.input("x", {4});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  auto* t = b.g->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(2);
+  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* kv = t->add_external_data();
+  kv->set_key("location");
+  kv->set_value("weights.bin");
+  auto* off = t->add_external_data();
+  off->set_key("offset");
+  off->set_value("4");
+  const std::string path = b.save("ext.onnx");
+  const float vals[3] = {9.f, 1.5f, -2.f};
+  std::ofstream(fs::path(path).parent_path() / "weights.bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(vals), sizeof vals);
+  auto g = import_onnx(path);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  auto id = g->find_value("w");
+  ASSERT_TRUE(id);
+  EXPECT_EQ(g->value(*id).constant->data<float>()[0], 1.5f);
+  EXPECT_EQ(g->value(*id).constant->data<float>()[1], -2.f);
+
+  off->set_value("8");  // now the 8 bytes run past the 12-byte file
+  auto g2 = import_onnx(b.save("ext.onnx"));
+  ASSERT_FALSE(g2.ok());
+  EXPECT_NE(g2.status().message().find("past the end of"), std::string::npos) << g2.status().message();
+}
+
+}  // namespace
+}  // namespace qmap

@@ -1,0 +1,83 @@
+#include "ir/verify.h"
+
+#include <set>
+
+#include "ops/registry.h"
+
+namespace qmap {
+
+Status validate_attributes(const Node& n) {
+  const OpDef& def = op_def(n.op);
+  for (const auto& [key, value] : n.attrs) {
+    const AttrSpec* spec = nullptr;
+    for (const AttrSpec& s : def.attrs)
+      if (key == s.name) spec = &s;
+    if (spec == nullptr) {
+      std::string known;
+      for (const AttrSpec& s : def.attrs) known += std::string(known.empty() ? "" : ", ") + s.name;
+      return error("{} '{}': attribute '{}' is not defined for {}: known attributes are {{{}}}", n.op_type,
+                   n.name, key, def.name, known);
+    }
+    if (attr_type_of(value) != spec->type)
+      return error("{} '{}': attribute '{}' has type {}: {} expects {}", n.op_type, n.name, key,
+                   attr_type_name(attr_type_of(value)), def.name, attr_type_name(spec->type));
+  }
+  for (const AttrSpec& s : def.attrs)
+    if (s.default_text == nullptr && !n.has_attr(s.name))
+      return error("{} '{}': required attribute '{}' is missing", n.op_type, n.name, s.name);
+  return ok_status();
+}
+
+Status verify_graph(const Graph& g) {
+  std::set<std::string> names;
+  for (const Value& v : g.values)
+    if (!names.insert(v.name).second) return error("verify: value name '{}' is used twice", v.name);
+  std::vector<bool> defined(g.values.size(), false);
+  for (ValueId id : g.inputs) {
+    if (id < 0 || static_cast<size_t>(id) >= g.values.size()) return error("verify: graph input id {} out of range", id);
+    defined[static_cast<size_t>(id)] = true;
+  }
+  for (size_t i = 0; i < g.values.size(); ++i)
+    if (g.values[i].is_initializer) {
+      if (!g.values[i].constant) return error("verify: initializer '{}' has no data", g.values[i].name);
+      defined[i] = true;
+    }
+  for (const Node& n : g.nodes) {
+    const OpDef& def = op_def(n.op);
+    const int ni = static_cast<int>(n.inputs.size());
+    const int no = static_cast<int>(n.outputs.size());
+    if (ni < def.min_inputs || (def.max_inputs >= 0 && ni > def.max_inputs))
+      return error("verify: {} '{}': has {} inputs: {} takes {} to {}", n.op_type, n.name, ni, def.name,
+                   def.min_inputs, def.max_inputs < 0 ? std::string("any number") : std::to_string(def.max_inputs));
+    if (no < def.min_outputs || no > def.max_outputs)
+      return error("verify: {} '{}': has {} outputs: {} produces {} to {}", n.op_type, n.name, no, def.name,
+                   def.min_outputs, def.max_outputs);
+    for (int i = 0; i < def.min_inputs && i < ni; ++i)
+      if (n.inputs[static_cast<size_t>(i)] == kNoValue)
+        return error("verify: {} '{}': required input {} is empty", n.op_type, n.name, i);
+    for (ValueId id : n.inputs) {
+      if (id == kNoValue) continue;
+      if (id < 0 || static_cast<size_t>(id) >= g.values.size())
+        return error("verify: {} '{}': input id {} out of range", n.op_type, n.name, id);
+      if (!defined[static_cast<size_t>(id)])
+        return error("verify: {} '{}': input '{}' is used before it is produced (nodes not in topological order, or no producer)",
+                     n.op_type, n.name, g.value(id).name);
+    }
+    for (ValueId id : n.outputs) {
+      if (id == kNoValue) continue;
+      if (id < 0 || static_cast<size_t>(id) >= g.values.size())
+        return error("verify: {} '{}': output id {} out of range", n.op_type, n.name, id);
+      if (defined[static_cast<size_t>(id)])
+        return error("verify: {} '{}': output '{}' is produced twice", n.op_type, n.name, g.value(id).name);
+      defined[static_cast<size_t>(id)] = true;
+    }
+    QMAP_RETURN_IF_ERROR(validate_attributes(n).with_context("verify: "));
+  }
+  for (ValueId id : g.outputs) {
+    if (id < 0 || static_cast<size_t>(id) >= g.values.size()) return error("verify: graph output id {} out of range", id);
+    if (!defined[static_cast<size_t>(id)]) return error("verify: graph output '{}' is produced by nothing", g.value(id).name);
+  }
+  return ok_status();
+}
+
+}  // namespace qmap
