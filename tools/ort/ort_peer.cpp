@@ -217,6 +217,10 @@ Result<Timing> time(const Peer& peer, const std::string& model,
   std::vector<std::string> args{model, "--threads", std::to_string(threads), "--time",
                                 std::to_string(runs), "--warmup", std::to_string(warmup)};
   args.insert(args.end(), in_args->begin(), in_args->end());
+  if (inputs.empty()) {
+    args.push_back("--random-seed");
+    args.push_back("1");
+  }
   auto r = run_script(peer, args, dir.path());
   if (!r.ok()) return r.status();
   try {

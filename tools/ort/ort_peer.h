@@ -43,7 +43,8 @@ struct Timing {
   int runs = 0;
 };
 
-// ort_run.js --time: `runs` timed runs after `warmup` runs, in one session.
+// ort_run.js --time: `runs` timed runs after `warmup` runs, in one session. With no inputs
+// given, ort_run.js makes its own (--random-seed 1), for models qmap cannot import.
 Result<Timing> time(const Peer& peer, const std::string& model,
                     const std::vector<NamedTensor>& inputs, int threads, int runs, int warmup);
 
