@@ -45,7 +45,7 @@ Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx
 
 }  // namespace
 
-Status infer_shapes(Graph& g) {
+Status infer_shapes(Graph& g, bool require_static) {
   for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
     const Node& n = g.nodes[ni];
     const OpDef& def = op_def(n.op);
@@ -78,6 +78,7 @@ Status infer_shapes(Graph& g) {
   }
   // A static toolchain needs every shape: name the first value left unknown and why.
   for (const Node& n : g.nodes) {
+    if (!require_static) break;
     for (ValueId o : n.outputs) {
       if (o == kNoValue || g.value(o).dims) continue;
       std::string why = "a shape it depends on is only known at run time";

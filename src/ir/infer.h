@@ -9,6 +9,9 @@
 namespace qmap {
 
 // Fills dtype/dims of every node output. Errors name the node: "shape inference: ...".
-Status infer_shapes(Graph& graph);
+// With require_static (the default: the NPU toolchain needs every shape), a value whose
+// shape depends on run-time data is an error; without it such values keep unknown dims
+// and the float engine infers them while running.
+Status infer_shapes(Graph& graph, bool require_static = true);
 
 }  // namespace qmap
