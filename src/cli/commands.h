@@ -15,9 +15,11 @@ using Runner = std::function<int()>;
 using RegisterFn = void (*)(CLI::App& app, Runner* run);
 
 void register_info(CLI::App& app, Runner* run);     // cli/info.cpp
+void register_ops(CLI::App& app, Runner* run);      // cli/ops.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
+    register_ops,
 };
 
 }  // namespace qmap::cli

@@ -213,6 +213,36 @@ TEST(OnnxImportBadInput, UnknownAttribute) {
       << g.status().message();
 }
 
+TEST(OnnxImportBadInput, WrongAttributeType) {
+  ModelBuilder b;
+  b.input("x", {1, 3});
+  auto* n = b.node("LeakyRelu", {"x"}, {"y"}, "lrelu");
+  auto* a = n->add_attribute();
+  a->set_name("alpha");
+  a->set_type(onnx::AttributeProto::INT);  // ONNX says float
+  a->set_i(1);
+  b.output("y");
+  auto g = import_onnx(b.save("attrtype.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("LeakyRelu 'lrelu': attribute 'alpha' has type int: LeakyRelu expects float"),
+            std::string::npos) << g.status().message();
+}
+
+TEST(OnnxImportBadInput, InconsistentShapes) {
+  ModelBuilder b;
+  b.input("a", {1, 3});
+  b.input("b", {1, 4});
+  b.node("Add", {"a", "b"}, {"y"}, "add1");
+  b.output("y");
+  auto g = import_onnx(b.save("shapes.onnx"));
+  ASSERT_FALSE(g.ok());
+  const std::string m = g.status().message();
+  EXPECT_NE(m.find("shapes.onnx"), std::string::npos) << m;
+  EXPECT_NE(m.find("Add 'add1'"), std::string::npos) << m;
+  EXPECT_NE(m.find("1x3"), std::string::npos) << m;
+  EXPECT_NE(m.find("1x4"), std::string::npos) << m;
+}
+
 TEST(OnnxImportBadInput, UndefinedInputName) {
   ModelBuilder b;
   b.input("x", {1, 3});

@@ -1,0 +1,44 @@
+// Cast (ONNX Cast-13): converts every element to the dtype `to` (an ONNX TensorProto
+// DataType code). Targets are the IR dtypes; float->integer truncates toward zero and
+// saturates out-of-range values (ONNX leaves them undefined), NaN -> 0; any -> bool is
+// value != 0 (NaN -> true). FLOAT16, BFLOAT16, STRING, ... are not IR types and are rejected.
+#include <algorithm>
+#include <climits>
+
+#include "ops/common/elementwise_copy.h"
+#include "ops/common/helpers.h"
+
+namespace qmap::ops::cast {
+
+static constexpr AttrSpec kAttrs[] = {
+    {"to", AttrType::kInt, nullptr, "target element type (ONNX TensorProto.DataType code)"},
+};
+
+static Status infer(InferCtx& ctx) {
+  if (!ctx.node().has_attr("to")) return ctx.error("attribute 'to' is missing: it is required");
+  const int64_t to = attr_int(ctx.node(), "to", 0);
+  DType t = DType::kUndefined;
+  if (to < INT32_MIN || to > INT32_MAX || !dtype_from_onnx(static_cast<int32_t>(to), &t))
+    return ctx.error("to {} ({}) is not supported: supported targets are FLOAT, DOUBLE, UINT8, "
+                     "INT8, INT32, INT64, BOOL",
+                     to, onnx_dtype_name(static_cast<int32_t>(std::clamp<int64_t>(to, -1, 1000))));
+  if (ctx.dtype(0) == DType::kUndefined) return ctx.error("input type is undefined");
+  ctx.set_output(0, t, ctx.input(0).dims);
+  return ok_status();
+}
+
+static Status eval(EvalCtx& ctx) {
+  copy_tensor_bytes(cast_tensor(ctx.in(0), ctx.out(0).dtype()), ctx.out(0));
+  return ok_status();
+}
+
+extern const OpDef kDef = {
+    .name = "Cast",
+    .summary = "Converts elements to another dtype (float->int truncates toward zero, saturating).",
+    .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+    .attrs = kAttrs,
+    .infer = infer,
+    .eval = eval,
+};
+
+}  // namespace qmap::ops::cast

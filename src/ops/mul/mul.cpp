@@ -1,0 +1,25 @@
+// Mul (ONNX Mul-14): C = A * B, with multidirectional broadcasting.
+// float32 and int32/int64/uint8/int8; integer overflow wraps like ONNX Runtime.
+#include "ops/common/elementwise_binary.h"
+
+namespace qmap::ops::mul {
+
+struct MulFn {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return wrap_mul(a, b);
+    else return a * b;
+  }
+};
+
+extern const OpDef kDef = {
+    .name = "Mul",
+    .summary = "Elementwise multiplication with numpy-style broadcasting, C = A * B.",
+    .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .attrs = {},
+    .infer = infer_arith_binary,
+    .eval = eval_arith<MulFn>,
+    .npu_params = npu_params_broadcast,
+};
+
+}  // namespace qmap::ops::mul

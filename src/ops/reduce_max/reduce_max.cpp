@@ -1,0 +1,55 @@
+// ReduceMax (ONNX ReduceMax-13, opset 13-17 form): maximum over `axes`, for float32/float64
+// and the integer types (int8, uint8, int32, int64). A NaN in a float slice gives NaN, as
+// numpy.max does.
+#include <cmath>
+#include <limits>
+
+#include "ops/common/tensor_reduce.h"
+
+namespace qmap::ops::reduce_max {
+
+static Status infer(InferCtx& ctx) {
+  return infer_reduce(ctx, {DType::kFloat32, DType::kFloat64, DType::kInt8, DType::kUInt8, DType::kInt32,
+                            DType::kInt64});
+}
+
+template <typename T>
+static void run(EvalCtx& ctx) {
+  reduce_eval<T>(
+      ctx, std::numeric_limits<T>::lowest(),
+      [](T& acc, T x) {
+        if constexpr (std::is_floating_point_v<T>) {
+          if (std::isnan(x) || std::isnan(acc)) {
+            acc = std::numeric_limits<T>::quiet_NaN();
+            return;
+          }
+        }
+        if (x > acc) acc = x;
+      },
+      [](T acc, int64_t) { return acc; });
+}
+
+static Status eval(EvalCtx& ctx) {
+  switch (ctx.in(0).dtype()) {
+    case DType::kFloat32: run<float>(ctx); break;
+    case DType::kFloat64: run<double>(ctx); break;
+    case DType::kInt8: run<int8_t>(ctx); break;
+    case DType::kUInt8: run<uint8_t>(ctx); break;
+    case DType::kInt32: run<int32_t>(ctx); break;
+    case DType::kInt64: run<int64_t>(ctx); break;
+    default: return ctx.error("input type {} is not supported", dtype_name(ctx.in(0).dtype()));
+  }
+  return ok_status();
+}
+
+extern const OpDef kDef = {
+    .name = "ReduceMax",
+    .summary = "Maximum of the elements over some axes.",
+    .min_inputs = 1, .max_inputs = 1, .min_outputs = 1, .max_outputs = 1,
+    .attrs = kReduceAttrs,
+    .infer = infer,
+    .eval = eval,
+    .npu_params = reduce_npu_params,
+};
+
+}  // namespace qmap::ops::reduce_max

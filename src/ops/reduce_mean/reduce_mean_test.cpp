@@ -1,0 +1,60 @@
+#include "ops/common/tensor_test_util.h"
+
+namespace qmap {
+namespace {
+
+TEST(ReduceMean, AxesKeepdims) {
+  // Expected by hand: x = [[[1,2],[3,4]],[[5,6],[7,8]]]; mean over axis 1 -> [[2,3],[6,7]].
+  Tensor x = Tensor::from_vector<float>({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  auto a = testing::run_op("ReduceMean", {&x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(testing::tensors_near((*a)[0], Tensor::from_vector<float>({2, 2}, {2, 3, 6, 7})));
+  auto b = testing::run_op("ReduceMean", {&x}, {{"axes", std::vector<int64_t>{-1, 0}}});
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_TRUE(testing::tensors_near((*b)[0], Tensor::from_vector<float>({1, 2, 1}, {3.5f, 5.5f})));
+  auto c = testing::run_op("ReduceMean", {&x});  // all axes, keepdims
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_TRUE(testing::tensors_near((*c)[0], Tensor::from_vector<float>({1, 1, 1}, {4.5f})));
+}
+
+TEST(ReduceMean, RandomAgainstReferenceLoop) {
+  // Global average over H, W of odd-sized N x C x H x W (the classifier-head case).
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    const int64_t n = 1 + seed % 2, c = 1 + seed % 5, h = 1 + (seed * 3) % 7, w = 1 + (seed * 5) % 9;
+    Tensor x = testing::random_tensor({n, c, h, w}, seed);
+    auto out = testing::run_op("ReduceMean", {&x}, {{"axes", std::vector<int64_t>{2, 3}}});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    Tensor expect(DType::kFloat32, {n, c, 1, 1});
+    for (int64_t p = 0; p < n * c; ++p) {
+      double s = 0;
+      for (int64_t k = 0; k < h * w; ++k) s += x.data<float>()[static_cast<size_t>(p * h * w + k)];
+      expect.data<float>()[static_cast<size_t>(p)] = static_cast<float>(s / static_cast<double>(h * w));
+    }
+    ASSERT_TRUE(testing::tensors_near((*out)[0], expect)) << "seed " << seed;
+  }
+}
+
+TEST(ReduceMean, Errors) {
+  Tensor x(DType::kFloat32, {2, 3});
+  Tensor xi(DType::kInt32, {2, 3});
+  EXPECT_TRUE(testing::has_text(testing::run_op("ReduceMean", {&xi}).status(), "supported types are float32"));
+  EXPECT_TRUE(testing::has_text(
+      testing::run_op("ReduceMean", {&x}, {{"axes", std::vector<int64_t>{2}}}).status(), "axes 2 is out of range"));
+  EXPECT_TRUE(testing::has_text(
+      testing::run_op("ReduceMean", {&x}, {{"axes", std::vector<int64_t>{1, -1}}}).status(), "repeats axis 1"));
+  EXPECT_TRUE(testing::has_text(testing::run_op("ReduceMean", {&x}, {{"keepdims", int64_t{2}}}).status(),
+                                "keepdims 2 is not valid"));
+  Tensor e(DType::kFloat32, {2, 0});
+  EXPECT_TRUE(testing::has_text(testing::run_op("ReduceMean", {&e}).status(), "reducing an empty axis"));
+}
+
+TEST(ReduceMean, NpuParamsAxes) {
+  Tensor x(DType::kFloat32, {1, 8, 7, 7});
+  const OpParams p = testing::npu_params_of("ReduceMean", {{"axes", std::vector<int64_t>{-1, -2}}}, {testing::known(x)}, Dims{1, 8, 1, 1});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].name, "axis");
+  EXPECT_EQ(p[0].ints, (std::vector<int64_t>{2, 3}));
+}
+
+}  // namespace
+}  // namespace qmap

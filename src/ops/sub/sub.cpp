@@ -1,0 +1,25 @@
+// Sub (ONNX Sub-14): C = A - B, with multidirectional broadcasting.
+// float32 and int32/int64/uint8/int8; integer overflow wraps like ONNX Runtime.
+#include "ops/common/elementwise_binary.h"
+
+namespace qmap::ops::sub {
+
+struct SubFn {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) return wrap_sub(a, b);
+    else return a - b;
+  }
+};
+
+extern const OpDef kDef = {
+    .name = "Sub",
+    .summary = "Elementwise subtraction with numpy-style broadcasting, C = A - B.",
+    .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .attrs = {},
+    .infer = infer_arith_binary,
+    .eval = eval_arith<SubFn>,
+    .npu_params = npu_params_broadcast,
+};
+
+}  // namespace qmap::ops::sub
