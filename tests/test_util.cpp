@@ -17,6 +17,8 @@ Result<std::vector<Tensor>> run_op(const std::string& op, const std::vector<cons
   node.op = *id;
   node.op_type = op;
   node.attrs = std::move(attrs);
+  // Placeholder output ids: ops such as Split take their output count from the node.
+  for (int i = 0; i < num_outputs; ++i) node.outputs.push_back(static_cast<ValueId>(i));
   std::vector<TensorInfo> infos;
   for (const Tensor* t : inputs) {
     TensorInfo ti;

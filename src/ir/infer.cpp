@@ -77,10 +77,11 @@ Status infer_node(Graph& g, size_t ni) {
   return ok_status();
 }
 
-Status infer_shapes(Graph& g) {
+Status infer_shapes(Graph& g, bool require_static) {
   for (size_t ni = 0; ni < g.nodes.size(); ++ni) QMAP_RETURN_IF_ERROR(infer_node(g, ni));
   // A static toolchain needs every shape: name the first value left unknown and why.
   for (const Node& n : g.nodes) {
+    if (!require_static) break;
     for (ValueId o : n.outputs) {
       if (o == kNoValue || g.value(o).dims) continue;
       std::string why = "a shape it depends on is only known at run time";

@@ -49,7 +49,6 @@ Status verify_graph(const Graph& g) {
     if (ni < def.min_inputs || (def.max_inputs >= 0 && ni > def.max_inputs))
       return error("verify: {} '{}': has {} inputs: {} takes {} to {}", n.op_type, n.name, ni, def.name,
                    def.min_inputs, def.max_inputs < 0 ? std::string("any number") : std::to_string(def.max_inputs));
-    // max_outputs -1: variadic (Split), as for max_inputs.
     if (no < def.min_outputs || (def.max_outputs >= 0 && no > def.max_outputs))
       return error("verify: {} '{}': has {} outputs: {} produces {} to {}", n.op_type, n.name, no, def.name,
                    def.min_outputs, def.max_outputs < 0 ? std::string("any number") : std::to_string(def.max_outputs));

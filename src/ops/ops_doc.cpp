@@ -30,8 +30,9 @@ std::string ops_markdown() {
     const std::string ins = d.max_inputs < 0 ? fmt::format("{}+", d.min_inputs)
                             : d.min_inputs == d.max_inputs ? std::to_string(d.min_inputs)
                                                             : fmt::format("{}-{}", d.min_inputs, d.max_inputs);
-    const std::string outs = d.min_outputs == d.max_outputs ? std::to_string(d.min_outputs)
-                                                            : fmt::format("{}-{}", d.min_outputs, d.max_outputs);
+    const std::string outs = d.max_outputs < 0 ? fmt::format("{}+", d.min_outputs)
+                             : d.min_outputs == d.max_outputs ? std::to_string(d.min_outputs)
+                                                              : fmt::format("{}-{}", d.min_outputs, d.max_outputs);
     s += fmt::format("| {} | [{}](#{}) | {} | {} | {} |\n", static_cast<int>(id), d.name, lower(d.name),
                      ins, outs, d.summary);
   }

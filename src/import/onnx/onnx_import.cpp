@@ -401,7 +401,7 @@ Result<Graph> import_model(const std::string& path, const OnnxImportOptions& opt
   c.g.nodes = std::move(upgraded);
   c.g.rebuild_producers();
   QMAP_RETURN_IF_ERROR(verify_graph(c.g));
-  QMAP_RETURN_IF_ERROR(infer_shapes(c.g));
+  QMAP_RETURN_IF_ERROR(infer_shapes(c.g, opt.require_static_shapes));
   return std::move(c.g);
 }
 

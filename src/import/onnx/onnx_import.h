@@ -18,6 +18,9 @@ struct OnnxImportOptions {
   // When set and the model has op types the IR does not define, receives their names
   // (sorted, unique) in addition to the error, so the checker can print them as a set.
   std::vector<std::string>* unsupported_ops = nullptr;
+  // false: shapes that depend on run-time values (Resize sizes from a graph input) stay
+  // unknown instead of failing; the float engine handles them, the NPU flow does not.
+  bool require_static_shapes = true;
 };
 
 // Parses, upgrades every node to the IR's opset-17 form, validates attributes, infers

@@ -106,7 +106,7 @@ static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>
 extern const OpDef kDef = {
     .name = "Pad",
     .summary = "Pads a tensor with a constant, its reflection or its edge values.",
-    .min_inputs = 1, .max_inputs = 3,  // 1: Pad-2 before its upgrade; infer requires pads
+    .min_inputs = 2, .max_inputs = 3,  // the importer checks counts after the Pad-2 upgrade
     .min_outputs = 1, .max_outputs = 1,
     .attrs = kAttrs,
     .infer = infer,

@@ -137,7 +137,7 @@ static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>
 extern const OpDef kDef = {
     .name = "Slice",
     .summary = "Takes a strided slice of a tensor along some axes.",
-    .min_inputs = 1, .max_inputs = 5,  // 1: Slice-1 before its upgrade; infer requires starts, ends
+    .min_inputs = 3, .max_inputs = 5,  // the importer checks counts after the Slice-1 upgrade
     .min_outputs = 1, .max_outputs = 1,
     .attrs = {},
     .infer = infer,

@@ -31,7 +31,7 @@ extern const OpDef kDef = {
     .name = "Unsqueeze",
     .summary = "Inserts size-1 axes.",
     // min 1: Unsqueeze-11 before its upgrade; infer requires axes.
-    .min_inputs = 1, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
+    .min_inputs = 2, .max_inputs = 2, .min_outputs = 1, .max_outputs = 1,
     .attrs = {},
     .infer = infer,
     .eval = eval,

@@ -1,0 +1,223 @@
+// `qmap checker`: can this model run on this march, and where does each node run?
+// Prints hb_mapper's node table (Node, ON, Subgraph, Type, note) between timestamped INFO
+// lines, to stdout and qmap_checker.log (and --output). Any error is one
+// `ERROR <message>` line on stderr and in the log, exit code 1.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "core/log.h"
+#include "import/onnx/onnx_import.h"
+#include "ops/registry.h"
+#include "target/placement.h"
+#include "target/spec_doc.h"
+#include "target/target_spec.h"
+
+namespace qmap::cli {
+
+namespace {
+
+constexpr const char* kLogFile = "qmap_checker.log";
+
+struct CheckerArgs {
+  std::string model_type;
+  std::string model;
+  std::string march;
+  std::vector<std::string> input_shapes;  // NAME SHAPE pairs, flattened
+  std::string output;
+  bool print_spec_md = false;
+};
+
+// The log: console (stdout) plus qmap_checker.log and --output. Errors go to stderr and the
+// files only, so the terminal shows the one ERROR line once.
+class CheckerLog {
+ public:
+  Status open(const std::vector<std::string>& files) {
+    for (const std::string& f : files) {
+      QMAP_RETURN_IF_ERROR(log_.add_file(f));
+      files_.push_back(f);
+    }
+    return ok_status();
+  }
+  Logger& logger() { return log_; }
+  int fail(const std::string& message) {
+    std::fprintf(stderr, "ERROR %s\n", message.c_str());
+    // Logger has no files-only level; append to the same files (each line is flushed, and
+    // nothing is logged after the error).
+    for (const std::string& f : files_) {
+      if (FILE* fp = std::fopen(f.c_str(), "a")) {
+        std::fprintf(fp, "%s ERROR %s\n", log_timestamp().c_str(), message.c_str());
+        std::fclose(fp);
+      }
+    }
+    return 1;
+  }
+
+ private:
+  Logger log_{stdout, LogLevel::kInfo};
+  std::vector<std::string> files_;
+};
+
+std::string pad_right(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
+
+// hb_mapper's table: columns padded to the widest cell, a rule of '=' around it.
+std::string node_table(const Graph& g, const GraphPlacement& pl) {
+  std::vector<std::array<std::string, 5>> rows;
+  rows.push_back({"Node", "ON", "Subgraph", "Type", "Note"});
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    const NodePlacement& p = pl.nodes[i];
+    std::array<std::string, 5> r;
+    r[0] = n.name;
+    switch (p.where) {
+      case Placement::kNpu:
+        r = {n.name, "NPU", fmt::format("id({})", p.subgraph), n.op_type, ""};
+        break;
+      case Placement::kCpu:
+        r = {n.name, "CPU", "--", n.op_type, p.reason};
+        break;
+      case Placement::kFolded:
+      case Placement::kRemoved:
+        r = {n.name, "--", "--", placement_name(p.where), fmt::format("{}: {}", n.op_type, p.reason)};
+        break;
+      case Placement::kUnsupported:
+        r = {n.name, "--", "--", n.op_type, p.reason};
+        break;
+    }
+    rows.push_back(std::move(r));
+  }
+  std::array<size_t, 5> w{};
+  for (const auto& r : rows)
+    for (size_t c = 0; c < 5; ++c) w[c] = std::max(w[c], r[c].size());
+  size_t total = 0;
+  for (size_t c = 0; c < 4; ++c) total += w[c] + 2;
+  total += std::max<size_t>(w[4], 4);
+  std::string out = std::string(total, '=') + "\n";
+  for (size_t ri = 0; ri < rows.size(); ++ri) {
+    std::string line;
+    for (size_t c = 0; c < 4; ++c) line += pad_right(rows[ri][c], w[c] + 2);
+    line += rows[ri][4];
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (ri == 0) out += std::string(total, '-') + "\n";
+  }
+  out += std::string(total, '=') + "\n";
+  return out;
+}
+
+std::string unsupported_message(const std::vector<std::string>& ops) {
+  return fmt::format("qmap does not support these operators: {{{}}}", fmt::join(ops, ", "));
+}
+
+int print_spec_md(const CheckerArgs& a) {
+  std::vector<std::string> marches = a.march.empty() ? embedded_target_names() : std::vector<std::string>{a.march};
+  std::vector<TargetSpec> specs;
+  for (const std::string& m : marches) {
+    // The docs describe the spec text; whether its ops exist in this IR is the checker's
+    // business (and a unit test's), so an IR still missing some ops can regenerate them.
+    Result<TargetSpec> spec = load_target_spec(m, SpecLoadOptions{.require_registered_ops = false});
+    if (!spec) {
+      std::fprintf(stderr, "ERROR %s\n", spec.status().message().c_str());
+      return 1;
+    }
+    specs.push_back(std::move(*spec));
+  }
+  std::fputs(targets_markdown(specs).c_str(), stdout);
+  return 0;
+}
+
+int run_checker(const CheckerArgs& a) {
+  if (a.print_spec_md) return print_spec_md(a);
+  CheckerLog log;
+  // Argument errors come before the log exists; they still get the one-line form.
+  if (a.model.empty() || a.march.empty() || a.model_type.empty())
+    return log.fail("checker: --model-type, --model and --march are required");
+  std::vector<std::string> files = {kLogFile};
+  if (!a.output.empty() && a.output != kLogFile) files.push_back(a.output);
+  if (Status s = log.open(files); !s) return log.fail(s.message());
+  Logger& L = log.logger();
+
+  L.info("Start qmap checker....");
+  L.info("qmap version {}", QMAP_VERSION);
+  L.info("log will be stored in {}", fmt::join(files, " and "));
+  L.info("Model type: {}", a.model_type);
+  L.info("model: {}", a.model);
+  L.info("march: {}", a.march);
+  if (a.model_type == "caffe")
+    return log.fail("checker: --model-type caffe: not yet available (the Caffe importer is a later issue); "
+                    "convert the model to ONNX and use --model-type onnx");
+
+  Result<std::map<std::string, Dims>> shapes = parse_input_shapes(a.input_shapes);
+  if (!shapes) return log.fail("checker: " + shapes.status().message());
+  for (const auto& [name, dims] : *shapes) L.info("input shape override: {} {}", name, dims_str(dims));
+
+  Result<TargetSpec> spec = load_target_spec(a.march);
+  if (!spec) return log.fail(spec.status().message());
+  L.info("target spec: {} ({} NPU ops, {} CPU-only ops)", spec->source, spec->npu_ops.size(), spec->cpu_ops.size());
+
+  L.info("Begin model checking....");
+  std::vector<std::string> unknown_ops;
+  OnnxImportOptions opts;
+  opts.input_shapes = *shapes;
+  opts.log = &L;
+  opts.unsupported_ops = &unknown_ops;
+  Result<Graph> imported = import_onnx(a.model, opts);
+  if (!imported) {
+    if (!unknown_ops.empty()) return log.fail(unsupported_message(unknown_ops));
+    return log.fail(imported.status().message());
+  }
+  const Graph& graph = *imported;
+
+  for (ValueId v : graph.inputs) {
+    const Value& in = graph.value(v);
+    L.info("input '{}': {} {}", in.name, dtype_name(in.dtype), in.dims ? dims_str(*in.dims) : "unknown shape");
+  }
+  for (ValueId v : graph.outputs) {
+    const Value& out = graph.value(v);
+    L.info("output '{}': {} {}", out.name, dtype_name(out.dtype), out.dims ? dims_str(*out.dims) : "unknown shape");
+  }
+  L.info("opset: {} (IR), {} nodes", graph.onnx_opset, graph.nodes.size());
+
+  const GraphPlacement pl = place_graph(graph, *spec);
+  if (!pl.unsupported_ops.empty()) {
+    for (size_t i = 0; i < graph.nodes.size(); ++i)
+      if (pl.nodes[i].where == Placement::kUnsupported)
+        L.info("node '{}' ({}): {}", graph.nodes[i].name, graph.nodes[i].op_type, pl.nodes[i].reason);
+    return log.fail(unsupported_message(pl.unsupported_ops));
+  }
+  L.info("The converted model node information:");
+  L.raw(node_table(graph, pl));
+  const int npu = pl.count(Placement::kNpu), cpu = pl.count(Placement::kCpu);
+  const int folded = pl.count(Placement::kFolded), removed = pl.count(Placement::kRemoved);
+  L.info("{} nodes: {} on NPU in {} subgraph{}, {} on CPU, {} folded, {} removed", graph.nodes.size(), npu,
+         pl.num_subgraphs, pl.num_subgraphs == 1 ? "" : "s", cpu, folded, removed);
+  L.info("End model checking....");
+  return 0;
+}
+
+}  // namespace
+
+void register_checker(CLI::App& app, Runner* run) {
+  auto* cmd = app.add_subcommand("checker", "Check which nodes of a model run on the NPU of a march");
+  auto a = std::make_shared<CheckerArgs>();
+  cmd->add_option("--model-type", a->model_type, "model format")->check(CLI::IsMember({"onnx", "caffe"}));
+  cmd->add_option("--model", a->model, "model file (.onnx)");
+  cmd->add_option("--march", a->march, "built-in march name (generic) or a path to a spec .yaml");
+  cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE: fix an input's shape, e.g. data 1x3x224x224")
+      ->expected(2)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--output", a->output, "also write the log to this file");
+  cmd->add_flag("--print-spec-md", a->print_spec_md,
+                "print docs/targets.md generated from the built-in specs (or --march) and exit");
+  cmd->callback([run, a] { *run = [a] { return run_checker(*a); }; });
+}
+
+}  // namespace qmap::cli

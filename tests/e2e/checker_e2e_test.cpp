@@ -1,0 +1,210 @@
+// `qmap checker` end to end: the binary on the models of tests/data/checker/ (written by
+// tools/gen_checker_models.py). Asserts on exit codes, the node table, stderr and the log.
+//
+// Tests that need the `generic` march skip (naming the missing ops) while the IR lacks an
+// op that generic.yaml lists; the others use a small march file holding only Relu.
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ops/registry.h"
+#include "target/target_spec.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CliRun {
+  int code = -1;
+  std::string out, err, log;
+  fs::path dir;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+std::string model(const std::string& name) { return std::string(QMAP_TEST_DATA) + "/checker/" + name; }
+
+// Runs qmap in a fresh folder named after the current test.
+CliRun qmap(const std::string& args) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  CliRun r;
+  r.dir = fs::path(QMAP_E2E_WORK) / (std::string(info->test_suite_name()) + "." + info->name());
+  fs::remove_all(r.dir);
+  fs::create_directories(r.dir);
+  const std::string cmd = "cd '" + r.dir.string() + "' && '" QMAP_BIN "' " + args + " >stdout.txt 2>stderr.txt";
+  const int status = std::system(cmd.c_str());
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(r.dir / "stdout.txt");
+  r.err = slurp(r.dir / "stderr.txt");
+  r.log = slurp(r.dir / "qmap_checker.log");
+  return r;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream s(text);
+  for (std::string l; std::getline(s, l);) out.push_back(l);
+  return out;
+}
+
+// The table row of `node`, split on whitespace (the note keeps its spaces as one field).
+std::vector<std::string> row(const std::string& text, const std::string& node) {
+  for (const std::string& l : lines(text)) {
+    if (l.rfind(node + " ", 0) != 0) continue;
+    std::istringstream s(l);
+    std::vector<std::string> f;
+    for (std::string w; f.size() < 4 && s >> w;) f.push_back(w);
+    std::string rest;
+    std::getline(s, rest);
+    const size_t b = rest.find_first_not_of(' ');
+    f.push_back(b == std::string::npos ? "" : rest.substr(b));
+    return f;
+  }
+  return {};
+}
+
+// An error run: exit 1, exactly one stderr line "ERROR <message>", the same message in the
+// log as an ERROR line. Returns the message.
+std::string expect_one_error(const CliRun& r) {
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  const auto err = lines(r.err);
+  EXPECT_EQ(err.size(), 1u) << r.err;
+  if (err.empty() || err[0].rfind("ERROR ", 0) != 0) {
+    ADD_FAILURE() << "stderr: " << r.err;
+    return "";
+  }
+  const std::string msg = err[0].substr(6);
+  EXPECT_NE(r.log.find(" ERROR " + msg), std::string::npos) << r.log;
+  return msg;
+}
+
+// A march holding only Relu, so these tests run whatever op families the IR has.
+std::string relu_march(bool with_relu) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path p = fs::path(QMAP_E2E_WORK) / (std::string(info->name()) + "_march.yaml");
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << "name: relu_only\ndescription: test march\n"
+                      "cost_model: {clock_mhz: 1, int8_macs_per_cycle: 1, ddr_bandwidth_gbps: 1, sram_kib: 1,\n"
+                      "             cpu_gflops: 1, subgraph_switch_us: 1}\n"
+                   << (with_relu ? "npu_ops:\n  Relu:\n" : "npu_ops: {}\n");
+  return p.string();
+}
+
+#define SKIP_UNLESS_GENERIC_LOADS()                                                        \
+  do {                                                                                    \
+    auto spec = qmap::load_target_spec("generic");                                        \
+    if (!spec.ok()) GTEST_SKIP() << "generic march not loadable yet: " << spec.status().message(); \
+  } while (0)
+
+TEST(CheckerE2E, CaffeNotYetAvailable) {
+  const CliRun r = qmap("checker --model-type caffe --model m.prototxt --march generic");
+  const std::string msg = expect_one_error(r);
+  EXPECT_NE(msg.find("--model-type caffe: not yet available"), std::string::npos) << msg;
+}
+
+TEST(CheckerE2E, UnknownMarch) {
+  const CliRun r = qmap("checker --model-type onnx --model " + model("conv9x9.onnx") + " --march nosuch");
+  const std::string msg = expect_one_error(r);
+  EXPECT_NE(msg.find("march 'nosuch': unknown: built-in marches are generic"), std::string::npos) << msg;
+}
+
+TEST(CheckerE2E, OpsQmapDoesNotKnowAreListedAtOnce) {
+  const CliRun r = qmap("checker --model-type onnx --model " + model("unknown_ops.onnx") + " --march " +
+                     relu_march(true));
+  EXPECT_EQ(expect_one_error(r), "qmap does not support these operators: {NonMaxSuppression, TopK}");
+}
+
+TEST(CheckerE2E, OpsTheMarchLacksAreListed) {
+  const CliRun r = qmap("checker --model-type onnx --model " + model("dynamic_batch.onnx") + " --march " +
+                     relu_march(false));
+  EXPECT_EQ(expect_one_error(r), "qmap does not support these operators: {Relu}");
+}
+
+TEST(CheckerE2E, DynamicHeightNeedsInputShape) {
+  const std::string base = "checker --model-type onnx --model " + model("dynamic_h.onnx") + " --march " +
+                           relu_march(true);
+  const CliRun bad = qmap(base);
+  const std::string msg = expect_one_error(bad);
+  EXPECT_NE(msg.find("is dynamic"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--input-shape x"), std::string::npos) << msg;
+
+  const CliRun ok = qmap(base + " --input-shape x 1x3x8x16");
+  ASSERT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_EQ(row(ok.out, "relu"), (std::vector<std::string>{"relu", "NPU", "id(0)", "Relu", ""}));
+  EXPECT_NE(ok.log.find("INFO input 'x': float32 1x3x8x16"), std::string::npos) << ok.log;
+}
+
+TEST(CheckerE2E, DynamicBatchDefaultsToOneWithInfoLine) {
+  const CliRun r = qmap("checker --model-type onnx --model " + model("dynamic_batch.onnx") + " --march " +
+                     relu_march(true) + " --output other.log");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_NE(r.log.find(" INFO input 'x': dynamic batch dimension 'N' set to 1"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("INFO input 'x': float32 1x3x16x16"), std::string::npos) << r.log;
+  // --output receives the same log.
+  EXPECT_EQ(slurp(r.dir / "other.log"), r.log);
+  // Every log line is timestamped with a level, or belongs to the table.
+  const std::regex stamped(R"(^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR) .*)");
+  bool in_table = false;
+  for (const std::string& l : lines(r.log)) {
+    if (l.rfind("=====", 0) == 0) {
+      in_table = !in_table;
+      continue;
+    }
+    if (!in_table) {
+      EXPECT_TRUE(std::regex_match(l, stamped)) << l;
+    }
+  }
+  EXPECT_NE(r.log.find("INFO The converted model node information:"), std::string::npos);
+  EXPECT_NE(r.log.find("INFO 1 nodes: 1 on NPU in 1 subgraph, 0 on CPU, 0 folded, 0 removed"), std::string::npos)
+      << r.log;
+  // stdout shows the same lines as the log.
+  EXPECT_EQ(lines(r.out).size(), lines(r.log).size());
+}
+
+TEST(CheckerE2E, Conv9x9FallsBackAndSplits) {
+  SKIP_UNLESS_GENERIC_LOADS();
+  const CliRun r = qmap("checker --model-type onnx --model " + model("conv9x9.onnx") + " --march generic");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  using V = std::vector<std::string>;
+  EXPECT_EQ(row(r.out, "conv1"), (V{"conv1", "NPU", "id(0)", "Conv", ""}));
+  EXPECT_EQ(row(r.out, "relu1"), (V{"relu1", "NPU", "id(0)", "Relu", ""}));
+  EXPECT_EQ(row(r.out, "conv_big"), (V{"conv_big", "CPU", "--", "Conv", "kernel 9x9 > 7x7"}));
+  EXPECT_EQ(row(r.out, "relu2"), (V{"relu2", "NPU", "id(1)", "Relu", ""}));
+  EXPECT_EQ(row(r.out, "conv3"), (V{"conv3", "NPU", "id(1)", "Conv", ""}));
+  EXPECT_NE(r.log.find("5 nodes: 4 on NPU in 2 subgraphs, 1 on CPU, 0 folded, 0 removed"), std::string::npos)
+      << r.log;
+  // The table is in the log too.
+  EXPECT_EQ(row(r.log, "conv_big"), row(r.out, "conv_big"));
+}
+
+TEST(CheckerE2E, ConstantShapeChainIsFolded) {
+  SKIP_UNLESS_GENERIC_LOADS();
+  const CliRun r = qmap("checker --model-type onnx --model " + model("folded_chain.onnx") + " --march generic");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  for (const char* n : {"shape", "gather", "unsqueeze", "concat"}) {
+    const auto f = row(r.out, n);
+    ASSERT_EQ(f.size(), 5u) << n << "\n" << r.out;
+    EXPECT_EQ(f[1], "--") << n;
+    EXPECT_EQ(f[3], "folded") << n;
+  }
+  EXPECT_EQ(row(r.out, "identity")[3], "removed");
+  EXPECT_EQ(row(r.out, "conv")[1], "NPU");
+  EXPECT_EQ(row(r.out, "reshape")[1], "NPU");
+  EXPECT_EQ(row(r.out, "softmax"),
+            (std::vector<std::string>{"softmax", "CPU", "--", "Softmax", "op not supported by the NPU of march generic"}));
+}
+
+}  // namespace
