@@ -169,7 +169,7 @@ def case_bn_scale(out):
     x = rnd(1, 3, 7, 7)
     w, b = rnd(4, 3, 3, 3, scale=0.3), rnd(4, scale=0.1)
     mean, var, factor = rnd(4, scale=0.2), torch.rand(4) + 0.5, torch.tensor([0.5])
-    gamma, beta, bias2 = rnd(4), rnd(4), rnd(4, 1, 1)
+    gamma, beta, bias2 = rnd(4), rnd(4), rnd(4, 7)
     n = Net("bn_scale")
     n.input_layer("data", list(x.shape))
     n.layer("conv", "Convolution", ["data"], ["conv"], [w, b], convolution_param=dict(num_output=4, kernel_size=[3], pad=[1]))
@@ -178,11 +178,12 @@ def case_bn_scale(out):
             batch_norm_param=dict(use_global_stats=True, eps=1e-3))
     n.layer("scale", "Scale", ["conv"], ["conv"], [gamma, beta], scale_param=dict(bias_term=True))
     n.layer("relu", "ReLU", ["conv"], ["conv"])
-    n.layer("bias", "Bias", ["conv"], ["biased"], [bias2], bias_param=dict(axis=1, num_axes=3))
+    # Bias over axes 1..2 (C x H): broadcast along W.
+    n.layer("bias", "Bias", ["conv"], ["biased"], [bias2], bias_param=dict(axis=1, num_axes=2))
     y = F.conv2d(x, w, b, padding=1)
     y = F.batch_norm(y, mean, var, eps=1e-3)
     y = torch.relu(y * gamma.view(1, 4, 1, 1) + beta.view(1, 4, 1, 1))
-    save(out, "bn_scale", n, {"data": x}, {"biased": y + bias2})
+    save(out, "bn_scale", n, {"data": x}, {"biased": y + bias2.view(1, 4, 7, 1)})
 
 
 def case_eltwise(out):
