@@ -291,7 +291,6 @@ Result<Graph> import_impl(const std::string& proto_path, const std::string& mode
 
   // Blobs consumed by a later layer, for the output list (Caffe's available_blobs).
   std::set<std::string> available;
-  std::vector<std::string> available_order;
   std::set<std::string> layer_names;
   for (const auto* lp : layers) {
     if (!layer_names.insert(lp->name()).second && opt.log)
@@ -332,7 +331,7 @@ Result<Graph> import_impl(const std::string& proto_path, const std::string& mode
       if (!st.blobs.count(t))
         return error("file '{}': layer '{}' ({}): top '{}' was not produced (internal mapping error)", proto_path,
                      lp->name(), lp->type(), t);
-      if (available.insert(t).second) available_order.push_back(t);
+      available.insert(t);
     }
   }
   for (const auto& [name, dims] : opt.input_shapes)
