@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/log.h"
+#include "import/caffe/caffe_import.h"
 #include "import/onnx/onnx_import.h"
 #include "ops/registry.h"
 #include "target/placement.h"
@@ -30,6 +31,7 @@ constexpr const char* kLogFile = "qmap_checker.log";
 struct CheckerArgs {
   std::string model_type;
   std::string model;
+  std::string proto;  // Caffe: the deploy .prototxt (--model is the .caffemodel)
   std::string march;
   std::vector<std::string> input_shapes;  // NAME SHAPE pairs, flattened
   std::string output;
@@ -151,9 +153,12 @@ int run_checker(const CheckerArgs& a) {
   L.info("Model type: {}", a.model_type);
   L.info("model: {}", a.model);
   L.info("march: {}", a.march);
-  if (a.model_type == "caffe")
-    return log.fail("checker: --model-type caffe: not yet available (the Caffe importer is a later issue); "
-                    "convert the model to ONNX and use --model-type onnx");
+  if (a.model_type == "caffe") {
+    if (a.proto.empty()) return log.fail("checker: --model-type caffe needs --proto (the deploy .prototxt) and --model (the .caffemodel)");
+    L.info("proto: {}", a.proto);
+  } else if (!a.proto.empty()) {
+    return log.fail("checker: --proto applies to --model-type caffe only");
+  }
 
   Result<std::map<std::string, Dims>> shapes = parse_input_shapes(a.input_shapes);
   if (!shapes) return log.fail("checker: " + shapes.status().message());
@@ -165,11 +170,20 @@ int run_checker(const CheckerArgs& a) {
 
   L.info("Begin model checking....");
   std::vector<std::string> unknown_ops;
-  OnnxImportOptions opts;
-  opts.input_shapes = *shapes;
-  opts.log = &L;
-  opts.unsupported_ops = &unknown_ops;
-  Result<Graph> imported = import_onnx(a.model, opts);
+  Result<Graph> imported = Status::error("no model");
+  if (a.model_type == "caffe") {
+    CaffeImportOptions opts;
+    opts.input_shapes = *shapes;
+    opts.log = &L;
+    opts.unsupported_ops = &unknown_ops;
+    imported = import_caffe(a.proto, a.model, opts);
+  } else {
+    OnnxImportOptions opts;
+    opts.input_shapes = *shapes;
+    opts.log = &L;
+    opts.unsupported_ops = &unknown_ops;
+    imported = import_onnx(a.model, opts);
+  }
   if (!imported) {
     if (!unknown_ops.empty()) return log.fail(unsupported_message(unknown_ops));
     return log.fail(imported.status().message());
@@ -209,7 +223,8 @@ void register_checker(CLI::App& app, Runner* run) {
   auto* cmd = app.add_subcommand("checker", "Check which nodes of a model run on the NPU of a march");
   auto a = std::make_shared<CheckerArgs>();
   cmd->add_option("--model-type", a->model_type, "model format")->check(CLI::IsMember({"onnx", "caffe"}));
-  cmd->add_option("--model", a->model, "model file (.onnx)");
+  cmd->add_option("--model", a->model, "model file (.onnx, or the .caffemodel with --model-type caffe)");
+  cmd->add_option("--proto", a->proto, "Caffe deploy .prototxt (with --model-type caffe)");
   cmd->add_option("--march", a->march, "built-in march name (generic) or a path to a spec .yaml");
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE: fix an input's shape, e.g. data 1x3x224x224")
       ->expected(2)

@@ -45,37 +45,40 @@ Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx
 
 }  // namespace
 
-Status infer_shapes(Graph& g, bool require_static) {
-  for (size_t ni = 0; ni < g.nodes.size(); ++ni) {
-    const Node& n = g.nodes[ni];
-    const OpDef& def = op_def(n.op);
-    const std::vector<TensorInfo> infos = input_infos(g, n);
-    InferCtx ctx(n, infos);
-    QMAP_RETURN_IF_ERROR(def.infer(ctx).with_context("shape inference: "));
-    if (ctx.outputs().size() < n.outputs.size())
-      return error("shape inference: {} '{}': op infers {} outputs but the node has {}", n.op_type, n.name,
-                   ctx.outputs().size(), n.outputs.size());
-    bool all_known = true;
-    bool small = true;
-    for (size_t i = 0; i < n.outputs.size(); ++i) {
-      if (n.outputs[i] == kNoValue) continue;
-      auto& out = ctx.outputs()[i];
-      Value& v = g.value(n.outputs[i]);
-      v.dtype = out.dtype;
-      v.dims = out.dims;
-      if (out.value) v.constant = std::move(*out.value);
-      if (!out.dims) all_known = false;
-      else if (num_elements(*out.dims) > kMaxFoldElements) small = false;
-    }
-    bool inputs_known = !n.inputs.empty();
-    for (const TensorInfo& ti : infos)
-      if (ti.present && ti.value == nullptr) inputs_known = false;
-    bool already = true;
-    for (ValueId o : n.outputs)
-      if (o != kNoValue && !g.value(o).constant) already = false;
-    if (inputs_known && all_known && small && !already)
-      QMAP_RETURN_IF_ERROR(fold_node(g, n, def, ctx).with_context("shape inference: "));
+Status infer_node(Graph& g, size_t ni) {
+  const Node& n = g.nodes[ni];
+  const OpDef& def = op_def(n.op);
+  const std::vector<TensorInfo> infos = input_infos(g, n);
+  InferCtx ctx(n, infos);
+  QMAP_RETURN_IF_ERROR(def.infer(ctx).with_context("shape inference: "));
+  if (ctx.outputs().size() < n.outputs.size())
+    return error("shape inference: {} '{}': op infers {} outputs but the node has {}", n.op_type, n.name,
+                 ctx.outputs().size(), n.outputs.size());
+  bool all_known = true;
+  bool small = true;
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    if (n.outputs[i] == kNoValue) continue;
+    auto& out = ctx.outputs()[i];
+    Value& v = g.value(n.outputs[i]);
+    v.dtype = out.dtype;
+    v.dims = out.dims;
+    if (out.value) v.constant = std::move(*out.value);
+    if (!out.dims) all_known = false;
+    else if (num_elements(*out.dims) > kMaxFoldElements) small = false;
   }
+  bool inputs_known = !n.inputs.empty();
+  for (const TensorInfo& ti : infos)
+    if (ti.present && ti.value == nullptr) inputs_known = false;
+  bool already = true;
+  for (ValueId o : n.outputs)
+    if (o != kNoValue && !g.value(o).constant) already = false;
+  if (inputs_known && all_known && small && !already)
+    QMAP_RETURN_IF_ERROR(fold_node(g, n, def, ctx).with_context("shape inference: "));
+  return ok_status();
+}
+
+Status infer_shapes(Graph& g, bool require_static) {
+  for (size_t ni = 0; ni < g.nodes.size(); ++ni) QMAP_RETURN_IF_ERROR(infer_node(g, ni));
   // A static toolchain needs every shape: name the first value left unknown and why.
   for (const Node& n : g.nodes) {
     if (!require_static) break;

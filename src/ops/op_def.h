@@ -129,7 +129,7 @@ struct OpDef {
   int min_inputs;
   int max_inputs;       // -1: variadic
   int min_outputs;
-  int max_outputs;
+  int max_outputs;      // -1: variadic
   std::span<const AttrSpec> attrs;
   InferFn infer;
   EvalFn eval;

@@ -108,10 +108,73 @@ std::string relu_march(bool with_relu) {
     if (!spec.ok()) GTEST_SKIP() << "generic march not loadable yet: " << spec.status().message(); \
   } while (0)
 
-TEST(CheckerE2E, CaffeNotYetAvailable) {
-  const CliRun r = qmap("checker --model-type caffe --model m.prototxt --march generic");
+// --- Caffe models (tests/data/caffe/, written by tools/gen_caffe_models.py) ---
+
+std::string caffe_case(const std::string& c, const std::string& file) {
+  return std::string(QMAP_TEST_DATA) + "/caffe/" + c + "/" + file;
+}
+
+// A file in the current test's work folder (bad inputs are made per test).
+std::string work_file(const std::string& name, const std::string& content) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path p = fs::path(QMAP_E2E_WORK) / (std::string(info->name()) + "_" + name);
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << content;
+  return p.string();
+}
+
+std::string caffe_args(const std::string& proto, const std::string& caffemodel, const std::string& march) {
+  return "checker --model-type caffe --proto " + proto + " --model " + caffemodel + " --march " + march;
+}
+
+TEST(CheckerE2E, CaffeNeedsProto) {
+  const CliRun r = qmap("checker --model-type caffe --model m.caffemodel --march generic");
   const std::string msg = expect_one_error(r);
-  EXPECT_NE(msg.find("--model-type caffe: not yet available"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--model-type caffe needs --proto"), std::string::npos) << msg;
+}
+
+TEST(CheckerE2E, CaffeModelTable) {
+  SKIP_UNLESS_GENERIC_LOADS();
+  const CliRun r = qmap(caffe_args(caffe_case("v1", "deploy.prototxt"), caffe_case("v1", "model.caffemodel"), "generic"));
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  for (const char* layer : {"conv1", "pool1", "relu1", "ip1", "prob"}) EXPECT_EQ(row(r.out, layer).size(), 5u) << layer << r.out;
+  EXPECT_EQ(row(r.out, "conv1")[3], "Convolution") << r.out;
+  EXPECT_NE(r.log.find("INFO Model type: caffe"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("INFO output 'prob': float32 1x5"), std::string::npos) << r.log;
+}
+
+// Each class of bad Caffe input: one ERROR line naming the file, exit code 1.
+TEST(CheckerE2E, CaffeBadInputs) {
+  const std::string march = relu_march(true);
+  const std::string proto = caffe_case("v1", "deploy.prototxt");
+  const std::string weights = caffe_case("v1", "model.caffemodel");
+  const std::string relu_net =
+      "input: \"data\"\ninput_shape { dim: 1 dim: 2 dim: 3 dim: 3 }\n"
+      "layer { name: \"relu\" type: \"ReLU\" bottom: \"data\" top: \"out\" }\n";
+
+  const std::string bad_text = work_file("bad.prototxt", relu_net + "layer {\n  name: \"x\"\n  colour: 1\n}\n");
+  std::string msg = expect_one_error(qmap(caffe_args(bad_text, weights, march)));
+  EXPECT_NE(msg.find("not a valid prototxt: line 6 column"), std::string::npos) << msg;
+
+  const std::string unknown = work_file("unknown.prototxt", relu_net +
+      "layer { name: \"a\" type: \"Foo\" bottom: \"out\" top: \"a\" }\n"
+      "layer { name: \"b\" type: \"Bar\" bottom: \"a\" top: \"b\" }\n");
+  EXPECT_EQ(expect_one_error(qmap(caffe_args(unknown, weights, march))),
+            "qmap does not support these operators: {Bar, Foo}");
+
+  const std::string dangling = work_file("dangling.prototxt", relu_net +
+      "layer { name: \"s\" type: \"Sigmoid\" bottom: \"nothere\" top: \"s\" }\n");
+  msg = expect_one_error(qmap(caffe_args(dangling, weights, march)));
+  EXPECT_NE(msg.find("layer 's' (Sigmoid): bottom 'nothere' is produced by no earlier layer or input"), std::string::npos) << msg;
+
+  const std::string bytes = slurp(weights);
+  const std::string truncated = work_file("truncated.caffemodel", bytes.substr(0, bytes.size() / 2));
+  msg = expect_one_error(qmap(caffe_args(proto, truncated, march)));
+  EXPECT_NE(msg.find("file '" + truncated + "': not a valid caffemodel"), std::string::npos) << msg;
+
+  // Another net's weights: the first layer without trained blobs is named.
+  msg = expect_one_error(qmap(caffe_args(proto, caffe_case("bn_scale", "model.caffemodel"), march)));
+  EXPECT_NE(msg.find("layer 'conv1' (Convolution): has no trained blobs in the caffemodel"), std::string::npos) << msg;
 }
 
 TEST(CheckerE2E, UnknownMarch) {
