@@ -14,9 +14,14 @@ packages=(
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libopenblas-dev libstb-dev libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-numpy python3-onnx python3-protobuf
-  nodejs npm
+  python3 python3-numpy python3-onnx python3-protobuf zlib1g-dev
 )
+# Node.js for the ONNX Runtime peer: Debian's nodejs + npm, unless a Node.js with npm is
+# already there (some images ship NodeSource's nodejs, which bundles npm and conflicts
+# with Debian's npm package).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-torchvision); fi
 
 $SUDO apt-get update -q
