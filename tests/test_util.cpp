@@ -20,16 +20,7 @@ Result<std::vector<Tensor>> run_op(const std::string& op, const std::vector<cons
   // Placeholder output ids: ops such as Split take their output count from the node.
   for (int i = 0; i < num_outputs; ++i) node.outputs.push_back(static_cast<ValueId>(i));
   std::vector<TensorInfo> infos;
-  for (const Tensor* t : inputs) {
-    TensorInfo ti;
-    if (t != nullptr) {
-      ti.present = true;
-      ti.dtype = t->dtype();
-      ti.dims = t->dims();
-      ti.value = t;
-    }
-    infos.push_back(ti);
-  }
+  for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
   InferCtx ictx(node, infos);
   QMAP_RETURN_IF_ERROR(def.infer(ictx));
   std::vector<Tensor> outs;

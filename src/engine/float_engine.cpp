@@ -52,15 +52,8 @@ Result<std::vector<Tensor>> FloatEngine::run(const std::vector<Tensor>& inputs) 
       infos.clear();
       ins.clear();
       for (ValueId id : n.inputs) {
-        TensorInfo ti;
         const Tensor* t = id == kNoValue ? nullptr : &vals[static_cast<size_t>(id)];
-        if (t != nullptr) {
-          ti.present = true;
-          ti.dtype = t->dtype();
-          ti.dims = t->dims();
-          ti.value = t;
-        }
-        infos.push_back(ti);
+        infos.push_back(tensor_info_of(t));
         ins.push_back(t);
       }
       // Shapes are re-inferred from the actual inputs: cheap, and it keeps data-dependent

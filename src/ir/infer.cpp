@@ -10,23 +10,6 @@ namespace {
 // for weights: outputs larger than this stay computed at run time.
 constexpr int64_t kMaxFoldElements = 4096;
 
-std::vector<TensorInfo> input_infos(const Graph& g, const Node& n) {
-  std::vector<TensorInfo> infos;
-  infos.reserve(n.inputs.size());
-  for (ValueId id : n.inputs) {
-    TensorInfo ti;
-    if (id != kNoValue) {
-      const Value& v = g.value(id);
-      ti.present = true;
-      ti.dtype = v.dtype;
-      ti.dims = v.dims;
-      ti.value = v.constant ? &*v.constant : nullptr;
-    }
-    infos.push_back(ti);
-  }
-  return infos;
-}
-
 // Evaluates a node whose inputs are all known, so later shape computations see the result.
 Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx) {
   std::vector<const Tensor*> ins;

@@ -40,6 +40,22 @@ template <> constexpr DType dtype_of<int32_t>() { return DType::kInt32; }
 template <> constexpr DType dtype_of<int64_t>() { return DType::kInt64; }
 template <> constexpr DType dtype_of<bool>() { return DType::kBool; }
 
+// Calls f(T{}) with the C++ element type of `t` for the arithmetic dtypes (float32,
+// float64, int8, uint8, int32, int64); returns false, without calling f, for the others.
+// Ops use it to instantiate one templated kernel per dtype instead of repeating a switch.
+template <typename F>
+bool visit_arithmetic_dtype(DType t, F&& f) {
+  switch (t) {
+    case DType::kFloat32: f(float{}); return true;
+    case DType::kFloat64: f(double{}); return true;
+    case DType::kInt8: f(int8_t{}); return true;
+    case DType::kUInt8: f(uint8_t{}); return true;
+    case DType::kInt32: f(int32_t{}); return true;
+    case DType::kInt64: f(int64_t{}); return true;
+    default: return false;
+  }
+}
+
 using Dims = std::vector<int64_t>;
 
 int64_t num_elements(const Dims& dims);  // product; 1 for a scalar

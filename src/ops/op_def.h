@@ -39,6 +39,13 @@ struct TensorInfo {
   const Tensor* value = nullptr;     // set when the tensor's contents are known
 };
 
+// What is known about a tensor whose contents are at hand (engine, tests); nullptr gives
+// the info of an omitted optional input.
+TensorInfo tensor_info_of(const Tensor* t);
+
+// What is known about each input of `node` in `graph` (dims and constants as inferred).
+std::vector<TensorInfo> input_infos(const Graph& graph, const Node& node);
+
 class InferCtx {
  public:
   InferCtx(const Node& node, std::span<const TensorInfo> inputs)

@@ -210,20 +210,10 @@ int GraphPlacement::count(Placement p) const {
 
 OpParams node_params(const Graph& graph, const Node& node) {
   OpParams params;
-  std::vector<TensorInfo> inputs;
+  const std::vector<TensorInfo> inputs = input_infos(graph, node);
   int dynamic_inputs = 0;
-  for (ValueId v : node.inputs) {
-    TensorInfo ti;
-    if (v != kNoValue) {
-      const Value& val = graph.value(v);
-      ti.present = true;
-      ti.dtype = val.dtype;
-      ti.dims = val.dims;
-      ti.value = val.constant ? &*val.constant : nullptr;
-      if (!val.constant) ++dynamic_inputs;
-    }
-    inputs.push_back(ti);
-  }
+  for (const TensorInfo& ti : inputs)
+    if (ti.present && ti.value == nullptr) ++dynamic_inputs;
   const OpDef& def = op_def(node.op);
   if (def.npu_params != nullptr) {
     std::vector<std::optional<Dims>> outs;

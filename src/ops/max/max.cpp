@@ -41,15 +41,8 @@ static void run(EvalCtx& ctx) {
 }
 
 static Status eval(EvalCtx& ctx) {
-  switch (ctx.in(0).dtype()) {
-    case DType::kFloat32: run<float>(ctx); break;
-    case DType::kFloat64: run<double>(ctx); break;
-    case DType::kInt8: run<int8_t>(ctx); break;
-    case DType::kUInt8: run<uint8_t>(ctx); break;
-    case DType::kInt32: run<int32_t>(ctx); break;
-    case DType::kInt64: run<int64_t>(ctx); break;
-    default: return ctx.error("input type {} is not supported", dtype_name(ctx.in(0).dtype()));
-  }
+  const bool known = visit_arithmetic_dtype(ctx.in(0).dtype(), [&](auto tag) { run<decltype(tag)>(ctx); });
+  if (!known) return ctx.error("input type {} is not supported", dtype_name(ctx.in(0).dtype()));
   return ok_status();
 }
 
