@@ -46,12 +46,6 @@ std::vector<std::string> model_names() {
   return names;
 }
 
-// Checked once per process; every test fails with the same message when the peer is missing.
-const Result<std::string>& peer_status() {
-  static const Result<std::string> status = ort_peer::check_available(ort_peer::default_peer());
-  return status;
-}
-
 // One seeded random tensor per graph input (dynamic dims, if any are left, become 1).
 std::vector<ort_peer::NamedTensor> make_inputs(const Graph& g) {
   std::vector<ort_peer::NamedTensor> inputs;
@@ -64,46 +58,27 @@ std::vector<ort_peer::NamedTensor> make_inputs(const Graph& g) {
   return inputs;
 }
 
-// Compares outputs by position (names must agree too) and prints one line per output.
+// ort_peer::check_agreement prints one line per output; a failure names the inputs too.
 void expect_agree(const std::string& what, const std::vector<ort_peer::NamedTensor>& actual,
                   const std::vector<ort_peer::NamedTensor>& reference) {
-  ASSERT_EQ(actual.size(), reference.size()) << what << ": output count differs";
-  for (size_t i = 0; i < actual.size(); ++i) {
-    const auto& a = actual[i];
-    const auto& r = reference[i];
-    EXPECT_EQ(a.name, r.name) << what << ": output " << i << " name";
-    const Tensor a32 = a.tensor.dtype() == DType::kFloat32 ? a.tensor : cast_tensor(a.tensor, DType::kFloat32);
-    const ort_peer::Diff d = ort_peer::compare(a32, r.tensor);
-    std::printf("[ort] %-34s %-12s %-12s max|diff| %.3g  range %.4g  diff/range %.3g  (tol %.0e)\n",
-                what.c_str(), r.name.c_str(), dims_str(r.tensor.dims()).c_str(), d.max_abs_diff,
-                d.range, d.ratio(), kRelTol);
-    EXPECT_TRUE(d.dims_match) << what << ": output '" << r.name << "' dims " << dims_str(a.tensor.dims())
-                              << " vs ORT " << dims_str(r.tensor.dims());
-    if (d.dims_match && !d.ok(kRelTol)) {
-      const auto av = a32.to_double();
-      const auto rv = r.tensor.to_double();
-      const auto k = static_cast<size_t>(d.worst_index);
-      ADD_FAILURE() << what << ": output '" << r.name << "' max |diff| " << d.max_abs_diff << " > "
-                    << kRelTol << " * range " << d.range << " at flat index " << k << " (got "
-                    << av[k] << ", ORT " << rv[k] << "); inputs: seed " << kSeed << " uniform [-1,1)";
-    }
-  }
+  const Status st = ort_peer::check_agreement(what, actual, reference, kRelTol);
+  EXPECT_TRUE(st.ok()) << st.message() << "\ninputs: seed " << kSeed << " uniform [-1,1)";
 }
 
 class OrtAgreement : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(peer_status().ok()) << peer_status().status().message();
+    ASSERT_TRUE(ort_peer::default_peer_status().ok()) << ort_peer::default_peer_status().status().message();
     path_ = kModelDir + "/" + GetParam() + ".onnx";
   }
   std::string path_;
 };
 
 TEST(OrtPeer, NodeAndOnnxruntimeNodeInstalled) {
-  ASSERT_TRUE(peer_status().ok()) << peer_status().status().message();
-  std::printf("[ort] onnxruntime-node %s\n", peer_status()->c_str());
-  EXPECT_EQ(*peer_status(), "1.30.0") << "tools/ort/package.json pins 1.30.0; reinstall with "
-                                         "cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci";
+  ASSERT_TRUE(ort_peer::default_peer_status().ok()) << ort_peer::default_peer_status().status().message();
+  std::printf("[ort] onnxruntime-node %s\n", ort_peer::default_peer_status()->c_str());
+  EXPECT_EQ(*ort_peer::default_peer_status(), "1.30.0")
+      << "tools/ort/package.json pins 1.30.0; reinstall with cd tools/ort && ONNXRUNTIME_NODE_INSTALL=skip npm ci";
 }
 
 TEST(OrtPeer, ModelsPresent) {

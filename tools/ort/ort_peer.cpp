@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -258,6 +259,42 @@ Diff compare(const Tensor& actual, const Tensor& reference) {
   }
   d.range = b.empty() ? 0.0 : hi - lo;
   return d;
+}
+
+const Result<std::string>& default_peer_status() {
+  static const Result<std::string> status = check_available(default_peer());
+  return status;
+}
+
+Status check_agreement(const std::string& what, const std::vector<NamedTensor>& actual,
+                       const std::vector<NamedTensor>& reference, double rel_tol) {
+  if (actual.size() != reference.size())
+    return error("{}: {} outputs vs ORT's {}", what, actual.size(), reference.size());
+  std::string failures;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const auto& a = actual[i];
+    const auto& r = reference[i];
+    if (a.name != r.name)
+      failures += fmt::format("{}: output {} is named '{}', ORT's '{}'\n", what, i, a.name, r.name);
+    const Tensor a32 = a.tensor.dtype() == DType::kFloat32 ? a.tensor : cast_tensor(a.tensor, DType::kFloat32);
+    const Diff d = compare(a32, r.tensor);
+    std::printf("[ort] %-34s %-12s %-12s max|diff| %.3g  range %.4g  diff/range %.3g  (tol %.0e)\n",
+                what.c_str(), r.name.c_str(), dims_str(r.tensor.dims()).c_str(), d.max_abs_diff, d.range,
+                d.ratio(), rel_tol);
+    if (!d.dims_match) {
+      failures += fmt::format("{}: output '{}' dims {} vs ORT {}\n", what, r.name, dims_str(a.tensor.dims()),
+                              dims_str(r.tensor.dims()));
+    } else if (!d.ok(rel_tol)) {
+      const auto k = static_cast<size_t>(d.worst_index);
+      failures += fmt::format("{}: output '{}' max |diff| {} > {} * range {} at flat index {} (got {}, ORT {})\n",
+                              what, r.name, d.max_abs_diff, rel_tol, d.range, k, a32.to_double()[k],
+                              r.tensor.to_double()[k]);
+    }
+  }
+  std::fflush(stdout);
+  if (failures.empty()) return ok_status();
+  failures.pop_back();
+  return Status::error(failures);
 }
 
 Tensor random_input(DType dtype, const Dims& dims, uint32_t seed) {

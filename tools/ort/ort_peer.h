@@ -62,6 +62,19 @@ struct Diff {
 };
 Diff compare(const Tensor& actual, const Tensor& reference);
 
+// check_available(default_peer()), run once per process and cached, so a suite whose peer
+// is missing fails every test with the same install instructions without re-spawning node.
+const Result<std::string>& default_peer_status();
+
+// Whole-output-list agreement used by every ORT test suite: outputs compared by position
+// (names must agree too), `actual` cast to float32 first (ORT's outputs are float32), each
+// checked with compare() + Diff::ok(rel_tol). Prints one "[ort] <what> <output> <dims>
+// max|diff| .. range .. diff/range .. (tol ..)" line per output on stdout, so the test log
+// shows the margin even when it passes. The error lists every disagreeing output: count,
+// name or dims mismatch, or the worst flat index with both values.
+Status check_agreement(const std::string& what, const std::vector<NamedTensor>& actual,
+                       const std::vector<NamedTensor>& reference, double rel_tol);
+
 // Fixed-seed inputs the tests and the bench share: float types uniform in [-1, 1)
 // (std::mt19937 + uniform_real_distribution), integer types in {0..3}, bool 0/1.
 Tensor random_input(DType dtype, const Dims& dims, uint32_t seed);
