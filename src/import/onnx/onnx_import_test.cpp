@@ -324,3 +324,40 @@ TEST(OnnxImport, ExternalDataIsRead) {
 
 }  // namespace
 }  // namespace qmap
+
+#include <onnx/checker.h>
+
+namespace qmap {
+namespace {
+
+// Every committed test model: import -> export is accepted by onnx.checker (libonnx's C++
+// checker, the same code as Python's onnx.checker.check_model), and import -> export ->
+// import yields the same IR text.
+TEST(OnnxExport, CommittedModelsRoundTripAndPassOnnxChecker) {
+  int checked = 0;
+  for (const auto& e : fs::directory_iterator(std::string(QMAP_SOURCE_DIR) + "/tests/data/models")) {
+    if (e.path().extension() != ".onnx") continue;
+    SCOPED_TRACE(e.path().string());
+    auto g = import_onnx(e.path().string());
+    ASSERT_TRUE(g.ok()) << g.status().message();
+    auto bytes = export_onnx_bytes(*g);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    onnx::ModelProto m;
+    ASSERT_TRUE(m.ParseFromString(*bytes));
+    try {
+      onnx::checker::check_model(m);
+    } catch (const std::exception& ex) {
+      FAIL() << "onnx checker rejected the export: " << ex.what();
+    }
+    const fs::path out = fs::temp_directory_path() / "qmap_onnx_import_test" / ("rt_" + e.path().filename().string());
+    ASSERT_TRUE(export_onnx(*g, out.string()).ok());
+    auto g2 = import_onnx(out.string());
+    ASSERT_TRUE(g2.ok()) << g2.status().message();
+    EXPECT_EQ(dump_graph(*g), dump_graph(*g2));
+    ++checked;
+  }
+  EXPECT_GE(checked, 9);
+}
+
+}  // namespace
+}  // namespace qmap
