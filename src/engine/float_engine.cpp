@@ -71,7 +71,7 @@ Result<std::vector<Tensor>> FloatEngine::run(const std::vector<Tensor>& inputs) 
       outs.reserve(n.outputs.size());
       for (size_t i = 0; i < n.outputs.size(); ++i) {
         const auto& o = ictx.outputs()[i];
-        outs.emplace_back(o.dtype, *o.dims);
+        outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));
       }
       EvalCtx ectx{n, ins, outs};
       QMAP_RETURN_IF_ERROR(def.eval(ectx).with_context("float engine: "));

@@ -50,6 +50,10 @@ class Tensor {
   Tensor() = default;
   // Zero-filled tensor.
   Tensor(DType dtype, Dims dims);
+  // Tensor whose contents are unspecified, for a buffer the caller overwrites in full (op
+  // outputs: see EvalCtx). Skips the zero fill, which for large activations costs a full
+  // extra pass over memory.
+  static Tensor uninitialized(DType dtype, Dims dims);
 
   template <typename T>
   static Tensor from_vector(Dims dims, const std::vector<T>& values) {
@@ -95,6 +99,8 @@ class Tensor {
   std::vector<double> to_double() const;
 
  private:
+  Tensor(DType dtype, Dims dims, bool zero);
+
   DType dtype_ = DType::kUndefined;
   Dims dims_;
   std::shared_ptr<std::byte[]> bytes_;

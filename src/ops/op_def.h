@@ -86,7 +86,9 @@ class InferCtx {
 struct EvalCtx {
   const Node& node;
   std::span<const Tensor* const> inputs;  // nullptr for an omitted optional input
-  std::span<Tensor> outputs;              // allocated by the engine from infer's dims
+  // Allocated by the caller from infer's dims with unspecified contents
+  // (Tensor::uninitialized): eval must write every element of every output.
+  std::span<Tensor> outputs;
   int num_threads = 1;
 
   const Tensor& in(int i) const { return *inputs[static_cast<size_t>(i)]; }
