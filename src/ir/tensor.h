@@ -73,6 +73,9 @@ class Tensor {
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
   bool defined() const { return dtype_ != DType::kUndefined; }
 
+  // True when no other Tensor shares this buffer, so writing it changes no other tensor.
+  bool sole_owner() const { return bytes_ && bytes_.use_count() == 1; }
+
   std::byte* raw() { return bytes_ ? bytes_.get() : nullptr; }
   const std::byte* raw() const { return bytes_ ? bytes_.get() : nullptr; }
 

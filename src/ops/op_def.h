@@ -137,6 +137,11 @@ struct OpDef {
   EvalFn eval;
   UpgradeFn upgrade_onnx = nullptr;
   NpuParamsFn npu_params = nullptr;  // nullptr: nothing op-specific to limit
+  // Output 0 may share the buffer of an input with output 0's dtype and dims: eval reads
+  // that input's element i only to compute output element i, before writing it
+  // (elementwise ops). The engine then hands a dying input's buffer to the output instead of
+  // allocating a new one and streaming through both.
+  bool in_place = false;
 };
 
 }  // namespace qmap
