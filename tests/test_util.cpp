@@ -28,7 +28,7 @@ Result<std::vector<Tensor>> run_op(const std::string& op, const std::vector<cons
     if (i >= static_cast<int>(ictx.outputs().size())) return error("op {} inferred fewer outputs", op);
     const auto& o = ictx.outputs()[static_cast<size_t>(i)];
     if (!o.dims) return error("op {} output {} shape unknown", op, i);
-    outs.emplace_back(o.dtype, *o.dims);
+    outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));  // as the engine does
   }
   EvalCtx ectx{node, inputs, outs};
   QMAP_RETURN_IF_ERROR(def.eval(ectx));

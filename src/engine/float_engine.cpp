@@ -1,9 +1,31 @@
 #include "engine/float_engine.h"
 
+#include <algorithm>
+
 #include "ir/verify.h"
 #include "ops/registry.h"
 
 namespace qmap {
+
+namespace {
+
+// Index in node n's inputs of a tensor whose buffer output 0 (dtype, dims) can take over
+// (OpDef::in_place), or -1. The input must die at this node and appear only once among its
+// inputs, and no other tensor may share its buffer (a caller's input, a constant, a kept
+// value or a reshaped alias would see the write).
+int reusable_input(const Node& n, size_t ni, const std::vector<int32_t>& last_use,
+                   const std::vector<const Tensor*>& ins, DType dtype, const Dims& dims) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const ValueId id = n.inputs[i];
+    if (id == kNoValue || last_use[static_cast<size_t>(id)] != static_cast<int32_t>(ni)) continue;
+    if (std::count(n.inputs.begin(), n.inputs.end(), id) != 1) continue;
+    const Tensor& t = *ins[i];
+    if (t.dtype() == dtype && t.dims() == dims && t.sole_owner()) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+}  // namespace
 
 Result<FloatEngine> FloatEngine::create(const Graph& graph, FloatEngineOptions options) {
   QMAP_RETURN_IF_ERROR(verify_graph(graph).with_context("float engine: "));
@@ -64,7 +86,10 @@ Result<std::vector<Tensor>> FloatEngine::run(const std::vector<Tensor>& inputs) 
       outs.reserve(n.outputs.size());
       for (size_t i = 0; i < n.outputs.size(); ++i) {
         const auto& o = ictx.outputs()[i];
-        outs.emplace_back(o.dtype, *o.dims);
+        const int reuse =
+            i == 0 && def.in_place ? reusable_input(n, ni, last_use_, ins, o.dtype, *o.dims) : -1;
+        outs.push_back(reuse >= 0 ? *ins[static_cast<size_t>(reuse)]
+                                  : Tensor::uninitialized(o.dtype, *o.dims));
       }
       EvalCtx ectx{n, ins, outs};
       QMAP_RETURN_IF_ERROR(def.eval(ectx).with_context("float engine: "));

@@ -71,19 +71,23 @@ std::string dims_str(const Dims& dims) {
 }
 
 namespace {
-std::shared_ptr<std::byte[]> alloc_bytes(size_t n) {
+std::shared_ptr<std::byte[]> alloc_bytes(size_t n, bool zero) {
   // 64-byte alignment so SIMD kernels may use aligned loads on whole tensors.
   const size_t size = n == 0 ? 64 : (n + 63) / 64 * 64;
   auto* p = static_cast<std::byte*>(::operator new[](size, std::align_val_t(64)));
-  std::memset(p, 0, size);
+  if (zero) std::memset(p, 0, size);
   return std::shared_ptr<std::byte[]>(p, [](std::byte* q) { ::operator delete[](q, std::align_val_t(64)); });
 }
 }  // namespace
 
-Tensor::Tensor(DType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
+Tensor::Tensor(DType dtype, Dims dims) : Tensor(dtype, std::move(dims), /*zero=*/true) {}
+
+Tensor::Tensor(DType dtype, Dims dims, bool zero) : dtype_(dtype), dims_(std::move(dims)) {
   for (int64_t d : dims_) QMAP_CHECK(d >= 0, "negative dimension in {}", dims_str(dims_));
-  bytes_ = alloc_bytes(nbytes());
+  bytes_ = alloc_bytes(nbytes(), zero);
 }
+
+Tensor Tensor::uninitialized(DType dtype, Dims dims) { return Tensor(dtype, std::move(dims), /*zero=*/false); }
 
 Tensor Tensor::reshaped(Dims dims) const {
   QMAP_CHECK(num_elements(dims) == numel(), "reshape {} -> {}", dims_str(dims_), dims_str(dims));
@@ -93,7 +97,7 @@ Tensor Tensor::reshaped(Dims dims) const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t(dtype_, dims_);
+  Tensor t = uninitialized(dtype_, dims_);
   if (nbytes() > 0) std::memcpy(t.raw(), raw(), nbytes());
   return t;
 }

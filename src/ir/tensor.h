@@ -66,6 +66,10 @@ class Tensor {
   Tensor() = default;
   // Zero-filled tensor.
   Tensor(DType dtype, Dims dims);
+  // Tensor whose contents are unspecified, for a buffer the caller overwrites in full (op
+  // outputs: see EvalCtx). Skips the zero fill, which for large activations costs a full
+  // extra pass over memory.
+  static Tensor uninitialized(DType dtype, Dims dims);
 
   template <typename T>
   static Tensor from_vector(Dims dims, const std::vector<T>& values) {
@@ -84,6 +88,9 @@ class Tensor {
   int64_t numel() const { return num_elements(dims_); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype_); }
   bool defined() const { return dtype_ != DType::kUndefined; }
+
+  // True when no other Tensor shares this buffer, so writing it changes no other tensor.
+  bool sole_owner() const { return bytes_ && bytes_.use_count() == 1; }
 
   std::byte* raw() { return bytes_ ? bytes_.get() : nullptr; }
   const std::byte* raw() const { return bytes_ ? bytes_.get() : nullptr; }
@@ -111,6 +118,8 @@ class Tensor {
   std::vector<double> to_double() const;
 
  private:
+  Tensor(DType dtype, Dims dims, bool zero);
+
   DType dtype_ = DType::kUndefined;
   Dims dims_;
   std::shared_ptr<std::byte[]> bytes_;

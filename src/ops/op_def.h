@@ -93,7 +93,9 @@ class InferCtx {
 struct EvalCtx {
   const Node& node;
   std::span<const Tensor* const> inputs;  // nullptr for an omitted optional input
-  std::span<Tensor> outputs;              // allocated by the engine from infer's dims
+  // Allocated by the caller from infer's dims with unspecified contents
+  // (Tensor::uninitialized): eval must write every element of every output.
+  std::span<Tensor> outputs;
   int num_threads = 1;
 
   const Tensor& in(int i) const { return *inputs[static_cast<size_t>(i)]; }
@@ -142,6 +144,11 @@ struct OpDef {
   EvalFn eval;
   UpgradeFn upgrade_onnx = nullptr;
   NpuParamsFn npu_params = nullptr;  // nullptr: nothing op-specific to limit
+  // Output 0 may share the buffer of an input with output 0's dtype and dims: eval reads
+  // that input's element i only to compute output element i, before writing it
+  // (elementwise ops). The engine then hands a dying input's buffer to the output instead of
+  // allocating a new one and streaming through both.
+  bool in_place = false;
 };
 
 }  // namespace qmap

@@ -20,6 +20,7 @@ extern const OpDef kDef = {
     .infer = infer_arith_binary,
     .eval = eval_arith<AddFn>,
     .npu_params = npu_params_broadcast,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::add

@@ -91,6 +91,7 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::clip

@@ -29,6 +29,7 @@ extern const OpDef kDef = {
     .infer = infer_arith_binary,
     .eval = eval,
     .npu_params = npu_params_broadcast,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::div

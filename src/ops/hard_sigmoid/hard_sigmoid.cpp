@@ -21,6 +21,7 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer_unary_float,
     .eval = eval,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::hard_sigmoid

@@ -17,6 +17,7 @@ extern const OpDef kDef = {
     .attrs = {},
     .infer = infer_unary_float,
     .eval = eval,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::hard_swish

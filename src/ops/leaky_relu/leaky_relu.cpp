@@ -19,6 +19,7 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer_unary_float,
     .eval = eval,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::leaky_relu

@@ -14,6 +14,7 @@ extern const OpDef kDef = {
     .attrs = {},
     .infer = infer_unary_float,
     .eval = eval,
+    .in_place = true,
 };
 
 }  // namespace qmap::ops::tanh
