@@ -4,6 +4,10 @@ find_package(fmt REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(ONNX REQUIRED)
 find_package(yaml-cpp REQUIRED)
+# Image decoding for calibration data, infer and eval: libjpeg-turbo and libpng (the same
+# decoders PIL and OpenCV use, so pixels match the Python pipelines users compare with).
+find_package(JPEG REQUIRED)
+find_package(PNG REQUIRED)
 
 # OpenBLAS (sgemm behind the float engine's heavy ops). Debian ships several variants;
 # pick the one the cblas.h in the pkg-config file belongs to.

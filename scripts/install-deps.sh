@@ -13,7 +13,7 @@ packages=(
   build-essential cmake pkg-config git
   libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
-  libopenblas-dev libstb-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libopenblas-dev libjpeg62-turbo-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-onnx python3-protobuf zlib1g-dev
 )
 # Node.js for the ONNX Runtime peer: Debian's nodejs + npm, unless a Node.js with npm is
