@@ -18,6 +18,7 @@
 #include "import/caffe/caffe_import.h"
 #include "import/onnx/onnx_import.h"
 #include "ops/registry.h"
+#include "report/text_table.h"
 #include "target/placement.h"
 #include "target/spec_doc.h"
 #include "target/target_spec.h"
@@ -68,51 +69,30 @@ class CheckerLog {
   std::vector<std::string> files_;
 };
 
-std::string pad_right(const std::string& s, size_t w) { return s.size() >= w ? s : s + std::string(w - s.size(), ' '); }
-
-// hb_mapper's table: columns padded to the widest cell, a rule of '=' around it.
+// hb_mapper's checker table: Node, ON, Subgraph, Type, and why a node is not on the NPU.
 std::string node_table(const Graph& g, const GraphPlacement& pl) {
-  std::vector<std::array<std::string, 5>> rows;
+  std::vector<TextRow> rows;
   rows.push_back({"Node", "ON", "Subgraph", "Type", "Note"});
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     const NodePlacement& p = pl.nodes[i];
-    std::array<std::string, 5> r;
-    r[0] = n.name;
     switch (p.where) {
       case Placement::kNpu:
-        r = {n.name, "NPU", fmt::format("id({})", p.subgraph), n.op_type, ""};
+        rows.push_back({n.name, "NPU", fmt::format("id({})", p.subgraph), n.op_type, ""});
         break;
       case Placement::kCpu:
-        r = {n.name, "CPU", "--", n.op_type, p.reason};
+        rows.push_back({n.name, "CPU", "--", n.op_type, p.reason});
         break;
       case Placement::kFolded:
       case Placement::kRemoved:
-        r = {n.name, "--", "--", placement_name(p.where), fmt::format("{}: {}", n.op_type, p.reason)};
+        rows.push_back({n.name, "--", "--", placement_name(p.where), fmt::format("{}: {}", n.op_type, p.reason)});
         break;
       case Placement::kUnsupported:
-        r = {n.name, "--", "--", n.op_type, p.reason};
+        rows.push_back({n.name, "--", "--", n.op_type, p.reason});
         break;
     }
-    rows.push_back(std::move(r));
   }
-  std::array<size_t, 5> w{};
-  for (const auto& r : rows)
-    for (size_t c = 0; c < 5; ++c) w[c] = std::max(w[c], r[c].size());
-  size_t total = 0;
-  for (size_t c = 0; c < 4; ++c) total += w[c] + 2;
-  total += std::max<size_t>(w[4], 4);
-  std::string out = std::string(total, '=') + "\n";
-  for (size_t ri = 0; ri < rows.size(); ++ri) {
-    std::string line;
-    for (size_t c = 0; c < 4; ++c) line += pad_right(rows[ri][c], w[c] + 2);
-    line += rows[ri][4];
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-    if (ri == 0) out += std::string(total, '-') + "\n";
-  }
-  out += std::string(total, '=') + "\n";
-  return out;
+  return render_text_table(rows);
 }
 
 std::string unsupported_message(const std::vector<std::string>& ops) {

@@ -61,6 +61,9 @@ struct Graph {
   std::vector<ValueId> outputs;
   int64_t onnx_opset = 17;       // the opset the node semantics follow (see docs/ir.md)
   std::string producer_name;
+  // Model-level key/value strings (ONNX metadata_props): makertbin stores the YAML it was
+  // given and the qmap version here so every output model says how it was made.
+  std::map<std::string, std::string> metadata;
 
   ValueId add_value(std::string name, DType dtype = DType::kUndefined,
                     std::optional<Dims> dims = std::nullopt);

@@ -61,6 +61,11 @@ Result<std::string> export_onnx_bytes(const Graph& g) {
   m.set_ir_version(8);
   m.set_producer_name("qmap");
   m.set_producer_version(QMAP_VERSION_STRING);
+  for (const auto& [key, text] : g.metadata) {
+    auto* prop = m.add_metadata_props();
+    prop->set_key(key);
+    prop->set_value(text);
+  }
   auto* os = m.add_opset_import();
   os->set_domain("");
   os->set_version(g.onnx_opset);

@@ -290,6 +290,7 @@ Result<Graph> import_model(const std::string& path, const OnnxImportOptions& opt
   const auto& gp = model.graph();
   c.g.name = gp.name();
   c.g.producer_name = model.producer_name();
+  for (const auto& prop : model.metadata_props()) c.g.metadata[prop.key()] = prop.value();
   c.g.onnx_opset = 17;
 
   // Every op type the IR does not define, all at once, before anything else can fail.
