@@ -1,0 +1,38 @@
+#include "report/compare.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/status.h"
+
+namespace qmap {
+
+TensorDistance compare_tensors(const Tensor& reference, const Tensor& other) {
+  QMAP_CHECK(reference.dtype() == DType::kFloat32 && other.dtype() == DType::kFloat32,
+             "compare_tensors needs float32 tensors");
+  QMAP_CHECK(reference.numel() == other.numel(), "compare_tensors: {} vs {} elements",
+             reference.numel(), other.numel());
+  const auto a = reference.data<float>();
+  const auto b = other.data<float>();
+  double dot = 0, na = 0, nb = 0, l1 = 0, l2 = 0, cheb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double x = a[i], y = b[i], d = x - y;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+    l1 += std::fabs(d);
+    l2 += d * d;
+    cheb = std::max(cheb, std::fabs(d));
+  }
+  TensorDistance r;
+  if (na == 0 && nb == 0) r.cosine = 1;
+  else if (na == 0 || nb == 0) r.cosine = 0;
+  else r.cosine = dot / (std::sqrt(na) * std::sqrt(nb));
+  const double n = a.empty() ? 1.0 : static_cast<double>(a.size());
+  r.l1 = l1 / n;
+  r.l2 = std::sqrt(l2) / n;
+  r.chebyshev = cheb;
+  return r;
+}
+
+}  // namespace qmap
