@@ -1,0 +1,404 @@
+#include "makertbin/makertbin.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "calib/calib_table.h"
+#include "calib/dataset.h"
+#include "calib/methods.h"
+#include "calib/statistics.h"
+#include "calib/qdq_thresholds.h"
+#include "config/makertbin_config.h"
+#include "core/file_io.h"
+#include "core/thread_pool.h"
+#include "engine/float_engine.h"
+#include "import/caffe/caffe_import.h"
+#include "import/onnx/onnx_export.h"
+#include "import/onnx/onnx_import.h"
+#include "ir/infer.h"
+#include "ir/verify.h"
+#include "passes/optimize.h"
+#include "passes/preprocess.h"
+#include "passes/outputs.h"
+#include "quant/int_simulator.h"
+#include "quant/quantize.h"
+#include "report/compare.h"
+#include "report/text_table.h"
+#include "target/placement.h"
+#include "target/target_spec.h"
+
+namespace qmap {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Thresholds = std::map<std::string, float>;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Candidates the `default` method compares (hb_mapper's default tries max, a percentile and
+// kl and keeps the best): the percentile is hb_mapper's documented 0.99995.
+constexpr float kDefaultPercentile = 0.99995f;
+// Samples the method search simulates. The output cosine is averaged over them; more samples
+// cost one integer simulation each per candidate.
+constexpr size_t kSearchSamples = 4;
+
+struct Stage {
+  Logger& log;
+  std::string name;
+  Clock::time_point start = Clock::now();
+  std::vector<std::pair<std::string, double>>* times;
+  ~Stage() {
+    const double s = seconds_since(start);
+    times->emplace_back(name, s);
+    log.info("{} done in {:.2f} s", name, s);
+  }
+};
+
+Result<Graph> import_model(const MakertbinConfig& cfg, Logger& L) {
+  std::map<std::string, Dims> shapes;
+  for (const InputSpec& in : cfg.inputs)
+    if (!in.shape.empty()) shapes[in.name] = in.shape;
+  if (cfg.model_type == ModelType::kCaffe) {
+    CaffeImportOptions o;
+    o.input_shapes = shapes;
+    o.log = &L;
+    return import_caffe(cfg.prototxt, cfg.caffe_model, o);
+  }
+  OnnxImportOptions o;
+  o.input_shapes = shapes;
+  o.log = &L;
+  return import_onnx(cfg.onnx_model, o);
+}
+
+Status write_model(const Graph& g, const fs::path& path, Logger& L) {
+  QMAP_RETURN_IF_ERROR(export_onnx(g, path.string()));
+  L.info("wrote {}", path.string());
+  return ok_status();
+}
+
+// One FloatEngine and one IntSimulator per worker thread, run over the same samples: the
+// mean output cosine of a quantized candidate against float.
+class CandidateScorer {
+ public:
+  CandidateScorer(const Graph& float_graph, std::vector<std::vector<Tensor>> samples, int threads)
+      : float_graph_(float_graph), samples_(std::move(samples)), threads_(threads) {}
+
+  Status compute_reference() {
+    QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(float_graph_));
+    for (const auto& s : samples_) {
+      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, engine.run(s));
+      reference_.push_back(std::move(out));
+    }
+    return ok_status();
+  }
+
+  // Mean over samples of the mean over outputs of cosine(float, quantized).
+  Result<double> score(const Graph& qdq) {
+    QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(qdq, false));
+    double total = 0;
+    for (size_t i = 0; i < samples_.size(); ++i) {
+      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, sim.run(samples_[i]));
+      double c = 0;
+      for (size_t k = 0; k < out.size(); ++k) c += compare_tensors(reference_[i][k], as_float(out[k])).cosine;
+      total += c / static_cast<double>(std::max<size_t>(out.size(), 1));
+    }
+    return total / static_cast<double>(std::max<size_t>(samples_.size(), 1));
+  }
+
+  static Tensor as_float(const Tensor& t) {
+    return t.dtype() == DType::kFloat32 ? t : cast_tensor(t, DType::kFloat32);
+  }
+
+ private:
+  const Graph& float_graph_;
+  std::vector<std::vector<Tensor>> samples_;
+  int threads_;
+  std::vector<std::vector<Tensor>> reference_;
+};
+
+// Seeded inputs for calibration_type skip: uint8 image inputs uniform in 0..255, float
+// inputs uniform in [-1, 1). A fixed xorshift so runs are reproducible.
+Result<std::vector<Tensor>> random_inputs(const Graph& g, uint32_t seed) {
+  std::vector<Tensor> out;
+  uint32_t s = seed ? seed : 1;
+  auto next = [&s] {
+    s ^= s << 13;
+    s ^= s >> 17;
+    s ^= s << 5;
+    return (s >> 8) / 16777216.0;
+  };
+  for (ValueId id : g.inputs) {
+    const Value& v = g.value(id);
+    if (!v.dims) return error("makertbin: input '{}' has no static shape", v.name);
+    Tensor t(v.dtype, *v.dims);
+    if (v.dtype == DType::kUint8) {
+      for (auto& x : t.data<uint8_t>()) x = static_cast<uint8_t>(next() * 256.0);
+    } else if (v.dtype == DType::kFloat32) {
+      for (auto& x : t.data<float>()) x = static_cast<float>(2.0 * next() - 1.0);
+    } else {
+      return error("makertbin: input '{}' is {}: calibration_type skip feeds uint8 or float32 inputs only",
+                   v.name, dtype_name(v.dtype));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+// max|x| of every float value over a few samples (calibration_type skip).
+Result<Thresholds> thresholds_from_samples(const Graph& g, const std::vector<std::vector<Tensor>>& samples) {
+  QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(g, {.keep_all_values = true}));
+  Thresholds t;
+  for (const auto& s : samples) {
+    QMAP_RETURN_IF_ERROR(engine.run(s).status());
+    for (const auto& [name, value] : engine.all_values()) {
+      if (value.dtype() != DType::kFloat32) continue;
+      float m = 0;
+      for (float x : value.data<float>()) m = std::max(m, std::fabs(x));
+      float& slot = t[name];
+      slot = std::max(slot, m > 0 ? m : 1e-6f);
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+Status run_makertbin(const MakertbinOptions& options, Logger& L) {
+  const auto t_start = Clock::now();
+  std::vector<std::pair<std::string, double>> times;
+
+  ModelType model_type = ModelType::kOnnx;
+  if (options.model_type == "caffe") model_type = ModelType::kCaffe;
+  else if (options.model_type != "onnx")
+    return error("makertbin: --model-type '{}': expected onnx or caffe", options.model_type);
+  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(options.config_path, model_type));
+
+  const fs::path work = cfg.working_dir;
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) return error("makertbin: model_parameters.working_dir '{}': cannot create: {}", work.string(), ec.message());
+  QMAP_RETURN_IF_ERROR(L.add_file((work / "makertbin.log").string()));
+  const std::string prefix = cfg.output_model_file_prefix;
+  auto out_path = [&](const std::string& suffix) { return work / (prefix + suffix); };
+
+  L.info("Start qmap makertbin....");
+  L.info("config: {}", options.config_path);
+  L.info("model type: {}", options.model_type);
+  L.info("working dir: {}", work.string());
+  L.info("march: {}", cfg.march);
+  const int threads = options.jobs > 0 ? options.jobs
+                      : cfg.jobs > 0   ? cfg.jobs
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  // ---- import and graph surgery the YAML asks for ----
+  Graph imported;
+  Thresholds qat_thresholds;
+  {
+    Stage st{L, "import", Clock::now(), &times};
+    QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, L));
+    if (cfg.calibration_type == "load") {
+      QMAP_ASSIGN_OR_RETURN(qat_thresholds, take_thresholds_from_qdq(imported));
+      L.info("calibration_type load: {} thresholds taken from the model's QuantizeLinear/DequantizeLinear nodes",
+             qat_thresholds.size());
+    }
+    if (!cfg.remove_node_type.empty()) {
+      std::vector<std::string> removed;
+      QMAP_RETURN_IF_ERROR(remove_node_types(imported, cfg.remove_node_type, &removed));
+      for (const std::string& r : removed) L.info("remove_node_type: removed '{}'", r);
+    }
+    if (!cfg.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(imported, cfg.output_nodes));
+  }
+  QMAP_ASSIGN_OR_RETURN(TargetSpec spec, load_target_spec(cfg.march));
+  {
+    const GraphPlacement pl = place_graph(imported, spec);
+    if (!pl.unsupported_ops.empty())
+      return error("makertbin: march {} does not support these operators: {{{}}}", cfg.march,
+                   fmt::join(pl.unsupported_ops, ", "));
+  }
+
+  // ---- the three ONNX models ----
+  Graph original = imported;
+  original.metadata["qmap_version"] = QMAP_VERSION_STRING;
+  original.metadata["qmap_makertbin_yaml"] = cfg.yaml_text;
+  original.metadata["qmap_march"] = cfg.march;
+  {
+    Stage st{L, "preprocess node", Clock::now(), &times};
+    QMAP_RETURN_IF_ERROR(insert_preprocess(original, cfg.inputs));
+    QMAP_RETURN_IF_ERROR(write_model(original, out_path("_original_float_model.onnx"), L));
+  }
+  Graph optimized = original;
+  {
+    Stage st{L, "float passes", Clock::now(), &times};
+    std::vector<std::string> pass_log;
+    QMAP_RETURN_IF_ERROR(optimize_graph(optimized, OptimizeOptions{}, &pass_log));
+    for (const std::string& line : pass_log) L.debug("{}", line);
+    L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(), optimized.nodes.size());
+    QMAP_RETURN_IF_ERROR(write_model(optimized, out_path("_optimized_float_model.onnx"), L));
+  }
+
+  // ---- calibration ----
+  Thresholds thresholds;
+  std::string method = cfg.calibration_type;
+  std::optional<CalibDataset> dataset;
+  std::vector<Tensor> first_sample;
+  std::vector<std::vector<Tensor>> search_samples;
+  QuantizeOptions qopts;
+  qopts.per_channel = cfg.per_channel;
+  qopts.run_on_cpu = {cfg.run_on_cpu.begin(), cfg.run_on_cpu.end()};
+  qopts.run_on_npu = {cfg.run_on_npu.begin(), cfg.run_on_npu.end()};
+  qopts.target = &spec;
+  {
+    Stage st{L, "calibration", Clock::now(), &times};
+    const bool needs_data = method != "skip" && method != "load" && options.calibration_table.empty();
+    if (method != "skip") {
+      QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.cal_data_dir, cfg.cal_data_type,
+                                                                cfg.preprocess_on));
+      dataset = std::move(ds);
+      L.info("calibration data: {} samples", dataset->size());
+      for (size_t i = 0; i < std::min(kSearchSamples, dataset->size()); ++i) {
+        QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> s, dataset->load_runtime(i));
+        search_samples.push_back(std::move(s));
+      }
+      first_sample = search_samples.front();
+    } else {
+      // No data: seeded random inputs in each input's natural range, for performance work only.
+      L.warn("calibration_type skip: thresholds from random inputs; the quantized model's accuracy is meaningless");
+      QMAP_ASSIGN_OR_RETURN(first_sample, random_inputs(optimized, 20251125));
+      search_samples.push_back(first_sample);
+    }
+
+    if (!options.calibration_table.empty()) {
+      QMAP_ASSIGN_OR_RETURN(CalibTable table, read_calib_table(options.calibration_table));
+      thresholds = table.thresholds;
+      method = "table";
+      L.info("thresholds read from {} ({} values)", options.calibration_table, thresholds.size());
+    } else if (method == "skip") {
+      QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_from_samples(optimized, search_samples));
+    } else {
+      const auto loader = [&](size_t i) { return dataset->load_runtime(i); };
+      CollectOptions copts;
+      copts.threads = threads;
+      copts.progress = options.progress;
+      if (method == "load") {
+        // Values the QAT model did not quantize (and names the passes created) still need a
+        // threshold: calibrate those with max.
+      }
+      QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, dataset->size(), loader, copts));
+      (void)needs_data;
+      if (method == "load") {
+        thresholds = compute_thresholds(stats, CalibMethod::kMax, {});
+        for (const auto& [name, t] : qat_thresholds)
+          if (thresholds.count(name)) thresholds[name] = t;
+      } else if (method == "default" || method == "mix") {
+        CandidateScorer scorer(optimized, search_samples, threads);
+        QMAP_RETURN_IF_ERROR(scorer.compute_reference());
+        struct Candidate { std::string name; Thresholds t; double score = 0; };
+        std::vector<Candidate> cands = {
+            {"max", compute_thresholds(stats, CalibMethod::kMax, {}), 0},
+            {fmt::format("max-percentile {}", kDefaultPercentile),
+             compute_thresholds(stats, CalibMethod::kPercentile, {.percentile = kDefaultPercentile}), 0},
+            {"kl", compute_thresholds(stats, CalibMethod::kKl, {}), 0}};
+        size_t best = 0;
+        for (size_t c = 0; c < cands.size(); ++c) {
+          QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(optimized, cands[c].t, qopts));
+          QMAP_ASSIGN_OR_RETURN(cands[c].score, scorer.score(q.graph));
+          L.info("calibration method {}: output cosine {:.6f}", cands[c].name, cands[c].score);
+          if (cands[c].score > cands[best].score) best = c;
+        }
+        thresholds = cands[best].t;
+        L.info("Select {} method", cands[best].name);
+        method = "default (" + cands[best].name + ")";
+      } else {
+        CalibMethod m = CalibMethod::kMax;
+        MethodParams mp;
+        if (method == "max" && cfg.max_percentile < 1.0f) {
+          m = CalibMethod::kPercentile;
+          mp.percentile = cfg.max_percentile;
+          method = fmt::format("max-percentile {}", cfg.max_percentile);
+        } else if (method == "kl") {
+          m = CalibMethod::kKl;
+        } else if (method == "mse") {
+          m = CalibMethod::kMse;
+        }
+        thresholds = compute_thresholds(stats, m, mp);
+      }
+    }
+    CalibTable table;
+    table.model = cfg.model_name();
+    table.method = method;
+    table.num_samples = dataset ? dataset->size() : 0;
+    table.thresholds = thresholds;
+    QMAP_RETURN_IF_ERROR(write_calib_table(table, out_path("_calibration_table.txt").string()));
+    L.info("wrote {}", out_path("_calibration_table.txt").string());
+  }
+
+  // ---- quantization ----
+  QuantizedModel quantized;
+  {
+    Stage st{L, "quantization", Clock::now(), &times};
+    QMAP_ASSIGN_OR_RETURN(quantized, quantize_graph(optimized, thresholds, qopts));
+    quantized.graph.metadata = original.metadata;
+    quantized.graph.metadata["qmap_calibration_method"] = method;
+    QMAP_RETURN_IF_ERROR(write_model(quantized.graph, out_path("_quantized_model.onnx"), L));
+  }
+
+  // ---- the node table: float vs integer simulation on the first sample ----
+  {
+    Stage st{L, "node comparison", Clock::now(), &times};
+    QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized, {.keep_all_values = true}));
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> fout, fe.run(first_sample));
+    QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(quantized.graph, true));
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> qout, sim.run(first_sample));
+    const auto& fvals = fe.all_values();
+    const auto& qvals = sim.all_values();
+    auto cosine_of = [&](const std::string& value) -> std::string {
+      auto fit = fvals.find(value);
+      auto mit = quantized.value_map.find(value);
+      if (fit == fvals.end() || mit == quantized.value_map.end()) return "--";
+      auto qit = qvals.find(mit->second);
+      if (qit == qvals.end() || fit->second.dtype() != DType::kFloat32) return "--";
+      return fmt::format("{:.6f}", compare_tensors(fit->second, CandidateScorer::as_float(qit->second)).cosine);
+    };
+    std::vector<TextRow> rows = {{"Node", "ON", "Subgraph", "Type", "Cosine Similarity", "Threshold"}};
+    for (const QuantNodeInfo& n : quantized.nodes) {
+      const Node* node = nullptr;
+      for (const Node& cand : optimized.nodes)
+        if (cand.name == n.name) node = &cand;
+      const std::string out_name = node && !node->outputs.empty() ? optimized.value(node->outputs[0]).name : "";
+      const bool on_npu = n.where == Placement::kNpu;
+      rows.push_back({n.name, on_npu ? "NPU" : n.where == Placement::kCpu ? "CPU" : "--",
+                      on_npu ? fmt::format("id({})", n.subgraph) : "--", n.op_type, cosine_of(out_name),
+                      std::isnan(n.threshold) ? "--" : fmt::format("{:.6f}", n.threshold)});
+    }
+    L.info("The converted model node information:");
+    L.raw(render_text_table(rows));
+
+    std::vector<TextRow> orows = {{"Output", "Cosine Similarity", "L1 Distance", "L2 Distance", "Chebyshev Distance"}};
+    for (size_t k = 0; k < fout.size(); ++k) {
+      const TensorDistance d = compare_tensors(fout[k], CandidateScorer::as_float(qout[k]));
+      orows.push_back({optimized.value(optimized.outputs[k]).name, fmt::format("{:.6f}", d.cosine),
+                       fmt::format("{:.6f}", d.l1), fmt::format("{:.6f}", d.l2), fmt::format("{:.6f}", d.chebyshev)});
+    }
+    L.info("The quantized model output:");
+    L.raw(render_text_table(orows));
+  }
+  L.info("calibration method: {}", method);
+  std::string per_stage;
+  for (const auto& [name, s] : times) per_stage += fmt::format("{}{} {:.2f} s", per_stage.empty() ? "" : ", ", name, s);
+  L.info("stage times: {}", per_stage);
+  L.info("End qmap makertbin: conversion took {:.2f} s", seconds_since(t_start));
+  return ok_status();
+}
+
+}  // namespace qmap

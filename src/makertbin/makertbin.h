@@ -1,0 +1,32 @@
+// makertbin: the conversion pipeline behind `qmap makertbin --config cfg.yaml`.
+//
+//   config → import (ONNX | Caffe) → output_nodes / remove_node_type → placement check
+//   → preprocess node ............................ <prefix>_original_float_model.onnx
+//   → float passes ............................... <prefix>_optimized_float_model.onnx
+//   → calibration (statistics over the samples, method selection) <prefix>_calibration_table.txt
+//   → quantization (QDQ) ......................... <prefix>_quantized_model.onnx
+//   → node table: per-node cosine of the integer simulation vs float on the first sample
+//
+// Every output is written to a temporary name and renamed; the log goes to
+// <working_dir>/makertbin.log as well as the console.
+#pragma once
+
+#include <string>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace qmap {
+
+struct MakertbinOptions {
+  std::string config_path;
+  std::string model_type;        // "onnx" | "caffe"
+  std::string calibration_table; // read thresholds from this table instead of calibrating
+  int jobs = 0;                  // worker threads; 0: compiler_parameters.jobs or all cores
+  bool progress = true;          // progress bar on a terminal
+};
+
+// Runs the whole conversion. `log` gets the console lines; the function adds the log file.
+Status run_makertbin(const MakertbinOptions& options, Logger& log);
+
+}  // namespace qmap
