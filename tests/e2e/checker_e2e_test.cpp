@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cli_util.h"
 #include "ops/registry.h"
 #include "target/target_spec.h"
 
@@ -21,42 +22,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err, log;
-  fs::path dir;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+using qmap::e2e::CliRun;
+using qmap::e2e::expect_one_error;
+using qmap::e2e::lines;
 
 std::string model(const std::string& name) { return std::string(QMAP_TEST_DATA) + "/checker/" + name; }
 
 // Runs qmap in a fresh folder named after the current test.
 CliRun qmap(const std::string& args) {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  CliRun r;
-  r.dir = fs::path(QMAP_E2E_WORK) / (std::string(info->test_suite_name()) + "." + info->name());
-  fs::remove_all(r.dir);
-  fs::create_directories(r.dir);
-  const std::string cmd = "cd '" + r.dir.string() + "' && '" QMAP_BIN "' " + args + " >stdout.txt 2>stderr.txt";
-  const int status = std::system(cmd.c_str());
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(r.dir / "stdout.txt");
-  r.err = slurp(r.dir / "stderr.txt");
-  r.log = slurp(r.dir / "qmap_checker.log");
-  return r;
-}
-
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream s(text);
-  for (std::string l; std::getline(s, l);) out.push_back(l);
-  return out;
+  fs::remove_all(qmap::e2e::test_dir());
+  return qmap::e2e::run_qmap_in(qmap::e2e::test_dir(), args, "qmap_checker.log");
 }
 
 // The table row of `node`, split on whitespace (the note keeps its spaces as one field).
@@ -73,21 +48,6 @@ std::vector<std::string> row(const std::string& text, const std::string& node) {
     return f;
   }
   return {};
-}
-
-// An error run: exit 1, exactly one stderr line "ERROR <message>", the same message in the
-// log as an ERROR line. Returns the message.
-std::string expect_one_error(const CliRun& r) {
-  EXPECT_EQ(r.code, 1) << r.out << r.err;
-  const auto err = lines(r.err);
-  EXPECT_EQ(err.size(), 1u) << r.err;
-  if (err.empty() || err[0].rfind("ERROR ", 0) != 0) {
-    ADD_FAILURE() << "stderr: " << r.err;
-    return "";
-  }
-  const std::string msg = err[0].substr(6);
-  EXPECT_NE(r.log.find(" ERROR " + msg), std::string::npos) << r.log;
-  return msg;
 }
 
 // A march holding only Relu, so these tests run whatever op families the IR has.
