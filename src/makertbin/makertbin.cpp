@@ -116,6 +116,28 @@ class CandidateScorer {
     return total / static_cast<double>(std::max<size_t>(samples_.size(), 1));
   }
 
+  // For each model: cosine of every original value (via value_map) against float, on the
+  // first sample.
+  Result<std::vector<std::map<std::string, double>>> value_cosines(const std::vector<QuantizedModel>& models) {
+    QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(float_graph_, {.keep_all_values = true}));
+    QMAP_RETURN_IF_ERROR(engine.run(samples_.front()).status());
+    std::vector<std::map<std::string, double>> out;
+    for (const QuantizedModel& m : models) {
+      QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(m.graph, true));
+      QMAP_RETURN_IF_ERROR(sim.run(samples_.front()).status());
+      std::map<std::string, double> cos;
+      for (const auto& [name, qname] : m.value_map) {
+        auto f = engine.all_values().find(name);
+        auto q = sim.all_values().find(qname);
+        if (f == engine.all_values().end() || q == sim.all_values().end()) continue;
+        if (f->second.dtype() != DType::kFloat32 || f->second.numel() != q->second.numel()) continue;
+        cos[name] = compare_tensors(f->second, as_float(q->second)).cosine;
+      }
+      out.push_back(std::move(cos));
+    }
+    return out;
+  }
+
   static Tensor as_float(const Tensor& t) {
     return t.dtype() == DType::kFloat32 ? t : cast_tensor(t, DType::kFloat32);
   }
@@ -260,7 +282,6 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   qopts.target = &spec;
   {
     Stage st{L, "calibration", Clock::now(), &times};
-    const bool needs_data = method != "skip" && method != "load" && options.calibration_table.empty();
     if (method != "skip") {
       QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.cal_data_dir, cfg.cal_data_type,
                                                                 cfg.preprocess_on));
@@ -290,13 +311,10 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
       CollectOptions copts;
       copts.threads = threads;
       copts.progress = options.progress;
-      if (method == "load") {
-        // Values the QAT model did not quantize (and names the passes created) still need a
-        // threshold: calibrate those with max.
-      }
       QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, dataset->size(), loader, copts));
-      (void)needs_data;
       if (method == "load") {
+        // Values the QAT model did not quantize (and values the float passes created) still
+        // need a threshold: those are calibrated with max.
         thresholds = compute_thresholds(stats, CalibMethod::kMax, {});
         for (const auto& [name, t] : qat_thresholds)
           if (thresholds.count(name)) thresholds[name] = t;
@@ -310,15 +328,48 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
              compute_thresholds(stats, CalibMethod::kPercentile, {.percentile = kDefaultPercentile}), 0},
             {"kl", compute_thresholds(stats, CalibMethod::kKl, {}), 0}};
         size_t best = 0;
+        std::vector<QuantizedModel> models;
         for (size_t c = 0; c < cands.size(); ++c) {
           QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(optimized, cands[c].t, qopts));
           QMAP_ASSIGN_OR_RETURN(cands[c].score, scorer.score(q.graph));
           L.info("calibration method {}: output cosine {:.6f}", cands[c].name, cands[c].score);
           if (cands[c].score > cands[best].score) best = c;
+          models.push_back(std::move(q));
         }
-        thresholds = cands[best].t;
-        L.info("Select {} method", cands[best].name);
-        method = "default (" + cands[best].name + ")";
+        if (method == "default") {
+          thresholds = cands[best].t;
+          L.info("Select {} method", cands[best].name);
+          method = "default (" + cands[best].name + ")";
+        } else {
+          // mix: per value, the candidate whose integer simulation of that value (each candidate
+          // quantized as a whole) is closest to float on the first sample; ties keep the
+          // globally best candidate. Then the mixed set is scored like the others.
+          QMAP_ASSIGN_OR_RETURN(std::vector<std::map<std::string, double>> per_value,
+                                scorer.value_cosines(models));
+          thresholds = cands[best].t;
+          std::map<std::string, int> picks;
+          for (auto& [name, t] : thresholds) {
+            size_t pick = best;
+            for (size_t c = 0; c < cands.size(); ++c) {
+              auto it = per_value[c].find(name);
+              auto bt = per_value[pick].find(name);
+              if (it != per_value[c].end() && bt != per_value[pick].end() && it->second > bt->second) pick = c;
+            }
+            t = cands[pick].t.at(name);
+            ++picks[cands[pick].name];
+          }
+          for (const auto& [name, count] : picks) L.info("mix: {} values use {}", count, name);
+          QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(optimized, thresholds, qopts));
+          QMAP_ASSIGN_OR_RETURN(double mixed, scorer.score(q.graph));
+          L.info("calibration method mix: output cosine {:.6f}", mixed);
+          if (mixed < cands[best].score) {
+            thresholds = cands[best].t;
+            L.info("mix scores below {} alone: Select {} method", cands[best].name, cands[best].name);
+            method = "mix (" + cands[best].name + ")";
+          } else {
+            method = "mix";
+          }
+        }
       } else {
         CalibMethod m = CalibMethod::kMax;
         MethodParams mp;
