@@ -1,0 +1,44 @@
+// Text helpers: list splitting as hb_mapper configs write lists, edit distance on known
+// pairs, and the typo suggestion's limits.
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace qmap {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+TEST(Text, TrimAndSplit) {
+  EXPECT_EQ(trim("  a b \t\n"), "a b");
+  EXPECT_EQ(trim(""), "");
+  EXPECT_EQ(split_trimmed(" a ; b;c ", ';'), (Strings{"a", "b", "c"}));
+  EXPECT_EQ(split_trimmed("a;;b", ';'), (Strings{"a", "", "b"}));  // empty piece kept
+  EXPECT_EQ(split_trimmed("a;", ';'), (Strings{"a", ""}));
+  EXPECT_EQ(split_trimmed("   ", ';'), Strings{});
+  EXPECT_EQ(split_tokens("1x3x224x224", "x,"), (Strings{"1", "3", "224", "224"}));
+  EXPECT_EQ(split_tokens(" 1, 3 ,224,,224 ", "x,"), (Strings{"1", "3", "224", "224"}));
+  EXPECT_EQ(split_tokens("123.675  116.28\t103.53", ","), (Strings{"123.675", "116.28", "103.53"}));
+}
+
+TEST(Text, EditDistance) {
+  EXPECT_EQ(edit_distance("", ""), 0u);
+  EXPECT_EQ(edit_distance("abc", ""), 3u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);  // the textbook example
+  EXPECT_EQ(edit_distance("mean_valeu", "mean_value"), 2u);
+  EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
+}
+
+TEST(Text, ClosestName) {
+  const Strings keys = {"mean_value", "scale_value", "norm_type", "input_name"};
+  EXPECT_EQ(closest_name("mean_valeu", keys), "mean_value");
+  EXPECT_EQ(closest_name("scale", keys), "scale_value");  // prefix
+  EXPECT_EQ(closest_name("norm", keys), "norm_type");
+  EXPECT_EQ(closest_name("completely_else", keys), std::nullopt);
+  EXPECT_EQ(closest_name("xy", keys), std::nullopt);
+  // Ties go to the first candidate.
+  EXPECT_EQ(closest_name("ab", Strings{"ax", "xb"}), "ax");
+}
+
+}  // namespace
+}  // namespace qmap
