@@ -413,6 +413,8 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
       {"balance_factor range", "balance_factor: 30", "balance_factor: 130", {"balance_factor", "130: must be in 0..100"}},
       {"optimize_level", "optimize_level: 'O3'", "optimize_level: 'O4'",
        {"compiler_parameters.optimize_level", "'O4' is not allowed: allowed values are O0, O1, O2, O3"}},
+      {"optimize_level as a number", "optimize_level: 'O3'", "optimize_level: 3",
+       {"compiler_parameters.optimize_level", "'3' is not allowed: allowed values are O0, O1, O2, O3"}},
       {"core_num zero", "core_num: 2", "core_num: 0", {"core_num", "0: must be in 1..64"}},
       {"max_time_per_fc", "max_time_per_fc: 1000", "max_time_per_fc: 500",
        {"max_time_per_fc", "500: must be 0 (no limit) or 1000..4294967295 microseconds"}},

@@ -24,12 +24,14 @@ std::vector<std::string> split_trimmed(std::string_view s, char sep);
 // split_tokens("1x3x224x224", "x,") == {"1", "3", "224", "224"}.
 std::vector<std::string> split_tokens(std::string_view s, std::string_view seps);
 
-// Levenshtein distance (insert, delete, substitute; each costs 1), case-sensitive.
+// Edit distance: insert, delete, substitute or swap two adjacent characters, each costing 1
+// (optimal string alignment), case-sensitive.
 size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate nearest to `word` by edit distance when it is plausibly a typo: distance
-// at most max(2, word.size() / 3), or `word` is a prefix/suffix of it, or the other way
-// round. Ties go to the earliest candidate, so the answer is deterministic.
+// at most max(1, word.size() / 3) (none for words of 1-2 characters), or `word` (3+
+// characters) is a prefix/suffix of it, or the other way round. Ties go to the earliest
+// candidate, so the answer is deterministic.
 std::optional<std::string> closest_name(std::string_view word, std::span<const std::string> candidates);
 
 }  // namespace qmap

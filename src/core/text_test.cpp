@@ -25,7 +25,9 @@ TEST(Text, EditDistance) {
   EXPECT_EQ(edit_distance("", ""), 0u);
   EXPECT_EQ(edit_distance("abc", ""), 3u);
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);  // the textbook example
-  EXPECT_EQ(edit_distance("mean_valeu", "mean_value"), 2u);
+  EXPECT_EQ(edit_distance("mean_valeu", "mean_value"), 1u);  // a swap costs 1
+  EXPECT_EQ(edit_distance("nv21", "nv12"), 1u);
+  EXPECT_EQ(edit_distance("ca", "abc"), 3u);  // optimal string alignment, not full Damerau (2)
   EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
 }
 
@@ -36,8 +38,10 @@ TEST(Text, ClosestName) {
   EXPECT_EQ(closest_name("norm", keys), "norm_type");
   EXPECT_EQ(closest_name("completely_else", keys), std::nullopt);
   EXPECT_EQ(closest_name("xy", keys), std::nullopt);
+  EXPECT_EQ(closest_name("O4", Strings{"O0", "O1"}), std::nullopt);  // too short to guess
+  EXPECT_EQ(closest_name("nv21", Strings{"rgb", "nv12"}), "nv12");
   // Ties go to the first candidate.
-  EXPECT_EQ(closest_name("ab", Strings{"ax", "xb"}), "ax");
+  EXPECT_EQ(closest_name("abc", Strings{"abx", "xbc"}), "abx");
 }
 
 }  // namespace
