@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -479,6 +480,31 @@ TEST(MakertbinConfig, RejectsCombinations) {
   EXPECT_NE(err("input_parameters: [a]\n").find("key 'input_parameters' (line 2): must be a map"), std::string::npos);
   EXPECT_NE(err("calibration_parameters: {cal_data_dir: d}\n").find("missing key 'input_parameters'"),
             std::string::npos);
+}
+
+// Every ```yaml block of docs/yaml.md is a valid config (caffe when it names a prototxt).
+TEST(MakertbinConfig, DocExamplesParse) {
+  std::ifstream in(std::string(QMAP_SOURCE_DIR) + "/docs/yaml.md");
+  ASSERT_TRUE(in.good()) << "docs/yaml.md not found under " << QMAP_SOURCE_DIR;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  int examples = 0;
+  for (size_t at = doc.find("```yaml\n"); at != std::string::npos; at = doc.find("```yaml\n", at)) {
+    at += 8;
+    const size_t end = doc.find("```", at);
+    ASSERT_NE(end, std::string::npos);
+    const std::string yaml = doc.substr(at, end - at);
+    const ModelType type = yaml.find("prototxt:") != std::string::npos ? ModelType::kCaffe : ModelType::kOnnx;
+    Result<MakertbinConfig> r = parse(yaml, type, "docs/example.yaml");
+    EXPECT_TRUE(r.ok()) << "example " << examples + 1 << ": " << r.status().message();
+    if (r.ok()) {
+      EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
+    }
+    ++examples;
+    at = end + 3;
+  }
+  EXPECT_EQ(examples, 2);
 }
 
 TEST(MakertbinConfig, NamesRoundTrip) {
