@@ -124,6 +124,12 @@ constexpr UnsupportedKey kUnsupportedOptimizations[] = {
 };
 constexpr const char* kModelOutputInt8 = "set_model_output_int8";
 
+// hb_mapper templates write None or '' for "use the default"; YAML writes null or ~.
+bool is_none(std::string_view item) {
+  item = trim(item);
+  return item.empty() || item == "None" || item == "none" || item == "null" || item == "~";
+}
+
 // A key of a section: its value node (null when absent) and where it is.
 struct Field {
   std::string path;  // "input_parameters.mean_value"
@@ -131,16 +137,11 @@ struct Field {
   int line = -1;     // 1-based line of the key; -1 when absent
 
   bool present() const { return line >= 0; }
-  // hb_mapper templates write None or '' for "use the default".
   bool given() const {
     if (!present() || !value.IsDefined() || value.IsNull()) return false;
-    if (!value.IsScalar()) return true;
-    const std::string_view s = trim(value.Scalar());
-    return !(s.empty() || s == "None" || s == "none" || s == "null" || s == "~");
+    return !value.IsScalar() || !is_none(value.Scalar());
   }
 };
-
-bool is_none(std::string_view item) { return item.empty() || item == "None" || item == "none"; }
 
 std::string quoted_items(const std::vector<std::string>& items) {
   return fmt::format("'{}'", fmt::join(items, "; "));
@@ -165,6 +166,11 @@ class ConfigReader {
   Status fail(const Field& f, const std::string& what) const { return fail(f.path, f.line, what); }
   Status missing(const std::string& path, const std::string& rule) const {
     return error("config '{}': missing key '{}': {}", source_, path, rule);
+  }
+  // A per-input key with `got` entries (`shown`) where the config has `n` inputs.
+  Status count_error(const Field& f, size_t got, const std::string& shown, size_t n) const {
+    return fail(f, fmt::format("{} {} {} for {} input{} ({}): give one value per input, separated by ';'", got,
+                               got == 1 ? "value" : "values", shown, n, n == 1 ? "" : "s", count_source_));
   }
   void warn(const Field& f, const std::string& what) {
     cfg_.warnings.push_back(fmt::format("config '{}': key '{}' (line {}): {}", source_, f.path, f.line, what));
@@ -212,6 +218,7 @@ class ConfigReader {
   fs::path base_dir_;
   YAML::Node root_;
   MakertbinConfig cfg_;
+  std::string count_source_;  // where the input count comes from: "input_name 'a; b'"
 };
 
 // ---------------------------------------------------------------------------------------
@@ -521,12 +528,9 @@ Status ConfigReader::read_inputs() {
   const char* count_key = per_input["input_name"].empty() ? "input_type_rt" : "input_name";
   const std::vector<std::string>& count_items = per_input[count_key];
   const size_t n = count_items.size();
+  count_source_ = fmt::format("{} {}", count_key, quoted_items(count_items));
   const auto check_count = [&](const char* key, size_t got, const std::string& shown) -> Status {
-    if (got == 0 || got == n) return ok_status();
-    return fail(field(kSec, key),
-                fmt::format("{} {} {} for {} input{} ({} {}): give one value per input, separated by ';'", got,
-                            got == 1 ? "value" : "values", shown, n, n == 1 ? "" : "s", count_key,
-                            quoted_items(count_items)));
+    return got == 0 || got == n ? ok_status() : count_error(field(kSec, key), got, shown, n);
   };
   for (const char* key : kPerInputTextKeys)
     QMAP_RETURN_IF_ERROR(check_count(key, per_input[key].size(), quoted_items(per_input[key])));
@@ -692,10 +696,6 @@ Status ConfigReader::read_calibration() {
   const std::string kSec = "calibration_parameters";
   CalibrationParameters& c = cfg_.calibration;
   const size_t n = cfg_.inputs.size();
-  const auto count_error = [&](const Field& f, size_t got) {
-    return fail(f, fmt::format("{} values for {} input{}: give one per input, separated by ';'", got, n,
-                               n == 1 ? "" : "s"));
-  };
 
   const Field f_type = field(kSec, "calibration_type");
   if (f_type.given()) {
@@ -721,7 +721,7 @@ Status ConfigReader::read_calibration() {
       return missing(f_dir.path, fmt::format("calibration_type {} needs calibration data: one directory per input, "
                                              "separated by ';'",
                                              calibration_type_name(c.type)));
-    if (dirs.size() != n) return count_error(f_dir, dirs.size());
+    if (dirs.size() != n) return count_error(f_dir, dirs.size(), quoted_items(dirs), n);
     for (size_t i = 0; i < n; ++i) {
       if (is_none(dirs[i])) return fail(f_dir, fmt::format("{}: no directory", input_label(i)));
       c.cal_data_dirs.push_back(resolve(dirs[i]));
@@ -738,7 +738,7 @@ Status ConfigReader::read_calibration() {
     if (c.preprocess_on) {
       warn(f_dtype, "ignored: preprocess_on reads images, not raw binaries");
     } else {
-      if (dtypes.size() != n) return count_error(f_dtype, dtypes.size());
+      if (dtypes.size() != n) return count_error(f_dtype, dtypes.size(), quoted_items(dtypes), n);
       for (size_t i = 0; i < n; ++i) {
         if (is_none(dtypes[i])) {
           c.cal_data_types.emplace_back();

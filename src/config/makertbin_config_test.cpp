@@ -441,45 +441,38 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
 // Combinations that need a different base than kFull.
 TEST(MakertbinConfig, RejectsCombinations) {
   const std::string head = "model_parameters: {onnx_model: m.onnx, march: generic}\n";
-  const auto err = [&](const std::string& body) {
-    Result<MakertbinConfig> r = parse(head + body);
-    return r.ok() ? std::string("accepted") : r.status().message();
+  const std::string feature = "input_parameters: {input_type_rt: featuremap, input_type_train: featuremap}\n";
+  const std::string data = "calibration_parameters: {cal_data_dir: d}\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {  // body, expected substring
+      {"input_parameters: {input_type_rt: 'rgb;rgb', input_type_train: 'rgb;rgb', input_layout_train: 'NCHW;NCHW'}\n"
+       "calibration_parameters: {cal_data_dir: 'a;b'}\n",
+       "missing key 'input_parameters.input_name': 2 inputs need their names"},
+      {"input_parameters: {input_name: 'a;a', input_type_rt: 'rgb;rgb', input_type_train: 'rgb;rgb', "
+       "input_layout_train: 'NCHW;NCHW'}\ncalibration_parameters: {cal_data_dir: 'a;b'}\n",
+       "'a' is named twice"},
+      {feature + "calibration_parameters: {cal_data_dir: d, preprocess_on: True}\n",
+       "calibration_parameters.preprocess_on' (line 3): True: input #1 is a featuremap input"},
+      {"input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, input_layout_train: NCHW, "
+       "input_layout_rt: NHWC}\n" + data,
+       "'NHWC': a featuremap input is fed in its training layout 'NCHW'"},
+      {"input_parameters: {input_type_rt: rgb, input_type_train: rgb, input_layout_train: NCHW}\n" + data +
+           "compiler_parameters: {input_source: {x: pyramid}}\n",
+       "'pyramid' delivers nv12 or gray images, but input_type_rt is rgb"},
+      {"input_parameters: {input_name: 'a;b', input_type_rt: 'featuremap;featuremap', "
+       "input_type_train: 'featuremap;featuremap'}\ncalibration_parameters: {cal_data_dir: 'x'}\n",
+       "calibration_parameters.cal_data_dir' (line 3): 1 value 'x' for 2 inputs"},
+      {feature + data + "custom_op: {custom_op_method: register}\n", "custom ops are not supported"},
+      {"input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, norm_type: data_scale, "
+       "scale_value: 2}\n" + data,
+       "input_parameters.norm_type' (line 2): input #1: 'data_scale' applies to image inputs only"},
+      {"input_parameters: [a]\n", "key 'input_parameters' (line 2): must be a map"},
+      {data, "missing key 'input_parameters'"},
   };
-  EXPECT_NE(err("input_parameters: {input_type_rt: 'rgb;rgb', input_type_train: 'rgb;rgb', "
-                "input_layout_train: 'NCHW;NCHW'}\ncalibration_parameters: {cal_data_dir: 'a;b'}\n")
-                .find("missing key 'input_parameters.input_name': 2 inputs need their names"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_name: 'a;a', input_type_rt: 'rgb;rgb', input_type_train: 'rgb;rgb', "
-                "input_layout_train: 'NCHW;NCHW'}\ncalibration_parameters: {cal_data_dir: 'a;b'}\n")
-                .find("'a' is named twice"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_type_rt: featuremap, input_type_train: featuremap}\n"
-                "calibration_parameters: {cal_data_dir: d, preprocess_on: True}\n")
-                .find("calibration_parameters.preprocess_on' (line 3): True: input #1 is a featuremap input"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, "
-                "input_layout_train: NCHW, input_layout_rt: NHWC}\ncalibration_parameters: {cal_data_dir: d}\n")
-                .find("'NHWC': a featuremap input is fed in its training layout 'NCHW'"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_type_rt: rgb, input_type_train: rgb, input_layout_train: NCHW}\n"
-                "calibration_parameters: {cal_data_dir: d}\ncompiler_parameters: {input_source: {x: pyramid}}\n")
-                .find("'pyramid' delivers nv12 or gray images, but input_type_rt is rgb"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_name: 'a;b', input_type_rt: 'featuremap;featuremap', "
-                "input_type_train: 'featuremap;featuremap'}\ncalibration_parameters: {cal_data_dir: 'x'}\n")
-                .find("calibration_parameters.cal_data_dir' (line 3): 1 values for 2 inputs"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_type_rt: featuremap, input_type_train: featuremap}\n"
-                "calibration_parameters: {cal_data_dir: d}\ncustom_op: {custom_op_method: register}\n")
-                .find("custom ops are not supported"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, norm_type: data_scale, "
-                "scale_value: 2}\ncalibration_parameters: {cal_data_dir: d}\n")
-                .find("input_parameters.norm_type' (line 2): input #1: 'data_scale' applies to image inputs only"),
-            std::string::npos);
-  EXPECT_NE(err("input_parameters: [a]\n").find("key 'input_parameters' (line 2): must be a map"), std::string::npos);
-  EXPECT_NE(err("calibration_parameters: {cal_data_dir: d}\n").find("missing key 'input_parameters'"),
-            std::string::npos);
+  for (const auto& [body, expect] : cases) {
+    Result<MakertbinConfig> r = parse(head + body);
+    ASSERT_FALSE(r.ok()) << "accepted:\n" << body;
+    EXPECT_NE(r.status().message().find(expect), std::string::npos) << r.status().message();
+  }
 }
 
 // Every ```yaml block of docs/yaml.md is a valid config (caffe when it names a prototxt).
