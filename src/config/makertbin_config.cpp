@@ -143,6 +143,17 @@ struct Field {
   }
 };
 
+// Messages are one line even when a value spans lines (an unclosed quote swallows the
+// lines after it): line breaks are shown as \\n.
+std::string one_line(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c != '\r') out += c;
+  }
+  return out;
+}
+
 std::string quoted_items(const std::vector<std::string>& items) {
   return fmt::format("'{}'", fmt::join(items, "; "));
 }
@@ -160,12 +171,12 @@ class ConfigReader {
  private:
   // --- messages ---
   Status fail(const std::string& path, int line, const std::string& what) const {
-    if (line >= 0) return error("config '{}': key '{}' (line {}): {}", source_, path, line, what);
-    return error("config '{}': key '{}': {}", source_, path, what);
+    if (line >= 0) return error("config '{}': key '{}' (line {}): {}", source_, path, line, one_line(what));
+    return error("config '{}': key '{}': {}", source_, path, one_line(what));
   }
   Status fail(const Field& f, const std::string& what) const { return fail(f.path, f.line, what); }
   Status missing(const std::string& path, const std::string& rule) const {
-    return error("config '{}': missing key '{}': {}", source_, path, rule);
+    return error("config '{}': missing key '{}': {}", source_, path, one_line(rule));
   }
   // A per-input key with `got` entries (`shown`) where the config has `n` inputs.
   Status count_error(const Field& f, size_t got, const std::string& shown, size_t n) const {
@@ -173,7 +184,8 @@ class ConfigReader {
                                got == 1 ? "value" : "values", shown, n, n == 1 ? "" : "s", count_source_));
   }
   void warn(const Field& f, const std::string& what) {
-    cfg_.warnings.push_back(fmt::format("config '{}': key '{}' (line {}): {}", source_, f.path, f.line, what));
+    cfg_.warnings.push_back(
+        fmt::format("config '{}': key '{}' (line {}): {}", source_, f.path, f.line, one_line(what)));
   }
 
   // --- structure ---

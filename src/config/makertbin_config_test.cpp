@@ -475,6 +475,38 @@ TEST(MakertbinConfig, RejectsCombinations) {
   }
 }
 
+// Bad input never crashes or throws: random byte edits of the full config (fixed seed)
+// give either a config or a one-line error about the file.
+TEST(MakertbinConfig, SurvivesMutatedConfigs) {
+  const std::string base = kFull;
+  const std::string alphabet = "ab:;-[]{}'\"#&*!|>%@ \n\t0123456789.xNoneTrue";
+  uint32_t state = 12345;  // xorshift32; the seed is printed on failure
+  const auto next = [&]() {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  for (int round = 0; round < 400; ++round) {
+    std::string yaml = base;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = next() % yaml.size();
+      const char c = alphabet[next() % alphabet.size()];
+      switch (next() % 3) {
+        case 0: yaml[at] = c; break;
+        case 1: yaml.insert(yaml.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: yaml.erase(at, 1 + next() % 8); break;
+      }
+    }
+    Result<MakertbinConfig> r = parse(yaml);
+    if (r.ok()) continue;
+    const std::string msg = r.status().message();
+    EXPECT_EQ(msg.rfind("config '/proj/cfg/mobilenet.yaml'", 0), 0u) << "seed 12345 round " << round << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "seed 12345 round " << round << ": " << msg;
+  }
+}
+
 // Every ```yaml block of docs/yaml.md is a valid config (caffe when it names a prototxt).
 TEST(MakertbinConfig, DocExamplesParse) {
   std::ifstream in(std::string(QMAP_SOURCE_DIR) + "/docs/yaml.md");
