@@ -154,6 +154,14 @@ std::string one_line(const std::string& s) {
   return out;
 }
 
+// The whole of `s` as a finite number (from_chars: locale-independent, "1e-3" and "0.5").
+std::optional<double> to_number(std::string_view s) {
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 std::string quoted_items(const std::vector<std::string>& items) {
   return fmt::format("'{}'", fmt::join(items, "; "));
 }
@@ -345,11 +353,9 @@ Result<int64_t> ConfigReader::integer(const Field& f, int64_t lo, int64_t hi, co
 
 Result<double> ConfigReader::number(const Field& f) const {
   QMAP_ASSIGN_OR_RETURN(const std::string s, text(f));
-  double v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v))
-    return fail(f, fmt::format("'{}' is not a finite number", s));
-  return v;
+  const std::optional<double> v = to_number(s);
+  if (!v) return fail(f, fmt::format("'{}' is not a finite number", s));
+  return *v;
 }
 
 template <typename E, size_t N>
@@ -381,11 +387,9 @@ Result<std::vector<double>> ConfigReader::numbers_of(const Field& f, const std::
   std::vector<double> out;
   if (is_none(item)) return out;
   for (const std::string& tok : split_tokens(item, seps)) {
-    double v = 0;
-    const auto [end, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
-    if (ec != std::errc() || end != tok.data() + tok.size() || !std::isfinite(v))
-      return fail(f, fmt::format("'{}' in '{}' is not a finite number", tok, item));
-    out.push_back(v);
+    const std::optional<double> v = to_number(tok);
+    if (!v) return fail(f, fmt::format("'{}' in '{}' is not a finite number", tok, item));
+    out.push_back(*v);
   }
   return out;
 }
