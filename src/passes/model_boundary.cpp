@@ -41,30 +41,21 @@ bool others_constant(const Graph& g, const Node& n) {
   return true;
 }
 
-// Removes node k if it sits at the input boundary; true when removed.
-bool remove_at_input(Graph& g, size_t k) {
+// Removes node k when it sits at the boundary, reading a graph input (`at_input`) or writing
+// a graph output, on the only path through there; true when removed. The value on the model
+// side (`inner`: the node's output at an input, its data input at an output) replaces the
+// boundary value (`outer`) in the graph's input/output list and takes its name.
+bool remove_at_boundary(Graph& g, size_t k, bool at_input) {
   const Node& n = g.nodes[k];
-  const ValueId x = n.inputs.empty() ? kNoValue : n.inputs[0];
-  const ValueId y = n.outputs[0];
-  if (x == kNoValue || !is_graph_input(g, x) || use_count(g, x) != 1 || is_graph_output(g, x) ||
-      is_graph_output(g, y) || !others_constant(g, n))
+  if (n.inputs.empty() || n.inputs[0] == kNoValue || !others_constant(g, n)) return false;
+  const ValueId x = n.inputs[0], y = n.outputs[0];
+  const ValueId outer = at_input ? x : y, inner = at_input ? y : x;
+  std::vector<ValueId>& list = at_input ? g.inputs : g.outputs;
+  if (std::find(list.begin(), list.end(), outer) == list.end() || use_count(g, x) != 1 || is_graph_output(g, x) ||
+      is_graph_input(g, inner) || is_graph_output(g, inner) || constant_of(g, inner) != nullptr)
     return false;
-  std::replace(g.inputs.begin(), g.inputs.end(), x, y);
-  take_name(g, y, x);
-  erase_node(g, k);
-  return true;
-}
-
-// Removes node k if it sits at the output boundary; true when removed.
-bool remove_at_output(Graph& g, size_t k) {
-  const Node& n = g.nodes[k];
-  const ValueId x = n.inputs.empty() ? kNoValue : n.inputs[0];
-  const ValueId y = n.outputs[0];
-  if (x == kNoValue || !is_graph_output(g, y) || use_count(g, x) != 1 || is_graph_input(g, x) ||
-      is_graph_output(g, x) || constant_of(g, x) != nullptr || !others_constant(g, n))
-    return false;
-  std::replace(g.outputs.begin(), g.outputs.end(), y, x);
-  take_name(g, x, y);
+  std::replace(list.begin(), list.end(), outer, inner);
+  take_name(g, inner, outer);
   erase_node(g, k);
   return true;
 }
@@ -108,7 +99,8 @@ Status remove_node_types(Graph& g, const std::vector<std::string>& op_types,
     for (size_t k = 0; k < g.nodes.size() && !changed; ++k) {
       const std::string name = g.nodes[k].name;
       const OpId op = g.nodes[k].op;
-      changed = (at_input.count(op) && remove_at_input(g, k)) || (at_output.count(op) && remove_at_output(g, k));
+      changed = (at_input.count(op) && remove_at_boundary(g, k, true)) ||
+                (at_output.count(op) && remove_at_boundary(g, k, false));
       if (changed && removed != nullptr) removed->push_back(name);
     }
   }

@@ -9,12 +9,15 @@ namespace {
 
 using testing::GraphBuilder;
 using testing::op_sequence;
+using testing::run_pass;
 using testing::same_numerics;
 
-ValueId add_bn(GraphBuilder& b, const std::string& name, ValueId x, int64_t c, uint32_t seed) {
-  return b.node("BatchNormalization", name,
-                {x, b.random(name + "_scale", {c}, seed, 0.5f, 2.f), b.random(name + "_bias", {c}, seed + 1),
-                 b.random(name + "_mean", {c}, seed + 2), b.random(name + "_var", {c}, seed + 3, 0.1f, 2.f)});
+// A copy of `g` after optimize_graph, which must succeed.
+Graph optimized(const Graph& g, std::vector<std::string>* log, const OptimizeOptions& opts = {}) {
+  Graph out = g;
+  const Status st = optimize_graph(out, opts, log);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return out;
 }
 
 TEST(FoldConstants, ConstantSubgraphsBecomeInitializers) {
@@ -29,8 +32,7 @@ TEST(FoldConstants, ConstantSubgraphsBecomeInitializers) {
   const ValueId k = b.node("Mul", "k", {b.random("k1", {2}, 4), b.random("k2", {2}, 5)});
   const Graph before = b.build({conv, k});
   PassLog log;
-  Graph after = before;
-  ASSERT_TRUE(fold_constants(after, &log).ok());
+  const Graph after = run_pass(fold_constants, before, &log);
   EXPECT_EQ(op_sequence(after), "Conv Mul");
   EXPECT_EQ(log, (PassLog{"fold_constants: Transpose 'w_transpose' folded into constant 'w_transpose'",
                           "fold_constants: Add 'bias_sum' folded into constant 'bias_sum'"}));
@@ -45,8 +47,7 @@ TEST(FoldConstants, ShapeArithmeticOfStaticTensorsFolds) {
   const ValueId shape = b.node("Shape", "shape", {x});
   const ValueId y = b.node("Reshape", "reshape", {x, shape});
   const Graph before = b.build({y});
-  Graph after = before;
-  ASSERT_TRUE(fold_constants(after, nullptr).ok());
+  const Graph after = run_pass(fold_constants, before);
   EXPECT_EQ(op_sequence(after), "Reshape");
   EXPECT_TRUE(same_numerics(before, after, 201));
 }
@@ -61,8 +62,7 @@ TEST(RemoveIdentity, IdentityAndDropoutBypassedOutputNamesKept) {
   const ValueId passthrough = b.node("Identity", "id_in", {x});  // input -> output: must stay
   const Graph before = b.build({y, passthrough});
   PassLog log;
-  Graph after = before;
-  ASSERT_TRUE(remove_identity(after, &log).ok());
+  const Graph after = run_pass(remove_identity, before, &log);
   EXPECT_EQ(dump_graph(after),
             "graph '' opset 17\n"
             "input  %x: float32[1x2x3x3]\n"
@@ -83,16 +83,15 @@ TEST(OptimizeGraph, MobileNetBlockFoldsEveryBatchNorm) {
   const ValueId six = b.constant("six", Tensor::scalar<float>(6.f));
   const ValueId zero = b.constant("zero", Tensor::scalar<float>(0.f));
   const ValueId c1 = b.node("Conv", "expand", {x, b.random("w1", {24, 4, 1, 1}, 1)});
-  const ValueId r1 = b.node("Clip", "relu6_1", {add_bn(b, "bn1", c1, 24, 10), zero, six});
+  const ValueId r1 = b.node("Clip", "relu6_1", {b.batchnorm("bn1", c1, 24, 10), zero, six});
   const ValueId c2 = b.node("Conv", "dw", {r1, b.random("w2", {24, 1, 3, 3}, 2)},
                             {{"group", int64_t{24}}, {"pads", Dims{1, 1, 1, 1}}});
-  const ValueId r2 = b.node("Clip", "relu6_2", {add_bn(b, "bn2", c2, 24, 20), zero, six});
+  const ValueId r2 = b.node("Clip", "relu6_2", {b.batchnorm("bn2", c2, 24, 20), zero, six});
   const ValueId c3 = b.node("Conv", "project", {r2, b.random("w3", {4, 24, 1, 1}, 3)});
-  const ValueId y = b.node("Add", "residual", {add_bn(b, "bn3", c3, 4, 30), x});
+  const ValueId y = b.node("Add", "residual", {b.batchnorm("bn3", c3, 4, 30), x});
   const Graph before = b.build({y});
   std::vector<std::string> log;
-  Graph after = before;
-  ASSERT_TRUE(optimize_graph(after, OptimizeOptions{}, &log).ok());
+  const Graph after = optimized(before, &log);
   EXPECT_EQ(op_sequence(after), "Conv Clip Conv Clip Conv Add");
   EXPECT_EQ(log, (std::vector<std::string>{"fold_batchnorm: 'bn1' folded into Conv 'expand'",
                                            "fold_batchnorm: 'bn2' folded into Conv 'dw'",
@@ -106,14 +105,13 @@ TEST(OptimizeGraph, CaffeConvBnScaleReluBecomesConvRelu) {
   const ValueId x = b.input("data", {1, 3, 7, 7});
   const ValueId conv = b.node("Conv", "conv1", {x, b.random("w", {8, 3, 3, 3}, 1), b.random("bias", {8}, 2)},
                               {{"strides", Dims{2, 2}}});
-  const ValueId bn = add_bn(b, "bn1", conv, 8, 10);
+  const ValueId bn = b.batchnorm("bn1", conv, 8, 10);
   const ValueId mul = b.node("Mul", "scale1_mul", {bn, b.random("gamma", {1, 8, 1, 1}, 3)});
   const ValueId add = b.node("Add", "scale1_add", {mul, b.random("beta", {1, 8, 1, 1}, 4)});
   const ValueId y = b.node("Relu", "relu1", {add});
   const Graph before = b.build({y});
   std::vector<std::string> log;
-  Graph after = before;
-  ASSERT_TRUE(optimize_graph(after, OptimizeOptions{}, &log).ok());
+  const Graph after = optimized(before, &log);
   EXPECT_EQ(op_sequence(after), "Conv Relu");
   EXPECT_EQ(log, (std::vector<std::string>{"fold_batchnorm: 'bn1' folded into Conv 'conv1'",
                                            "fold_scale_into_conv: Mul 'scale1_mul' folded into Conv 'conv1'",
@@ -136,27 +134,24 @@ TEST(OptimizeGraph, ClassifierTailReachesFixedPoint) {
                            {{"transB", int64_t{1}}});
   const Graph before = b.build({y});
   std::vector<std::string> log;
-  Graph after = before;
-  ASSERT_TRUE(optimize_graph(after, OptimizeOptions{}, &log).ok());
+  const Graph after = optimized(before, &log);
   EXPECT_EQ(op_sequence(after), "Conv GlobalAveragePool Conv Flatten");
   EXPECT_EQ(log.size(), 7u) << fmt::format("{}", fmt::join(log, "\n"));
   EXPECT_TRUE(same_numerics(before, after, 205));
   // A second run finds nothing to do.
   std::vector<std::string> again;
-  ASSERT_TRUE(optimize_graph(after, OptimizeOptions{}, &again).ok());
+  (void)optimized(after, &again);
   EXPECT_TRUE(again.empty());
 }
 
 TEST(OptimizeGraph, DisabledPassesDoNotRun) {
   GraphBuilder b;
   const ValueId x = b.input("x", {1, 2, 3, 3});
-  const ValueId y = add_bn(b, "bn", b.node("Conv", "conv", {x, b.random("w", {2, 2, 1, 1}, 1)}), 2, 10);
-  Graph g = b.build({y});
+  const ValueId y = b.batchnorm("bn", b.node("Conv", "conv", {x, b.random("w", {2, 2, 1, 1}, 1)}), 2, 10);
   OptimizeOptions opts;
   opts.fold_batchnorm = false;
   std::vector<std::string> log;
-  ASSERT_TRUE(optimize_graph(g, opts, &log).ok());
-  EXPECT_EQ(op_sequence(g), "Conv BatchNormalization");
+  EXPECT_EQ(op_sequence(optimized(b.build({y}), &log, opts)), "Conv BatchNormalization");
   EXPECT_TRUE(log.empty());
 }
 

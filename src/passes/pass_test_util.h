@@ -40,6 +40,12 @@ struct GraphBuilder {
     g.nodes.push_back(make_node(op, name, std::move(inputs), {out}, std::move(attrs)));
     return out;
   }
+  // BatchNormalization with seeded per-channel parameters (scale in [0.5, 2), var in [0.1, 2)).
+  ValueId batchnorm(const std::string& name, ValueId x, int64_t c, uint32_t seed) {
+    return node("BatchNormalization", name,
+                {x, random(name + "_scale", {c}, seed, 0.5f, 2.f), random(name + "_bias", {c}, seed + 1),
+                 random(name + "_mean", {c}, seed + 2), random(name + "_var", {c}, seed + 3, 0.1f, 2.f)});
+  }
   // Sets the outputs and infers shapes; the graph must be valid.
   Graph build(std::vector<ValueId> outputs) {
     g.outputs = std::move(outputs);
@@ -74,6 +80,14 @@ inline std::vector<Tensor> random_inputs(const Graph& g, uint32_t seed, float ra
     }
   }
   return ins;
+}
+
+// A copy of `g` after `pass`, which must succeed.
+inline Graph run_pass(Status (*pass)(Graph&, PassLog*), const Graph& g, PassLog* log = nullptr) {
+  Graph out = g;
+  const Status st = pass(out, log);
+  EXPECT_TRUE(st.ok()) << st.message();
+  return out;
 }
 
 inline Result<std::vector<Tensor>> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {

@@ -9,33 +9,15 @@ namespace {
 
 using testing::GraphBuilder;
 using testing::op_sequence;
+using testing::run_pass;
 using testing::same_numerics;
-
-// Per-channel BN parameters with var > 0, seeded.
-std::vector<ValueId> bn_params(GraphBuilder& b, const std::string& name, int64_t c, uint32_t seed) {
-  return {b.random(name + "_scale", {c}, seed, 0.5f, 2.f), b.random(name + "_bias", {c}, seed + 1),
-          b.random(name + "_mean", {c}, seed + 2), b.random(name + "_var", {c}, seed + 3, 0.1f, 2.f)};
-}
-
-ValueId add_bn(GraphBuilder& b, const std::string& name, ValueId x, int64_t c, uint32_t seed) {
-  std::vector<ValueId> ins = {x};
-  for (ValueId p : bn_params(b, name, c, seed)) ins.push_back(p);
-  return b.node("BatchNormalization", name, ins);
-}
-
-Graph run_pass(Status (*pass)(Graph&, PassLog*), const Graph& g, PassLog* log = nullptr) {
-  Graph out = g;
-  const Status st = pass(out, log);
-  EXPECT_TRUE(st.ok()) << st.message();
-  return out;
-}
 
 TEST(FoldBatchnorm, ConvBnReluFoldsIntoConvWeights) {
   GraphBuilder b;
   const ValueId x = b.input("x", {1, 3, 6, 6});
   const ValueId conv = b.node("Conv", "conv1", {x, b.random("w", {4, 3, 3, 3}, 1), b.random("bias", {4}, 2)},
                               {{"pads", Dims{1, 1, 1, 1}}});
-  const ValueId y = b.node("Relu", "relu1", {add_bn(b, "bn1", conv, 4, 10)});
+  const ValueId y = b.node("Relu", "relu1", {b.batchnorm("bn1", conv, 4, 10)});
   const Graph before = b.build({y});
   PassLog log;
   const Graph after = run_pass(fold_batchnorm, before, &log);
@@ -55,7 +37,7 @@ TEST(FoldBatchnorm, ConvWithoutBiasAndBnAsGraphOutput) {
   GraphBuilder b;
   const ValueId x = b.input("x", {2, 2, 5, 5});
   const ValueId conv = b.node("Conv", "conv", {x, b.random("w", {6, 1, 3, 3}, 3)}, {{"group", int64_t{2}}});
-  const Graph before = b.build({add_bn(b, "bn", conv, 6, 20)});
+  const Graph before = b.build({b.batchnorm("bn", conv, 6, 20)});
   const Graph after = run_pass(fold_batchnorm, before);
   EXPECT_EQ(op_sequence(after), "Conv");
   EXPECT_EQ(after.value(after.outputs[0]).name, "bn");
@@ -69,12 +51,12 @@ TEST(FoldBatchnorm, ConvTransposeGroupedAndGemm) {
     // ConvTranspose W [Cin 4, Cout/group 3, 2, 2], group 2: Cout 6.
     const ValueId ct = b.node("ConvTranspose", "ct", {x, b.random("w", {4, 3, 2, 2}, 4)},
                               {{"group", int64_t{2}}, {"strides", Dims{2, 2}}});
-    const ValueId bn1 = add_bn(b, "bn_ct", ct, 6, 30);
+    const ValueId bn1 = b.batchnorm("bn_ct", ct, 6, 30);
     const ValueId a = b.input("a", {3, 5});
     const ValueId gemm = b.node("Gemm", "fc",
                                 {a, b.random("fc_w", trans_b ? Dims{7, 5} : Dims{5, 7}, 5), b.random("fc_c", {7}, 6)},
                                 {{"transB", trans_b}, {"alpha", 0.5f}, {"beta", 2.f}});
-    const ValueId bn2 = add_bn(b, "bn_fc", gemm, 7, 40);
+    const ValueId bn2 = b.batchnorm("bn_fc", gemm, 7, 40);
     const Graph before = b.build({bn1, bn2});
     PassLog log;
     const Graph after = run_pass(fold_batchnorm, before, &log);
@@ -89,12 +71,12 @@ TEST(FoldBatchnorm, StandaloneBnBecomesDepthwiseConv) {
   const ValueId x = b.input("x", {1, 3, 4, 4});
   const ValueId conv = b.node("Conv", "conv", {x, b.random("w", {3, 3, 1, 1}, 7)});
   // conv's output has two readers, so the BN cannot fold into it.
-  const ValueId bn = add_bn(b, "bn", conv, 3, 50);
+  const ValueId bn = b.batchnorm("bn", conv, 3, 50);
   const ValueId y = b.node("Add", "add", {bn, conv});
   const ValueId r = b.node("Relu", "relu", {x});
-  const ValueId bn2 = add_bn(b, "bn2", r, 3, 60);
+  const ValueId bn2 = b.batchnorm("bn2", r, 3, 60);
   const ValueId flat = b.input("f", {2, 3});
-  const ValueId bn3 = add_bn(b, "bn3", flat, 3, 70);  // 2-D: stays a BN
+  const ValueId bn3 = b.batchnorm("bn3", flat, 3, 70);  // 2-D: stays a BN
   const Graph before = b.build({y, bn2, bn3});
   PassLog log;
   const Graph after = run_pass(fold_batchnorm, before, &log);
@@ -135,7 +117,7 @@ TEST(FoldScaleIntoConv, MulAddSubDivByPerChannelConstants) {
   }
 }
 
-TEST(FuseTests, PadIntoConvAndAveragePool) {
+TEST(FusePadIntoConv, PadIntoConvAndAveragePool) {
   struct Case {
     const char* consumer;
     int64_t count_include_pad;
@@ -224,8 +206,7 @@ TEST(CanonicalizeSubDiv, ConstantSubDivBecomeAddMul) {
   const ValueId r = b.node("Sub", "rsub", {c, d});  // c - x: not an Add of a constant
   const Graph before = b.build({r});
   PassLog log;
-  Graph after = before;
-  ASSERT_TRUE(canonicalize_sub_div(after, &log).ok());
+  const Graph after = run_pass(canonicalize_sub_div, before, &log);
   EXPECT_EQ(op_sequence(after), "Add Mul Sub");
   EXPECT_EQ(log, (PassLog{"canonicalize_sub_div: Sub 'sub' became Add by the negated constant",
                           "canonicalize_sub_div: Div 'div' became Mul by the reciprocal constant"}));
