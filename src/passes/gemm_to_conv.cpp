@@ -61,9 +61,25 @@ Status gemm_to_conv(Graph& g, PassLog* log) {
       for (double& v : bv) v *= attr_float(n, "beta", 1.f);
       bias = float_tensor({yd[1]}, bv);
     }
+    // MatMul + Add(per-column constant) is how exporters write a Gemm: the Add becomes the
+    // Conv's bias and the Flatten writes its output.
+    std::optional<size_t> bias_add;
+    if (n.op == OpId::MatMul) {
+      const std::optional<size_t> k = single_consumer(g, n.outputs[0]);
+      const Node* add = k ? &g.nodes[*k] : nullptr;
+      const Tensor* c = add && add->op == OpId::Add && add->inputs.size() == 2
+                            ? float_constant_of(g, add->inputs[add->inputs[0] == n.outputs[0] ? 1 : 0])
+                            : nullptr;
+      if (const auto cv = c ? per_channel_values(*c, yd) : std::nullopt) {
+        bias = float_tensor({yd[1]}, *cv);
+        bias_add = k;
+      }
+    }
     const std::string name = n.name;
-    const std::string label = node_label(n);
-    const ValueId y = n.outputs[0];
+    std::string label = node_label(n);
+    if (bias_add) label += fmt::format(" with {}", node_label(g.nodes[*bias_add]));
+    const ValueId y = bias_add ? g.nodes[*bias_add].outputs[0] : n.outputs[0];
+    if (bias_add) erase_node(g, *bias_add);  // after node i: index i is unchanged
     const ValueId wid = add_initializer(g, name + "_W", std::move(*w));
     std::vector<ValueId> ins = {x, wid};
     if (bias) ins.push_back(add_initializer(g, name + "_B", std::move(*bias)));

@@ -46,7 +46,8 @@ Status fuse_pad_into_conv(Graph& g, PassLog* log = nullptr);
 
 // Flatten(axis 1) / Reshape of a [N, C, 1, 1] tensor to [N, C] followed by Gemm (constant B,
 // transA 0, C absent or per column) or MatMul (constant 2-D B) becomes a 1x1 Conv on the 4-D
-// tensor followed by a Flatten to the original [N, M] output. With spatial dims other than
+// tensor followed by a Flatten to the original [N, M] output. A MatMul whose only reader is an
+// Add of a per-column constant (an exported Gemm) takes that Add in as the Conv's bias. With spatial dims other than
 // 1x1 the pattern is left alone (a Conv would have to cover the whole map).
 Status gemm_to_conv(Graph& g, PassLog* log = nullptr);
 

@@ -197,6 +197,23 @@ TEST(GemmToConv, ReshapeMatMulAndLargerMapsLeftAlone) {
   }
 }
 
+// Exporters write Gemm as MatMul + Add (MobileNetV2's classifier): the Add becomes the bias.
+TEST(GemmToConv, MatMulAddBiasBecomesConvBias) {
+  GraphBuilder b;
+  const ValueId x = b.input("x", {1, 6, 1, 1});
+  const ValueId r = b.node("Reshape", "reshape", {x, b.constant("shape", Tensor::from_vector<int64_t>({2}, {1, 6}))});
+  const ValueId mm = b.node("MatMul", "mm", {r, b.random("w", {6, 4}, 16)});
+  const ValueId y = b.node("Add", "bias", {b.random("c", {4}, 17), mm});
+  const Graph before = b.build({y});
+  PassLog log;
+  const Graph after = run_pass(gemm_to_conv, before, &log);
+  EXPECT_EQ(op_sequence(after), "Conv Flatten");
+  EXPECT_EQ(after.value(after.outputs[0]).name, "bias");
+  EXPECT_EQ(after.nodes[0].inputs.size(), 3u);
+  EXPECT_EQ(log, (PassLog{"gemm_to_conv: MatMul 'mm' with Add 'bias' became a 1x1 Conv on 'x' followed by Flatten 'mm_flatten'"}));
+  EXPECT_TRUE(same_numerics(before, after, 109));
+}
+
 TEST(CanonicalizeSubDiv, ConstantSubDivBecomeAddMul) {
   GraphBuilder b;
   const ValueId x = b.input("x", {2, 3});
