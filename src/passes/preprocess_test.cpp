@@ -165,6 +165,26 @@ TEST(InsertPreprocess, FeaturemapInputsAreUntouched) {
   EXPECT_EQ(dump_graph(g), before);
 }
 
+TEST(InsertPreprocess, ImageAndFeaturemapInputsTogether) {
+  testing::GraphBuilder b;
+  const ValueId feat = b.input("feat", {1, 3, 4, 4});
+  const ValueId img = b.input("img", {1, 3, 4, 4});
+  const ValueId y = b.node("Add", "sum", {img, feat});
+  Graph g = b.build({y});
+  InputSpec specs[2];
+  specs[0].name = "feat";
+  specs[1] = image_spec(ColorType::kBgr, Layout::kNHWC, ColorType::kBgr, Layout::kNCHW);
+  ASSERT_TRUE(insert_preprocess(g, specs).ok());
+  EXPECT_EQ(op_sequence(g), "Cast Transpose Conv Add");
+  EXPECT_EQ(g.value(g.inputs[0]).dtype, DType::kFloat32);
+  EXPECT_EQ(*g.value(g.inputs[0]).dims, (Dims{1, 3, 4, 4}));
+  EXPECT_EQ(g.value(g.inputs[1]).dtype, DType::kUInt8);
+  EXPECT_EQ(*g.value(g.inputs[1]).dims, (Dims{1, 4, 4, 3}));
+  EXPECT_EQ(g.nodes[3].inputs[0], g.nodes[2].outputs[0]) << "the model reads the chain's output";
+  EXPECT_EQ(g.value(g.nodes[2].outputs[0]).name, "PREPROCESS_img");
+  EXPECT_TRUE(testing::run_graph(g, testing::random_inputs(g, 12)).ok());
+}
+
 Status insert_with(const InputSpec& s, const Dims& model_dims) {
   Graph g = identity_model(model_dims);
   return insert_preprocess(g, std::span(&s, 1));
