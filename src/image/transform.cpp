@@ -88,47 +88,33 @@ std::vector<Acc> horizontal_pass(const T* src, int64_t h, int64_t w, int64_t c,
   return rows;
 }
 
-Image resize_u8(const Image& img, int64_t out_h, int64_t out_w) {
+// T = uint8_t with Acc = int32_t (fixed point) or T = Acc = float.
+template <typename T, typename Acc>
+Image resize_linear(const Image& img, int64_t out_h, int64_t out_w) {
   const int64_t h = img.height(), w = img.width(), c = img.channels();
   const auto xt = linear_taps(w, out_w, true);
   const auto yt = linear_taps(h, out_h, false);
-  const auto rows = horizontal_pass<uint8_t, int32_t>(img.pixels.data<uint8_t>().data(), h, w, c,
-                                                       xt, out_w);
+  const auto rows = horizontal_pass<T, Acc>(img.pixels.data<T>().data(), h, w, c, xt, out_w);
   Image out;
   out.color = img.color;
-  out.pixels = Tensor::uninitialized(DType::kUInt8, {out_h, out_w, c});
-  uint8_t* dst = out.pixels.data<uint8_t>().data();
+  out.pixels = Tensor::uninitialized(img.dtype(), {out_h, out_w, c});
+  T* dst = out.pixels.data<T>().data();
   const int64_t n = out_w * c;
   for (int64_t dy = 0; dy < out_h; ++dy) {
     const Tap& t = yt[static_cast<size_t>(dy)];
-    const int32_t* s0 = rows.data() + clamp_row(t.src, h) * n;
-    const int32_t* s1 = rows.data() + clamp_row(t.src + 1, h) * n;
+    const Acc* s0 = rows.data() + clamp_row(t.src, h) * n;
+    const Acc* s1 = rows.data() + clamp_row(t.src + 1, h) * n;
     for (int64_t i = 0; i < n; ++i) {
-      // VResizeLinear<uchar, int, short, FixedPtCast<.., 22>>: each product truncated by
-      // >> 16 after dropping 4 bits of the row sum, then rounded by (+2) >> 2; the SIMD
-      // version (v_mul_hi on int16 lanes) computes the same.
-      const int32_t v = ((t.iw0 * (s0[i] >> 4)) >> 16) + ((t.iw1 * (s1[i] >> 4)) >> 16) + 2;
-      dst[dy * n + i] = static_cast<uint8_t>(std::clamp(v >> 2, 0, 255));
+      if constexpr (std::is_same_v<T, uint8_t>) {
+        // VResizeLinear<uchar, int, short, FixedPtCast<.., 22>>: each product truncated by
+        // >> 16 after dropping 4 bits of the row sum, then rounded by (+2) >> 2; the SIMD
+        // version (v_mul_hi on int16 lanes) computes the same.
+        const int32_t v = ((t.iw0 * (s0[i] >> 4)) >> 16) + ((t.iw1 * (s1[i] >> 4)) >> 16) + 2;
+        dst[dy * n + i] = static_cast<uint8_t>(std::clamp(v >> 2, 0, 255));
+      } else {
+        dst[dy * n + i] = s0[i] * t.w0 + s1[i] * t.w1;
+      }
     }
-  }
-  return out;
-}
-
-Image resize_f32(const Image& img, int64_t out_h, int64_t out_w) {
-  const int64_t h = img.height(), w = img.width(), c = img.channels();
-  const auto xt = linear_taps(w, out_w, true);
-  const auto yt = linear_taps(h, out_h, false);
-  const auto rows = horizontal_pass<float, float>(img.pixels.data<float>().data(), h, w, c, xt, out_w);
-  Image out;
-  out.color = img.color;
-  out.pixels = Tensor::uninitialized(DType::kFloat32, {out_h, out_w, c});
-  float* dst = out.pixels.data<float>().data();
-  const int64_t n = out_w * c;
-  for (int64_t dy = 0; dy < out_h; ++dy) {
-    const Tap& t = yt[static_cast<size_t>(dy)];
-    const float* s0 = rows.data() + clamp_row(t.src, h) * n;
-    const float* s1 = rows.data() + clamp_row(t.src + 1, h) * n;
-    for (int64_t i = 0; i < n; ++i) dst[dy * n + i] = s0[i] * t.w0 + s1[i] * t.w1;
   }
   return out;
 }
@@ -205,6 +191,20 @@ bool is_rgb_like(ColorType t) { return t == ColorType::kRgb || t == ColorType::k
 // RGB-ordered matrix rows/columns permuted for BGR input and/or output.
 color::Vec3 reorder(const color::Vec3& v, bool bgr) { return bgr ? color::Vec3{v[2], v[1], v[0]} : v; }
 
+// Copies between interleaved (element p * c + k) and planar (element k * pixels + p) order:
+// the one loop behind hwc_to_chw and chw_to_hwc.
+Tensor swap_pixel_channel_order(const Tensor& src, Dims out_dims, int64_t pixels, int64_t c,
+                                bool to_planar) {
+  const size_t es = dtype_size(src.dtype());
+  Tensor out = Tensor::uninitialized(src.dtype(), std::move(out_dims));
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int64_t k = 0; k < c; ++k) {
+      const size_t inter = size_t(p * c + k) * es, planar = size_t(k * pixels + p) * es;
+      std::memcpy(out.raw() + (to_planar ? planar : inter), src.raw() + (to_planar ? inter : planar), es);
+    }
+  return out;
+}
+
 }  // namespace
 
 uint8_t round_to_uint8(double v) {
@@ -219,7 +219,8 @@ Image resize_bilinear(const Image& img, int64_t out_h, int64_t out_w) {
   // cv::resize copies when the size is unchanged. (An exact 2x downscale, which OpenCV sends
   // to its INTER_AREA fast path, gives the same numbers: weights are 1/2 and 1/2.)
   if (out_h == img.height() && out_w == img.width()) return img;
-  return img.dtype() == DType::kUInt8 ? resize_u8(img, out_h, out_w) : resize_f32(img, out_h, out_w);
+  return img.dtype() == DType::kUInt8 ? resize_linear<uint8_t, int32_t>(img, out_h, out_w)
+                                      : resize_linear<float, float>(img, out_h, out_w);
 }
 
 Image resize_short_side(const Image& img, int64_t short_side) {
@@ -274,23 +275,13 @@ Image letterbox(const Image& img, int64_t out_h, int64_t out_w, float pad_value,
 Tensor hwc_to_chw(const Tensor& hwc) {
   QMAP_CHECK(hwc.rank() == 3, "hwc_to_chw on {}", dims_str(hwc.dims()));
   const int64_t h = hwc.dims()[0], w = hwc.dims()[1], c = hwc.dims()[2];
-  const size_t es = dtype_size(hwc.dtype());
-  Tensor out = Tensor::uninitialized(hwc.dtype(), {c, h, w});
-  for (int64_t p = 0; p < h * w; ++p)
-    for (int64_t k = 0; k < c; ++k)
-      std::memcpy(out.raw() + size_t(k * h * w + p) * es, hwc.raw() + size_t(p * c + k) * es, es);
-  return out;
+  return swap_pixel_channel_order(hwc, {c, h, w}, h * w, c, true);
 }
 
 Tensor chw_to_hwc(const Tensor& chw) {
   QMAP_CHECK(chw.rank() == 3, "chw_to_hwc on {}", dims_str(chw.dims()));
   const int64_t c = chw.dims()[0], h = chw.dims()[1], w = chw.dims()[2];
-  const size_t es = dtype_size(chw.dtype());
-  Tensor out = Tensor::uninitialized(chw.dtype(), {h, w, c});
-  for (int64_t p = 0; p < h * w; ++p)
-    for (int64_t k = 0; k < c; ++k)
-      std::memcpy(out.raw() + size_t(p * c + k) * es, chw.raw() + size_t(k * h * w + p) * es, es);
-  return out;
+  return swap_pixel_channel_order(chw, {h, w, c}, h * w, c, false);
 }
 
 Result<Image> convert_color(const Image& img, ColorType to, ColorRange range) {
