@@ -315,6 +315,7 @@ class Emitter {
  public:
   Emitter(const Graph& g, const Plan& p, const QuantizeOptions& opts) : g_(g), p_(p), opts_(opts) {
     for (const Value& v : g.values) used_.insert(v.name);
+    for (const Node& n : g.nodes) used_nodes_.insert(n.name);
     float_id_.assign(g.values.size(), kNoValue);
     read_id_.assign(g.values.size(), kNoValue);
     q_.name = g.name;
@@ -322,7 +323,7 @@ class Emitter {
     q_.onnx_opset = 17;
   }
 
-  Status run() {
+  void run() {
     for (ValueId v : g_.inputs) {
       const Value& in = g_.value(v);
       const ValueId id = q_.add_value(in.name, in.dtype, in.dims);
@@ -333,10 +334,9 @@ class Emitter {
     }
     for (size_t i = 0; i < g_.nodes.size(); ++i) {
       if (p_.placement.nodes[i].where == Placement::kFolded) continue;  // its outputs are constants
-      QMAP_RETURN_IF_ERROR(emit_node(i));
+      emit_node(i);
     }
     for (ValueId v : g_.outputs) q_.outputs.push_back(output_id(v));
-    return ok_status();
   }
 
   // The QDQ value holding v's float value as the graph's consumers see it.
@@ -370,10 +370,12 @@ class Emitter {
 
   ValueId add_constant(const std::string& base, Tensor t) { return q_.add_constant(fresh(base), std::move(t)); }
 
-  void add_node(std::string name, OpId op, std::vector<ValueId> ins, std::vector<ValueId> outs,
+  void add_node(const std::string& name, OpId op, std::vector<ValueId> ins, std::vector<ValueId> outs,
                 std::map<std::string, AttrValue> attrs = {}) {
     Node n;
-    n.name = std::move(name);
+    n.name = name;
+    for (int i = 1; used_nodes_.count(n.name); ++i) n.name = fmt::format("{}_{}", name, i);
+    used_nodes_.insert(n.name);
     n.op = op;
     n.op_type = op_def(op).name;
     n.inputs = std::move(ins);
@@ -436,8 +438,9 @@ class Emitter {
     return it->second.first;
   }
 
-  // Weight axis of the output channel: Conv W [M, C/g, kh, kw] axis 0; Gemm B [N, K]
-  // (transB=1) axis 0 or [K, N] axis 1; MatMul B [K, N] axis 1.
+  // Weight axis of the output channel: Conv W [M, C/g, kh, kw] axis 0; ConvTranspose W
+  // [C, M, kh, kw] axis 1; Gemm B [N, K] (transB=1) axis 0 or [K, N] axis 1; MatMul B [K, N]
+  // axis 1.
   static int weight_axis(const Node& n) {
     if (n.op == OpId::Conv) return 0;
     if (n.op == OpId::Gemm && attr_int(n, "transB", 0) != 0) return 0;
@@ -458,18 +461,19 @@ class Emitter {
     }
   }
 
-  Status emit_node(size_t i) {
+  void emit_node(size_t i) {
     const Node& n = g_.nodes[i];
     const QuantKind kind = p_.kind[i];
     if (kind == QuantKind::kImageInput) {
       const ValueId out = n.outputs[0];
       const ValueId id = q_.add_value(g_.value(out).name);
+      used_nodes_.erase(n.name);  // the DequantizeLinear takes the Cast's place and name
       add_node(n.name, OpId::DequantizeLinear,
                {read_id(n.inputs[0]), add_constant(n.name + "_scale", Tensor::scalar<float>(1.f)),
                 add_constant(n.name + "_zero_point", Tensor::scalar<uint8_t>(0))},
                {id});
       float_id_[static_cast<size_t>(out)] = read_id_[static_cast<size_t>(out)] = id;
-      return ok_status();
+      return;
     }
     // Quantized constants first (weights, biases, int8 operands), so that a float constant
     // enters the QDQ graph only where a float op reads it.
@@ -502,14 +506,14 @@ class Emitter {
       const ValueId o = n.outputs[k];
       if (o != kNoValue && p_.vq[static_cast<size_t>(o)].quantized) add_qdq(o, outs[k], renamed(o));
     }
-    return ok_status();
   }
 
   const Graph& g_;
   const Plan& p_;
   const QuantizeOptions& opts_;
   Graph q_;
-  std::set<std::string> used_;
+  std::set<std::string> used_;        // value names: the float graph's and those made here
+  std::set<std::string> used_nodes_;  // node names likewise (Q/DQ names stay unique)
   std::vector<ValueId> float_id_, read_id_;
   std::map<std::pair<ValueId, int>, std::pair<ValueId, Tensor>> weights_;
 };
@@ -554,7 +558,7 @@ Result<QuantizedModel> quantize_graph(const Graph& g, const std::map<std::string
   QMAP_RETURN_IF_ERROR(compute_scales(g, thresholds, p));
 
   Emitter e(g, p, opts);
-  QMAP_RETURN_IF_ERROR(e.run());
+  e.run();
 
   QuantizedModel m;
   for (size_t v = 0; v < g.values.size(); ++v) {

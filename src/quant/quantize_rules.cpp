@@ -52,6 +52,16 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
       }
       return QuantKind::kWeighted;
     }
+    case OpId::ConvTranspose: {
+      // W [C, M/group, kh, kw]: with one group axis 1 is the output channel; with more, one
+      // scale per axis-1 index would be shared by several output channels.
+      const Tensor* w = constant_input(g, n, 1);
+      if (!w || (present(n, 2) && !constant_input(g, n, 2)) || attr_int(n, "group", 1) != 1) {
+        *why = "ConvTranspose with non-constant weights or bias, or group > 1";
+        return QuantKind::kFloat;
+      }
+      return QuantKind::kWeighted;
+    }
     case OpId::Gemm: return gemm_kind(g, n, why);
     case OpId::MatMul: {
       const Tensor* b = constant_input(g, n, 1);

@@ -12,7 +12,8 @@ namespace qmap {
 
 enum class QuantKind {
   kFloat,        // no integer form: runs in float on the CPU
-  kWeighted,     // Conv, Gemm, MatMul with constant weights: int8 weights, int32 bias
+  kWeighted,     // Conv, ConvTranspose (one group), Gemm, MatMul with constant weights:
+                 // int8 weights per output channel, int32 bias
   kOwnScale,     // Add, Sub, Mul, AveragePool, GlobalAveragePool, ReduceMean, Resize linear:
                  // integer arithmetic requantized to the output's calibrated scale
   kTable,        // Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, Elu, Relu, Clip: a

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "engine/float_engine.h"
 #include "import/onnx/onnx_export.h"
@@ -184,6 +185,33 @@ TEST(Quantize, ConvWeightsAndBiasPerChannel) {
   EXPECT_EQ(find_node(q, "b1_DequantizeLinear")->inputs.size(), 2u);
   // The float weights are gone: only quantized initializers remain.
   EXPECT_FALSE(q.find_value("w1").has_value());
+}
+
+TEST(Quantize, WeightAxisPerOp) {
+  // The output channel's axis: Gemm B [N, K] with transB=1 -> 0, [K, N] -> 1; MatMul B
+  // [K, N] -> 1; ConvTranspose W [C, M, kh, kw] -> 1. Biases are int32 [N] on axis 0.
+  Builder b;
+  const ValueId x = b.input("x", {2, 4});
+  const ValueId g1 = b.node("Gemm", "gemm_t", {x, b.random_constant("bt", {3, 4}, 21), b.random_constant("ct", {3}, 22)},
+                            "g1", {{"transB", int64_t{1}}});
+  const ValueId g2 = b.node("Gemm", "gemm_n", {x, b.random_constant("bn", {4, 5}, 23), b.random_constant("cn", {1, 5}, 24)}, "g2");
+  const ValueId mm = b.node("MatMul", "mm", {x, b.random_constant("bm", {4, 6}, 25)}, "mm");
+  const ValueId img = b.input("img", {1, 2, 3, 3});
+  const ValueId ct = b.node("ConvTranspose", "deconv", {img, b.random_constant("wd", {2, 3, 2, 2}, 26), b.random_constant("bd", {3}, 27)},
+                            "ct", {{"strides", std::vector<int64_t>{2, 2}}});
+  auto m = quantize(b.finish({g1, g2, mm, ct}), {{"x", 1}, {"img", 1}});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const Graph& q = m->graph;
+  for (const auto& [w, axis, n] : std::vector<std::tuple<std::string, int64_t, int64_t>>{
+           {"bt", 0, 3}, {"bn", 1, 5}, {"bm", 1, 6}, {"wd", 1, 3}}) {
+    EXPECT_EQ(attr_int(*find_node(q, w + "_DequantizeLinear"), "axis", -1), axis) << w;
+    EXPECT_EQ(constant_of(q, w + "_scale").dims(), (Dims{n})) << w;
+  }
+  for (const auto& [bias, n] : std::vector<std::pair<std::string, int64_t>>{{"ct", 3}, {"cn", 5}, {"bd", 3}}) {
+    EXPECT_EQ(constant_of(q, bias + "_quantized").dims(), (Dims{n})) << bias;
+    EXPECT_EQ(attr_int(*find_node(q, bias + "_DequantizeLinear"), "axis", -1), 0) << bias;
+  }
+  for (const char* node : {"gemm_t", "gemm_n", "mm", "deconv"}) EXPECT_EQ(info(*m, node).where, Placement::kNpu) << node;
 }
 
 TEST(Quantize, PerTensorWeightsOnRequest) {
