@@ -36,14 +36,7 @@ constexpr double kMinCosine = 0.99;  // the issue's bound for the quantized mode
 
 const std::string kModelDir = std::string(QMAP_SOURCE_DIR) + "/tests/data/models";
 
-std::vector<std::string> model_names() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kModelDir, ec))
-    if (e.path().extension() == ".onnx") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> model_names() { return ort_peer::onnx_model_stems(kModelDir); }
 
 std::vector<Tensor> make_inputs(const Graph& g, uint32_t seed) {
   std::vector<Tensor> inputs;
