@@ -46,6 +46,7 @@ struct Plan {
   GraphPlacement placement;
   std::vector<QuantKind> kind;             // per node; kFloat unless placed on the NPU
   std::vector<int> group_head;             // per node: the fused group's head, or -1
+  std::vector<int> producer;               // per value: producing node, -1 for inputs/constants
   std::vector<std::vector<int>> consumers; // per value: consuming nodes, ascending, unique
   std::vector<bool> is_output;             // per value
   std::vector<bool> non_negative;          // per value, by structure
@@ -121,7 +122,13 @@ Status place(const Graph& g, const QuantizeOptions& opts, Plan& p) {
 
 // ---------------------------------------------------------------- 1b. structure
 
+// Producers are recomputed here rather than read from Value::producer, which a pass may
+// have left stale.
 void index_graph(const Graph& g, Plan& p) {
+  p.producer.assign(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (ValueId o : g.nodes[i].outputs)
+      if (o != kNoValue) p.producer[static_cast<size_t>(o)] = static_cast<int>(i);
   p.consumers.assign(g.values.size(), {});
   p.is_output.assign(g.values.size(), false);
   for (size_t i = 0; i < g.nodes.size(); ++i)
@@ -164,11 +171,11 @@ void find_groups(const Graph& g, Plan& p) {
 }
 
 // The node producing v, or -1 for graph inputs and constants.
-int producer(const Graph& g, ValueId v) { return g.value(v).producer; }
+int producer(const Plan& p, ValueId v) { return p.producer[static_cast<size_t>(v)]; }
 
 // A group head whose output the group's tail reads: that value stays in the accumulator.
 bool inside_group(const Graph& g, const Plan& p, ValueId v) {
-  const int n = producer(g, v);
+  const int n = producer(p, v);
   return n >= 0 && p.group_head[static_cast<size_t>(n)] == n &&
          std::any_of(p.consumers[static_cast<size_t>(v)].begin(), p.consumers[static_cast<size_t>(v)].end(),
                      [&](int c) { return c != n && p.group_head[static_cast<size_t>(c)] == n; });
@@ -177,7 +184,7 @@ bool inside_group(const Graph& g, const Plan& p, ValueId v) {
 // A Conv/Gemm/MatMul (or the group it heads) producing a graph output gives it in float
 // straight from the int32 accumulator, without requantization.
 bool high_precision(const Graph& g, const Plan& p, ValueId v) {
-  const int n = producer(g, v);
+  const int n = producer(p, v);
   if (n < 0 || !p.is_output[static_cast<size_t>(v)]) return false;
   const int head = p.group_head[static_cast<size_t>(n)] >= 0 ? p.group_head[static_cast<size_t>(n)] : n;
   return is_weighted(p, head);
@@ -199,7 +206,7 @@ void mark_quantized(const Graph& g, Plan& p) {
     const Value& val = g.values[v];
     const ValueId id = static_cast<ValueId>(v);
     if (val.constant || val.dtype != DType::kFloat32 || inside_group(g, p, id)) continue;
-    const int n = producer(g, id);
+    const int n = producer(p, id);
     const bool npu_made = n >= 0 && on_npu(p, static_cast<size_t>(n));
     if (npu_made && !high_precision(g, p, id)) p.vq[v].quantized = true;
     else p.vq[v].quantized = read_as_data_by_npu(g, p, id);
@@ -356,7 +363,7 @@ class Emitter {
   // same), so the graph's output names do not change.
   bool renamed(ValueId v) const {
     const ValueQuant& q = p_.vq[static_cast<size_t>(v)];
-    const int n = producer(g_, v);
+    const int n = producer(p_, v);
     return p_.is_output[static_cast<size_t>(v)] && q.quantized && !q.from_image && n >= 0 &&
            on_npu(p_, static_cast<size_t>(n)) && !high_precision(g_, p_, v);
   }
@@ -550,6 +557,9 @@ std::vector<QuantNodeInfo> node_table(const Graph& g, const Plan& p) {
 
 Result<QuantizedModel> quantize_graph(const Graph& g, const std::map<std::string, float>& thresholds,
                                       const QuantizeOptions& opts) {
+  // Everything below indexes the graph by node and value ids: a malformed graph is refused
+  // here instead of read out of bounds.
+  QMAP_RETURN_IF_ERROR(verify_graph(g).with_context("quantize: the float graph: "));
   Plan p;
   QMAP_RETURN_IF_ERROR(place(g, opts, p));
   index_graph(g, p);
@@ -563,7 +573,7 @@ Result<QuantizedModel> quantize_graph(const Graph& g, const std::map<std::string
   QuantizedModel m;
   for (size_t v = 0; v < g.values.size(); ++v) {
     const Value& val = g.values[v];
-    const int n = val.producer;
+    const int n = p.producer[v];
     if (val.constant || (n >= 0 && p.placement.nodes[static_cast<size_t>(n)].where == Placement::kFolded)) continue;
     const ValueId id = p.is_output[v] ? e.output_id(static_cast<ValueId>(v)) : e.read_id(static_cast<ValueId>(v));
     if (id != kNoValue) m.value_map[val.name] = e.graph().value(id).name;

@@ -104,7 +104,7 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
     case OpId::Concat: return QuantKind::kConcat;
     case OpId::Cast: {
       const Value& in = g.value(n.inputs[0]);
-      const bool image = in.dtype == DType::kUInt8 && in.producer < 0 && !in.constant &&
+      const bool image = in.dtype == DType::kUInt8 && !in.constant &&
                          std::find(g.inputs.begin(), g.inputs.end(), n.inputs[0]) != g.inputs.end();
       if (image) return QuantKind::kImageInput;
       *why = "Cast other than of a uint8 image input";

@@ -197,9 +197,9 @@ TEST(Quantize, WeightAxisPerOp) {
   const ValueId g2 = b.node("Gemm", "gemm_n", {x, b.random_constant("bn", {4, 5}, 23), b.random_constant("cn", {1, 5}, 24)}, "g2");
   const ValueId mm = b.node("MatMul", "mm", {x, b.random_constant("bm", {4, 6}, 25)}, "mm");
   const ValueId img = b.input("img", {1, 2, 3, 3});
-  const ValueId ct = b.node("ConvTranspose", "deconv", {img, b.random_constant("wd", {2, 3, 2, 2}, 26), b.random_constant("bd", {3}, 27)},
-                            "ct", {{"strides", std::vector<int64_t>{2, 2}}});
-  auto m = quantize(b.finish({g1, g2, mm, ct}), {{"x", 1}, {"img", 1}});
+  const ValueId dc = b.node("ConvTranspose", "deconv", {img, b.random_constant("wd", {2, 3, 2, 2}, 26), b.random_constant("bd", {3}, 27)},
+                            "dc", {{"strides", std::vector<int64_t>{2, 2}}});
+  auto m = quantize(b.finish({g1, g2, mm, dc}), {{"x", 1}, {"img", 1}});
   ASSERT_TRUE(m.ok()) << m.status().message();
   const Graph& q = m->graph;
   for (const auto& [w, axis, n] : std::vector<std::tuple<std::string, int64_t, int64_t>>{
