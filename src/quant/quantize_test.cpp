@@ -539,6 +539,57 @@ TEST(Quantize, ImageInputCastBecomesDequantize) {
   EXPECT_EQ(m->value_map.at("img_f"), "img_f");
 }
 
+TEST(Quantize, AddReluGroupAndSharedHighPrecisionOutput) {
+  // conv's output is a graph output (float, from the accumulator) and also read by the Add:
+  // the Add reads a Q/DQ pair after it. add + relu is one group.
+  Builder b;
+  const ValueId x = b.input("x", {1, 2, 3, 3});
+  const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {2, 2, 1, 1}, 31)}, "c");
+  const ValueId a = b.node("Add", "add", {c, x}, "a");
+  const ValueId y = b.node("Relu", "relu", {a}, "y");
+  auto m = quantize(b.finish({c, y}), {{"x", 1}, {"c", 2}, {"a", 3}, {"y", 2.5f}});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const Graph& q = m->graph;
+  EXPECT_EQ(producer_of(q, "c")->name, "conv");
+  EXPECT_EQ(q.value(q.outputs[0]).name, "c");
+  EXPECT_EQ(input_name(q, *find_node(q, "add"), 0), "c_dequantized");
+  EXPECT_EQ(scale_of(q, "c"), static_cast<float>(2.0 / 127.0));
+  EXPECT_TRUE(std::isnan(info(*m, "conv").threshold));
+  EXPECT_EQ(m->value_map.at("c"), "c");
+  EXPECT_EQ(input_name(q, *find_node(q, "relu"), 0), "a");
+  EXPECT_EQ(info(*m, "add").group, "add");
+  EXPECT_EQ(info(*m, "relu").group, "add");
+  EXPECT_EQ(info(*m, "add").threshold, 2.5f);
+  EXPECT_EQ(zp_type(q, "y"), DType::kUInt8);
+}
+
+TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
+  // The generic march runs PRelu on the NPU; the quantizer has no integer form for it.
+  auto spec = load_target_spec("generic");
+  ASSERT_TRUE(spec.ok());
+  Builder b;
+  const ValueId x = b.input("x", {1, 2, 3, 3});
+  const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {2, 2, 1, 1}, 32)}, "c");
+  const ValueId pr = b.node("PRelu", "prelu", {c, b.constant("slope", Tensor::from_vector<float>({2, 1, 1}, {0.1f, 0.2f}))}, "pr");
+  const ValueId y = b.node("Conv", "conv2", {pr, b.random_constant("w2", {2, 2, 1, 1}, 33)}, "y");
+  QuantizeOptions o;
+  o.target = &*spec;
+  auto m = quantize(b.finish({y}), {{"x", 1}, {"c", 2}, {"pr", 2}}, o);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(info(*m, "prelu").where, Placement::kCpu);
+  EXPECT_EQ(info(*m, "prelu").reason, "no integer form: PRelu has no integer form");
+  EXPECT_EQ(input_name(m->graph, *find_node(m->graph, "prelu"), 1), "slope");  // float constant
+  EXPECT_EQ(m->num_subgraphs, 2);
+}
+
+TEST(Quantize, MalformedGraphIsAnErrorNotACrash) {
+  Graph g = conv_relu_conv();
+  g.nodes[1].inputs[0] = 999;  // a value id out of range
+  auto m = quantize(g, kConvThresholds);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().message().rfind("quantize: the float graph: ", 0), 0u) << m.status().message();
+}
+
 TEST(Quantize, ThresholdErrorsNameTheNode) {
   auto m = quantize(conv_relu_conv(), {{"c1", 2.f}, {"r1", 1.5f}, {"y", 3.f}});
   ASSERT_FALSE(m.ok());
