@@ -101,7 +101,7 @@ Status place(const Graph& g, const QuantizeOptions& opts, Plan& p) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (opts.run_on_npu.count(n.name)) {
-      if (kinds[i] == QuantKind::kFloat) return node_error(n, "run_on_npu: no integer form ({})", why[i]);
+      if (kinds[i] == QuantKind::kFloat) return node_error(n, "run_on_npu: no integer form for {}", why[i]);
       po.forced[n.name] = {Placement::kNpu, -1, "run_on_npu"};
     } else if (opts.run_on_cpu.count(n.name)) {
       po.forced[n.name] = {Placement::kCpu, -1, "run_on_cpu"};
@@ -110,7 +110,7 @@ Status place(const Graph& g, const QuantizeOptions& opts, Plan& p) {
       // chain runs on the NPU even where the march lists Cast as a CPU op.
       po.forced[n.name] = {Placement::kNpu, -1, "uint8 image input read by DequantizeLinear(scale 1)"};
     } else if (first.nodes[i].where == Placement::kNpu && kinds[i] == QuantKind::kFloat) {
-      po.forced[n.name] = {Placement::kCpu, -1, "no integer form: " + why[i]};
+      po.forced[n.name] = {Placement::kCpu, -1, "no integer form for " + why[i]};
     }
   }
   p.placement = place_graph(g, spec, po);

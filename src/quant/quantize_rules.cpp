@@ -69,7 +69,7 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
       return QuantKind::kWeighted;
     }
     case OpId::Add: case OpId::Sub: case OpId::Mul:
-      if (!is_float(g, n.inputs[1])) { *why = "non-float operand"; return QuantKind::kFloat; }
+      if (!is_float(g, n.inputs[1])) { *why = n.op_type + " with a non-float operand"; return QuantKind::kFloat; }
       return QuantKind::kOwnScale;
     case OpId::AveragePool: case OpId::GlobalAveragePool: case OpId::ReduceMean:
       return QuantKind::kOwnScale;
@@ -111,7 +111,7 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
       return QuantKind::kFloat;
     }
     default:
-      *why = fmt::format("{} has no integer form", n.op_type);
+      *why = n.op_type;
       return QuantKind::kFloat;
   }
 }
@@ -137,13 +137,13 @@ QuantKind quant_kind(const Graph& g, const Node& node, std::string* why_float) {
   // uint8 by definition.
   if (node.op != OpId::Cast) {
     if (node.inputs.empty() || node.inputs[0] == kNoValue || !is_float(g, node.inputs[0])) {
-      *why_float = "non-float32 input";
+      *why_float = node.op_type + " with a non-float32 input";
       return QuantKind::kFloat;
     }
   }
   for (ValueId o : node.outputs)
     if (o != kNoValue && !is_float(g, o)) {
-      *why_float = "non-float32 output";
+      *why_float = node.op_type + " with a non-float32 output";
       return QuantKind::kFloat;
     }
   return kind_of(g, node, why_float);

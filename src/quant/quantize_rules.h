@@ -25,8 +25,9 @@ enum class QuantKind {
 
 const char* quant_kind_name(QuantKind k);
 
-// The integer form of `node`, or kFloat with the reason in *why_float ("MatMul with a
-// non-constant right-hand side", "Resize mode cubic").
+// The integer form of `node`, or kFloat with what lacks one in *why_float, to follow
+// "no integer form for ": "Softmax", "MatMul with a non-constant or non-2-D right-hand
+// side", "Resize mode cubic".
 QuantKind quant_kind(const Graph& g, const Node& node, std::string* why_float);
 
 // Indices of the inputs that carry 8-bit activations for that kind (others — shapes, pads,
