@@ -590,6 +590,55 @@ TEST(Quantize, MalformedGraphIsAnErrorNotACrash) {
   EXPECT_EQ(m.status().message().rfind("quantize: the float graph: ", 0), 0u) << m.status().message();
 }
 
+TEST(Quantize, PreprocessChainOnTheNpu) {
+  // The preprocess node's shape (passes/preprocess): uint8 NHWC image -> Cast -> Transpose
+  // -> color 1x1 Conv (+bias) -> Clip(0, 255) -> depthwise 1x1 normalization Conv -> model.
+  // With the generic march all of it is one NPU subgraph; the Transpose keeps the image's
+  // exact scale 1, and the QDQ graph stays within the error int8 weights allow.
+  Builder b;
+  const ValueId img = b.input("img", {1, 4, 4, 3}, DType::kUInt8);
+  const ValueId f = b.node("Cast", "PREPROCESS_img_cast", {img}, "f", {{"to", int64_t{1}}});
+  const ValueId t = b.node("Transpose", "PREPROCESS_img_transpose", {f}, "t", {{"perm", std::vector<int64_t>{0, 3, 1, 2}}});
+  const ValueId color = b.node("Conv", "PREPROCESS_img_color",
+                               {t, b.constant("cw", Tensor::from_vector<float>({3, 3, 1, 1}, {1, 0, 1.402f, 1, -0.344f, -0.714f, 1, 1.772f, 0})),
+                                b.constant("cb", Tensor::from_vector<float>({3}, {-179.4f, 135.5f, -226.8f}))},
+                               "color");
+  const ValueId clip = b.node("Clip", "PREPROCESS_img_clip", {color, b.constant("lo", Tensor::scalar<float>(0)), b.constant("hi", Tensor::scalar<float>(255))}, "rgb");
+  const ValueId norm = b.node("Conv", "PREPROCESS_img", {clip, b.constant("nw", Tensor::from_vector<float>({3, 1, 1, 1}, {0.017f, 0.0175f, 0.0174f})),
+                                                           b.constant("nb", Tensor::from_vector<float>({3}, {-2.1f, -2.0f, -1.8f}))},
+                              "norm", {{"group", int64_t{3}}});
+  const ValueId y = b.node("Relu", "relu", {norm}, "y");
+  const Graph g = b.finish({y});
+  auto spec = load_target_spec("generic");
+  ASSERT_TRUE(spec.ok());
+  QuantizeOptions o;
+  o.target = &*spec;
+  auto m = quantize(g, {{"t", 1000}, {"color", 400}, {"rgb", 255}, {"norm", 2.5f}, {"y", 2.5f}}, o);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  const Graph& q = m->graph;
+  EXPECT_EQ(m->num_subgraphs, 1);
+  EXPECT_EQ(scale_of(q, "t"), 1.f);
+  EXPECT_EQ(zp_type(q, "t"), DType::kUInt8);
+  EXPECT_EQ(scale_of(q, "rgb"), 1.f);  // Clip(0, 255) fused into the color Conv: 255 / 255
+  EXPECT_EQ(info(*m, "PREPROCESS_img_clip").group, "PREPROCESS_img_color");
+  // Numerics on a seeded random image (seed 5).
+  Tensor x(DType::kUInt8, {1, 4, 4, 3});
+  const Tensor r = testing::random_tensor({48}, 5, 0.f, 256.f);
+  for (size_t i = 0; i < 48; ++i) x.data<uint8_t>()[i] = static_cast<uint8_t>(r.data<float>()[i]);
+  auto fe = FloatEngine::create(g);
+  auto qe = FloatEngine::create(q);
+  ASSERT_TRUE(fe.ok() && qe.ok());
+  auto ref = fe->run({x});
+  auto out = qe->run({x});
+  ASSERT_TRUE(ref.ok() && out.ok()) << out.status().message();
+  // Error budget per element: the color matrix as int8 codes (each coefficient off by at
+  // most half a step, 1.772 / 127 / 2, times 3 taps of up to 255) plus rgb rounded to
+  // integers (0.5), times the normalization scale 0.0175; plus half a step of y (2.5 / 255).
+  // About 0.1, against errors of 1 and more from a wrong scale or a missing Q/DQ.
+  const double tol = (1.772 / 127 / 2 * 255 * 3 + 0.5) * 0.0175 + 2.5 / 255 / 2;
+  EXPECT_TRUE(testing::tensors_near((*out)[0], (*ref)[0], tol, 0)) << "seed 5";
+}
+
 TEST(Quantize, ThresholdErrorsNameTheNode) {
   auto m = quantize(conv_relu_conv(), {{"c1", 2.f}, {"r1", 1.5f}, {"y", 3.f}});
   ASSERT_FALSE(m.ok());
