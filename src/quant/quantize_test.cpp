@@ -91,6 +91,12 @@ Result<QuantizedModel> quantize(const Graph& g, const std::map<std::string, floa
   return quantize_graph(g, t, o);
 }
 
+TargetSpec generic_march() {
+  Result<TargetSpec> spec = load_target_spec("generic");
+  QMAP_CHECK(spec.ok(), "{}", spec.status().message());
+  return std::move(*spec);
+}
+
 // x -> conv1 (3x3, bias) -> relu1 -> conv2 (1x1, bias) -> y (graph output).
 Graph conv_relu_conv() {
   Builder b;
@@ -470,8 +476,7 @@ TEST(Quantize, RunOnNpuAndNameErrors) {
 
 TEST(Quantize, RunOnNpuOverridesTheMarch) {
   // The generic march puts Squeeze on the CPU; run_on_npu moves it (a pass-through op).
-  auto spec = load_target_spec("generic");
-  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  const TargetSpec spec = generic_march();
   Builder b;
   const ValueId x = b.input("x", {1, 2, 1, 1});
   const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {2, 2, 1, 1}, 3)}, "c");
@@ -479,7 +484,7 @@ TEST(Quantize, RunOnNpuOverridesTheMarch) {
   const ValueId y = b.node("Relu", "relu", {s}, "y");
   const Graph g = b.finish({y});
   QuantizeOptions o;
-  o.target = &*spec;
+  o.target = &spec;
   auto cpu = quantize(g, {{"x", 1}, {"c", 1}, {"s", 1}, {"y", 1}}, o);
   ASSERT_TRUE(cpu.ok()) << cpu.status().message();
   EXPECT_EQ(info(*cpu, "sq").where, Placement::kCpu);
@@ -495,14 +500,13 @@ TEST(Quantize, RunOnNpuOverridesTheMarch) {
 TEST(Quantize, MarchLimitKeepsConvFloat) {
   // A 9x9 kernel exceeds the generic march's 7x7: the Conv runs on the CPU in float with
   // its float weights, and its input stays float (nothing on the NPU reads it).
-  auto spec = load_target_spec("generic");
-  ASSERT_TRUE(spec.ok());
+  const TargetSpec spec = generic_march();
   Builder b;
   const ValueId x = b.input("x", {1, 1, 9, 9});
   const ValueId c = b.node("Conv", "big", {x, b.random_constant("w", {2, 1, 9, 9}, 4)}, "c");
   const ValueId y = b.node("Relu", "relu", {c}, "y");
   QuantizeOptions o;
-  o.target = &*spec;
+  o.target = &spec;
   auto m = quantize(b.finish({y}), {{"c", 1}, {"y", 1}}, o);
   ASSERT_TRUE(m.ok()) << m.status().message();
   const Graph& q = m->graph;
@@ -517,10 +521,9 @@ TEST(Quantize, ImageInputCastBecomesDequantize) {
   const ValueId img = b.input("img", {1, 3, 4, 4}, DType::kUInt8);
   const ValueId f = b.node("Cast", "PREPROCESS_img_cast", {img}, "img_f", {{"to", int64_t{1}}});
   const ValueId y = b.node("Conv", "conv", {f, b.random_constant("w", {2, 3, 1, 1}, 8)}, "y");
-  auto spec = load_target_spec("generic");
-  ASSERT_TRUE(spec.ok());
+  const TargetSpec spec = generic_march();
   QuantizeOptions o;
-  o.target = &*spec;
+  o.target = &spec;
   auto m = quantize(b.finish({y}), {{"y", 1}}, o);  // no threshold needed for the image
   ASSERT_TRUE(m.ok()) << m.status().message();
   const Graph& q = m->graph;
@@ -565,15 +568,14 @@ TEST(Quantize, AddReluGroupAndSharedHighPrecisionOutput) {
 
 TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
   // The generic march runs PRelu on the NPU; the quantizer has no integer form for it.
-  auto spec = load_target_spec("generic");
-  ASSERT_TRUE(spec.ok());
+  const TargetSpec spec = generic_march();
   Builder b;
   const ValueId x = b.input("x", {1, 2, 3, 3});
   const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {2, 2, 1, 1}, 32)}, "c");
   const ValueId pr = b.node("PRelu", "prelu", {c, b.constant("slope", Tensor::from_vector<float>({2, 1, 1}, {0.1f, 0.2f}))}, "pr");
   const ValueId y = b.node("Conv", "conv2", {pr, b.random_constant("w2", {2, 2, 1, 1}, 33)}, "y");
   QuantizeOptions o;
-  o.target = &*spec;
+  o.target = &spec;
   auto m = quantize(b.finish({y}), {{"x", 1}, {"c", 2}, {"pr", 2}}, o);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(info(*m, "prelu").where, Placement::kCpu);
@@ -609,10 +611,9 @@ TEST(Quantize, PreprocessChainOnTheNpu) {
                               "norm", {{"group", int64_t{3}}});
   const ValueId y = b.node("Relu", "relu", {norm}, "y");
   const Graph g = b.finish({y});
-  auto spec = load_target_spec("generic");
-  ASSERT_TRUE(spec.ok());
+  const TargetSpec spec = generic_march();
   QuantizeOptions o;
-  o.target = &*spec;
+  o.target = &spec;
   auto m = quantize(g, {{"t", 1000}, {"color", 400}, {"rgb", 255}, {"norm", 2.5f}, {"y", 2.5f}}, o);
   ASSERT_TRUE(m.ok()) << m.status().message();
   const Graph& q = m->graph;
