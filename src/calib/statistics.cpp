@@ -1,0 +1,277 @@
+// collect_statistics: the two streaming passes over the calibration samples (see
+// statistics.h), with one float engine and one set of observers per worker.
+#include "calib/statistics.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cfloat>
+#include <cmath>
+#include <mutex>
+#include <optional>
+
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "engine/float_engine.h"
+
+namespace qmap {
+
+namespace {
+
+// Independent accumulators per lane let the compiler keep the min/max/check loop in SIMD
+// registers without reassociating a float reduction (which it may not do by itself).
+constexpr size_t kLanes = 16;
+// Histogram binning works on chunks: a vectorizable loop computes the bin indices, then a
+// scalar loop increments the counters.
+constexpr size_t kBinChunk = 256;
+
+}  // namespace
+
+void RangeObserver::observe(std::span<const float> x) {
+  float mn[kLanes], mx[kLanes];
+  uint32_t bad[kLanes];
+  for (size_t l = 0; l < kLanes; ++l) {
+    mn[l] = min;
+    mx[l] = max;
+    bad[l] = 0;
+  }
+  const float* p = x.data();
+  const size_t n = x.size();
+  size_t i = 0;
+  // A NaN fails both comparisons and leaves min/max unchanged; `!(|v| <= FLT_MAX)` counts
+  // it and the infinities so the caller can reject them.
+  for (; i + kLanes <= n; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) {
+      const float v = p[i + l];
+      mn[l] = v < mn[l] ? v : mn[l];
+      mx[l] = v > mx[l] ? v : mx[l];
+      bad[l] += std::fabs(v) <= FLT_MAX ? 0u : 1u;
+    }
+  }
+  for (; i < n; ++i) {
+    const float v = p[i];
+    mn[0] = v < mn[0] ? v : mn[0];
+    mx[0] = v > mx[0] ? v : mx[0];
+    bad[0] += std::fabs(v) <= FLT_MAX ? 0u : 1u;
+  }
+  for (size_t l = 0; l < kLanes; ++l) {
+    min = std::min(min, mn[l]);
+    max = std::max(max, mx[l]);
+    non_finite += bad[l];
+  }
+  count += n;
+}
+
+void RangeObserver::merge(const RangeObserver& o) {
+  min = std::min(min, o.min);
+  max = std::max(max, o.max);
+  count += o.count;
+  non_finite += o.non_finite;
+}
+
+HistogramObserver::HistogramObserver(float abs_max) : counts_(kHistogramBins, 0) {
+  if (abs_max > 0.f) {
+    // Computed once in double and rounded to float; clamped so that a denormal abs_max
+    // cannot make it infinite (0 * inf would be NaN).
+    const double inv = kHistogramBins / static_cast<double>(abs_max);
+    inv_width_ = static_cast<float>(std::min(inv, static_cast<double>(FLT_MAX)));
+  }
+}
+
+int HistogramObserver::bin_of(float x) const {
+  const float f = std::fabs(x) * inv_width_;
+  // Written so that NaN (never seen after pass 1's check, but never undefined behaviour
+  // either) goes to the last bin: a NaN fails the comparison.
+  constexpr float kLast = static_cast<float>(kHistogramBins - 1);
+  return static_cast<int>(f < kLast ? f : kLast);
+}
+
+void HistogramObserver::observe(std::span<const float> x) {
+  int32_t bins[kBinChunk];
+  constexpr float kLast = static_cast<float>(kHistogramBins - 1);
+  const float inv = inv_width_;
+  for (size_t start = 0; start < x.size(); start += kBinChunk) {
+    const size_t m = std::min(kBinChunk, x.size() - start);
+    const float* p = x.data() + start;
+    for (size_t k = 0; k < m; ++k) {  // same arithmetic as bin_of, vectorizable
+      const float f = std::fabs(p[k]) * inv;
+      bins[k] = static_cast<int32_t>(f < kLast ? f : kLast);
+    }
+    for (size_t k = 0; k < m; ++k) ++counts_[static_cast<size_t>(bins[k])];
+  }
+}
+
+void HistogramObserver::merge(const HistogramObserver& o) {
+  for (size_t b = 0; b < counts_.size(); ++b) counts_[b] += o.counts_[b];
+}
+
+std::vector<std::string> calibrated_values(const Graph& g) {
+  std::vector<std::string> names;
+  auto wanted = [&](ValueId id) {
+    const Value& v = g.value(id);
+    return v.dtype == DType::kFloat32 && !v.constant;
+  };
+  for (ValueId id : g.inputs)
+    if (wanted(id)) names.push_back(g.value(id).name);
+  for (const Node& n : g.nodes)
+    for (ValueId id : n.outputs)
+      if (id != kNoValue && wanted(id)) names.push_back(g.value(id).name);
+  return names;
+}
+
+namespace {
+
+// Keeps the error of the lowest failing sample index, so the reported error does not depend
+// on which worker failed first. Samples above a recorded failure are skipped (their result
+// cannot change the outcome); those below still run and may replace it.
+class FirstError {
+ public:
+  bool skip(size_t sample) const { return sample > first_.load(std::memory_order_relaxed); }
+  void record(size_t sample, Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sample < first_.load(std::memory_order_relaxed)) {
+      first_.store(sample, std::memory_order_relaxed);
+      status_ = std::move(status);
+    }
+  }
+  Status status() const { return status_; }
+
+ private:
+  std::atomic<size_t> first_{SIZE_MAX};
+  std::mutex mu_;
+  Status status_;
+};
+
+// Where each observed value comes from in one run: a graph input (its position in
+// Graph::inputs) or a node output (looked up by name in FloatEngine::all_values).
+struct ObservedValue {
+  std::string name;
+  int input_index = -1;
+};
+
+// Everything one pass needs: the workers' engines, the sample loader and the observed values.
+struct SampleRunner {
+  ThreadPool& pool;
+  std::vector<FloatEngine>& engines;
+  const SampleLoader& load;
+  const std::vector<ObservedValue>& observed;
+  size_t num_samples;
+  bool progress;
+
+  // Runs every sample and calls fn(worker, sample, tensors) with the observed values'
+  // float data in `observed` order; fn returns an error to stop the pass.
+  Status run(const std::string& label,
+             const std::function<Status(int, size_t, const std::vector<std::span<const float>>&)>& fn) {
+    FirstError first_error;
+    ProgressBar bar(label, num_samples, progress);
+    pool.parallel_for(num_samples, [&](size_t sample, int worker) {
+      if (first_error.skip(sample)) return;
+      Status st = run_one(worker, sample, fn);
+      if (!st.ok()) first_error.record(sample, std::move(st));
+      bar.advance();
+    });
+    return first_error.status();
+  }
+
+ private:
+  Status run_one(int worker, size_t sample,
+                 const std::function<Status(int, size_t, const std::vector<std::span<const float>>&)>& fn) {
+    Result<std::vector<Tensor>> inputs = load(sample);
+    if (!inputs.ok()) return inputs.status().with_context(fmt::format("calibration: sample {}: ", sample));
+    FloatEngine& engine = engines[static_cast<size_t>(worker)];
+    QMAP_RETURN_IF_ERROR(engine.run(*inputs).status().with_context(fmt::format("calibration: sample {}: ", sample)));
+    std::vector<std::span<const float>> data;
+    data.reserve(observed.size());
+    for (const ObservedValue& ov : observed) {
+      const Tensor* t = nullptr;
+      if (ov.input_index >= 0) {
+        t = &(*inputs)[static_cast<size_t>(ov.input_index)];
+      } else {
+        auto it = engine.all_values().find(ov.name);
+        QMAP_CHECK(it != engine.all_values().end(), "value '{}' not computed", ov.name);
+        t = &it->second;
+      }
+      QMAP_CHECK(t->dtype() == DType::kFloat32, "value '{}' is {}", ov.name, dtype_name(t->dtype()));
+      data.push_back(t->data<float>());
+    }
+    return fn(worker, sample, data);
+  }
+};
+
+}  // namespace
+
+Result<Statistics> collect_statistics(const Graph& g, size_t num_samples, const SampleLoader& load,
+                                      const CollectOptions& opts) {
+  if (num_samples == 0) return error("calibration: no calibration samples: at least one is needed");
+  const std::vector<std::string> all = calibrated_values(g);
+  for (const std::string& name : opts.observe)
+    if (std::find(all.begin(), all.end(), name) == all.end())
+      return error("calibration: value '{}' to observe: not a non-constant float32 value of the model", name);
+
+  std::vector<ObservedValue> observed;
+  for (const std::string& name : all) {
+    if (!opts.observe.empty() && opts.observe.count(name) == 0) continue;
+    ObservedValue ov{name, -1};
+    for (size_t i = 0; i < g.inputs.size(); ++i)
+      if (g.value(g.inputs[i]).name == name) ov.input_index = static_cast<int>(i);
+    observed.push_back(std::move(ov));
+  }
+  const size_t nv = observed.size();
+
+  ThreadPool pool(opts.threads);
+  const size_t workers = static_cast<size_t>(pool.size());
+  FloatEngineOptions eopts;
+  eopts.keep_all_values = true;
+  QMAP_ASSIGN_OR_RETURN(FloatEngine first, FloatEngine::create(g, eopts));
+  std::vector<FloatEngine> engines(workers, first);
+  SampleRunner runner{pool, engines, load, observed, num_samples, opts.progress};
+
+  // Pass 1: ranges. A non-finite element fails the sample that produced it (named).
+  std::vector<std::vector<RangeObserver>> ranges(workers, std::vector<RangeObserver>(nv));
+  QMAP_RETURN_IF_ERROR(runner.run("calibration 1/2 (range)", [&](int worker, size_t sample, const auto& data) {
+    auto& obs = ranges[static_cast<size_t>(worker)];
+    for (size_t v = 0; v < nv; ++v) {
+      const uint64_t bad_before = obs[v].non_finite;
+      obs[v].observe(data[v]);
+      if (obs[v].non_finite != bad_before)
+        return error("calibration: sample {}: value '{}' has {} NaN or infinite elements: the float model "
+                     "must produce finite values on calibration data",
+                     sample, observed[v].name, obs[v].non_finite - bad_before);
+    }
+    return ok_status();
+  }));
+  std::vector<RangeObserver> range(nv);
+  for (const auto& w : ranges)
+    for (size_t v = 0; v < nv; ++v) range[v].merge(w[v]);
+
+  // Pass 2: histograms of |x| over [0, abs_max] with the bin width fixed by pass 1.
+  std::vector<float> abs_max(nv);
+  for (size_t v = 0; v < nv; ++v) {
+    if (range[v].count == 0) range[v].min = range[v].max = 0.f;  // only empty tensors seen
+    abs_max[v] = std::max(-range[v].min, range[v].max);
+  }
+  std::vector<std::vector<HistogramObserver>> hists(workers);
+  for (auto& w : hists)
+    for (size_t v = 0; v < nv; ++v) w.emplace_back(abs_max[v]);
+  QMAP_RETURN_IF_ERROR(runner.run("calibration 2/2 (histogram)", [&](int worker, size_t, const auto& data) {
+    auto& obs = hists[static_cast<size_t>(worker)];
+    for (size_t v = 0; v < nv; ++v) obs[v].observe(data[v]);
+    return ok_status();
+  }));
+
+  Statistics stats;
+  stats.num_samples = num_samples;
+  for (size_t v = 0; v < nv; ++v) {
+    HistogramObserver merged(abs_max[v]);
+    for (const auto& w : hists) merged.merge(w[v]);
+    ValueStats s;
+    s.min = range[v].min;
+    s.max = range[v].max;
+    s.abs_max = abs_max[v];
+    s.count = range[v].count;
+    s.histogram = merged.counts();
+    stats.values.emplace(observed[v].name, std::move(s));
+  }
+  return stats;
+}
+
+}  // namespace qmap
