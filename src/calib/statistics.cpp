@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <optional>
 
@@ -17,47 +18,67 @@ namespace qmap {
 
 namespace {
 
-// Independent accumulators per lane let the compiler keep the min/max/check loop in SIMD
-// registers without reassociating a float reduction (which it may not do by itself).
-constexpr size_t kLanes = 16;
+// The min/max/check loop uses GCC/Clang vector extensions: a compiler may not vectorize a
+// float min/max reduction by itself (it would reorder NaN comparisons), and 4 independent
+// 4-lane accumulators give the same result in any order, exactly.
+using V4f = float __attribute__((vector_size(16)));
+using V4i = int32_t __attribute__((vector_size(16)));
+constexpr size_t kVec = 4, kUnroll = 4, kStep = kVec * kUnroll;
+
+V4f load_v4f(const float* p) {
+  V4f v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 // Histogram binning works on chunks: a vectorizable loop computes the bin indices, then a
 // scalar loop increments the counters.
 constexpr size_t kBinChunk = 256;
+// Large tensors spread increments over kSplit interleaved copies of the counters, so runs of
+// equal bins (zeros after a ReLU) do not wait on one counter's previous increment.
+constexpr size_t kSplit = 4;
+constexpr size_t kSplitMinElements = 16384;
+// Elements per call with 32-bit split counters (kept well below 2^32).
+constexpr size_t kSplitBlock = size_t{1} << 30;
 
 }  // namespace
 
 void RangeObserver::observe(std::span<const float> x) {
-  float mn[kLanes], mx[kLanes];
-  uint32_t bad[kLanes];
-  for (size_t l = 0; l < kLanes; ++l) {
-    mn[l] = min;
-    mx[l] = max;
-    bad[l] = 0;
-  }
   const float* p = x.data();
   const size_t n = x.size();
+  V4f mn[kUnroll], mx[kUnroll];
+  V4i bad[kUnroll];
+  for (size_t k = 0; k < kUnroll; ++k) {
+    mn[k] = V4f{min, min, min, min};
+    mx[k] = V4f{max, max, max, max};
+    bad[k] = V4i{0, 0, 0, 0};
+  }
   size_t i = 0;
-  // A NaN fails both comparisons and leaves min/max unchanged; `!(|v| <= FLT_MAX)` counts
-  // it and the infinities so the caller can reject them.
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t l = 0; l < kLanes; ++l) {
-      const float v = p[i + l];
-      mn[l] = v < mn[l] ? v : mn[l];
-      mx[l] = v > mx[l] ? v : mx[l];
-      bad[l] += std::fabs(v) <= FLT_MAX ? 0u : 1u;
+  // A NaN fails both comparisons and leaves min/max unchanged. v - v is 0 for a finite v and
+  // NaN for NaN or +-inf, so (d != d) flags exactly the non-finite elements (as -1).
+  for (; i + kStep <= n; i += kStep) {
+    for (size_t k = 0; k < kUnroll; ++k) {
+      const V4f v = load_v4f(p + i + k * kVec);
+      mn[k] = v < mn[k] ? v : mn[k];
+      mx[k] = v > mx[k] ? v : mx[k];
+      const V4f d = v - v;
+      bad[k] -= d != d;
     }
   }
+  uint64_t bad_total = 0;
   for (; i < n; ++i) {
     const float v = p[i];
-    mn[0] = v < mn[0] ? v : mn[0];
-    mx[0] = v > mx[0] ? v : mx[0];
-    bad[0] += std::fabs(v) <= FLT_MAX ? 0u : 1u;
+    min = v < min ? v : min;
+    max = v > max ? v : max;
+    bad_total += std::isfinite(v) ? 0 : 1;
   }
-  for (size_t l = 0; l < kLanes; ++l) {
-    min = std::min(min, mn[l]);
-    max = std::max(max, mx[l]);
-    non_finite += bad[l];
-  }
+  for (size_t k = 0; k < kUnroll; ++k)
+    for (size_t l = 0; l < kVec; ++l) {
+      min = std::min(min, mn[k][l]);
+      max = std::max(max, mx[k][l]);
+      bad_total += static_cast<uint32_t>(bad[k][l]);
+    }
+  non_finite += bad_total;
   count += n;
 }
 
@@ -86,17 +107,40 @@ int HistogramObserver::bin_of(float x) const {
 }
 
 void HistogramObserver::observe(std::span<const float> x) {
-  int32_t bins[kBinChunk];
   constexpr float kLast = static_cast<float>(kHistogramBins - 1);
   const float inv = inv_width_;
-  for (size_t start = 0; start < x.size(); start += kBinChunk) {
-    const size_t m = std::min(kBinChunk, x.size() - start);
+  // Bins of x[start, start + m) into bins[0, m): the same arithmetic as bin_of, vectorizable.
+  auto bin_chunk = [&](size_t start, size_t m, int32_t* bins) {
     const float* p = x.data() + start;
-    for (size_t k = 0; k < m; ++k) {  // same arithmetic as bin_of, vectorizable
+    for (size_t k = 0; k < m; ++k) {
       const float f = std::fabs(p[k]) * inv;
       bins[k] = static_cast<int32_t>(f < kLast ? f : kLast);
     }
-    for (size_t k = 0; k < m; ++k) ++counts_[static_cast<size_t>(bins[k])];
+  };
+  int32_t bins[kBinChunk];
+  if (x.size() < kSplitMinElements) {
+    for (size_t start = 0; start < x.size(); start += kBinChunk) {
+      const size_t m = std::min(kBinChunk, x.size() - start);
+      bin_chunk(start, m, bins);
+      for (size_t k = 0; k < m; ++k) ++counts_[static_cast<size_t>(bins[k])];
+    }
+    return;
+  }
+  std::vector<uint32_t> split(kSplit * kHistogramBins);
+  for (size_t block = 0; block < x.size(); block += kSplitBlock) {
+    const size_t end = std::min(x.size(), block + kSplitBlock);
+    std::fill(split.begin(), split.end(), 0u);
+    for (size_t start = block; start < end; start += kBinChunk) {
+      const size_t m = std::min(kBinChunk, end - start);
+      bin_chunk(start, m, bins);
+      // m is a multiple of kSplit except in the last chunk; the tail goes to copy 0.
+      size_t k = 0;
+      for (; k + kSplit <= m; k += kSplit)
+        for (size_t c = 0; c < kSplit; ++c) ++split[c * kHistogramBins + static_cast<size_t>(bins[k + c])];
+      for (; k < m; ++k) ++split[static_cast<size_t>(bins[k])];
+    }
+    for (size_t c = 0; c < kSplit; ++c)
+      for (size_t b = 0; b < static_cast<size_t>(kHistogramBins); ++b) counts_[b] += split[c * kHistogramBins + b];
   }
 }
 
