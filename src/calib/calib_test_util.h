@@ -2,6 +2,7 @@
 // statistics of a plain vector of floats (what collect_statistics computes for one value).
 #pragma once
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,15 @@ inline void add_node(Graph& g, const std::string& op, std::vector<ValueId> ins, 
   n.outputs = std::move(outs);
   n.attrs = std::move(attrs);
   g.nodes.push_back(std::move(n));
+}
+
+// n fixed-seed uniform floats in [lo, hi).
+inline std::vector<float> uniform_values(size_t n, uint32_t seed, float lo, float hi) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
 }
 
 // The statistics of one value whose elements over all samples are `x`.

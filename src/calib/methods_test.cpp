@@ -15,6 +15,7 @@ namespace qmap {
 namespace {
 
 using calib_testing::stats_of;
+using calib_testing::uniform_values;
 
 constexpr double kKlEps = 1e-4;
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -84,14 +85,6 @@ int reference_kl_bins(const std::vector<uint64_t>& h, int levels) {
 
 constexpr CalibMethod kAll[] = {CalibMethod::kMax, CalibMethod::kPercentile, CalibMethod::kKl, CalibMethod::kMse};
 
-std::vector<float> uniform(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
-
 // N(0, 1) samples plus `outliers` elements at +-50.
 std::vector<float> gaussian_with_outliers(size_t n, uint32_t seed, size_t outliers) {
   std::mt19937 rng(seed);
@@ -104,7 +97,7 @@ std::vector<float> gaussian_with_outliers(size_t n, uint32_t seed, size_t outlie
 
 TEST(CalibMethods, UniformKeepsNearlyTheWholeRange) {
   constexpr uint32_t kSeed = 21;
-  const ValueStats s = stats_of(uniform(200000, kSeed, -1.f, 1.f));
+  const ValueStats s = stats_of(uniform_values(200000, kSeed, -1.f, 1.f));
   ASSERT_EQ(levels_for(s), 127);
   EXPECT_EQ(threshold_for(s, CalibMethod::kMax, 127, 0), s.abs_max);
   // The 0.99 quantile of |x| for |x| uniform on [0, 1] is 0.99 (within sampling noise).
@@ -182,9 +175,9 @@ TEST(CalibMethods, KlMatchesTheDirectFormula) {
   const std::vector<std::pair<std::string, ValueStats>> cases = {
       {"gaussian+20 outliers", stats_of(gaussian_with_outliers(500000, 41, 20))},
       {"gaussian 3000", stats_of(gaussian_with_outliers(3000, 42, 0))},
-      {"uniform", stats_of(uniform(100000, 43, -1.f, 1.f))},
+      {"uniform", stats_of(uniform_values(100000, 43, -1.f, 1.f))},
       {"relu-like", stats_of(relu)},
-      {"tiny", stats_of(uniform(40, 44, -1.f, 3.f))},
+      {"tiny", stats_of(uniform_values(40, 44, -1.f, 3.f))},
   };
   for (const auto& [what, s] : cases) {
     for (int levels : {127, 255}) {
@@ -203,7 +196,7 @@ TEST(CalibMethods, LevelsFollowTheSignOrTheOverride) {
   for (size_t i = 0; i < v.size(); i += 2) v[i] = d(rng);
   Statistics st;
   st.values["relu"] = stats_of(v);
-  st.values["signed"] = stats_of(uniform(1000, 4, -1.f, 1.f));
+  st.values["signed"] = stats_of(uniform_values(1000, 4, -1.f, 1.f));
   EXPECT_EQ(levels_for(st.values["relu"]), 255);
   EXPECT_EQ(levels_for(st.values["signed"]), 127);
   for (CalibMethod m : {CalibMethod::kKl, CalibMethod::kMse}) {
@@ -231,7 +224,7 @@ TEST(CalibMethods, ZeroValueGetsAPositiveThreshold) {
 TEST(CalibMethods, ThresholdsArePositiveAndBoundedByMax) {
   for (uint32_t seed = 0; seed < 5; ++seed) {
     // Few elements, sparse histograms: the searches must still return 0 < T <= max|x|.
-    const ValueStats s = stats_of(uniform(3 + seed * 7, seed, -0.01f, 0.02f));
+    const ValueStats s = stats_of(uniform_values(3 + seed * 7, seed, -0.01f, 0.02f));
     for (CalibMethod m : kAll)
       for (int levels : {127, 255}) {
         const float t = threshold_for(s, m, levels, 0.5);

@@ -16,19 +16,12 @@ namespace qmap {
 namespace {
 
 using calib_testing::add_node;
-
-std::vector<float> random_values(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using calib_testing::uniform_values;
 
 TEST(CalibStatistics, RangeObserverMatchesBruteForce) {
   for (uint32_t seed : {1u, 2u, 3u}) {
     for (size_t n : {size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{1000}, size_t{4099}}) {
-      const auto x = random_values(n, seed, -3.f, 2.f);
+      const auto x = uniform_values(n, seed, -3.f, 2.f);
       RangeObserver r;
       // Observed in two uneven pieces: merging within one observer must not matter.
       const size_t half = n / 3;
@@ -53,9 +46,11 @@ TEST(CalibStatistics, RangeObserverCountsNonFinite) {
 }
 
 TEST(CalibStatistics, HistogramObserverMatchesBruteForce) {
-  for (uint32_t seed : {4u, 5u}) {
-    const size_t n = 10007;  // not a multiple of the binning chunk
-    const auto x = random_values(n, seed, -1.5f, 4.f);
+  // 10007: below the split-counter size, not a multiple of the binning chunk; 40003: split
+  // counters with a tail; every third element zero (runs of one bin, as after a ReLU).
+  for (auto [seed, n] : {std::pair{4u, size_t{10007}}, std::pair{5u, size_t{40003}}}) {
+    auto x = uniform_values(n, seed, -1.5f, 4.f);
+    for (size_t i = 0; i < n; i += 3) x[i] = 0.f;
     float abs_max = 0;
     for (float v : x) abs_max = std::max(abs_max, std::fabs(v));
     HistogramObserver h(abs_max);
@@ -67,10 +62,10 @@ TEST(CalibStatistics, HistogramObserverMatchesBruteForce) {
       // for elements on a bin edge, by one bin.
       const double exact = std::min(std::floor(std::fabs(v) / static_cast<double>(abs_max) * kHistogramBins),
                                     double{kHistogramBins - 1});
-      ASSERT_LE(std::fabs(b - exact), 1.0) << "seed " << seed << " x " << v;
+      ASSERT_LE(std::fabs(b - exact), 1.0) << "seed " << seed << " n " << n << " x " << v;
       ++expect[static_cast<size_t>(b)];
     }
-    EXPECT_EQ(h.counts(), expect) << "seed " << seed;
+    EXPECT_EQ(h.counts(), expect) << "seed " << seed << " n " << n;
     EXPECT_EQ(std::accumulate(h.counts().begin(), h.counts().end(), uint64_t{0}), n);
     EXPECT_GT(h.counts()[kHistogramBins - 1], 0u) << "the max element belongs to the last bin";
   }
