@@ -123,6 +123,8 @@ Result<Thresholds> take_thresholds_from_qdq(Graph& g) {
       if (!out.constant) {
         Result<Tensor> t = evaluate_constant_node(g, n);
         if (!t.ok()) return t.status().with_context(fmt::format("{}: ", kStage));
+        out.dtype = t->dtype();
+        out.dims = t->dims();
         out.constant = std::move(*t);
       }
       out.is_initializer = true;

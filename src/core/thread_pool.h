@@ -32,7 +32,7 @@ class ThreadPool {
   // Calls fn(i, worker) once for every i in [0, n), worker in [0, size()); returns when all
   // calls have returned. A worker runs its calls one after another, so per-worker state
   // indexed by `worker` needs no lock. fn must not throw and must not call parallel_for on
-  // the same pool.
+  // the same pool; one parallel_for runs at a time per pool (call it from one thread).
   void parallel_for(size_t n, const std::function<void(size_t i, int worker)>& fn);
 
  private:
