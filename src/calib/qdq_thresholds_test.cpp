@@ -6,6 +6,8 @@
 
 #include "calib/calib_test_util.h"
 #include "engine/float_engine.h"
+#include "import/onnx/onnx_export.h"
+#include "import/onnx/onnx_import.h"
 #include "ir/infer.h"
 #include "test_util.h"
 
@@ -119,6 +121,17 @@ TEST(CalibQdq, ThresholdsAndFloatGraph) {
   expect_float_graph_from_qdq(inferred, "after infer_shapes");
   // Without shape inference the weight DQs are evaluated by take_thresholds_from_qdq itself.
   expect_float_graph_from_qdq(qdq_model(), "no shape inference");
+}
+
+TEST(CalibQdq, ThroughOnnxExportAndImport) {
+  // The form take_thresholds_from_qdq meets in makertbin: a QDQ ONNX file as imported.
+  Graph model = qdq_model();
+  ASSERT_TRUE(infer_shapes(model).ok());
+  const std::string path = ::testing::TempDir() + "/calib_qdq_model.onnx";
+  ASSERT_TRUE(export_onnx(model, path).ok());
+  auto imported = import_onnx(path);
+  ASSERT_TRUE(imported.ok()) << imported.status().message();
+  expect_float_graph_from_qdq(*imported, "exported and imported");
 }
 
 TEST(CalibQdq, FakeQuantizedFloatWeightsAreFolded) {
