@@ -261,7 +261,9 @@ Result<Statistics> collect_statistics(const Graph& g, size_t num_samples, const 
   }
   const size_t nv = observed.size();
 
-  ThreadPool pool(opts.threads);
+  // No more workers (each holds an engine and one sample's activations) than samples.
+  const size_t wanted = static_cast<size_t>(opts.threads > 0 ? opts.threads : default_thread_count());
+  ThreadPool pool(static_cast<int>(std::min(wanted, num_samples)));
   const size_t workers = static_cast<size_t>(pool.size());
   FloatEngineOptions eopts;
   eopts.keep_all_values = true;
