@@ -18,12 +18,14 @@ void register_info(CLI::App& app, Runner* run);     // cli/info.cpp
 void register_ops(CLI::App& app, Runner* run);      // cli/ops.cpp
 void register_checker(CLI::App& app, Runner* run);  // cli/checker.cpp
 void register_makertbin(CLI::App& app, Runner* run);  // cli/makertbin.cpp
+void register_preprocess(CLI::App& app, Runner* run);  // cli/preprocess.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
     register_ops,
     register_checker,
     register_makertbin,
+    register_preprocess,
 };
 
 }  // namespace qmap::cli

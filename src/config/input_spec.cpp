@@ -1,36 +1,20 @@
 // Names of the InputSpec enums as hb_mapper's YAML spells them.
 #include "config/input_spec.h"
 
-#include <array>
-#include <utility>
+#include "core/name_table.h"
 
 namespace qmap {
 
 namespace {
 
-template <typename E, size_t N>
-std::optional<E> parse_name(const std::array<std::pair<E, const char*>, N>& table,
-                            const std::string& s) {
-  for (const auto& [value, name] : table)
-    if (s == name) return value;
-  return std::nullopt;
-}
-
-template <typename E, size_t N>
-const char* name_of(const std::array<std::pair<E, const char*>, N>& table, E value) {
-  for (const auto& [v, name] : table)
-    if (v == value) return name;
-  return "?";
-}
-
-constexpr std::array<std::pair<ColorType, const char*>, 6> kColorTypes = {{
+constexpr NameTable<ColorType, 6> kColorTypes = {{
     {ColorType::kRgb, "rgb"}, {ColorType::kBgr, "bgr"}, {ColorType::kYuv444, "yuv444"},
     {ColorType::kNv12, "nv12"}, {ColorType::kGray, "gray"}, {ColorType::kFeaturemap, "featuremap"}}};
-constexpr std::array<std::pair<Layout, const char*>, 2> kLayouts = {{
+constexpr NameTable<Layout, 2> kLayouts = {{
     {Layout::kNCHW, "NCHW"}, {Layout::kNHWC, "NHWC"}}};
-constexpr std::array<std::pair<ColorRange, const char*>, 2> kRanges = {{
+constexpr NameTable<ColorRange, 2> kRanges = {{
     {ColorRange::kRegular, "regular"}, {ColorRange::kBt601Video, "bt601_video"}}};
-constexpr std::array<std::pair<NormType, const char*>, 4> kNormTypes = {{
+constexpr NameTable<NormType, 4> kNormTypes = {{
     {NormType::kMeanAndScale, "data_mean_and_scale"}, {NormType::kMean, "data_mean"},
     {NormType::kScale, "data_scale"}, {NormType::kNone, "no_preprocess"}}};
 

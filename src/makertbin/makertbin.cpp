@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "calib/statistics.h"
 #include "calib/qdq_thresholds.h"
 #include "config/makertbin_config.h"
+#include "core/thread_pool.h"
 #include "core/file_io.h"
 #include "core/thread_pool.h"
 #include "engine/float_engine.h"
@@ -25,9 +27,9 @@
 #include "import/onnx/onnx_import.h"
 #include "ir/infer.h"
 #include "ir/verify.h"
-#include "passes/optimize.h"
+#include "passes/model_boundary.h"
+#include "passes/passes.h"
 #include "passes/preprocess.h"
-#include "passes/outputs.h"
 #include "quant/int_simulator.h"
 #include "quant/quantize.h"
 #include "report/compare.h"
@@ -42,7 +44,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using Thresholds = std::map<std::string, float>;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -73,12 +74,12 @@ Result<Graph> import_model(const MakertbinConfig& cfg, Logger& L) {
     CaffeImportOptions o;
     o.input_shapes = shapes;
     o.log = &L;
-    return import_caffe(cfg.prototxt, cfg.caffe_model, o);
+    return import_caffe(cfg.model.prototxt, cfg.model.caffe_model, o);
   }
   OnnxImportOptions o;
   o.input_shapes = shapes;
   o.log = &L;
-  return import_onnx(cfg.onnx_model, o);
+  return import_onnx(cfg.model.onnx_model, o);
 }
 
 Status write_model(const Graph& g, const fs::path& path, Logger& L) {
@@ -194,66 +195,163 @@ Result<Thresholds> thresholds_from_samples(const Graph& g, const std::vector<std
   return t;
 }
 
+// Fills what the YAML left to the model: an empty input_name names the model's only input,
+// an empty input_shape takes the model's. Checks names and shapes against the model.
+Status complete_input_specs(const Graph& g, std::vector<InputSpec>& specs) {
+  std::vector<std::string> names;
+  for (ValueId id : g.inputs) names.push_back(g.value(id).name);
+  if (specs.size() > names.size())
+    return error("makertbin: input_parameters describe {} inputs; the model has {} ({})", specs.size(),
+                 names.size(), fmt::join(names, ", "));
+  for (InputSpec& s : specs) {
+    if (s.name.empty()) {
+      if (names.size() != 1)
+        return error("makertbin: input_parameters.input_name is empty but the model has {} inputs ({}): "
+                     "name them", names.size(), fmt::join(names, ", "));
+      s.name = names[0];
+    }
+    const auto id = g.find_value(s.name);
+    if (!id || std::find(g.inputs.begin(), g.inputs.end(), *id) == g.inputs.end())
+      return error("makertbin: input_parameters.input_name '{}': the model has no such input (inputs: {})", s.name,
+                   fmt::join(names, ", "));
+    const Value& v = g.value(*id);
+    if (!v.dims) return error("makertbin: input '{}' has no static shape: give input_parameters.input_shape", s.name);
+    if (s.shape.empty()) {
+      s.shape = *v.dims;
+    } else if (s.shape != *v.dims) {
+      return error("makertbin: input_parameters.input_shape {} of input '{}' does not match the model's {}",
+                   dims_str(s.shape), s.name, dims_str(*v.dims));
+    }
+  }
+  return ok_status();
+}
+
+// The values the quantizer will store as uint8 (proven non-negative by the graph), so the
+// calibration methods use 255 levels exactly where the quantized model has them.
+Result<std::set<std::string>> quantizer_unsigned_values(const Graph& g, const Statistics& stats,
+                                                        const QuantizeOptions& qopts) {
+  Thresholds probe;
+  for (const auto& [name, vs] : stats.values) probe[name] = vs.abs_max > 0 ? vs.abs_max : 1.0f;
+  QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(g, probe, qopts));
+  std::set<std::string> out;
+  for (const QuantNodeInfo& n : q.nodes) {
+    if (!n.output_unsigned) continue;
+    for (const Node& node : g.nodes)
+      if (node.name == n.name)
+        for (ValueId v : node.outputs) out.insert(g.value(v).name);
+  }
+  return out;
+}
+
+// hb_mapper's two tables: per node (ON, subgraph, type, cosine of the integer simulation vs
+// float at that node's output on the first calibration sample, threshold) and per output.
+Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized, const std::vector<Tensor>& sample,
+                         Logger& L) {
+  QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized, {.keep_all_values = true}));
+  QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> fout, fe.run(sample));
+  QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(quantized.graph, true));
+  QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> qout, sim.run(sample));
+  const auto& fvals = fe.all_values();
+  const auto& qvals = sim.all_values();
+  std::map<std::string, const Node*> by_name;
+  for (const Node& n : optimized.nodes) by_name[n.name] = &n;
+  auto cosine_of = [&](const std::string& value) -> std::string {
+    auto fit = fvals.find(value);
+    auto mit = quantized.value_map.find(value);
+    if (fit == fvals.end() || mit == quantized.value_map.end()) return "--";
+    auto qit = qvals.find(mit->second);
+    if (qit == qvals.end() || fit->second.dtype() != DType::kFloat32 || fit->second.numel() != qit->second.numel())
+      return "--";
+    return fmt::format("{:.6f}", compare_tensors(fit->second, CandidateScorer::as_float(qit->second)).cosine);
+  };
+  std::vector<TextRow> rows = {{"Node", "ON", "Subgraph", "Type", "Cosine Similarity", "Threshold"}};
+  for (const QuantNodeInfo& n : quantized.nodes) {
+    const auto it = by_name.find(n.name);
+    const std::string out_name =
+        it != by_name.end() && !it->second->outputs.empty() ? optimized.value(it->second->outputs[0]).name : "";
+    const bool npu = n.where == Placement::kNpu;
+    const bool quantized_output = npu && std::isfinite(n.threshold) && n.threshold > 0;
+    rows.push_back({n.name, npu ? "NPU" : n.where == Placement::kCpu ? "CPU" : "--",
+                    npu ? fmt::format("id({})", n.subgraph) : "--", n.op_type, cosine_of(out_name),
+                    quantized_output ? fmt::format("{:.6f}", n.threshold) : "--"});
+  }
+  L.info("The converted model node information:");
+  L.raw(render_text_table(rows));
+
+  std::vector<TextRow> orows = {{"Output", "Cosine Similarity", "L1 Distance", "L2 Distance", "Chebyshev Distance"}};
+  for (size_t k = 0; k < fout.size() && k < qout.size(); ++k) {
+    const TensorDistance d = compare_tensors(fout[k], CandidateScorer::as_float(qout[k]));
+    orows.push_back({optimized.value(optimized.outputs[k]).name, fmt::format("{:.6f}", d.cosine),
+                     fmt::format("{:.6f}", d.l1), fmt::format("{:.6f}", d.l2), fmt::format("{:.6f}", d.chebyshev)});
+  }
+  L.info("The quantized model output:");
+  L.raw(render_text_table(orows));
+  return ok_status();
+}
+
 }  // namespace
 
 Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   const auto t_start = Clock::now();
   std::vector<std::pair<std::string, double>> times;
 
-  ModelType model_type = ModelType::kOnnx;
-  if (options.model_type == "caffe") model_type = ModelType::kCaffe;
-  else if (options.model_type != "onnx")
-    return error("makertbin: --model-type '{}': expected onnx or caffe", options.model_type);
-  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(options.config_path, model_type));
+  const std::optional<ModelType> model_type = parse_model_type(options.model_type);
+  if (!model_type) return error("makertbin: --model-type '{}': expected onnx or caffe", options.model_type);
+  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(options.config_path, *model_type));
 
-  const fs::path work = cfg.working_dir;
+  const fs::path work = cfg.model.working_dir;
   std::error_code ec;
   fs::create_directories(work, ec);
   if (ec) return error("makertbin: model_parameters.working_dir '{}': cannot create: {}", work.string(), ec.message());
   QMAP_RETURN_IF_ERROR(L.add_file((work / "makertbin.log").string()));
-  const std::string prefix = cfg.output_model_file_prefix;
+  const std::string prefix = cfg.model.output_model_file_prefix;
   auto out_path = [&](const std::string& suffix) { return work / (prefix + suffix); };
 
   L.info("Start qmap makertbin....");
+  L.info("qmap version {}", QMAP_VERSION_STRING);
   L.info("config: {}", options.config_path);
   L.info("model type: {}", options.model_type);
   L.info("working dir: {}", work.string());
-  L.info("march: {}", cfg.march);
-  const int threads = options.jobs > 0 ? options.jobs
-                      : cfg.jobs > 0   ? cfg.jobs
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  L.info("march: {}", cfg.model.march);
+  for (const std::string& w : cfg.warnings) L.warn("{}", w);
+  const int threads = options.jobs > 0           ? options.jobs
+                      : cfg.compiler.jobs > 0    ? cfg.compiler.jobs
+                                                 : default_thread_count();
+  L.info("worker threads: {}", threads);
+  const CalibrationType ctype = cfg.calibration.type;
 
-  // ---- import and graph surgery the YAML asks for ----
+  // ---- import and the graph surgery the YAML asks for ----
   Graph imported;
   Thresholds qat_thresholds;
   {
     Stage st{L, "import", Clock::now(), &times};
     QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, L));
-    if (cfg.calibration_type == "load") {
+    QMAP_RETURN_IF_ERROR(complete_input_specs(imported, cfg.inputs));
+    if (ctype == CalibrationType::kLoad) {
       QMAP_ASSIGN_OR_RETURN(qat_thresholds, take_thresholds_from_qdq(imported));
       L.info("calibration_type load: {} thresholds taken from the model's QuantizeLinear/DequantizeLinear nodes",
              qat_thresholds.size());
     }
-    if (!cfg.remove_node_type.empty()) {
+    if (!cfg.model.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(imported, cfg.model.output_nodes));
+    if (!cfg.model.remove_node_type.empty()) {
       std::vector<std::string> removed;
-      QMAP_RETURN_IF_ERROR(remove_node_types(imported, cfg.remove_node_type, &removed));
+      QMAP_RETURN_IF_ERROR(remove_node_types(imported, cfg.model.remove_node_type, &removed));
       for (const std::string& r : removed) L.info("remove_node_type: removed '{}'", r);
     }
-    if (!cfg.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(imported, cfg.output_nodes));
   }
-  QMAP_ASSIGN_OR_RETURN(TargetSpec spec, load_target_spec(cfg.march));
+  QMAP_ASSIGN_OR_RETURN(TargetSpec spec, load_target_spec(cfg.model.march));
   {
     const GraphPlacement pl = place_graph(imported, spec);
     if (!pl.unsupported_ops.empty())
-      return error("makertbin: march {} does not support these operators: {{{}}}", cfg.march,
+      return error("makertbin: march {} does not support these operators: {{{}}}", cfg.model.march,
                    fmt::join(pl.unsupported_ops, ", "));
   }
 
-  // ---- the three ONNX models ----
+  // ---- the float models ----
   Graph original = imported;
   original.metadata["qmap_version"] = QMAP_VERSION_STRING;
+  original.metadata["qmap_march"] = cfg.model.march;
   original.metadata["qmap_makertbin_yaml"] = cfg.yaml_text;
-  original.metadata["qmap_march"] = cfg.march;
   {
     Stage st{L, "preprocess node", Clock::now(), &times};
     QMAP_RETURN_IF_ERROR(insert_preprocess(original, cfg.inputs));
@@ -265,46 +363,48 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
     std::vector<std::string> pass_log;
     QMAP_RETURN_IF_ERROR(optimize_graph(optimized, OptimizeOptions{}, &pass_log));
     for (const std::string& line : pass_log) L.debug("{}", line);
-    L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(), optimized.nodes.size());
+    L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(),
+           optimized.nodes.size());
     QMAP_RETURN_IF_ERROR(write_model(optimized, out_path("_optimized_float_model.onnx"), L));
   }
 
   // ---- calibration ----
-  Thresholds thresholds;
-  std::string method = cfg.calibration_type;
-  std::optional<CalibDataset> dataset;
-  std::vector<Tensor> first_sample;
-  std::vector<std::vector<Tensor>> search_samples;
   QuantizeOptions qopts;
-  qopts.per_channel = cfg.per_channel;
-  qopts.run_on_cpu = {cfg.run_on_cpu.begin(), cfg.run_on_cpu.end()};
-  qopts.run_on_npu = {cfg.run_on_npu.begin(), cfg.run_on_npu.end()};
+  qopts.per_channel = cfg.calibration.per_channel;
+  qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
+  qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
   qopts.target = &spec;
+
+  Thresholds thresholds;
+  std::string method = calibration_type_name(ctype);
+  std::optional<CalibDataset> dataset;
+  std::vector<std::vector<Tensor>> search_samples;
   {
     Stage st{L, "calibration", Clock::now(), &times};
-    if (method != "skip") {
-      QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.cal_data_dir, cfg.cal_data_type,
-                                                                cfg.preprocess_on));
+    if (ctype != CalibrationType::kSkip) {
+      QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.calibration.cal_data_dirs,
+                                                                cfg.calibration.cal_data_types,
+                                                                cfg.calibration.preprocess_on));
       dataset = std::move(ds);
       L.info("calibration data: {} samples", dataset->size());
       for (size_t i = 0; i < std::min(kSearchSamples, dataset->size()); ++i) {
-        QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> s, dataset->load_runtime(i));
-        search_samples.push_back(std::move(s));
+        QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, dataset->load_runtime(i));
+        search_samples.push_back(std::move(sample));
       }
-      first_sample = search_samples.front();
     } else {
-      // No data: seeded random inputs in each input's natural range, for performance work only.
-      L.warn("calibration_type skip: thresholds from random inputs; the quantized model's accuracy is meaningless");
-      QMAP_ASSIGN_OR_RETURN(first_sample, random_inputs(optimized, 20251125));
-      search_samples.push_back(first_sample);
+      L.warn("calibration_type skip: thresholds from seeded random inputs; the quantized model's accuracy "
+             "is meaningless (use it for performance work only)");
+      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, random_inputs(optimized, 20251125));
+      search_samples.push_back(std::move(sample));
     }
 
     if (!options.calibration_table.empty()) {
       QMAP_ASSIGN_OR_RETURN(CalibTable table, read_calib_table(options.calibration_table));
-      thresholds = table.thresholds;
-      method = "table";
+      thresholds = table.thresholds();
+      QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, options.calibration_table));
+      method = table.method.empty() ? "table" : table.method;
       L.info("thresholds read from {} ({} values)", options.calibration_table, thresholds.size());
-    } else if (method == "skip") {
+    } else if (ctype == CalibrationType::kSkip) {
       QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_from_samples(optimized, search_samples));
     } else {
       const auto loader = [&](size_t i) { return dataset->load_runtime(i); };
@@ -312,21 +412,44 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
       copts.threads = threads;
       copts.progress = options.progress;
       QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, dataset->size(), loader, copts));
-      if (method == "load") {
-        // Values the QAT model did not quantize (and values the float passes created) still
+      QMAP_ASSIGN_OR_RETURN(const std::set<std::string> unsigned_values, quantizer_unsigned_values(optimized, stats, qopts));
+      auto thresholds_of = [&](CalibMethod m, double percentile) {
+        MethodOptions mo;
+        mo.method = m;
+        mo.max_percentile = percentile;
+        mo.threads = threads;
+        mo.is_unsigned = [&unsigned_values](const std::string& v) { return unsigned_values.count(v) != 0; };
+        return compute_thresholds(stats, mo);
+      };
+      if (ctype == CalibrationType::kLoad) {
+        // Values the QAT model did not quantize (and values the float passes renamed) still
         // need a threshold: those are calibrated with max.
-        thresholds = compute_thresholds(stats, CalibMethod::kMax, {});
-        for (const auto& [name, t] : qat_thresholds)
-          if (thresholds.count(name)) thresholds[name] = t;
-      } else if (method == "default" || method == "mix") {
+        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(CalibMethod::kMax, 1.0));
+        size_t taken = 0;
+        for (const auto& [name, t] : qat_thresholds) {
+          auto it = thresholds.find(name);
+          if (it == thresholds.end()) continue;
+          it->second = t;
+          ++taken;
+        }
+        L.info("calibration_type load: {} of {} values use the model's thresholds, the others max", taken,
+               thresholds.size());
+      } else if (ctype == CalibrationType::kDefault || ctype == CalibrationType::kMix) {
+        const double percentile = cfg.calibration.max_percentile.value_or(kDefaultPercentile);
+        struct Candidate {
+          std::string name;
+          Thresholds t;
+          double score = 0;
+        };
+        std::vector<Candidate> cands(3);
+        cands[0].name = "max";
+        QMAP_ASSIGN_OR_RETURN(cands[0].t, thresholds_of(CalibMethod::kMax, 1.0));
+        cands[1].name = fmt::format("max-percentile {}", percentile);
+        QMAP_ASSIGN_OR_RETURN(cands[1].t, thresholds_of(CalibMethod::kPercentile, percentile));
+        cands[2].name = "kl";
+        QMAP_ASSIGN_OR_RETURN(cands[2].t, thresholds_of(CalibMethod::kKl, 1.0));
         CandidateScorer scorer(optimized, search_samples, threads);
         QMAP_RETURN_IF_ERROR(scorer.compute_reference());
-        struct Candidate { std::string name; Thresholds t; double score = 0; };
-        std::vector<Candidate> cands = {
-            {"max", compute_thresholds(stats, CalibMethod::kMax, {}), 0},
-            {fmt::format("max-percentile {}", kDefaultPercentile),
-             compute_thresholds(stats, CalibMethod::kPercentile, {.percentile = kDefaultPercentile}), 0},
-            {"kl", compute_thresholds(stats, CalibMethod::kKl, {}), 0}};
         size_t best = 0;
         std::vector<QuantizedModel> models;
         for (size_t c = 0; c < cands.size(); ++c) {
@@ -336,16 +459,15 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
           if (cands[c].score > cands[best].score) best = c;
           models.push_back(std::move(q));
         }
-        if (method == "default") {
+        if (ctype == CalibrationType::kDefault) {
           thresholds = cands[best].t;
           L.info("Select {} method", cands[best].name);
-          method = "default (" + cands[best].name + ")";
+          method = "default: " + cands[best].name;
         } else {
           // mix: per value, the candidate whose integer simulation of that value (each candidate
           // quantized as a whole) is closest to float on the first sample; ties keep the
-          // globally best candidate. Then the mixed set is scored like the others.
-          QMAP_ASSIGN_OR_RETURN(std::vector<std::map<std::string, double>> per_value,
-                                scorer.value_cosines(models));
+          // globally best candidate. The mixed set is then scored like the others.
+          QMAP_ASSIGN_OR_RETURN(std::vector<std::map<std::string, double>> per_value, scorer.value_cosines(models));
           thresholds = cands[best].t;
           std::map<std::string, int> picks;
           for (auto& [name, t] : thresholds) {
@@ -364,33 +486,31 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
           L.info("calibration method mix: output cosine {:.6f}", mixed);
           if (mixed < cands[best].score) {
             thresholds = cands[best].t;
-            L.info("mix scores below {} alone: Select {} method", cands[best].name, cands[best].name);
-            method = "mix (" + cands[best].name + ")";
+            L.info("Select {} method (the per-value mix scored lower)", cands[best].name);
+            method = "mix: " + cands[best].name;
           } else {
+            L.info("Select mix method");
             method = "mix";
           }
         }
       } else {
         CalibMethod m = CalibMethod::kMax;
-        MethodParams mp;
-        if (method == "max" && cfg.max_percentile < 1.0f) {
+        double percentile = 1.0;
+        if (ctype == CalibrationType::kMax && cfg.calibration.max_percentile) {
           m = CalibMethod::kPercentile;
-          mp.percentile = cfg.max_percentile;
-          method = fmt::format("max-percentile {}", cfg.max_percentile);
-        } else if (method == "kl") {
+          percentile = *cfg.calibration.max_percentile;
+          method = fmt::format("max-percentile {}", percentile);
+        } else if (ctype == CalibrationType::kKl) {
           m = CalibMethod::kKl;
-        } else if (method == "mse") {
+        } else if (ctype == CalibrationType::kMse) {
           m = CalibMethod::kMse;
         }
-        thresholds = compute_thresholds(stats, m, mp);
+        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(m, percentile));
       }
     }
-    CalibTable table;
-    table.model = cfg.model_name();
-    table.method = method;
-    table.num_samples = dataset ? dataset->size() : 0;
-    table.thresholds = thresholds;
-    QMAP_RETURN_IF_ERROR(write_calib_table(table, out_path("_calibration_table.txt").string()));
+    const CalibTable table =
+        make_calib_table(optimized, thresholds, method, dataset ? dataset->size() : 0);
+    QMAP_RETURN_IF_ERROR(write_calib_table(out_path("_calibration_table.txt").string(), table));
     L.info("wrote {}", out_path("_calibration_table.txt").string());
   }
 
@@ -407,46 +527,11 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   // ---- the node table: float vs integer simulation on the first sample ----
   {
     Stage st{L, "node comparison", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized, {.keep_all_values = true}));
-    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> fout, fe.run(first_sample));
-    QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(quantized.graph, true));
-    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> qout, sim.run(first_sample));
-    const auto& fvals = fe.all_values();
-    const auto& qvals = sim.all_values();
-    auto cosine_of = [&](const std::string& value) -> std::string {
-      auto fit = fvals.find(value);
-      auto mit = quantized.value_map.find(value);
-      if (fit == fvals.end() || mit == quantized.value_map.end()) return "--";
-      auto qit = qvals.find(mit->second);
-      if (qit == qvals.end() || fit->second.dtype() != DType::kFloat32) return "--";
-      return fmt::format("{:.6f}", compare_tensors(fit->second, CandidateScorer::as_float(qit->second)).cosine);
-    };
-    std::vector<TextRow> rows = {{"Node", "ON", "Subgraph", "Type", "Cosine Similarity", "Threshold"}};
-    for (const QuantNodeInfo& n : quantized.nodes) {
-      const Node* node = nullptr;
-      for (const Node& cand : optimized.nodes)
-        if (cand.name == n.name) node = &cand;
-      const std::string out_name = node && !node->outputs.empty() ? optimized.value(node->outputs[0]).name : "";
-      const bool on_npu = n.where == Placement::kNpu;
-      rows.push_back({n.name, on_npu ? "NPU" : n.where == Placement::kCpu ? "CPU" : "--",
-                      on_npu ? fmt::format("id({})", n.subgraph) : "--", n.op_type, cosine_of(out_name),
-                      std::isnan(n.threshold) ? "--" : fmt::format("{:.6f}", n.threshold)});
-    }
-    L.info("The converted model node information:");
-    L.raw(render_text_table(rows));
-
-    std::vector<TextRow> orows = {{"Output", "Cosine Similarity", "L1 Distance", "L2 Distance", "Chebyshev Distance"}};
-    for (size_t k = 0; k < fout.size(); ++k) {
-      const TensorDistance d = compare_tensors(fout[k], CandidateScorer::as_float(qout[k]));
-      orows.push_back({optimized.value(optimized.outputs[k]).name, fmt::format("{:.6f}", d.cosine),
-                       fmt::format("{:.6f}", d.l1), fmt::format("{:.6f}", d.l2), fmt::format("{:.6f}", d.chebyshev)});
-    }
-    L.info("The quantized model output:");
-    L.raw(render_text_table(orows));
+    QMAP_RETURN_IF_ERROR(print_node_tables(optimized, quantized, search_samples.front(), L));
   }
   L.info("calibration method: {}", method);
   std::string per_stage;
-  for (const auto& [name, s] : times) per_stage += fmt::format("{}{} {:.2f} s", per_stage.empty() ? "" : ", ", name, s);
+  for (const auto& [name, sec] : times) per_stage += fmt::format("{}{} {:.2f} s", per_stage.empty() ? "" : ", ", name, sec);
   L.info("stage times: {}", per_stage);
   L.info("End qmap makertbin: conversion took {:.2f} s", seconds_since(t_start));
   return ok_status();

@@ -275,6 +275,14 @@ GraphPlacement place_graph(const Graph& graph, const TargetSpec& spec, const Pla
       np.reason = fmt::format("op supported neither on the NPU nor on the CPU of march {}", spec.name);
       unsupported.insert(node.op_type);
     }
+    // Forcing cannot make an op the march lacks runnable, nor bring back a folded or
+    // removed node.
+    const auto forced = options.forced.find(node.name);
+    if (forced != options.forced.end() &&
+        (np.where == Placement::kNpu || np.where == Placement::kCpu)) {
+      np.where = forced->second.where;
+      np.reason = forced->second.reason;
+    }
   }
   std::vector<int> producer_of(graph.values.size(), -1);
   for (size_t i = 0; i < graph.nodes.size(); ++i)

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,11 @@ struct PlacementOptions {
   // Computes a node's parameters; node_params when empty. Tests inject parameters here to
   // exercise limits on hand-built graphs without depending on each op's npu_params hook.
   std::function<OpParams(const Graph&, const Node&)> params;
+  // Placements forced by node name (makertbin's run_on_cpu / run_on_npu, and the quantizer
+  // moving to the CPU an NPU node it has no integer form for). Applied after the march's
+  // rules and before the subgraph split, so subgraphs follow the forced placement; `where`
+  // and `reason` are taken, `subgraph` is ignored. Folded and removed nodes are not forced.
+  std::map<std::string, NodePlacement> forced;
 };
 
 // Places every node and splits the NPU nodes into subgraphs. Never fails on a graph the

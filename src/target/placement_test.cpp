@@ -143,6 +143,30 @@ TEST(Placement, ChainNpuCpuNpuIsTwoSubgraphs) {
   EXPECT_EQ(r.sg("c"), 1);
 }
 
+TEST(Placement, ForcedPlacementDrivesTheSplit) {
+  // Forcing 'b' to the CPU (run_on_cpu) splits a -> b -> c like a failed limit does; forcing
+  // 'cpu_mid' (a rejected kernel) to the NPU (run_on_npu) joins everything in one subgraph.
+  Builder b;
+  b.node("c", {b.node("b", {b.node("a", {b.input("x")})})});
+  PlacementOptions o = injected();
+  o.forced["b"] = {Placement::kCpu, -1, "run_on_cpu"};
+  const TargetSpec spec = spec_from(kSpec);
+  const GraphPlacement p = place_graph(b.g, spec, o);
+  EXPECT_EQ(p.num_subgraphs, 2);
+  EXPECT_EQ(p.nodes[1].where, Placement::kCpu);
+  EXPECT_EQ(p.nodes[1].reason, "run_on_cpu");
+  EXPECT_EQ(p.nodes[2].subgraph, 1);
+
+  Builder b2;
+  b2.node("c", {b2.node("cpu_mid", {b2.node("a", {b2.input("x")})})});
+  PlacementOptions o2 = injected();
+  o2.forced["cpu_mid"] = {Placement::kNpu, -1, "run_on_npu"};
+  const GraphPlacement p2 = place_graph(b2.g, spec, o2);
+  EXPECT_EQ(p2.num_subgraphs, 1);
+  EXPECT_EQ(p2.nodes[1].where, Placement::kNpu);
+  EXPECT_EQ(p2.nodes[1].subgraph, 0);
+}
+
 // x -> a -> cpu_b -> d, a -> c -> d: d may not join a's subgraph (a -> cpu_b -> d would
 // make the subgraph wait for the CPU node that waits for it).
 TEST(Placement, DiamondWithCpuBranch) {

@@ -37,14 +37,7 @@ constexpr uint32_t kSeed = 20240601;
 
 const std::string kModelDir = std::string(QMAP_SOURCE_DIR) + "/tests/data/models";
 
-std::vector<std::string> model_names() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kModelDir, ec))
-    if (e.path().extension() == ".onnx") names.push_back(e.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> model_names() { return ort_peer::onnx_model_stems(kModelDir); }
 
 // One seeded random tensor per graph input (dynamic dims, if any are left, become 1).
 std::vector<ort_peer::NamedTensor> make_inputs(const Graph& g) {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -295,6 +296,15 @@ Status check_agreement(const std::string& what, const std::vector<NamedTensor>& 
   if (failures.empty()) return ok_status();
   failures.pop_back();
   return Status::error(failures);
+}
+
+std::vector<std::string> onnx_model_stems(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".onnx") names.push_back(e.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 Tensor random_input(DType dtype, const Dims& dims, uint32_t seed) {

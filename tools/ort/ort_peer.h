@@ -75,6 +75,10 @@ const Result<std::string>& default_peer_status();
 Status check_agreement(const std::string& what, const std::vector<NamedTensor>& actual,
                        const std::vector<NamedTensor>& reference, double rel_tol);
 
+// The stems of the *.onnx files in `dir` ("tiny_cnn" for tiny_cnn.onnx), sorted: the model
+// list the tests/ort suites are parameterized over. Empty when the folder cannot be read.
+std::vector<std::string> onnx_model_stems(const std::string& dir);
+
 // Fixed-seed inputs the tests and the bench share: float types uniform in [-1, 1)
 // (std::mt19937 + uniform_real_distribution), integer types in {0..3}, bool 0/1.
 Tensor random_input(DType dtype, const Dims& dims, uint32_t seed);

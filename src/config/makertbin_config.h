@@ -1,0 +1,125 @@
+// MakertbinConfig: the YAML config of `qmap makertbin`, in hb_mapper's schema
+// (model_parameters, input_parameters, calibration_parameters, compiler_parameters,
+// custom_op) so an existing hb_mapper config works after changing `march`.
+// docs/yaml.md documents every key, its default and its allowed values; keep it in step.
+//
+// Parsing validates everything that can be checked without the model: YAML types, enum
+// values, per-input counts (`;`-separated keys), mean/scale channel counts, impossible
+// combinations (train gray with rt rgb, ...). Every error is one line naming the config
+// file, the full key path (`input_parameters.input_type_rt`), its line, the value and the
+// rule. Checks that need the model (input names and shapes exist, nodes named in
+// run_on_cpu/output_nodes exist) are the caller's.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/input_spec.h"
+#include "core/log.h"
+#include "core/status.h"
+
+namespace qmap {
+
+// `--model-type` of makertbin and checker.
+enum class ModelType { kOnnx, kCaffe };
+const char* model_type_name(ModelType t);  // "onnx", "caffe"
+std::optional<ModelType> parse_model_type(const std::string& s);
+
+// calibration_parameters.calibration_type. The percentile method is kMax with
+// max_percentile set (hb_mapper's spelling; there is no `percentile` value).
+enum class CalibrationType { kDefault, kMix, kKl, kMax, kMse, kLoad, kSkip };
+const char* calibration_type_name(CalibrationType t);  // "default", "kl", ...
+
+// compiler_parameters.compile_mode.
+enum class CompileMode { kLatency, kBandwidth, kBalance };
+const char* compile_mode_name(CompileMode m);
+
+// compiler_parameters.input_source: where the runtime input buffer comes from.
+enum class InputSource { kDdr, kPyramid, kResizer };
+const char* input_source_name(InputSource s);
+
+struct ModelParameters {
+  // Paths are resolved against the YAML file's directory (absolute paths are kept).
+  std::string onnx_model;   // --model-type onnx
+  std::string prototxt;     // --model-type caffe
+  std::string caffe_model;  // --model-type caffe
+  // A built-in target name (`generic`) or the resolved path of a target .yaml file.
+  std::string march;
+  std::string output_model_file_prefix = "model";  // a file name, no directory part
+  std::string working_dir;  // resolved; default "<yaml dir>/model_output"
+  bool layer_out_dump = false;
+  LogLevel log_level = LogLevel::kInfo;  // level of makertbin.log's console copy
+  std::vector<std::string> output_nodes;      // node or value names made graph outputs
+  std::vector<std::string> remove_node_type;  // op types removed at the model boundary
+};
+
+struct CalibrationParameters {
+  // One entry per input (same order as MakertbinConfig::inputs); empty when
+  // calibration_type is load or skip. Resolved paths.
+  std::vector<std::string> cal_data_dirs;
+  // One entry per input when given: "uint8" or "float32". Empty vector (key not given):
+  // the data reader decides per input from an `_f32` suffix of the directory/file names,
+  // as hb_mapper does.
+  std::vector<std::string> cal_data_types;
+  bool preprocess_on = false;  // cal_data_dir holds images (JPEG/PNG/BMP), not raw binaries
+  CalibrationType type = CalibrationType::kDefault;
+  // In (0, 1]. With kMax: the percentile method. With kDefault/kMix: the percentile
+  // candidate they try (default 0.99995 when unset).
+  std::optional<float> max_percentile;
+  bool per_channel = true;  // false: per-tensor weight scales
+  // Node names forced onto the CPU / the NPU (run_on_npu also read as run_on_bpu, and
+  // from model_parameters.node_info's `ON`). Disjoint, in file order, no duplicates.
+  std::vector<std::string> run_on_cpu;
+  std::vector<std::string> run_on_npu;
+  // optimization: set_model_output_int8 — requantize NPU graph outputs to int8 instead of
+  // the default high-precision (int32 accumulator) float output.
+  bool model_output_int8 = false;
+};
+
+struct CompilerParameters {
+  CompileMode compile_mode = CompileMode::kLatency;
+  int balance_factor = 50;   // 0..100, only with compile_mode balance (0 = bandwidth, 100 = latency)
+  bool debug = false;
+  int optimize_level = 0;    // O0..O3
+  int core_num = 1;          // >= 1
+  int jobs = 0;              // worker threads; 0 = one per hardware thread
+  int64_t max_time_per_fc = 0;  // microseconds per function call; 0 = no limit
+  double advice = 0;         // microseconds; report ops slower than this; 0 = off
+  std::map<std::string, InputSource> input_source;  // input name -> source (default ddr)
+};
+
+struct MakertbinConfig {
+  std::string source;     // the config path as given (for messages)
+  std::string yaml_text;  // the raw YAML, stored in makertbin's outputs
+  ModelType model_type = ModelType::kOnnx;
+
+  ModelParameters model;
+  // One InputSpec per input, in the order of the `;`-separated lists. A single input
+  // without input_name has an empty name (the model's only input); an empty shape means
+  // "take it from the model".
+  std::vector<InputSpec> inputs;
+  CalibrationParameters calibration;
+  CompilerParameters compiler;
+
+  // Keys that were accepted but have no effect (e.g. mean_value with norm_type
+  // data_scale); makertbin logs each as a warning.
+  std::vector<std::string> warnings;
+};
+
+// Parses and validates config text. `source_name` is the config's path: it names the file
+// in errors and its directory anchors relative paths. Does not touch the file system.
+Result<MakertbinConfig> parse_makertbin_config(std::string_view yaml_text, const std::string& source_name,
+                                               ModelType model_type);
+
+// Checks that the files and directories the config names exist and have the right kind
+// (model files are files, cal_data_dir entries are directories, a march path exists).
+Status check_config_paths(const MakertbinConfig& config);
+
+// read_file + parse_makertbin_config + check_config_paths.
+Result<MakertbinConfig> load_makertbin_config(const std::string& path, ModelType model_type);
+
+}  // namespace qmap

@@ -1,0 +1,75 @@
+// The float canonicalization passes run between import and calibration (docs/quantization.md
+// "Float passes"). Each pass is a free function that rewrites the graph in place, keeps it
+// valid (topological order, unique names, graph input/output names unchanged, shapes
+// re-inferred) and keeps its numerics (float results equal up to float32 rounding of the
+// folded parameters). Each appends one line per applied rewrite to `log` when given; a pass
+// that appends nothing changed nothing. Errors come only from shape inference of the
+// rewritten graph (a model the importer accepted does not fail here).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "passes/graph_edit.h"
+
+namespace qmap {
+
+// Nodes whose inputs are all compile-time constants (initializers, inferred constants;
+// Constant nodes) become initializers. A node producing a graph output is kept: the model
+// still computes its outputs.
+Status fold_constants(Graph& g, PassLog* log = nullptr);
+
+// Identity and inference-mode Dropout (mask output unused) are bypassed. Graph input and
+// output names stay: when the removed node produced a graph output, its input's producer
+// writes that output instead; when that is impossible (the input is a graph input, a graph
+// output, or has other readers) the node stays.
+Status remove_identity(Graph& g, PassLog* log = nullptr);
+
+// BatchNormalization (inference form) after a Conv / ConvTranspose / Gemm whose output it
+// alone reads is folded into that node's weights and bias. Any other BN on a tensor of rank
+// >= 3 becomes a depthwise 1x1 Conv (group = C, W = scale / sqrt(var + eps), B = bias -
+// mean * W), which the NPU runs; a BN on a 2-D tensor stays.
+Status fold_batchnorm(Graph& g, PassLog* log = nullptr);
+
+// Mul / Add / Sub / Div by a constant that is per output channel (or scalar), applied to the
+// output of a Conv / ConvTranspose / Gemm that only it reads, is folded into the weights and
+// bias: Caffe's Scale layer arrives as Mul + Add. x - c, c - x, x * c, x + c and x / c
+// (c != 0) fold; c / x is not affine and stays.
+Status fold_scale_into_conv(Graph& g, PassLog* log = nullptr);
+
+// Pad (constant mode, value 0, non-negative pads on the spatial axes only, constant pads)
+// whose output only a Conv or an AveragePool with count_include_pad = 1 and ceil_mode = 0
+// reads (auto_pad NOTSET) is merged into that node's pads.
+Status fuse_pad_into_conv(Graph& g, PassLog* log = nullptr);
+
+// Flatten(axis 1) / Reshape of a [N, C, 1, 1] tensor to [N, C] followed by Gemm (constant B,
+// transA 0, C absent or per column) or MatMul (constant 2-D B) becomes a 1x1 Conv on the 4-D
+// tensor followed by a Flatten to the original [N, M] output. A MatMul whose only reader is an
+// Add of a per-column constant (an exported Gemm) takes that Add in as the Conv's bias. With spatial dims other than
+// 1x1 the pattern is left alone (a Conv would have to cover the whole map).
+Status gemm_to_conv(Graph& g, PassLog* log = nullptr);
+
+// Sub(x, c) -> Add(x, -c) and Div(x, c) -> Mul(x, 1 / c) for a float constant c (every
+// element nonzero for Div), so the quantizer and later folds see one form.
+Status canonicalize_sub_div(Graph& g, PassLog* log = nullptr);
+
+struct OptimizeOptions {
+  bool fold_constants = true;
+  bool remove_identity = true;
+  bool canonicalize_sub_div = true;
+  bool fuse_pad_into_conv = true;
+  bool fold_batchnorm = true;
+  bool fold_scale_into_conv = true;
+  bool gemm_to_conv = true;
+  int max_rounds = 16;  // rounds of the whole sequence; stops earlier at a fixed point
+};
+
+// Runs the enabled passes in a fixed order (remove_identity, fold_constants,
+// canonicalize_sub_div, fuse_pad_into_conv, fold_batchnorm, fold_scale_into_conv,
+// gemm_to_conv) and repeats the sequence until a round rewrites nothing. Appends every
+// rewrite's log line to `log_lines` when given.
+Status optimize_graph(Graph& g, const OptimizeOptions& opts, std::vector<std::string>* log_lines);
+
+}  // namespace qmap

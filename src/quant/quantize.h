@@ -1,0 +1,64 @@
+// The quantizer: the optimized float graph plus per-value thresholds become a standard QDQ
+// ONNX graph (opset 17) that ONNX Runtime runs unchanged and that the integer simulator
+// lowers to integer steps. It follows the quantization contract of docs/quantization.md
+// ("Quantization"): 8-bit symmetric activations (uint8 with scale T/255 where the graph
+// proves the tensor non-negative, else int8 with scale T/127), int8 symmetric weights per
+// output channel (or per tensor), int32 biases at scale s_x * s_w[c], fused
+// Conv/Gemm/MatMul(+Relu/Clip) and Add(+Relu) groups without Q/DQ inside, pass-through ops
+// keeping their input's scale, high-precision Conv/Gemm/MatMul graph outputs, CPU ops in
+// float with DQ/Q at the borders, and the uint8 image input read by DequantizeLinear(1, 0).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "target/placement.h"
+#include "target/target_spec.h"
+
+namespace qmap {
+
+struct QuantizeOptions {
+  bool per_channel = true;            // false: one weight scale per tensor (max|W| / 127)
+  std::set<std::string> run_on_cpu;   // node names forced to the CPU (float)
+  // Node names forced to the NPU even where the march says CPU; each must have an integer
+  // form here (else an error names it).
+  std::set<std::string> run_on_npu;
+  // Placement via place_graph; nullptr: every node that has an integer form is NPU, every
+  // other node CPU.
+  const TargetSpec* target = nullptr;
+};
+
+// One per node of the float graph, in its order: the rows of makertbin's node table.
+struct QuantNodeInfo {
+  std::string name, op_type;
+  Placement where = Placement::kCpu;  // after run_on_cpu / run_on_npu
+  int subgraph = -1;
+  std::string reason;                 // placement's note (why CPU), may be empty
+  std::string group;                  // the fused group's head node ("" if none)
+  // Threshold (float units) of the node's first output as quantized; for a fused group's
+  // members that of the group's output. NaN when that output is not quantized (float on the
+  // CPU, high-precision int32 output).
+  float threshold = 0;
+  bool output_unsigned = false;       // uint8 (scale T/255) rather than int8 (T/127)
+};
+
+struct QuantizedModel {
+  Graph graph;
+  // Every non-constant value of the float graph -> the QDQ-graph value holding its
+  // dequantized float value (itself when it stays float or is a graph input/output).
+  std::map<std::string, std::string> value_map;
+  std::vector<QuantNodeInfo> nodes;
+  int num_subgraphs = 0;
+};
+
+// Errors name the node: "quantize: Conv 'conv1': no threshold for input 'x'". The result
+// passes verify_graph and infer_shapes; the same inputs give the same graph, byte for byte.
+Result<QuantizedModel> quantize_graph(const Graph& optimized_float_graph,
+                                      const std::map<std::string, float>& thresholds,
+                                      const QuantizeOptions& opts);
+
+}  // namespace qmap
