@@ -185,6 +185,33 @@ TEST(IntSimulator, PoolsAndMoves) {
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(a2q), b.scale_of(gq)});
 }
 
+TEST(IntSimulator, MoreMovesKeepTheScale) {
+  // Resize nearest, Slice, Split, Flatten, Unsqueeze, Squeeze on the 8-bit values.
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 4, 3, 5}, 24, -1.f, 1.f));
+  const ValueId xq = b.quantize(x);
+  const ValueId scales = b.constant("scales", Tensor::from_vector<float>({4}, {1.f, 1.f, 2.f, 1.5f}));
+  const ValueId rz = b.op("Resize", {b.dequantize(xq), kNoValue, scales},
+                          {{"mode", std::string("nearest")}, {"coordinate_transformation_mode", std::string("asymmetric")}});
+  const ValueId r1 = b.qdq_like(rz, xq);
+  const ValueId starts = b.constant("starts", Tensor::from_vector<int64_t>({1}, {1}));
+  const ValueId ends = b.constant("ends", Tensor::from_vector<int64_t>({1}, {5}));
+  const ValueId axes = b.constant("axes", Tensor::from_vector<int64_t>({1}, {2}));
+  const ValueId sl = b.qdq_like(b.op("Slice", {r1, starts, ends, axes}), xq);
+  const ValueId split = b.constant("split", Tensor::from_vector<int64_t>({2}, {1, 3}));
+  const auto parts = b.ops("Split", {sl, split}, {{"axis", int64_t{1}}}, 2);
+  const ValueId p0 = b.qdq_like(parts[0], xq), p1 = b.qdq_like(parts[1], xq);
+  const ValueId fl = b.qdq_like(b.op("Flatten", {p1}, {{"axis", int64_t{2}}}), xq);
+  const ValueId ax0 = b.constant("ax0", Tensor::from_vector<int64_t>({1}, {0}));
+  const ValueId un = b.qdq_like(b.op("Unsqueeze", {fl, ax0}), xq);
+  const ValueId sq = b.qdq_like(b.op("Squeeze", {un, ax0}), xq);
+  b.output(p0);
+  b.output(sq);
+  const Graph g = b.finish();
+  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kMove, 6}, {StepKind::kDequantize, 2}});
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(xq), b.scale_of(xq)}, 0.0, 1.0);
+}
+
 TEST(IntSimulator, SigmoidAndTanhTables) {
   QdqBuilder b;
   const ValueId x = b.input("x", testing::random_tensor({2, 300}, 17, -6.f, 6.f));

@@ -5,8 +5,8 @@
 // x: [N, C, H, W] 8-bit with zero point zx; padding taps read zx, i.e. contribute nothing.
 // w: int8 [M, C/group, KH, KW] (zero point 0), canonical row-major layout.
 // bias: int32 [M] at scale s_x * s_w[m] (may be empty: no bias).
-// acc[n, m, oy, ox] = bias[m] + sum (x - zx) * w over the window, in int64 (exact; an int32
-// accumulator would also be exact while C/group * KH * KW < 65793 taps).
+// acc[n, m, oy, ox] = bias[m] + sum (x - zx) * w over the window, exact: the kernel sums in
+// int32 when |bias| + taps * 255 * 128 < 2^31 (any realistic layer) and in int64 otherwise.
 #pragma once
 
 #include <cstdint>

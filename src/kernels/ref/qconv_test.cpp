@@ -42,6 +42,27 @@ TEST(QConvRef, HandComputedLiteral) {
   EXPECT_EQ(y[4], 10);
 }
 
+TEST(QConvRef, HugeBiasTakesTheExactWideAccumulator) {
+  // bias near INT32_MAX: the int32 bound fails and the int64 path must still be exact.
+  // acc = (2^31 - 2) + 127 * 127 * 2 (x - zx = 127 twice, w = 127), r = 2^-20.
+  const std::vector<int8_t> x = {127, 127};
+  const std::vector<int8_t> w = {127, 127};
+  const std::vector<int32_t> b = {INT32_MAX - 1};
+  ConvGeometry2d g{1, 2, 1, 1, 1, 1, 1, 1, 1};
+  const QMultiplier r = quantize_multiplier(std::ldexp(1.0, -20));
+  std::vector<float> f(1);
+  const std::vector<double> s = {1.0};
+  qconv2d_float_out(g, {x.data(), true}, 0, w, b, s, f.data());
+  EXPECT_EQ(static_cast<double>(f[0]), static_cast<double>(static_cast<float>(int64_t{INT32_MAX} - 1 + 2 * 127 * 127)));
+  std::vector<int8_t> y(1);
+  qconv2d(g, {x.data(), true}, 0, w, b, std::vector<QMultiplier>{r}, -128, -128, 127, {y.data(), true});
+  // (2^31 - 2 + 32258) / 2^20 = 2048.03 -> 2048 - 128, clamped to 127.
+  EXPECT_EQ(y[0], 127);
+  EXPECT_EQ(requantize(int64_t{INT32_MAX} - 1 + 2 * 127 * 127, r, -2100, -10000, 10000), 2048 - 2100);
+  qconv2d(g, {x.data(), true}, 0, w, b, std::vector<QMultiplier>{r}, -2100, -128, 127, {y.data(), true});
+  EXPECT_EQ(y[0], -52);  // 2048 - 2100: an int32 sum would have wrapped negative
+}
+
 struct Case {
   int64_t n, c, h, w, m, k, group, stride, dil, pad;
 };
