@@ -82,6 +82,7 @@ class Lowerer {
   std::optional<IntSrc> int_source(ValueId v);
   std::optional<OutChain> out_chain(ValueId v, bool allow_act, bool allow_float_out) const;
   int32_t finish_chain(const OutChain& c, ValueId first, Step& s);
+  bool emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chains);
   void clamp_range(const OutChain& c, Step& s) const;
   Step new_step(StepKind kind, const Node& n) const;
   Status emit_float(size_t ni);
@@ -226,6 +227,21 @@ int32_t Lowerer::finish_chain(const OutChain& c, ValueId first, Step& s) {
   p_.tensors[static_cast<size_t>(t)].quant = c.qp.quant();
   s.outputs.push_back(t);
   return t;
+}
+
+// Appends a matched pattern's step: node ni and its output chains (one per node output) are
+// done; the node's DequantizeLinear inputs are read as 8-bit tensors (reported as aliases
+// unless some float step needs them computed).
+bool Lowerer::emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chains) {
+  const Node& n = g_.nodes[ni];
+  for (ValueId v : n.inputs) {
+    const Node* p = v == kNoValue ? nullptr : producer(v);
+    if (p && p->op == OpId::DequantizeLinear) absorbed_.insert(v);
+  }
+  for (size_t i = 0; i < chains.size(); ++i) finish_chain(chains[i], n.outputs[i], s);
+  done_[ni] = true;
+  p_.steps.push_back(std::move(s));
+  return true;
 }
 
 // lo/hi of the 8-bit output: the type's range narrowed by a fused Relu/Clip. Quantization
@@ -373,11 +389,7 @@ Result<bool> Lowerer::lower_matmul_like(size_t ni) {
     s.float_min = chain->act_min;
     s.float_max = chain->act_max;
   }
-  absorbed_.insert(n.inputs[0]);
-  finish_chain(*chain, n.outputs[0], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), {*chain});
 }
 
 Result<bool> Lowerer::lower_binary(size_t ni) {
@@ -400,12 +412,7 @@ Result<bool> Lowerer::lower_binary(size_t ni) {
     s.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
   }
   clamp_range(*chain, s);
-  absorbed_.insert(n.inputs[0]);
-  absorbed_.insert(n.inputs[1]);
-  finish_chain(*chain, n.outputs[0], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), {*chain});
 }
 
 Result<bool> Lowerer::lower_lut(size_t ni) {
@@ -430,11 +437,7 @@ Result<bool> Lowerer::lower_lut(size_t ni) {
   const bool sg = chain->qp.qtype == DType::kInt8;
   s.table.resize(256);
   kernels::ref::quantize((*outs)[0].template data<float>(), chain->qp.scales[0], chain->qp.zps[0], {s.table.data(), sg});
-  absorbed_.insert(n.inputs[0]);
-  finish_chain(*chain, n.outputs[0], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), {*chain});
 }
 
 Result<bool> Lowerer::lower_pool(size_t ni) {
@@ -469,11 +472,7 @@ Result<bool> Lowerer::lower_pool(size_t ni) {
                                                   (static_cast<double>(chain->qp.scales[0]) * static_cast<double>(c))));
     clamp_range(*chain, s);
   }
-  absorbed_.insert(n.inputs[0]);
-  finish_chain(*chain, n.outputs[0], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), {*chain});
 }
 
 Result<bool> Lowerer::lower_concat(size_t ni) {
@@ -503,12 +502,8 @@ Result<bool> Lowerer::lower_concat(size_t ni) {
     const bool copy = same_quant(x.q, qy) && x.is_signed == sy;
     s.concat_requant.push_back(copy ? 0 : 1);
     s.multipliers.push_back(copy ? QMultiplier{} : quantize_multiplier(static_cast<double>(x.q.scale) / qy.scale));
-    absorbed_.insert(n.inputs[i]);
   }
-  finish_chain(*chain, n.outputs[0], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), {*chain});
 }
 
 // Data movement on the 8-bit values: valid when every output is re-quantized with the
@@ -541,11 +536,7 @@ Result<bool> Lowerer::lower_move(size_t ni) {
     s.inputs.resize(3);
     s.inputs[2] = add_constant_tensor(n.name + "_quantized_fill", t);
   }
-  absorbed_.insert(n.inputs[0]);
-  for (size_t i = 0; i < chains.size(); ++i) finish_chain(chains[i], n.outputs[i], s);
-  done_[ni] = true;
-  p_.steps.push_back(std::move(s));
-  return true;
+  return emit_pattern(ni, std::move(s), chains);
 }
 
 bool Lowerer::lower_quantize(size_t ni) {
