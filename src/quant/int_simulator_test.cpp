@@ -84,7 +84,10 @@ TEST(IntSimulator, ConvClipFusedAndHighPrecisionOutput) {
   const ValueId xq = b.quantize(x);
   const ValueId w = b.weight("w", testing::random_tensor({4, 3, 3, 3}, 6, -0.5f, 0.5f), 0);
   const ValueId y = b.op("Conv", {b.dequantize(xq), w}, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  const ValueId lo = b.constant("lo", Tensor::scalar<float>(0.f)), hi = b.constant("hi", Tensor::scalar<float>(0.5f));
+  // The lower bound arrives through an Identity of an initializer (as in exported models):
+  // shape inference folds it, so no step runs for it and the Clip still fuses.
+  const ValueId lo = b.op("Identity", {b.constant("lo", Tensor::scalar<float>(0.f))});
+  const ValueId hi = b.constant("hi", Tensor::scalar<float>(0.5f));
   // Scale 1/256 (threshold above the clip's 0.5), so the clip narrows the range.
   const ValueId yq = b.quantize_with(b.op("Clip", {y, lo, hi}), 1.f / 256.f, true);
   const ValueId w2 = b.weight("w2", testing::random_tensor({2, 4, 1, 1}, 7, -1.f, 1.f), 0);
@@ -186,7 +189,7 @@ TEST(IntSimulator, PoolsAndMoves) {
 }
 
 TEST(IntSimulator, MoreMovesKeepTheScale) {
-  // Resize nearest, Slice, Split, Flatten, Unsqueeze, Squeeze on the 8-bit values.
+  // Resize nearest, Slice, Split, Flatten, Unsqueeze, Identity, Squeeze on the 8-bit values.
   QdqBuilder b;
   const ValueId x = b.input("x", testing::random_tensor({1, 4, 3, 5}, 24, -1.f, 1.f));
   const ValueId xq = b.quantize(x);
@@ -204,11 +207,12 @@ TEST(IntSimulator, MoreMovesKeepTheScale) {
   const ValueId fl = b.qdq_like(b.op("Flatten", {p1}, {{"axis", int64_t{2}}}), xq);
   const ValueId ax0 = b.constant("ax0", Tensor::from_vector<int64_t>({1}, {0}));
   const ValueId un = b.qdq_like(b.op("Unsqueeze", {fl, ax0}), xq);
-  const ValueId sq = b.qdq_like(b.op("Squeeze", {un, ax0}), xq);
+  const ValueId id = b.qdq_like(b.op("Identity", {un}), xq);
+  const ValueId sq = b.qdq_like(b.op("Squeeze", {id, ax0}), xq);
   b.output(p0);
   b.output(sq);
   const Graph g = b.finish();
-  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kMove, 6}, {StepKind::kDequantize, 2}});
+  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kMove, 7}, {StepKind::kDequantize, 2}});
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(xq), b.scale_of(xq)}, 0.0, 1.0);
 }
 

@@ -581,6 +581,15 @@ Result<IntProgram> Lowerer::run() {
   for (size_t ni = 0; ni < g_.nodes.size(); ++ni) {
     if (done_[ni]) continue;
     const Node& n = g_.nodes[ni];
+    // Shape inference folded it (constant inputs only, e.g. Identity of an initializer): its
+    // outputs are constant tensors, nothing runs.
+    bool folded = true;
+    for (ValueId o : n.outputs)
+      if (o != kNoValue && !g_.value(o).constant) folded = false;
+    if (folded) {
+      done_[ni] = true;
+      continue;
+    }
     bool lowered = false;
     switch (n.op) {
       case OpId::DequantizeLinear: continue;  // on demand: materialize() or read by a pattern
@@ -610,7 +619,8 @@ Result<IntProgram> Lowerer::run() {
         break;
       }
       case OpId::Reshape: case OpId::Flatten: case OpId::Transpose: case OpId::Squeeze:
-      case OpId::Unsqueeze: case OpId::Slice: case OpId::Split: case OpId::Pad: case OpId::Resize: {
+      case OpId::Unsqueeze: case OpId::Slice: case OpId::Split: case OpId::Pad: case OpId::Resize:
+      case OpId::Identity: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_move(ni));
         break;
       }

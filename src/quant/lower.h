@@ -12,7 +12,7 @@
 //   DQ -> MaxPool|GlobalMaxPool -> Q (same scale and zero point)                  => kMaxPool
 //   DQ -> AveragePool|GlobalAveragePool -> Q                                      => kAvgPool
 //   DQ... -> Concat -> Q                                                          => kConcat
-//   DQ -> Reshape|Flatten|Transpose|Squeeze|Unsqueeze|Slice|Split|Pad(constant)|
+//   DQ -> Reshape|Flatten|Transpose|Squeeze|Unsqueeze|Slice|Split|Pad(constant)|Identity|
 //         Resize(nearest) -> Q (same scale and zero point)                        => kMove
 //   float -> Q (per tensor) => kQuantize;  DQ (per tensor) read by a float step   => kDequantize
 // A Q -> DQ pair whose DQ output feeds integer patterns is the one 8-bit tensor: nothing is

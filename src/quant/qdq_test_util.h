@@ -5,6 +5,7 @@
 // thresholds are known while building.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
