@@ -102,6 +102,41 @@ TEST(IntSimulator, ConvClipFusedAndHighPrecisionOutput) {
   testing::expect_sim_matches_float(g, b.inputs(), {1e-5f}, 1.0, 0.0);
 }
 
+TEST(IntSimulator, PerTensorWeights) {
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 4, 6, 6}, 25, -1.f, 1.f));
+  const ValueId xq = b.quantize(x);
+  const ValueId w = b.weight("w", testing::random_tensor({3, 4, 3, 3}, 26, -0.5f, 0.5f), 0, true);
+  const ValueId bb = b.bias("b", {0.1f, -0.2f, 0.3f}, xq, "w");
+  const ValueId yq = b.quantize(b.op("Conv", {b.dequantize(xq), w, bb}));
+  b.output(b.dequantize(yq));
+  const Graph g = b.finish();
+  const IntProgram p = lowered(g);
+  expect_steps(p, {{StepKind::kQuantize, 1}, {StepKind::kConv, 1}, {StepKind::kDequantize, 1}});
+  EXPECT_EQ(p.steps[1].multipliers.size(), 3u);  // one per channel, all equal
+  EXPECT_EQ(p.steps[1].multipliers[0].m, p.steps[1].multipliers[2].m);
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(yq)});
+}
+
+TEST(IntSimulator, MismatchedDequantizeParamsFallBackToFloat) {
+  // The DQ reads the int8 tensor with another scale than its Q wrote it with: the Conv
+  // pattern does not match (it would mix the two), the nodes run literally and still agree.
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 2, 4, 4}, 27, -1.f, 1.f));
+  const ValueId xq = b.quantize(x);
+  const ValueId s2 = b.constant("other_scale", Tensor::scalar<float>(b.scale_of(xq) * 2.f));
+  const ValueId z2 = b.constant("other_zp", Tensor::scalar<int8_t>(0));
+  const ValueId xd = b.op("DequantizeLinear", {xq, s2, z2});
+  const ValueId w = b.weight("w", testing::random_tensor({2, 2, 1, 1}, 28, -1.f, 1.f), 0);
+  const ValueId yq = b.quantize(b.op("Conv", {xd, w}));
+  b.output(yq);  // an int8 graph output keeps its dtype
+  const Graph g = b.finish();
+  const IntProgram p = lowered(g);
+  // Q (quantize), DQ x (float), Conv (float), Q (quantize); DQ W was folded to a constant.
+  expect_steps(p, {{StepKind::kQuantize, 2}, {StepKind::kFloat, 2}});
+  testing::expect_sim_matches_float(g, b.inputs(), {1.f}, 0.0, 1.0);
+}
+
 TEST(IntSimulator, GemmAndMatMul) {
   QdqBuilder b;
   const ValueId x = b.input("x", testing::random_tensor({3, 16}, 8, -2.f, 2.f));
@@ -223,13 +258,15 @@ TEST(IntSimulator, SigmoidAndTanhTables) {
   const ValueId sq = b.quantize(b.op("Sigmoid", {xd}), true);
   const ValueId tq = b.quantize(b.op("Tanh", {xd}));
   const ValueId hq = b.quantize(b.op("HardSwish", {xd}));
-  b.output(b.dequantize(sq));
-  b.output(b.dequantize(tq));
-  b.output(b.dequantize(hq));
+  const ValueId lq = b.quantize(b.op("LeakyRelu", {xd}, {{"alpha", 0.1f}}));
+  const ValueId lo = b.constant("lo", Tensor::scalar<float>(-1.f)), hi = b.constant("hi", Tensor::scalar<float>(2.f));
+  const ValueId cq = b.quantize(b.op("Clip", {xd, lo, hi}));
+  for (ValueId q : {sq, tq, hq, lq, cq}) b.output(b.dequantize(q));
   const Graph g = b.finish();
-  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kLut, 3}, {StepKind::kDequantize, 3}});
+  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kLut, 5}, {StepKind::kDequantize, 5}});
   // A table is Q(f(DQ(q))) with the same float eval: exactly the float path.
-  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(sq), b.scale_of(tq), b.scale_of(hq)}, 0.0, 1.0);
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(sq), b.scale_of(tq), b.scale_of(hq), b.scale_of(lq), b.scale_of(cq)},
+                                    0.0, 1.0);
 }
 
 TEST(IntSimulator, SoftmaxStaysFloatOnCpu) {

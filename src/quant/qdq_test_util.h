@@ -84,7 +84,8 @@ class QdqBuilder {
     return dequantize(quantize_with(v, s, vals_.at(like_q).dtype() == DType::kUInt8));
   }
   // int8 symmetric weights, per channel along `axis` (max|W_c| / 127; a zero channel 1).
-  ValueId weight(const std::string& name, const Tensor& w, int64_t axis) {
+  // per_tensor: one scale max|W| / 127 for the whole tensor (a scalar scale, no axis).
+  ValueId weight(const std::string& name, const Tensor& w, int64_t axis, bool per_tensor = false) {
     const Dims& d = w.dims();
     int64_t outer = 1, inner = 1;
     for (int64_t i = 0; i < axis; ++i) outer *= d[static_cast<size_t>(i)];
@@ -96,6 +97,7 @@ class QdqBuilder {
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t c = 0; c < ch; ++c)
         for (int64_t i = 0; i < inner; ++i) scales[static_cast<size_t>(c)] = std::max(scales[static_cast<size_t>(c)], std::fabs(wv[at(o, c, i)]));
+    if (per_tensor) scales.assign(scales.size(), *std::max_element(scales.begin(), scales.end()));
     for (float& s : scales) s = s == 0.f ? 1.f : s / 127.f;
     Tensor q(DType::kInt8, d);
     for (int64_t o = 0; o < outer; ++o)
@@ -104,6 +106,11 @@ class QdqBuilder {
           q.data<int8_t>()[at(o, c, i)] = static_cast<int8_t>(std::clamp(std::nearbyint(wv[at(o, c, i)] / scales[static_cast<size_t>(c)]), -127.f, 127.f));
     w_scales_[name] = scales;
     const ValueId qv = constant(name + "_quantized", q);
+    if (per_tensor) {
+      const ValueId s = constant(name + "_scale", Tensor::scalar<float>(scales[0]));
+      const ValueId z = constant(name + "_zero_point", Tensor::scalar<int8_t>(0));
+      return op("DequantizeLinear", {qv, s, z});
+    }
     const ValueId s = constant(name + "_scale", Tensor::from_vector<float>({ch}, scales));
     const ValueId z = constant(name + "_zero_point", Tensor(DType::kInt8, {ch}));
     return op("DequantizeLinear", {qv, s, z}, {{"axis", axis}});
