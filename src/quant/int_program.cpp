@@ -25,9 +25,9 @@ ProgramStats IntProgram::stats() const {
   ProgramStats s;
   for (const Step& st : steps) {
     ++s.by_kind[step_kind_name(st.kind)];
-    if (st.kind == StepKind::kFloat) ++s.float_;
-    else if (st.kind == StepKind::kQuantize || st.kind == StepKind::kDequantize) ++s.border;
-    else ++s.integer;
+    if (st.kind == StepKind::kFloat) ++s.float_steps;
+    else if (st.kind == StepKind::kQuantize || st.kind == StepKind::kDequantize) ++s.border_steps;
+    else ++s.integer_steps;
   }
   return s;
 }

@@ -87,9 +87,9 @@ struct Step {
 };
 
 struct ProgramStats {
-  int integer = 0;  // integer compute and data-movement steps (kConv .. kMove)
-  int border = 0;   // kQuantize / kDequantize
-  int float_ = 0;   // kFloat
+  int integer_steps = 0;  // integer compute and data-movement steps (kConv .. kMove)
+  int border_steps = 0;   // kQuantize / kDequantize
+  int float_steps = 0;    // kFloat
   std::map<std::string, int> by_kind;  // step_kind_name -> count
 };
 

@@ -71,7 +71,7 @@ TEST(IntSimulatorNetwork, MobileNetLikeCodesMatchTheFloatPath) {
   const ProgramStats st = sim->program().stats();
   // Every Conv/Gemm, Add, MaxPool, GlobalAveragePool, Flatten and Concat is integer; the one
   // float step is the Softmax (its input dequantized, nothing after it).
-  EXPECT_EQ(st.float_, 1) << "seed " << seed;
+  EXPECT_EQ(st.float_steps, 1) << "seed " << seed;
   EXPECT_EQ(st.by_kind.at("conv"), 6);
   EXPECT_EQ(st.by_kind.at("conv_float_out"), 1);
   EXPECT_EQ(st.by_kind.at("add"), 1);

@@ -280,7 +280,7 @@ TEST(IntSimulator, SoftmaxStaysFloatOnCpu) {
   const Graph g = b.finish();
   const IntProgram p = lowered(g);
   expect_steps(p, {{StepKind::kQuantize, 1}, {StepKind::kConv, 1}, {StepKind::kDequantize, 1}, {StepKind::kFloat, 1}});
-  EXPECT_EQ(p.stats().float_, 1);
+  EXPECT_EQ(p.stats().float_steps, 1);
   // Softmax of a one-step error in its logits moves a probability by at most about one step.
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(b.quantize(y)) * 0.5f}, 1.0, 0.5);
 }
