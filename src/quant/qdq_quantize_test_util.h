@@ -17,6 +17,7 @@
 #include "engine/float_engine.h"
 #include "ir/infer.h"
 #include "ops/registry.h"
+#include "quant/qdq_test_util.h"
 
 namespace qmap::testing {
 
@@ -97,24 +98,8 @@ inline Result<Graph> quantize_for_test(const Graph& fg, const std::vector<Tensor
     scale_of[v] = s;
   };
   auto quant_weight = [&](ValueId wv, int64_t axis) -> std::pair<ValueId, std::vector<float>> {
-    const Tensor& w = *fg.value(wv).constant;
-    const Dims& d = w.dims();
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; ++i) outer *= d[static_cast<size_t>(i)];
-    for (size_t i = static_cast<size_t>(axis) + 1; i < d.size(); ++i) inner *= d[i];
-    const int64_t ch = d[static_cast<size_t>(axis)];
-    std::vector<float> sc(static_cast<size_t>(ch), 0.f);
-    auto wd = w.data<float>();
-    auto at = [&](int64_t o, int64_t c, int64_t i) { return static_cast<size_t>((o * ch + c) * inner + i); };
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < ch; ++c)
-        for (int64_t i = 0; i < inner; ++i) sc[static_cast<size_t>(c)] = std::max(sc[static_cast<size_t>(c)], std::fabs(wd[at(o, c, i)]));
-    for (float& s : sc) s = s == 0.f ? 1.f : s / 127.f;
-    Tensor q(DType::kInt8, d);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < ch; ++c)
-        for (int64_t i = 0; i < inner; ++i)
-          q.data<int8_t>()[at(o, c, i)] = static_cast<int8_t>(std::clamp(std::nearbyint(wd[at(o, c, i)] / sc[static_cast<size_t>(c)]), -127.f, 127.f));
+    auto [q, sc] = quantize_weight(*fg.value(wv).constant, axis, false);
+    const int64_t ch = static_cast<int64_t>(sc.size());
     const std::string name = g.value(wv).name;
     const ValueId qv = add_const(name + "_quantized", q);
     const ValueId s = add_const(name + "_scale", Tensor::from_vector<float>({ch}, sc));

@@ -22,6 +22,33 @@
 
 namespace qmap::testing {
 
+// int8 symmetric weights per the contract: per channel along `axis` (max|W_c| / 127; a zero
+// channel gets scale 1), or with per_tensor one scale max|W| / 127 (repeated per channel).
+// Values round half to even and clamp to [-127, 127].
+inline std::pair<Tensor, std::vector<float>> quantize_weight(const Tensor& w, int64_t axis, bool per_tensor) {
+  const Dims& d = w.dims();
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= d[static_cast<size_t>(i)];
+  for (size_t i = static_cast<size_t>(axis) + 1; i < d.size(); ++i) inner *= d[i];
+  const int64_t ch = d[static_cast<size_t>(axis)];
+  std::vector<float> scales(static_cast<size_t>(ch), 0.f);
+  auto wv = w.data<float>();
+  auto at = [&](int64_t o, int64_t c, int64_t i) { return static_cast<size_t>((o * ch + c) * inner + i); };
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < ch; ++c)
+      for (int64_t i = 0; i < inner; ++i)
+        scales[static_cast<size_t>(c)] = std::max(scales[static_cast<size_t>(c)], std::fabs(wv[at(o, c, i)]));
+  if (per_tensor) scales.assign(scales.size(), *std::max_element(scales.begin(), scales.end()));
+  for (float& s : scales) s = s == 0.f ? 1.f : s / 127.f;
+  Tensor q(DType::kInt8, d);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < ch; ++c)
+      for (int64_t i = 0; i < inner; ++i)
+        q.data<int8_t>()[at(o, c, i)] = static_cast<int8_t>(
+            std::clamp(std::nearbyint(wv[at(o, c, i)] / scales[static_cast<size_t>(c)]), -127.f, 127.f));
+  return {q, scales};
+}
+
 class QdqBuilder {
  public:
   ValueId input(const std::string& name, Tensor value) {
@@ -86,24 +113,8 @@ class QdqBuilder {
   // int8 symmetric weights, per channel along `axis` (max|W_c| / 127; a zero channel 1).
   // per_tensor: one scale max|W| / 127 for the whole tensor (a scalar scale, no axis).
   ValueId weight(const std::string& name, const Tensor& w, int64_t axis, bool per_tensor = false) {
-    const Dims& d = w.dims();
-    int64_t outer = 1, inner = 1;
-    for (int64_t i = 0; i < axis; ++i) outer *= d[static_cast<size_t>(i)];
-    for (size_t i = static_cast<size_t>(axis) + 1; i < d.size(); ++i) inner *= d[i];
-    const int64_t ch = d[static_cast<size_t>(axis)];
-    std::vector<float> scales(static_cast<size_t>(ch), 0.f);
-    auto wv = w.data<float>();
-    auto at = [&](int64_t o, int64_t c, int64_t i) { return static_cast<size_t>((o * ch + c) * inner + i); };
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < ch; ++c)
-        for (int64_t i = 0; i < inner; ++i) scales[static_cast<size_t>(c)] = std::max(scales[static_cast<size_t>(c)], std::fabs(wv[at(o, c, i)]));
-    if (per_tensor) scales.assign(scales.size(), *std::max_element(scales.begin(), scales.end()));
-    for (float& s : scales) s = s == 0.f ? 1.f : s / 127.f;
-    Tensor q(DType::kInt8, d);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t c = 0; c < ch; ++c)
-        for (int64_t i = 0; i < inner; ++i)
-          q.data<int8_t>()[at(o, c, i)] = static_cast<int8_t>(std::clamp(std::nearbyint(wv[at(o, c, i)] / scales[static_cast<size_t>(c)]), -127.f, 127.f));
+    auto [q, scales] = quantize_weight(w, axis, per_tensor);
+    const int64_t ch = static_cast<int64_t>(scales.size());
     w_scales_[name] = scales;
     const ValueId qv = constant(name + "_quantized", q);
     if (per_tensor) {
