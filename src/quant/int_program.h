@@ -107,6 +107,11 @@ struct IntProgram {
   ProgramStats stats() const;
 };
 
+// A readable listing, one line per tensor then per step, for dumps and test failures:
+//   t3 conv1_quantized uint8 1x4x8x8 q(0.0123, 0)
+//   s1 conv(Conv_2) t1 -> t3 [lo 0 hi 255, 4 multipliers, weights 108, bias 4]
+std::string program_text(const IntProgram& p);
+
 }  // namespace qmap
 
 namespace qmap {

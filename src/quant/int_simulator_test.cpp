@@ -28,9 +28,7 @@ void expect_steps(const IntProgram& p, const std::map<StepKind, int>& want) {
     EXPECT_EQ(count(p, k), n) << step_kind_name(k);
     total += n;
   }
-  std::string all;
-  for (const Step& s : p.steps) all += std::string(step_kind_name(s.kind)) + "(" + s.node + ") ";
-  EXPECT_EQ(static_cast<int>(p.steps.size()), total) << "steps: " << all;
+  EXPECT_EQ(static_cast<int>(p.steps.size()), total) << "program:\n" << program_text(p);
 }
 
 IntProgram lowered(const Graph& g) {
@@ -171,6 +169,25 @@ TEST(IntSimulator, AddReluAndMul) {
   const Graph g = b.finish();
   expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kAdd, 1}, {StepKind::kMul, 1}, {StepKind::kDequantize, 2}});
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(sq), b.scale_of(pq)});
+}
+
+TEST(IntSimulator, ConstantOperandAndProgramText) {
+  // Mul by a constant read through DequantizeLinear (int8 per tensor) is integer too.
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({2, 3}, 29, -1.f, 1.f));
+  const ValueId k = b.op("DequantizeLinear", {b.constant("k_quantized", Tensor::from_vector<int8_t>({3}, {-100, 50, 127})),
+                                               b.constant("k_scale", Tensor::scalar<float>(0.02f)),
+                                               b.constant("k_zero_point", Tensor::scalar<int8_t>(0))});
+  const ValueId yq = b.quantize(b.op("Mul", {b.qdq(x), k}));
+  b.output(b.dequantize(yq));
+  const Graph g = b.finish();
+  const IntProgram p = lowered(g);
+  expect_steps(p, {{StepKind::kQuantize, 1}, {StepKind::kMul, 1}, {StepKind::kDequantize, 1}});
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(yq)});
+  const std::string text = program_text(p);
+  EXPECT_NE(text.find("k_quantized int8 3 q(0.02, 0) const"), std::string::npos) << text;
+  EXPECT_NE(text.find("s1 mul(Mul_"), std::string::npos) << text;
+  EXPECT_NE(text.find("[lo -128 hi 127, 1 multipliers]"), std::string::npos) << text;
 }
 
 TEST(IntSimulator, ConcatRequantizesAndCopies) {
