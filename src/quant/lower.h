@@ -15,6 +15,8 @@
 //   DQ -> Reshape|Flatten|Transpose|Squeeze|Unsqueeze|Slice|Split|Pad(constant)|Identity|
 //         Resize(nearest) -> Q (same scale and zero point)                        => kMove
 //   float -> Q (per tensor) => kQuantize;  DQ (per tensor) read by a float step   => kDequantize
+// Convolutions and pools match in 2-D (NCHW); other ranks, per-axis activation scales and
+// Q/DQ pairs whose parameters disagree run as float steps.
 // A Q -> DQ pair whose DQ output feeds integer patterns is the one 8-bit tensor: nothing is
 // dequantized and requantized in between. Multipliers are computed in double from the
 // float32 scales stored in the graph, so the same ONNX file always gives the same integers.
