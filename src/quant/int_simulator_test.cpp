@@ -143,7 +143,7 @@ TEST(IntSimulator, GemmAndMatMul) {
   std::vector<float> bias(10, 0.1f);
   const ValueId y = b.op("Gemm", {b.dequantize(xq), w, b.bias("b", bias, xq, "w")}, {{"transB", int64_t{1}}});
   const ValueId yq = b.quantize(y);
-  const ValueId w2 = b.weight("w2", testing::random_tensor({10, 7}, 10, -0.3f, 0.3f), 1);  // MatMul B [K, N]
+  const ValueId w2 = b.weight("w2", testing::random_tensor({10, 7}, 10, -0.3f, 0.3f), -1);  // MatMul B [K, N], axis -1
   const ValueId z = b.op("MatMul", {b.dequantize(yq), w2});
   const ValueId zq = b.quantize(z);
   const ValueId w3 = b.weight("w3", testing::random_tensor({7, 5}, 11, -0.3f, 0.3f), 1);  // Gemm transB = 0

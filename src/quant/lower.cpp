@@ -120,6 +120,8 @@ std::optional<QParams> Lowerer::qparams(const Node& n) const {
   }
   q.qtype = n.op == OpId::QuantizeLinear ? g_.value(n.outputs[0]).dtype : g_.value(n.inputs[0]).dtype;
   q.axis = attr_int(n, "axis", 1);
+  const auto& dims = g_.value(n.inputs[0]).dims;
+  if (q.axis < 0 && dims) q.axis += static_cast<int64_t>(dims->size());  // -1 names the last axis
   return q;
 }
 
@@ -287,8 +289,8 @@ Status Lowerer::emit_float(size_t ni) {
   return ok_status();
 }
 
-// A constant int8 weight W read through DequantizeLinear with zero point 0: its int8 data
-// and per-channel (or one) float32 scales.
+// A constant int8 weight (or int32 bias) read through DequantizeLinear with zero point 0:
+// its integer data and per-channel (or one) float32 scales.
 struct QWeight {
   const Tensor* data = nullptr;
   QParams qp;

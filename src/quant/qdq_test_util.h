@@ -27,6 +27,7 @@ namespace qmap::testing {
 // Values round half to even and clamp to [-127, 127].
 inline std::pair<Tensor, std::vector<float>> quantize_weight(const Tensor& w, int64_t axis, bool per_tensor) {
   const Dims& d = w.dims();
+  if (axis < 0) axis += static_cast<int64_t>(d.size());
   int64_t outer = 1, inner = 1;
   for (int64_t i = 0; i < axis; ++i) outer *= d[static_cast<size_t>(i)];
   for (size_t i = static_cast<size_t>(axis) + 1; i < d.size(); ++i) inner *= d[i];
