@@ -1,0 +1,87 @@
+// IntProgram helpers: step names and statistics.
+#include "quant/int_program.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace qmap {
+
+const char* step_kind_name(StepKind k) {
+  switch (k) {
+    case StepKind::kQuantize: return "quantize";
+    case StepKind::kDequantize: return "dequantize";
+    case StepKind::kConv: return "conv";
+    case StepKind::kConvFloatOut: return "conv_float_out";
+    case StepKind::kAdd: return "add";
+    case StepKind::kMul: return "mul";
+    case StepKind::kLut: return "lut";
+    case StepKind::kMaxPool: return "maxpool";
+    case StepKind::kAvgPool: return "avgpool";
+    case StepKind::kConcat: return "concat";
+    case StepKind::kMove: return "move";
+    case StepKind::kFloat: return "float";
+  }
+  return "?";
+}
+
+std::string program_text(const IntProgram& p) {
+  std::string out;
+  for (size_t i = 0; i < p.tensors.size(); ++i) {
+    const ProgramTensor& t = p.tensors[i];
+    out += fmt::format("t{} {} {} {}", i, t.name, dtype_name(t.dtype), dims_str(t.dims));
+    if (t.quant) out += fmt::format(" q({}, {})", t.quant->scale, t.quant->zero_point);
+    if (t.constant) out += " const";
+    out += "\n";
+  }
+  auto ids = [](const std::vector<int32_t>& v) {
+    std::vector<std::string> s;
+    for (int32_t t : v) s.push_back(t < 0 ? "-" : fmt::format("t{}", t));
+    return fmt::format("{}", fmt::join(s, " "));
+  };
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    const Step& s = p.steps[i];
+    out += fmt::format("s{} {}({}) {} -> {}", i, step_kind_name(s.kind), s.node, ids(s.inputs), ids(s.outputs));
+    std::vector<std::string> extra;
+    if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat) extra.push_back(s.op_type);
+    if (s.lo != 0 || s.hi != 0) extra.push_back(fmt::format("lo {} hi {}", s.lo, s.hi));
+    if (!s.multipliers.empty()) extra.push_back(fmt::format("{} multipliers", s.multipliers.size()));
+    if (!s.weights.empty()) extra.push_back(fmt::format("weights {}", s.weights.size()));
+    if (!s.bias.empty()) extra.push_back(fmt::format("bias {}", s.bias.size()));
+    if (!s.table.empty()) extra.push_back("table 256");
+    if (!extra.empty()) out += fmt::format(" [{}]", fmt::join(extra, ", "));
+    out += "\n";
+  }
+  return out;
+}
+
+ProgramStats IntProgram::stats() const {
+  ProgramStats s;
+  for (const Step& st : steps) {
+    ++s.by_kind[step_kind_name(st.kind)];
+    if (st.kind == StepKind::kFloat) ++s.float_steps;
+    else if (st.kind == StepKind::kQuantize || st.kind == StepKind::kDequantize) ++s.border_steps;
+    else ++s.integer_steps;
+  }
+  return s;
+}
+
+}  // namespace qmap
+
+#include "ops/registry.h"
+
+namespace qmap {
+
+Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const Tensor*>& inputs) {
+  const OpDef& def = op_def(node.op);
+  std::vector<TensorInfo> infos;
+  for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
+  InferCtx ictx(node, infos);
+  QMAP_RETURN_IF_ERROR(def.infer(ictx));
+  std::vector<Tensor> outs;
+  for (const auto& o : ictx.outputs()) outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));
+  EvalCtx ectx{node, inputs, outs};
+  QMAP_RETURN_IF_ERROR(def.eval(ectx));
+  return outs;
+}
+
+}  // namespace qmap
