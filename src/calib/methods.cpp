@@ -200,7 +200,16 @@ float threshold_for(const ValueStats& s, CalibMethod method, int levels, double 
   switch (method) {
     case CalibMethod::kPercentile: bins = percentile_bins(s.histogram, max_percentile); break;
     // TensorRT's threshold is the middle of the last kept bin.
-    case CalibMethod::kKl: bins = kl_bins(s.histogram, levels) + 0.5; break;
+    // The first bin holds the exact zeros (ReLU outputs: often half the tensor), which every
+    // threshold represents exactly; left in, that spike makes KL prefer thresholds where it
+    // is its own quantization group (a tiny fraction of max|x|). NVIDIA's pytorch-quantization
+    // replaces it by its neighbour's count, and so do we.
+    case CalibMethod::kKl: {
+      std::vector<uint64_t> h = s.histogram;
+      h[0] = h[1];
+      bins = kl_bins(h, levels) + 0.5;
+      break;
+    }
     case CalibMethod::kMse: bins = mse_bins(s.histogram, levels); break;
     case CalibMethod::kMax: break;
   }

@@ -181,8 +181,11 @@ TEST(CalibMethods, KlMatchesTheDirectFormula) {
   };
   for (const auto& [what, s] : cases) {
     for (int levels : {127, 255}) {
+      // The zero bin takes its neighbour's count before the search (methods.cpp says why).
+      std::vector<uint64_t> h = s.histogram;
+      h[0] = h[1];
       const float want = static_cast<float>(
-          std::min((reference_kl_bins(s.histogram, levels) + 0.5) * s.bin_width(), static_cast<double>(s.abs_max)));
+          std::min((reference_kl_bins(h, levels) + 0.5) * s.bin_width(), static_cast<double>(s.abs_max)));
       EXPECT_EQ(threshold_for(s, CalibMethod::kKl, levels, 0), want) << what << " levels " << levels;
     }
   }
@@ -211,9 +214,14 @@ TEST(CalibMethods, LevelsFollowTheSignOrTheOverride) {
     ASSERT_TRUE(forced.ok());
     EXPECT_EQ(asked, (std::vector<std::string>{"relu", "signed"}));
     EXPECT_EQ(forced->at("relu"), threshold_for(st.values["relu"], m, 127, 0)) << calib_method_name(m);
-    // A finer grid (255 levels for the same range) tolerates a larger threshold.
-    EXPECT_GE(by_stats->at("relu"), forced->at("relu")) << calib_method_name(m);
+    // A finer grid (255 levels for the same range) tolerates a larger threshold: a property
+    // of the squared error, not of KL's divergence.
+    if (m == CalibMethod::kMse) EXPECT_GE(by_stats->at("relu"), forced->at("relu")) << calib_method_name(m);
   }
+  // Half the tensor is exact zeros: KL must not collapse the threshold to keep that spike in
+  // a quantization group of its own (it picked max/8 before the zero bin was neutralized).
+  EXPECT_GT(threshold_for(st.values["relu"], CalibMethod::kKl, 255, 0), 0.5f * st.values["relu"].abs_max);
+  EXPECT_GT(threshold_for(st.values["relu"], CalibMethod::kKl, 127, 0), 0.5f * st.values["relu"].abs_max);
 }
 
 TEST(CalibMethods, ZeroValueGetsAPositiveThreshold) {

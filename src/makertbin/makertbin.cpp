@@ -165,7 +165,7 @@ Result<std::vector<Tensor>> random_inputs(const Graph& g, uint32_t seed) {
     const Value& v = g.value(id);
     if (!v.dims) return error("makertbin: input '{}' has no static shape", v.name);
     Tensor t(v.dtype, *v.dims);
-    if (v.dtype == DType::kUint8) {
+    if (v.dtype == DType::kUInt8) {
       for (auto& x : t.data<uint8_t>()) x = static_cast<uint8_t>(next() * 256.0);
     } else if (v.dtype == DType::kFloat32) {
       for (auto& x : t.data<float>()) x = static_cast<float>(2.0 * next() - 1.0);
@@ -467,7 +467,8 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
           // mix: per value, the candidate whose integer simulation of that value (each candidate
           // quantized as a whole) is closest to float on the first sample; ties keep the
           // globally best candidate. The mixed set is then scored like the others.
-          QMAP_ASSIGN_OR_RETURN(std::vector<std::map<std::string, double>> per_value, scorer.value_cosines(models));
+          using PerValue = std::vector<std::map<std::string, double>>;
+          QMAP_ASSIGN_OR_RETURN(PerValue per_value, scorer.value_cosines(models));
           thresholds = cands[best].t;
           std::map<std::string, int> picks;
           for (auto& [name, t] : thresholds) {
