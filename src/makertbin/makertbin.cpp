@@ -47,9 +47,10 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Candidates the `default` method compares (hb_mapper's default tries max, a percentile and
-// kl and keeps the best): the percentile is hb_mapper's documented 0.99995.
-constexpr float kDefaultPercentile = 0.99995f;
+// Candidates the `default` method compares: hb_mapper's default tries max, a percentile
+// (0.99995) and kl and keeps the best; qmap adds mse, which often wins on networks with
+// wide-tailed activations (MobileNetV2, docs/accuracy.md).
+constexpr double kDefaultPercentile = 0.99995;
 // Samples the method search simulates. The output cosine is averaged over them; more samples
 // cost one integer simulation each per candidate.
 constexpr size_t kSearchSamples = 4;
@@ -264,9 +265,15 @@ Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized
       return "--";
     return fmt::format("{:.6f}", compare_tensors(fit->second, CandidateScorer::as_float(qit->second)).cosine);
   };
+  // A fused group (Conv + Relu) produces one integer tensor, after its last node: every
+  // member shows that tensor's cosine (the head's own float output never exists in integer).
+  std::map<std::string, std::string> group_tail;
+  for (const QuantNodeInfo& n : quantized.nodes)
+    if (!n.group.empty()) group_tail[n.group] = n.name;
   std::vector<TextRow> rows = {{"Node", "ON", "Subgraph", "Type", "Cosine Similarity", "Threshold"}};
   for (const QuantNodeInfo& n : quantized.nodes) {
-    const auto it = by_name.find(n.name);
+    const auto tail = group_tail.find(n.group.empty() ? n.name : n.group);
+    const auto it = by_name.find(tail == group_tail.end() ? n.name : tail->second);
     const std::string out_name =
         it != by_name.end() && !it->second->outputs.empty() ? optimized.value(it->second->outputs[0]).name : "";
     const bool npu = n.where == Placement::kNpu;
@@ -441,13 +448,15 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
           Thresholds t;
           double score = 0;
         };
-        std::vector<Candidate> cands(3);
+        std::vector<Candidate> cands(4);
         cands[0].name = "max";
         QMAP_ASSIGN_OR_RETURN(cands[0].t, thresholds_of(CalibMethod::kMax, 1.0));
-        cands[1].name = fmt::format("max-percentile {}", percentile);
+        cands[1].name = fmt::format("max-percentile:{:.6g}", percentile);
         QMAP_ASSIGN_OR_RETURN(cands[1].t, thresholds_of(CalibMethod::kPercentile, percentile));
         cands[2].name = "kl";
         QMAP_ASSIGN_OR_RETURN(cands[2].t, thresholds_of(CalibMethod::kKl, 1.0));
+        cands[3].name = "mse";
+        QMAP_ASSIGN_OR_RETURN(cands[3].t, thresholds_of(CalibMethod::kMse, 1.0));
         CandidateScorer scorer(optimized, search_samples, threads);
         QMAP_RETURN_IF_ERROR(scorer.compute_reference());
         size_t best = 0;
@@ -462,7 +471,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
         if (ctype == CalibrationType::kDefault) {
           thresholds = cands[best].t;
           L.info("Select {} method", cands[best].name);
-          method = "default: " + cands[best].name;
+          method = cands[best].name;  // the table and the model say which method made the thresholds
         } else {
           // mix: per value, the candidate whose integer simulation of that value (each candidate
           // quantized as a whole) is closest to float on the first sample; ties keep the
@@ -488,7 +497,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
           if (mixed < cands[best].score) {
             thresholds = cands[best].t;
             L.info("Select {} method (the per-value mix scored lower)", cands[best].name);
-            method = "mix: " + cands[best].name;
+            method = cands[best].name;
           } else {
             L.info("Select mix method");
             method = "mix";
@@ -500,7 +509,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
         if (ctype == CalibrationType::kMax && cfg.calibration.max_percentile) {
           m = CalibMethod::kPercentile;
           percentile = *cfg.calibration.max_percentile;
-          method = fmt::format("max-percentile {}", percentile);
+          method = fmt::format("max-percentile:{:.6g}", percentile);
         } else if (ctype == CalibrationType::kKl) {
           m = CalibMethod::kKl;
         } else if (ctype == CalibrationType::kMse) {

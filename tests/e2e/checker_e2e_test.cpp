@@ -25,6 +25,7 @@ namespace fs = std::filesystem;
 using qmap::e2e::CliRun;
 using qmap::e2e::expect_one_error;
 using qmap::e2e::lines;
+using qmap::e2e::slurp;
 
 std::string model(const std::string& name) { return std::string(QMAP_TEST_DATA) + "/checker/" + name; }
 
