@@ -1,0 +1,365 @@
+"""qmap.Session and qmap.load_image from Python (run by ctest with Debian's /usr/bin/python3).
+
+Float path: tests/data/models/tiny_cnn.onnx against a numpy reference of the same network
+written here (weights read with the onnx package), and the makertbin float model (uint8 NHWC
+input through the preprocess node) against mean/scale + that reference. Quantized path: a
+model this test converts with the built `qmap makertbin` on seeded calibration data, checked
+against the float model (cosine), for determinism (repeat runs, threads), and its inputs as
+ORT's NodeArg. load_image: BMP files the test writes, with exact expected pixels. Error cases:
+one per bad input, asserting on the exception type and the names in its message.
+
+Environment (set by tests/python/CMakeLists.txt): PYTHONPATH=<build>/python, QMAP_BIN,
+QMAP_TEST_DATA, QMAP_PY_WORK (a scratch folder under the build tree).
+"""
+import os
+import shutil
+import struct
+import subprocess
+import threading
+import unittest
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+import qmap
+
+TEST_DATA = os.environ["QMAP_TEST_DATA"]
+QMAP_BIN = os.environ["QMAP_BIN"]
+WORK = os.path.join(os.environ["QMAP_PY_WORK"], "session")
+TINY = os.path.join(TEST_DATA, "models", "tiny_cnn.onnx")
+MEAN = np.array([123.675, 116.28, 103.53], np.float32)
+SCALE = np.array([0.017125, 0.017507, 0.017429], np.float32)
+
+
+# ---------------------------------------------------------------------------------------
+# numpy reference of tiny_cnn.onnx (opset 13): Conv 3x3 pad 1 -> BatchNorm -> Relu ->
+# MaxPool 2x2/2 -> depthwise Conv 3x3 pad 1 (+bias) -> Clip(0, 6) -> Conv 1x1 (+bias) ->
+# Relu -> GlobalAveragePool -> Flatten -> Gemm (transB) -> Softmax. The structure is
+# checked against the file so a changed model fails here instead of comparing nonsense.
+
+def tiny_weights():
+    m = onnx.load(TINY)
+    ops = [n.op_type for n in m.graph.node]
+    assert ops == ["Conv", "BatchNormalization", "Relu", "MaxPool", "Conv", "Clip", "Conv", "Relu",
+                   "GlobalAveragePool", "Flatten", "Gemm", "Softmax"], ops
+    return {t.name: numpy_helper.to_array(t).astype(np.float64) for t in m.graph.initializer}
+
+
+def conv2d(x, w, b=None, pad=0, group=1):
+    """NCHW x, OIHW w, stride 1, in float64."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh, ow = h + 2 * pad - kh + 1, wd + 2 * pad - kw + 1
+    out = np.zeros((n, o, oh, ow))
+    og = o // group
+    for oc in range(o):
+        g = oc // og
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg, i:i + oh, j:j + ow]
+                out[:, oc] += np.einsum("nchw,c->nhw", patch, w[oc, :, i, j])
+    if b is not None:
+        out += b[None, :, None, None]
+    return out
+
+
+def tiny_reference(x):
+    W = tiny_weights()
+    y = conv2d(x.astype(np.float64), W["w0"], pad=1)
+    y = (y - W["bn1_mean"][None, :, None, None]) / np.sqrt(W["bn1_var"][None, :, None, None] + 9.999999747378752e-06)
+    y = y * W["bn1_scale"][None, :, None, None] + W["bn1_bias"][None, :, None, None]
+    y = np.maximum(y, 0)
+    n, c, h, w = y.shape
+    y = y.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    y = conv2d(y, W["w5"], W["w5_b"], pad=1, group=8)
+    y = np.clip(y, W["relu6_min"], W["relu6_max"])
+    y = np.maximum(conv2d(y, W["w9"], W["w9_b"]), 0)
+    y = y.mean(axis=(2, 3))
+    y = y @ W["fc_w"].T + W["fc_b"]
+    e = np.exp(y - y.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Files the tests write.
+
+def write_bmp(path, rgb):
+    """24-bit uncompressed BMP (bottom-up rows, BGR, rows padded to 4 bytes) of an HxWx3 uint8 array."""
+    h, w, _ = rgb.shape
+    row = w * 3
+    pad = (4 - row % 4) % 4
+    pixels = b"".join(rgb[y, :, ::-1].tobytes() + b"\0" * pad for y in range(h - 1, -1, -1))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(pixels), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    with open(path, "wb") as f:
+        f.write(header + info + pixels)
+
+
+def write_calibration(folder, n=8, seed=7):
+    """n raw uint8 3x16x16 (rgb NCHW) samples as numpy's tofile writes them: gradients plus noise."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    k = np.arange(3 * 16 * 16)
+    for i in range(n):
+        base = (k * (i + 3)) % 200 + 20
+        sample = np.clip(base + rng.integers(-20, 21, size=k.shape), 0, 255).astype(np.uint8)
+        sample.tofile(os.path.join(folder, "sample_%d.bin" % (100 + i)))
+
+
+def makertbin(folder, input_type_rt="rgb", input_layout_rt="NHWC"):
+    """Converts tiny_cnn with the built qmap binary; returns the working dir."""
+    shutil.rmtree(folder, ignore_errors=True)
+    write_calibration(os.path.join(folder, "calib"))
+    cfg = f"""model_parameters:
+  onnx_model: '{TINY}'
+  march: generic
+  working_dir: model_output
+  output_model_file_prefix: tiny
+input_parameters:
+  input_name: input
+  input_shape: 1x3x16x16
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: {input_type_rt}
+  input_layout_rt: {input_layout_rt}
+  norm_type: data_mean_and_scale
+  mean_value: {' '.join(str(v) for v in MEAN)}
+  scale_value: {' '.join(str(v) for v in SCALE)}
+calibration_parameters:
+  cal_data_dir: calib
+  calibration_type: default
+"""
+    with open(os.path.join(folder, "cfg.yaml"), "w") as f:
+        f.write(cfg)
+    r = subprocess.run([QMAP_BIN, "makertbin", "--config", "cfg.yaml", "--model-type", "onnx", "--no-progress"],
+                       cwd=folder, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("qmap makertbin failed (%d):\n%s\n%s" % (r.returncode, r.stdout, r.stderr))
+    return os.path.join(folder, "model_output")
+
+
+def images(seed, n=4):
+    """n uint8 NHWC 1x16x16x3 images: smooth gradients plus noise (image-like activations)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:16, 0:16]
+    out = []
+    for i in range(n):
+        img = np.stack([(yy * 12 + 30 * i), (xx * 14), (yy + xx) * 7 + 20], axis=-1)
+        img = np.clip(img + rng.integers(-25, 26, size=img.shape), 0, 255).astype(np.uint8)
+        out.append(img[None])
+    return out
+
+
+def cosine(a, b):
+    a, b = a.ravel().astype(np.float64), b.ravel().astype(np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+OUT = None  # makertbin's output folder, made once by setUpModule
+
+
+def setUpModule():
+    global OUT
+    os.makedirs(WORK, exist_ok=True)
+    OUT = makertbin(os.path.join(WORK, "rgb_nhwc"))
+
+
+class FloatModel(unittest.TestCase):
+    def test_tiny_cnn_matches_numpy(self):
+        sess = qmap.Session(TINY)
+        self.assertEqual(sess.kind, "float onnx")
+        rng = np.random.default_rng(11)
+        for _ in range(3):
+            # Spread-out inputs so the softmax is far from uniform and a wrong op shows.
+            x = (rng.standard_normal((1, 3, 16, 16)) * 3).astype(np.float32)
+            y, = sess.run(None, {"input": x})
+            self.assertEqual(y.dtype, np.float32)
+            np.testing.assert_allclose(y, tiny_reference(x), rtol=1e-4, atol=1e-6)
+
+    def test_node_args_like_onnxruntime(self):
+        sess = qmap.Session(TINY)
+        ins, outs = sess.get_inputs(), sess.get_outputs()
+        self.assertEqual([(a.name, a.shape, a.type) for a in ins], [("input", [1, 3, 16, 16], "tensor(float)")])
+        self.assertEqual([(a.name, a.shape, a.type) for a in outs], [("output", [1, 10], "tensor(float)")])
+        self.assertEqual(sess.input_names, ["input"])
+        self.assertEqual(sess.output_names, ["output"])
+        self.assertIn("tensor(float)", repr(ins[0]))
+
+    def test_makertbin_float_model_is_preprocess_then_network(self):
+        sess = qmap.Session(os.path.join(OUT, "tiny_original_float_model.onnx"))
+        self.assertEqual(sess.kind, "float onnx")
+        self.assertEqual([(a.name, a.shape, a.type) for a in sess.get_inputs()],
+                         [("input", [1, 16, 16, 3], "tensor(uint8)")])
+        for x in images(3):
+            y, = sess.run(None, {"input": x})
+            train = (x.astype(np.float32).transpose(0, 3, 1, 2) - MEAN[None, :, None, None]) * SCALE[None, :, None, None]
+            np.testing.assert_allclose(y, tiny_reference(train), rtol=1e-4, atol=1e-6)
+
+
+class QuantizedModel(unittest.TestCase):
+    def setUp(self):
+        self.q = qmap.Session(os.path.join(OUT, "tiny_quantized_model.onnx"))
+        self.f = qmap.Session(os.path.join(OUT, "tiny_optimized_float_model.onnx"))
+
+    def test_kind_and_io(self):
+        self.assertEqual(self.q.kind, "quantized onnx")
+        self.assertEqual(self.f.kind, "float onnx")
+        self.assertEqual([(a.name, a.shape, a.type) for a in self.q.get_inputs()],
+                         [("input", [1, 16, 16, 3], "tensor(uint8)")])
+        self.assertEqual([a.name for a in self.q.get_outputs()], ["output"])
+
+    def test_close_to_float(self):
+        for x in images(5):
+            yq, = self.q.run(None, {"input": x})
+            yf, = self.f.run(None, {"input": x})
+            self.assertEqual(yq.shape, (1, 10))
+            self.assertAlmostEqual(float(yq.sum()), 1.0, places=4)  # Softmax stays float on the CPU
+            self.assertGreater(cosine(yq, yf), 0.97)
+
+    def test_deterministic_across_runs_sessions_and_threads(self):
+        xs = images(9, n=8)
+        serial = [self.q.run(None, {"input": x})[0] for x in xs]
+        again = qmap.Session(os.path.join(OUT, "tiny_quantized_model.onnx"))
+        for x, y in zip(xs, serial):
+            np.testing.assert_array_equal(again.run(None, {"input": x})[0], y)
+        # Four threads sharing one session (serialized inside) and four with their own.
+        results = {}
+
+        def work(k, sess):
+            results[k] = [sess.run(None, {"input": x})[0] for x in xs]
+        threads = [threading.Thread(target=work, args=(k, self.q if k < 4 else qmap.Session(self.q.path)))
+                   for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for k in range(8):
+            for y, want in zip(results[k], serial):
+                np.testing.assert_array_equal(y, want)
+
+    def test_output_selection(self):
+        x = images(1, n=1)[0]
+        all_, = self.q.run(None, {"input": x})
+        named, = self.q.run(["output"], {"input": x})
+        empty, = self.q.run([], {"input": x})
+        np.testing.assert_array_equal(all_, named)
+        np.testing.assert_array_equal(all_, empty)
+
+    def test_non_contiguous_input_is_accepted(self):
+        x = images(2, n=1)[0]
+        nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        view = nchw.transpose(0, 2, 3, 1)  # same values as x, not C-contiguous
+        self.assertFalse(view.flags["C_CONTIGUOUS"])
+        np.testing.assert_array_equal(self.q.run(None, {"input": view})[0], self.q.run(None, {"input": x})[0])
+
+
+class LoadImage(unittest.TestCase):
+    def setUp(self):
+        self.dir = os.path.join(WORK, "images")
+        os.makedirs(self.dir, exist_ok=True)
+        self.q = qmap.Session(os.path.join(OUT, "tiny_quantized_model.onnx"))
+        self.rng = np.random.default_rng(21)
+
+    def bmp(self, name, h, w):
+        rgb = self.rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        path = os.path.join(self.dir, name)
+        write_bmp(path, rgb)
+        return path, rgb
+
+    def test_model_size_image_is_its_pixels(self):
+        path, rgb = self.bmp("exact.bmp", 16, 16)
+        x = qmap.load_image(path, self.q)
+        self.assertEqual((x.dtype, x.shape), (np.uint8, (1, 16, 16, 3)))
+        np.testing.assert_array_equal(x[0], rgb)
+        # A model path works as well as a Session, and the array feeds the model directly.
+        np.testing.assert_array_equal(qmap.load_image(path, self.q.path), x)
+        self.q.run(None, {"input": x})
+
+    def test_center_crop(self):
+        path, rgb = self.bmp("crop.bmp", 20, 25)
+        x = qmap.load_image(path, self.q, crop=16)
+        # torchvision CenterCrop: top = round(4 / 2) = 2, left = round(9 / 2) = 4 (half to even).
+        np.testing.assert_array_equal(x[0], rgb[2:18, 4:20])
+        np.testing.assert_array_equal(qmap.load_image(path, self.q, crop=(16, 16)), x)
+
+    def test_resize_and_short_side_keep_a_flat_color(self):
+        path = os.path.join(self.dir, "flat.bmp")
+        write_bmp(path, np.full((32, 48, 3), (200, 100, 30), np.uint8))
+        for kw in ({"resize": 16}, {"short_side": 16, "crop": 16}, {}, {"resize": (20, 30), "crop": (16, 16)}):
+            x = qmap.load_image(path, self.q, **kw)
+            self.assertEqual(x.shape, (1, 16, 16, 3), kw)
+            self.assertTrue((x[0] == np.array([200, 100, 30], np.uint8)).all(), kw)
+
+    def test_bgr_nchw_runtime_input(self):
+        out = makertbin(os.path.join(WORK, "bgr_nchw"), input_type_rt="bgr", input_layout_rt="NCHW")
+        sess = qmap.Session(os.path.join(out, "tiny_quantized_model.onnx"))
+        self.assertEqual(sess.get_inputs()[0].shape, [1, 3, 16, 16])
+        path, rgb = self.bmp("bgr.bmp", 16, 16)
+        x = qmap.load_image(path, sess)
+        np.testing.assert_array_equal(x[0], rgb[:, :, ::-1].transpose(2, 0, 1))
+        # Same picture, same network: the bgr/NCHW model and the rgb/NHWC one agree exactly.
+        np.testing.assert_array_equal(sess.run(None, {"input": x})[0],
+                                      self.q.run(None, {"input": qmap.load_image(path, self.q)})[0])
+
+    def test_errors(self):
+        path, _ = self.bmp("ok.bmp", 16, 16)
+        with self.assertRaisesRegex(RuntimeError, "nope.jpg"):
+            qmap.load_image(os.path.join(self.dir, "nope.jpg"), self.q)
+        junk = os.path.join(self.dir, "junk.jpg")
+        with open(junk, "wb") as f:
+            f.write(b"this is not an image")
+        with self.assertRaisesRegex(RuntimeError, "junk.jpg"):
+            qmap.load_image(junk, self.q)
+        with self.assertRaisesRegex(RuntimeError, "qmap_makertbin_yaml"):
+            qmap.load_image(path, TINY)
+        with self.assertRaisesRegex(RuntimeError, "16"):
+            qmap.load_image(path, self.q, crop=32)  # larger than the 16x16 image
+        for bad in ({"crop": 0}, {"crop": (1, 2, 3)}, {"resize": "big"}, {"short_side": -1}, {"input_name": "x"}):
+            with self.assertRaises(ValueError, msg=str(bad)):
+                qmap.load_image(path, self.q, **bad)
+
+
+class Errors(unittest.TestCase):
+    def setUp(self):
+        self.q = qmap.Session(os.path.join(OUT, "tiny_quantized_model.onnx"))
+        self.x = images(4, n=1)[0]
+
+    def test_bad_model_files(self):
+        with self.assertRaisesRegex(RuntimeError, "missing.onnx"):
+            qmap.Session(os.path.join(WORK, "missing.onnx"))
+        corrupt = os.path.join(WORK, "corrupt.onnx")
+        with open(corrupt, "wb") as f:
+            f.write(np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes())
+        with self.assertRaisesRegex(RuntimeError, "corrupt.onnx"):
+            qmap.Session(corrupt)
+        with self.assertRaisesRegex(RuntimeError, "model.txt.*expected .onnx or .bin"):
+            qmap.Session(os.path.join(WORK, "model.txt"))
+
+    def test_wrong_dtype_names_input_expected_and_actual(self):
+        with self.assertRaises(ValueError) as cm:
+            self.q.run(None, {"input": self.x.astype(np.float32)})
+        msg = str(cm.exception)
+        for part in ("'input'", "tensor(uint8)", "[1, 16, 16, 3]", "float32"):
+            self.assertIn(part, msg)
+
+    def test_wrong_shape(self):
+        with self.assertRaisesRegex(ValueError, r"'input'.*\[1, 16, 16, 3\].*\(1, 3, 16, 16\)"):
+            self.q.run(None, {"input": np.ascontiguousarray(self.x.transpose(0, 3, 1, 2))})
+        with self.assertRaisesRegex(ValueError, r"\(16, 16, 3\)"):
+            self.q.run(None, {"input": self.x[0]})
+
+    def test_feed_names_and_types(self):
+        with self.assertRaisesRegex(ValueError, "'input'.*missing"):
+            self.q.run(None, {})
+        with self.assertRaisesRegex(ValueError, "'data'.*no such input.*input"):
+            self.q.run(None, {"input": self.x, "data": self.x})
+        with self.assertRaisesRegex(ValueError, "'input'.*numpy array.*list"):
+            self.q.run(None, {"input": self.x.tolist()})
+        with self.assertRaisesRegex(ValueError, "'logits'.*no such output.*output"):
+            self.q.run(["logits"], {"input": self.x})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
