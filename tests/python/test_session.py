@@ -12,6 +12,7 @@ Environment (set by tests/python/CMakeLists.txt): PYTHONPATH=<build>/python, QMA
 QMAP_TEST_DATA, QMAP_PY_WORK (a scratch folder under the build tree).
 """
 import os
+import pathlib
 import threading
 import unittest
 
@@ -109,6 +110,7 @@ class FloatModel(unittest.TestCase):
         self.assertEqual(sess.input_names, ["input"])
         self.assertEqual(sess.output_names, ["output"])
         self.assertIn("tensor(float)", repr(ins[0]))
+        self.assertEqual(qmap.Session(pathlib.Path(TINY)).input_names, ["input"])  # os.PathLike works too
 
     def test_makertbin_float_model_is_preprocess_then_network(self):
         sess = qmap.Session(os.path.join(OUT, "tiny_original_float_model.onnx"))
@@ -259,6 +261,8 @@ class Errors(unittest.TestCase):
             qmap.Session(corrupt)
         with self.assertRaisesRegex(RuntimeError, "model.txt.*expected .onnx or .bin"):
             qmap.Session(os.path.join(WORK, "model.txt"))
+        with self.assertRaisesRegex(RuntimeError, "missing.bin"):
+            qmap.Session(os.path.join(WORK, "missing.bin"))
 
     def test_wrong_dtype_names_input_expected_and_actual(self):
         with self.assertRaises(ValueError) as cm:
