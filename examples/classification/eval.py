@@ -10,7 +10,7 @@ default <data>/labels.txt), or one sub-folder per class (classes numbered in sor
 Images are decoded and preprocessed by qmap.load_image per model (each model's own stored
 input_parameters), on --jobs worker threads (default: PARALLEL_PROCESS_NUM, else every
 core); each thread has its own Session per model, and results do not depend on the count.
-Prints a side-by-side table, then the top-1 of the last --model framed as
+Prints a side-by-side table, then the top-1 of the first --model framed as
 ===REPORT-START{MAPPER-EVAL}=== / ===REPORT-END{MAPPER-EVAL}===, as `qmap eval` does.
 """
 import argparse
@@ -123,14 +123,14 @@ def main():
     print("images: %d, worker threads: %d" % (n, jobs))
     width = max(len(m) for m in args.model)
     print("%-*s  %-14s  %7s  %7s" % (width, "model", "kind", "top-1", "top-5"))
-    top1 = 0.0
+    top1s = []
     for k, (model, sess) in enumerate(zip(args.model, first)):
         ranks = [r[k] for r in results]
-        top1 = sum(r == 0 for r in ranks) / n
+        top1s.append(sum(r == 0 for r in ranks) / n)
         top5 = sum(r is not None for r in ranks) / n
-        print("%-*s  %-14s  %6.2f%%  %6.2f%%" % (width, model, sess.kind, 100 * top1, 100 * top5))
+        print("%-*s  %-14s  %6.2f%%  %6.2f%%" % (width, model, sess.kind, 100 * top1s[-1], 100 * top5))
     print("===REPORT-START{MAPPER-EVAL}===")
-    print("%.4f" % top1)
+    print("%.4f" % top1s[0])
     print("===REPORT-END{MAPPER-EVAL}===")
 
 

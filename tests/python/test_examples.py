@@ -89,9 +89,9 @@ class Eval(unittest.TestCase):
         self.assertEqual(strip(one.stdout), strip(three.stdout))
         self.assertEqual(strip(one.stdout), strip(by_env.stdout))
 
-    def test_models_side_by_side_report_the_last(self):
+    def test_models_side_by_side_report_the_first(self):
         data = os.path.join(WORK, "data")
-        r = run("eval.py", "--model", FLOAT_MODEL, "--model", MODEL, "--data", data, "--crop", "16")
+        r = run("eval.py", "--model", MODEL, "--model", FLOAT_MODEL, "--data", data, "--crop", "16")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("float onnx", r.stdout)
         self.assertIn("quantized onnx", r.stdout)
