@@ -386,6 +386,23 @@ TEST_F(BinCorrupt, TensorIndexOutOfRange) {
   expect_has(read_error(serialized(p)), "IO output 0 at offset");
 }
 
+TEST_F(BinCorrupt, TensorReadBeforeWrittenOrWrittenTwice) {
+  // The Add reads the Mul's output (same dtype and size), which the Mul only writes later.
+  IntProgram p = program_;
+  const size_t add = step_of(StepKind::kAdd), mul = step_of(StepKind::kMul);
+  ASSERT_LT(add, mul);
+  const int32_t later = p.steps[mul].outputs[0];
+  p.steps[add].inputs[0] = later;
+  expect_has(read_error(serialized(p)), fmt::format("STEPS step {} '{}' reads tensor {} '{}' before any step writes it",
+                                                    add, p.steps[add].node, later, p.tensors[static_cast<size_t>(later)].name));
+  p = program_;
+  p.steps[mul].outputs[0] = p.steps[add].outputs[0];
+  expect_has(read_error(serialized(p)), fmt::format("STEPS step {} '{}' writes tensor {} '{}', already written by an "
+                                                    "earlier step: each tensor has one producer",
+                                                    mul, p.steps[mul].node, p.steps[add].outputs[0],
+                                                    p.tensors[static_cast<size_t>(p.steps[add].outputs[0])].name));
+}
+
 TEST_F(BinCorrupt, SizeOverflow) {
   IntProgram p = program_;
   const int32_t t = p.steps[step_of(StepKind::kConv)].outputs[0];

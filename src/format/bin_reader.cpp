@@ -209,6 +209,7 @@ class BinReader {
   void read_placement(LoadedBin& out);
   void read_memory_plan(LoadedBin& out);
   void check_blob_overlaps();
+  void check_dataflow(const IntProgram& p);
   void check_step(size_t si, const Step& s, uint64_t at, const IntProgram& p);
 
   std::span<const std::byte> file_;
@@ -702,6 +703,39 @@ void BinReader::check_step(size_t si, const Step& s, uint64_t at, const IntProgr
   }
 }
 
+// Every tensor a step reads holds a value by then (a graph input, a constant or an earlier
+// step's output), each tensor is written at most once and never over an input or constant,
+// and every graph output is computed: the executor never reads an empty tensor.
+void BinReader::check_dataflow(const IntProgram& p) {
+  enum : uint8_t { kEmpty, kInput, kConstant, kWritten };
+  std::vector<uint8_t> state(p.tensors.size(), kEmpty);
+  for (size_t i = 0; i < p.tensors.size(); ++i)
+    if (p.tensors[i].constant) state[i] = kConstant;
+  for (int32_t t : p.inputs) {
+    if (state[static_cast<size_t>(t)] != kEmpty)
+      return fail("IO: input tensor {} '{}' is listed twice or is a constant", t, p.tensors[static_cast<size_t>(t)].name);
+    state[static_cast<size_t>(t)] = kInput;
+  }
+  static const char* const kState[] = {"nothing", "a graph input", "a constant", "an earlier step"};
+  for (size_t si = 0; si < p.steps.size(); ++si) {
+    const Step& s = p.steps[si];
+    for (int32_t t : s.inputs)
+      if (t >= 0 && state[static_cast<size_t>(t)] == kEmpty)
+        return fail("STEPS step {} '{}' reads tensor {} '{}' before any step writes it", si, s.node, t,
+                    p.tensors[static_cast<size_t>(t)].name);
+    for (int32_t t : s.outputs) {
+      if (t < 0) continue;
+      if (state[static_cast<size_t>(t)] != kEmpty)
+        return fail("STEPS step {} '{}' writes tensor {} '{}', already written by {}: each tensor has one producer", si,
+                    s.node, t, p.tensors[static_cast<size_t>(t)].name, kState[state[static_cast<size_t>(t)]]);
+      state[static_cast<size_t>(t)] = kWritten;
+    }
+  }
+  for (int32_t t : p.outputs)
+    if (state[static_cast<size_t>(t)] == kEmpty)
+      return fail("IO: output tensor {} '{}' is never computed", t, p.tensors[static_cast<size_t>(t)].name);
+}
+
 void BinReader::read_placement(LoadedBin& out) {
   enter(SectionType::kPlacement);
   const uint32_t n = count("step count", 5);
@@ -759,6 +793,7 @@ Result<LoadedBin> BinReader::read() {
   if (ok()) read_tensors(out);
   if (ok()) read_io(out);
   if (ok()) read_steps(out);
+  if (ok()) check_dataflow(out.program);
   if (ok()) read_placement(out);
   if (ok()) read_memory_plan(out);
   if (ok()) check_blob_overlaps();
