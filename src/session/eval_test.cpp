@@ -197,6 +197,44 @@ TEST(SessionEvalTest, SameNumbersAndJsonForAnyJobs) {
   EXPECT_NE(eval_json(*one).find("\"per_class\""), std::string::npos);
 }
 
+TEST(SessionEvalTest, ConfigYamlPreprocessesLikeTheFlags) {
+  // The conversion's YAML (input_parameters: rgb NCHW, ImageNet mean/scale) given with
+  // --config to the plain float model scores exactly as the equivalent flags do.
+  EvalOptions o;
+  o.models = {testing::tiny_models().plain};
+  o.data_dir = make_class_set();
+  o.progress = false;
+  o.config_path = testing::tiny_models().dir + "/cfg.yaml";
+  auto from_config = run_eval(o);
+  o.config_path.clear();
+  o.image.mean = testing::kTinyMean;
+  o.image.scale = testing::kTinyScale;
+  auto from_flags = run_eval(o);
+  ASSERT_TRUE(from_config.ok()) << from_config.status().message();
+  ASSERT_TRUE(from_flags.ok());
+  EXPECT_EQ(eval_json(*from_config), eval_json(*from_flags));
+  // The same at the input tensor, where a config that was ignored would show.
+  auto session = Session::open(testing::tiny_models().plain);
+  ASSERT_TRUE(session.ok());
+  auto text = read_file(testing::tiny_models().dir + "/cfg.yaml");
+  ASSERT_TRUE(text.ok());
+  auto specs = parse_input_specs_yaml(*text, "cfg.yaml");
+  ASSERT_TRUE(specs.ok()) << specs.status().message();
+  const Image img = testing::random_image(16, 16, 3, 8);
+  const IoInfo& io = (*session)->inputs()[0];
+  auto a = image_to_model_input(img, input_specs_for(**session, *specs, {})[0], io, {});
+  auto b = image_to_model_input(img, input_specs_for(**session, {}, o.image)[0], io, o.image);
+  auto raw = image_to_model_input(img, input_specs_for(**session, {}, {})[0], io, {});
+  ASSERT_TRUE(a.ok() && b.ok() && raw.ok());
+  const auto da = a->data<float>(), db = b->data<float>(), dr = raw->data<float>();
+  EXPECT_TRUE(std::equal(da.begin(), da.end(), db.begin()));
+  EXPECT_FALSE(std::equal(da.begin(), da.end(), dr.begin()));
+  o.config_path = o.data_dir + "/class0/0.png";  // not a YAML: the config error names it
+  auto bad = run_eval(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("0.png"), std::string::npos) << bad.status().message();
+}
+
 TEST(SessionEvalTest, BadImageAndLabelErrorsNameThem) {
   EvalOptions o;
   o.models = {testing::tiny_models().quantized};
