@@ -115,10 +115,12 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
   const size_t n = set.images.size();
   std::vector<std::vector<Hit>> hits(n, std::vector<Hit>(models.size()));
   std::vector<Status> errors(n);
-  std::atomic<bool> failed{false};
+  // Smallest failing image index so far: later images are skipped, earlier ones still run,
+  // so the error reported is the first failing image in data set order whatever --jobs is.
+  std::atomic<size_t> first_failed{n};
   ProgressBar bar("eval", n, options.progress);
   pool.parallel_for(n, [&](size_t i, int worker) {
-    if (failed.load()) return;  // stop early after the first error
+    if (i > first_failed.load()) return;
     const LabeledImage& im = set.images[i];
     Status st = [&]() -> Status {
       QMAP_ASSIGN_OR_RETURN(Image img, read_image(im.path));  // decoded once for every model
@@ -138,12 +140,12 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
       // Decode errors already name the image; the others get its path.
       const bool named = st.message().find(im.path) != std::string::npos;
       errors[i] = st.with_context(named ? fmt::format("{}: ", kStage) : fmt::format("{}: image '{}': ", kStage, im.path));
-      failed.store(true);
+      for (size_t cur = first_failed.load(); i < cur && !first_failed.compare_exchange_weak(cur, i);) {
+      }
     }
     bar.advance();
   });
   bar.finish();
-  // The first failing image in data set order (which images ran before the stop can vary).
   for (const Status& st : errors)
     if (!st.ok()) return st;
 

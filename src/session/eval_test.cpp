@@ -242,8 +242,10 @@ TEST(SessionEvalTest, BadImageAndLabelErrorsNameThem) {
   o.progress = false;
   o.jobs = 2;
   write_text(o.data_dir + "/class1/broken.png", "\x89PNG not really");
+  write_text(o.data_dir + "/class2/broken.png", "\x89PNG not really");
   auto r = run_eval(o);
   ASSERT_FALSE(r.ok());
+  // The first broken image in data set order, whichever worker met which first.
   EXPECT_NE(r.status().message().find("class1/broken.png"), std::string::npos) << r.status().message();
   EXPECT_EQ(r.status().message().rfind("eval: ", 0), 0u) << r.status().message();
   // A label beyond the model's 10 classes.
