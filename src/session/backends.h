@@ -2,12 +2,28 @@
 #pragma once
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "ir/graph.h"
 #include "session/session.h"
 
 namespace qmap {
+
+// A backend over an engine object with `Result<std::vector<Tensor>> run(inputs)` that is
+// copyable into an independent instance (FloatEngine, IntSimulator): copies share the
+// constant tensors' buffers, which run() only reads, and own their working buffers.
+template <typename Engine>
+class EngineBackend final : public SessionBackend {
+ public:
+  explicit EngineBackend(Engine engine) : engine_(std::move(engine)) {}
+  Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override { return engine_.run(inputs); }
+  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<EngineBackend>(engine_); }
+
+ private:
+  Engine engine_;
+};
 
 // True when the graph holds QuantizeLinear or DequantizeLinear nodes (a QDQ model).
 bool is_qdq_graph(const Graph& graph);

@@ -1,8 +1,7 @@
 // Session backend for quantized (QDQ) ONNX models: the IntSimulator, which lowers the graph
 // to the integer program the .bin carries and runs it with the reference kernels, so its
-// outputs equal the device's bit for bit.
-#include <memory>
-
+// outputs equal the device's bit for bit. A clone copies the lowered program, so the graph
+// is lowered once, not once per worker.
 #include "quant/int_simulator.h"
 #include "session/backends.h"
 
@@ -14,25 +13,9 @@ bool is_qdq_graph(const Graph& graph) {
   return false;
 }
 
-namespace {
-
-class QuantizedOnnxBackend final : public SessionBackend {
- public:
-  explicit QuantizedOnnxBackend(IntSimulator sim) : sim_(std::move(sim)) {}
-  Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override { return sim_.run(inputs); }
-  // Copies the lowered program (integer parameters shared read-only), so the graph is not
-  // lowered again per worker.
-  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<QuantizedOnnxBackend>(sim_); }
-
- private:
-  IntSimulator sim_;
-};
-
-}  // namespace
-
 Result<std::unique_ptr<SessionBackend>> make_quantized_onnx_backend(const Graph& graph) {
   QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(graph, false));
-  return std::unique_ptr<SessionBackend>(std::make_unique<QuantizedOnnxBackend>(std::move(sim)));
+  return std::unique_ptr<SessionBackend>(std::make_unique<EngineBackend<IntSimulator>>(std::move(sim)));
 }
 
 }  // namespace qmap
