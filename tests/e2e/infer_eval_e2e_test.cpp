@@ -1,6 +1,8 @@
 // `qmap infer` and `qmap eval` end to end: tiny_cnn.onnx converted by `qmap makertbin` in the
 // test's folder (seeded raw calibration samples), PNG images the test writes, and the
 // printed top-k, the REPORT block, the JSON and one-line errors.
+#include <stdlib.h>
+
 #include <algorithm>
 #include <random>
 #include <regex>
@@ -141,6 +143,24 @@ TEST(EvalE2E, FloatAndQuantizedSideBySideSameForAnyJobs) {
   EXPECT_NE(json.find("\"per_class\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"name\": \"c1\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"images\": 6"), std::string::npos) << json;
+}
+
+TEST(EvalE2E, ParallelProcessNumIsHonouredAndChecked) {
+  const fs::path dir = converted();
+  write_class_set(dir / "val");
+  const std::string args = "eval -m model_output/tiny_quantized_model.onnx --data val --no-progress";
+  // The child inherits the variable; --jobs would win over it.
+  ::setenv("PARALLEL_PROCESS_NUM", "2", 1);
+  const CliRun ok = run_qmap_in(dir, args, "");
+  ::setenv("PARALLEL_PROCESS_NUM", "many", 1);
+  const CliRun bad = run_qmap_in(dir, args, "");
+  const CliRun flag = run_qmap_in(dir, args + " --jobs 1", "");
+  ::unsetenv("PARALLEL_PROCESS_NUM");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_EQ(ok.out, flag.out);
+  const std::string msg = expect_one_error(bad, false);
+  EXPECT_NE(msg.find("PARALLEL_PROCESS_NUM 'many'"), std::string::npos) << msg;
 }
 
 TEST(EvalE2E, LabelsFileWithABadLine) {
