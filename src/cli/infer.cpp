@@ -1,6 +1,7 @@
 // `qmap infer --model X (--image I | --input F.bin ...)`: runs one input through a model of
 // any stage (float ONNX, quantized ONNX, .bin) and prints every output's name and shape, and
 // for a classifier output the top-K classes with probabilities and names (docs/eval.md).
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <string>

@@ -2,6 +2,7 @@
 // turned back into InputSpecs, and input checks shared by every backend.
 #include "session/session.h"
 
+#include <cctype>
 #include <filesystem>
 
 #include "config/makertbin_config.h"
@@ -69,7 +70,8 @@ Session::Session(std::string path, std::string kind, std::vector<IoInfo> inputs,
 Result<std::unique_ptr<Session>> Session::open(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
-    return error("{}: model '{}': no such file", kStage, path);
+    return error("{}: model '{}': {}", kStage, path,
+                 std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   const std::string ext = lower_extension(path);
   if (ext == ".onnx") return open_onnx(path);
   if (ext == ".bin")
