@@ -178,6 +178,28 @@ Result<std::vector<Tensor>> load_dev(const fs::path& dir, const std::vector<Labe
   return out;
 }
 
+// Runs makertbin for one variant of `model` in `dir` and returns the conversion time.
+Result<double> convert(const std::string& variant, const fs::path& model, const fs::path& calib, const fs::path& dir,
+                       int threads) {
+  fs::create_directories(dir);
+  std::ofstream(dir / "cfg.yaml") << variant_yaml(variant, model, "input", calib, dir / "out");
+  Logger log(nullptr, LogLevel::kInfo);
+  MakertbinOptions mo;
+  mo.config_path = (dir / "cfg.yaml").string();
+  mo.model_type = "onnx";
+  mo.progress = false;
+  mo.jobs = threads;
+  const auto t0 = std::chrono::steady_clock::now();
+  QMAP_RETURN_IF_ERROR(run_makertbin(mo, log));
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Result<std::vector<Tensor>> run_model(const fs::path& onnx, const std::vector<Tensor>& inputs, int threads, bool quantized) {
+  QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(onnx.string()));
+  if (quantized) return run_all<IntSimulator>(inputs, threads, [&]() { return IntSimulator::create(g); });
+  return run_all<FloatEngine>(inputs, threads, [&]() { return FloatEngine::create(g); });
+}
+
 int fail(const Status& s) {
   std::fprintf(stderr, "quant_accuracy: %s\n", s.message().c_str());
   return 1;
@@ -230,28 +252,18 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|\n");
   for (const std::string& v : a.variants) {
     const fs::path dir = a.work / v;
-    fs::create_directories(dir);
-    std::ofstream(dir / "cfg.yaml") << variant_yaml(v, float_model, "input", calib, dir / "out");
-    Logger log(nullptr, LogLevel::kInfo);
-    MakertbinOptions mo;
-    mo.config_path = (dir / "cfg.yaml").string();
-    mo.model_type = "onnx";
-    mo.progress = false;
-    mo.jobs = threads;
-    const auto t0 = std::chrono::steady_clock::now();
-    if (Status s = run_makertbin(mo, log); !s) return fail(s);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto secs = convert(v, float_model, calib, dir, threads);
+    if (!secs) return fail(secs.status());
     if (float_out.empty()) {
-      auto g = import_onnx((dir / "out/m_original_float_model.onnx").string());
-      if (!g) return fail(g.status());
-      float_out = run_all<FloatEngine>(*dev, threads, [&]() { return FloatEngine::create(*g); });
+      auto f = run_model(dir / "out/m_original_float_model.onnx", *dev, threads, false);
+      if (!f) return fail(f.status());
+      float_out = std::move(*f);
     }
-    auto q = import_onnx((dir / "out/m_quantized_model.onnx").string());
-    if (!q) return fail(q.status());
-    const std::vector<Tensor> q_out = run_all<IntSimulator>(*dev, threads, [&]() { return IntSimulator::create(*q); });
-    const Score fs_ = score(float_out, labels), qs = score(q_out, labels, &float_out);
+    auto q_out = run_model(dir / "out/m_quantized_model.onnx", *dev, threads, true);
+    if (!q_out) return fail(q_out.status());
+    const Score fs_ = score(float_out, labels), qs = score(*q_out, labels, &float_out);
     std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.5f | %.1f |\n", v.c_str(), fs_.top1, qs.top1, fs_.top5, qs.top5,
-                qs.cosine, secs);
+                qs.cosine, *secs);
     std::fflush(stdout);
   }
 
@@ -280,6 +292,43 @@ int main(int argc, char** argv) {
       }
       const Score s = score(per, labels, float_out.empty() ? nullptr : &float_out);
       std::printf("| ONNX Runtime %s | | %.2f | | %.2f | %.5f | |\n", m.filename().c_str(), s.top1, s.top5, s.cosine);
+    }
+  }
+  if (!a.torchvision.empty()) {
+    // Random-weight torchvision models (tools/models/export_torchvision.py): top-1 means
+    // nothing, so only the mean output cosine (int8 vs float) over the first 50 dev images.
+    const std::vector<std::string> methods = {"max", "percentile", "kl", "mse", "default"};
+    std::vector<Tensor> sub(dev->begin(), dev->begin() + static_cast<long>(std::min<size_t>(50, dev->size())));
+    std::printf("\nOutput cosine, int8 vs float, %zu dev images (torchvision models with random weights)\n\n| model |",
+                sub.size());
+    for (const auto& m : methods) std::printf(" %s |", m.c_str());
+    std::printf("\n|---|");
+    for (size_t i = 0; i < methods.size(); ++i) std::printf("---|");
+    std::printf("\n");
+    std::vector<fs::path> models;
+    for (const auto& e : fs::directory_iterator(a.torchvision))
+      if (e.path().extension() == ".onnx") models.push_back(e.path());
+    std::sort(models.begin(), models.end());
+    for (const fs::path& m : models) {
+      std::printf("| %s |", m.stem().c_str());
+      std::vector<Tensor> fref;
+      for (const auto& method : methods) {
+        const fs::path dir = a.work / "torchvision" / m.stem() / method;
+        auto secs = convert(method, m, calib, dir, threads);
+        if (!secs) return fail(secs.status());
+        if (fref.empty()) {
+          auto f = run_model(dir / "out/m_original_float_model.onnx", sub, threads, false);
+          if (!f) return fail(f.status());
+          fref = std::move(*f);
+        }
+        auto q = run_model(dir / "out/m_quantized_model.onnx", sub, threads, true);
+        if (!q) return fail(q.status());
+        double c = 0;
+        for (size_t i = 0; i < sub.size(); ++i) c += compare_tensors(fref[i], (*q)[i]).cosine;
+        std::printf(" %.4f |", c / static_cast<double>(sub.size()));
+        std::fflush(stdout);
+      }
+      std::printf("\n");
     }
   }
   return 0;

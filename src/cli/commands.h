@@ -19,6 +19,8 @@ void register_ops(CLI::App& app, Runner* run);      // cli/ops.cpp
 void register_checker(CLI::App& app, Runner* run);  // cli/checker.cpp
 void register_makertbin(CLI::App& app, Runner* run);  // cli/makertbin.cpp
 void register_preprocess(CLI::App& app, Runner* run);  // cli/preprocess.cpp
+void register_infer(CLI::App& app, Runner* run);    // cli/infer.cpp
+void register_eval(CLI::App& app, Runner* run);     // cli/eval.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
@@ -26,6 +28,8 @@ inline constexpr RegisterFn kCommands[] = {
     register_checker,
     register_makertbin,
     register_preprocess,
+    register_infer,
+    register_eval,
 };
 
 }  // namespace qmap::cli

@@ -1,29 +1,137 @@
-// `qmap info`: what a model holds. `--ir model.onnx` prints the IR text dump after import
-// (opset-17 form, shapes inferred).
+// `qmap info`: what a model holds.
+//  - a .bin (docs/format.md; recognized by its magic or the .bin extension): qmap version,
+//    march, inputs and outputs (runtime type, layout, shape, dtype, quantization), placement
+//    (integer / border / float step counts, NPU and CPU subgraphs), removed nodes, memory
+//    plan and the YAML it was built with, like hb_mapper's hb_model_info;
+//  - an .onnx: the qmap metadata makertbin stores in its outputs (when present), then the IR
+//    text dump after import (opset-17 form, shapes inferred).
 #include <CLI/CLI.hpp>
+
+#include <cstring>
+#include <fstream>
+
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "format/bin_reader.h"
 #include "import/onnx/onnx_import.h"
 #include "ir/dump.h"
+#include "report/text_table.h"
 
 namespace qmap::cli {
 
+namespace {
+
+bool looks_like_bin(const std::string& path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0) return true;
+  char magic[sizeof binfmt::kMagic] = {};
+  std::ifstream f(path, std::ios::binary);
+  return f.read(magic, sizeof magic) && std::memcmp(magic, binfmt::kMagic, sizeof magic) == 0;
+}
+
+std::string quant_text(const ProgramTensor& t) {
+  return t.quant ? fmt::format("scale {} zp {}", t.quant->scale, t.quant->zero_point) : "-";
+}
+
+// Each line of `text` indented by two spaces (the YAML block stays readable and copyable).
+std::string indented(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t nl = text.find('\n', start);
+    const size_t end = nl == std::string::npos ? text.size() : nl;
+    out += "  " + text.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
+  const IntProgram& p = bin.program;
+  const BinMetadata& m = bin.metadata;
+  std::string out = fmt::format("model: {} (qmap .bin format v{})\n", path, bin.format_version);
+  out += fmt::format("qmap version: {}\nmarch: {}\ncreated by: {}\n\n", m.qmap_version.empty() ? "-" : m.qmap_version,
+                     m.march.empty() ? "-" : m.march, m.created_by.empty() ? "-" : m.created_by);
+
+  std::vector<TextRow> io = {{"Name", "I/O", "Type rt", "Layout rt", "Shape", "Data type", "Quantization", "Train"}};
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    const ProgramTensor& t = p.tensors[static_cast<size_t>(p.inputs[i])];
+    const BinInputSpec& s = m.inputs[i];
+    std::string train = fmt::format("{} {}", color_type_name(s.type_train), layout_name(s.layout_train));
+    if (!s.shape.empty()) train += " " + dims_str(s.shape);
+    std::string type = color_type_name(s.type_rt);
+    if (s.type_rt == ColorType::kYuv444 || s.type_rt == ColorType::kNv12) type += fmt::format(" ({})", color_range_name(s.range));
+    io.push_back({t.name, "input", type, layout_name(s.layout_rt), dims_str(t.dims), dtype_name(t.dtype), quant_text(t), train});
+  }
+  for (int32_t o : p.outputs) {
+    const ProgramTensor& t = p.tensors[static_cast<size_t>(o)];
+    io.push_back({t.name, "output", "-", "-", dims_str(t.dims), dtype_name(t.dtype), quant_text(t), "-"});
+  }
+  out += "Inputs and outputs\n" + render_text_table(io) + "\n";
+
+  const ProgramStats st = p.stats();
+  const PlacementSummary ps = summarize_placement(bin.placement);
+  out += fmt::format("Placement: {} steps: {} integer, {} border (quantize/dequantize), {} float; {} NPU subgraph{}, "
+                     "{} CPU subgraph{}\n",
+                     p.steps.size(), st.integer_steps, st.border_steps, st.float_steps, ps.npu_subgraphs,
+                     ps.npu_subgraphs == 1 ? "" : "s", ps.cpu_subgraphs, ps.cpu_subgraphs == 1 ? "" : "s");
+  std::vector<TextRow> sg = {{"Subgraph", "ON", "Steps", "First node", "Last node"}};
+  for (size_t i = 0; i < bin.placement.size();) {
+    size_t j = i;
+    while (j + 1 < bin.placement.size() && bin.placement[j + 1].subgraph == bin.placement[i].subgraph) ++j;
+    sg.push_back({std::to_string(bin.placement[i].subgraph), bin.placement[i].cpu ? "CPU" : "NPU",
+                  std::to_string(j - i + 1), p.steps[i].node, p.steps[j].node});
+    i = j + 1;
+  }
+  out += render_text_table(sg);
+  std::vector<std::string> kinds;
+  for (const auto& [k, n] : st.by_kind) kinds.push_back(fmt::format("{} {}", k, n));
+  out += fmt::format("Steps by kind: {}\n\n", fmt::join(kinds, ", "));
+
+  out += m.removed_nodes.empty() ? std::string("Removed nodes: none\n")
+                                 : fmt::format("Removed nodes: {}\n", fmt::join(m.removed_nodes, ", "));
+  out += m.memory_plan ? fmt::format("Memory plan: arena of {} bytes\n", m.memory_plan->arena_bytes)
+                       : std::string("Memory plan: none stored (the runtime plans at load)\n");
+  out += "\nYAML used:\n" + (m.yaml_text.empty() ? std::string("  (none)\n") : indented(m.yaml_text));
+  return out;
+}
+
+// The qmap_* metadata_props makertbin writes into its ONNX outputs; empty when there are none.
+std::string onnx_qmap_metadata_text(const Graph& g) {
+  std::string out;
+  for (const auto& [key, value] : g.metadata) {
+    if (key.rfind("qmap_", 0) != 0 || key == "qmap_makertbin_yaml") continue;
+    out += fmt::format("{}: {}\n", key, value);
+  }
+  auto yaml = g.metadata.find("qmap_makertbin_yaml");
+  if (yaml != g.metadata.end()) out += "qmap_makertbin_yaml:\n" + indented(yaml->second);
+  return out.empty() ? out : "qmap metadata\n" + out + "\n";
+}
+
+}  // namespace
+
 void register_info(CLI::App& app, Runner* run) {
-  auto* cmd = app.add_subcommand("info", "Show what a model holds");
+  auto* cmd = app.add_subcommand("info", "Show what a model holds (.bin or .onnx)");
   struct Args {
     std::string model;
     bool ir = false;
     std::vector<std::string> input_shapes;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("model", a->model, "model file (.onnx)")->required();
+  cmd->add_option("model", a->model, "model file (.bin or .onnx)")->required();
   cmd->add_flag("--ir", a->ir, "print the IR text dump of the imported model");
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE (e.g. data 1x3x224x224) for a dynamic input")
       ->expected(2)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->callback([run, a] {
     *run = [a] {
       Logger log(stderr, LogLevel::kWarning);
+      if (looks_like_bin(a->model)) {
+        auto bin = read_bin_file(a->model);
+        if (!bin.ok()) return fail(bin.status());
+        std::fputs(bin_info_text(*bin, a->model).c_str(), stdout);
+        return 0;
+      }
       auto shapes = parse_input_shapes(a->input_shapes);
       if (!shapes.ok()) return fail(shapes.status());
       OnnxImportOptions opt;
@@ -31,6 +139,7 @@ void register_info(CLI::App& app, Runner* run) {
       opt.log = &log;
       auto g = import_onnx(a->model, opt);
       if (!g.ok()) return fail(g.status());
+      std::fputs(onnx_qmap_metadata_text(*g).c_str(), stdout);
       std::fputs(dump_graph(*g).c_str(), stdout);
       return 0;
     };

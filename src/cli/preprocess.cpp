@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/image_flags.h"
 #include "image/preprocess.h"
 
 namespace qmap::cli {
@@ -25,25 +26,14 @@ struct PreprocessArgs {
   bool skip_bad = false;
 };
 
-// "224x320" (height x width) or "224" (square) -> (h, w).
-Status parse_hw(const std::string& option, const std::string& text, int64_t* h, int64_t* w) {
-  if (text.empty()) return ok_status();
-  auto dims = parse_shape(text);
-  if (!dims.ok() || dims->size() > 2)
-    return error("preprocess: {} '{}': expected HEIGHTxWIDTH (e.g. 224x224) or one size", option, text);
-  *h = dims->front();
-  *w = dims->back();
-  return ok_status();
-}
-
 Result<PreprocessOptions> to_options(const PreprocessArgs& a) {
   PreprocessOptions o;
   o.input_dir = a.input_dir;
   o.output_dir = a.output_dir;
   o.short_side = a.short_side;
-  QMAP_RETURN_IF_ERROR(parse_hw("--resize", a.resize, &o.resize_h, &o.resize_w));
-  QMAP_RETURN_IF_ERROR(parse_hw("--center-crop", a.center_crop, &o.crop_h, &o.crop_w));
-  QMAP_RETURN_IF_ERROR(parse_hw("--letterbox", a.letterbox, &o.letterbox_h, &o.letterbox_w));
+  QMAP_RETURN_IF_ERROR(parse_hw("preprocess", "--resize", a.resize, &o.resize_h, &o.resize_w));
+  QMAP_RETURN_IF_ERROR(parse_hw("preprocess", "--center-crop", a.center_crop, &o.crop_h, &o.crop_w));
+  QMAP_RETURN_IF_ERROR(parse_hw("preprocess", "--letterbox", a.letterbox, &o.letterbox_h, &o.letterbox_w));
   o.pad_value = a.pad_value;
   const auto color = parse_color_type(a.color);
   if (!color || *color == ColorType::kFeaturemap)

@@ -250,3 +250,117 @@ TEST(MakertbinE2E, UnknownYamlKeyIsNamed) {
 }
 
 }  // namespace
+
+namespace {
+
+// --- Caffe models and several featuremap inputs ---
+
+std::string caffe_case(const std::string& c, const std::string& file) {
+  return std::string(QMAP_TEST_DATA) + "/caffe/" + c + "/" + file;
+}
+
+CliRun makertbin_caffe(const std::string& yaml_text) {
+  const fs::path dir = test_dir();
+  std::ofstream(dir / "cfg.yaml") << yaml_text;
+  return run_qmap_in(dir, "makertbin --config cfg.yaml --model-type caffe --no-progress", "model_output/makertbin.log");
+}
+
+TEST(MakertbinE2E, CaffeModelWithABgrImageInput) {
+  // tests/data/caffe/bn_scale: Convolution -> BatchNorm -> Scale on a 1x3x7x7 "data" blob.
+  const fs::path dir = test_dir();
+  fs::remove_all(dir);
+  write_raw_samples(dir / "calib", 6, 3 * 7 * 7);
+  const CliRun r = makertbin_caffe(
+      "model_parameters:\n  prototxt: '" + caffe_case("bn_scale", "deploy.prototxt") + "'\n  caffe_model: '" +
+      caffe_case("bn_scale", "model.caffemodel") +
+      "'\n  march: generic\n  output_model_file_prefix: bn\n"
+      "input_parameters:\n  input_type_train: bgr\n  input_layout_train: NCHW\n  input_type_rt: bgr\n"
+      "  input_layout_rt: NHWC\n  norm_type: data_mean\n  mean_value: 104 117 123\n"
+      "calibration_parameters:\n  cal_data_dir: calib\n  calibration_type: max\n");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(r.dir / "model_output" / "bn_quantized_model.onnx"));
+  EXPECT_NE(r.out.find("PREPROCESS_data"), std::string::npos) << r.out;
+  EXPECT_GE(output_cosine(r.out), 0.99) << r.out;
+}
+
+TEST(MakertbinE2E, ThreeFeaturemapInputsWithFloatCalibrationData) {
+  // y = Relu(a + b) * c over three 1x3x4x5 float inputs, written with the project's exporter;
+  // calibration data as float32 files (the _f32 suffix), one folder per input (`;` lists).
+  const fs::path dir = test_dir();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  qmap::Graph g;
+  g.name = "three_inputs";
+  const qmap::Dims d{1, 3, 4, 5};
+  const auto a = g.add_value("a", DType::kFloat32, d), b = g.add_value("b", DType::kFloat32, d),
+             c = g.add_value("c", DType::kFloat32, d), s = g.add_value("s", DType::kFloat32, d),
+             r = g.add_value("r", DType::kFloat32, d), y = g.add_value("y", DType::kFloat32, d);
+  g.inputs = {a, b, c};
+  g.outputs = {y};
+  auto node = [&](const char* name, const char* op, std::vector<qmap::ValueId> in, qmap::ValueId out) {
+    qmap::Node n;
+    n.name = name;
+    n.op_type = op;
+    n.op = *qmap::op_by_name(op);
+    n.inputs = std::move(in);
+    n.outputs = {out};
+    g.nodes.push_back(n);
+  };
+  node("add", "Add", {a, b}, s);
+  node("relu", "Relu", {s}, r);
+  node("mul", "Mul", {r, c}, y);
+  g.rebuild_producers();
+  ASSERT_TRUE(qmap::export_onnx(g, (dir / "three.onnx").string()).ok());
+  std::mt19937 rng(3);
+  std::normal_distribution<float> gauss(0.f, 1.f);
+  for (const char* in : {"a", "b", "c"}) {
+    fs::create_directories(dir / in);
+    for (int i = 0; i < 5; ++i) {
+      std::vector<float> v(3 * 4 * 5);
+      for (float& x : v) x = gauss(rng);
+      std::ofstream(dir / in / ("s" + std::to_string(i) + "_f32.bin"), std::ios::binary)
+          .write(reinterpret_cast<const char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
+    }
+  }
+  std::ofstream(dir / "cfg.yaml")
+      << "model_parameters:\n  onnx_model: three.onnx\n  march: generic\n  output_model_file_prefix: three\n"
+         "input_parameters:\n  input_name: a; b; c\n  input_type_train: featuremap; featuremap; featuremap\n"
+         "  input_layout_train: NCHW; NCHW; NCHW\n  input_type_rt: featuremap; featuremap; featuremap\n"
+         "  norm_type: no_preprocess; no_preprocess; no_preprocess\n"
+         "calibration_parameters:\n  cal_data_dir: a; b; c\n  calibration_type: default\n";
+  const CliRun run = run_qmap_in(dir, "makertbin --config cfg.yaml --model-type onnx --no-progress",
+                                 "model_output/makertbin.log");
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_TRUE(fs::exists(run.dir / "model_output" / "three_quantized_model.onnx"));
+  EXPECT_GE(output_cosine(run.out), 0.98) << run.out;
+}
+
+TEST(MakertbinE2E, RunOnCpuKeepsANodeInFloat) {
+  YamlOptions o;
+  // tiny_cnn's first depthwise convolution (see tests/data/models/README.md); the node table
+  // must show it on the CPU.
+  const CliRun probe = makertbin(o);
+  ASSERT_EQ(probe.code, 0) << probe.err;
+  std::string conv;
+  for (const std::string& l : lines(probe.out)) {
+    std::istringstream s(l);
+    std::string name, on, sub, type;
+    if (s >> name >> on >> sub >> type && on == "NPU" && type == "Conv" && name.rfind("PREPROCESS", 0) != 0) {
+      conv = name;
+      break;
+    }
+  }
+  ASSERT_FALSE(conv.empty()) << probe.out;
+  o.extra_calibration = "  run_on_cpu: '" + conv + "'\n";
+  const CliRun r = makertbin(o);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  bool on_cpu = false;
+  for (const std::string& l : lines(r.out)) {
+    std::istringstream s(l);
+    std::string name, on;
+    if (s >> name >> on && name == conv) on_cpu = on == "CPU";
+  }
+  EXPECT_TRUE(on_cpu) << r.out;
+}
+
+}  // namespace

@@ -1,0 +1,462 @@
+// The .bin writer and reader: round trips of lowered QDQ graphs covering every step kind
+// (program text, every field via re-serialization, metadata, placement, memory plan), and one
+// deliberately corrupted file per defect class, each rejected with its own message. Byte-level
+// corruptions that should reach the structural checks re-seal the checksum first, as a forged
+// file would.
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "core/file_io.h"
+#include "format/bin_reader.h"
+#include "format/bin_writer.h"
+#include "format/model_bin.h"
+#include "quant/lower.h"
+#include "quant/qdq_test_util.h"
+
+namespace qmap {
+namespace {
+
+using testing::QdqBuilder;
+
+// A QDQ graph whose lowering has every step kind: Quantize, Conv (+Relu), Add, Mul, Lut,
+// MaxPool, AvgPool, Concat, Move (Reshape with a constant shape), Dequantize, a float-out
+// Gemm, and float steps (Softmax, a Constant node with a tensor attribute, Resize with
+// string attributes).
+struct Model {
+  Graph graph;
+  std::vector<Tensor> inputs;
+};
+
+Model every_kind_model(uint32_t seed) {
+  QdqBuilder b;
+  const ValueId x = b.input("image", testing::random_tensor({1, 3, 8, 8}, seed, -1.f, 1.f));
+  const ValueId xq = b.quantize(x);
+  const ValueId w = b.weight("w", testing::random_tensor({4, 3, 3, 3}, seed + 1, -0.5f, 0.5f), 0);
+  const ValueId conv = b.op("Conv", {b.dequantize(xq), w, b.bias("b", {0.1f, -0.2f, 0.f, 0.3f}, xq, "w")},
+                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId cq = b.quantize(b.op("Relu", {conv}), true);
+  const ValueId cd = b.dequantize(cq);
+  const ValueId aq = b.quantize(b.op("Add", {cd, cd}), true);
+  const ValueId mq = b.quantize(b.op("Mul", {b.dequantize(aq), cd}), true);
+  const ValueId sq = b.quantize(b.op("Sigmoid", {b.dequantize(mq)}), true);
+  const ValueId mp = b.op("MaxPool", {b.dequantize(sq)}, {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                                                          {"strides", std::vector<int64_t>{2, 2}}});
+  const ValueId mpq = b.qdq_like(mp, sq);
+  const ValueId ap = b.op("AveragePool", {mpq}, {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                 {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId apq = b.quantize(ap, true);
+  const ValueId cat = b.op("Concat", {b.dequantize(apq), mpq}, {{"axis", int64_t{1}}});
+  const ValueId catq = b.qdq_like(cat, sq);
+  const ValueId shape = b.constant("shape", Tensor::from_vector<int64_t>({2}, {1, -1}));
+  const ValueId flat = b.qdq_like(b.op("Reshape", {catq, shape}), sq);
+  const ValueId fw = b.weight("fw", testing::random_tensor({5, 128}, seed + 2, -0.2f, 0.2f), 0);
+  const ValueId fc = b.op("Gemm", {flat, fw}, {{"transB", int64_t{1}}});  // a graph output: high precision
+  const ValueId fw2 = b.weight("fw2", testing::random_tensor({5, 128}, seed + 3, -0.2f, 0.2f), 0);
+  const ValueId fc2 = b.qdq(b.op("Gemm", {flat, fw2}, {{"transB", int64_t{1}}}));
+  const ValueId k = b.op("Constant", {}, {{"value", Tensor::from_vector<float>({1, 5}, {1.f, 2.f, 3.f, 4.f, 5.f})}});
+  const ValueId sm = b.op("Softmax", {b.op("Add", {fc2, k})});
+  const ValueId scales = b.constant("scales", Tensor::from_vector<float>({4}, {1.f, 1.f, 2.f, 2.f}));
+  const ValueId rz = b.op("Resize", {cd, kNoValue, scales}, {{"mode", std::string("linear")}});
+  b.output(fc);
+  b.output(sm);
+  b.output(rz);
+  return {b.finish(), b.inputs()};
+}
+
+IntProgram lowered(const Graph& g) {
+  auto p = lower_qdq_graph(g);
+  QMAP_CHECK(p.ok(), "{}", p.status().message());
+  return std::move(p).value();
+}
+
+BinMetadata test_metadata() {
+  BinMetadata m;
+  m.qmap_version = "9.8.7";
+  m.march = "generic";
+  m.yaml_text = "model_parameters:\n  march: generic\n";
+  m.created_by = "bin_format_test";
+  m.inputs = {{"image", ColorType::kNv12, Layout::kNHWC, ColorRange::kBt601Video, ColorType::kRgb, Layout::kNCHW,
+               {1, 3, 8, 8}}};
+  m.removed_nodes = {"Transpose_0", "Softmax_9"};
+  return m;
+}
+
+std::span<const std::byte> as_span(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+std::string serialized(const IntProgram& p, const BinMetadata& m = test_metadata()) {
+  auto s = serialize_bin(p, m);
+  QMAP_CHECK(s.ok(), "{}", s.status().message());
+  return std::move(s).value();
+}
+
+std::string read_error(const std::string& bytes) {
+  auto r = read_bin(as_span(bytes), "m.bin");
+  return r.ok() ? std::string("(read succeeded)") : r.status().message();
+}
+
+template <typename T>
+T get_at(const std::string& b, size_t at) {
+  T v;
+  std::memcpy(&v, b.data() + at, sizeof(T));
+  return v;
+}
+template <typename T>
+void put_at(std::string& b, size_t at, T v) {
+  std::memcpy(b.data() + at, &v, sizeof(T));
+}
+// Re-seals the header checksum after an edit, as a forged file would.
+void reseal(std::string& b) {
+  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::fnv1a64(as_span(b).subspan(binfmt::kHeaderSize)));
+}
+// File offset of the section table entry for `type`.
+size_t entry_of(const std::string& b, binfmt::SectionType type) {
+  const uint32_t n = get_at<uint32_t>(b, binfmt::kOffSectionCount);
+  const uint64_t table = get_at<uint64_t>(b, binfmt::kOffSectionTable);
+  for (uint32_t i = 0; i < n; ++i) {
+    const size_t e = table + i * binfmt::kSectionEntrySize;
+    if (get_at<uint32_t>(b, e) == static_cast<uint32_t>(type)) return e;
+  }
+  QMAP_CHECK(false, "no section {}", static_cast<uint32_t>(type));
+  return 0;
+}
+// File offset just past the length-prefixed string `s` (its first occurrence).
+size_t after_string(const std::string& b, const std::string& s) {
+  std::string pat(4, '\0');
+  const uint32_t n = static_cast<uint32_t>(s.size());
+  std::memcpy(pat.data(), &n, 4);
+  pat += s;
+  const size_t at = b.find(pat);
+  QMAP_CHECK(at != std::string::npos, "string '{}' not in the file", s);
+  return at + pat.size();
+}
+
+void expect_has(const std::string& msg, const std::string& part) {
+  EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg << "\nexpected to contain: " << part;
+}
+
+TEST(BinFormat, RoundTripKeepsEveryField) {
+  const Model m = every_kind_model(3);
+  const IntProgram p = lowered(m.graph);
+  std::map<StepKind, int> kinds;
+  for (const Step& s : p.steps) ++kinds[s.kind];
+  for (int k = 1; k <= static_cast<int>(StepKind::kFloat); ++k)
+    EXPECT_GT(kinds[static_cast<StepKind>(k)], 0) << "the test model lowers no " << step_kind_name(static_cast<StepKind>(k))
+                                                  << " step:\n" << program_text(p);
+
+  const std::string bytes = serialized(p);
+  auto r = read_bin(as_span(bytes), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->format_version, 1u);
+  EXPECT_EQ(program_text(r->program), program_text(p));
+  // Serialization writes every field, so equal bytes after a second trip = every field equal
+  // (blobs, attributes, geometry, aliases), which is what the runtime executes.
+  EXPECT_EQ(serialized(r->program, r->metadata), bytes);
+  // A few fields spelled out, for a readable failure.
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    EXPECT_EQ(r->program.steps[i].weights, p.steps[i].weights) << i;
+    EXPECT_EQ(r->program.steps[i].bias, p.steps[i].bias) << i;
+    EXPECT_EQ(r->program.steps[i].table, p.steps[i].table) << i;
+    EXPECT_EQ(r->program.steps[i].attrs.size(), p.steps[i].attrs.size()) << i;
+  }
+  EXPECT_EQ(r->program.aliases, p.aliases);
+
+  const BinMetadata want = test_metadata();
+  EXPECT_EQ(r->metadata.qmap_version, want.qmap_version);
+  EXPECT_EQ(r->metadata.march, want.march);
+  EXPECT_EQ(r->metadata.yaml_text, want.yaml_text);
+  EXPECT_EQ(r->metadata.created_by, want.created_by);
+  EXPECT_EQ(r->metadata.removed_nodes, want.removed_nodes);
+  ASSERT_EQ(r->metadata.inputs.size(), 1u);
+  EXPECT_EQ(r->metadata.inputs[0].type_rt, ColorType::kNv12);
+  EXPECT_EQ(r->metadata.inputs[0].layout_rt, Layout::kNHWC);
+  EXPECT_EQ(r->metadata.inputs[0].range, ColorRange::kBt601Video);
+  EXPECT_EQ(r->metadata.inputs[0].shape, (Dims{1, 3, 8, 8}));
+  EXPECT_FALSE(r->metadata.memory_plan.has_value());
+}
+
+TEST(BinFormat, SerializationIsDeterministicAndAligned) {
+  const IntProgram p = lowered(every_kind_model(5).graph);
+  const std::string a = serialized(p), b = serialized(lowered(every_kind_model(5).graph));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(get_at<uint64_t>(a, binfmt::kOffFileSize), a.size());
+  for (uint32_t t = 1; t <= 6; ++t) {
+    const size_t e = entry_of(a, static_cast<binfmt::SectionType>(t));
+    EXPECT_EQ(get_at<uint64_t>(a, e + 8) % 64, 0u) << binfmt::section_name(t);
+  }
+}
+
+TEST(BinFormat, PlacementSplitsNpuAndCpuSubgraphs) {
+  const IntProgram p = lowered(every_kind_model(3).graph);
+  auto r = read_bin(as_span(serialized(p)), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->placement.size(), p.steps.size());
+  for (size_t i = 0; i < p.steps.size(); ++i) {
+    EXPECT_EQ(r->placement[i].cpu, p.steps[i].kind == StepKind::kFloat) << i;
+    if (i > 0) {
+      EXPECT_EQ(r->placement[i].subgraph,
+                r->placement[i - 1].subgraph + (r->placement[i].cpu != r->placement[i - 1].cpu ? 1 : 0));
+    }
+  }
+  const PlacementSummary s = summarize_placement(r->placement);
+  EXPECT_GE(s.npu_subgraphs, 1);
+  EXPECT_GE(s.cpu_subgraphs, 1);
+  EXPECT_EQ(s.npu_subgraphs + s.cpu_subgraphs, r->placement.back().subgraph + 1);
+}
+
+TEST(BinFormat, MemoryPlanRoundTripsAndIsChecked) {
+  const IntProgram p = lowered(every_kind_model(3).graph);
+  BinMetadata m = test_metadata();
+  BinMemoryPlan plan;
+  plan.arena_bytes = 4096;
+  for (size_t i = 0; i < p.tensors.size(); ++i) plan.offsets.push_back(i % 2 ? binfmt::kNotInArena : 64 * (i % 4));
+  m.memory_plan = plan;
+  auto r = read_bin(as_span(serialized(p, m)), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->metadata.memory_plan.has_value());
+  EXPECT_EQ(r->metadata.memory_plan->offsets, plan.offsets);
+  EXPECT_EQ(r->metadata.memory_plan->arena_bytes, 4096u);
+
+  m.memory_plan->arena_bytes = 8;  // every planned tensor is larger than 8 bytes
+  expect_has(read_error(serialized(p, m)), "ends past the arena (8 bytes)");
+  m.memory_plan->offsets.pop_back();
+  auto bad = serialize_bin(p, m);
+  ASSERT_FALSE(bad.ok());
+  expect_has(bad.status().message(), "offsets for");
+}
+
+TEST(BinFormat, WriterRejectsInputSpecsThatDoNotMatch) {
+  const IntProgram p = lowered(every_kind_model(3).graph);
+  BinMetadata m = test_metadata();
+  m.inputs[0].name = "data";
+  auto r = serialize_bin(p, m);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "bin writer: input spec 0 is named 'data' but program input 0 is 'image'");
+  m.inputs.clear();  // defaults: featuremap specs
+  auto d = read_bin(as_span(serialized(p, m)), "m.bin");
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->metadata.inputs[0].type_rt, ColorType::kFeaturemap);
+  EXPECT_EQ(d->metadata.inputs[0].name, "image");
+}
+
+TEST(BinFormat, WriteModelBinLowersWritesAndReadsBack) {
+  const Model m = every_kind_model(7);
+  const std::string path = std::string(QMAP_BINARY_DIR) + "/bin_format_test_model.bin";
+  BinMetadata meta = test_metadata();
+  ASSERT_TRUE(write_model_bin(m.graph, meta, path).ok());
+  auto r = read_bin_file(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(program_text(r->program), program_text(lowered(m.graph)));
+  meta.inputs[0].name = "other";
+  const Status st = write_model_bin(m.graph, meta, path);
+  EXPECT_NE(st.message().find("model input 'image' has no input_parameters entry"), std::string::npos) << st.message();
+}
+
+// ---- one corrupted file per defect class ----
+
+class BinCorrupt : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    program_ = lowered(every_kind_model(11).graph);
+    good_ = serialized(program_);
+  }
+  // Index of the first step of `kind`.
+  size_t step_of(StepKind kind) const {
+    for (size_t i = 0; i < program_.steps.size(); ++i)
+      if (program_.steps[i].kind == kind) return i;
+    QMAP_CHECK(false, "no step of kind {}", static_cast<int>(kind));
+    return 0;
+  }
+  IntProgram program_;
+  std::string good_;
+};
+
+TEST_F(BinCorrupt, BadMagic) {
+  std::string b = good_;
+  b[3] = 'X';
+  EXPECT_EQ(read_error(b),
+            "bin 'm.bin': header magic at offset 0 is 51 4d 41 58 42 49 4e 00: not a qmap .bin file (expected "
+            "\"QMAPBIN\\0\")");
+  EXPECT_EQ(read_error(""), "bin 'm.bin': header magic at offset 0 is empty: not a qmap .bin file (expected \"QMAPBIN\\0\")");
+}
+
+TEST_F(BinCorrupt, NewerVersion) {
+  std::string b = good_;
+  put_at<uint32_t>(b, binfmt::kOffVersion, 2);
+  EXPECT_EQ(read_error(b), "bin 'm.bin': made by a newer qmap (format v2; this qmap reads v1)");
+}
+
+TEST_F(BinCorrupt, Truncated) {
+  std::string b = good_.substr(0, good_.size() - 100);
+  EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': truncated: the header says the file has {} bytes, it has {}",
+                                       good_.size(), good_.size() - 100));
+  EXPECT_EQ(read_error(good_.substr(0, 20)), "bin 'm.bin': truncated: the file has 20 bytes, a .bin header alone is 64");
+  expect_has(read_error(good_ + "xx"), "2 bytes after the end the header declares");
+}
+
+TEST_F(BinCorrupt, ChecksumMismatch) {
+  std::string b = good_;
+  b[b.size() - 1] ^= 0x5a;  // last blob byte
+  const std::string msg = read_error(b);
+  expect_has(msg, "bin 'm.bin': checksum mismatch: the header (offset 40) says 0x");
+  expect_has(msg, "(FNV-1a 64): the file is corrupt");
+}
+
+TEST_F(BinCorrupt, SectionOffsetPastTheEnd) {
+  std::string b = good_;
+  const size_t e = entry_of(b, binfmt::SectionType::kSteps);
+  put_at<uint64_t>(b, e + 8, (good_.size() + 64) / 64 * 64);
+  reseal(b);
+  expect_has(read_error(b), "(STEPS): offset ");
+  expect_has(read_error(b), fmt::format("ends past the end of the file ({} bytes)", good_.size()));
+  // An offset + size that overflows uint64 is the same defect, not a wrap-around.
+  put_at<uint64_t>(b, e + 8, 0xffffffffffffffc0ull);
+  reseal(b);
+  expect_has(read_error(b), "ends past the end of the file");
+}
+
+TEST_F(BinCorrupt, OverlappingSections) {
+  std::string b = good_;
+  const uint64_t tensors_at = get_at<uint64_t>(b, entry_of(b, binfmt::SectionType::kTensors) + 8);
+  put_at<uint64_t>(b, entry_of(b, binfmt::SectionType::kIo) + 8, tensors_at);
+  reseal(b);
+  const std::string msg = read_error(b);
+  expect_has(msg, "section IO [");
+  expect_has(msg, "section TENSORS [");
+  expect_has(msg, "overlap");
+}
+
+TEST_F(BinCorrupt, OverlappingTensorBlobs) {
+  // Point the constant 'shape' tensor's payload at the 'scales' tensor's bytes.
+  std::string b = good_;
+  auto blob_field = [&](const std::string& name, int64_t rank) {
+    // name, dtype 4, dims 4 + 8 rank, quant 1 + 4 + 4, constant flag 1, dtype 4, dims 4 + 8 rank
+    return after_string(b, name) + 4 + 4 + 8 * rank + 9 + 1 + 4 + 4 + 8 * rank;
+  };
+  const size_t shape_ref = blob_field("shape", 1);
+  const size_t scales_ref = blob_field("scales", 1);
+  ASSERT_EQ(get_at<uint64_t>(b, shape_ref + 8), 16u);   // 2 int64
+  ASSERT_EQ(get_at<uint64_t>(b, scales_ref + 8), 16u);  // 4 float32
+  put_at<uint64_t>(b, shape_ref, get_at<uint64_t>(b, scales_ref));
+  reseal(b);
+  const std::string msg = read_error(b);
+  expect_has(msg, "BLOBS: tensor ");
+  expect_has(msg, "'shape' constant");
+  expect_has(msg, "'scales' constant");
+  expect_has(msg, "overlap: every blob has its own bytes");
+}
+
+TEST_F(BinCorrupt, BlobPastTheEndOfBlobs) {
+  std::string b = good_;
+  const size_t ref = after_string(b, "shape") + 4 + 12 + 9 + 1 + 4 + 12;
+  put_at<uint64_t>(b, ref, 1ull << 40);
+  reseal(b);
+  expect_has(read_error(b), "ends past the end of the BLOBS section");
+}
+
+TEST_F(BinCorrupt, OpIdOutOfRange) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kConv);
+  p.steps[si].op = static_cast<OpId>(9999);
+  expect_has(read_error(serialized(p)),
+             fmt::format("STEPS step {} '{}' op id at offset ", si, p.steps[si].node));
+  expect_has(read_error(serialized(p)), "is 9999: not an op this qmap knows (ids in ops/op_list.def)");
+}
+
+TEST_F(BinCorrupt, StepKindOutOfRange) {
+  std::string b = good_;
+  const std::string& node = program_.steps[0].node;
+  const size_t kind_at = after_string(b, node) - node.size() - 4 - 4;  // kind u16, op u16, then the name
+  ASSERT_EQ(get_at<uint16_t>(b, kind_at), static_cast<uint16_t>(program_.steps[0].kind));
+  put_at<uint16_t>(b, kind_at, 77);
+  reseal(b);
+  EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': STEPS step 0 '{}' kind at offset {} is 77: not a step kind (1..12)",
+                                       node, kind_at));
+}
+
+TEST_F(BinCorrupt, TensorIndexOutOfRange) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kAdd);
+  p.steps[si].inputs[1] = 4000;
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, fmt::format("STEPS step {} '{}' inputs[1]", si, p.steps[si].node));
+  expect_has(msg, fmt::format("is tensor 4000: out of range (the program has {} tensors)", p.tensors.size()));
+  p = program_;
+  p.outputs[0] = -3;
+  expect_has(read_error(serialized(p)), "IO output 0 at offset");
+}
+
+TEST_F(BinCorrupt, TensorReadBeforeWrittenOrWrittenTwice) {
+  // The Add reads the Mul's output (same dtype and size), which the Mul only writes later.
+  IntProgram p = program_;
+  const size_t add = step_of(StepKind::kAdd), mul = step_of(StepKind::kMul);
+  ASSERT_LT(add, mul);
+  const int32_t later = p.steps[mul].outputs[0];
+  p.steps[add].inputs[0] = later;
+  expect_has(read_error(serialized(p)), fmt::format("STEPS step {} '{}' reads tensor {} '{}' before any step writes it",
+                                                    add, p.steps[add].node, later, p.tensors[static_cast<size_t>(later)].name));
+  p = program_;
+  p.steps[mul].outputs[0] = p.steps[add].outputs[0];
+  expect_has(read_error(serialized(p)), fmt::format("STEPS step {} '{}' writes tensor {} '{}', already written by an "
+                                                    "earlier step: each tensor has one producer",
+                                                    mul, p.steps[mul].node, p.steps[add].outputs[0],
+                                                    p.tensors[static_cast<size_t>(p.steps[add].outputs[0])].name));
+}
+
+TEST_F(BinCorrupt, SizeOverflow) {
+  IntProgram p = program_;
+  const int32_t t = p.steps[step_of(StepKind::kConv)].outputs[0];
+  p.tensors[static_cast<size_t>(t)].dims = {1ll << 32, 1ll << 32};
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, fmt::format("TENSORS tensor {} '{}' dims at offset", t, p.tensors[static_cast<size_t>(t)].name));
+  expect_has(msg, "4294967296x4294967296: the element count overflows int64");
+  p.tensors[static_cast<size_t>(t)].dims = {3, -1};
+  expect_has(read_error(serialized(p)), "dimension 1 is -1: dimensions are non-negative");
+}
+
+TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kConv);
+  p.steps[si].weights.pop_back();
+  expect_has(read_error(serialized(p)), "weights blob holds 107 values; M*C/group*KH*KW int8 = 108");
+  p = program_;
+  p.steps[step_of(StepKind::kLut)].table.resize(255);
+  expect_has(read_error(serialized(p)), "table holds 255 values; one entry per 8-bit input value = 256");
+  p = program_;
+  p.steps[si].conv.oh += 1;
+  expect_has(read_error(serialized(p)), "conv geometry N*C*H*W = 192 and N*M*OH*OW = 288, but the input has 192 elements "
+                                        "and the output 256");
+}
+
+TEST_F(BinCorrupt, UnknownSectionAndStringPastTheEnd) {
+  std::string b = good_;
+  put_at<uint32_t>(b, entry_of(b, binfmt::SectionType::kPlacement), 42);
+  reseal(b);
+  expect_has(read_error(b), "section type 42: not a v1 section type (1..7)");
+  b = good_;
+  const size_t len_at = after_string(b, "9.8.7") - 5 - 4;  // the qmap version's length
+  put_at<uint32_t>(b, len_at, 1u << 30);
+  reseal(b);
+  expect_has(read_error(b), fmt::format("METADATA qmap version at offset {}: string length 1073741824 runs past the "
+                                        "section end", len_at));
+}
+
+// Every single-byte change, re-sealed, is either read or rejected: never a crash, an abort or
+// a runaway allocation (the reader checks before it uses).
+TEST_F(BinCorrupt, EveryByteFlipIsReadOrRejected) {
+  int rejected = 0;
+  for (size_t i = 0; i < good_.size(); ++i) {
+    std::string b = good_;
+    b[i] = static_cast<char>(b[i] ^ 0x81);
+    reseal(b);
+    auto r = read_bin(as_span(b), "m.bin");
+    rejected += !r.ok();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().message().rfind("bin 'm.bin': ", 0), 0u) << r.status().message();
+    }
+  }
+  EXPECT_GT(rejected, 0);
+}
+
+}  // namespace
+}  // namespace qmap

@@ -1,0 +1,816 @@
+// .bin reader: header -> section table -> checksum -> sections -> cross checks.
+//
+// Every read goes through a Cursor bounded by its section's end, so a wrong count or length
+// is an error before any allocation; counts are checked against the bytes left (each element
+// needs at least its fixed-width part) so a forged count cannot make the reader allocate
+// gigabytes. The first error wins and parsing stops there.
+#include "format/bin_reader.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "core/file_io.h"
+#include "ops/registry.h"
+
+namespace qmap {
+
+static_assert(std::endian::native == std::endian::little,
+              "the .bin is little-endian and the reader copies its integers as they are");
+
+namespace {
+
+using binfmt::SectionType;
+
+constexpr uint16_t kMaxStepKind = static_cast<uint16_t>(StepKind::kFloat);
+constexpr uint32_t kMaxSections = 64;  // a v1 file has at most 7; bounds the table read
+
+// a * b and a + b in int64 / uint64 with overflow detection.
+bool mul_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
+bool add_ok(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_add_overflow(a, b, out); }
+
+struct BlobRef {
+  uint64_t offset = 0, size = 0;  // bytes, relative to the BLOBS section
+  uint64_t at = 0;                // file offset of the reference (for messages)
+  std::string what;               // "tensor 3 'w' constant", "step 2 'conv' weights"
+};
+
+class BinReader {
+ public:
+  BinReader(std::span<const std::byte> file, const std::string& name) : file_(file), name_(name) {}
+
+  Result<LoadedBin> read();
+
+ private:
+  // ---- errors ----
+  template <typename... Args>
+  void fail(fmt::format_string<Args...> f, Args&&... args) {
+    if (err_.ok()) err_ = Status::error(fmt::format("bin '{}': ", name_) + fmt::format(f, std::forward<Args>(args)...));
+  }
+  bool ok() const { return err_.ok(); }
+
+  // ---- a bounded cursor over the current section ----
+  template <typename T>
+  T get(const char* field) {
+    T v{};
+    if (!ok()) return v;
+    if (end_ - pos_ < sizeof(T)) {
+      fail("{} {} at offset {}: needs {} bytes, the section ends at offset {}", where_, field, pos_, sizeof(T), end_);
+      return v;
+    }
+    std::memcpy(&v, file_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  // A u32 element count; each element needs at least `min_bytes` of the section.
+  uint32_t count(const char* field, uint64_t min_bytes) {
+    const uint64_t at = pos_;
+    const uint32_t n = get<uint32_t>(field);
+    if (ok() && min_bytes > 0 && n > (end_ - pos_) / min_bytes) {
+      fail("{} {} at offset {}: count {} needs at least {} bytes, {} are left in the section", where_, field, at, n,
+           static_cast<uint64_t>(n) * min_bytes, end_ - pos_);
+      return 0;
+    }
+    return ok() ? n : 0;
+  }
+  std::string str(const char* field) {
+    const uint64_t at = pos_;
+    const uint32_t n = get<uint32_t>(field);
+    if (!ok()) return {};
+    if (n > end_ - pos_) {
+      fail("{} {} at offset {}: string length {} runs past the section end at offset {}", where_, field, at, n, end_);
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(file_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  template <typename T>
+  std::vector<T> vec(const char* field) {
+    const uint32_t n = count(field, sizeof(T));
+    std::vector<T> v(n);
+    if (n > 0 && ok()) {
+      std::memcpy(v.data(), file_.data() + pos_, n * sizeof(T));
+      pos_ += n * sizeof(T);
+    }
+    return v;
+  }
+  std::vector<std::string> strs(const char* field) {
+    const uint32_t n = count(field, 4);
+    std::vector<std::string> v;
+    for (uint32_t i = 0; i < n && ok(); ++i) v.push_back(str(field));
+    return v;
+  }
+  // Dims: non-negative, with an element count (and `elem_size` bytes per element) that fits
+  // int64. Returns the element count.
+  int64_t dims(const char* field, Dims* out, size_t elem_size) {
+    const uint64_t at = pos_;
+    *out = vec<int64_t>(field);
+    if (!ok()) return 0;
+    int64_t n = 1;
+    for (size_t i = 0; i < out->size(); ++i) {
+      if ((*out)[i] < 0) {
+        fail("{} {} at offset {}: dimension {} is {}: dimensions are non-negative", where_, field, at, i, (*out)[i]);
+        return 0;
+      }
+      if (!mul_ok(n, (*out)[i], &n)) {
+        fail("{} {} at offset {}: {}: the element count overflows int64", where_, field, at, dims_str(*out));
+        return 0;
+      }
+    }
+    int64_t bytes = 0;
+    if (!mul_ok(n, static_cast<int64_t>(std::max<size_t>(elem_size, 1)), &bytes)) {
+      fail("{} {} at offset {}: {} of {}-byte elements: the byte size overflows int64", where_, field, at,
+           dims_str(*out), elem_size);
+      return 0;
+    }
+    return n;
+  }
+  DType dtype(const char* field) {
+    const uint64_t at = pos_;
+    const int32_t code = get<int32_t>(field);
+    DType t = DType::kUndefined;
+    if (ok() && !dtype_from_onnx(code, &t))
+      fail("{} {} at offset {}: {} ({}): not an element type a .bin carries (float32, uint8, int8, int32, int64, "
+           "bool, float64)",
+           where_, field, at, code, onnx_dtype_name(code));
+    return t;
+  }
+  BlobRef blob(const char* field, std::string what) {
+    BlobRef r;
+    r.at = pos_;
+    r.offset = get<uint64_t>(field);
+    r.size = get<uint64_t>(field);
+    r.what = std::move(what) + " " + field;
+    if (!ok()) return r;
+    if (r.size == 0) {
+      if (r.offset != 0) fail("{} {} at offset {}: an empty blob has offset {}: empty blobs are (0, 0)", where_, field, r.at, r.offset);
+      return r;
+    }
+    if (r.offset > blobs_size_ || r.size > blobs_size_ - r.offset)
+      fail("{} {} at offset {}: blob [{}, +{}) ends past the end of the BLOBS section ({} bytes)", where_, field, r.at,
+           r.offset, r.size, blobs_size_);
+    else if (r.offset % binfmt::kAlignment != 0)
+      fail("{} {} at offset {}: blob offset {} is not a multiple of {}", where_, field, r.at, r.offset,
+           binfmt::kAlignment);
+    else
+      blobs_.push_back(r);
+    return r;
+  }
+  // Copies a blob into `out`; its size must be a whole number of T.
+  template <typename T>
+  void blob_to(const BlobRef& r, std::vector<T>* out, const char* elem) {
+    if (!ok()) return;
+    if (r.size % sizeof(T) != 0) {
+      fail("{} at offset {}: blob of {} bytes is not a whole number of {} ({} bytes each)", r.what, r.at, r.size, elem,
+           sizeof(T));
+      return;
+    }
+    out->resize(r.size / sizeof(T));
+    if (r.size > 0) std::memcpy(out->data(), file_.data() + blobs_at_ + r.offset, r.size);
+  }
+  Tensor tensor_payload(const char* field, const std::string& what) {
+    const DType t = dtype(field);
+    Dims d;
+    const int64_t n = dims(field, &d, dtype_size(t));
+    const BlobRef r = blob(field, what);
+    if (!ok()) return {};
+    const uint64_t want = static_cast<uint64_t>(n) * dtype_size(t);
+    if (r.size != want) {
+      fail("{} at offset {}: blob holds {} bytes; {} {} needs {}", r.what, r.at, r.size, dtype_name(t), dims_str(d), want);
+      return {};
+    }
+    Tensor x = Tensor::uninitialized(t, d);
+    if (want > 0) std::memcpy(x.raw(), file_.data() + blobs_at_ + r.offset, want);
+    return x;
+  }
+
+  void enter(SectionType t) {
+    const auto& s = sections_.at(static_cast<uint32_t>(t));
+    pos_ = s.first;
+    end_ = s.first + s.second;
+    where_ = binfmt::section_name(static_cast<uint32_t>(t));
+  }
+  void leave(SectionType t) {
+    if (ok() && pos_ != end_)
+      fail("{}: {} unused bytes at offset {} before the section end: the section's contents are inconsistent",
+           binfmt::section_name(static_cast<uint32_t>(t)), end_ - pos_, pos_);
+  }
+
+  void read_header();
+  void read_section_table();
+  void check_checksum();
+  void read_metadata(LoadedBin& out);
+  void read_io(LoadedBin& out);
+  void read_tensors(LoadedBin& out);
+  void read_steps(LoadedBin& out);
+  void read_placement(LoadedBin& out);
+  void read_memory_plan(LoadedBin& out);
+  void check_blob_overlaps();
+  void check_dataflow(const IntProgram& p);
+  void check_step(size_t si, const Step& s, uint64_t at, const IntProgram& p);
+
+  std::span<const std::byte> file_;
+  std::string name_;
+  Status err_;
+  uint64_t pos_ = 0, end_ = 0;
+  std::string where_ = "header";
+  uint32_t version_ = 0;
+  uint64_t table_at_ = 0;
+  uint32_t section_count_ = 0;
+  std::map<uint32_t, std::pair<uint64_t, uint64_t>> sections_;  // type -> (offset, size)
+  uint64_t blobs_at_ = 0, blobs_size_ = 0;
+  std::vector<BlobRef> blobs_;
+};
+
+void BinReader::read_header() {
+  const uint64_t size = file_.size();
+  if (size < sizeof binfmt::kMagic || std::memcmp(file_.data(), binfmt::kMagic, sizeof binfmt::kMagic) != 0) {
+    std::string got;
+    for (size_t i = 0; i < std::min<uint64_t>(size, 8); ++i) got += fmt::format("{:02x} ", static_cast<uint8_t>(file_[i]));
+    fail("header magic at offset 0 is {}: not a qmap .bin file (expected \"QMAPBIN\\0\")",
+         got.empty() ? std::string("empty") : got.substr(0, got.size() - 1));
+    return;
+  }
+  if (size < binfmt::kHeaderSize) {
+    fail("truncated: the file has {} bytes, a .bin header alone is {}", size, binfmt::kHeaderSize);
+    return;
+  }
+  pos_ = 0;
+  end_ = binfmt::kHeaderSize;
+  pos_ = binfmt::kOffVersion;
+  version_ = get<uint32_t>("format version");
+  if (version_ > binfmt::kFormatVersion) {
+    fail("made by a newer qmap (format v{}; this qmap reads v{})", version_, binfmt::kFormatVersion);
+    return;
+  }
+  if (version_ == 0) {
+    fail("header format version at offset {} is 0: versions start at 1", binfmt::kOffVersion);
+    return;
+  }
+  const uint32_t flags = get<uint32_t>("flags");
+  if (flags != 0) fail("header flags at offset {} are 0x{:x}: format v1 defines no flags (must be 0)", binfmt::kOffFlags, flags);
+  const uint64_t declared = get<uint64_t>("file size");
+  const uint32_t header_size = get<uint32_t>("header size");
+  section_count_ = get<uint32_t>("section count");
+  table_at_ = get<uint64_t>("section table offset");
+  if (!ok()) return;
+  if (declared > size) {
+    fail("truncated: the header says the file has {} bytes, it has {}", declared, size);
+    return;
+  }
+  if (declared < size) {
+    fail("{} bytes after the end the header declares (file size {} at offset {}, actual {})", size - declared,
+         declared, binfmt::kOffFileSize, size);
+    return;
+  }
+  if (header_size != binfmt::kHeaderSize)
+    fail("header size at offset {} is {}: format v1 headers are {} bytes", binfmt::kOffHeaderSize, header_size,
+         binfmt::kHeaderSize);
+  for (size_t i = binfmt::kOffChecksum + 8; i < binfmt::kHeaderSize && ok(); ++i)
+    if (file_[i] != std::byte{0}) fail("header reserved byte at offset {} is {}: reserved bytes are 0", i, static_cast<int>(file_[i]));
+}
+
+void BinReader::read_section_table() {
+  if (section_count_ > kMaxSections) {
+    fail("header section count at offset {} is {}: at most {}", binfmt::kOffSectionCount, section_count_, kMaxSections);
+    return;
+  }
+  const uint64_t table_bytes = uint64_t{section_count_} * binfmt::kSectionEntrySize;
+  uint64_t table_end = 0;
+  if (table_at_ < binfmt::kHeaderSize || !add_ok(table_at_, table_bytes, &table_end) || table_end > file_.size()) {
+    fail("header section table offset at offset {} is {} ({} entries of {} bytes): the table must lie between the "
+         "header and the end of the file ({} bytes)",
+         binfmt::kOffSectionTable, table_at_, section_count_, binfmt::kSectionEntrySize, file_.size());
+    return;
+  }
+  // Intervals of everything placed in the file, to find overlaps.
+  struct Span {
+    uint64_t begin, end;
+    std::string what;
+  };
+  std::vector<Span> spans = {{0, binfmt::kHeaderSize, "the header"}, {table_at_, table_end, "the section table"}};
+  pos_ = table_at_;
+  end_ = table_end;
+  where_ = "section table";
+  for (uint32_t i = 0; i < section_count_ && ok(); ++i) {
+    const uint64_t at = pos_;
+    const uint32_t type = get<uint32_t>("type");
+    const uint32_t reserved = get<uint32_t>("reserved");
+    const uint64_t off = get<uint64_t>("offset");
+    const uint64_t size = get<uint64_t>("size");
+    if (!ok()) return;
+    const std::string label = fmt::format("section table entry {} at offset {}", i, at);
+    uint64_t sec_end = 0;
+    if (type == 0 || type > binfmt::kMaxSectionType)
+      fail("{}: section type {}: not a v1 section type (1..{})", label, type, binfmt::kMaxSectionType);
+    else if (reserved != 0)
+      fail("{} ({}): reserved field is {}: must be 0", label, binfmt::section_name(type), reserved);
+    else if (sections_.count(type))
+      fail("{}: a second {} section: each section appears once", label, binfmt::section_name(type));
+    else if (!add_ok(off, size, &sec_end) || sec_end > file_.size())
+      fail("{} ({}): offset {} + size {} ends past the end of the file ({} bytes)", label, binfmt::section_name(type),
+           off, size, file_.size());
+    else if (off % binfmt::kAlignment != 0)
+      fail("{} ({}): offset {} is not a multiple of {}", label, binfmt::section_name(type), off, binfmt::kAlignment);
+    if (!ok()) return;
+    sections_[type] = {off, size};
+    if (size > 0) spans.push_back({off, sec_end, fmt::format("section {}", binfmt::section_name(type))});
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  for (size_t i = 1; i < spans.size() && ok(); ++i)
+    if (spans[i].begin < spans[i - 1].end)
+      fail("{} [{}, {}) and {} [{}, {}) overlap", spans[i - 1].what, spans[i - 1].begin, spans[i - 1].end,
+           spans[i].what, spans[i].begin, spans[i].end);
+  for (uint32_t t = 1; t <= binfmt::kMaxSectionType && ok(); ++t)
+    if (t != static_cast<uint32_t>(SectionType::kMemoryPlan) && !sections_.count(t))
+      fail("section table: no {} section: a v1 file has one", binfmt::section_name(t));
+  if (!ok()) return;
+  blobs_at_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].first;
+  blobs_size_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].second;
+}
+
+void BinReader::check_checksum() {
+  uint64_t stored = 0;
+  std::memcpy(&stored, file_.data() + binfmt::kOffChecksum, 8);
+  const uint64_t actual = binfmt::fnv1a64(file_.subspan(binfmt::kHeaderSize));
+  if (stored != actual)
+    fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} (FNV-1a 64): the "
+         "file is corrupt",
+         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual);
+}
+
+void BinReader::read_metadata(LoadedBin& out) {
+  enter(SectionType::kMetadata);
+  BinMetadata& m = out.metadata;
+  m.qmap_version = str("qmap version");
+  m.march = str("march");
+  m.yaml_text = str("yaml text");
+  m.created_by = str("created by");
+  m.removed_nodes = strs("removed nodes");
+  leave(SectionType::kMetadata);
+}
+
+void BinReader::read_tensors(LoadedBin& out) {
+  enter(SectionType::kTensors);
+  IntProgram& p = out.program;
+  // Fixed part of a tensor entry: name length 4, dtype 4, rank 4, quant 1+4+4, constant 1.
+  const uint32_t n = count("tensor count", 22);
+  p.tensors.resize(n);
+  for (uint32_t i = 0; i < n && ok(); ++i) {
+    ProgramTensor& t = p.tensors[i];
+    where_ = fmt::format("TENSORS tensor {}", i);
+    t.name = str("name");
+    where_ = fmt::format("TENSORS tensor {} '{}'", i, t.name);
+    t.dtype = dtype("dtype");
+    dims("dims", &t.dims, dtype_size(t.dtype));
+    const uint64_t qat = pos_;
+    const uint8_t has_q = get<uint8_t>("quant flag");
+    const float scale = get<float>("scale");
+    const int32_t zp = get<int32_t>("zero point");
+    if (!ok()) break;
+    if (has_q > 1) fail("{} quant flag at offset {} is {}: 0 or 1", where_, qat, has_q);
+    if (has_q == 1) {
+      if (!(std::isfinite(scale) && scale > 0.f))
+        fail("{} scale at offset {} is {}: scales are positive and finite", where_, qat + 1, scale);
+      const bool s8 = t.dtype == DType::kInt8, u8 = t.dtype == DType::kUInt8;
+      if ((s8 && (zp < -128 || zp > 127)) || (u8 && (zp < 0 || zp > 255)))
+        fail("{} zero point at offset {} is {}: outside the {} range", where_, qat + 5, zp, dtype_name(t.dtype));
+      t.quant = TensorQuant{scale, zp};
+    }
+    const uint64_t cat = pos_;
+    const uint8_t has_c = get<uint8_t>("constant flag");
+    if (has_c > 1) fail("{} constant flag at offset {} is {}: 0 or 1", where_, cat, has_c);
+    if (has_c == 1 && ok()) t.constant = tensor_payload("constant", fmt::format("tensor {} '{}'", i, t.name));
+  }
+  where_ = "TENSORS";
+  const uint32_t na = count("alias count", 8);
+  for (uint32_t i = 0; i < na && ok(); ++i) {
+    std::string name = str("alias name");
+    const uint64_t at = pos_;
+    const int32_t t = get<int32_t>("alias tensor");
+    if (ok() && (t < 0 || static_cast<uint32_t>(t) >= n))
+      fail("TENSORS alias '{}' at offset {} names tensor {}: out of range (the program has {} tensors)", name, at, t, n);
+    p.aliases[std::move(name)] = t;
+  }
+  leave(SectionType::kTensors);
+}
+
+void BinReader::read_io(LoadedBin& out) {
+  enter(SectionType::kIo);
+  IntProgram& p = out.program;
+  const size_t nt = p.tensors.size();
+  const uint32_t n = count("input count", 32);  // tensor, name length, 5 codes, rank
+  for (uint32_t i = 0; i < n && ok(); ++i) {
+    where_ = fmt::format("IO input {}", i);
+    const uint64_t at = pos_;
+    const int32_t t = get<int32_t>("tensor");
+    BinInputSpec s;
+    s.name = str("name");
+    const uint64_t cat = pos_;
+    const uint32_t codes[5] = {get<uint32_t>("type_rt"), get<uint32_t>("layout_rt"), get<uint32_t>("range"),
+                               get<uint32_t>("type_train"), get<uint32_t>("layout_train")};
+    dims("shape", &s.shape, 1);
+    if (!ok()) break;
+    if (t < 0 || static_cast<size_t>(t) >= nt) {
+      fail("{} tensor at offset {} is {}: out of range (the program has {} tensors)", where_, at, t, nt);
+      break;
+    }
+    if (s.name != p.tensors[static_cast<size_t>(t)].name)
+      fail("{} at offset {}: named '{}' but its tensor {} is '{}'", where_, at, s.name, t, p.tensors[static_cast<size_t>(t)].name);
+    auto ct = [&](int k, const char* field) {
+      auto v = binfmt::color_type_from_code(codes[k]);
+      if (!v) fail("{} {} at offset {} is {}: not a color type code (1..6: rgb bgr yuv444 nv12 gray featuremap)", where_,
+                   field, cat + 4 * k, codes[k]);
+      return v.value_or(ColorType::kFeaturemap);
+    };
+    auto lt = [&](int k, const char* field) {
+      auto v = binfmt::layout_from_code(codes[k]);
+      if (!v) fail("{} {} at offset {} is {}: not a layout code (1 NCHW, 2 NHWC)", where_, field, cat + 4 * k, codes[k]);
+      return v.value_or(Layout::kNCHW);
+    };
+    s.type_rt = ct(0, "type_rt");
+    s.layout_rt = lt(1, "layout_rt");
+    auto r = binfmt::color_range_from_code(codes[2]);
+    if (!r) fail("{} range at offset {} is {}: not a color range code (1 regular, 2 bt601_video)", where_, cat + 8, codes[2]);
+    s.range = r.value_or(ColorRange::kRegular);
+    s.type_train = ct(3, "type_train");
+    s.layout_train = lt(4, "layout_train");
+    p.inputs.push_back(t);
+    out.metadata.inputs.push_back(std::move(s));
+  }
+  where_ = "IO";
+  const uint64_t at = pos_;
+  p.outputs = vec<int32_t>("outputs");
+  for (size_t i = 0; i < p.outputs.size() && ok(); ++i)
+    if (p.outputs[i] < 0 || static_cast<size_t>(p.outputs[i]) >= nt)
+      fail("IO output {} at offset {} is tensor {}: out of range (the program has {} tensors)", i, at + 4 + 4 * i,
+           p.outputs[i], nt);
+  leave(SectionType::kIo);
+}
+
+void BinReader::read_steps(LoadedBin& out) {
+  enter(SectionType::kSteps);
+  IntProgram& p = out.program;
+  const size_t nt = p.tensors.size();
+  // Fixed part of a step: kind/op 4, two names 8, in/out counts 8, geometries 256, binary
+  // counts 12, flags/clamps/floats 17, concat 16, five blob refs 80, attr count 4.
+  const uint32_t n = count("step count", 405);
+  p.steps.resize(n);
+  for (uint32_t si = 0; si < n && ok(); ++si) {
+    Step& s = p.steps[si];
+    where_ = fmt::format("STEPS step {}", si);
+    const uint64_t at = pos_;
+    const uint16_t kind = get<uint16_t>("kind");
+    const uint16_t op = get<uint16_t>("op id");
+    s.node = str("node");
+    s.op_type = str("op type");
+    if (!ok()) break;
+    where_ = fmt::format("STEPS step {} '{}'", si, s.node);
+    if (kind == 0 || kind > kMaxStepKind) {
+      fail("{} kind at offset {} is {}: not a step kind (1..{})", where_, at, kind, kMaxStepKind);
+      break;
+    }
+    const auto& ops = all_ops();
+    if (std::find(ops.begin(), ops.end(), static_cast<OpId>(op)) == ops.end()) {
+      fail("{} op id at offset {} is {}: not an op this qmap knows (ids in ops/op_list.def)", where_, at + 2, op);
+      break;
+    }
+    s.kind = static_cast<StepKind>(kind);
+    s.op = static_cast<OpId>(op);
+    const uint64_t io_at = pos_;
+    s.inputs = vec<int32_t>("inputs");
+    s.outputs = vec<int32_t>("outputs");
+    const bool generic = s.kind == StepKind::kMove || s.kind == StepKind::kFloat;
+    auto check_ids = [&](const std::vector<int32_t>& ids, const char* what) {
+      for (size_t i = 0; i < ids.size() && ok(); ++i) {
+        // Generic steps run through the op's eval, where -1 is an omitted optional input or an
+        // unused output; integer steps read and write every tensor they list.
+        if (ids[i] == -1 && generic) continue;
+        if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= nt)
+          fail("{} {}[{}] (list at offset {}) is tensor {}: out of range (the program has {} tensors)", where_, what, i,
+               io_at, ids[i], nt);
+      }
+    };
+    check_ids(s.inputs, "inputs");
+    check_ids(s.outputs, "outputs");
+    auto& c = s.conv;
+    for (int64_t* v : {&c.n, &c.c, &c.h, &c.w, &c.m, &c.oh, &c.ow, &c.kh, &c.kw, &c.stride_h, &c.stride_w, &c.dil_h,
+                       &c.dil_w, &c.pad_top, &c.pad_left, &c.group})
+      *v = get<int64_t>("conv geometry");
+    auto& q = s.pool;
+    for (int64_t* v : {&q.n, &q.c, &q.h, &q.w, &q.oh, &q.ow, &q.kh, &q.kw, &q.stride_h, &q.stride_w, &q.dil_h, &q.dil_w,
+                       &q.pad_top, &q.pad_left, &q.pad_bottom, &q.pad_right})
+      *v = get<int64_t>("pool geometry");
+    s.binary.out = vec<int64_t>("binary out dims");
+    s.binary.a_strides = vec<int64_t>("binary a strides");
+    s.binary.b_strides = vec<int64_t>("binary b strides");
+    const uint64_t fat = pos_;
+    const uint8_t cip = get<uint8_t>("count_include_pad");
+    if (ok() && cip > 1) fail("{} count_include_pad at offset {} is {}: 0 or 1", where_, fat, cip);
+    s.count_include_pad = cip == 1;
+    s.lo = get<int32_t>("lo");
+    s.hi = get<int32_t>("hi");
+    s.float_min = get<float>("float min");
+    s.float_max = get<float>("float max");
+    s.concat_outer = get<int64_t>("concat outer");
+    s.concat_blocks = vec<int64_t>("concat blocks");
+    s.concat_requant = vec<uint8_t>("concat requant");
+    const std::string owner = fmt::format("step {} '{}'", si, s.node);
+    const BlobRef w = blob("weights", owner), b = blob("bias", owner), m = blob("multipliers", owner),
+                  a = blob("acc scales", owner), t = blob("table", owner);
+    blob_to(w, &s.weights, "int8");
+    blob_to(b, &s.bias, "int32");
+    blob_to(m, &s.multipliers, "(m, shift) int32 pairs");
+    blob_to(a, &s.acc_scales, "float64");
+    blob_to(t, &s.table, "uint8");
+    const uint32_t na = count("attribute count", 5);
+    for (uint32_t i = 0; i < na && ok(); ++i) {
+      std::string key = str("attribute name");
+      const uint64_t tat = pos_;
+      const uint8_t code = get<uint8_t>("attribute type");
+      if (!ok()) break;
+      AttrValue v;
+      switch (static_cast<binfmt::AttrCode>(code)) {
+        case binfmt::AttrCode::kInt: v = get<int64_t>("attribute int"); break;
+        case binfmt::AttrCode::kFloat: v = get<float>("attribute float"); break;
+        case binfmt::AttrCode::kString: v = str("attribute string"); break;
+        case binfmt::AttrCode::kInts: v = vec<int64_t>("attribute ints"); break;
+        case binfmt::AttrCode::kFloats: v = vec<float>("attribute floats"); break;
+        case binfmt::AttrCode::kStrings: v = strs("attribute strings"); break;
+        case binfmt::AttrCode::kTensor:
+          v = tensor_payload("attribute tensor", fmt::format("{} attribute '{}'", owner, key));
+          break;
+        default:
+          fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where_, key, tat, code);
+      }
+      s.attrs[std::move(key)] = std::move(v);
+    }
+    if (ok()) check_step(si, s, at, p);
+  }
+  where_ = "STEPS";
+  leave(SectionType::kSteps);
+}
+
+// What the integer kernels assume about a step, checked once here (docs/format.md §5):
+// tensors of the right dtype and quantization, geometry matching the tensors' element
+// counts, and blob sizes matching the geometry.
+void BinReader::check_step(size_t si, const Step& s, uint64_t at, const IntProgram& p) {
+  const std::string where =
+      fmt::format("STEPS step {} '{}' (kind {}, {}, at offset {})", si, s.node, static_cast<int>(s.kind), s.op_type, at);
+  if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat) return;  // the op's infer checks these at run time
+  auto T = [&](int32_t i) -> const ProgramTensor& { return p.tensors[static_cast<size_t>(i)]; };
+  const size_t want_in = s.kind == StepKind::kAdd || s.kind == StepKind::kMul ? 2
+                         : s.kind == StepKind::kConcat ? std::max<size_t>(s.inputs.size(), 1)
+                                                       : 1;  // conv: weights and bias are blobs
+  if (s.inputs.size() != want_in || s.outputs.size() != 1)
+    return fail("{}: {} inputs and {} outputs: this kind reads {} and writes 1", where, s.inputs.size(),
+                s.outputs.size(), want_in);
+  const ProgramTensor& y = T(s.outputs[0]);
+  auto is8 = [](const ProgramTensor& t) { return (t.dtype == DType::kInt8 || t.dtype == DType::kUInt8) && t.quant; };
+  // The 8-bit operands: every input of integer kinds except Quantize's (float32).
+  const size_t n8 = s.kind == StepKind::kQuantize ? 0 : s.inputs.size();
+  for (size_t i = 0; i < n8; ++i)
+    if (!is8(T(s.inputs[i])))
+      return fail("{}: input {} tensor {} '{}' is {} {}: this step reads a quantized int8/uint8 tensor", where, i,
+                  s.inputs[i], T(s.inputs[i]).name, dtype_name(T(s.inputs[i]).dtype),
+                  T(s.inputs[i]).quant ? "with quantization" : "without quantization");
+  const bool float_out = s.kind == StepKind::kDequantize || s.kind == StepKind::kConvFloatOut;
+  if (float_out ? y.dtype != DType::kFloat32 : !is8(y))
+    return fail("{}: output tensor {} '{}' is {}: this step writes {}", where, s.outputs[0], y.name, dtype_name(y.dtype),
+                float_out ? "float32" : "a quantized int8/uint8 tensor");
+  if (s.kind == StepKind::kQuantize && T(s.inputs[0]).dtype != DType::kFloat32)
+    return fail("{}: input tensor {} is {}: quantize reads float32", where, s.inputs[0], dtype_name(T(s.inputs[0]).dtype));
+  const int64_t in_n = num_elements(T(s.inputs[0]).dims), out_n = num_elements(y.dims);
+  // Element counts of a geometry, overflow-checked.
+  auto product = [&](std::initializer_list<int64_t> f, const char* what, int64_t* r) {
+    *r = 1;
+    for (int64_t v : f)
+      if (!mul_ok(*r, v, r)) {
+        fail("{}: {} overflows int64", where, what);
+        return false;
+      }
+    return true;
+  };
+  auto need = [&](size_t got, int64_t want, const char* what, const char* rule) {
+    if (static_cast<int64_t>(got) != want) fail("{}: {} holds {} values; {} = {}", where, what, got, rule, want);
+  };
+  auto check_mults = [&]() {
+    for (size_t i = 0; i < s.multipliers.size(); ++i) {
+      const QMultiplier& m = s.multipliers[i];
+      if (m.m < (1 << 30) || m.shift < kMinShift || m.shift > kMaxShift)
+        return fail("{}: multiplier {} is (m {}, shift {}): m is in [2^30, 2^31) and shift in [{}, {}]", where, i, m.m,
+                    m.shift, kMinShift, kMaxShift);
+    }
+  };
+  check_mults();
+  switch (s.kind) {
+    case StepKind::kQuantize:
+    case StepKind::kDequantize:
+    case StepKind::kLut:
+      if (in_n != out_n) fail("{}: input has {} elements, output {}: they are equal", where, in_n, out_n);
+      if (s.kind == StepKind::kLut) need(s.table.size(), 256, "table", "one entry per 8-bit input value");
+      break;
+    case StepKind::kConv:
+    case StepKind::kConvFloatOut: {
+      const auto& g = s.conv;
+      for (int64_t v : {g.n, g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.group})
+        if (v < 1) return fail("{}: conv geometry has a size, stride, dilation or group of {}: they are >= 1", where, v);
+      if (g.pad_top < 0 || g.pad_left < 0) return fail("{}: conv pads {} {}: pads are >= 0", where, g.pad_top, g.pad_left);
+      if (g.c % g.group != 0 || g.m % g.group != 0)
+        return fail("{}: conv C {} and M {} are not multiples of group {}", where, g.c, g.m, g.group);
+      int64_t xin = 0, xout = 0, wn = 0;
+      if (!product({g.n, g.c, g.h, g.w}, "N*C*H*W", &xin) || !product({g.n, g.m, g.oh, g.ow}, "N*M*OH*OW", &xout) ||
+          !product({g.m, g.c / g.group, g.kh, g.kw}, "M*C/group*KH*KW", &wn))
+        return;
+      if (xin != in_n || xout != out_n)
+        return fail("{}: conv geometry N*C*H*W = {} and N*M*OH*OW = {}, but the input has {} elements and the output {}",
+                    where, xin, xout, in_n, out_n);
+      need(s.weights.size(), wn, "weights blob", "M*C/group*KH*KW int8");
+      if (!s.bias.empty()) need(s.bias.size(), g.m, "bias blob", "M int32 (or none)");
+      if (s.kind == StepKind::kConv) need(s.multipliers.size(), g.m, "multipliers blob", "M");
+      else need(s.acc_scales.size(), g.m, "acc scales blob", "M float64");
+      break;
+    }
+    case StepKind::kAdd:
+    case StepKind::kMul: {
+      const auto& g = s.binary;
+      need(s.multipliers.size(), s.kind == StepKind::kAdd ? 2 : 1, "multipliers blob", "2 for add, 1 for mul");
+      if (g.a_strides.size() != g.out.size() || g.b_strides.size() != g.out.size())
+        return fail("{}: binary geometry has {} output dims but {} and {} strides: one stride per output dim", where,
+                    g.out.size(), g.a_strides.size(), g.b_strides.size());
+      int64_t on = 1;
+      for (int64_t d : g.out)
+        if (d < 0 || !mul_ok(on, d, &on)) return fail("{}: binary output dims {}: invalid or overflowing", where, dims_str(g.out));
+      if (on != out_n) return fail("{}: binary output dims {} but the output tensor has {} elements", where, dims_str(g.out), out_n);
+      // The furthest element each operand's strides reach must lie inside that operand.
+      for (int k = 0; k < 2 && ok() && on > 0; ++k) {
+        const auto& st = k == 0 ? g.a_strides : g.b_strides;
+        int64_t last = 0;
+        for (size_t d = 0; d < st.size(); ++d) {
+          int64_t term = 0;
+          if (st[d] < 0 || !mul_ok(g.out[d] - 1, st[d], &term) || __builtin_add_overflow(last, term, &last))
+            return fail("{}: binary strides of input {} are negative or overflow", where, k);
+        }
+        const int64_t n = num_elements(T(s.inputs[static_cast<size_t>(k)]).dims);
+        if (last >= n)
+          fail("{}: binary strides of input {} reach element {} of a tensor with {}: reads stay inside it", where, k,
+               last, n);
+      }
+      break;
+    }
+    case StepKind::kMaxPool:
+    case StepKind::kAvgPool: {
+      const auto& g = s.pool;
+      for (int64_t v : {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w})
+        if (v < 1) return fail("{}: pool geometry has a size, stride or dilation of {}: they are >= 1", where, v);
+      for (int64_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
+        if (v < 0) return fail("{}: pool pad {}: pads are >= 0", where, v);
+      int64_t xin = 0, xout = 0, taps = 0;
+      if (!product({g.n, g.c, g.h, g.w}, "N*C*H*W", &xin) || !product({g.n, g.c, g.oh, g.ow}, "N*C*OH*OW", &xout) ||
+          !product({g.kh, g.kw}, "KH*KW", &taps))
+        return;
+      if (xin != in_n || xout != out_n)
+        return fail("{}: pool geometry N*C*H*W = {} and N*C*OH*OW = {}, but the input has {} elements and the output {}",
+                    where, xin, xout, in_n, out_n);
+      if (s.kind == StepKind::kAvgPool && taps < INT64_MAX)
+        need(s.multipliers.size(), taps + 1, "multipliers blob", "KH*KW + 1 (one per tap count)");
+      break;
+    }
+    case StepKind::kConcat: {
+      const size_t k = s.inputs.size();
+      need(s.concat_blocks.size(), static_cast<int64_t>(k), "concat blocks", "one per input");
+      need(s.concat_requant.size(), static_cast<int64_t>(k), "concat requant flags", "one per input");
+      need(s.multipliers.size(), static_cast<int64_t>(k), "multipliers blob", "one per input");
+      if (!ok()) return;
+      if (s.concat_outer < 0) return fail("{}: concat outer {}: >= 0", where, s.concat_outer);
+      int64_t total = 0;
+      for (size_t i = 0; i < k; ++i) {
+        int64_t n = 0;
+        if (s.concat_blocks[i] < 0 || !mul_ok(s.concat_outer, s.concat_blocks[i], &n) ||
+            __builtin_add_overflow(total, n, &total))
+          return fail("{}: concat block {} of input {}: negative or overflowing", where, s.concat_blocks[i], i);
+        if (n != num_elements(T(s.inputs[i]).dims))
+          return fail("{}: concat input {} has {} elements; outer {} * block {} = {}", where, i,
+                      num_elements(T(s.inputs[i]).dims), s.concat_outer, s.concat_blocks[i], n);
+      }
+      if (total != out_n) fail("{}: concat output has {} elements; the blocks add up to {}", where, out_n, total);
+      break;
+    }
+    default: break;
+  }
+}
+
+// Every tensor a step reads holds a value by then (a graph input, a constant or an earlier
+// step's output), each tensor is written at most once and never over an input or constant,
+// and every graph output is computed: the executor never reads an empty tensor.
+void BinReader::check_dataflow(const IntProgram& p) {
+  enum : uint8_t { kEmpty, kInput, kConstant, kWritten };
+  std::vector<uint8_t> state(p.tensors.size(), kEmpty);
+  for (size_t i = 0; i < p.tensors.size(); ++i)
+    if (p.tensors[i].constant) state[i] = kConstant;
+  for (int32_t t : p.inputs) {
+    if (state[static_cast<size_t>(t)] != kEmpty)
+      return fail("IO: input tensor {} '{}' is listed twice or is a constant", t, p.tensors[static_cast<size_t>(t)].name);
+    state[static_cast<size_t>(t)] = kInput;
+  }
+  static const char* const kState[] = {"nothing", "a graph input", "a constant", "an earlier step"};
+  for (size_t si = 0; si < p.steps.size(); ++si) {
+    const Step& s = p.steps[si];
+    for (int32_t t : s.inputs)
+      if (t >= 0 && state[static_cast<size_t>(t)] == kEmpty)
+        return fail("STEPS step {} '{}' reads tensor {} '{}' before any step writes it", si, s.node, t,
+                    p.tensors[static_cast<size_t>(t)].name);
+    for (int32_t t : s.outputs) {
+      if (t < 0) continue;
+      if (state[static_cast<size_t>(t)] != kEmpty)
+        return fail("STEPS step {} '{}' writes tensor {} '{}', already written by {}: each tensor has one producer", si,
+                    s.node, t, p.tensors[static_cast<size_t>(t)].name, kState[state[static_cast<size_t>(t)]]);
+      state[static_cast<size_t>(t)] = kWritten;
+    }
+  }
+  for (int32_t t : p.outputs)
+    if (state[static_cast<size_t>(t)] == kEmpty)
+      return fail("IO: output tensor {} '{}' is never computed", t, p.tensors[static_cast<size_t>(t)].name);
+}
+
+void BinReader::read_placement(LoadedBin& out) {
+  enter(SectionType::kPlacement);
+  const uint32_t n = count("step count", 5);
+  const std::vector<StepPlacement> want = step_placement(out.program);
+  if (ok() && n != want.size()) fail("PLACEMENT step count is {}: the program has {} steps", n, want.size());
+  for (uint32_t i = 0; i < n && ok(); ++i) {
+    const uint64_t at = pos_;
+    const uint8_t cpu = get<uint8_t>("device");
+    const int32_t sg = get<int32_t>("subgraph");
+    if (!ok()) break;
+    if (cpu != (want[i].cpu ? 1 : 0) || sg != want[i].subgraph)
+      fail("PLACEMENT step {} at offset {} is {} subgraph {}: by its kind and order it is {} subgraph {}", i, at,
+           cpu ? "CPU" : "NPU", sg, want[i].cpu ? "CPU" : "NPU", want[i].subgraph);
+    out.placement.push_back({cpu == 1, sg});
+  }
+  leave(SectionType::kPlacement);
+}
+
+void BinReader::read_memory_plan(LoadedBin& out) {
+  if (!sections_.count(static_cast<uint32_t>(SectionType::kMemoryPlan))) return;
+  enter(SectionType::kMemoryPlan);
+  BinMemoryPlan m;
+  m.arena_bytes = get<uint64_t>("arena bytes");
+  const uint64_t at = pos_;
+  m.offsets = vec<uint64_t>("tensor offsets");
+  const auto& T = out.program.tensors;
+  if (ok() && m.offsets.size() != T.size())
+    fail("MEMORY_PLAN offsets at offset {}: {} entries for {} tensors: one per tensor", at, m.offsets.size(), T.size());
+  for (size_t i = 0; i < m.offsets.size() && ok(); ++i) {
+    if (m.offsets[i] == binfmt::kNotInArena) continue;
+    const uint64_t bytes = static_cast<uint64_t>(num_elements(T[i].dims)) * dtype_size(T[i].dtype);
+    uint64_t end = 0;
+    if (!add_ok(m.offsets[i], bytes, &end) || end > m.arena_bytes)
+      fail("MEMORY_PLAN tensor {} '{}' at offset {}: [{}, +{}) ends past the arena ({} bytes)", i, T[i].name,
+           at + 4 + 8 * i, m.offsets[i], bytes, m.arena_bytes);
+  }
+  out.metadata.memory_plan = std::move(m);
+  leave(SectionType::kMemoryPlan);
+}
+
+void BinReader::check_blob_overlaps() {
+  std::sort(blobs_.begin(), blobs_.end(), [](const BlobRef& a, const BlobRef& b) { return a.offset < b.offset; });
+  for (size_t i = 1; i < blobs_.size() && ok(); ++i)
+    if (blobs_[i].offset < blobs_[i - 1].offset + blobs_[i - 1].size)
+      fail("BLOBS: {} [{}, +{}) and {} [{}, +{}) overlap: every blob has its own bytes", blobs_[i - 1].what,
+           blobs_[i - 1].offset, blobs_[i - 1].size, blobs_[i].what, blobs_[i].offset, blobs_[i].size);
+}
+
+Result<LoadedBin> BinReader::read() {
+  LoadedBin out;
+  read_header();
+  if (ok()) read_section_table();
+  if (ok()) check_checksum();
+  if (ok()) read_metadata(out);
+  if (ok()) read_tensors(out);
+  if (ok()) read_io(out);
+  if (ok()) read_steps(out);
+  if (ok()) check_dataflow(out.program);
+  if (ok()) read_placement(out);
+  if (ok()) read_memory_plan(out);
+  if (ok()) check_blob_overlaps();
+  if (!ok()) return err_;
+  out.format_version = version_;
+  return out;
+}
+
+}  // namespace
+
+Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name) {
+  return BinReader(bytes, name).read();
+}
+
+Result<LoadedBin> read_bin_file(const std::string& path) {
+  QMAP_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  return read_bin(std::as_bytes(std::span(bytes.data(), bytes.size())), path);
+}
+
+}  // namespace qmap

@@ -1,0 +1,284 @@
+// .bin writer: sections are built in memory in file order (METADATA, IO, TENSORS, STEPS,
+// PLACEMENT, [MEMORY_PLAN], BLOBS), then laid out after the header and section table on
+// 64-byte boundaries, and the checksum is computed over everything after the header.
+// Field-by-field encoding is documented in docs/format.md §3.
+#include "format/bin_writer.h"
+
+#include <bit>
+#include <cstring>
+#include <type_traits>
+
+#include "core/file_io.h"
+
+namespace qmap {
+
+static_assert(std::endian::native == std::endian::little,
+              "the .bin is little-endian and the writer copies host integers as they are");
+
+namespace {
+
+using binfmt::kAlignment;
+
+uint64_t align_up(uint64_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
+
+class ByteWriter {
+ public:
+  template <typename T>
+  void put(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const size_t at = buf_.size();
+    buf_.resize(at + sizeof(T));
+    std::memcpy(buf_.data() + at, &v, sizeof(T));
+  }
+  void u8(uint8_t v) { put(v); }
+  void u16(uint16_t v) { put(v); }
+  void u32(uint32_t v) { put(v); }
+  void u64(uint64_t v) { put(v); }
+  void i32(int32_t v) { put(v); }
+  void i64(int64_t v) { put(v); }
+  void f32(float v) { put(v); }
+  void count(size_t n) {
+    QMAP_CHECK(n <= UINT32_MAX, "count {} does not fit the .bin's u32", n);
+    u32(static_cast<uint32_t>(n));
+  }
+  void str(const std::string& s) {
+    count(s.size());
+    buf_.append(s);
+  }
+  template <typename T>
+  void vec(const std::vector<T>& v) {
+    count(v.size());
+    for (const T& x : v) put(x);
+  }
+  void dims(const Dims& d) { vec(d); }
+  void raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
+  void pad_to(uint64_t alignment) { buf_.resize(static_cast<size_t>((buf_.size() + alignment - 1) / alignment * alignment), '\0'); }
+  std::string& bytes() { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+// The BLOBS section under construction; references are (offset, size) in bytes relative to
+// the section's start, each blob starting on a 64-byte boundary. Empty blobs are (0, 0).
+class BlobWriter {
+ public:
+  void ref(ByteWriter& w, const void* p, size_t n) {
+    if (n == 0) {
+      w.u64(0);
+      w.u64(0);
+      return;
+    }
+    blobs_.pad_to(kAlignment);
+    w.u64(blobs_.bytes().size());
+    w.u64(n);
+    blobs_.raw(p, n);
+  }
+  template <typename T>
+  void ref(ByteWriter& w, const std::vector<T>& v) { ref(w, v.data(), v.size() * sizeof(T)); }
+  void tensor(ByteWriter& w, const Tensor& t) {
+    w.i32(static_cast<int32_t>(t.dtype()));
+    w.dims(t.dims());
+    ref(w, t.raw(), t.nbytes());
+  }
+  std::string& bytes() { return blobs_.bytes(); }
+
+ private:
+  ByteWriter blobs_;
+};
+
+void write_metadata(ByteWriter& w, const BinMetadata& m) {
+  w.str(m.qmap_version);
+  w.str(m.march);
+  w.str(m.yaml_text);
+  w.str(m.created_by);
+  w.count(m.removed_nodes.size());
+  for (const std::string& s : m.removed_nodes) w.str(s);
+}
+
+void write_io(ByteWriter& w, const IntProgram& p, const std::vector<BinInputSpec>& specs) {
+  w.count(p.inputs.size());
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    const BinInputSpec& s = specs[i];
+    w.i32(p.inputs[i]);
+    w.str(s.name);
+    w.u32(binfmt::color_type_code(s.type_rt));
+    w.u32(binfmt::layout_code(s.layout_rt));
+    w.u32(binfmt::color_range_code(s.range));
+    w.u32(binfmt::color_type_code(s.type_train));
+    w.u32(binfmt::layout_code(s.layout_train));
+    w.dims(s.shape);
+  }
+  w.vec(p.outputs);
+}
+
+void write_tensors(ByteWriter& w, BlobWriter& blobs, const IntProgram& p) {
+  w.count(p.tensors.size());
+  for (const ProgramTensor& t : p.tensors) {
+    w.str(t.name);
+    w.i32(static_cast<int32_t>(t.dtype));
+    w.dims(t.dims);
+    w.u8(t.quant ? 1 : 0);
+    w.f32(t.quant ? t.quant->scale : 0.f);
+    w.i32(t.quant ? t.quant->zero_point : 0);
+    w.u8(t.constant ? 1 : 0);
+    if (t.constant) blobs.tensor(w, *t.constant);
+  }
+  w.count(p.aliases.size());
+  for (const auto& [name, t] : p.aliases) {
+    w.str(name);
+    w.i32(t);
+  }
+}
+
+void write_attr(ByteWriter& w, BlobWriter& blobs, const AttrValue& v) {
+  // AttrValue's alternatives in order: int64, float, string, ints, floats, strings, Tensor.
+  w.u8(static_cast<uint8_t>(v.index() + 1));
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, int64_t>) w.i64(x);
+        else if constexpr (std::is_same_v<T, float>) w.f32(x);
+        else if constexpr (std::is_same_v<T, std::string>) w.str(x);
+        else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          w.count(x.size());
+          for (const std::string& s : x) w.str(s);
+        } else if constexpr (std::is_same_v<T, Tensor>) blobs.tensor(w, x);
+        else w.vec(x);  // ints, floats
+      },
+      v);
+}
+
+void write_steps(ByteWriter& w, BlobWriter& blobs, const IntProgram& p) {
+  w.count(p.steps.size());
+  for (const Step& s : p.steps) {
+    w.u16(static_cast<uint16_t>(s.kind));
+    w.u16(static_cast<uint16_t>(s.op));
+    w.str(s.node);
+    w.str(s.op_type);
+    w.vec(s.inputs);
+    w.vec(s.outputs);
+    const auto& c = s.conv;
+    for (int64_t v : {c.n, c.c, c.h, c.w, c.m, c.oh, c.ow, c.kh, c.kw, c.stride_h, c.stride_w, c.dil_h, c.dil_w,
+                      c.pad_top, c.pad_left, c.group})
+      w.i64(v);
+    const auto& q = s.pool;
+    for (int64_t v : {q.n, q.c, q.h, q.w, q.oh, q.ow, q.kh, q.kw, q.stride_h, q.stride_w, q.dil_h, q.dil_w, q.pad_top,
+                      q.pad_left, q.pad_bottom, q.pad_right})
+      w.i64(v);
+    w.vec(s.binary.out);
+    w.vec(s.binary.a_strides);
+    w.vec(s.binary.b_strides);
+    w.u8(s.count_include_pad ? 1 : 0);
+    w.i32(s.lo);
+    w.i32(s.hi);
+    w.f32(s.float_min);
+    w.f32(s.float_max);
+    w.i64(s.concat_outer);
+    w.vec(s.concat_blocks);
+    w.vec(s.concat_requant);
+    blobs.ref(w, s.weights);
+    blobs.ref(w, s.bias);
+    blobs.ref(w, s.multipliers);  // (m i32, shift i32) pairs
+    blobs.ref(w, s.acc_scales);
+    blobs.ref(w, s.table);
+    w.count(s.attrs.size());
+    for (const auto& [key, v] : s.attrs) {
+      w.str(key);
+      write_attr(w, blobs, v);
+    }
+  }
+}
+
+void write_placement(ByteWriter& w, const IntProgram& p) {
+  const std::vector<StepPlacement> pl = step_placement(p);
+  w.count(pl.size());
+  for (const StepPlacement& s : pl) {
+    w.u8(s.cpu ? 1 : 0);
+    w.i32(s.subgraph);
+  }
+}
+
+void write_memory_plan(ByteWriter& w, const BinMemoryPlan& m) {
+  w.u64(m.arena_bytes);
+  w.vec(m.offsets);
+}
+
+static_assert(sizeof(QMultiplier) == 8 && std::is_trivially_copyable_v<QMultiplier>);
+
+}  // namespace
+
+Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) {
+  std::vector<BinInputSpec> specs = meta.inputs;
+  if (specs.empty()) {
+    for (int32_t t : p.inputs) specs.push_back(BinInputSpec{.name = p.tensors.at(static_cast<size_t>(t)).name});
+  }
+  if (specs.size() != p.inputs.size())
+    return error("bin writer: {} input specs for a program with {} inputs", specs.size(), p.inputs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const std::string& tn = p.tensors.at(static_cast<size_t>(p.inputs[i])).name;
+    if (specs[i].name != tn)
+      return error("bin writer: input spec {} is named '{}' but program input {} is '{}'", i, specs[i].name, i, tn);
+  }
+  if (meta.memory_plan && meta.memory_plan->offsets.size() != p.tensors.size())
+    return error("bin writer: the memory plan has {} offsets for {} tensors", meta.memory_plan->offsets.size(),
+                 p.tensors.size());
+
+  struct Section {
+    binfmt::SectionType type;
+    ByteWriter w;
+  };
+  std::vector<Section> sections;
+  BlobWriter blobs;
+  auto add = [&](binfmt::SectionType t) -> ByteWriter& {
+    sections.push_back({t, {}});
+    return sections.back().w;
+  };
+  write_metadata(add(binfmt::SectionType::kMetadata), meta);
+  write_io(add(binfmt::SectionType::kIo), p, specs);
+  write_tensors(add(binfmt::SectionType::kTensors), blobs, p);
+  write_steps(add(binfmt::SectionType::kSteps), blobs, p);
+  write_placement(add(binfmt::SectionType::kPlacement), p);
+  if (meta.memory_plan) write_memory_plan(add(binfmt::SectionType::kMemoryPlan), *meta.memory_plan);
+  add(binfmt::SectionType::kBlobs).bytes() = std::move(blobs.bytes());
+
+  // Layout: header, section table, then each section on a 64-byte boundary.
+  const uint64_t table_at = binfmt::kHeaderSize;
+  uint64_t at = align_up(table_at + sections.size() * binfmt::kSectionEntrySize);
+  ByteWriter table;
+  for (Section& s : sections) {
+    const uint64_t size = s.w.bytes().size();
+    table.u32(static_cast<uint32_t>(s.type));
+    table.u32(0);  // reserved
+    table.u64(at);
+    table.u64(size);
+    at = align_up(at + size);
+  }
+  ByteWriter body;  // everything after the header
+  body.raw(table.bytes().data(), table.bytes().size());
+  for (Section& s : sections) {
+    body.pad_to(kAlignment);  // body starts at file offset 64, so its alignment is the file's
+    body.raw(s.w.bytes().data(), s.w.bytes().size());
+  }
+  const uint64_t file_size = binfmt::kHeaderSize + body.bytes().size();
+
+  ByteWriter header;
+  header.raw(binfmt::kMagic, sizeof binfmt::kMagic);
+  header.u32(binfmt::kFormatVersion);
+  header.u32(0);  // flags: none defined in v1
+  header.u64(file_size);
+  header.u32(binfmt::kHeaderSize);
+  header.u32(static_cast<uint32_t>(sections.size()));
+  header.u64(table_at);
+  header.u64(binfmt::fnv1a64(std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
+  header.pad_to(binfmt::kHeaderSize);
+  QMAP_CHECK(header.bytes().size() == binfmt::kHeaderSize, "header is {} bytes", header.bytes().size());
+  return std::move(header.bytes()) + body.bytes();
+}
+
+Status write_bin(const std::string& path, const IntProgram& program, const BinMetadata& metadata) {
+  QMAP_ASSIGN_OR_RETURN(std::string bytes, serialize_bin(program, metadata));
+  return write_file_atomic(path, bytes);
+}
+
+}  // namespace qmap

@@ -1,0 +1,40 @@
+// makertbin's .bin output (see model_bin.h).
+#include "format/model_bin.h"
+
+#include <algorithm>
+
+#include "format/bin_writer.h"
+#include "quant/lower.h"
+
+namespace qmap {
+
+BinMetadata makertbin_bin_metadata(const MakertbinConfig& cfg, const std::vector<std::string>& removed_nodes) {
+  BinMetadata m;
+  m.qmap_version = QMAP_VERSION_STRING;
+  m.march = cfg.model.march;
+  m.yaml_text = cfg.yaml_text;
+  m.created_by = "qmap makertbin";
+  m.removed_nodes = removed_nodes;
+  for (const InputSpec& s : cfg.inputs)
+    m.inputs.push_back({s.name, s.type_rt, s.layout_rt, s.range, s.type_train, s.layout_train, s.shape});
+  return m;
+}
+
+Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, const std::string& path) {
+  QMAP_ASSIGN_OR_RETURN(IntProgram program, lower_qdq_graph(qdq_graph));
+  BinMetadata m = metadata;
+  if (!m.inputs.empty()) {
+    m.inputs.clear();
+    for (int32_t t : program.inputs) {
+      const std::string& name = program.tensors[static_cast<size_t>(t)].name;
+      auto it = std::find_if(metadata.inputs.begin(), metadata.inputs.end(),
+                             [&](const BinInputSpec& s) { return s.name == name; });
+      if (it == metadata.inputs.end())
+        return error("makertbin: writing '{}': model input '{}' has no input_parameters entry", path, name);
+      m.inputs.push_back(*it);
+    }
+  }
+  return write_bin(path, program, m);
+}
+
+}  // namespace qmap

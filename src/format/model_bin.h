@@ -1,0 +1,26 @@
+// makertbin's `.bin` output: lower the quantized (QDQ) graph, serialize it with the
+// conversion's metadata, write `<prefix>.bin` atomically. Toolchain side (needs the
+// lowering and the YAML config); the runtime only needs bin_reader.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "config/makertbin_config.h"
+#include "core/status.h"
+#include "format/bin_format.h"
+#include "ir/graph.h"
+
+namespace qmap {
+
+// The metadata makertbin stores: this qmap's version, the march, the YAML verbatim, each
+// input's runtime and training type/layout/range/shape, and the nodes remove_node_type
+// deleted. `cfg.inputs` must carry the model's input names (makertbin completes them).
+BinMetadata makertbin_bin_metadata(const MakertbinConfig& cfg, const std::vector<std::string>& removed_nodes);
+
+// lower_qdq_graph -> serialize_bin -> write_file_atomic. Input specs are matched to the
+// program's inputs by name (the .bin lists them in the graph's order); an input without a
+// spec is an error naming it. Errors from lowering keep their "lower: ..." text.
+Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, const std::string& path);
+
+}  // namespace qmap

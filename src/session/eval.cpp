@@ -1,0 +1,216 @@
+// `qmap eval`: data set listing, per-worker sessions, the parallel image loop, and the
+// table / REPORT block / JSON renderings.
+#include "session/eval.h"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file_io.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "image/decode.h"
+#include "report/text_table.h"
+#include "session/classify.h"
+#include "session/labeled_images.h"
+
+namespace qmap {
+
+namespace {
+
+constexpr const char* kStage = "eval";
+constexpr size_t kTopK = 5;
+
+// One model as eval uses it: the session of worker 0, its input specs and the output scored.
+struct EvalModel {
+  std::unique_ptr<Session> session;
+  std::vector<InputSpec> specs;
+  size_t output = 0;
+  int64_t classes = 0;
+};
+
+Result<EvalModel> open_model(const std::string& path, const std::vector<InputSpec>& config_specs,
+                             const ImageInputOptions& image) {
+  EvalModel m;
+  QMAP_ASSIGN_OR_RETURN(m.session, Session::open(path));
+  const Session& s = *m.session;
+  if (s.inputs().size() != 1)
+    return error("{}: model '{}' has {} inputs: eval feeds one image input", kStage, path, s.inputs().size());
+  m.specs = input_specs_for(s, config_specs, image);
+  // The first output shaped like class scores (1xC or 1xCx1x1).
+  for (m.output = 0; m.output < s.outputs().size(); ++m.output)
+    if (is_classifier_output(s.outputs()[m.output].dims)) break;
+  if (m.output == s.outputs().size()) {
+    std::string shapes;
+    for (const IoInfo& o : s.outputs()) shapes += fmt::format("{}'{}' {}", shapes.empty() ? "" : ", ", o.name, dims_str(o.dims));
+    return error("{}: model '{}': no classifier output (1xC or 1xCx1x1) among {}", kStage, path, shapes);
+  }
+  m.classes = s.outputs()[m.output].dims[1];
+  return m;
+}
+
+// The per-image result of one model.
+struct Hit {
+  bool top1 = false, top5 = false;
+};
+
+double rate(int64_t hits, int64_t total) { return total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : 0.0; }
+
+}  // namespace
+
+Result<int> resolve_eval_jobs(int flag, const char* env) {
+  if (flag > 0) return flag;
+  if (env != nullptr && *env != '\0') {
+    int v = 0;
+    const char* end = env + std::strlen(env);
+    const auto [p, ec] = std::from_chars(env, end, v);
+    if (ec != std::errc() || p != end || v <= 0 || v > 1024)
+      return error("{}: PARALLEL_PROCESS_NUM '{}': expected a thread count from 1 to 1024", kStage, env);
+    return v;
+  }
+  return default_thread_count();
+}
+
+Result<EvalReport> run_eval(const EvalOptions& options) {
+  if (options.models.empty()) return error("{}: no --model given", kStage);
+  std::vector<InputSpec> config_specs;
+  if (!options.config_path.empty()) {
+    QMAP_ASSIGN_OR_RETURN(std::string text, read_file(options.config_path));
+    QMAP_ASSIGN_OR_RETURN(config_specs, parse_input_specs_yaml(text, options.config_path));
+  }
+  QMAP_ASSIGN_OR_RETURN(LabeledImageSet set, load_labeled_images(options.data_dir, options.labels_file, options.limit));
+
+  std::vector<EvalModel> models;
+  for (const std::string& path : options.models) {
+    QMAP_ASSIGN_OR_RETURN(EvalModel m, open_model(path, config_specs, options.image));
+    models.push_back(std::move(m));
+  }
+  // Labels are checked against every model before the (long) run starts.
+  for (const LabeledImage& im : set.images)
+    for (const EvalModel& m : models)
+      if (im.label >= m.classes)
+        return error("{}: image '{}': label {} is outside model '{}''s {} classes (0..{})", kStage, im.path, im.label,
+                     m.session->path(), m.classes, m.classes - 1);
+
+  ThreadPool pool(std::max(1, options.jobs));
+  const size_t nw = static_cast<size_t>(pool.size());
+  // sessions[w][m]: worker w's own copy of model m (worker 0 uses the opened one).
+  std::vector<std::vector<Session*>> sessions(nw, std::vector<Session*>(models.size()));
+  std::vector<std::unique_ptr<Session>> clones;
+  for (size_t w = 0; w < nw; ++w)
+    for (size_t m = 0; m < models.size(); ++m) {
+      if (w == 0) {
+        sessions[w][m] = models[m].session.get();
+      } else {
+        clones.push_back(models[m].session->clone());
+        sessions[w][m] = clones.back().get();
+      }
+    }
+
+  const size_t n = set.images.size();
+  std::vector<std::vector<Hit>> hits(n, std::vector<Hit>(models.size()));
+  std::vector<Status> errors(n);
+  // Smallest failing image index so far: later images are skipped, earlier ones still run,
+  // so the error reported is the first failing image in data set order whatever --jobs is.
+  std::atomic<size_t> first_failed{n};
+  ProgressBar bar("eval", n, options.progress);
+  pool.parallel_for(n, [&](size_t i, int worker) {
+    if (i > first_failed.load()) return;
+    const LabeledImage& im = set.images[i];
+    Status st = [&]() -> Status {
+      QMAP_ASSIGN_OR_RETURN(Image img, read_image(im.path));  // decoded once for every model
+      for (size_t m = 0; m < models.size(); ++m) {
+        Session& s = *sessions[static_cast<size_t>(worker)][m];
+        QMAP_ASSIGN_OR_RETURN(Tensor in, image_to_model_input(img, models[m].specs[0], s.inputs()[0], options.image));
+        QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, s.run({in}));
+        const size_t o = models[m].output;
+        QMAP_ASSIGN_OR_RETURN(std::vector<double> scores, classifier_scores(out[o], s.outputs()[o].name));
+        const std::vector<int64_t> top = top_k(scores, kTopK);
+        hits[i][m].top1 = !top.empty() && top[0] == im.label;
+        hits[i][m].top5 = std::find(top.begin(), top.end(), im.label) != top.end();
+      }
+      return ok_status();
+    }();
+    if (!st.ok()) {
+      // Decode errors already name the image; the others get its path.
+      const bool named = st.message().find(im.path) != std::string::npos;
+      errors[i] = st.with_context(named ? fmt::format("{}: ", kStage) : fmt::format("{}: image '{}': ", kStage, im.path));
+      for (size_t cur = first_failed.load(); i < cur && !first_failed.compare_exchange_weak(cur, i);) {
+      }
+    }
+    bar.advance();
+  });
+  bar.finish();
+  for (const Status& st : errors)
+    if (!st.ok()) return st;
+
+  EvalReport report;
+  for (size_t m = 0; m < models.size(); ++m) {
+    EvalModelResult r;
+    r.path = models[m].session->path();
+    r.kind = models[m].session->kind();
+    r.output = models[m].session->outputs()[models[m].output].name;
+    std::map<int64_t, EvalClassResult> per_class;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t label = set.images[i].label;
+      EvalClassResult& c = per_class[label];
+      c.label = label;
+      if (static_cast<size_t>(label) < set.class_names.size()) c.name = set.class_names[static_cast<size_t>(label)];
+      ++c.images;
+      c.top1 += hits[i][m].top1;
+      ++r.images;
+      r.top1 += hits[i][m].top1;
+      r.top5 += hits[i][m].top5;
+    }
+    for (auto& [label, c] : per_class) r.per_class.push_back(c);
+    report.models.push_back(std::move(r));
+  }
+  return report;
+}
+
+std::string eval_table(const EvalReport& report) {
+  std::vector<TextRow> rows{{"Model", "Kind", "Top-1", "Top-5", "Images"}};
+  for (const EvalModelResult& m : report.models)
+    rows.push_back({m.path, m.kind, fmt::format("{:.2f}%", 100.0 * rate(m.top1, m.images)),
+                    fmt::format("{:.2f}%", 100.0 * rate(m.top5, m.images)), std::to_string(m.images)});
+  return render_text_table(rows);
+}
+
+std::string eval_report_block(const EvalReport& report) {
+  const double top1 = report.models.empty() ? 0.0 : rate(report.models[0].top1, report.models[0].images);
+  return fmt::format("===REPORT-START{{MAPPER-EVAL}}===\n{:.4f}\n===REPORT-END{{MAPPER-EVAL}}===\n", top1);
+}
+
+std::string eval_json(const EvalReport& report) {
+  nlohmann::ordered_json models = nlohmann::ordered_json::array();
+  for (const EvalModelResult& m : report.models) {
+    nlohmann::ordered_json classes = nlohmann::ordered_json::array();
+    for (const EvalClassResult& c : m.per_class) {
+      nlohmann::ordered_json j;
+      j["label"] = c.label;
+      if (!c.name.empty()) j["name"] = c.name;
+      j["images"] = c.images;
+      j["top1"] = rate(c.top1, c.images);
+      classes.push_back(std::move(j));
+    }
+    nlohmann::ordered_json j;
+    j["path"] = m.path;
+    j["kind"] = m.kind;
+    j["output"] = m.output;
+    j["top1"] = rate(m.top1, m.images);
+    j["top5"] = rate(m.top5, m.images);
+    j["images"] = m.images;
+    j["per_class"] = std::move(classes);
+    models.push_back(std::move(j));
+  }
+  nlohmann::ordered_json root;
+  root["models"] = std::move(models);
+  return root.dump(2) + "\n";
+}
+
+}  // namespace qmap

@@ -1,0 +1,73 @@
+// `qmap eval` as a library: top-1 / top-5 of one or more models (any stage: float ONNX,
+// quantized ONNX, .bin) over a labeled image set, each image decoded once and fed to every
+// model, on worker threads that each own one Session per model.
+//
+// Determinism: each image's hits are stored in its own slot and summed in image order after
+// the run, and top-k ties break by class index (session/classify.h), so the numbers and the
+// JSON are identical for any --jobs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "session/image_input.h"
+
+namespace qmap {
+
+struct EvalOptions {
+  std::vector<std::string> models;
+  std::string data_dir;
+  std::string labels_file;  // "<file> <label>" lines; empty: one sub-folder per class
+  std::string config_path;  // preprocessing of models without qmap metadata (input_parameters)
+  ImageInputOptions image;  // geometric steps for every model; color/layout/mean/scale flags
+  int jobs = 1;             // worker threads (see resolve_eval_jobs)
+  size_t limit = 0;         // first N images; 0: all
+  bool progress = true;     // progress bar on stderr
+};
+
+struct EvalClassResult {
+  int64_t label = 0;
+  std::string name;  // the class folder name, when the set has them
+  int64_t images = 0;
+  int64_t top1 = 0;  // images of this class whose top-1 is right
+};
+
+struct EvalModelResult {
+  std::string path;
+  std::string kind;    // Session::kind()
+  std::string output;  // the classifier output scored
+  int64_t images = 0;
+  int64_t top1 = 0;    // hit counts
+  int64_t top5 = 0;
+  std::vector<EvalClassResult> per_class;  // ascending labels present in the set
+};
+
+struct EvalReport {
+  std::vector<EvalModelResult> models;
+};
+
+// Worker threads: `flag` when > 0 (--jobs), else the PARALLEL_PROCESS_NUM value `env`
+// (null or empty: unset; otherwise a positive integer, or an error naming the variable and
+// its value), else every hardware thread.
+Result<int> resolve_eval_jobs(int flag, const char* env);
+
+// Runs the evaluation. An image that does not decode, a label outside a model's classes, a
+// model without a classifier output: an error naming the image / model.
+Result<EvalReport> run_eval(const EvalOptions& options);
+
+// The table: model, kind, top-1, top-5 (percent, two decimals), images.
+std::string eval_table(const EvalReport& report);
+
+// The block hb_mapper's evaluation scripts print and CI parsers read:
+//   ===REPORT-START{MAPPER-EVAL}===
+//   <top-1 of the first model as a fraction, 4 decimals: 0.7123>
+//   ===REPORT-END{MAPPER-EVAL}===
+std::string eval_report_block(const EvalReport& report);
+
+// {"models": [{"path", "kind", "output", "top1", "top5", "images",
+//   "per_class": [{"label", ("name",) "images", "top1"}]}]}; rates are fractions in 0..1.
+std::string eval_json(const EvalReport& report);
+
+}  // namespace qmap
