@@ -129,22 +129,16 @@ Result<Tensor> training_to_runtime(const Tensor& train_sample, const InputSpec& 
 }
 
 Result<Tensor> load_image_as_training(const std::string& path, const InputSpec& spec) {
-  // Check the shape before decoding, so a bad spec is reported whatever the file holds.
-  QMAP_RETURN_IF_ERROR(image_shape(spec).status());
-  QMAP_ASSIGN_OR_RETURN(Image img, read_image(path));
-  return image_as_training(img, spec, path);
-}
-
-Result<Tensor> image_as_training(const Image& img, const InputSpec& spec, const std::string& name) {
   QMAP_ASSIGN_OR_RETURN(ShapeInfo si, image_shape(spec));
   if (si.n != 1)
     return error("input '{}': input_shape {} has batch {}: an image file is one sample (batch 1)",
                  spec.name, dims_str(spec.shape), si.n);
+  QMAP_ASSIGN_OR_RETURN(Image img, read_image(path));
   // Resize the decoded uint8 pixels (as cv2.resize on cv2.imread's output), then convert the
   // color in float so the training sample carries no extra rounding.
   const Image resized = resize_bilinear(img, si.h, si.w);
   auto conv = convert_color(to_float32(resized), spec.type_train, spec.range);
-  if (!conv.ok()) return conv.status().with_context(fmt::format("image '{}': ", name));
+  if (!conv.ok()) return conv.status().with_context(fmt::format("image '{}': ", path));
   return stack({*conv}, spec.layout_train);
 }
 

@@ -19,7 +19,6 @@
 
 #include "config/input_spec.h"
 #include "core/status.h"
-#include "image/image.h"
 #include "ir/tensor.h"
 
 namespace qmap {
@@ -48,10 +47,6 @@ Result<Tensor> training_to_runtime(const Tensor& train_sample, const InputSpec& 
 // An image file as a training sample (decode -> resize to H x W -> training color/layout,
 // float32; input_shape must have N = 1).
 Result<Tensor> load_image_as_training(const std::string& path, const InputSpec& spec);
-
-// The same from an already decoded (and possibly cropped or resized) image; `name` names it
-// in errors. Lets callers (the Python module, infer) apply their own transforms first.
-Result<Tensor> image_as_training(const Image& img, const InputSpec& spec, const std::string& name);
 
 // An image file as the runtime input (decode -> resize -> training_to_runtime), for infer
 // and eval. Errors name the file.
