@@ -15,13 +15,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "calib/dataset.h"
 #include "image/decode.h"
-#include "image/transform.h"
-#include "session_adapter.h"
+#include "session/image_input.h"
+#include "session/session.h"
 
 namespace py = pybind11;
 
@@ -75,6 +75,14 @@ std::string shape_text(const py::array& a) {
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
+// A numpy array owning a copy of the tensor (numpy never aliases engine memory).
+py::array tensor_to_array(const qmap::Tensor& t) {
+  std::vector<py::ssize_t> shape(t.dims().begin(), t.dims().end());
+  py::array a(numpy_dtype(t.dtype()), shape);
+  if (t.nbytes()) std::memcpy(a.mutable_data(), t.raw(), t.nbytes());
+  return a;
+}
+
 // What get_inputs()/get_outputs() return: ORT's NodeArg fields.
 struct NodeArg {
   std::string name;
@@ -101,6 +109,7 @@ class PySession {
 
   const std::string& path() const { return path_; }
   std::string kind() const { return session_->kind(); }
+  // Read-only uses (specs, io descriptions) need no lock: they never change after open().
   const qmap::Session& session() const { return *session_; }
 
   py::list get_inputs() const { return node_args(session_->inputs()); }
@@ -152,7 +161,7 @@ class PySession {
     }
     const std::vector<qmap::Tensor> results = unwrap(std::move(*r));
     py::list out;
-    for (size_t k : wanted) out.append(to_array(results.at(k)));
+    for (size_t k : wanted) out.append(tensor_to_array(results.at(k)));
     return out;
   }
 
@@ -194,12 +203,6 @@ class PySession {
     return t;
   }
 
-  static py::array to_array(const qmap::Tensor& t) {
-    std::vector<py::ssize_t> shape(t.dims().begin(), t.dims().end());
-    py::array a(numpy_dtype(t.dtype()), shape);  // owns its memory
-    if (t.nbytes()) std::memcpy(a.mutable_data(), t.raw(), t.nbytes());
-    return a;
-  }
 
   std::string path_;
   std::unique_ptr<qmap::Session> session_;
@@ -227,35 +230,75 @@ std::optional<std::pair<int64_t, int64_t>> size_arg(const char* what, const py::
   return hw;
 }
 
-// The input load_image fills: the named one, or the model's only image input.
-const qmap::InputSpec& pick_spec(const PySession& s, const py::object& input_name) {
-  const auto& specs = s.session().input_specs();
-  if (specs.empty())
-    throw std::runtime_error("load_image: model '" + s.path() +
-                             "' carries no input_parameters (qmap_makertbin_yaml metadata): use a model written by "
-                             "`qmap makertbin`, or build the input array yourself and call Session.run");
-  std::vector<const qmap::InputSpec*> images;
-  std::string listed;
-  for (const auto& sp : specs) {
-    if (!input_name.is_none() && sp.name == input_name.cast<std::string>()) {
-      if (!sp.is_image())
-        throw py::value_error("load_image: input '" + sp.name + "' is a featuremap input: only image inputs load from files");
-      return sp;
-    }
-    if (sp.is_image()) images.push_back(&sp);
-    listed += (listed.empty() ? "" : ", ") + sp.name;
+// mean=123.7 or mean=[123.675, 116.28, 103.53] -> a list of floats; None -> empty.
+std::vector<float> floats_arg(const char* what, const py::object& o) {
+  if (o.is_none()) return {};
+  try {
+    if (py::isinstance<py::float_>(o) || py::isinstance<py::int_>(o)) return {o.cast<float>()};
+    return o.cast<std::vector<float>>();
+  } catch (const py::cast_error&) {
+    throw py::value_error(std::string(what) + "=" + py::repr(o).cast<std::string>() +
+                          ": expected a number or one number per channel");
   }
-  if (!input_name.is_none())
-    throw py::value_error("load_image: input_name '" + input_name.cast<std::string>() +
-                          "': the model has no such input (inputs: " + listed + ")");
+}
+
+// The transforms and, for a model without qmap metadata, how its float input was trained.
+qmap::ImageInputOptions image_options(const PySession& s, const py::object& short_side, const py::object& crop,
+                                      const py::object& resize, const py::object& color, const py::object& layout,
+                                      const py::object& mean, const py::object& scale) {
+  qmap::ImageInputOptions opt;
+  if (!short_side.is_none()) {
+    if (!py::isinstance<py::int_>(short_side) || short_side.cast<int64_t>() <= 0)
+      throw py::value_error("short_side=" + py::repr(short_side).cast<std::string>() + ": expected a positive int");
+    opt.transforms.short_side = short_side.cast<int64_t>();
+  }
+  if (const auto hw = size_arg("crop", crop)) std::tie(opt.transforms.crop_h, opt.transforms.crop_w) = *hw;
+  if (const auto hw = size_arg("resize", resize)) std::tie(opt.transforms.resize_h, opt.transforms.resize_w) = *hw;
+  const bool plain_args = !color.is_none() || !layout.is_none() || !mean.is_none() || !scale.is_none();
+  if (plain_args && !s.session().input_specs().empty())
+    throw py::value_error("load_image: model '" + s.path() +
+                          "' stores its input_parameters (made by qmap makertbin): color, layout, mean and scale "
+                          "apply only to models without them");
+  if (!color.is_none()) {
+    const auto c = qmap::parse_color_type(py::str(color));
+    if (!c || (*c != qmap::ColorType::kRgb && *c != qmap::ColorType::kBgr && *c != qmap::ColorType::kGray))
+      throw py::value_error("color=" + py::repr(color).cast<std::string>() + ": expected 'rgb', 'bgr' or 'gray'");
+    opt.color = *c;
+  }
+  if (!layout.is_none()) {
+    const auto l = qmap::parse_layout(py::str(layout));
+    if (!l) throw py::value_error("layout=" + py::repr(layout).cast<std::string>() + ": expected 'NCHW' or 'NHWC'");
+    opt.layout = *l;
+  }
+  opt.mean = floats_arg("mean", mean);
+  opt.scale = floats_arg("scale", scale);
+  return opt;
+}
+
+// Index of the input load_image fills: the named one, or the model's only image input.
+size_t pick_input(const PySession& s, const std::vector<qmap::InputSpec>& specs, const py::object& input_name) {
+  std::vector<size_t> images;
+  std::string listed;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].is_image()) images.push_back(i);
+    listed += (listed.empty() ? "" : ", ") + specs[i].name;
+  }
+  if (!input_name.is_none()) {
+    const std::string want = py::str(input_name);
+    for (size_t i = 0; i < specs.size(); ++i)
+      if (specs[i].name == want) return i;  // a featuremap input is reported by the C++ side
+    throw py::value_error("load_image: input_name '" + want + "': the model has no such input (inputs: " + listed + ")");
+  }
   if (images.size() != 1)
     throw py::value_error("load_image: model '" + s.path() + "' has " + std::to_string(images.size()) +
-                          " image inputs (" + listed + "): pass input_name");
-  return *images.front();
+                          " image inputs (inputs: " + listed + "): pass input_name");
+  return images.front();
 }
 
 py::array load_image(const py::object& path_obj, const py::object& model, const py::object& short_side,
-                     const py::object& crop, const py::object& resize, const py::object& input_name) {
+                     const py::object& crop, const py::object& resize, const py::object& input_name,
+                     const py::object& color, const py::object& layout, const py::object& mean,
+                     const py::object& scale) {
   std::shared_ptr<PySession> owned;
   const PySession* s = nullptr;
   if (py::isinstance<PySession>(model)) {
@@ -264,44 +307,25 @@ py::array load_image(const py::object& path_obj, const py::object& model, const 
     owned = std::make_shared<PySession>(model);
     s = owned.get();
   }
-  const qmap::InputSpec& spec = pick_spec(*s, input_name);
   const std::string path = py::str(py::module_::import("os").attr("fspath")(path_obj));
-  std::optional<int64_t> side;
-  if (!short_side.is_none()) {
-    if (!py::isinstance<py::int_>(short_side) || short_side.cast<int64_t>() <= 0)
-      throw py::value_error("short_side=" + py::repr(short_side).cast<std::string>() + ": expected a positive int");
-    side = short_side.cast<int64_t>();
-  }
-  const auto crop_hw = size_arg("crop", crop);
-  const auto resize_hw = size_arg("resize", resize);
+  const qmap::ImageInputOptions opt = image_options(*s, short_side, crop, resize, color, layout, mean, scale);
+  // The model's stored input_parameters, or (a plain model) every 4-D input as an image in
+  // color/layout normalized with mean/scale: the rules of `qmap infer`.
+  const std::vector<qmap::InputSpec> specs = qmap::input_specs_for(s->session(), {}, opt);
+  const size_t k = pick_input(*s, specs, input_name);
 
   std::optional<qmap::Result<qmap::Tensor>> result;
   {
     py::gil_scoped_release nogil;
-    // The order of `qmap preprocess` (docs/preprocess.md): short side -> resize -> center
-    // crop; then the model's own conversion (resize to its H x W, color, layout, uint8).
-    qmap::Result<qmap::Tensor> r = [&]() -> qmap::Result<qmap::Tensor> {
+    result.emplace([&]() -> qmap::Result<qmap::Tensor> {
       QMAP_ASSIGN_OR_RETURN(qmap::Image img, qmap::read_image(path));
-      if (side) img = qmap::resize_short_side(img, *side);
-      if (resize_hw) img = qmap::resize_bilinear(img, resize_hw->first, resize_hw->second);
-      if (crop_hw) {
-        auto c = qmap::center_crop(img, crop_hw->first, crop_hw->second);
-        if (!c.ok()) return c.status().with_context("image '" + path + "': ");
-        img = std::move(c).value();
-      }
-      QMAP_ASSIGN_OR_RETURN(qmap::Tensor train, qmap::image_as_training(img, spec, path));
-      auto out = qmap::training_to_runtime(train, spec);
-      if (!out.ok()) return out.status().with_context("image '" + path + "': ");
-      return out;
-    }();
-    result.emplace(std::move(r));
+      auto t = qmap::image_to_model_input(img, specs[k], s->session().inputs()[k], opt);
+      if (!t.ok()) return t.status().with_context("image '" + path + "': ");
+      return t;
+    }());
   }
   if (!result->ok()) throw std::runtime_error("load_image: " + result->status().message());
-  const qmap::Tensor& rt = result->value();
-  std::vector<py::ssize_t> shape(rt.dims().begin(), rt.dims().end());
-  py::array a(numpy_dtype(rt.dtype()), shape);
-  std::memcpy(a.mutable_data(), rt.raw(), rt.nbytes());
-  return a;
+  return tensor_to_array(result->value());
 }
 
 }  // namespace
@@ -339,12 +363,16 @@ ONNX Runtime compatibility and ignored.)doc")
 
   m.def("load_image", &load_image, py::arg("path"), py::arg("model"), py::arg("short_side") = py::none(),
         py::arg("crop") = py::none(), py::arg("resize") = py::none(), py::arg("input_name") = py::none(),
-        R"doc(Reads an image file into the runtime input array of `model` (a Session or a model path).
+        py::arg("color") = py::none(), py::arg("layout") = py::none(), py::arg("mean") = py::none(),
+        py::arg("scale") = py::none(),
+        R"doc(Reads an image file into the input array of `model` (a Session or a model path).
 
 Decodes (JPEG/PNG/BMP), then optionally resizes the short side to `short_side`, resizes to
 `resize` (int or (h, w)) and center-crops to `crop` (int or (h, w)) -- the order of
-`qmap preprocess` -- then converts as the model's stored input_parameters say: resize to
-the model's H x W, color (input_type_rt), layout (input_layout_rt), uint8. The pixels equal
-what `qmap infer` feeds. Raises RuntimeError for an unreadable image or a model without
-input_parameters, ValueError for bad arguments.)doc");
+`qmap preprocess` -- then resizes to the model's H x W and converts as the model's stored
+input_parameters say (input_type_rt, input_layout_rt, uint8): the pixels `qmap infer` feeds.
+A model without them (not made by qmap makertbin) takes the image in `color` ('rgb', 'bgr',
+'gray'; default rgb) and `layout` ('NCHW' default, 'NHWC'), as (x - mean) * scale in float32
+for a float input. Raises RuntimeError for an unreadable image or an input the image cannot
+feed, ValueError for bad arguments.)doc");
 }

@@ -29,15 +29,29 @@ def size(text):
     raise argparse.ArgumentTypeError("'%s': expected N or HxW" % text)
 
 
+def floats(text):
+    """'123.675,116.28,103.53' or '123.675 116.28 103.53' -> [123.675, 116.28, 103.53]."""
+    try:
+        return [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("'%s': expected numbers separated by commas or spaces" % text)
+
+
 def add_image_options(p):
-    """The transforms qmap.load_image applies before the model's own conversion."""
+    """The transforms qmap.load_image applies before the model's own conversion, and (for a
+    model qmap makertbin did not write) how its input was trained."""
     p.add_argument("--short-side", type=int, help="resize the short side to N first (ImageNet: 256)")
     p.add_argument("--resize", type=size, help="resize to N or HxW")
     p.add_argument("--crop", type=size, help="center crop N or HxW (ImageNet: 224)")
+    g = p.add_argument_group("models without qmap metadata (e.g. the original float ONNX)")
+    g.add_argument("--color", choices=["rgb", "bgr", "gray"], help="input color (default rgb)")
+    g.add_argument("--layout", choices=["NCHW", "NHWC"], help="input layout (default NCHW)")
+    g.add_argument("--mean", type=floats, help="per-channel mean in pixel units, e.g. 123.675,116.28,103.53")
+    g.add_argument("--scale", type=floats, help="per-channel scale, e.g. 0.017125,0.017507,0.017429")
 
 
 def image_options(args):
-    return {"short_side": args.short_side, "resize": args.resize, "crop": args.crop}
+    return {k: getattr(args, k) for k in ("short_side", "resize", "crop", "color", "layout", "mean", "scale")}
 
 
 def read_class_names(path):

@@ -11,7 +11,8 @@ existing evaluation code ports by changing the constructor:
 Session(path)          .onnx (float or quantized) or .bin; .kind says which
 Session.get_inputs()   NodeArg objects: .name, .shape, .type ("tensor(uint8)", ...)
 Session.run(names, feed)  names None -> every output; ValueError for a bad feed
-load_image(path, model, short_side=None, crop=None, resize=None, input_name=None)
+load_image(path, model, short_side=None, crop=None, resize=None, input_name=None,
+           color=None, layout=None, mean=None, scale=None)   # the last four: models without qmap metadata
 
 Errors from the C++ side are RuntimeError with qmap's one-line message.
 """

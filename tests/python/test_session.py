@@ -5,14 +5,17 @@ written here (weights read with the onnx package), and the makertbin float model
 input through the preprocess node) against mean/scale + that reference. Quantized path: a
 model this test converts with the built `qmap makertbin` on seeded calibration data, checked
 against the float model (cosine), for determinism (repeat runs, threads), and its inputs as
-ORT's NodeArg. load_image: BMP files the test writes, with exact expected pixels. Error cases:
-one per bad input, asserting on the exception type and the names in its message.
+ORT's NodeArg; every stage's output equals `qmap infer --output-dir`'s bytes for the same image.
+load_image: BMP files the test writes, with exact expected pixels, for makertbin's models and
+a plain float model (color/layout/mean/scale). Error cases: one per bad input, asserting on the
+exception type and the names in its message.
 
 Environment (set by tests/python/CMakeLists.txt): PYTHONPATH=<build>/python, QMAP_BIN,
 QMAP_TEST_DATA, QMAP_PY_WORK (a scratch folder under the build tree).
 """
 import os
 import pathlib
+import subprocess
 import threading
 import unittest
 
@@ -21,7 +24,7 @@ import onnx
 from onnx import numpy_helper
 
 import qmap
-from qmap_test_util import MEAN, SCALE, TINY, images, makertbin, write_bmp
+from qmap_test_util import MEAN, QMAP_BIN, SCALE, TINY, images, makertbin, write_bmp
 
 WORK = os.path.join(os.environ["QMAP_PY_WORK"], "session")
 
@@ -237,13 +240,53 @@ class LoadImage(unittest.TestCase):
             f.write(b"this is not an image")
         with self.assertRaisesRegex(RuntimeError, "junk.jpg"):
             qmap.load_image(junk, self.q)
-        with self.assertRaisesRegex(RuntimeError, "qmap_makertbin_yaml"):
-            qmap.load_image(path, TINY)
+        with self.assertRaisesRegex(RuntimeError, "ok.bmp"):
+            qmap.load_image(path, TINY, layout="NHWC")  # the model takes 1x3x16x16
         with self.assertRaisesRegex(RuntimeError, "16"):
             qmap.load_image(path, self.q, crop=32)  # larger than the 16x16 image
-        for bad in ({"crop": 0}, {"crop": (1, 2, 3)}, {"resize": "big"}, {"short_side": -1}, {"input_name": "x"}):
+        for bad in ({"crop": 0}, {"crop": (1, 2, 3)}, {"resize": "big"}, {"short_side": -1}, {"input_name": "x"},
+                    {"mean": 128.0}):  # the quantized model stores its own mean
             with self.assertRaises(ValueError, msg=str(bad)):
                 qmap.load_image(path, self.q, **bad)
+        for bad in ({"color": "nv12"}, {"layout": "CHW"}, {"mean": "zero"}):
+            with self.assertRaises(ValueError, msg=str(bad)):
+                qmap.load_image(path, TINY, **bad)
+
+    def test_plain_float_model_takes_color_layout_mean_scale(self):
+        path, rgb = self.bmp("plain.bmp", 16, 16)
+        chw = rgb.transpose(2, 0, 1).astype(np.float32)
+        x = qmap.load_image(path, TINY)
+        self.assertEqual((x.dtype, x.shape), (np.float32, (1, 3, 16, 16)))
+        np.testing.assert_array_equal(x[0], chw)
+        np.testing.assert_array_equal(qmap.load_image(path, TINY, color="bgr")[0], chw[::-1])
+        x = qmap.load_image(path, TINY, mean=MEAN.tolist(), scale=SCALE.tolist())
+        np.testing.assert_allclose(x[0], (chw - MEAN[:, None, None]) * SCALE[:, None, None], rtol=1e-6)
+        # The user's model fed normalized pixels and makertbin's float model (preprocess node
+        # inside) fed the uint8 image compute the same.
+        f = qmap.Session(os.path.join(OUT, "tiny_original_float_model.onnx"))
+        np.testing.assert_allclose(qmap.Session(TINY).run(None, {"input": x})[0],
+                                   f.run(None, {"input": qmap.load_image(path, f)})[0], rtol=1e-4, atol=1e-6)
+
+
+class SameAsQmapInfer(unittest.TestCase):
+    """Python and `qmap infer --output-dir` give the same input pixels, hence the same bytes out."""
+
+    def test_outputs_equal_qmap_infer(self):
+        folder = os.path.join(WORK, "infer")
+        os.makedirs(folder, exist_ok=True)
+        rgb = np.random.default_rng(31).integers(0, 256, size=(21, 19, 3), dtype=np.uint8)
+        image = os.path.join(folder, "odd.bmp")
+        write_bmp(image, rgb)
+        for stage in ("quantized", "optimized_float", "original_float"):
+            model = os.path.join(OUT, "tiny_%s_model.onnx" % stage)
+            out_dir = os.path.join(folder, stage)
+            r = subprocess.run([QMAP_BIN, "infer", "--model", model, "--image", image, "--short-side-resize", "17",
+                                "--center-crop", "16", "--output-dir", out_dir], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            sess = qmap.Session(model)
+            y, = sess.run(None, {"input": qmap.load_image(image, sess, short_side=17, crop=16)})
+            cpp = np.fromfile(os.path.join(out_dir, "output.bin"), dtype=y.dtype).reshape(y.shape)
+            np.testing.assert_array_equal(y, cpp, err_msg=stage)
 
 
 class Errors(unittest.TestCase):
@@ -259,8 +302,11 @@ class Errors(unittest.TestCase):
             f.write(np.random.default_rng(1).integers(0, 256, 300, dtype=np.uint8).tobytes())
         with self.assertRaisesRegex(RuntimeError, "corrupt.onnx"):
             qmap.Session(corrupt)
-        with self.assertRaisesRegex(RuntimeError, "model.txt.*expected .onnx or .bin"):
-            qmap.Session(os.path.join(WORK, "model.txt"))
+        text = os.path.join(WORK, "model.txt")
+        with open(text, "w") as f:
+            f.write("not a model\n")
+        with self.assertRaisesRegex(RuntimeError, "model.txt.*expected .onnx"):
+            qmap.Session(text)
         with self.assertRaisesRegex(RuntimeError, "missing.bin"):
             qmap.Session(os.path.join(WORK, "missing.bin"))
 
