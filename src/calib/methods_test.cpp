@@ -216,7 +216,9 @@ TEST(CalibMethods, LevelsFollowTheSignOrTheOverride) {
     EXPECT_EQ(forced->at("relu"), threshold_for(st.values["relu"], m, 127, 0)) << calib_method_name(m);
     // A finer grid (255 levels for the same range) tolerates a larger threshold: a property
     // of the squared error, not of KL's divergence.
-    if (m == CalibMethod::kMse) EXPECT_GE(by_stats->at("relu"), forced->at("relu")) << calib_method_name(m);
+    if (m == CalibMethod::kMse) {
+      EXPECT_GE(by_stats->at("relu"), forced->at("relu")) << calib_method_name(m);
+    }
   }
   // Half the tensor is exact zeros: KL must not collapse the threshold to keep that spike in
   // a quantization group of its own (it picked max/8 before the zero bin was neutralized).

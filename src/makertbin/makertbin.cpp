@@ -19,8 +19,10 @@
 #include "calib/qdq_thresholds.h"
 #include "config/makertbin_config.h"
 #include "core/thread_pool.h"
+#include "format/model_bin.h"
 #include "core/file_io.h"
 #include "core/thread_pool.h"
+#include "format/model_bin.h"
 #include "engine/float_engine.h"
 #include "import/caffe/caffe_import.h"
 #include "import/onnx/onnx_export.h"
@@ -330,6 +332,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   // ---- import and the graph surgery the YAML asks for ----
   Graph imported;
   Thresholds qat_thresholds;
+  std::vector<std::string> removed;  // remove_node_type's deletions, recorded in the .bin
   {
     Stage st{L, "import", Clock::now(), &times};
     QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, L));
@@ -341,7 +344,6 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
     }
     if (!cfg.model.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(imported, cfg.model.output_nodes));
     if (!cfg.model.remove_node_type.empty()) {
-      std::vector<std::string> removed;
       QMAP_RETURN_IF_ERROR(remove_node_types(imported, cfg.model.remove_node_type, &removed));
       for (const std::string& r : removed) L.info("remove_node_type: removed '{}'", r);
     }
@@ -532,6 +534,12 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
     quantized.graph.metadata = original.metadata;
     quantized.graph.metadata["qmap_calibration_method"] = method;
     QMAP_RETURN_IF_ERROR(write_model(quantized.graph, out_path("_quantized_model.onnx"), L));
+  }
+  {
+    Stage st{L, "bin", Clock::now(), &times};
+    QMAP_RETURN_IF_ERROR(
+        write_model_bin(quantized.graph, makertbin_bin_metadata(cfg, removed), out_path(".bin").string()));
+    L.info("wrote {}", out_path(".bin").string());
   }
 
   // ---- the node table: float vs integer simulation on the first sample ----

@@ -5,6 +5,7 @@
 //   → float passes ............................... <prefix>_optimized_float_model.onnx
 //   → calibration (statistics over the samples, method selection) <prefix>_calibration_table.txt
 //   → quantization (QDQ) ......................... <prefix>_quantized_model.onnx
+//   → the deployable program (docs/format.md) .... <prefix>.bin
 //   → node table: per-node cosine of the integer simulation vs float on the first sample
 //
 // Every output is written to a temporary name and renamed; the log goes to

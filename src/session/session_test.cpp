@@ -149,7 +149,7 @@ TEST(SessionTest, ClonesOnThreadsGiveTheSequentialResults) {
 
 class SessionImageInputTest : public ::testing::Test {
  protected:
-  std::string dir_ = std::string(QMAP_BINARY_DIR) + "/session_image_input_test";
+  std::string dir_ = std::string(QMAP_BINARY_DIR) + "/session_image_input_test_" + std::to_string(::getpid());
   void SetUp() override { std::filesystem::create_directories(dir_); }
 };
 

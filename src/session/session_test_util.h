@@ -3,6 +3,8 @@
 // writes itself under the build tree.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -37,7 +39,8 @@ inline const TinyModels& tiny_models() {
   static const TinyModels models = [] {
     namespace fs = std::filesystem;
     TinyModels m;
-    m.dir = std::string(QMAP_BINARY_DIR) + "/session_test_models";
+    // One folder per process: ctest runs each test in its own process, in parallel.
+    m.dir = std::string(QMAP_BINARY_DIR) + "/session_test_models_" + std::to_string(::getpid());
     m.plain = std::string(QMAP_SOURCE_DIR) + "/tests/data/models/tiny_cnn.onnx";
     fs::remove_all(m.dir);
     fs::create_directories(m.dir + "/calib");

@@ -69,7 +69,9 @@ inline std::string expect_one_error(const CliRun& r, bool check_log = true) {
     return "";
   }
   const std::string msg = err[0].substr(6);
-  if (check_log) EXPECT_NE(r.log.find(" ERROR " + msg), std::string::npos) << r.log;
+  if (check_log) {
+    EXPECT_NE(r.log.find(" ERROR " + msg), std::string::npos) << r.log;
+  }
   return msg;
 }
 
