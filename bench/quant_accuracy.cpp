@@ -51,6 +51,7 @@ struct Args {
   int threads = 0;
   fs::path torchvision;  // folder of torchvision ONNX models: output cosine per method
   bool ort = true;
+  size_t torchvision_images = 20;  // dev images per torchvision model (output cosine only)
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -219,6 +220,7 @@ int main(int argc, char** argv) {
     else if (k == "--threads") a.threads = std::stoi(next());
     else if (k == "--torchvision") a.torchvision = next();
     else if (k == "--no-ort") a.ort = false;
+    else if (k == "--torchvision-images") a.torchvision_images = std::stoul(next());
     else {
       std::fprintf(stderr, "usage: quant_accuracy [--shared DIR] [--work DIR] [--variants a,b] [--dev-limit N] "
                            "[--threads N] [--torchvision DIR] [--no-ort]\n");
@@ -296,9 +298,9 @@ int main(int argc, char** argv) {
   }
   if (!a.torchvision.empty()) {
     // Random-weight torchvision models (tools/models/export_torchvision.py): top-1 means
-    // nothing, so only the mean output cosine (int8 vs float) over the first 50 dev images.
+    // nothing, so only the mean output cosine (int8 vs float) over the first --torchvision-images (20) dev images.
     const std::vector<std::string> methods = {"max", "percentile", "kl", "mse", "default"};
-    std::vector<Tensor> sub(dev->begin(), dev->begin() + static_cast<long>(std::min<size_t>(50, dev->size())));
+    std::vector<Tensor> sub(dev->begin(), dev->begin() + static_cast<long>(std::min<size_t>(a.torchvision_images, dev->size())));
     std::printf("\nOutput cosine, int8 vs float, %zu dev images (torchvision models with random weights)\n\n| model |",
                 sub.size());
     for (const auto& m : methods) std::printf(" %s |", m.c_str());
