@@ -19,6 +19,7 @@ void register_ops(CLI::App& app, Runner* run);      // cli/ops.cpp
 void register_checker(CLI::App& app, Runner* run);  // cli/checker.cpp
 void register_makertbin(CLI::App& app, Runner* run);  // cli/makertbin.cpp
 void register_preprocess(CLI::App& app, Runner* run);  // cli/preprocess.cpp
+void register_verify(CLI::App& app, Runner* run);  // cli/verify.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
@@ -26,6 +27,7 @@ inline constexpr RegisterFn kCommands[] = {
     register_checker,
     register_makertbin,
     register_preprocess,
+    register_verify,
 };
 
 }  // namespace qmap::cli
