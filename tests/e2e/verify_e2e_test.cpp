@@ -20,7 +20,9 @@ fs::path convert_nv12_model() {
   for (int i = 0; i < 4; ++i) {
     std::string data(3 * 16 * 16, '\0');
     for (char& c : data) c = static_cast<char>(byte(rng));
-    std::ofstream(dir / "calib" / ("s" + std::to_string(i) + ".bin"), std::ios::binary) << data;
+    std::string file = "s";  // appended piecewise: "s" + to_string(i) trips GCC 12's -Wrestrict
+    file += std::to_string(i) + ".bin";
+    std::ofstream(dir / "calib" / file, std::ios::binary) << data;
   }
   std::ofstream(dir / "cfg.yaml") << "model_parameters:\n"
                                      "  onnx_model: '" QMAP_TEST_DATA "/models/tiny_cnn.onnx'\n"
