@@ -9,18 +9,6 @@ namespace qmap {
 
 namespace {
 
-rt::ColorType rt_color(ColorType c) {
-  switch (c) {
-    case ColorType::kRgb: return rt::ColorType::kRgb;
-    case ColorType::kBgr: return rt::ColorType::kBgr;
-    case ColorType::kYuv444: return rt::ColorType::kYuv444;
-    case ColorType::kNv12: return rt::ColorType::kNv12;
-    case ColorType::kGray: return rt::ColorType::kGray;
-    case ColorType::kFeaturemap: return rt::ColorType::kFeaturemap;
-  }
-  return rt::ColorType::kFeaturemap;
-}
-
 // The input specs of the YAML makertbin stored in the graph (the model type is not stored:
 // the YAML names either onnx_model or caffe_model, so the ONNX reading is tried first).
 Result<std::vector<InputSpec>> stored_input_specs(const Graph& g, const std::string& name) {
@@ -45,7 +33,7 @@ Result<rt::Model> runtime_model_from_qdq_graph(const Graph& qdq, const std::stri
   for (size_t i = 0; i < prog.inputs.size(); ++i)
     for (const InputSpec& s : specs)
       if (s.name == prog.tensors[static_cast<size_t>(prog.inputs[i])].name)
-        formats[i] = {rt_color(s.type_rt), s.layout_rt == Layout::kNCHW ? rt::Layout::kNCHW : rt::Layout::kNHWC};
+        formats[i] = rt::input_format_of(s.type_rt, s.layout_rt);
   return rt::model_from_program(std::move(prog), formats, name);
 }
 

@@ -243,9 +243,13 @@ class StepChecker {
 
 }  // namespace
 
-Result<Executor> Executor::prepare(IntProgram program) {
+Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan) {
   Executor ex;
-  QMAP_ASSIGN_OR_RETURN(ex.plan_, plan_memory(program));
+  if (stored_plan) {
+    QMAP_ASSIGN_OR_RETURN(ex.plan_, adopt_memory_plan(program, *stored_plan));
+  } else {
+    QMAP_ASSIGN_OR_RETURN(ex.plan_, plan_memory(program));
+  }
   for (size_t si = 0; si < program.steps.size(); ++si) {
     const Step& s = program.steps[si];
     QMAP_RETURN_IF_ERROR(StepChecker(program, s).check());

@@ -56,8 +56,8 @@ class ExecState {
 class Executor {
  public:
   // Validates the program (errors: "runtime: <step kind> '<node>': <what> <value>: <rule>")
-  // and computes its memory plan.
-  static Result<Executor> prepare(IntProgram program);
+  // and computes its memory plan, or checks and adopts `stored_plan` (from a .bin) if given.
+  static Result<Executor> prepare(IntProgram program, const StoredMemoryPlan* stored_plan = nullptr);
 
   const IntProgram& program() const { return *program_; }
   const MemoryPlan& plan() const { return plan_; }

@@ -133,6 +133,16 @@ MemoryPlan plan_without_reuse(const MemoryPlan& planned) {
   return m;
 }
 
+Result<MemoryPlan> adopt_memory_plan(const IntProgram& p, const StoredMemoryPlan& stored) {
+  QMAP_ASSIGN_OR_RETURN(MemoryPlan m, classify(p));
+  if (stored.offsets.size() != m.offset.size())
+    return error("runtime: memory plan: {} offsets for {} tensors", stored.offsets.size(), m.offset.size());
+  for (size_t t = 0; t < m.offset.size(); ++t) m.offset[t] = m.storage[t] == Storage::kArena ? stored.offsets[t] : -1;
+  m.arena_bytes = stored.arena_bytes;
+  QMAP_RETURN_IF_ERROR(check_memory_plan(p, m));
+  return m;
+}
+
 Status check_memory_plan(const IntProgram& p, const MemoryPlan& plan) {
   QMAP_ASSIGN_OR_RETURN(MemoryPlan want, classify(p));
   const size_t nt = want.storage.size();

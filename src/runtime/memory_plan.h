@@ -52,6 +52,16 @@ Result<MemoryPlan> plan_memory(const IntProgram& p);
 // --all-nodes). Same storage classes and lifetimes as `planned`.
 MemoryPlan plan_without_reuse(const MemoryPlan& planned);
 
+// A plan as a file stores it: the arena size and per tensor its offset (-1 outside the arena).
+struct StoredMemoryPlan {
+  int64_t arena_bytes = 0;
+  std::vector<int64_t> offsets;
+};
+
+// The stored plan completed with storage classes, sizes and lifetimes, after
+// check_memory_plan: a plan from a file is checked, not trusted.
+Result<MemoryPlan> adopt_memory_plan(const IntProgram& p, const StoredMemoryPlan& stored);
+
 // Checks a plan read from a file against the program: sizes and storage classes as
 // plan_memory computes them, aligned offsets inside the arena, and no two arena tensors with
 // overlapping lifetimes overlapping in memory. Errors name the tensors.

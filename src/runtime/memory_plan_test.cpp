@@ -130,3 +130,29 @@ TEST(RuntimeMemoryPlan, CheckRejectsOverlapAndBadWiring) {
 
 }  // namespace
 }  // namespace qmap::rt
+
+namespace qmap::rt {
+namespace {
+
+TEST(RuntimeMemoryPlan, StoredPlanIsCheckedThenAdopted) {
+  const IntProgram p = random_program(8, 15);
+  auto m = plan_memory(p);
+  ASSERT_TRUE(m.ok());
+  StoredMemoryPlan stored{m->arena_bytes, m->offset};
+  auto adopted = adopt_memory_plan(p, stored);
+  ASSERT_TRUE(adopted.ok()) << adopted.status().message();
+  EXPECT_EQ(adopted->offset, m->offset);
+  // Every arena tensor at offset 0: live tensors overlap.
+  for (size_t t = 0; t < stored.offsets.size(); ++t)
+    if (stored.offsets[t] >= 0) stored.offsets[t] = 0;
+  auto bad = adopt_memory_plan(p, stored);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("alive together and overlap"), std::string::npos) << bad.status().message();
+  stored.offsets.pop_back();
+  bad = adopt_memory_plan(p, stored);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("offsets for"), std::string::npos) << bad.status().message();
+}
+
+}  // namespace
+}  // namespace qmap::rt

@@ -71,7 +71,22 @@ size_t TensorDesc::input_bytes() const {
   return static_cast<size_t>(hw.n * hw.h * hw.w * 3 / 2);
 }
 
-Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name) {
+InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt) {
+  InputFormat f;
+  switch (type_rt) {
+    case qmap::ColorType::kRgb: f.color = ColorType::kRgb; break;
+    case qmap::ColorType::kBgr: f.color = ColorType::kBgr; break;
+    case qmap::ColorType::kYuv444: f.color = ColorType::kYuv444; break;
+    case qmap::ColorType::kNv12: f.color = ColorType::kNv12; break;
+    case qmap::ColorType::kGray: f.color = ColorType::kGray; break;
+    case qmap::ColorType::kFeaturemap: f.color = ColorType::kFeaturemap; break;
+  }
+  f.layout = layout_rt == qmap::Layout::kNCHW ? Layout::kNCHW : Layout::kNHWC;
+  return f;
+}
+
+Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
+                                 const StoredMemoryPlan* stored_plan) {
   std::vector<TensorDesc> inputs, outputs;
   std::map<std::string, size_t> by_name;
   for (size_t t = 0; t < program.tensors.size(); ++t) by_name.emplace(program.tensors[t].name, t);
@@ -96,7 +111,7 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
   for (int32_t t : program.outputs)
     if (t >= 0 && static_cast<size_t>(t) < program.tensors.size())
       outputs.push_back(describe(program.tensors[static_cast<size_t>(t)]));
-  auto ex = Executor::prepare(std::move(program));
+  auto ex = Executor::prepare(std::move(program), stored_plan);
   if (!ex.ok()) return ex.status().with_context(fmt::format("'{}': ", name));
   return Model(std::make_shared<const Model::Impl>(
       Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name)}));

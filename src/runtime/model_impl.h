@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "config/input_spec.h"
 #include "core/status.h"
 #include "qmap/runtime.h"
 #include "quant/int_program.h"
@@ -23,6 +24,10 @@ struct InputFormat {
   Layout layout = Layout::kNCHW;
 };
 
+// The toolchain's input_type_rt / input_layout_rt (config/input_spec.h, header-only enums)
+// as the public API's.
+InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt);
+
 struct Model::Impl {
   std::string name;  // the file (for messages)
   Executor exec;
@@ -33,7 +38,10 @@ struct Model::Impl {
 // Prepares the program (every check the kernels rely on) and describes its inputs and
 // outputs. Image inputs must be uint8 4-D with the channel count of their color type at the
 // layout's channel axis; nv12 inputs need an even height and width.
-Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name);
+// stored_plan: a memory plan read from the file, checked (check_memory_plan) and used instead
+// of computing one; nullptr: computed at load.
+Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
+                                 const StoredMemoryPlan* stored_plan = nullptr);
 
 // A .bin image: parsed and validated by the format reader, then model_from_program.
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name);
