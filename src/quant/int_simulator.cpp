@@ -34,6 +34,16 @@ Result<IntSimulator> IntSimulator::create(const Graph& qdq_graph, bool keep_all_
   return sim;
 }
 
+IntSimulator::IntSimulator(const IntSimulator& other)
+    : executor_(other.executor_), all_values_(other.all_values_), raw_values_(other.raw_values_) {
+  if (executor_) state_ = executor_->make_state(other.state_->keeps_all());
+}
+
+IntSimulator& IntSimulator::operator=(const IntSimulator& other) {
+  if (this != &other) *this = IntSimulator(other);
+  return *this;
+}
+
 Result<std::vector<Tensor>> IntSimulator::run(const std::vector<Tensor>& inputs) {
   const IntProgram& p = program();
   rt::ExecState& st = *state_;

@@ -23,6 +23,13 @@ class IntSimulator {
  public:
   static Result<IntSimulator> create(const Graph& qdq_graph, bool keep_all_values = false);
 
+  // A copy is an independent simulator (e.g. one per worker thread): it shares the prepared
+  // program, read-only, and gets its own working memory.
+  IntSimulator(const IntSimulator& other);
+  IntSimulator& operator=(const IntSimulator& other);
+  IntSimulator(IntSimulator&&) = default;
+  IntSimulator& operator=(IntSimulator&&) = default;
+
   // inputs: one per graph input, in order, with the graph input's dtype (uint8 image inputs,
   // float32 feature maps) and shape. Returns the graph outputs with their graph dtypes.
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs);
