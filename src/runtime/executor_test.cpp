@@ -70,6 +70,25 @@ TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
   }
 }
 
+TEST(RuntimeExecutor, CopiedSimulatorsHaveTheirOwnMemory) {
+  const auto net = testing::runtime_test_net(4);
+  auto a = IntSimulator::create(net.qdq, true);
+  ASSERT_TRUE(a.ok());
+  IntSimulator b = *a;  // as a session clones one per worker thread
+  const auto in1 = testing::random_inputs(net.inputs, 1), in2 = testing::random_inputs(net.inputs, 2);
+  auto r1 = a->run(in1);
+  ASSERT_TRUE(r1.ok());
+  const Tensor kept = a->raw_values()[static_cast<size_t>(a->program().steps[2].outputs[0])];
+  const Tensor kept_copy = kept.clone();
+  auto r2 = b.run(in2);  // must not write into a's buffers
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(0, std::memcmp(kept.raw(), kept_copy.raw(), kept.nbytes()));
+  auto again = a->run(in2);
+  ASSERT_TRUE(again.ok());
+  for (size_t o = 0; o < r2->size(); ++o)
+    EXPECT_EQ(0, std::memcmp((*r2)[o].raw(), (*again)[o].raw(), (*r2)[o].nbytes())) << "output " << o;
+}
+
 // The first step of `kind` in p.
 Step& step_of(IntProgram& p, StepKind kind) {
   for (Step& s : p.steps)
