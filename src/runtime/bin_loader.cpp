@@ -1,16 +1,16 @@
 // load_model_bin: the .bin -> Model step: the format's reader (src/format/bin_reader.h,
 // read_bin: checks every byte it hands over) then model_from_program with each input's runtime
 // color type and layout from the metadata, and the file's memory plan when it stores one
-// (checked, not trusted). The format module is its own library (qmap_format); this file
-// compiles without it (a branch where it is absent) and then refuses a .bin with an error
-// saying so.
+// (checked, not trusted). The format module is its own library (qmap_format); CMake defines
+// QMAP_RUNTIME_HAS_FORMAT when the tree has it (a compile definition, not __has_include:
+// ccache's direct mode does not notice a header appearing, and would reuse a stale object).
+// Without it this file refuses a .bin with an error saying so.
 #include <limits>
 
 #include "runtime/model_impl.h"
 
-#if __has_include("format/bin_reader.h")
+#ifdef QMAP_RUNTIME_HAS_FORMAT
 #include "format/bin_reader.h"
-#define QMAP_RUNTIME_HAS_FORMAT 1
 #endif
 
 namespace qmap::rt {
