@@ -1,7 +1,8 @@
 // `qmap verify` end to end: makertbin converts tests/data/models/tiny_cnn.onnx with an nv12
 // runtime input (calibration data: seeded raw uint8 rgb samples the test writes), then verify
 // compares the integer simulator with the runtime on seeded random NV12 inputs, per output
-// and per node, on a given input file, and rejects an input file of the wrong size.
+// and per node, on a given input file, and rejects an input file of the wrong size; and, where
+// makertbin writes the .bin (the format module), verify runs that file in the runtime.
 #include <random>
 
 #include "cli_util.h"
@@ -83,6 +84,22 @@ TEST(VerifyE2E, GivenNv12InputAndWrongSize) {
   r = run_qmap_in(dir, "verify --quantized missing.onnx", "none");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("missing.onnx"), std::string::npos) << r.err;
+}
+
+TEST(VerifyE2E, TheBinMakertbinWrote) {
+  const fs::path dir = convert_nv12_model();
+  if (!fs::exists(dir / "model_output" / "tiny.bin")) GTEST_SKIP() << "this tree's makertbin writes no .bin";
+  CliRun r = run_qmap_in(dir, std::string("verify --all-nodes --bin model_output/tiny.bin ") + kQuantized, "none");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verify: PASS"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("no --bin"), std::string::npos) << r.out;
+  // A damaged file is refused by the reader with a message naming it, never run.
+  std::string bytes = slurp(dir / "model_output" / "tiny.bin");
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x5a);
+  std::ofstream(dir / "bad.bin", std::ios::binary) << bytes;
+  r = run_qmap_in(dir, std::string("verify --bin bad.bin ") + kQuantized, "none");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("bad.bin"), std::string::npos) << r.err;
 }
 
 }  // namespace
