@@ -21,6 +21,7 @@ void register_makertbin(CLI::App& app, Runner* run);  // cli/makertbin.cpp
 void register_preprocess(CLI::App& app, Runner* run);  // cli/preprocess.cpp
 void register_infer(CLI::App& app, Runner* run);    // cli/infer.cpp
 void register_eval(CLI::App& app, Runner* run);     // cli/eval.cpp
+void register_verify(CLI::App& app, Runner* run);  // cli/verify.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
@@ -30,6 +31,7 @@ inline constexpr RegisterFn kCommands[] = {
     register_preprocess,
     register_infer,
     register_eval,
+    register_verify,
 };
 
 }  // namespace qmap::cli

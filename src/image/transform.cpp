@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/nv12.h"
 #include "image/color.h"
 
 namespace qmap {
@@ -382,22 +383,10 @@ Result<Nv12Image> to_nv12(const Image& yuv444) {
 }
 
 Image nv12_to_yuv444(const Nv12Image& nv12) {
-  const int64_t h = nv12.height, w = nv12.width;
-  const uint8_t* y_plane = nv12.data.data<uint8_t>().data();
-  const uint8_t* uv_plane = y_plane + h * w;
   Image out;
   out.color = ColorType::kYuv444;
-  out.pixels = Tensor::uninitialized(DType::kUInt8, {h, w, 3});
-  uint8_t* d = out.pixels.data<uint8_t>().data();
-  for (int64_t y = 0; y < h; ++y) {
-    for (int64_t x = 0; x < w; ++x) {
-      uint8_t* p = d + (y * w + x) * 3;
-      const uint8_t* uv = uv_plane + (y / 2) * w + (x / 2) * 2;
-      p[0] = y_plane[y * w + x];
-      p[1] = uv[0];
-      p[2] = uv[1];
-    }
-  }
+  out.pixels = Tensor::uninitialized(DType::kUInt8, {nv12.height, nv12.width, 3});
+  nv12_to_yuv444_hwc(nv12.data.data<uint8_t>().data(), nv12.height, nv12.width, out.pixels.data<uint8_t>().data());
   return out;
 }
 

@@ -89,6 +89,15 @@ Tensor::Tensor(DType dtype, Dims dims, bool zero) : dtype_(dtype), dims_(std::mo
 
 Tensor Tensor::uninitialized(DType dtype, Dims dims) { return Tensor(dtype, std::move(dims), /*zero=*/false); }
 
+Tensor Tensor::view(DType dtype, Dims dims, std::byte* data) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.dims_ = std::move(dims);
+  // Aliasing constructor with an empty owner: a non-owning pointer (use_count 0).
+  t.bytes_ = std::shared_ptr<std::byte[]>(std::shared_ptr<std::byte[]>(), data);
+  return t;
+}
+
 Tensor Tensor::reshaped(Dims dims) const {
   QMAP_CHECK(num_elements(dims) == numel(), "reshape {} -> {}", dims_str(dims_), dims_str(dims));
   Tensor t = *this;

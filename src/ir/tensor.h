@@ -70,6 +70,10 @@ class Tensor {
   // outputs: see EvalCtx). Skips the zero fill, which for large activations costs a full
   // extra pass over memory.
   static Tensor uninitialized(DType dtype, Dims dims);
+  // A tensor over memory it does not own (`data`, at least nbytes() bytes, suitably aligned):
+  // the runtime's views into its arena. The caller keeps the memory alive while any copy of
+  // the view exists; sole_owner() is false for a view.
+  static Tensor view(DType dtype, Dims dims, std::byte* data);
 
   template <typename T>
   static Tensor from_vector(Dims dims, const std::vector<T>& values) {

@@ -67,20 +67,50 @@ ProgramStats IntProgram::stats() const {
 
 }  // namespace qmap
 
+#include <cstring>
+
 #include "ops/registry.h"
 
 namespace qmap {
 
+Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs) {
+  const OpDef& def = op_def(node.op);
+  std::vector<TensorInfo> infos;
+  for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
+  InferCtx ictx(node, infos);
+  QMAP_RETURN_IF_ERROR(def.infer(ictx));
+  if (ictx.outputs().size() != outputs.size())
+    return error("{} '{}': {} outputs inferred, {} expected", node.op_type, node.name, ictx.outputs().size(),
+                 outputs.size());
+  std::vector<std::byte*> buffers(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto& o = ictx.outputs()[i];
+    if (!outputs[i].defined()) outputs[i] = Tensor::uninitialized(o.dtype, *o.dims);
+    else if (outputs[i].dtype() != o.dtype || outputs[i].dims() != *o.dims)
+      return error("{} '{}': output {} is {} {}, the program says {} {}", node.op_type, node.name, i,
+                   dtype_name(o.dtype), dims_str(*o.dims), dtype_name(outputs[i].dtype()),
+                   dims_str(outputs[i].dims()));
+    buffers[i] = outputs[i].raw();
+  }
+  EvalCtx ectx{node, inputs, outputs};
+  QMAP_RETURN_IF_ERROR(def.eval(ectx));
+  // An eval that replaced an output Tensor (instead of writing into it) leaves the values in a
+  // new buffer: copy them to the caller's memory.
+  for (size_t i = 0; i < outputs.size(); ++i)
+    if (outputs[i].raw() != buffers[i] && outputs[i].nbytes() > 0) std::memcpy(buffers[i], outputs[i].raw(), outputs[i].nbytes());
+  return ok_status();
+}
+
+// Infers once to learn the output count, then eval_node_into infers again on the same inputs:
+// shape inference is cheap next to eval, and this path only builds lookup tables (lowering).
 Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const Tensor*>& inputs) {
   const OpDef& def = op_def(node.op);
   std::vector<TensorInfo> infos;
   for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
   InferCtx ictx(node, infos);
   QMAP_RETURN_IF_ERROR(def.infer(ictx));
-  std::vector<Tensor> outs;
-  for (const auto& o : ictx.outputs()) outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));
-  EvalCtx ectx{node, inputs, outs};
-  QMAP_RETURN_IF_ERROR(def.eval(ectx));
+  std::vector<Tensor> outs(ictx.outputs().size());
+  QMAP_RETURN_IF_ERROR(eval_node_into(node, inputs, outs));
   return outs;
 }
 

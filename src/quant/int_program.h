@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -120,5 +121,10 @@ namespace qmap {
 // outputs): how float and data-movement steps execute, and how the lowering evaluates an
 // activation over 256 inputs to build its table. nullptr entries are omitted inputs.
 Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const Tensor*>& inputs);
+
+// The same into caller-provided outputs (the runtime's arena views): one entry per output the
+// op infers; an undefined entry is allocated here, a defined one must have the inferred dtype
+// and dims (else an error naming the node) and receives the values in its own buffer.
+Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs);
 
 }  // namespace qmap

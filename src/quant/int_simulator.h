@@ -1,25 +1,34 @@
-// IntSimulator: runs a QDQ ONNX graph the way the deployed .bin will, by lowering it to an
-// IntProgram (lower.h) and executing each step with the integer reference kernels
-// (kernels/ref/) or, for float steps, the op's float eval. Outputs agree bit for bit with the
-// runtime running the same program, and within one quantization step with ONNX Runtime (or
-// the FloatEngine) running the QDQ graph in float.
+// IntSimulator: runs a QDQ ONNX graph the way the deployed .bin will: lower_qdq_graph (lower.h)
+// then the runtime's own Executor (runtime/executor.h: the integer reference kernels, and the
+// op's float eval for float steps). The simulator and the runtime run literally the same code,
+// so they agree bit for bit by construction; both agree within one quantization step with ONNX
+// Runtime (or the FloatEngine) running the QDQ graph in float.
 //
 // One simulator per thread: run() mutates only this object's own state.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "ir/graph.h"
 #include "quant/int_program.h"
+#include "runtime/executor.h"
 
 namespace qmap {
 
 class IntSimulator {
  public:
   static Result<IntSimulator> create(const Graph& qdq_graph, bool keep_all_values = false);
+
+  // A copy is an independent simulator (e.g. one per worker thread): it shares the prepared
+  // program, read-only, and gets its own working memory.
+  IntSimulator(const IntSimulator& other);
+  IntSimulator& operator=(const IntSimulator& other);
+  IntSimulator(IntSimulator&&) = default;
+  IntSimulator& operator=(IntSimulator&&) = default;
 
   // inputs: one per graph input, in order, with the graph input's dtype (uint8 image inputs,
   // float32 feature maps) and shape. Returns the graph outputs with their graph dtypes.
@@ -33,16 +42,13 @@ class IntSimulator {
   // After run() with keep_all_values: every program tensor as computed (8-bit as 8-bit), by
   // index, for bit-exact comparison with the runtime.
   const std::vector<Tensor>& raw_values() const { return raw_values_; }
-  const IntProgram& program() const { return program_; }
+  const IntProgram& program() const { return executor_->program(); }
 
  private:
   IntSimulator() = default;
-  Status run_step(size_t si, std::vector<Tensor>& vals) const;
 
-  IntProgram program_;
-  bool keep_all_ = false;
-  std::vector<Node> step_nodes_;       // per step: a Node carrying op + attrs (kMove/kFloat)
-  std::vector<int32_t> last_use_;      // per tensor: last step reading it
+  std::optional<rt::Executor> executor_;  // set by create()
+  std::optional<rt::ExecState> state_;  // reused across runs (one simulator per thread)
   std::map<std::string, Tensor> all_values_;
   std::vector<Tensor> raw_values_;
 };

@@ -1,0 +1,115 @@
+// qmap runtime, C++ API: load a converted model, feed inputs, run, read outputs.
+//
+//   qmap::rt::Model model = qmap::rt::Model::load("model.bin");
+//   qmap::rt::Context ctx(model);                 // one per thread; the model is shared
+//   ctx.set_input(0, pixels, model.inputs()[0].input_bytes());
+//   ctx.run();
+//   std::vector<float> scores = ctx.output_float(0);
+//
+// Errors (a file that does not load, an input of the wrong size, an index out of range) throw
+// qmap::rt::Error with a one-line message naming the file or input, the value and the rule.
+// A Model is immutable once loaded and may be used by any number of Contexts on any threads
+// at once; a Context is used by one thread at a time. Self-contained: the standard library
+// only (the implementation lives in libqmap_runtime).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qmap::rt {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Element types, numbered as ONNX TensorProto.DataType (and qmap's IR).
+enum class ElemType : int32_t { kFloat32 = 1, kUInt8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9, kFloat64 = 11 };
+const char* elem_type_name(ElemType t);  // "float32", "uint8", ...
+size_t elem_type_size(ElemType t);       // bytes per element
+
+// What an input carries (the YAML's input_type_rt); outputs are kFeaturemap.
+enum class ColorType { kRgb, kBgr, kYuv444, kNv12, kGray, kFeaturemap };
+enum class Layout { kNCHW, kNHWC };
+const char* color_type_name(ColorType t);  // "rgb", "nv12", ...
+const char* layout_name(Layout l);         // "NCHW", "NHWC"
+
+struct Quantization {
+  float scale = 1.f;  // real = (q - zero_point) * scale
+  int32_t zero_point = 0;
+};
+
+struct TensorDesc {
+  std::string name;
+  ElemType dtype = ElemType::kFloat32;
+  std::vector<int64_t> dims;  // the model's tensor; an nv12 input is its yuv444 form
+  ColorType color = ColorType::kFeaturemap;
+  Layout layout = Layout::kNCHW;
+  std::optional<Quantization> quant;  // 8-bit tensors
+
+  int64_t elements() const;
+  // Bytes set_input takes (an nv12 input: N * H * W * 3 / 2, the NV12 frames) or
+  // output_raw returns (elements * element size).
+  size_t input_bytes() const;
+  size_t bytes() const;
+};
+
+class Model {
+ public:
+  // A .bin file written by `qmap makertbin`. Throws Error naming the file.
+  static Model load(const std::string& path);
+  static Model load_from_memory(const void* data, size_t size, const std::string& name = "<memory>");
+
+  const std::vector<TensorDesc>& inputs() const;
+  const std::vector<TensorDesc>& outputs() const;
+  // Bytes of the per-context arena the offline memory plan needs (intermediate tensors).
+  size_t arena_bytes() const;
+
+  struct Impl;  // the loaded program (src/runtime/model_impl.h)
+  explicit Model(std::shared_ptr<const Impl> impl);
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  friend class Context;
+  std::shared_ptr<const Impl> impl_;
+};
+
+struct ContextOptions {
+  // Every intermediate tensor gets its own memory (no arena reuse), so tensor_raw() can read
+  // any of them after run(): per-node comparisons (`qmap verify --all-nodes`).
+  bool keep_all_tensors = false;
+};
+
+class Context {
+ public:
+  explicit Context(const Model& model, ContextOptions options = {});  // keeps the model alive
+  Context(Context&&) noexcept;
+  Context& operator=(Context&&) noexcept;
+  ~Context();
+
+  // Copies one input. bytes must equal inputs()[i].input_bytes(); an nv12 input takes NV12
+  // frames (Y plane then interleaved UV, per batch item) and is converted to the model's
+  // yuv444 layout here.
+  void set_input(size_t i, const void* data, size_t bytes);
+  void set_input(const std::string& name, const void* data, size_t bytes);
+  void run();
+  // Output i after run(): dequantized to float (8-bit outputs: (q - zero_point) * scale in
+  // float32, as ONNX DequantizeLinear), or as produced (dtype of outputs()[i]).
+  std::vector<float> output_float(size_t i) const;
+  std::span<const std::byte> output_raw(size_t i) const;
+  // Any program tensor by name (keep_all_tensors contexts; graph inputs/outputs always).
+  std::span<const std::byte> tensor_raw(const std::string& name) const;
+
+  struct State;
+
+ private:
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace qmap::rt

@@ -1,0 +1,48 @@
+// load_model_bin: the .bin -> Model step: the format's reader (src/format/bin_reader.h,
+// read_bin: checks every byte it hands over) then model_from_program with each input's runtime
+// color type and layout from the metadata, and the file's memory plan when it stores one
+// (checked, not trusted). The format module is its own library (qmap_format); CMake defines
+// QMAP_RUNTIME_HAS_FORMAT when the tree has it (a compile definition, not __has_include:
+// ccache's direct mode does not notice a header appearing, and would reuse a stale object).
+// Without it this file refuses a .bin with an error saying so.
+#include <limits>
+
+#include "runtime/model_impl.h"
+
+#ifdef QMAP_RUNTIME_HAS_FORMAT
+#include "format/bin_reader.h"
+#endif
+
+namespace qmap::rt {
+
+#ifdef QMAP_RUNTIME_HAS_FORMAT
+
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name) {
+  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name));
+  std::vector<InputFormat> formats;
+  for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
+  if (!bin.metadata.memory_plan) return model_from_program(std::move(bin.program), formats, name);
+  const BinMemoryPlan& fp = *bin.metadata.memory_plan;
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (fp.arena_bytes > kMax)
+    return error("runtime: '{}': memory plan arena of {} bytes: too large", name, fp.arena_bytes);
+  StoredMemoryPlan plan{static_cast<int64_t>(fp.arena_bytes), {}};
+  for (uint64_t off : fp.offsets) {
+    if (off != binfmt::kNotInArena && off > kMax)
+      return error("runtime: '{}': memory plan offset {}: outside any arena", name, off);
+    plan.offsets.push_back(off == binfmt::kNotInArena ? -1 : static_cast<int64_t>(off));
+  }
+  return model_from_program(std::move(bin.program), formats, name, &plan);
+}
+
+#else
+
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name) {
+  return error("runtime: '{}' ({} bytes): this build has no .bin reader (src/format is not in it); build the model "
+               "in memory from the quantized ONNX instead",
+               name, bytes.size());
+}
+
+#endif
+
+}  // namespace qmap::rt

@@ -1,0 +1,81 @@
+// Executor: runs an IntProgram (quant/int_program.h) step by step with the integer reference
+// kernels (kernels/ref/). The integer simulator (quant/int_simulator.h) and the runtime
+// library (include/qmap/runtime.h) both run programs through this one class, so they agree bit
+// for bit by construction.
+//
+// prepare() checks once everything the kernels assume (tensor wiring, dtypes, element counts
+// against each step's geometry, blob sizes, multiplier ranges, clamps): the integer kernels
+// never fail and never read or write out of bounds. kMove and kFloat steps run through the
+// op's own float/data-movement eval (ops/ registry, linked from qmap_ir): the runtime needs no
+// protobuf, YAML or ONNX, and CPU float ops reuse the toolchain's float op implementations
+// until dedicated runtime kernels exist. Those evals can still report data-dependent errors
+// (e.g. a Gather index out of range), so run() returns a Status.
+//
+// An Executor is immutable after prepare(): any number of threads may run it at once, each
+// with its own ExecState (arena, input and output buffers).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+#include "quant/int_program.h"
+#include "runtime/memory_plan.h"
+
+namespace qmap::rt {
+
+// Per-context memory: one arena (laid out by a MemoryPlan), a buffer per graph input and
+// output, and per program tensor a Tensor viewing its storage (constants share the program's
+// buffers, read-only). Move-only: the views point into this state's own buffers.
+class ExecState {
+ public:
+  ExecState(ExecState&&) = default;
+  ExecState& operator=(ExecState&&) = default;
+  ExecState(const ExecState&) = delete;
+  ExecState& operator=(const ExecState&) = delete;
+
+  // The value of program tensor t (valid after run() for tensors the plan keeps: graph
+  // inputs, outputs, constants, and every tensor with keep_all).
+  const Tensor& tensor(size_t t) const { return views_[t]; }
+  // Graph input i's buffer (program order), to be filled before run().
+  Tensor& input(size_t i) { return views_[input_index_[i]]; }
+  bool keeps_all() const { return keep_all_; }
+
+ private:
+  friend class Executor;
+  ExecState() = default;
+  Tensor arena_;                     // uint8 [arena_bytes], 64-byte aligned (Tensor buffers are)
+  std::vector<Tensor> own_;          // input/output buffers
+  std::vector<Tensor> views_;        // per program tensor
+  std::vector<size_t> input_index_;  // graph input i -> tensor index
+  bool keep_all_ = false;
+};
+
+class Executor {
+ public:
+  // Validates the program (errors: "runtime: <step kind> '<node>': <what> <value>: <rule>")
+  // and computes its memory plan, or checks and adopts `stored_plan` (from a .bin) if given.
+  static Result<Executor> prepare(IntProgram program, const StoredMemoryPlan* stored_plan = nullptr);
+
+  const IntProgram& program() const { return *program_; }
+  const MemoryPlan& plan() const { return plan_; }
+
+  // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
+  // all values stay readable after run() (dumps, per-node comparisons).
+  ExecState make_state(bool keep_all = false) const;
+
+  // Runs every step; the inputs must already be in state.input(i).
+  Status run(ExecState& state) const;
+
+ private:
+  Executor() = default;
+  Status run_step(size_t si, ExecState& st) const;
+
+  std::shared_ptr<const IntProgram> program_;  // shared so copies of an Executor stay cheap
+  MemoryPlan plan_;
+  std::vector<Node> step_nodes_;  // per step: a Node carrying op + attrs (kMove/kFloat)
+};
+
+}  // namespace qmap::rt

@@ -1,0 +1,159 @@
+// Executor: the arena-planned run gives byte-identical outputs to a run where every tensor
+// has its own memory (what the simulator did before it ran on the runtime's executor: one
+// fresh buffer per step output, nothing reused) and to IntSimulator, on graphs covering every
+// step kind, over several random inputs. The kernel calls moved unchanged from the simulator,
+// so memory reuse is the one new way to go wrong, and this comparison is what catches it.
+// prepare() rejects broken programs with messages naming the step and the rule.
+#include "runtime/executor.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "quant/int_simulator.h"
+#include "quant/lower.h"
+#include "runtime/runtime_test_graphs.h"
+
+namespace qmap::rt {
+namespace {
+
+struct Case {
+  std::string name;
+  Graph g;
+  std::vector<Tensor> like;
+};
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    auto net = testing::runtime_test_net(seed);
+    out.push_back({"runtime_test_net seed " + std::to_string(seed), net.qdq, net.inputs});
+  }
+  for (bool nhwc : {false, true}) {
+    Graph g = testing::image_input_net(nhwc, 6, 8);
+    out.push_back({nhwc ? "image NHWC" : "image NCHW", g, {Tensor(DType::kUInt8, nhwc ? Dims{1, 6, 8, 3} : Dims{1, 3, 6, 8})}});
+  }
+  return out;
+}
+
+void fill(ExecState& st, const std::vector<Tensor>& in) {
+  for (size_t i = 0; i < in.size(); ++i) std::memcpy(st.input(i).raw(), in[i].raw(), in[i].nbytes());
+}
+
+TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    auto prog = lower_qdq_graph(c.g);
+    ASSERT_TRUE(prog.ok()) << prog.status().message();
+    auto ex = Executor::prepare(*prog);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    auto sim = IntSimulator::create(c.g);
+    ASSERT_TRUE(sim.ok()) << sim.status().message();
+    ExecState planned = ex->make_state(), separate = ex->make_state(/*keep_all=*/true);
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      const auto in = testing::random_inputs(c.like, seed);
+      fill(planned, in);
+      fill(separate, in);
+      ASSERT_TRUE(ex->run(planned).ok());
+      ASSERT_TRUE(ex->run(separate).ok());
+      auto want = sim->run(in);
+      ASSERT_TRUE(want.ok()) << want.status().message();
+      for (size_t o = 0; o < prog->outputs.size(); ++o) {
+        const size_t t = static_cast<size_t>(prog->outputs[o]);
+        const Tensor& a = planned.tensor(t);
+        const Tensor& b = separate.tensor(t);
+        ASSERT_EQ(a.nbytes(), (*want)[o].nbytes());
+        EXPECT_EQ(0, std::memcmp(a.raw(), b.raw(), a.nbytes())) << "output " << o << " seed " << seed;
+        EXPECT_EQ(0, std::memcmp(a.raw(), (*want)[o].raw(), a.nbytes())) << "output " << o << " seed " << seed;
+      }
+    }
+  }
+}
+
+TEST(RuntimeExecutor, CopiedSimulatorsHaveTheirOwnMemory) {
+  const auto net = testing::runtime_test_net(4);
+  auto a = IntSimulator::create(net.qdq, true);
+  ASSERT_TRUE(a.ok());
+  IntSimulator b = *a;  // as a session clones one per worker thread
+  const auto in1 = testing::random_inputs(net.inputs, 1), in2 = testing::random_inputs(net.inputs, 2);
+  auto r1 = a->run(in1);
+  ASSERT_TRUE(r1.ok());
+  const Tensor kept = a->raw_values()[static_cast<size_t>(a->program().steps[2].outputs[0])];
+  const Tensor kept_copy = kept.clone();
+  auto r2 = b.run(in2);  // must not write into a's buffers
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(0, std::memcmp(kept.raw(), kept_copy.raw(), kept.nbytes()));
+  auto again = a->run(in2);
+  ASSERT_TRUE(again.ok());
+  for (size_t o = 0; o < r2->size(); ++o)
+    EXPECT_EQ(0, std::memcmp((*r2)[o].raw(), (*again)[o].raw(), (*r2)[o].nbytes())) << "output " << o;
+}
+
+// The first step of `kind` in p.
+Step& step_of(IntProgram& p, StepKind kind) {
+  for (Step& s : p.steps)
+    if (s.kind == kind) return s;
+  QMAP_CHECK(false, "no {} step", step_kind_name(kind));
+  return p.steps[0];
+}
+
+void expect_rejected(const IntProgram& p, const std::string& want) {
+  auto ex = Executor::prepare(p);
+  ASSERT_FALSE(ex.ok()) << "expected: " << want;
+  EXPECT_NE(ex.status().message().find(want), std::string::npos) << ex.status().message();
+}
+
+TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
+  auto lowered = lower_qdq_graph(testing::runtime_test_net(1).qdq);
+  ASSERT_TRUE(lowered.ok());
+  const IntProgram good = *lowered;
+  ASSERT_TRUE(Executor::prepare(good).ok());
+  {
+    IntProgram p = good;
+    Step& s = step_of(p, StepKind::kConv);
+    s.weights.pop_back();
+    expect_rejected(p, fmt::format("runtime: conv '{}': {} weight bytes, [M][C/group][KH][KW] needs {}", s.node,
+                                   s.weights.size(), s.weights.size() + 1));
+  }
+  {
+    IntProgram p = good;
+    Step& s = step_of(p, StepKind::kConv);
+    s.multipliers[0].shift = 99;
+    expect_rejected(p, "multiplier (");
+  }
+  {
+    IntProgram p = good;
+    Step& s = step_of(p, StepKind::kLut);
+    s.table.resize(10);
+    expect_rejected(p, fmt::format("runtime: lut '{}': table of 10 bytes: 256 expected", s.node));
+  }
+  {
+    IntProgram p = good;
+    step_of(p, StepKind::kConcat).concat_blocks[0] += 1;
+    expect_rejected(p, "the step's outer x block needs");
+  }
+  {
+    IntProgram p = good;
+    step_of(p, StepKind::kAdd).binary.a_strides[1] = 1000;
+    expect_rejected(p, "broadcast reads element");
+  }
+  {
+    IntProgram p = good;
+    step_of(p, StepKind::kFloat).op = static_cast<OpId>(65000);
+    expect_rejected(p, "op id 65000 (Softmax) is not an op this runtime knows");
+  }
+  {
+    IntProgram p = good;
+    Step& s = step_of(p, StepKind::kMaxPool);
+    s.pool.kh = 0;
+    expect_rejected(p, fmt::format("runtime: maxpool '{}': geometry", s.node));
+  }
+  {
+    IntProgram p = good;
+    p.tensors[static_cast<size_t>(step_of(p, StepKind::kQuantize).outputs[0])].quant->zero_point = 300;
+    expect_rejected(p, "zero point 300 outside the");
+  }
+}
+
+}  // namespace
+}  // namespace qmap::rt

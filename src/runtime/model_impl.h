@@ -1,0 +1,49 @@
+// The inside of qmap::rt::Model (include/qmap/runtime.h): a prepared Executor plus the input
+// and output descriptions. Also the two ways a Model is made: from a .bin (load_model_bin)
+// and from an in-memory IntProgram (model_from_program; the toolchain builds one from a QDQ
+// graph with runtime_model_from_qdq_graph, quant/runtime_model.h).
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/input_spec.h"
+#include "core/status.h"
+#include "qmap/runtime.h"
+#include "quant/int_program.h"
+#include "runtime/executor.h"
+
+namespace qmap::rt {
+
+// How graph input i is fed (the YAML's input_type_rt / input_layout_rt); inputs without an
+// entry are featuremaps.
+struct InputFormat {
+  ColorType color = ColorType::kFeaturemap;
+  Layout layout = Layout::kNCHW;
+};
+
+// The toolchain's input_type_rt / input_layout_rt (config/input_spec.h, header-only enums)
+// as the public API's.
+InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt);
+
+struct Model::Impl {
+  std::string name;  // the file (for messages)
+  Executor exec;
+  std::vector<TensorDesc> inputs, outputs;
+  std::map<std::string, size_t> tensor_by_name;  // program tensor index
+};
+
+// Prepares the program (every check the kernels rely on) and describes its inputs and
+// outputs. Image inputs must be uint8 4-D with the channel count of their color type at the
+// layout's channel axis; nv12 inputs need an even height and width.
+// stored_plan: a memory plan read from the file, checked (check_memory_plan) and used instead
+// of computing one; nullptr: computed at load.
+Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
+                                 const StoredMemoryPlan* stored_plan = nullptr);
+
+// A .bin image: parsed and validated by the format reader, then model_from_program.
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name);
+
+}  // namespace qmap::rt

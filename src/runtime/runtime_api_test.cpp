@@ -1,0 +1,227 @@
+// The public runtime API (include/qmap/runtime.h, runtime_c.h) on models built in memory from
+// QDQ graphs: bit-exact with IntSimulator, nv12 inputs converted as the image pipeline does,
+// 4 threads x 20 runs equal to the sequential results, clear errors for wrong inputs, and the
+// C API driven from C.
+#include "qmap/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <thread>
+
+#include "image/transform.h"
+#include "quant/int_simulator.h"
+#include "quant/lower.h"
+#include "quant/runtime_model.h"
+#include "runtime/model_impl.h"
+#include "runtime/runtime_c_internal.h"
+#include "runtime/runtime_test_graphs.h"
+
+extern "C" int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, const float* want,
+                                size_t want_count, char* msg, size_t msg_size);
+
+namespace qmap {
+namespace {
+
+rt::Model model_of(const Graph& g) {
+  auto m = runtime_model_from_qdq_graph(g, "test model");
+  QMAP_CHECK(m.ok(), "{}", m.status().message());
+  return std::move(m).value();
+}
+
+std::vector<std::vector<std::byte>> run_model(rt::Context& ctx, const std::vector<Tensor>& in) {
+  for (size_t i = 0; i < in.size(); ++i) ctx.set_input(i, in[i].raw(), in[i].nbytes());
+  ctx.run();
+  std::vector<std::vector<std::byte>> out;
+  for (size_t o = 0;; ++o) {
+    try {
+      auto r = ctx.output_raw(o);
+      out.emplace_back(r.begin(), r.end());
+    } catch (const rt::Error&) {
+      break;
+    }
+  }
+  return out;
+}
+
+TEST(RuntimeApi, MatchesTheSimulatorBitForBit) {
+  const auto net = testing::runtime_test_net(11);
+  rt::Model model = model_of(net.qdq);
+  ASSERT_EQ(model.inputs().size(), 2u);
+  EXPECT_EQ(model.inputs()[0].name, "x");
+  EXPECT_EQ(model.inputs()[0].dtype, rt::ElemType::kFloat32);
+  EXPECT_EQ(model.inputs()[0].dims, (std::vector<int64_t>{1, 3, 12, 12}));
+  EXPECT_EQ(model.inputs()[0].color, rt::ColorType::kFeaturemap);
+  ASSERT_EQ(model.outputs().size(), 2u);
+  EXPECT_GT(model.arena_bytes(), 0u);
+  auto sim = IntSimulator::create(net.qdq);
+  ASSERT_TRUE(sim.ok());
+  rt::Context ctx(model);
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    const auto in = testing::random_inputs(net.inputs, seed);
+    const auto got = run_model(ctx, in);
+    auto want = sim->run(in);
+    ASSERT_TRUE(want.ok());
+    ASSERT_EQ(got.size(), want->size());
+    for (size_t o = 0; o < got.size(); ++o) {
+      ASSERT_EQ(got[o].size(), (*want)[o].nbytes());
+      EXPECT_EQ(0, std::memcmp(got[o].data(), (*want)[o].raw(), got[o].size())) << "output " << o << " seed " << seed;
+      const auto f = ctx.output_float(o);
+      EXPECT_EQ(0, std::memcmp(f.data(), (*want)[o].raw(), got[o].size())) << "float outputs are float32 as is";
+    }
+  }
+}
+
+TEST(RuntimeApi, FourThreadsGiveTheSequentialResults) {
+  const auto net = testing::runtime_test_net(12);
+  const rt::Model model = model_of(net.qdq);
+  constexpr int kThreads = 4, kRuns = 20;
+  // Sequential reference, one input set per (thread, run).
+  std::vector<std::vector<std::vector<std::byte>>> want(kThreads * kRuns);
+  {
+    rt::Context ctx(model);
+    for (int k = 0; k < kThreads * kRuns; ++k)
+      want[static_cast<size_t>(k)] = run_model(ctx, testing::random_inputs(net.inputs, 100 + static_cast<uint32_t>(k)));
+  }
+  std::vector<std::vector<std::vector<std::byte>>> got(kThreads * kRuns);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      rt::Context ctx(model);
+      for (int r = 0; r < kRuns; ++r) {
+        const int k = r * kThreads + t;  // interleaved, so threads run different inputs at once
+        got[static_cast<size_t>(k)] = run_model(ctx, testing::random_inputs(net.inputs, 100 + static_cast<uint32_t>(k)));
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (size_t k = 0; k < got.size(); ++k) EXPECT_EQ(got[k], want[k]) << "input set " << k;
+  // Different inputs must give different outputs, or the comparison above proves nothing.
+  EXPECT_NE(want[0], want[1]);
+}
+
+TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {
+  const auto net = testing::runtime_test_net(13);
+  rt::Model model = model_of(net.qdq);
+  rt::Context ctx(model);
+  std::vector<float> small(10);
+  try {
+    ctx.set_input(1, small.data(), small.size() * sizeof(float));
+    FAIL() << "no error";
+  } catch (const rt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("runtime: input 'y': got 40 bytes, expected 1152 (featuremap float32 1x8x6x6)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(ctx.set_input("nope", small.data(), 40), rt::Error);
+  EXPECT_THROW(ctx.output_raw(7), rt::Error);
+  // An intermediate tensor is not kept without keep_all_tensors (its memory is reused).
+  auto prog = lower_qdq_graph(net.qdq);
+  ASSERT_TRUE(prog.ok());
+  const std::string mid = prog->tensors[static_cast<size_t>(prog->steps[1].outputs[0])].name;
+  try {
+    ctx.tensor_raw(mid);
+    ADD_FAILURE() << "no error";
+  } catch (const rt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is not kept after run()"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(rt::Model::load("/nonexistent.bin"), rt::Error);
+}
+
+TEST(RuntimeApi, KeepAllTensorsReadsEveryValueByName) {
+  const auto net = testing::runtime_test_net(14);
+  rt::Model model = model_of(net.qdq);
+  rt::Context ctx(model, {.keep_all_tensors = true});
+  auto sim = IntSimulator::create(net.qdq, true);
+  ASSERT_TRUE(sim.ok());
+  const auto in = testing::random_inputs(net.inputs, 3);
+  run_model(ctx, in);
+  ASSERT_TRUE(sim->run(in).ok());
+  const IntProgram& p = sim->program();
+  int compared = 0;
+  for (size_t t = 0; t < p.tensors.size(); ++t) {
+    const Tensor& want = sim->raw_values()[t];
+    if (!want.defined()) continue;
+    const auto got = ctx.tensor_raw(p.tensors[t].name);
+    ASSERT_EQ(got.size(), want.nbytes()) << p.tensors[t].name;
+    EXPECT_EQ(0, std::memcmp(got.data(), want.raw(), got.size())) << p.tensors[t].name;
+    ++compared;
+  }
+  EXPECT_GE(compared, 15);  // inputs, every step's output, constants
+}
+
+// NV12 bytes into the runtime vs the simulator fed the yuv444 the image pipeline makes from
+// the same NV12 (image/transform.h nv12_to_yuv444, then the model's layout).
+void check_nv12(bool nhwc) {
+  SCOPED_TRACE(nhwc ? "NHWC" : "NCHW");
+  const int64_t h = 6, w = 8;
+  const Graph g = testing::image_input_net(nhwc, h, w);
+  auto prog = lower_qdq_graph(g);
+  ASSERT_TRUE(prog.ok());
+  auto m = rt::model_from_program(*prog, {{rt::ColorType::kNv12, nhwc ? rt::Layout::kNHWC : rt::Layout::kNCHW}}, "nv12");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->inputs()[0].input_bytes(), static_cast<size_t>(h * w * 3 / 2));
+  Nv12Image nv12{h, w, testing::random_inputs({Tensor(DType::kUInt8, {h * 3 / 2, w})}, 9)[0]};
+  const Image yuv = nv12_to_yuv444(nv12);  // HWC
+  Tensor x = yuv.pixels.reshaped({1, h, w, 3});
+  if (!nhwc) {
+    Tensor t(DType::kUInt8, {1, 3, h, w});
+    for (int64_t p = 0; p < h * w; ++p)
+      for (int64_t c = 0; c < 3; ++c) t.data<uint8_t>()[static_cast<size_t>(c * h * w + p)] = x.data<uint8_t>()[static_cast<size_t>(p * 3 + c)];
+    x = t;
+  }
+  auto sim = IntSimulator::create(g);
+  ASSERT_TRUE(sim.ok());
+  auto want = sim->run({x});
+  ASSERT_TRUE(want.ok()) << want.status().message();
+  rt::Context ctx(*m);
+  ctx.set_input(0, nv12.data.raw(), nv12.data.nbytes());
+  ctx.run();
+  const auto got = ctx.output_raw(0);
+  ASSERT_EQ(got.size(), (*want)[0].nbytes());
+  EXPECT_EQ(0, std::memcmp(got.data(), (*want)[0].raw(), got.size()));
+  // The yuv444 size is not accepted for an nv12 input: the message says what is.
+  try {
+    ctx.set_input(0, x.raw(), x.nbytes());
+    ADD_FAILURE() << "no error";
+  } catch (const rt::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("got 144 bytes, expected 72"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RuntimeApi, Nv12InputIsConvertedLikeTheImagePipeline) {
+  check_nv12(false);
+  check_nv12(true);
+}
+
+TEST(RuntimeApi, Nv12NeedsEvenSizesAndImagesNeedUint8) {
+  auto prog = lower_qdq_graph(testing::image_input_net(false, 5, 8));
+  ASSERT_TRUE(prog.ok());
+  auto m = rt::model_from_program(*prog, {{rt::ColorType::kNv12, rt::Layout::kNCHW}}, "odd.bin");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("nv12 input 'image' is 5x8: NV12 needs an even height and width"),
+            std::string::npos)
+      << m.status().message();
+  m = rt::model_from_program(*prog, {{rt::ColorType::kGray, rt::Layout::kNCHW}}, "gray.bin");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("runtime type gray in NCHW needs uint8 with 1 channel(s)"), std::string::npos)
+      << m.status().message();
+}
+
+TEST(RuntimeCApi, DrivenFromC) {
+  const Graph g = testing::image_input_net(false, 6, 8);
+  rt::Model model = model_of(g);
+  const auto in = testing::random_inputs({Tensor(DType::kUInt8, {1, 3, 6, 8})}, 4)[0];
+  auto sim = IntSimulator::create(g);
+  ASSERT_TRUE(sim.ok());
+  auto want = sim->run({in});
+  ASSERT_TRUE(want.ok());
+  char msg[512] = {0};
+  const auto& w = (*want)[0];
+  // The C check frees the model handle itself (after making a context that outlives it).
+  EXPECT_EQ(0, qmap_c_api_check(qmap_model_wrap(model), in.raw(), in.nbytes(), w.data<float>().data(),
+                                static_cast<size_t>(w.numel()), msg, sizeof msg))
+      << msg;
+}
+
+}  // namespace
+}  // namespace qmap

@@ -1,0 +1,110 @@
+// The C API (include/qmap/runtime_c.h) over the C++ one: exceptions become -1/NULL plus a
+// thread-local message.
+#include "qmap/runtime_c.h"
+
+#include <cstring>
+#include <string>
+
+#include "qmap/runtime.h"
+#include "runtime/runtime_c_internal.h"
+
+struct qmap_model {
+  qmap::rt::Model model;
+};
+struct qmap_context {
+  qmap::rt::Context ctx;
+};
+
+namespace {
+
+// The calling thread's last error (C convention, like errno): per thread, so no shared state.
+thread_local std::string t_last_error;
+
+template <typename F>
+int guarded(F&& f) {
+  try {
+    f();
+    return 0;
+  } catch (const std::exception& e) {
+    t_last_error = e.what();
+  } catch (...) {
+    t_last_error = "qmap runtime: unknown error";
+  }
+  return -1;
+}
+
+int null_arg(const char* fn) {
+  t_last_error = std::string(fn) + ": null argument";
+  return -1;
+}
+
+}  // namespace
+
+qmap_model* qmap_model_wrap(qmap::rt::Model model) { return new qmap_model{std::move(model)}; }
+
+extern "C" {
+
+qmap_model* qmap_model_load(const char* path) {
+  qmap_model* m = nullptr;
+  if (!path) return null_arg("qmap_model_load"), nullptr;
+  guarded([&] { m = qmap_model_wrap(qmap::rt::Model::load(path)); });
+  return m;
+}
+
+qmap_model* qmap_model_load_from_memory(const void* data, size_t size) {
+  qmap_model* m = nullptr;
+  if (!data && size) return null_arg("qmap_model_load_from_memory"), nullptr;
+  guarded([&] { m = qmap_model_wrap(qmap::rt::Model::load_from_memory(data, size)); });
+  return m;
+}
+
+void qmap_model_free(qmap_model* model) { delete model; }
+
+size_t qmap_model_num_inputs(const qmap_model* m) { return m ? m->model.inputs().size() : 0; }
+size_t qmap_model_num_outputs(const qmap_model* m) { return m ? m->model.outputs().size() : 0; }
+const char* qmap_model_input_name(const qmap_model* m, size_t i) {
+  return m && i < m->model.inputs().size() ? m->model.inputs()[i].name.c_str() : nullptr;
+}
+const char* qmap_model_output_name(const qmap_model* m, size_t i) {
+  return m && i < m->model.outputs().size() ? m->model.outputs()[i].name.c_str() : nullptr;
+}
+size_t qmap_model_input_bytes(const qmap_model* m, size_t i) {
+  return m && i < m->model.inputs().size() ? m->model.inputs()[i].input_bytes() : 0;
+}
+size_t qmap_model_output_elements(const qmap_model* m, size_t i) {
+  return m && i < m->model.outputs().size() ? static_cast<size_t>(m->model.outputs()[i].elements()) : 0;
+}
+
+qmap_context* qmap_context_create(const qmap_model* m) {
+  if (!m) return null_arg("qmap_context_create"), nullptr;
+  qmap_context* c = nullptr;
+  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model)}; });
+  return c;
+}
+
+void qmap_context_free(qmap_context* ctx) { delete ctx; }
+
+int qmap_set_input(qmap_context* ctx, size_t i, const void* data, size_t bytes) {
+  if (!ctx) return null_arg("qmap_set_input");
+  return guarded([&] { ctx->ctx.set_input(i, data, bytes); });
+}
+
+int qmap_run(qmap_context* ctx) {
+  if (!ctx) return null_arg("qmap_run");
+  return guarded([&] { ctx->ctx.run(); });
+}
+
+int qmap_get_output(qmap_context* ctx, size_t i, float* out, size_t count) {
+  if (!ctx || (!out && count)) return null_arg("qmap_get_output");
+  return guarded([&] {
+    const std::vector<float> v = ctx->ctx.output_float(i);
+    if (v.size() != count)
+      throw qmap::rt::Error("qmap_get_output: output " + std::to_string(i) + " has " + std::to_string(v.size()) +
+                            " elements, the buffer " + std::to_string(count));
+    if (count) std::memcpy(out, v.data(), count * sizeof(float));
+  });
+}
+
+const char* qmap_last_error(void) { return t_last_error.c_str(); }
+
+}  // extern "C"

@@ -1,0 +1,95 @@
+// QDQ graphs for the runtime tests, built as float graphs and quantized by the test
+// quantizer (quant/qdq_quantize_test_util.h) so that every integer step kind appears: Conv
+// (+Relu), a Sigmoid table, Mul, MaxPool, AveragePool, Add, Concat, GlobalAveragePool,
+// Reshape/Transpose moves, a high-precision Gemm output and a Softmax run in float on the CPU.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "quant/qdq_quantize_test_util.h"
+#include "quant/qdq_test_util.h"
+
+namespace qmap::testing {
+
+struct RuntimeNet {
+  Graph qdq;
+  std::vector<Tensor> inputs;  // the calibration sample (also a valid run input)
+};
+
+// Two float inputs: x [1, 3, 12, 12] and a featuremap y [1, 8, 6, 6] added in the middle.
+inline RuntimeNet runtime_test_net(uint32_t seed) {
+  QdqBuilder b;  // a float graph builder here; quantize_for_test adds the Q/DQ
+  uint32_t s = seed;
+  auto w = [&](Dims d, float r) {
+    ++s;
+    return b.constant("w" + std::to_string(s), random_tensor(std::move(d), s, -r, r));
+  };
+  auto bias = [&](int64_t n) {
+    ++s;
+    return b.constant("b" + std::to_string(s), random_tensor({n}, s, -0.2f, 0.2f));
+  };
+  auto conv = [&](ValueId x, int64_t cin, int64_t cout, int64_t k) {
+    return b.op("Conv", {x, w({cout, cin, k, k}, 0.5f), bias(cout)},
+                {{"pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2}}});
+  };
+  const ValueId x = b.input("x", random_tensor({1, 3, 12, 12}, seed, -1.f, 1.f));
+  const ValueId y = b.input("y", random_tensor({1, 8, 6, 6}, seed + 100, -1.f, 1.f));
+  const ValueId c1 = b.op("Relu", {conv(x, 3, 8, 3)});
+  const ValueId sw = b.op("Mul", {c1, b.op("Sigmoid", {c1})});
+  const ValueId mp = b.op("MaxPool", {sw}, {{"kernel_shape", std::vector<int64_t>{2, 2}},
+                                            {"strides", std::vector<int64_t>{2, 2}}});
+  const ValueId ap = b.op("AveragePool", {mp}, {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                                                {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId add = b.op("Add", {ap, y});
+  const ValueId cat = b.op("Concat", {add, conv(add, 8, 8, 1)}, {{"axis", int64_t{1}}});
+  const ValueId tr = b.op("Transpose", {cat}, {{"perm", std::vector<int64_t>{0, 1, 3, 2}}});
+  const ValueId gap = b.op("GlobalAveragePool", {tr});
+  const ValueId flat = b.op("Reshape", {gap, b.constant("shape", Tensor::from_vector<int64_t>({2}, {1, 16}))});
+  const ValueId fc = b.op("Gemm", {flat, w({10, 16}, 0.5f), bias(10)}, {{"transB", int64_t{1}}});
+  const ValueId fc2 = b.op("Gemm", {flat, w({4, 16}, 0.5f), bias(4)}, {{"transB", int64_t{1}}});
+  b.output(fc);
+  b.output(b.op("Softmax", {fc2}));
+  auto q = quantize_for_test(b.finish(), b.inputs());
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  return {std::move(q).value(), b.inputs()};
+}
+
+// A uint8 yuv444 image input read by DequantizeLinear(scale 1) -> [Transpose NHWC->NCHW] ->
+// Conv -> Relu -> Q -> DQ: the shape of a makertbin model with an nv12 runtime input.
+inline Graph image_input_net(bool nhwc, int64_t h, int64_t w) {
+  QdqBuilder b;
+  Tensor img(DType::kUInt8, nhwc ? Dims{1, h, w, 3} : Dims{1, 3, h, w});
+  for (int64_t i = 0; i < img.numel(); ++i) img.data<uint8_t>()[static_cast<size_t>(i)] = static_cast<uint8_t>((i * 37) % 256);
+  const ValueId x = b.input("image", img);
+  const ValueId s = b.constant("image_scale", Tensor::scalar<float>(1.f));
+  const ValueId z = b.constant("image_zero_point", Tensor::scalar<uint8_t>(0));
+  ValueId xd = b.op("DequantizeLinear", {x, s, z});
+  if (nhwc) xd = b.op("Transpose", {xd}, {{"perm", std::vector<int64_t>{0, 3, 1, 2}}});
+  const ValueId wt = b.weight("w", random_tensor({4, 3, 3, 3}, 20, -0.02f, 0.02f), 0);
+  const ValueId yq = b.quantize(b.op("Relu", {b.op("Conv", {xd, wt})}), true);
+  b.output(b.dequantize(yq));
+  return b.finish();
+}
+
+// Random run inputs shaped like `like` (float in [-1.5, 1.5]: some values saturate; uint8
+// over 0..255), from `seed`.
+inline std::vector<Tensor> random_inputs(const std::vector<Tensor>& like, uint32_t seed) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < like.size(); ++i) {
+    const uint32_t si = seed * 7919u + static_cast<uint32_t>(i);
+    if (like[i].dtype() == DType::kFloat32) {
+      out.push_back(random_tensor(like[i].dims(), si, -1.5f, 1.5f));
+    } else {
+      Tensor f = random_tensor(like[i].dims(), si, 0.f, 255.99f);
+      Tensor u(DType::kUInt8, like[i].dims());
+      for (int64_t k = 0; k < u.numel(); ++k)
+        u.data<uint8_t>()[static_cast<size_t>(k)] = static_cast<uint8_t>(f.data<float>()[static_cast<size_t>(k)]);
+      out.push_back(u);
+    }
+  }
+  return out;
+}
+
+}  // namespace qmap::testing
