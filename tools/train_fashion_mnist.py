@@ -510,9 +510,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     set_determinism()
-    print(f"normalization: input = (pixel/255 - {MEAN}) / {STD}")
+    print(f"normalization: input = (pixel/255 - {MEAN:.4f}) / {STD:.4f}")
     print(f"  on raw pixels (hb_mapper norm_type data_mean_and_scale): mean_value {MEAN_VALUE:.10g} "
-          f"(= {MEAN} * 255), scale_value {SCALE_VALUE!r} (= 1 / ({STD} * 255) = 1 / {STD * 255.0:.10g})")
+          f"(= {MEAN:.4f} * 255), scale_value {SCALE_VALUE!r} (= 1 / ({STD:.4f} * 255) = 1 / {STD * 255.0:.10g})")
     try:
         train_u8, train_y = load_split("train", args.data_dir)
         test_u8, test_y = load_split("test", args.data_dir)
