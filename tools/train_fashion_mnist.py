@@ -34,8 +34,10 @@ Usage: /usr/bin/python3 tools/train_fashion_mnist.py [--epochs N] [--out-dir DIR
 protobuf-compiler).
 """
 import argparse
+import atexit
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -269,6 +271,7 @@ def onnx_model_bytes(w, doc):
 def load_caffe_schema():
     """Compiles qmap's caffe.proto with protoc into a temporary folder and imports it."""
     tmp = tempfile.mkdtemp(prefix="qmap_caffe_pb_")
+    atexit.register(shutil.rmtree, tmp, True)
     proto_dir = os.path.join(ROOT, "src", "import", "caffe")
     subprocess.check_call(["protoc", f"--python_out={tmp}", f"-I{proto_dir}",
                            os.path.join(proto_dir, "caffe.proto")])
