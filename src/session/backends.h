@@ -35,4 +35,13 @@ Result<std::unique_ptr<SessionBackend>> make_float_onnx_backend(const Graph& gra
 // runs on the device (session/quantized_onnx_backend.cpp).
 Result<std::unique_ptr<SessionBackend>> make_quantized_onnx_backend(const Graph& graph);
 
+// A .bin file run by the runtime library (session/bin_backend.cpp), with its inputs, outputs
+// and the makertbin YAML stored in it.
+struct BinModel {
+  std::vector<IoInfo> inputs, outputs;
+  std::string yaml_text;
+  std::unique_ptr<SessionBackend> backend;
+};
+Result<BinModel> open_bin_model(const std::string& path);
+
 }  // namespace qmap

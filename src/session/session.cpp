@@ -56,6 +56,19 @@ Result<std::unique_ptr<Session>> open_onnx(const std::string& path) {
                                    std::move(outputs), std::move(specs), std::move(*backend));
 }
 
+Result<std::unique_ptr<Session>> open_bin(const std::string& path) {
+  auto bin = open_bin_model(path);
+  if (!bin.ok()) return bin.status().with_context(fmt::format("{}: model '{}': ", kStage, path));
+  std::vector<InputSpec> specs;
+  if (!bin->yaml_text.empty()) {
+    auto parsed = parse_input_specs_yaml(bin->yaml_text, path + ":yaml");
+    if (!parsed.ok()) return parsed.status().with_context(fmt::format("{}: model '{}': qmap metadata: ", kStage, path));
+    specs = match_input_specs(std::move(*parsed), bin->inputs);
+  }
+  return std::make_unique<Session>(path, "bin", std::move(bin->inputs), std::move(bin->outputs), std::move(specs),
+                                   std::move(bin->backend));
+}
+
 }  // namespace
 
 Session::Session(std::string path, std::string kind, std::vector<IoInfo> inputs, std::vector<IoInfo> outputs,
@@ -74,9 +87,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& path) {
                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   const std::string ext = lower_extension(path);
   if (ext == ".onnx") return open_onnx(path);
-  if (ext == ".bin")
-    return error("{}: model '{}': .bin models need the qmap runtime library, which this build does not have yet",
-                 kStage, path);
+  if (ext == ".bin") return open_bin(path);
   return error("{}: model '{}': unknown extension '{}': expected .onnx (float or quantized) or .bin", kStage, path,
                ext);
 }

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "calib/dataset.h"
 #include "image/decode.h"
 #include "image/transform.h"
@@ -92,6 +94,32 @@ TEST(SessionTest, EveryStageGivesTheSameAnswerForOneImage) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 1e-5) << i;
   // int8 vs float on a 10-class softmax: makertbin's own e2e bar for this model is 0.97.
   EXPECT_GE(compare_tensors(a[0], c[0]).cosine, 0.97);
+}
+
+TEST(SessionTest, BinEqualsTheQuantizedOnnxBitForBit) {
+  // The .bin runs in the runtime library; the quantized ONNX in the integer simulator. Both
+  // run the same lowered program with the same kernels: outputs must be identical.
+  auto quantized = open_ok(tiny_models().quantized);
+  auto bin = open_ok(tiny_models().bin);
+  ASSERT_TRUE(quantized && bin);
+  EXPECT_EQ(bin->kind(), "bin");
+  ASSERT_FALSE(bin->input_specs().empty());  // the YAML stored in the .bin
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    const Image img = testing::random_image(16, 16, 3, seed);
+    const auto q = run_image(*quantized, img, {});
+    const auto b = run_image(*bin, img, {});
+    ASSERT_EQ(q.size(), 1u);
+    ASSERT_EQ(b.size(), 1u);
+    ASSERT_EQ(q[0].nbytes(), b[0].nbytes());
+    EXPECT_EQ(std::memcmp(q[0].raw(), b[0].raw(), q[0].nbytes()), 0) << "seed " << seed;
+  }
+  // A clone has its own context and gives the same answer.
+  auto clone = bin->clone();
+  const Image img = testing::random_image(16, 16, 3, 9);
+  const auto x = run_image(*bin, img, {}), y = run_image(*clone, img, {});
+  ASSERT_EQ(x.size(), 1u);
+  ASSERT_EQ(y.size(), 1u);
+  EXPECT_EQ(std::memcmp(x[0].raw(), y[0].raw(), x[0].nbytes()), 0);
 }
 
 TEST(SessionTest, RunRejectsWrongCountDtypeAndShape) {

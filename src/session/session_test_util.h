@@ -23,6 +23,7 @@ struct TinyModels {
   std::string plain;      // tests/data/models/tiny_cnn.onnx (float input, no metadata)
   std::string original;   // makertbin's _original_float_model.onnx (uint8 NHWC input)
   std::string quantized;  // makertbin's _quantized_model.onnx
+  std::string bin;        // makertbin's .bin
 };
 
 // The mean/scale the conversion uses (ImageNet's, in 0..255 units).
@@ -79,6 +80,7 @@ inline const TinyModels& tiny_models() {
     EXPECT_TRUE(s.ok()) << s.message();
     m.original = m.dir + "/out/tiny_original_float_model.onnx";
     m.quantized = m.dir + "/out/tiny_quantized_model.onnx";
+    m.bin = m.dir + "/out/tiny.bin";
     return m;
   }();
   return models;

@@ -146,6 +146,16 @@ class QuantizedModel(unittest.TestCase):
             self.assertAlmostEqual(float(yq.sum()), 1.0, places=4)  # Softmax stays float on the CPU
             self.assertGreater(cosine(yq, yf), 0.97)
 
+    def test_bin_equals_quantized_onnx(self):
+        # makertbin's .bin, run by the runtime library, gives the quantized ONNX's outputs
+        # (run by the integer simulator) bit for bit.
+        b = qmap.Session(os.path.join(OUT, "tiny.bin"))
+        self.assertEqual(b.kind, "bin")
+        self.assertEqual([(a.name, a.shape, a.type) for a in b.get_inputs()],
+                         [("input", [1, 16, 16, 3], "tensor(uint8)")])
+        for x in images(7, n=4):
+            np.testing.assert_array_equal(b.run(None, {"input": x})[0], self.q.run(None, {"input": x})[0])
+
     def test_deterministic_across_runs_sessions_and_threads(self):
         xs = images(9, n=8)
         serial = [self.q.run(None, {"input": x})[0] for x in xs]
