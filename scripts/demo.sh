@@ -5,10 +5,10 @@
 #   checker -> calibration images -> qmap preprocess -> makertbin (ONNX and Caffe)
 #   -> infer on one test image -> eval float vs int8 side by side -> info on the .bin
 # Everything is written under build/demo/. Takes a few minutes on 2 cores.
-#   scripts/demo.sh [--eval-images N]    (default 1000 test images; 10000 is the whole split)
+#   scripts/demo.sh [--eval-images N]    (default 10000: the whole test split)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-eval_images=1000
+eval_images=10000
 while [ $# -gt 0 ]; do
   case "$1" in
     --eval-images) eval_images="$2"; shift 2 ;;
@@ -52,13 +52,14 @@ sed -e 's#model_output#model_output_caffe#' fashion_caffe.yaml > fashion_caffe_l
 "$qmap" makertbin --config fashion_caffe_local.yaml --model-type caffe --no-progress | grep -E "Select|Output|^prob|took"
 
 first="$(head -n 1 eval_images/labels.txt | cut -d' ' -f1)"
-step "6. qmap infer on $first (label $(head -n 1 eval_images/labels.txt | cut -d' ' -f2)) with the int8 model"
-"$qmap" infer --model model_output/fashion_cnn_quantized_model.onnx --image "eval_images/$first" \
+step "6. qmap infer on $first (label $(head -n 1 eval_images/labels.txt | cut -d' ' -f2)) with the deployable int8 .bin"
+"$qmap" infer --model model_output/fashion_cnn.bin --image "eval_images/$first" \
   --labels model/labels.txt
 
-step "7. qmap eval: float vs int8 on $eval_images test images"
+step "7. qmap eval: float vs int8 (quantized ONNX, .bin, and the .bin made from Caffe) on $eval_images test images"
 "$qmap" eval --model model_output/fashion_cnn_original_float_model.onnx \
-  --model model_output/fashion_cnn_quantized_model.onnx --data eval_images --labels eval_images/labels.txt \
+  --model model_output/fashion_cnn_quantized_model.onnx --model model_output/fashion_cnn.bin \
+  --model model_output_caffe/fashion_cnn.bin --data eval_images --labels eval_images/labels.txt \
   --json eval_report.json | tee eval.txt
 
 step "8. qmap info on the deployable model"
@@ -70,4 +71,4 @@ echo "model:        examples/fashion_mnist/model/fashion_cnn.onnx (and .prototxt
 echo "outputs:      $out/model_output/ (original/optimized/quantized ONNX, .bin, calibration table, makertbin.log)"
 echo "              $out/model_output_caffe/ (the same from the Caffe model)"
 echo "eval:         $out/eval.txt, $out/eval_report.json"
-grep -E "^\S+\.onnx|top-1" eval.txt | head -n 5 || true
+grep -E "^model_output" eval.txt | head -n 5 || true
