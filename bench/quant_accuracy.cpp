@@ -23,6 +23,7 @@
 #include <numeric>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -51,7 +52,8 @@ struct Args {
   int threads = 0;
   fs::path torchvision;  // folder of torchvision ONNX models: output cosine per method
   bool ort = true;
-  size_t torchvision_images = 20;  // dev images per torchvision model (output cosine only)
+  size_t torchvision_images = 20;
+  size_t ort_quantized = 0;  // images on which ORT runs the last variant's quantized ONNX  // dev images per torchvision model (output cosine only)
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -221,6 +223,7 @@ int main(int argc, char** argv) {
     else if (k == "--torchvision") a.torchvision = next();
     else if (k == "--no-ort") a.ort = false;
     else if (k == "--torchvision-images") a.torchvision_images = std::stoul(next());
+    else if (k == "--ort-quantized") a.ort_quantized = std::stoul(next());
     else {
       std::fprintf(stderr, "usage: quant_accuracy [--shared DIR] [--work DIR] [--variants a,b] [--dev-limit N] "
                            "[--threads N] [--torchvision DIR] [--no-ort]\n");
@@ -249,7 +252,7 @@ int main(int argc, char** argv) {
   std::printf("MobileNetV2 (mobilenetv2-12-float.onnx), %zu calibration images, %zu dev images, %d threads\n\n",
               size_t{100}, labels.size(), threads);
 
-  std::vector<Tensor> float_out;
+  std::vector<Tensor> float_out, last_q;
   std::printf("| variant | float top-1 | int8 top-1 | float top-5 | int8 top-5 | output cosine | makertbin s |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   for (const std::string& v : a.variants) {
@@ -264,6 +267,7 @@ int main(int argc, char** argv) {
     auto q_out = run_model(dir / "out/m_quantized_model.onnx", *dev, threads, true);
     if (!q_out) return fail(q_out.status());
     const Score fs_ = score(float_out, labels), qs = score(*q_out, labels, &float_out);
+    last_q = *q_out;
     std::printf("| %s | %.2f | %.2f | %.2f | %.2f | %.5f | %.1f |\n", v.c_str(), fs_.top1, qs.top1, fs_.top5, qs.top5,
                 qs.cosine, *secs);
     std::fflush(stdout);
@@ -296,6 +300,28 @@ int main(int argc, char** argv) {
       std::printf("| ONNX Runtime %s | | %.2f | | %.2f | %.5f | |\n", m.filename().c_str(), s.top1, s.top5, s.cosine);
     }
   }
+  if (a.ort_quantized > 0 && !a.variants.empty() && !last_q.empty()) {
+    // ONNX Runtime running qmap's quantized ONNX vs qmap's integer simulator on the same
+    // uint8 pixels (issue 5, item 3): how often and by how much they differ.
+    const fs::path q = a.work / a.variants.back() / "out/m_quantized_model.onnx";
+    size_t same_top1 = 0, identical = 0, n = std::min(a.ort_quantized, dev->size());
+    double worst = 0, sum_ratio = 0;
+    for (size_t i = 0; i < n; ++i) {
+      auto r = ort_peer::run(ort_peer::default_peer(), q.string(), {{"input", (*dev)[i]}}, 1);
+      if (!r) return fail(r.status());
+      const Tensor& o = (*r)[0].tensor;
+      const ort_peer::Diff d = ort_peer::compare(o, last_q[i]);
+      worst = std::max(worst, d.ratio());
+      sum_ratio += d.ratio();
+      identical += d.max_abs_diff == 0;
+      const std::span<const float> x = o.data<float>(), y = std::as_const(last_q[i]).data<float>();
+      same_top1 += std::max_element(x.begin(), x.end()) - x.begin() == std::max_element(y.begin(), y.end()) - y.begin();
+    }
+    std::printf("\nONNX Runtime on %s vs qmap's integer simulator, %zu images: identical outputs %zu, same top-1 %zu, "
+                "max |diff|/range worst %.2e mean %.2e\n",
+                q.filename().c_str(), n, identical, same_top1, worst, sum_ratio / static_cast<double>(n));
+  }
+
   if (!a.torchvision.empty()) {
     // Random-weight torchvision models (tools/models/export_torchvision.py): top-1 means
     // nothing, so only the mean output cosine (int8 vs float) over the first --torchvision-images (20) dev images.
