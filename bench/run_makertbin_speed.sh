@@ -8,6 +8,7 @@
 # Environment: BUILD_DIR (default <repo>/build), SHARED (default <repo>/../shared).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$here/bench/mobilenetv2_yaml.sh"
 build="${BUILD_DIR:-$here/build}"
 shared="${SHARED:-$here/../shared}"
 jobs=2
@@ -41,36 +42,14 @@ fi
 run() {  # $1 = sample folder
   local dir="$work/run_$(basename "$1")"
   mkdir -p "$dir"
-  cat > "$dir/cfg.yaml" <<YAML
-model_parameters:
-  onnx_model: '$shared/models/onnx/mobilenetv2-12-float.onnx'
-  march: generic
-  working_dir: out
-  output_model_file_prefix: mobilenetv2
-input_parameters:
-  input_name: input
-  input_shape: 1x3x224x224
-  input_type_train: rgb
-  input_layout_train: NCHW
-  input_type_rt: rgb
-  input_layout_rt: NHWC
-  norm_type: data_mean_and_scale
-  mean_value: 123.675 116.28 103.53
-  scale_value: 0.017125 0.017507 0.017429
-calibration_parameters:
-  cal_data_dir: '$1'
-  cal_data_type: uint8
-  calibration_type: $method
-compiler_parameters:
-  jobs: $jobs
-YAML
+  mobilenetv2_yaml "$shared" "$1" "$method" "$jobs" > "$dir/cfg.yaml"
   /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$qmap" makertbin --config "$dir/cfg.yaml" --model-type onnx --no-progress \
     >"$dir/stdout.txt" 2>"$dir/stderr.txt"
   read -r secs kib < "$dir/time.txt"
   local stages
-  stages="$(grep -o 'stage times: .*' "$dir/out/makertbin.log" | sed 's/stage times: //')"
+  stages="$(grep -o 'stage times: .*' "$dir/model_output/makertbin.log" | sed 's/stage times: //')"
   local selected
-  selected="$(grep -o 'Select [^ ]* method' "$dir/out/makertbin.log" | head -1 || true)"
+  selected="$(grep -o 'Select [^ ]* method' "$dir/model_output/makertbin.log" | head -1 || true)"
   printf '| %s | %s | %.1f | %d | %s | %s |\n' "$(ls "$1" | wc -l)" "$method" "$secs" "$((kib / 1024))" "$stages" "$selected"
 }
 

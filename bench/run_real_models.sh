@@ -9,6 +9,7 @@
 # Environment: BUILD_DIR (default <repo>/build), SHARED (default <repo>/../shared), JOBS (2).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+. "$here/bench/mobilenetv2_yaml.sh"
 build="${BUILD_DIR:-$here/build}"
 shared="${SHARED:-$here/../shared}"
 jobs="${JOBS:-2}"
@@ -56,25 +57,7 @@ mobilenetv2() {
   rm -rf "$d" && mkdir -p "$d" && cd "$d"
   "$qmap" preprocess --input-dir "$shared/data/imagenet-calib" --output-dir caldata --short-side-resize 256 \
     --center-crop 224 --color rgb --layout NCHW --dtype uint8 >/dev/null
-  cat > mobilenetv2.yaml <<YAML
-model_parameters:
-  onnx_model: '$shared/models/onnx/mobilenetv2-12-float.onnx'
-  march: generic
-  output_model_file_prefix: mobilenetv2
-input_parameters:
-  input_name: input
-  input_shape: 1x3x224x224
-  input_type_train: rgb
-  input_layout_train: NCHW
-  input_type_rt: rgb
-  input_layout_rt: NHWC
-  norm_type: data_mean_and_scale
-  mean_value: 123.675 116.28 103.53
-  scale_value: 0.017125 0.017507 0.017429
-calibration_parameters:
-  cal_data_dir: caldata
-  calibration_type: default
-YAML
+  mobilenetv2_yaml "$shared" caldata default "$jobs" > mobilenetv2.yaml
   "$qmap" makertbin --config mobilenetv2.yaml --model-type onnx --no-progress | grep -E "Select|conversion took"
   "$qmap" eval --model model_output/mobilenetv2_original_float_model.onnx \
     --model model_output/mobilenetv2_quantized_model.onnx --model model_output/mobilenetv2.bin \
