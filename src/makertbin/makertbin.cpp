@@ -406,7 +406,11 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   std::vector<std::vector<Tensor>> search_samples;
   {
     Stage st{L, "calibration", Clock::now(), &times};
-    if (ctype != CalibrationType::kSkip) {
+    // load needs no data: the QAT model holds the thresholds (values it leaves out are then
+    // taken from seeded random inputs, with a warning).
+    const bool no_data = ctype == CalibrationType::kSkip ||
+                         (ctype == CalibrationType::kLoad && cfg.calibration.cal_data_dirs.empty());
+    if (!no_data) {
       QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.calibration.cal_data_dirs,
                                                                 cfg.calibration.cal_data_types,
                                                                 cfg.calibration.preprocess_on));
@@ -417,8 +421,9 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
         search_samples.push_back(std::move(sample));
       }
     } else {
-      L.warn("calibration_type skip: thresholds from seeded random inputs; the quantized model's accuracy "
-             "is meaningless (use it for performance work only)");
+      if (ctype == CalibrationType::kSkip)
+        L.warn("calibration_type skip: thresholds from seeded random inputs; the quantized model's accuracy "
+               "is meaningless (use it for performance work only)");
       QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, random_inputs(optimized, 20251125));
       search_samples.push_back(std::move(sample));
     }
@@ -429,8 +434,20 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
       QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, options.calibration_table));
       method = table.method.empty() ? "table" : table.method;
       L.info("thresholds read from {} ({} values)", options.calibration_table, thresholds.size());
-    } else if (ctype == CalibrationType::kSkip) {
+    } else if (no_data) {
       QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_from_samples(optimized, search_samples));
+      if (ctype == CalibrationType::kLoad) {
+        size_t taken = 0;
+        for (const auto& [name, t] : qat_thresholds)
+          if (auto it = thresholds.find(name); it != thresholds.end()) {
+            it->second = t;
+            ++taken;
+          }
+        if (taken < thresholds.size())
+          L.warn("calibration_type load without cal_data_dir: {} of {} values have no threshold in the model and "
+                 "take max |x| over seeded random inputs; give cal_data_dir to calibrate them on real data",
+                 thresholds.size() - taken, thresholds.size());
+      }
     } else {
       const auto loader = [&](size_t i) { return dataset->load_runtime(i); };
       CollectOptions copts;
