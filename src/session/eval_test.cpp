@@ -2,6 +2,8 @@
 // layouts, bad lines), jobs resolution, determinism over --jobs, the REPORT block and JSON.
 #include "session/eval.h"
 
+#include <unistd.h>
+
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -16,7 +18,9 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string fresh_dir(const std::string& name) {
-  const std::string d = std::string(QMAP_BINARY_DIR) + "/session_eval_test/" + name;
+  // Per process: ctest runs tests in parallel processes that use the same names.
+  const std::string d =
+      std::string(QMAP_BINARY_DIR) + "/session_eval_test_" + std::to_string(::getpid()) + "/" + name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;
