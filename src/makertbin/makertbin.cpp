@@ -73,7 +73,9 @@ struct Stage {
 Result<Graph> import_model(const MakertbinConfig& cfg, Logger& L) {
   std::map<std::string, Dims> shapes;
   for (const InputSpec& in : cfg.inputs)
-    if (!in.shape.empty()) shapes[in.name] = in.shape;
+    // Without input_name the shape cannot go to the importer; complete_input_specs checks it
+    // against the model afterwards.
+    if (!in.shape.empty() && !in.name.empty()) shapes[in.name] = in.shape;
   if (cfg.model_type == ModelType::kCaffe) {
     CaffeImportOptions o;
     o.input_shapes = shapes;

@@ -44,6 +44,7 @@ struct YamlOptions {
   std::string input_layout_rt = "NHWC";
   std::string input_type_train = "rgb";
   std::string input_shape = "1x3x16x16";
+  std::string input_name = "input";  // empty: the key is left out
   std::string mean = "123.675 116.28 103.53";
   std::string scale = "0.017125 0.017507 0.017429";
   std::string extra_model;  // more model_parameters lines
@@ -56,7 +57,7 @@ std::string yaml(const YamlOptions& o) {
          "  working_dir: model_output\n"
          "  output_model_file_prefix: tiny\n" + o.extra_model +
          "input_parameters:\n"
-         "  input_name: input\n"
+         + (o.input_name.empty() ? std::string() : "  input_name: " + o.input_name + "\n") +
          "  input_shape: " + o.input_shape + "\n"
          "  input_type_train: " + o.input_type_train + "\n"
          "  input_layout_train: NCHW\n"
@@ -241,6 +242,17 @@ TEST(MakertbinE2E, OutputNodeThatDoesNotExist) {
   const CliRun r = makertbin(o);
   const std::string msg = expect_one_error(r, false);
   EXPECT_NE(msg.find("no_such_node"), std::string::npos) << msg;
+}
+
+TEST(MakertbinE2E, InputShapeWithoutInputNameNamesTheOnlyInput) {
+  YamlOptions o;
+  o.input_name = "";
+  const CliRun r = makertbin(o);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  o.input_shape = "1x3x16x17";  // not the model's: named in the error
+  const CliRun bad = makertbin(o);
+  const std::string msg = expect_one_error(bad, false);
+  EXPECT_NE(msg.find("1x3x16x17"), std::string::npos) << msg;
 }
 
 TEST(MakertbinE2E, UnknownYamlKeyIsNamed) {
