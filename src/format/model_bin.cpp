@@ -5,6 +5,7 @@
 
 #include "format/bin_writer.h"
 #include "quant/lower.h"
+#include "runtime/memory_plan.h"
 
 namespace qmap {
 
@@ -34,6 +35,12 @@ Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, cons
       m.inputs.push_back(*it);
     }
   }
+  // The arena plan, computed here once (offline): the runtime checks and adopts it at load.
+  QMAP_ASSIGN_OR_RETURN(rt::MemoryPlan plan, rt::plan_memory(program));
+  BinMemoryPlan stored;
+  stored.arena_bytes = static_cast<uint64_t>(plan.arena_bytes);
+  for (int64_t off : plan.offset) stored.offsets.push_back(off < 0 ? binfmt::kNotInArena : static_cast<uint64_t>(off));
+  m.memory_plan = std::move(stored);
   return write_bin(path, program, m);
 }
 
