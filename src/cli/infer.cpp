@@ -50,7 +50,7 @@ Result<std::vector<Tensor>> make_inputs(const InferArgs& a, const Session& s, co
     std::vector<InputSpec> config_specs;
     if (!a.config.empty()) {
       QMAP_ASSIGN_OR_RETURN(std::string text, read_file(a.config));
-      QMAP_ASSIGN_OR_RETURN(config_specs, parse_input_specs_yaml(text, a.config));
+      QMAP_ASSIGN_OR_RETURN(config_specs, parse_stored_input_specs(text, a.config));
     }
     const std::vector<InputSpec> specs = input_specs_for(s, config_specs, opt);
     auto img = read_image(a.image);  // its errors name the image

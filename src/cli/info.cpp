@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "config/makertbin_config.h"
 #include "cli/common.h"
 #include "format/bin_reader.h"
 #include "import/onnx/onnx_import.h"
@@ -101,10 +102,10 @@ std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
 std::string onnx_qmap_metadata_text(const Graph& g) {
   std::string out;
   for (const auto& [key, value] : g.metadata) {
-    if (key.rfind("qmap_", 0) != 0 || key == "qmap_makertbin_yaml") continue;
+    if (key.rfind("qmap_", 0) != 0 || key == kMetadataYamlKey) continue;
     out += fmt::format("{}: {}\n", key, value);
   }
-  auto yaml = g.metadata.find("qmap_makertbin_yaml");
+  auto yaml = g.metadata.find(kMetadataYamlKey);
   if (yaml != g.metadata.end()) out += "qmap_makertbin_yaml:\n" + indented(yaml->second);
   return out.empty() ? out : "qmap metadata\n" + out + "\n";
 }

@@ -984,4 +984,14 @@ Result<MakertbinConfig> load_makertbin_config(const std::string& path, ModelType
   return cfg;
 }
 
+Result<std::vector<InputSpec>> parse_stored_input_specs(std::string_view yaml_text, const std::string& source) {
+  auto cfg = parse_makertbin_config(yaml_text, source, ModelType::kOnnx);
+  if (!cfg.ok()) {
+    auto caffe = parse_makertbin_config(yaml_text, source, ModelType::kCaffe);
+    if (!caffe.ok()) return cfg.status();
+    return std::move(caffe->inputs);
+  }
+  return std::move(cfg->inputs);
+}
+
 }  // namespace qmap

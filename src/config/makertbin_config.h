@@ -122,4 +122,14 @@ Status check_config_paths(const MakertbinConfig& config);
 // read_file + parse_makertbin_config + check_config_paths.
 Result<MakertbinConfig> load_makertbin_config(const std::string& path, ModelType model_type);
 
+// Keys of the model metadata (ONNX metadata_props) makertbin writes into its ONNX outputs.
+inline constexpr const char* kMetadataYamlKey = "qmap_makertbin_yaml";  // the YAML, verbatim
+inline constexpr const char* kMetadataVersionKey = "qmap_version";
+inline constexpr const char* kMetadataMarchKey = "qmap_march";
+
+// The input specs of a stored makertbin YAML (model metadata, a .bin), whatever the model
+// type it was written for: the type is not stored, and the YAML names either onnx_model or
+// prototxt/caffe_model, so the ONNX reading is tried first. Paths are not checked.
+Result<std::vector<InputSpec>> parse_stored_input_specs(std::string_view yaml_text, const std::string& source);
+
 }  // namespace qmap

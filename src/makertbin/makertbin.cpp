@@ -376,9 +376,9 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
 
   // ---- the float models ----
   Graph original = imported;
-  original.metadata["qmap_version"] = QMAP_VERSION_STRING;
-  original.metadata["qmap_march"] = cfg.model.march;
-  original.metadata["qmap_makertbin_yaml"] = cfg.yaml_text;
+  original.metadata[kMetadataVersionKey] = QMAP_VERSION_STRING;
+  original.metadata[kMetadataMarchKey] = cfg.model.march;
+  original.metadata[kMetadataYamlKey] = cfg.yaml_text;
   {
     Stage st{L, "preprocess node", Clock::now(), &times};
     QMAP_RETURN_IF_ERROR(insert_preprocess(original, cfg.inputs));

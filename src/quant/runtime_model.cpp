@@ -12,16 +12,9 @@ namespace {
 // The input specs of the YAML makertbin stored in the graph (the model type is not stored:
 // the YAML names either onnx_model or caffe_model, so the ONNX reading is tried first).
 Result<std::vector<InputSpec>> stored_input_specs(const Graph& g, const std::string& name) {
-  auto it = g.metadata.find("qmap_makertbin_yaml");
+  auto it = g.metadata.find(kMetadataYamlKey);
   if (it == g.metadata.end()) return std::vector<InputSpec>{};
-  const std::string source = name + " (metadata qmap_makertbin_yaml)";
-  auto cfg = parse_makertbin_config(it->second, source, ModelType::kOnnx);
-  if (!cfg.ok()) {
-    auto caffe = parse_makertbin_config(it->second, source, ModelType::kCaffe);
-    if (!caffe.ok()) return cfg.status();
-    cfg = std::move(caffe);
-  }
-  return cfg->inputs;
+  return parse_stored_input_specs(it->second, name + " (metadata " + kMetadataYamlKey + ")");
 }
 
 }  // namespace

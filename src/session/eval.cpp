@@ -81,7 +81,7 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
   std::vector<InputSpec> config_specs;
   if (!options.config_path.empty()) {
     QMAP_ASSIGN_OR_RETURN(std::string text, read_file(options.config_path));
-    QMAP_ASSIGN_OR_RETURN(config_specs, parse_input_specs_yaml(text, options.config_path));
+    QMAP_ASSIGN_OR_RETURN(config_specs, parse_stored_input_specs(text, options.config_path));
   }
   QMAP_ASSIGN_OR_RETURN(LabeledImageSet set, load_labeled_images(options.data_dir, options.labels_file, options.limit));
 

@@ -222,7 +222,7 @@ TEST(SessionEvalTest, ConfigYamlPreprocessesLikeTheFlags) {
   ASSERT_TRUE(session.ok());
   auto text = read_file(testing::tiny_models().dir + "/cfg.yaml");
   ASSERT_TRUE(text.ok());
-  auto specs = parse_input_specs_yaml(*text, "cfg.yaml");
+  auto specs = parse_stored_input_specs(*text, "cfg.yaml");
   ASSERT_TRUE(specs.ok()) << specs.status().message();
   const Image img = testing::random_image(16, 16, 3, 8);
   const IoInfo& io = (*session)->inputs()[0];

@@ -14,8 +14,6 @@ namespace qmap {
 namespace {
 
 constexpr const char* kStage = "session";
-// The metadata_props key where makertbin stores the YAML it was given (makertbin.cpp).
-constexpr const char* kYamlKey = "qmap_makertbin_yaml";
 
 std::string lower_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
@@ -37,9 +35,9 @@ std::vector<IoInfo> io_infos(const Graph& g, const std::vector<ValueId>& ids) {
 // Paths in the YAML are not checked: the model may have been moved since.
 Result<std::vector<InputSpec>> specs_from_metadata(const Graph& g, const std::vector<IoInfo>& inputs,
                                                    const std::string& path) {
-  const auto it = g.metadata.find(kYamlKey);
+  const auto it = g.metadata.find(kMetadataYamlKey);
   if (it == g.metadata.end()) return std::vector<InputSpec>{};
-  auto specs = parse_input_specs_yaml(it->second, path + ":" + kYamlKey);
+  auto specs = parse_stored_input_specs(it->second, path + ":" + kMetadataYamlKey);
   if (!specs.ok()) return specs.status().with_context(fmt::format("{}: model '{}': qmap metadata: ", kStage, path));
   return match_input_specs(std::move(*specs), inputs);
 }
@@ -61,7 +59,7 @@ Result<std::unique_ptr<Session>> open_bin(const std::string& path) {
   if (!bin.ok()) return bin.status().with_context(fmt::format("{}: model '{}': ", kStage, path));
   std::vector<InputSpec> specs;
   if (!bin->yaml_text.empty()) {
-    auto parsed = parse_input_specs_yaml(bin->yaml_text, path + ":yaml");
+    auto parsed = parse_stored_input_specs(bin->yaml_text, path + ":yaml");
     if (!parsed.ok()) return parsed.status().with_context(fmt::format("{}: model '{}': qmap metadata: ", kStage, path));
     specs = match_input_specs(std::move(*parsed), bin->inputs);
   }
@@ -90,17 +88,6 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& path) {
   if (ext == ".bin") return open_bin(path);
   return error("{}: model '{}': unknown extension '{}': expected .onnx (float or quantized) or .bin", kStage, path,
                ext);
-}
-
-Result<std::vector<InputSpec>> parse_input_specs_yaml(const std::string& yaml_text, const std::string& source) {
-  // Only input_parameters matter here; the model keys differ between the two model types.
-  auto cfg = parse_makertbin_config(yaml_text, source, ModelType::kOnnx);
-  if (!cfg.ok()) {
-    auto caffe = parse_makertbin_config(yaml_text, source, ModelType::kCaffe);
-    if (!caffe.ok()) return cfg.status();
-    return std::move(caffe->inputs);
-  }
-  return std::move(cfg->inputs);
 }
 
 std::vector<InputSpec> match_input_specs(std::vector<InputSpec> specs, const std::vector<IoInfo>& inputs) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/input_spec.h"
+#include "config/makertbin_config.h"
 #include "core/status.h"
 #include "ir/tensor.h"
 
@@ -76,11 +77,6 @@ class Session {
   std::vector<InputSpec> input_specs_;
   std::unique_ptr<SessionBackend> backend_;
 };
-
-// The input_parameters of a makertbin YAML (written for an ONNX or a Caffe model) as
-// InputSpecs, parsed with parse_makertbin_config; the paths it names are not checked.
-// `source` names the YAML in errors.
-Result<std::vector<InputSpec>> parse_input_specs_yaml(const std::string& yaml_text, const std::string& source);
 
 // Completes InputSpecs (from a model's metadata or a --config YAML) for a model's inputs:
 // one spec per input in `inputs` order, matched by name (a lone unnamed spec names the only
