@@ -199,23 +199,6 @@ Result<std::vector<Tensor>> random_inputs(const Graph& g, uint32_t seed) {
   return out;
 }
 
-// max|x| of every float value over a few samples (calibration_type skip).
-Result<Thresholds> thresholds_from_samples(const Graph& g, const std::vector<std::vector<Tensor>>& samples) {
-  QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(g, {.keep_all_values = true}));
-  Thresholds t;
-  for (const auto& s : samples) {
-    QMAP_RETURN_IF_ERROR(engine.run(s).status());
-    for (const auto& [name, value] : engine.all_values()) {
-      if (value.dtype() != DType::kFloat32) continue;
-      float m = 0;
-      for (float x : value.data<float>()) m = std::max(m, std::fabs(x));
-      float& slot = t[name];
-      slot = std::max(slot, m > 0 ? m : 1e-6f);
-    }
-  }
-  return t;
-}
-
 // Fills what the YAML left to the model: an empty input_name names the model's only input,
 // an empty input_shape takes the model's. Checks names and shapes against the model.
 Status complete_input_specs(const Graph& g, std::vector<InputSpec>& specs) {
@@ -436,26 +419,18 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
       QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, options.calibration_table));
       method = table.method.empty() ? "table" : table.method;
       L.info("thresholds read from {} ({} values)", options.calibration_table, thresholds.size());
-    } else if (no_data) {
-      QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_from_samples(optimized, search_samples));
-      if (ctype == CalibrationType::kLoad) {
-        size_t taken = 0;
-        for (const auto& [name, t] : qat_thresholds)
-          if (auto it = thresholds.find(name); it != thresholds.end()) {
-            it->second = t;
-            ++taken;
-          }
-        if (taken < thresholds.size())
-          L.warn("calibration_type load without cal_data_dir: {} of {} values have no threshold in the model and "
-                 "take max |x| over seeded random inputs; give cal_data_dir to calibrate them on real data",
-                 thresholds.size() - taken, thresholds.size());
-      }
     } else {
-      const auto loader = [&](size_t i) { return dataset->load_runtime(i); };
+      // Statistics over the calibration data, or (skip, load without data) over the seeded
+      // random samples.
+      const size_t num_samples = dataset ? dataset->size() : search_samples.size();
+      const auto loader = [&](size_t i) -> Result<std::vector<Tensor>> {
+        if (dataset) return dataset->load_runtime(i);
+        return search_samples[i];
+      };
       CollectOptions copts;
       copts.threads = threads;
       copts.progress = options.progress;
-      QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, dataset->size(), loader, copts));
+      QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, num_samples, loader, copts));
       QMAP_ASSIGN_OR_RETURN(const std::set<std::string> unsigned_values, quantizer_unsigned_values(optimized, stats, qopts));
       auto thresholds_of = [&](CalibMethod m, double percentile) {
         MethodOptions mo;
@@ -465,7 +440,9 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
         mo.is_unsigned = [&unsigned_values](const std::string& v) { return unsigned_values.count(v) != 0; };
         return compute_thresholds(stats, mo);
       };
-      if (ctype == CalibrationType::kLoad) {
+      if (ctype == CalibrationType::kSkip) {
+        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(CalibMethod::kMax, 1.0));
+      } else if (ctype == CalibrationType::kLoad) {
         // Values the QAT model did not quantize (and values the float passes renamed) still
         // need a threshold: those are calibrated with max.
         QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(CalibMethod::kMax, 1.0));
@@ -478,6 +455,10 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
         }
         L.info("calibration_type load: {} of {} values use the model's thresholds, the others max", taken,
                thresholds.size());
+        if (!dataset && taken < thresholds.size())
+          L.warn("calibration_type load without cal_data_dir: {} of {} values have no threshold in the model and "
+                 "take max |x| over seeded random inputs; give cal_data_dir to calibrate them on real data",
+                 thresholds.size() - taken, thresholds.size());
       } else if (ctype == CalibrationType::kDefault || ctype == CalibrationType::kMix) {
         // The percentile ladder, or the user's max_percentile alone.
         std::vector<double> percentiles(std::begin(kDefaultPercentiles), std::end(kDefaultPercentiles));

@@ -347,6 +347,18 @@ TEST(MakertbinE2E, ThreeFeaturemapInputsWithFloatCalibrationData) {
   ASSERT_EQ(run.code, 0) << run.out << run.err;
   EXPECT_TRUE(fs::exists(run.dir / "model_output" / "three_quantized_model.onnx"));
   EXPECT_GE(output_cosine(run.out), 0.98) << run.out;
+  // skip calibrates on seeded random inputs: the float graph inputs need thresholds too.
+  std::ofstream(dir / "cfg_skip.yaml")
+      << "model_parameters:\n  onnx_model: three.onnx\n  march: generic\n  output_model_file_prefix: three\n"
+         "  working_dir: skip_output\n"
+         "input_parameters:\n  input_name: a; b; c\n  input_type_train: featuremap; featuremap; featuremap\n"
+         "  input_layout_train: NCHW; NCHW; NCHW\n  input_type_rt: featuremap; featuremap; featuremap\n"
+         "  norm_type: no_preprocess; no_preprocess; no_preprocess\n"
+         "calibration_parameters:\n  calibration_type: skip\n";
+  const CliRun skip = run_qmap_in(dir, "makertbin --config cfg_skip.yaml --model-type onnx --no-progress",
+                                  "skip_output/makertbin.log");
+  ASSERT_EQ(skip.code, 0) << skip.out << skip.err;
+  EXPECT_TRUE(fs::exists(skip.dir / "skip_output" / "three.bin"));
 }
 
 TEST(MakertbinE2E, RunOnCpuKeepsANodeInFloat) {
