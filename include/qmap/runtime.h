@@ -70,6 +70,9 @@ class Model {
   const std::vector<TensorDesc>& outputs() const;
   // Bytes of the per-context arena the offline memory plan needs (intermediate tensors).
   size_t arena_bytes() const;
+  // The makertbin YAML the .bin was built from (preprocessing, input types); empty for a
+  // model built in memory.
+  const std::string& makertbin_yaml() const;
 
   struct Impl;  // the loaded program (src/runtime/model_impl.h)
   explicit Model(std::shared_ptr<const Impl> impl);

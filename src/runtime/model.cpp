@@ -86,7 +86,7 @@ InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt) {
 }
 
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
-                                 const StoredMemoryPlan* stored_plan) {
+                                 const StoredMemoryPlan* stored_plan, std::string makertbin_yaml) {
   std::vector<TensorDesc> inputs, outputs;
   std::map<std::string, size_t> by_name;
   for (size_t t = 0; t < program.tensors.size(); ++t) by_name.emplace(program.tensors[t].name, t);
@@ -114,7 +114,8 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
   auto ex = Executor::prepare(std::move(program), stored_plan);
   if (!ex.ok()) return ex.status().with_context(fmt::format("'{}': ", name));
   return Model(std::make_shared<const Model::Impl>(
-      Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name)}));
+      Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name),
+                  std::move(makertbin_yaml)}));
 }
 
 // --- Model ---
@@ -132,6 +133,8 @@ Model Model::load_from_memory(const void* data, size_t size, const std::string& 
 
 const std::vector<TensorDesc>& Model::inputs() const { return impl_->inputs; }
 const std::vector<TensorDesc>& Model::outputs() const { return impl_->outputs; }
+const std::string& Model::makertbin_yaml() const { return impl_->makertbin_yaml; }
+
 size_t Model::arena_bytes() const { return static_cast<size_t>(impl_->exec.plan().arena_bytes); }
 
 // --- Context ---

@@ -33,6 +33,7 @@ struct Model::Impl {
   Executor exec;
   std::vector<TensorDesc> inputs, outputs;
   std::map<std::string, size_t> tensor_by_name;  // program tensor index
+  std::string makertbin_yaml;  // the .bin's metadata; empty for models built in memory
 };
 
 // Prepares the program (every check the kernels rely on) and describes its inputs and
@@ -40,8 +41,9 @@ struct Model::Impl {
 // layout's channel axis; nv12 inputs need an even height and width.
 // stored_plan: a memory plan read from the file, checked (check_memory_plan) and used instead
 // of computing one; nullptr: computed at load.
+// makertbin_yaml: the YAML the .bin carries (Model::makertbin_yaml).
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
-                                 const StoredMemoryPlan* stored_plan = nullptr);
+                                 const StoredMemoryPlan* stored_plan = nullptr, std::string makertbin_yaml = {});
 
 // A .bin image: parsed and validated by the format reader, then model_from_program.
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name);

@@ -8,7 +8,6 @@
 
 #include <qmap/runtime.h>
 
-#include "format/bin_reader.h"
 #include "image/transform.h"
 #include "session/backends.h"
 
@@ -86,13 +85,12 @@ Result<BinModel> open_bin_model(const std::string& path) {
       m.inputs.push_back({d.name, dtype_of(d.dtype), Dims(d.dims.begin(), d.dims.end())});
     for (const rt::TensorDesc& d : model.outputs())
       m.outputs.push_back({d.name, dtype_of(d.dtype), Dims(d.dims.begin(), d.dims.end())});
+    // The YAML makertbin stored: the input specs (preprocessing) of infer/eval.
+    m.yaml_text = model.makertbin_yaml();
     m.backend = std::make_unique<BinBackend>(std::move(model));
   } catch (const rt::Error& e) {
     return error("{}", e.what());
   }
-  // The YAML makertbin stored: the input specs (preprocessing) of infer/eval.
-  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin_file(path));
-  m.yaml_text = bin.metadata.yaml_text;
   return m;
 }
 
