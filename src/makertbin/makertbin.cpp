@@ -96,6 +96,22 @@ Status write_model(const Graph& g, const fs::path& path, Logger& L) {
 
 // One FloatEngine and one IntSimulator per worker thread, run over the same samples: the
 // mean output cosine of a quantized candidate against float.
+Tensor as_float(const Tensor& t) { return t.dtype() == DType::kFloat32 ? t : cast_tensor(t, DType::kFloat32); }
+
+// Cosine of the float graph's value `name` against its integer simulation, found through the
+// quantizer's value_map; nullopt when either side does not hold it as a comparable tensor.
+std::optional<double> value_cosine(const std::map<std::string, Tensor>& float_values,
+                                   const std::map<std::string, Tensor>& int_values,
+                                   const std::map<std::string, std::string>& value_map, const std::string& name) {
+  auto f = float_values.find(name);
+  auto m = value_map.find(name);
+  if (f == float_values.end() || m == value_map.end()) return std::nullopt;
+  auto q = int_values.find(m->second);
+  if (q == int_values.end() || f->second.dtype() != DType::kFloat32 || f->second.numel() != q->second.numel())
+    return std::nullopt;
+  return compare_tensors(f->second, as_float(q->second)).cosine;
+}
+
 class CandidateScorer {
  public:
   CandidateScorer(const Graph& float_graph, std::vector<std::vector<Tensor>> samples, int threads)
@@ -148,20 +164,11 @@ class CandidateScorer {
       QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(m.graph, true));
       QMAP_RETURN_IF_ERROR(sim.run(samples_.front()).status());
       std::map<std::string, double> cos;
-      for (const auto& [name, qname] : m.value_map) {
-        auto f = engine.all_values().find(name);
-        auto q = sim.all_values().find(qname);
-        if (f == engine.all_values().end() || q == sim.all_values().end()) continue;
-        if (f->second.dtype() != DType::kFloat32 || f->second.numel() != q->second.numel()) continue;
-        cos[name] = compare_tensors(f->second, as_float(q->second)).cosine;
-      }
+      for (const auto& entry : m.value_map)
+        if (auto c = value_cosine(engine.all_values(), sim.all_values(), m.value_map, entry.first)) cos[entry.first] = *c;
       out.push_back(std::move(cos));
     }
     return out;
-  }
-
-  static Tensor as_float(const Tensor& t) {
-    return t.dtype() == DType::kFloat32 ? t : cast_tensor(t, DType::kFloat32);
   }
 
  private:
@@ -260,13 +267,8 @@ Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized
   std::map<std::string, const Node*> by_name;
   for (const Node& n : optimized.nodes) by_name[n.name] = &n;
   auto cosine_of = [&](const std::string& value) -> std::string {
-    auto fit = fvals.find(value);
-    auto mit = quantized.value_map.find(value);
-    if (fit == fvals.end() || mit == quantized.value_map.end()) return "--";
-    auto qit = qvals.find(mit->second);
-    if (qit == qvals.end() || fit->second.dtype() != DType::kFloat32 || fit->second.numel() != qit->second.numel())
-      return "--";
-    return fmt::format("{:.6f}", compare_tensors(fit->second, CandidateScorer::as_float(qit->second)).cosine);
+    const auto c = value_cosine(fvals, qvals, quantized.value_map, value);
+    return c ? fmt::format("{:.6f}", *c) : "--";
   };
   // A fused group (Conv + Relu) produces one integer tensor, after its last node: every
   // member shows that tensor's cosine (the head's own float output never exists in integer).
@@ -290,7 +292,7 @@ Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized
 
   std::vector<TextRow> orows = {{"Output", "Cosine Similarity", "L1 Distance", "L2 Distance", "Chebyshev Distance"}};
   for (size_t k = 0; k < fout.size() && k < qout.size(); ++k) {
-    const TensorDistance d = compare_tensors(fout[k], CandidateScorer::as_float(qout[k]));
+    const TensorDistance d = compare_tensors(fout[k], as_float(qout[k]));
     orows.push_back({optimized.value(optimized.outputs[k]).name, fmt::format("{:.6f}", d.cosine),
                      fmt::format("{:.6f}", d.l1), fmt::format("{:.6f}", d.l2), fmt::format("{:.6f}", d.chebyshev)});
   }
