@@ -16,7 +16,7 @@ packages=(
   libopenblas-dev libjpeg62-turbo-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-numpy python3-onnx python3-protobuf zlib1g-dev
   python3-dev pybind11-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist ccache
 )
 # Node.js for the ONNX Runtime peer: Debian's nodejs + npm, unless a Node.js with npm is
 # already there (some images ship NodeSource's nodejs, which bundles npm and conflicts
