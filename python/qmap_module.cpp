@@ -103,12 +103,14 @@ struct NodeArg {
 // object are serialized (use one Session per thread for parallelism; run releases the GIL).
 class PySession {
  public:
-  explicit PySession(const py::object& path) : path_(py::str(py::module_::import("os").attr("fspath")(path))) {
-    session_ = unwrap(qmap::Session::open(path_));
+  PySession(const py::object& path, int threads) : path_(py::str(py::module_::import("os").attr("fspath")(path))) {
+    if (threads < 0) throw py::value_error("Session: threads " + std::to_string(threads) + ": 0 (one per core) or more");
+    session_ = unwrap(qmap::Session::open(path_, {.threads = threads}));
   }
 
   const std::string& path() const { return path_; }
   std::string kind() const { return session_->kind(); }
+  std::string kernels() const { return session_->kernels(); }
   // Read-only uses (specs, io descriptions) need no lock: they never change after open().
   const qmap::Session& session() const { return *session_; }
 
@@ -304,7 +306,7 @@ py::array load_image(const py::object& path_obj, const py::object& model, const 
   if (py::isinstance<PySession>(model)) {
     s = &model.cast<const PySession&>();
   } else {
-    owned = std::make_shared<PySession>(model);
+    owned = std::make_shared<PySession>(model, 1);
     s = owned.get();
   }
   const std::string path = py::str(py::module_::import("os").attr("fspath")(path_obj));
@@ -345,11 +347,16 @@ A loaded model: .onnx (float or quantized, as written by `qmap makertbin`) or .b
 
     sess = qmap.Session("model_output/tiny_quantized_model.onnx")
     out, = sess.run(None, {sess.input_names[0]: x})
+    fast = qmap.Session("model_output/tiny.bin", threads=2)   # .bin: intra-op threads
+    fast.kernels                                             # 'avx512vnni' (QMAP_ISA selects)
 
 Raises RuntimeError when the file cannot be loaded (the message names the file and the rule).)doc")
-      .def(py::init<const py::object&>(), py::arg("path"))
+      .def(py::init<const py::object&, int>(), py::arg("path"), py::arg("threads") = 1)
       .def_property_readonly("path", &PySession::path)
       .def_property_readonly("kind", &PySession::kind, "'float onnx', 'quantized onnx' or 'bin'")
+      .def_property_readonly("kernels", &PySession::kernels,
+                             "what computes: a .bin's kernel level ('ref', 'avx2', 'avx512vnni'; QMAP_ISA selects), "
+                             "'float engine' or 'integer simulator (ref)'")
       .def_property_readonly("input_names", &PySession::input_names)
       .def_property_readonly("output_names", &PySession::output_names)
       .def("get_inputs", &PySession::get_inputs)

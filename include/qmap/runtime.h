@@ -60,11 +60,19 @@ struct TensorDesc {
   size_t bytes() const;
 };
 
+struct LoadOptions {
+  // The kernels to run with: "ref" (the scalar reference), "avx2" or "avx512vnni"; empty: the
+  // environment variable QMAP_ISA if set, else the best this CPU has. A level the CPU lacks
+  // is an Error naming the value and the levels it has. Every level gives identical outputs.
+  std::string isa;
+};
+
 class Model {
  public:
   // A .bin file written by `qmap makertbin`. Throws Error naming the file.
-  static Model load(const std::string& path);
-  static Model load_from_memory(const void* data, size_t size, const std::string& name = "<memory>");
+  static Model load(const std::string& path, const LoadOptions& options = {});
+  static Model load_from_memory(const void* data, size_t size, const std::string& name = "<memory>",
+                                const LoadOptions& options = {});
 
   const std::vector<TensorDesc>& inputs() const;
   const std::vector<TensorDesc>& outputs() const;
@@ -73,6 +81,9 @@ class Model {
   // The makertbin YAML the .bin was built from (preprocessing, input types); empty for a
   // model built in memory.
   const std::string& makertbin_yaml() const;
+  // The kernel level in use ("ref", "avx2", "avx512vnni") and the levels this CPU has.
+  std::string isa() const;
+  static std::vector<std::string> available_isas();
 
   struct Impl;  // the loaded program (src/runtime/model_impl.h)
   explicit Model(std::shared_ptr<const Impl> impl);
@@ -87,6 +98,9 @@ struct ContextOptions {
   // Every intermediate tensor gets its own memory (no arena reuse), so tensor_raw() can read
   // any of them after run(): per-node comparisons (`qmap verify --all-nodes`).
   bool keep_all_tensors = false;
+  // Intra-op threads for this context's runs (kernels split each step's output over them);
+  // 0 = one per core. Outputs are identical for every thread count.
+  int threads = 1;
 };
 
 class Context {

@@ -42,6 +42,10 @@ size_t qmap_model_input_bytes(const qmap_model* model, size_t i);
 size_t qmap_model_output_elements(const qmap_model* model, size_t i);
 
 qmap_context* qmap_context_create(const qmap_model* model);
+/* The same with `threads` intra-op threads (0: one per core); outputs do not depend on it. */
+qmap_context* qmap_context_create_threads(const qmap_model* model, int threads);
+/* The kernel level the model runs with: "ref", "avx2" or "avx512vnni" (QMAP_ISA selects). */
+const char* qmap_model_isa(const qmap_model* model);
 void qmap_context_free(qmap_context* ctx);
 
 int qmap_set_input(qmap_context* ctx, size_t i, const void* data, size_t bytes);

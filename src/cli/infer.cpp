@@ -29,6 +29,7 @@ struct InferArgs {
   std::string model, image, labels, output_dir, config;
   std::vector<std::string> inputs;
   size_t top = 5;
+  int threads = 1;
   ImageFlags flags;
 };
 
@@ -110,12 +111,12 @@ Status run_infer(const InferArgs& a) {
   if (!a.labels.empty()) {
     QMAP_ASSIGN_OR_RETURN(names, read_class_names(a.labels));
   }
-  QMAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::open(a.model));
+  QMAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::open(a.model, {.threads = a.threads}));
   std::vector<std::string> sources;
   QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, make_inputs(a, *s, opt, &sources));
   QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> outs, s->run(inputs));
 
-  std::string text = fmt::format("Model: {} ({})\n", s->path(), s->kind());
+  std::string text = fmt::format("Model: {} ({}; {})\n", s->path(), s->kind(), s->kernels());
   for (size_t k = 0; k < inputs.size(); ++k)
     text += fmt::format("Input '{}': {} {} from {}\n", s->inputs()[k].name, dtype_name(inputs[k].dtype()),
                         dims_str(inputs[k].dims()), sources[k]);
@@ -143,6 +144,8 @@ void register_infer(CLI::App& app, Runner* run) {
   cmd->add_option("--input", a->inputs, "raw input file(s) in the model input's dtype and shape (numpy tofile), one per input");
   cmd->add_option("--labels", a->labels, "class names, one per line (synset_words.txt lines accepted)");
   cmd->add_option("--top", a->top, "classes shown for a classifier output")->default_val(5);
+  cmd->add_option("--threads", a->threads, "intra-op threads for a .bin (0: one per core); outputs do not depend on it")
+      ->default_val(1)->check(CLI::NonNegativeNumber);
   cmd->add_option("--config,-c", a->config, "makertbin YAML whose input_parameters preprocess the image (models without qmap metadata)");
   cmd->add_option("--output-dir", a->output_dir, "write each output as <name>.bin (raw, numpy tofile)");
   add_image_flags(cmd, &a->flags);

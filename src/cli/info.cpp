@@ -19,6 +19,7 @@
 #include "import/onnx/onnx_import.h"
 #include "ir/dump.h"
 #include "report/text_table.h"
+#include "runtime/model_impl.h"
 
 namespace qmap::cli {
 
@@ -110,6 +111,30 @@ std::string onnx_qmap_metadata_text(const Graph& g) {
   return out.empty() ? out : "qmap metadata\n" + out + "\n";
 }
 
+// The runtime's view of the .bin: the kernel level it loads with and which steps get a fast
+// kernel. Loading checks and packs everything, so a .bin the runtime refuses says so here.
+std::string runtime_kernels_text(const std::string& path) {
+  std::string cpu;
+  for (const std::string& i : rt::Model::available_isas()) cpu += (cpu.empty() ? "" : ", ") + i;
+  try {
+    const rt::Model model = rt::Model::load(path);
+    std::map<std::string, int> by_kernel;
+    for (const std::string& k : model.impl().exec.step_kernel_names())
+      if (k != "ref") ++by_kernel[k];
+    int convs = 0;
+    for (const Step& s : model.impl().exec.program().steps)
+      convs += s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut;
+    int fast = 0;
+    std::vector<std::string> names;
+    for (const auto& [k, n] : by_kernel) fast += n, names.push_back(fmt::format("{} x{}", k, n));
+    return fmt::format("Runtime kernels: {} (this CPU has: {}; QMAP_ISA selects); {} of {} convolutions on fast "
+                       "kernels{}{}\n",
+                       model.isa(), cpu, fast, convs, names.empty() ? "" : ": ", fmt::join(names, ", "));
+  } catch (const rt::Error& e) {
+    return fmt::format("Runtime kernels: the runtime does not load it: {}\n", e.what());
+  }
+}
+
 }  // namespace
 
 void register_info(CLI::App& app, Runner* run) {
@@ -117,20 +142,28 @@ void register_info(CLI::App& app, Runner* run) {
   struct Args {
     std::string model;
     bool ir = false;
+    bool isas = false;
     std::vector<std::string> input_shapes;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("model", a->model, "model file (.bin or .onnx)")->required();
+  cmd->add_option("model", a->model, "model file (.bin or .onnx)");
+  cmd->add_flag("--isas", a->isas, "print the runtime kernel levels this CPU has (ref avx2 avx512vnni), then exit");
   cmd->add_flag("--ir", a->ir, "print the IR text dump of the imported model");
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE (e.g. data 1x3x224x224) for a dynamic input")
       ->expected(2)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->callback([run, a] {
     *run = [a] {
       Logger log(stderr, LogLevel::kWarning);
+      if (a->isas) {
+        std::puts(fmt::format("{}", fmt::join(rt::Model::available_isas(), " ")).c_str());
+        return 0;
+      }
+      if (a->model.empty()) return fail(Status::error("info: a model file is required (or --isas)"));
       if (looks_like_bin(a->model)) {
         auto bin = read_bin_file(a->model);
         if (!bin.ok()) return fail(bin.status());
         std::fputs(bin_info_text(*bin, a->model).c_str(), stdout);
+        std::fputs(runtime_kernels_text(a->model).c_str(), stdout);
         return 0;
       }
       auto shapes = parse_input_shapes(a->input_shapes);

@@ -17,12 +17,12 @@ namespace qmap::rt {
 
 #ifdef QMAP_RUNTIME_HAS_FORMAT
 
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name) {
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa) {
   QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name));
   std::vector<InputFormat> formats;
   for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
   if (!bin.metadata.memory_plan)
-    return model_from_program(std::move(bin.program), formats, name, nullptr, std::move(bin.metadata.yaml_text));
+    return model_from_program(std::move(bin.program), formats, name, nullptr, std::move(bin.metadata.yaml_text), isa);
   const BinMemoryPlan& fp = *bin.metadata.memory_plan;
   constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (fp.arena_bytes > kMax)
@@ -33,12 +33,12 @@ Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string
       return error("runtime: '{}': memory plan offset {}: outside any arena", name, off);
     plan.offsets.push_back(off == binfmt::kNotInArena ? -1 : static_cast<int64_t>(off));
   }
-  return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text));
+  return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text), isa);
 }
 
 #else
 
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name) {
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa) {
   return error("runtime: '{}' ({} bytes): this build has no .bin reader (src/format is not in it); build the model "
                "in memory from the quantized ONNX instead",
                name, bytes.size());

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/qconv_kernel.h"
+#include "kernels/qelementwise_table.h"
 #include "kernels/ref/qconv.h"
 #include "kernels/ref/qelementwise.h"
 #include "kernels/ref/qpool.h"
@@ -241,9 +243,65 @@ class StepChecker {
   const Step& s_;
 };
 
+// The kernel-side view of a checked kConv / kConvFloatOut step.
+kernels::QConvParams conv_params(const IntProgram& p, const Step& s) {
+  const ProgramTensor& x = p.tensors[static_cast<size_t>(s.inputs[0])];
+  const ProgramTensor& y = p.tensors[static_cast<size_t>(s.outputs[0])];
+  kernels::QConvParams k;
+  k.g = s.conv;
+  k.x_signed = x.dtype == DType::kInt8;
+  k.zx = x.quant->zero_point;
+  k.weights = s.weights;
+  k.bias = s.bias;
+  k.float_out = s.kind == StepKind::kConvFloatOut;
+  if (k.float_out) {
+    k.acc_scale = s.acc_scales;
+    k.float_min = s.float_min;
+    k.float_max = s.float_max;
+  } else {
+    k.y_signed = y.dtype == DType::kInt8;
+    k.mult = s.multipliers;
+    k.zy = y.quant->zero_point;
+    k.lo = s.lo;
+    k.hi = s.hi;
+  }
+  return k;
+}
+
+// The fast convolution of `isa` for a checked step, or null (the reference runs it).
+std::unique_ptr<kernels::QConvKernel> make_conv_kernel(kernels::Isa isa, const kernels::QConvParams& k) {
+  switch (isa) {
+    case kernels::Isa::kRef: return nullptr;
+    case kernels::Isa::kAvx2:
+#if QMAP_HAVE_AVX2
+      return kernels::make_qconv_avx2(k);
+#else
+      return nullptr;
+#endif
+    case kernels::Isa::kAvx512Vnni:
+#if QMAP_HAVE_AVX512VNNI
+      return kernels::make_qconv_avx512vnni(k);
+#else
+      return nullptr;
+#endif
+  }
+  return nullptr;
+}
+
+// Kernel tasks on a Context's thread pool.
+class PoolRunner final : public kernels::TaskRunner {
+ public:
+  explicit PoolRunner(ThreadPool& pool) : pool_(pool) {}
+  int num_workers() const override { return pool_.size(); }
+  void run(size_t n, const std::function<void(size_t, int)>& fn) const override { pool_.parallel_for(n, fn); }
+
+ private:
+  ThreadPool& pool_;
+};
+
 }  // namespace
 
-Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan) {
+Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan, kernels::Isa isa) {
   Executor ex;
   if (stored_plan) {
     QMAP_ASSIGN_OR_RETURN(ex.plan_, adopt_memory_plan(program, *stored_plan));
@@ -259,16 +317,37 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     n.op_type = s.op_type;
     n.attrs = s.attrs;
     ex.step_nodes_.push_back(std::move(n));
+    std::shared_ptr<const kernels::QConvKernel> k;
+    if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut) k = make_conv_kernel(isa, conv_params(program, s));
+    if (k) ex.scratch_per_worker_ = std::max(ex.scratch_per_worker_, kernels::scratch_stride(k->scratch_bytes_per_worker()));
+    ex.conv_kernels_.push_back(std::move(k));
   }
+  ex.isa_ = isa;
+  ex.elementwise_ = &kernels::qelementwise_table(isa);
   ex.program_ = std::make_shared<const IntProgram>(std::move(program));
   return ex;
 }
 
-ExecState Executor::make_state(bool keep_all) const {
+std::vector<std::string> Executor::step_kernel_names() const {
+  std::vector<std::string> names;
+  for (const auto& k : conv_kernels_) names.push_back(k ? k->name() : "ref");
+  return names;
+}
+
+ExecState Executor::make_state(bool keep_all, int threads) const {
   const IntProgram& p = *program_;
   const MemoryPlan plan = keep_all ? plan_without_reuse(plan_) : plan_;
   ExecState st;
   st.keep_all_ = keep_all;
+  if (threads <= 0) threads = default_thread_count();
+  if (threads > 1) {
+    st.pool_ = std::make_unique<ThreadPool>(threads);
+    st.runner_ = std::make_unique<PoolRunner>(*st.pool_);
+  } else {
+    st.runner_ = std::make_unique<kernels::SerialRunner>();
+  }
+  if (scratch_per_worker_ > 0)
+    st.scratch_ = Tensor::uninitialized(DType::kUInt8, {static_cast<int64_t>(scratch_per_worker_) * threads});
   st.arena_ = Tensor::uninitialized(DType::kUInt8, {plan.arena_bytes});
   st.views_.resize(p.tensors.size());
   for (size_t t = 0; t < p.tensors.size(); ++t) {
@@ -301,41 +380,47 @@ Status Executor::run_step(size_t si, ExecState& st) const {
   auto in = [&](size_t i) -> const Tensor& { return st.views_[static_cast<size_t>(s.inputs[i])]; };
   auto qin = [&](size_t i) -> const TensorQuant& { return *T[static_cast<size_t>(s.inputs[i])].quant; };
   auto out = [&]() -> Tensor& { return st.views_[static_cast<size_t>(s.outputs[0])]; };
+  const kernels::QElementwiseTable& ew = *elementwise_;
   const TensorQuant qy = T[static_cast<size_t>(s.outputs[0] < 0 ? 0 : s.outputs[0])].quant.value_or(TensorQuant{});
   switch (s.kind) {
     case StepKind::kQuantize:
-      kr::quantize(in(0).data<float>(), qy.scale, qy.zero_point, q8_out(out()));
+      ew.quantize(in(0).data<float>(), qy.scale, qy.zero_point, q8_out(out()));
       break;
     case StepKind::kDequantize:
-      kr::dequantize(q8_in(in(0)), in(0).numel(), qin(0).scale, qin(0).zero_point, out().data<float>().data());
+      ew.dequantize(q8_in(in(0)), in(0).numel(), qin(0).scale, qin(0).zero_point, out().data<float>().data());
       break;
     case StepKind::kConv:
+    case StepKind::kConvFloatOut:
+      if (const auto& k = conv_kernels_[si]) {
+        k->run(in(0).raw(), out().raw(), st.scratch_.raw(), *st.runner_);
+        break;
+      }
+      if (s.kind == StepKind::kConvFloatOut) {
+        float* yp = out().data<float>().data();
+        kr::qconv2d_float_out(s.conv, q8_in(in(0)), qin(0).zero_point, s.weights, s.bias, s.acc_scales, yp);
+        // The fused Relu/Clip, in float (the output is not requantized).
+        for (int64_t i = 0; i < out().numel(); ++i) yp[i] = std::min(std::max(yp[i], s.float_min), s.float_max);
+        break;
+      }
       kr::qconv2d(s.conv, q8_in(in(0)), qin(0).zero_point, s.weights, s.bias, s.multipliers, qy.zero_point, s.lo,
                   s.hi, q8_out(out()));
       break;
-    case StepKind::kConvFloatOut: {
-      float* yp = out().data<float>().data();
-      kr::qconv2d_float_out(s.conv, q8_in(in(0)), qin(0).zero_point, s.weights, s.bias, s.acc_scales, yp);
-      // The fused Relu/Clip, in float (the output is not requantized).
-      for (int64_t i = 0; i < out().numel(); ++i) yp[i] = std::min(std::max(yp[i], s.float_min), s.float_max);
-      break;
-    }
     case StepKind::kAdd:
-      kr::qadd(s.binary, q8_in(in(0)), qin(0).zero_point, s.multipliers[0], q8_in(in(1)), qin(1).zero_point,
+      ew.qadd(s.binary, q8_in(in(0)), qin(0).zero_point, s.multipliers[0], q8_in(in(1)), qin(1).zero_point,
                s.multipliers[1], qy.zero_point, s.lo, s.hi, q8_out(out()));
       break;
     case StepKind::kMul:
-      kr::qmul(s.binary, q8_in(in(0)), qin(0).zero_point, q8_in(in(1)), qin(1).zero_point, s.multipliers[0],
+      ew.qmul(s.binary, q8_in(in(0)), qin(0).zero_point, q8_in(in(1)), qin(1).zero_point, s.multipliers[0],
                qy.zero_point, s.lo, s.hi, q8_out(out()));
       break;
     case StepKind::kLut:
-      kr::lut8(q8_in(in(0)), in(0).numel(), s.table, q8_out(out()));
+      ew.lut8(q8_in(in(0)), in(0).numel(), s.table, q8_out(out()));
       break;
     case StepKind::kMaxPool:
-      kr::qmaxpool2d(s.pool, q8_in(in(0)), q8_out(out()));
+      ew.qmaxpool2d(s.pool, q8_in(in(0)), q8_out(out()));
       break;
     case StepKind::kAvgPool:
-      kr::qavgpool2d(s.pool, s.count_include_pad, q8_in(in(0)), qin(0).zero_point, s.multipliers, qy.zero_point,
+      ew.qavgpool2d(s.pool, s.count_include_pad, q8_in(in(0)), qin(0).zero_point, s.multipliers, qy.zero_point,
                      s.lo, s.hi, q8_out(out()));
       break;
     case StepKind::kConcat: {
@@ -343,7 +428,7 @@ Status Executor::run_step(size_t si, ExecState& st) const {
       for (size_t i = 0; i < s.inputs.size(); ++i)
         parts.push_back({q8_in(in(i)), s.concat_blocks[i], s.concat_requant[i] != 0, qin(i).zero_point,
                          s.multipliers[i]});
-      kr::qconcat(parts, s.concat_outer, qy.zero_point, q8_out(out()));
+      ew.qconcat(parts, s.concat_outer, qy.zero_point, q8_out(out()));
       break;
     }
     case StepKind::kMove:

@@ -1,7 +1,9 @@
 // Executor: runs an IntProgram (quant/int_program.h) step by step with the integer reference
-// kernels (kernels/ref/). The integer simulator (quant/int_simulator.h) and the runtime
-// library (include/qmap/runtime.h) both run programs through this one class, so they agree bit
-// for bit by construction.
+// kernels (kernels/ref/) or, for the runtime, with the fast kernels of one ISA (kernels/isa.h),
+// which are bit-exact with the reference. The integer simulator (quant/int_simulator.h)
+// prepares with Isa::kRef, so `qmap verify` compares two implementations; the runtime library
+// (include/qmap/runtime.h) prepares with the ISA chosen at load (QMAP_ISA or the best the CPU
+// has).
 //
 // prepare() checks once everything the kernels assume (tensor wiring, dtypes, element counts
 // against each step's geometry, blob sizes, multiplier ranges, clamps): the integer kernels
@@ -20,7 +22,11 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "ir/graph.h"
+#include "kernels/isa.h"
+#include "kernels/qconv_kernel.h"
+#include "kernels/qelementwise_table.h"
 #include "quant/int_program.h"
 #include "runtime/memory_plan.h"
 
@@ -47,6 +53,9 @@ class ExecState {
   friend class Executor;
   ExecState() = default;
   Tensor arena_;                     // uint8 [arena_bytes], 64-byte aligned (Tensor buffers are)
+  Tensor scratch_;                   // kernels' scratch: workers x the largest per-worker need
+  std::unique_ptr<ThreadPool> pool_;  // intra-op threads (none for 1 thread)
+  std::unique_ptr<kernels::TaskRunner> runner_;
   std::vector<Tensor> own_;          // input/output buffers
   std::vector<Tensor> views_;        // per program tensor
   std::vector<size_t> input_index_;  // graph input i -> tensor index
@@ -57,14 +66,21 @@ class Executor {
  public:
   // Validates the program (errors: "runtime: <step kind> '<node>': <what> <value>: <rule>")
   // and computes its memory plan, or checks and adopts `stored_plan` (from a .bin) if given.
-  static Result<Executor> prepare(IntProgram program, const StoredMemoryPlan* stored_plan = nullptr);
+  // isa: the kernels to run integer steps with (a level host_isas() lists); each step the
+  // ISA has no kernel for runs on the reference.
+  static Result<Executor> prepare(IntProgram program, const StoredMemoryPlan* stored_plan = nullptr,
+                                  kernels::Isa isa = kernels::Isa::kRef);
 
   const IntProgram& program() const { return *program_; }
   const MemoryPlan& plan() const { return plan_; }
+  kernels::Isa isa() const { return isa_; }
+  // Per step: the fast kernel's name, or "ref" for steps on the reference kernels.
+  std::vector<std::string> step_kernel_names() const;
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
   // all values stay readable after run() (dumps, per-node comparisons).
-  ExecState make_state(bool keep_all = false) const;
+  // threads: intra-op workers (<= 0: one per core); results are identical for every count.
+  ExecState make_state(bool keep_all = false, int threads = 1) const;
 
   // Runs every step; the inputs must already be in state.input(i).
   Status run(ExecState& state) const;
@@ -76,6 +92,11 @@ class Executor {
   std::shared_ptr<const IntProgram> program_;  // shared so copies of an Executor stay cheap
   MemoryPlan plan_;
   std::vector<Node> step_nodes_;  // per step: a Node carrying op + attrs (kMove/kFloat)
+  kernels::Isa isa_ = kernels::Isa::kRef;
+  // Per step: the prepared fast convolution (kConv/kConvFloatOut), or null for the reference.
+  std::vector<std::shared_ptr<const kernels::QConvKernel>> conv_kernels_;
+  size_t scratch_per_worker_ = 0;  // bytes, the largest any step needs
+  const kernels::QElementwiseTable* elementwise_ = nullptr;  // the other integer steps' kernels
 };
 
 }  // namespace qmap::rt

@@ -70,6 +70,49 @@ TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
   }
 }
 
+// Every kernel level this CPU has, at 1, 2 and 3 intra-op threads, gives the reference's
+// outputs bit for bit (the kernel testers check each kernel alone; this checks the seam:
+// parameters handed over, scratch, threads), and the fast levels take the convolutions.
+TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(c.name);
+    auto prog = lower_qdq_graph(c.g);
+    ASSERT_TRUE(prog.ok()) << prog.status().message();
+    auto ref = Executor::prepare(*prog);
+    ASSERT_TRUE(ref.ok()) << ref.status().message();
+    ExecState ref_state = ref->make_state();
+    for (kernels::Isa isa : kernels::host_isas()) {
+      auto ex = Executor::prepare(*prog, nullptr, isa);
+      ASSERT_TRUE(ex.ok()) << ex.status().message();
+      EXPECT_EQ(ex->isa(), isa);
+      int fast = 0, convs = 0;
+      const auto names = ex->step_kernel_names();
+      for (size_t si = 0; si < prog->steps.size(); ++si) {
+        const StepKind k = prog->steps[si].kind;
+        if (k != StepKind::kConv && k != StepKind::kConvFloatOut) continue;
+        ++convs;
+        fast += names[si] != "ref";
+      }
+      EXPECT_EQ(fast, isa == kernels::Isa::kRef ? 0 : convs) << kernels::isa_name(isa);
+      for (int threads : {1, 2, 3}) {
+        ExecState st = ex->make_state(false, threads);
+        for (uint32_t seed = 1; seed <= 2; ++seed) {
+          const auto in = testing::random_inputs(c.like, seed);
+          fill(st, in);
+          fill(ref_state, in);
+          ASSERT_TRUE(ex->run(st).ok());
+          ASSERT_TRUE(ref->run(ref_state).ok());
+          for (size_t o = 0; o < prog->outputs.size(); ++o) {
+            const size_t t = static_cast<size_t>(prog->outputs[o]);
+            ASSERT_EQ(0, std::memcmp(st.tensor(t).raw(), ref_state.tensor(t).raw(), st.tensor(t).nbytes()))
+                << kernels::isa_name(isa) << " threads " << threads << " output " << o << " seed " << seed;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(RuntimeExecutor, CopiedSimulatorsHaveTheirOwnMemory) {
   const auto net = testing::runtime_test_net(4);
   auto a = IntSimulator::create(net.qdq, true);

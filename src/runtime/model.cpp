@@ -1,5 +1,6 @@
 // qmap::rt::Model and Context (include/qmap/runtime.h) over the Executor: Status errors become
 // qmap::rt::Error at this boundary.
+#include <cstdlib>
 #include <cstring>
 
 #include "core/file_io.h"
@@ -86,7 +87,7 @@ InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt) {
 }
 
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
-                                 const StoredMemoryPlan* stored_plan, std::string makertbin_yaml) {
+                                 const StoredMemoryPlan* stored_plan, std::string makertbin_yaml, kernels::Isa isa) {
   std::vector<TensorDesc> inputs, outputs;
   std::map<std::string, size_t> by_name;
   for (size_t t = 0; t < program.tensors.size(); ++t) by_name.emplace(program.tensors[t].name, t);
@@ -111,7 +112,7 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
   for (int32_t t : program.outputs)
     if (t >= 0 && static_cast<size_t>(t) < program.tensors.size())
       outputs.push_back(describe(program.tensors[static_cast<size_t>(t)]));
-  auto ex = Executor::prepare(std::move(program), stored_plan);
+  auto ex = Executor::prepare(std::move(program), stored_plan, isa);
   if (!ex.ok()) return ex.status().with_context(fmt::format("'{}': ", name));
   return Model(std::make_shared<const Model::Impl>(
       Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name),
@@ -122,13 +123,34 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
 
 Model::Model(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
 
-Model Model::load(const std::string& path) {
-  std::string bytes = value_or_throw(read_file(path));
-  return load_from_memory(bytes.data(), bytes.size(), path);
+Result<kernels::Isa> select_isa(const std::string& requested) {
+  std::string value = requested;
+  if (value.empty())
+    if (const char* env = std::getenv("QMAP_ISA")) value = env;
+  if (value.empty()) return kernels::best_host_isa();
+  kernels::Isa isa{};
+  std::string err;
+  if (!kernels::parse_isa(value, &isa, &err)) return error("runtime: {}", err);
+  return isa;
 }
 
-Model Model::load_from_memory(const void* data, size_t size, const std::string& name) {
-  return value_or_throw(load_model_bin({static_cast<const std::byte*>(data), size}, name));
+Model Model::load(const std::string& path, const LoadOptions& options) {
+  const kernels::Isa isa = value_or_throw(select_isa(options.isa));
+  std::string bytes = value_or_throw(read_file(path));
+  return value_or_throw(load_model_bin({reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}, path, isa));
+}
+
+Model Model::load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {
+  const kernels::Isa isa = value_or_throw(select_isa(options.isa));
+  return value_or_throw(load_model_bin({static_cast<const std::byte*>(data), size}, name, isa));
+}
+
+std::string Model::isa() const { return kernels::isa_name(impl_->exec.isa()); }
+
+std::vector<std::string> Model::available_isas() {
+  std::vector<std::string> out;
+  for (kernels::Isa i : kernels::host_isas()) out.push_back(kernels::isa_name(i));
+  return out;
 }
 
 const std::vector<TensorDesc>& Model::inputs() const { return impl_->inputs; }
@@ -146,7 +168,7 @@ struct Context::State {
 };
 
 Context::Context(const Model& model, ContextOptions options)
-    : s_(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors), {}}) {}
+    : s_(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors, options.threads), {}}) {}
 Context::Context(Context&&) noexcept = default;
 Context& Context::operator=(Context&&) noexcept = default;
 Context::~Context() = default;

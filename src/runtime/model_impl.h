@@ -42,10 +42,17 @@ struct Model::Impl {
 // stored_plan: a memory plan read from the file, checked (check_memory_plan) and used instead
 // of computing one; nullptr: computed at load.
 // makertbin_yaml: the YAML the .bin carries (Model::makertbin_yaml).
+// isa: the kernels (kernels/isa.h); the runtime picks it with select_isa.
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
-                                 const StoredMemoryPlan* stored_plan = nullptr, std::string makertbin_yaml = {});
+                                 const StoredMemoryPlan* stored_plan = nullptr, std::string makertbin_yaml = {},
+                                 kernels::Isa isa = kernels::Isa::kRef);
+
+// The level LoadOptions::isa names, else QMAP_ISA's, else the best this CPU has. Errors name
+// the value and the levels the CPU has.
+Result<kernels::Isa> select_isa(const std::string& requested);
 
 // A .bin image: parsed and validated by the format reader, then model_from_program.
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name);
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name,
+                             kernels::Isa isa = kernels::Isa::kRef);
 
 }  // namespace qmap::rt

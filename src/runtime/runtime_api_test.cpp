@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -125,6 +126,45 @@ TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {
     EXPECT_NE(std::string(e.what()).find("is not kept after run()"), std::string::npos) << e.what();
   }
   EXPECT_THROW(rt::Model::load("/nonexistent.bin"), rt::Error);
+}
+
+// QMAP_ISA / LoadOptions::isa: a known level the CPU has is taken; an unknown value or one
+// the CPU lacks is an error naming the value and the levels the CPU has.
+TEST(RuntimeApi, IsaSelectionNamesTheValueAndTheCpusLevels) {
+  const std::vector<std::string> have = rt::Model::available_isas();
+  ASSERT_FALSE(have.empty());
+  EXPECT_EQ(have.front(), "ref");
+  for (const std::string& isa : have) {
+    auto got = rt::select_isa(isa);
+    ASSERT_TRUE(got.ok()) << got.status().message();
+    EXPECT_EQ(kernels::isa_name(*got), isa);
+  }
+  auto bad = rt::select_isa("avx9");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("QMAP_ISA 'avx9': not an ISA level (ref, avx2, avx512vnni); this CPU has: ref"),
+            std::string::npos)
+      << bad.status().message();
+  if (have.back() != "avx512vnni") {
+    auto missing = rt::select_isa("avx512vnni");
+    ASSERT_FALSE(missing.ok());
+    EXPECT_NE(missing.status().message().find("this CPU (or this build) has no avx512vnni"), std::string::npos)
+        << missing.status().message();
+  }
+  // The environment variable when no option is given; the option wins over it.
+  const char* old = std::getenv("QMAP_ISA");
+  const std::string saved = old ? old : "";
+  ::setenv("QMAP_ISA", "ref", 1);
+  auto from_env = rt::select_isa("");
+  ::setenv("QMAP_ISA", "bogus", 1);
+  auto env_bad = rt::select_isa("");
+  auto option_wins = rt::select_isa(have.back());
+  if (old) ::setenv("QMAP_ISA", saved.c_str(), 1);
+  else ::unsetenv("QMAP_ISA");
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(*from_env, kernels::Isa::kRef);
+  ASSERT_FALSE(env_bad.ok());
+  EXPECT_NE(env_bad.status().message().find("QMAP_ISA 'bogus'"), std::string::npos);
+  ASSERT_TRUE(option_wins.ok());
 }
 
 TEST(RuntimeApi, KeepAllTensorsReadsEveryValueByName) {

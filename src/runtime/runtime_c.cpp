@@ -75,11 +75,21 @@ size_t qmap_model_output_elements(const qmap_model* m, size_t i) {
   return m && i < m->model.outputs().size() ? static_cast<size_t>(m->model.outputs()[i].elements()) : 0;
 }
 
-qmap_context* qmap_context_create(const qmap_model* m) {
+qmap_context* qmap_context_create(const qmap_model* m) { return qmap_context_create_threads(m, 1); }
+
+qmap_context* qmap_context_create_threads(const qmap_model* m, int threads) {
   if (!m) return null_arg("qmap_context_create"), nullptr;
   qmap_context* c = nullptr;
-  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model)}; });
+  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model, {.threads = threads})}; });
   return c;
+}
+
+const char* qmap_model_isa(const qmap_model* m) {
+  if (!m) return null_arg("qmap_model_isa"), nullptr;
+  // isa_name's strings are static.
+  for (const char* n : {"ref", "avx2", "avx512vnni"})
+    if (m->model.isa() == n) return n;
+  return "?";
 }
 
 void qmap_context_free(qmap_context* ctx) { delete ctx; }

@@ -17,12 +17,14 @@ namespace qmap {
 template <typename Engine>
 class EngineBackend final : public SessionBackend {
  public:
-  explicit EngineBackend(Engine engine) : engine_(std::move(engine)) {}
+  EngineBackend(Engine engine, std::string kernels) : engine_(std::move(engine)), kernels_(std::move(kernels)) {}
+  std::string kernels() const override { return kernels_; }
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override { return engine_.run(inputs); }
-  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<EngineBackend>(engine_); }
+  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<EngineBackend>(engine_, kernels_); }
 
  private:
   Engine engine_;
+  std::string kernels_;
 };
 
 // True when the graph holds QuantizeLinear or DequantizeLinear nodes (a QDQ model).
@@ -42,6 +44,6 @@ struct BinModel {
   std::string yaml_text;
   std::unique_ptr<SessionBackend> backend;
 };
-Result<BinModel> open_bin_model(const std::string& path);
+Result<BinModel> open_bin_model(const std::string& path, int threads = 1);
 
 }  // namespace qmap

@@ -19,7 +19,10 @@ DType dtype_of(rt::ElemType t) { return static_cast<DType>(static_cast<int>(t));
 
 class BinBackend final : public SessionBackend {
  public:
-  explicit BinBackend(rt::Model model) : model_(std::move(model)), ctx_(model_) {}
+  BinBackend(rt::Model model, int threads)
+      : model_(std::move(model)), ctx_(model_, {.threads = threads}), threads_(threads) {}
+
+  std::string kernels() const override { return model_.isa(); }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
     try {
@@ -49,7 +52,7 @@ class BinBackend final : public SessionBackend {
     }
   }
 
-  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<BinBackend>(model_); }
+  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<BinBackend>(model_, threads_); }
 
  private:
   // {N, H, W, 3} yuv444 (NHWC; nv12 has no other layout) -> N NV12 frames.
@@ -73,11 +76,12 @@ class BinBackend final : public SessionBackend {
 
   rt::Model model_;
   rt::Context ctx_;
+  int threads_ = 1;
 };
 
 }  // namespace
 
-Result<BinModel> open_bin_model(const std::string& path) {
+Result<BinModel> open_bin_model(const std::string& path, int threads) {
   BinModel m;
   try {
     rt::Model model = rt::Model::load(path);
@@ -87,7 +91,7 @@ Result<BinModel> open_bin_model(const std::string& path) {
       m.outputs.push_back({d.name, dtype_of(d.dtype), Dims(d.dims.begin(), d.dims.end())});
     // The YAML makertbin stored: the input specs (preprocessing) of infer/eval.
     m.yaml_text = model.makertbin_yaml();
-    m.backend = std::make_unique<BinBackend>(std::move(model));
+    m.backend = std::make_unique<BinBackend>(std::move(model), threads);
   } catch (const rt::Error& e) {
     return error("{}", e.what());
   }

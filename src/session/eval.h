@@ -23,6 +23,7 @@ struct EvalOptions {
   std::string config_path;  // preprocessing of models without qmap metadata (input_parameters)
   ImageInputOptions image;  // geometric steps for every model; color/layout/mean/scale flags
   int jobs = 1;             // worker threads (see resolve_eval_jobs)
+  int threads = 1;          // intra-op threads per .bin worker (Session::Options)
   size_t limit = 0;         // first N images; 0: all
   bool progress = true;     // progress bar on stderr
 };

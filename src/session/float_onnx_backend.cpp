@@ -6,7 +6,7 @@ namespace qmap {
 
 Result<std::unique_ptr<SessionBackend>> make_float_onnx_backend(const Graph& graph) {
   QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(graph));
-  return std::unique_ptr<SessionBackend>(std::make_unique<EngineBackend<FloatEngine>>(std::move(engine)));
+  return std::unique_ptr<SessionBackend>(std::make_unique<EngineBackend<FloatEngine>>(std::move(engine), "float engine"));
 }
 
 }  // namespace qmap

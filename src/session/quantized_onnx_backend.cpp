@@ -15,7 +15,7 @@ bool is_qdq_graph(const Graph& graph) {
 
 Result<std::unique_ptr<SessionBackend>> make_quantized_onnx_backend(const Graph& graph) {
   QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(graph, false));
-  return std::unique_ptr<SessionBackend>(std::make_unique<EngineBackend<IntSimulator>>(std::move(sim)));
+  return std::unique_ptr<SessionBackend>(std::make_unique<EngineBackend<IntSimulator>>(std::move(sim), "integer simulator (ref)"));
 }
 
 }  // namespace qmap

@@ -54,8 +54,8 @@ Result<std::unique_ptr<Session>> open_onnx(const std::string& path) {
                                    std::move(outputs), std::move(specs), std::move(*backend));
 }
 
-Result<std::unique_ptr<Session>> open_bin(const std::string& path) {
-  auto bin = open_bin_model(path);
+Result<std::unique_ptr<Session>> open_bin(const std::string& path, int threads) {
+  auto bin = open_bin_model(path, threads);
   if (!bin.ok()) return bin.status().with_context(fmt::format("{}: model '{}': ", kStage, path));
   std::vector<InputSpec> specs;
   if (!bin->yaml_text.empty()) {
@@ -78,14 +78,14 @@ Session::Session(std::string path, std::string kind, std::vector<IoInfo> inputs,
       input_specs_(std::move(input_specs)),
       backend_(std::move(backend)) {}
 
-Result<std::unique_ptr<Session>> Session::open(const std::string& path) {
+Result<std::unique_ptr<Session>> Session::open(const std::string& path, Options options) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec))
     return error("{}: model '{}': {}", kStage, path,
                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   const std::string ext = lower_extension(path);
   if (ext == ".onnx") return open_onnx(path);
-  if (ext == ".bin") return open_bin(path);
+  if (ext == ".bin") return open_bin(path, options.threads);
   return error("{}: model '{}': unknown extension '{}': expected .onnx (float or quantized) or .bin", kStage, path,
                ext);
 }

@@ -34,6 +34,8 @@ struct IoInfo {
 class SessionBackend {
  public:
   virtual ~SessionBackend() = default;
+  // What computes: the .bin's kernel level ("avx512vnni", ...), or the engine's name.
+  virtual std::string kernels() const = 0;
   virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
   // An independent copy for another thread.
   virtual std::unique_ptr<SessionBackend> clone() const = 0;
@@ -43,7 +45,15 @@ class Session {
  public:
   // Opens a model by its extension: .onnx (quantized when it holds QuantizeLinear or
   // DequantizeLinear nodes) or .bin. Errors name the file.
-  static Result<std::unique_ptr<Session>> open(const std::string& path);
+  // threads: intra-op threads of a .bin (0: one per core); the ONNX engines run on one.
+  struct Options {
+    int threads = 1;
+  };
+  static Result<std::unique_ptr<Session>> open(const std::string& path, Options options);
+  static Result<std::unique_ptr<Session>> open(const std::string& path) { return open(path, Options{}); }
+  // What computes the model: a .bin's kernel level ("ref", "avx2", "avx512vnni"; QMAP_ISA
+  // selects), "float engine" or "integer simulator (ref)".
+  std::string kernels() const { return backend_->kernels(); }
 
   const std::vector<IoInfo>& inputs() const { return inputs_; }
   const std::vector<IoInfo>& outputs() const { return outputs_; }

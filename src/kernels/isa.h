@@ -1,0 +1,29 @@
+// Instruction-set levels the runtime has kernels for, detected once from cpuid. The kernel
+// table of a loaded model is chosen from these (runtime/kernel_table.h); QMAP_ISA forces one.
+//   ref         scalar reference kernels (kernels/ref/), the numeric specification; any x86-64
+//   avx2        AVX2 (+FMA); kernels in kernels/x86_avx2/ (compiled with -mavx2 there only)
+//   avx512vnni  AVX-512 F/BW/VL/DQ + VNNI; kernels in kernels/x86_avx512vnni/
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace qmap::kernels {
+
+enum class Isa { kRef = 0, kAvx2 = 1, kAvx512Vnni = 2 };
+
+const char* isa_name(Isa isa);  // "ref", "avx2", "avx512vnni"
+
+// The levels this CPU (and OS: XSAVE state for ymm/zmm) supports, lowest first; always
+// starts with kRef. Levels the build did not compile (QMAP_ISA_MAX) are left out.
+std::vector<Isa> host_isas();
+
+// The best of host_isas().
+Isa best_host_isa();
+
+// "ref|avx2|avx512vnni" -> the level, if this CPU has it. Errors name the value and the
+// levels this CPU has: "QMAP_ISA 'avx9': not an ISA this CPU has: ref, avx2, avx512vnni".
+// Returns false and sets *error on failure.
+bool parse_isa(const std::string& value, Isa* isa, std::string* error);
+
+}  // namespace qmap::kernels

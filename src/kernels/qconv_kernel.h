@@ -1,0 +1,66 @@
+// The seam between the runtime and the fast integer convolution kernels of each ISA.
+//
+// A kConv / kConvFloatOut step (Conv, Gemm and MatMul lowered to NCHW convolutions, see
+// kernels/ref/qconv.h for the exact semantics) is prepared once at load: the ISA's factory
+// validates that it can run the step, packs the weights into its own layout, folds the input
+// zero point into the bias (acc = bias - zx_eff * sum(w) + sum(w * x_stored)), and reports
+// how much scratch memory one worker needs. run() then does integer math only and cannot
+// fail. Every kernel is bit-exact with kernels::ref::qconv2d / qconv2d_float_out: that is
+// the contract the kernel tester (kernels/qconv_kernel_test.cpp) checks.
+//
+// Tensors stay in the program's layout (NCHW, batch n); a kernel may convert to its own
+// layout inside run() using scratch.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "core/fixed_point.h"
+#include "kernels/parallel.h"
+#include "kernels/ref/qconv.h"
+
+namespace qmap::kernels {
+
+struct QConvParams {
+  ref::ConvGeometry2d g;
+  bool x_signed = false;  // int8 input when true, uint8 otherwise
+  int32_t zx = 0;
+  std::span<const int8_t> weights;  // [M][C/group][KH][KW]
+  std::span<const int32_t> bias;    // [M] or empty
+  // 8-bit output (float_out false): y = clamp(requantize(acc, mult[m]) + zy, lo, hi).
+  bool y_signed = false;
+  std::span<const QMultiplier> mult;  // [M]
+  int32_t zy = 0, lo = 0, hi = 255;
+  // Float output (kConvFloatOut): y = min(max(float((double)acc * acc_scale[m]), float_min), float_max).
+  bool float_out = false;
+  std::span<const double> acc_scale;  // [M]
+  float float_min = 0, float_max = 0;
+};
+
+class QConvKernel {
+ public:
+  virtual ~QConvKernel() = default;
+  // The kernel's name for profiles and `qmap info`, "<dtype>_<op>__<isa>_<tile>" as in
+  // DESIGN.md §6, e.g. "qu8_conv_gemm__avx512vnni_16x32".
+  virtual const char* name() const = 0;
+  // Scratch bytes one worker needs (64-byte aligned base given to run()).
+  virtual size_t scratch_bytes_per_worker() const = 0;
+  // x: the input tensor (n*c*h*w bytes), y: the output (n*m*oh*ow bytes, or floats).
+  // scratch: num_workers() * scratch_bytes_per_worker() bytes, each worker's slice 64-byte aligned
+  // (the slice of worker k starts at scratch + k * round_up(scratch_bytes_per_worker(), 64)).
+  virtual void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const = 0;
+};
+
+// Bytes between the scratch slices of two workers.
+inline size_t scratch_stride(size_t per_worker) { return (per_worker + 63) / 64 * 64; }
+
+// The factories of each ISA: nullptr when that ISA has no kernel for these parameters (the
+// runtime then uses the reference), e.g. when the accumulator bound
+// |bias| + taps * 255 * 128 >= 2^31 would need the reference's int64 path. The params'
+// spans must outlive the kernel only during the call: kernels copy what they keep.
+std::unique_ptr<QConvKernel> make_qconv_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_avx2(const QConvParams& p);
+
+}  // namespace qmap::kernels

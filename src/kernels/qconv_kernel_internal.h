@@ -1,0 +1,23 @@
+// The per-ISA convolution factories behind make_qconv_<isa> (qconv_kernel.h): each ISA has a
+// depthwise kernel (group == c == m) and a general one (any group, kernel, stride, dilation,
+// pad; Gemm/MatMul as 1x1). make_qconv_<isa> tries them in that order. Each returns nullptr
+// for parameters it does not take.
+#pragma once
+
+#include <memory>
+
+#include "kernels/qconv_kernel.h"
+
+namespace qmap::kernels {
+
+std::unique_ptr<QConvKernel> make_qconv_gemm_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_dw_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_gemm_avx2(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_dw_avx2(const QConvParams& p);
+
+// True when the int32 accumulator of every output of p is exact in the kernels' modular
+// int32 arithmetic: |bias| + taps * 255 * 128 < 2^31, the reference's own int32 bound
+// (kernels/ref/qconv.cpp). Past it the reference sums in int64 and fast kernels decline.
+bool qconv_int32_exact(const QConvParams& p);
+
+}  // namespace qmap::kernels

@@ -1,0 +1,22 @@
+// qelementwise_table (see qelementwise_table.h).
+#include "kernels/qelementwise_table.h"
+
+#if QMAP_HAVE_AVX2
+#include "kernels/x86_avx2/qelementwise.h"
+#include "kernels/x86_avx2/qpool.h"
+#endif
+
+namespace qmap::kernels {
+
+const QElementwiseTable& qelementwise_table(Isa isa) {
+  static const QElementwiseTable kRef{"ref",    &ref::quantize, &ref::dequantize, &ref::qadd,       &ref::qmul,
+                                      &ref::lut8, &ref::qconcat, &ref::qmaxpool2d, &ref::qavgpool2d};
+#if QMAP_HAVE_AVX2
+  static const QElementwiseTable kAvx2{"avx2",     &avx2::quantize, &avx2::dequantize, &avx2::qadd,       &avx2::qmul,
+                                       &avx2::lut8, &avx2::qconcat, &avx2::qmaxpool2d, &avx2::qavgpool2d};
+  if (isa != Isa::kRef) return kAvx2;
+#endif
+  return kRef;
+}
+
+}  // namespace qmap::kernels

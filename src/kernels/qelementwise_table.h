@@ -1,0 +1,27 @@
+// The non-convolution integer kernels of one ISA as a table of function pointers, chosen once
+// when a program is prepared (runtime/executor.cpp). The entries have the reference's
+// signatures and semantics (kernels/ref/qelementwise.h, qpool.h) and are bit-exact with it;
+// memory-bound ops need no more than AVX2, so the AVX-512 level uses the AVX2 entries.
+#pragma once
+
+#include "kernels/isa.h"
+#include "kernels/ref/qelementwise.h"
+#include "kernels/ref/qpool.h"
+
+namespace qmap::kernels {
+
+struct QElementwiseTable {
+  const char* isa;  // the folder the entries come from: "ref" or "avx2"
+  decltype(&ref::quantize) quantize;
+  decltype(&ref::dequantize) dequantize;
+  decltype(&ref::qadd) qadd;
+  decltype(&ref::qmul) qmul;
+  decltype(&ref::lut8) lut8;
+  decltype(&ref::qconcat) qconcat;
+  decltype(&ref::qmaxpool2d) qmaxpool2d;
+  decltype(&ref::qavgpool2d) qavgpool2d;
+};
+
+const QElementwiseTable& qelementwise_table(Isa isa);
+
+}  // namespace qmap::kernels

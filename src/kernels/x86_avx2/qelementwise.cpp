@@ -1,0 +1,433 @@
+// AVX2 integer elementwise kernels (see qelementwise.h). Bit-exact with kernels/ref/:
+//   quantize    vdivps + vroundps (nearest even) + clamp in float, as the scalar code
+//   dequantize  float(q - zp) * scale, one vmulps (no FMA contraction possible)
+//   qadd/qmul   the Q31 products in 64-bit lanes (vpmuldq), rounded half away from zero
+//               once; qadd brings both terms to the common shift exactly. Setup checks the
+//               worst case fits (else the scalar core functions run) and narrows to int32.
+//   lut8        16 vpshufb over xor-telescoped table slices (see lut32)
+//   qconcat     memcpy, or requant8 (requant.h)
+// Broadcasting: the geometry is collapsed to runs whose strides are 1 or 0 for each operand.
+#include "kernels/x86_avx2/qelementwise.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "kernels/x86_avx2/requant.h"
+
+namespace qmap::kernels::avx2 {
+namespace {
+
+using ref::Q8In;
+using ref::q8_max;
+using ref::q8_min;
+using ref::Q8Out;
+
+template <bool S>
+inline __m256i load8(const uint8_t* p) {
+  const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  return S ? _mm256_cvtepi8_epi32(v) : _mm256_cvtepu8_epi32(v);
+}
+inline void store8(uint8_t* p, __m128i v) { _mm_storel_epi64(reinterpret_cast<__m128i*>(p), v); }
+
+// 4 x 8 int32 already in the output type's range -> 32 bytes in order.
+template <bool S>
+inline __m256i pack32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+  const __m256i w01 = _mm256_packs_epi32(v0, v1), w23 = _mm256_packs_epi32(v2, v3);
+  const __m256i b = S ? _mm256_packs_epi16(w01, w23) : _mm256_packus_epi16(w01, w23);
+  return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+template <typename F>
+void dispatch2(bool a, bool b, F&& f) {
+  if (a) {
+    if (b) f.template operator()<true, true>();
+    else f.template operator()<true, false>();
+  } else {
+    if (b) f.template operator()<false, true>();
+    else f.template operator()<false, false>();
+  }
+}
+template <typename F>
+void dispatch3(bool a, bool b, bool c, F&& f) {
+  if (c) dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, true>(); });
+  else dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, false>(); });
+}
+
+// ---------------------------------------------------------------------------------------
+// quantize / dequantize
+
+template <bool S>
+void quantize_t(const float* x, int64_t n, float scale, int32_t zp, uint8_t* y) {
+  // The reference's bounds, clamp order and NaN rule: r = isnan(q) ? 0 : clamp(rint(q), lo, hi).
+  const __m256 vs = _mm256_set1_ps(scale);
+  const __m256 vlo = _mm256_set1_ps(static_cast<float>(q8_min(S) - zp));
+  const __m256 vhi = _mm256_set1_ps(static_cast<float>(q8_max(S) - zp));
+  const __m256i vzp = _mm256_set1_epi32(zp), ff = _mm256_set1_epi32(0xff);
+  auto q8 = [&](const float* p) {
+    const __m256 q = _mm256_div_ps(_mm256_loadu_ps(p), vs);
+    const __m256 nan = _mm256_cmp_ps(q, q, _CMP_UNORD_Q);
+    __m256 r = _mm256_round_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_min_ps(_mm256_max_ps(r, vlo), vhi);  // NaN -> vlo, masked next
+    r = _mm256_andnot_ps(nan, r);
+    // The byte the reference stores (a truncating cast) in every lane.
+    return _mm256_and_si256(_mm256_add_epi32(_mm256_cvttps_epi32(r), vzp), ff);
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i w01 = _mm256_packus_epi32(q8(x + i), q8(x + i + 8));
+    const __m256i w23 = _mm256_packus_epi32(q8(x + i + 16), q8(x + i + 24));
+    const __m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w01, w23), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), b);
+  }
+  for (; i + 8 <= n; i += 8) store8(y + i, narrow8(q8(x + i)));
+  if (i < n) {
+    float t[8] = {};
+    uint8_t o[8];
+    std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(float));
+    store8(o, narrow8(q8(t)));
+    std::memcpy(y + i, o, static_cast<size_t>(n - i));
+  }
+}
+
+template <bool S>
+void dequantize_t(const uint8_t* x, int64_t n, float scale, int32_t zp, float* y) {
+  const __m256 vs = _mm256_set1_ps(scale);
+  const __m256i vzp = _mm256_set1_epi32(zp);
+  auto f8 = [&](const uint8_t* p) { return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load8<S>(p), vzp)), vs); };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256 f0 = f8(x + i), f1 = f8(x + i + 8), f2 = f8(x + i + 16), f3 = f8(x + i + 24);
+    _mm256_storeu_ps(y + i, f0);
+    _mm256_storeu_ps(y + i + 8, f1);
+    _mm256_storeu_ps(y + i + 16, f2);
+    _mm256_storeu_ps(y + i + 24, f3);
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f8(x + i));
+  for (; i < n; ++i) {
+    const int32_t q = S ? static_cast<int8_t>(x[i]) : x[i];
+    y[i] = static_cast<float>(q - zp) * scale;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Broadcast runs
+
+struct Runs {
+  std::vector<int64_t> dims, sa, sb;  // collapsed: size-1 axes dropped, contiguous axes merged
+  int64_t total = 1;
+};
+
+Runs collapse(const ref::BinaryGeometry& g) {
+  Runs r;
+  for (size_t d = 0; d < g.out.size(); ++d) {
+    const int64_t n = g.out[d];
+    r.total *= n;
+    if (n == 1) continue;
+    if (!r.dims.empty() && r.sa.back() == g.a_strides[d] * n && r.sb.back() == g.b_strides[d] * n) {
+      r.dims.back() *= n;
+      r.sa.back() = g.a_strides[d];
+      r.sb.back() = g.b_strides[d];
+    } else {
+      r.dims.push_back(n);
+      r.sa.push_back(g.a_strides[d]);
+      r.sb.push_back(g.b_strides[d]);
+    }
+  }
+  return r;
+}
+
+// Calls run(a_offset, b_offset, y_offset, n, a_stride, b_stride) per innermost run, in order.
+template <typename F>
+void for_each_run(const Runs& r, F run) {
+  if (r.total <= 0) return;
+  if (r.dims.empty()) {
+    run(int64_t{0}, int64_t{0}, int64_t{0}, int64_t{1}, int64_t{0}, int64_t{0});
+    return;
+  }
+  const size_t inner = r.dims.size() - 1;
+  const int64_t n = r.dims[inner];
+  std::vector<int64_t> idx(inner, 0);
+  int64_t ia = 0, ib = 0;
+  for (int64_t o = 0; o < r.total; o += n) {
+    run(ia, ib, o, n, r.sa[inner], r.sb[inner]);
+    for (size_t d = inner; d-- > 0;) {
+      ia += r.sa[d];
+      ib += r.sb[d];
+      if (++idx[d] < r.dims[d]) break;
+      ia -= r.sa[d] * r.dims[d];
+      ib -= r.sb[d] * r.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// The largest |q - z| over an 8-bit type's values.
+int64_t max_abs_diff(bool is_signed, int32_t z) {
+  return std::max(std::abs(int64_t{q8_min(is_signed)} - z), std::abs(int64_t{q8_max(is_signed)} - z));
+}
+
+// Results r with |r| <= bound (before the zero point) can be narrowed to int32, have zy added
+// and be clamped there exactly as the reference clamps in 128 bits; lo/hi must be ordered and
+// inside the output type (the packs then saturate nothing).
+bool narrow_ok(__int128 bound, int32_t zy, int32_t lo, int32_t hi, bool y_signed) {
+  return bound + (zy < 0 ? -__int128{zy} : __int128{zy}) < (__int128{1} << 31) && lo <= hi &&
+         lo >= q8_min(y_signed) && hi <= q8_max(y_signed);
+}
+
+// round_half_away(x / 2^s) for int64 lanes with |x| + half < 2^63.
+inline __m256i round_shift(__m256i x, __m256i half, __m256i s) {
+  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
+  const __m256i mag = _mm256_sub_epi64(_mm256_xor_si256(x, sign), sign);
+  const __m256i r = _mm256_srlv_epi64(_mm256_add_epi64(mag, half), s);
+  return _mm256_sub_epi64(_mm256_xor_si256(r, sign), sign);
+}
+// int32 values in the low halves of the 64-bit lanes of even / odd elements -> 8 int32.
+inline __m256i combine(__m256i even, __m256i odd) {
+  return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+struct OutLanes {
+  __m256i zy, lo, hi, half, s;
+  inline __m256i finish(__m256i even, __m256i odd) const {
+    const __m256i r = combine(round_shift(even, half, s), round_shift(odd, half, s));
+    return _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, zy), lo), hi);
+  }
+};
+OutLanes out_lanes(int32_t shift, int32_t zy, int32_t lo, int32_t hi) {
+  return {_mm256_set1_epi32(zy), _mm256_set1_epi32(lo), _mm256_set1_epi32(hi),
+          _mm256_set1_epi64x(int64_t{1} << (shift - 1)), _mm256_set1_epi64x(shift)};
+}
+
+// One run of a binary op: op(da, db) -> 8 int32 results in the output range, da = a - za
+// (a broadcast constant when BA), likewise db.
+template <bool SA, bool SB, bool SY, bool BA, bool BB, typename Op>
+void binary_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, int32_t za, int32_t zb, const Op& op) {
+  const __m256i vza = _mm256_set1_epi32(za), vzb = _mm256_set1_epi32(zb);
+  const __m256i ca = _mm256_set1_epi32((SA ? static_cast<int8_t>(a[0]) : a[0]) - za);
+  const __m256i cb = _mm256_set1_epi32((SB ? static_cast<int8_t>(b[0]) : b[0]) - zb);
+  auto lda = [&](const uint8_t* p) {
+    if constexpr (BA) return ca;
+    else return _mm256_sub_epi32(load8<SA>(p), vza);
+  };
+  auto ldb = [&](const uint8_t* p) {
+    if constexpr (BB) return cb;
+    else return _mm256_sub_epi32(load8<SB>(p), vzb);
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i r0 = op(lda(a + i), ldb(b + i));
+    const __m256i r1 = op(lda(a + i + 8), ldb(b + i + 8));
+    const __m256i r2 = op(lda(a + i + 16), ldb(b + i + 16));
+    const __m256i r3 = op(lda(a + i + 24), ldb(b + i + 24));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), pack32<SY>(r0, r1, r2, r3));
+  }
+  for (; i + 8 <= n; i += 8) store8(y + i, narrow8(op(lda(a + i), ldb(b + i))));
+  if (i < n) {
+    const size_t rest = static_cast<size_t>(n - i);
+    uint8_t ta[8] = {}, tb[8] = {}, ty[8];
+    if constexpr (!BA) std::memcpy(ta, a + i, rest);
+    if constexpr (!BB) std::memcpy(tb, b + i, rest);
+    store8(ty, narrow8(op(lda(ta), ldb(tb))));
+    std::memcpy(y + i, ty, rest);
+  }
+}
+
+// Runs with strides (1|0, 1|0) on binary_run; anything else element by element with `scalar`.
+template <bool SA, bool SB, bool SY, typename Op, typename Scalar>
+void binary_dispatch(const Runs& runs, const uint8_t* a, const uint8_t* b, uint8_t* y, int32_t za, int32_t zb,
+                     const Op& op, const Scalar& scalar) {
+  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
+    if (sa == 1 && sb == 1) binary_run<SA, SB, SY, false, false>(a + ia, b + ib, y + o, n, za, zb, op);
+    else if (sa == 1 && sb == 0) binary_run<SA, SB, SY, false, true>(a + ia, b + ib, y + o, n, za, zb, op);
+    else if (sa == 0 && sb == 1) binary_run<SA, SB, SY, true, false>(a + ia, b + ib, y + o, n, za, zb, op);
+    else if (sa == 0 && sb == 0) std::memset(y + o, static_cast<uint8_t>(scalar(ia, ib)), static_cast<size_t>(n));
+    else
+      for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
+  });
+}
+
+// The reference's per-element rule on any runs (params the vector path cannot hold).
+template <typename Scalar>
+void scalar_runs(const Runs& runs, uint8_t* y, const Scalar& scalar) {
+  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
+    for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// lut8: 256-entry byte table, 32 lookups per iteration. With T_k = table[16k, 16k + 16),
+// X_0 = T_0, X_k = T_k ^ T_(k-1) (k < 8) and the index i = 16h + l: the lower pass looks up
+// pshufb(X_k, i - 16k) for k = 0..7. For h < 8 the index is negative (zeroing pshufb) exactly
+// when k > h, so the xor telescopes to T_h; for h >= 8 the index starts at 0xff (i | its sign)
+// and stays negative. The upper pass does the same on i ^ 0x80 with T_(8+k).
+
+struct Lut {
+  __m256i x[8], u[8];
+};
+
+inline __m256i lut32(const Lut& t, __m256i idx) {
+  const __m256i zero = _mm256_setzero_si256(), sixteen = _mm256_set1_epi8(16);
+  __m256i l = _mm256_or_si256(idx, _mm256_cmpgt_epi8(zero, idx));
+  const __m256i hv = _mm256_xor_si256(idx, _mm256_set1_epi8(static_cast<char>(0x80)));
+  __m256i u = _mm256_or_si256(hv, _mm256_cmpgt_epi8(zero, hv));
+  __m256i r = _mm256_xor_si256(_mm256_shuffle_epi8(t.x[0], l), _mm256_shuffle_epi8(t.u[0], u));
+  for (int k = 1; k < 8; ++k) {
+    l = _mm256_sub_epi8(l, sixteen);
+    u = _mm256_sub_epi8(u, sixteen);
+    r = _mm256_xor_si256(r, _mm256_xor_si256(_mm256_shuffle_epi8(t.x[k], l), _mm256_shuffle_epi8(t.u[k], u)));
+  }
+  return r;
+}
+
+template <bool S>
+void requant_block(const uint8_t* x, int64_t n, int32_t zx, const RequantLanes& q, int32_t zy, int32_t lo,
+                   int32_t hi, uint8_t* y) {
+  const __m256i vzx = _mm256_set1_epi32(zx);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) store8(y + i, narrow8(requant8(_mm256_sub_epi32(load8<S>(x + i), vzx), q, zy, lo, hi)));
+  if (i < n) {
+    const size_t rest = static_cast<size_t>(n - i);
+    uint8_t t[8] = {}, o[8];
+    std::memcpy(t, x + i, rest);
+    store8(o, narrow8(requant8(_mm256_sub_epi32(load8<S>(t), vzx), q, zy, lo, hi)));
+    std::memcpy(y + i, o, rest);
+  }
+}
+
+}  // namespace
+
+void quantize(std::span<const float> x, float scale, int32_t zp, Q8Out y) {
+  auto* out = static_cast<uint8_t*>(y.data);
+  const auto n = static_cast<int64_t>(x.size());
+  if (y.is_signed) quantize_t<true>(x.data(), n, scale, zp, out);
+  else quantize_t<false>(x.data(), n, scale, zp, out);
+}
+
+void dequantize(Q8In x, int64_t count, float scale, int32_t zp, float* y) {
+  const auto* in = static_cast<const uint8_t*>(x.data);
+  if (x.is_signed) dequantize_t<true>(in, count, scale, zp, y);
+  else dequantize_t<false>(in, count, scale, zp, y);
+}
+
+void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
+          int32_t zy, int32_t lo, int32_t hi, Q8Out y) {
+  const Runs runs = collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) {
+    return requantize_sum2(a[ia] - za, ra, b[ib] - zb, rb, zy, lo, hi);
+  };
+  auto* out = static_cast<uint8_t*>(y.data);
+  // The vector path: da * ma << (s - sa) + db * mb << (s - sb) plus half in int64 lanes, and
+  // the rounded value narrowed to int32.
+  const int64_t dA = max_abs_diff(a.is_signed, za), dB = max_abs_diff(b.is_signed, zb);
+  const int32_t s = std::max(ra.shift, rb.shift);
+  bool fast = ra.shift >= kMinShift && ra.shift <= kMaxShift && rb.shift >= kMinShift && rb.shift <= kMaxShift &&
+              ra.m > 0 && rb.m > 0 && dA < (int64_t{1} << 31) && dB < (int64_t{1} << 31);
+  if (fast) {
+    const __int128 bound = ((__int128{dA} * ra.m) << (s - ra.shift)) + ((__int128{dB} * rb.m) << (s - rb.shift)) +
+                           (__int128{1} << (s - 1));
+    fast = bound < (__int128{1} << 63) && narrow_ok(bound >> s, zy, lo, hi, y.is_signed);
+  }
+  if (!fast) return scalar_runs(runs, out, scalar);
+  const OutLanes ol = out_lanes(s, zy, lo, hi);
+  const __m256i ma = _mm256_set1_epi32(ra.m), mb = _mm256_set1_epi32(rb.m);
+  const __m256i sha = _mm256_set1_epi64x(s - ra.shift), shb = _mm256_set1_epi64x(s - rb.shift);
+  auto op = [&](__m256i da, __m256i db) {
+    const __m256i e = _mm256_add_epi64(_mm256_sllv_epi64(_mm256_mul_epi32(da, ma), sha),
+                                       _mm256_sllv_epi64(_mm256_mul_epi32(db, mb), shb));
+    const __m256i o = _mm256_add_epi64(_mm256_sllv_epi64(_mm256_mul_epi32(_mm256_srli_epi64(da, 32), ma), sha),
+                                       _mm256_sllv_epi64(_mm256_mul_epi32(_mm256_srli_epi64(db, 32), mb), shb));
+    return ol.finish(e, o);
+  };
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    binary_dispatch<SA, SB, SY>(runs, pa, pb, out, za, zb, op, scalar);
+  });
+}
+
+void qmul(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMultiplier r, int32_t zy,
+          int32_t lo, int32_t hi, Q8Out y) {
+  const Runs runs = collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) {
+    return requantize(static_cast<int64_t>(a[ia] - za) * (b[ib] - zb), r, zy, lo, hi);
+  };
+  auto* out = static_cast<uint8_t*>(y.data);
+  // The vector path: da * db in int32 lanes, times m plus half in int64 lanes.
+  const int64_t dA = max_abs_diff(a.is_signed, za), dB = max_abs_diff(b.is_signed, zb);
+  bool fast = r.shift >= kMinShift && r.shift <= kMaxShift && r.m > 0 && dA < (int64_t{1} << 31) &&
+              dB < (int64_t{1} << 31) && __int128{dA} * dB < (__int128{1} << 31);
+  if (fast) {
+    const __int128 bound = __int128{dA} * dB * r.m + (__int128{1} << (r.shift - 1));
+    fast = bound < (__int128{1} << 63) && narrow_ok(bound >> r.shift, zy, lo, hi, y.is_signed);
+  }
+  if (!fast) return scalar_runs(runs, out, scalar);
+  const OutLanes ol = out_lanes(r.shift, zy, lo, hi);
+  const __m256i m = _mm256_set1_epi32(r.m);
+  auto op = [&](__m256i da, __m256i db) {
+    const __m256i acc = _mm256_mullo_epi32(da, db);
+    return ol.finish(_mm256_mul_epi32(acc, m), _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m));
+  };
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    binary_dispatch<SA, SB, SY>(runs, pa, pb, out, za, zb, op, scalar);
+  });
+}
+
+void lut8(Q8In x, int64_t count, std::span<const uint8_t> table, Q8Out y) {
+  Lut t;
+  auto slice = [&](int k) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table.data() + 16 * k)));
+  };
+  t.x[0] = slice(0);
+  t.u[0] = slice(8);
+  for (int k = 1; k < 8; ++k) {
+    t.x[k] = _mm256_xor_si256(slice(k), slice(k - 1));
+    t.u[k] = _mm256_xor_si256(slice(8 + k), slice(7 + k));
+  }
+  // Index = byte - q8_min: the byte itself for uint8, byte ^ 0x80 for int8. The output byte
+  // is the table byte whatever the output type.
+  const __m256i flip = _mm256_set1_epi8(x.is_signed ? static_cast<char>(0x80) : 0);
+  const auto* in = static_cast<const uint8_t*>(x.data);
+  auto* out = static_cast<uint8_t*>(y.data);
+  int64_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), lut32(t, _mm256_xor_si256(v, flip)));
+  }
+  if (i < count) {
+    const size_t rest = static_cast<size_t>(count - i);
+    alignas(32) uint8_t tmp[32] = {};
+    std::memcpy(tmp, in + i, rest);
+    const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(tmp));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(tmp), lut32(t, _mm256_xor_si256(v, flip)));
+    std::memcpy(out + i, tmp, rest);
+  }
+}
+
+void qconcat(std::span<const ref::ConcatInput> inputs, int64_t outer, int32_t zy, Q8Out y) {
+  const int32_t lo = q8_min(y.is_signed), hi = q8_max(y.is_signed);
+  std::vector<RequantLanes> lanes;
+  lanes.reserve(inputs.size());
+  for (const ref::ConcatInput& in : inputs) lanes.push_back(requant_broadcast(in.mult));
+  auto* out = static_cast<uint8_t*>(y.data);
+  for (int64_t b = 0; b < outer; ++b)
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const ref::ConcatInput& in = inputs[k];
+      if (in.block <= 0) continue;
+      const auto* x = static_cast<const uint8_t*>(in.x.data) + b * in.block;
+      // A copy keeps the byte: the reference's int32 round trip truncates back to it.
+      if (!in.requant) std::memcpy(out, x, static_cast<size_t>(in.block));
+      else if (in.x.is_signed) requant_block<true>(x, in.block, in.zx, lanes[k], zy, lo, hi, out);
+      else requant_block<false>(x, in.block, in.zx, lanes[k], zy, lo, hi, out);
+      out += in.block;
+    }
+}
+
+}  // namespace qmap::kernels::avx2

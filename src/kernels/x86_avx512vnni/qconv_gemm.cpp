@@ -1,0 +1,537 @@
+// make_qconv_gemm_avx512vnni: the general int8 convolution (any group, kernel, stride,
+// dilation, pad; Gemm/MatMul as 1x1) with AVX-512 VNNI, bit-exact with ref::qconv2d /
+// qconv2d_float_out (qconv_kernel.h).
+//
+// Math: vpdpbusd multiplies unsigned bytes (activations) by signed bytes (weights). int8
+// input is stored as x ^ 0x80 = x + 128 with zx_eff = zx + 128 (uint8: x, zx_eff = zx), and
+// sum w * (x - zx) = sum w * x_stored - zx_eff * sum w, so prepare folds
+// bias'[m] = bias[m] - zx_eff * sum_k w[m][k]; every padding tap (and every K-padding
+// channel) is stored as zx_eff. The dispatcher only passes qconv_int32_exact parameters, so
+// the true sum fits int32 and vpdpbusd's modular int32 arithmetic gives it exactly.
+//
+// Implicit GEMM on a padded "virtual" pixel grid (no im2col): per (batch item, group) the
+// input is packed once into phase images, one per stride phase (py, px) a tap needs:
+//   P[py,px][c4][i][j][4] = xpad[c = 4*c4 .. 4*c4+3][i*sh + py][j*sw + px]   (bytes)
+// where xpad is the input with zx everywhere outside it. The phase width Wph = ow +
+// (kw-1)*dw/sw, so output pixel (oy, ox) tap (ky, kx) reads phase ((ky*dh)%sh, (kx*dw)%sw) at
+// (oy + ky*dh/sh, ox + kx*dw/sw): with the virtual pixel q = oy*Wph + ox, that is the fixed
+// offset ((ky*dh/sh)*Wph + kx*dw/sw) from q. A run of 16 consecutive q is one contiguous
+// 64-byte load for every tap, whatever the stride, dilation or pad; the columns
+// ox in [ow, Wph) are computed and dropped (cheap: 2/58 for a 56-wide 3x3). A 1x1 stride-1
+// unpadded conv packs to a plain 4-channel interleave of the input.
+//
+// Weights are packed at prepare per group and block of Mr = 8 output channels as
+// [tap][c4][8][4] int8 (K = taps * C/group padded to a multiple of 4, M padded to 8 with
+// zeros). The micro-kernel holds an 8 x (NV*16) int32 tile, NV <= 3 (8x48: 24 zmm
+// accumulators): per K step of 4 it loads NV pixel vectors and does 8*NV vpdpbusd against
+// broadcast 4-byte weights (8 + NV loads per 8*NV vpdpbusd, within 2 loads per cycle). The
+// pixel tail is split evenly (63 pixels: 2 + 2 vectors, not 3 + 1). Mr = 8 divides every
+// real channel count (64..2048), so M tails cost nothing there. The tile is requantized per
+// output channel with avx512::requant16 (or converted exactly as float((double)acc * scale)
+// and clamped) and stored with byte/float masked stores, one per output-row segment of each
+// 16-pixel vector.
+//
+// Packing: a channel's phase plane is built in scratch (vector pad fill, then each row's
+// valid segment: copy for stride 1, vpmovwb even-byte gather for stride 2, scalar for 3+),
+// then four planes are interleaved in one pass (unpack 8/16 + 128-bit transposes, ^0x80 for
+// int8); 1x1-like inputs (stride 1, no column pad) interleave straight from x.
+//
+// Blocking and threads: a task is (batch item, group, chunk of output rows[, block of M]);
+// it packs its rows (+ halo) into the worker's scratch (<= ~256 KB, stays in L2), then for
+// each chunk of output channels whose packed weights fit in 512 KB: for each pixel tile (the
+// X tile stays in L1/L2 across M): for each 8-channel block: micro-kernel + epilogue. With
+// several workers the rows are cut finer (>= 4 tasks per worker when possible) and, when
+// rows are still too few, the output channels too. Tasks write disjoint outputs; the split
+// never changes a result.
+//
+// Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n rows) folds the batch into the pixel axis:
+// pixel p is row p of x ([n][c], channels contiguous) and of y ([n][m]), stored by lanes.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "kernels/qconv_kernel_internal.h"
+#include "kernels/x86_avx512vnni/requant.h"
+
+namespace qmap::kernels {
+
+namespace {
+
+constexpr int kMr = 8;        // output channels per micro-tile
+constexpr int kMaxNv = 3;     // 16-pixel vectors per micro-tile
+constexpr int kTileP = kMaxNv * 16;
+constexpr int64_t kChunkBytes = 256 << 10;   // packed input per task, target (L2)
+constexpr int64_t kWeightChunkBytes = 512 << 10;
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// acc[8][NV*16] = bias + sum over taps t and channel quads c4 of w * x.
+// xb: packed input at the tile's first virtual pixel; tapoff[t]: byte offset of tap t;
+// plane: bytes between channel quads; w: the block's weights [taps][c4n][8][4].
+template <int NV>
+inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane,
+                     const int8_t* w, const int32_t* bias, int32_t* out) {
+  // Fully unrolled (GCC does not unroll these at -O2): the 8*NV accumulators live in zmm.
+  __m512i acc[kMr][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+    const __m512i b = _mm512_set1_epi32(bias[r]);
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) acc[r][v] = b;
+  }
+  for (int t = 0; t < ntaps; ++t) {
+    const uint8_t* xp = xb + tapoff[t];
+    for (int c = 0; c < c4n; ++c, xp += plane, w += 4 * kMr) {
+      __m512i xv[NV];
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) xv[v] = _mm512_loadu_si512(xp + 64 * v);
+#pragma GCC unroll 8
+      for (int r = 0; r < kMr; ++r) {
+        int32_t wr;
+        std::memcpy(&wr, w + 4 * r, 4);
+        const __m512i wb = _mm512_set1_epi32(wr);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv[v], wb);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r)
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) _mm512_storeu_si512(out + (r * kMaxNv + v) * 16, acc[r][v]);
+}
+
+using DotFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*, int32_t*);
+constexpr DotFn kDot[kMaxNv + 1] = {nullptr, dot_tile<1>, dot_tile<2>, dot_tile<3>};
+
+// a, b, c, d: n bytes each -> dst: n groups of 4 bytes (a[i], b[i], c[i], d[i]), each byte
+// xor `flip`. Reads and writes exactly the n (4n) bytes (masked tails).
+void interleave4(const uint8_t* a, const uint8_t* b, const uint8_t* c, const uint8_t* d, int64_t n, uint8_t flip,
+                 uint8_t* dst) {
+  const __m512i fx = _mm512_set1_epi8(static_cast<char>(flip));
+  for (int64_t i = 0; i < n; i += 64, dst += 256) {
+    const int64_t rem = n - i;
+    __m512i va, vb, vc, vd;
+    if (rem >= 64) {
+      va = _mm512_loadu_si512(a + i), vb = _mm512_loadu_si512(b + i);
+      vc = _mm512_loadu_si512(c + i), vd = _mm512_loadu_si512(d + i);
+    } else {
+      const __mmask64 k = (__mmask64{1} << rem) - 1;
+      va = _mm512_maskz_loadu_epi8(k, a + i), vb = _mm512_maskz_loadu_epi8(k, b + i);
+      vc = _mm512_maskz_loadu_epi8(k, c + i), vd = _mm512_maskz_loadu_epi8(k, d + i);
+    }
+    const __m512i ab_lo = _mm512_unpacklo_epi8(va, vb), ab_hi = _mm512_unpackhi_epi8(va, vb);
+    const __m512i cd_lo = _mm512_unpacklo_epi8(vc, vd), cd_hi = _mm512_unpackhi_epi8(vc, vd);
+    // t_k holds pixels 4k..4k+3 of every 16-pixel 128-bit lane.
+    const __m512i t0 = _mm512_unpacklo_epi16(ab_lo, cd_lo), t1 = _mm512_unpackhi_epi16(ab_lo, cd_lo);
+    const __m512i t2 = _mm512_unpacklo_epi16(ab_hi, cd_hi), t3 = _mm512_unpackhi_epi16(ab_hi, cd_hi);
+    const __m512i u0 = _mm512_shuffle_i64x2(t0, t1, 0x44), u1 = _mm512_shuffle_i64x2(t0, t1, 0xEE);
+    const __m512i u2 = _mm512_shuffle_i64x2(t2, t3, 0x44), u3 = _mm512_shuffle_i64x2(t2, t3, 0xEE);
+    __m512i f[4] = {_mm512_shuffle_i64x2(u0, u2, 0x88), _mm512_shuffle_i64x2(u0, u2, 0xDD),
+                    _mm512_shuffle_i64x2(u1, u3, 0x88), _mm512_shuffle_i64x2(u1, u3, 0xDD)};
+    for (int k = 0; k < 4; ++k) {
+      f[k] = _mm512_xor_si512(f[k], fx);
+      const int64_t px = std::clamp<int64_t>(rem - 16 * k, 0, 16);
+      if (px == 16) _mm512_storeu_si512(dst + 64 * k, f[k]);
+      else if (px > 0) _mm512_mask_storeu_epi8(dst + 64 * k, (__mmask64{1} << (4 * px)) - 1, f[k]);
+    }
+  }
+}
+
+// dst[j] = src[2 * j] for j < n; reads only src[0 .. 2n-2].
+void gather_even(const uint8_t* src, int64_t n, uint8_t* dst) {
+  for (int64_t j = 0; j < n; j += 32) {
+    const int64_t k = std::min<int64_t>(32, n - j);
+    __m512i v;
+    if (k == 32 && j + 32 < n) v = _mm512_loadu_si512(src + 2 * j);
+    else v = _mm512_maskz_loadu_epi8((~__mmask64{0}) >> (65 - 2 * k), src + 2 * j);
+    const __m256i e = _mm512_cvtepi16_epi8(v);  // the low (even) byte of every word
+    if (k == 32) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), e);
+    else _mm256_mask_storeu_epi8(dst + j, (1u << k) - 1, e);
+  }
+}
+
+// p[0, n) = v.
+inline void fill(uint8_t* p, int64_t n, __m512i v) {
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(p + i, v);
+  if (i < n) _mm512_mask_storeu_epi8(p + i, (~__mmask64{0}) >> (64 - (n - i)), v);
+}
+
+// dst[0, n) = src[0, n).
+inline void copy(const uint8_t* src, int64_t n, uint8_t* dst) {
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, _mm512_loadu_si512(src + i));
+  if (i < n) {
+    const __mmask64 k = (~__mmask64{0}) >> (64 - (n - i));
+    _mm512_mask_storeu_epi8(dst + i, k, _mm512_maskz_loadu_epi8(k, src + i));
+  }
+}
+
+// Vectors in the next pixel tile when `rest` pixels remain: the fewest tiles of at most
+// kMaxNv vectors, as even as possible (63 pixels: 2 + 2 vectors, not 3 + 1, whose 8x16 tile
+// needs 9 loads per 8 vpdpbusd).
+inline int64_t balanced_nv(int64_t rest) {
+  const int64_t vecs = ceil_div(rest, 16);
+  return ceil_div(vecs, ceil_div(vecs, kMaxNv));
+}
+
+struct Seg {
+  int64_t base;  // output element offset (within an output channel plane) of lane 0
+  uint16_t mask;
+};
+
+class QConvGemmAvx512Vnni final : public QConvKernel {
+ public:
+  explicit QConvGemmAvx512Vnni(const QConvParams& p) : g_(p.g) {
+    const auto& g = g_;
+    float_out_ = p.float_out;
+    zy_ = p.zy;
+    lo_ = p.lo;
+    hi_ = p.hi;
+    fmin_ = p.float_min;
+    fmax_ = p.float_max;
+    cg_ = g.c / g.group;
+    mg_ = g.m / g.group;
+    c4n_ = ceil_div(cg_, 4);
+    taps_ = g.kh * g.kw;
+    mb_ = ceil_div(mg_, kMr);
+    fold_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
+            g.pad_left == 0 && g.n > 1;
+    const int32_t zx_eff = p.x_signed ? p.zx + 128 : p.zx;
+    pad_byte_ = static_cast<uint8_t>(p.zx);  // raw domain: ^ flip gives zx_eff
+    flip_ = p.x_signed ? 0x80 : 0;
+    snprintf(name_, sizeof(name_), "%s_conv_gemm__avx512vnni_%dx%d", p.x_signed ? "qs8" : "qu8", kMr, kTileP);
+
+    // Weights [group][mb][tap][c4][8][4], folded bias, per-channel output parameters.
+    const int64_t k4 = taps_ * c4n_;
+    wblock_ = k4 * 4 * kMr;
+    w_.assign(static_cast<size_t>(g.group * mb_ * wblock_), 0);
+    const int64_t rows = g.group * mb_ * kMr;
+    bias_.assign(static_cast<size_t>(rows), 0);
+    mult_.assign(static_cast<size_t>(rows), QMultiplier{});
+    scale_.assign(static_cast<size_t>(rows), 0.0);
+    for (int64_t gi = 0; gi < g.group; ++gi)
+      for (int64_t mi = 0; mi < mg_; ++mi) {
+        const int64_t m = gi * mg_ + mi;
+        const int64_t row = gi * mb_ * kMr + mi;
+        int8_t* wb = w_.data() + (gi * mb_ + mi / kMr) * wblock_ + (mi % kMr) * 4;
+        const int8_t* src = p.weights.data() + m * cg_ * taps_;
+        int64_t sum = 0;
+        for (int64_t ci = 0; ci < cg_; ++ci)
+          for (int64_t t = 0; t < taps_; ++t) {
+            const int8_t v = src[ci * taps_ + t];
+            sum += v;
+            wb[(t * c4n_ + ci / 4) * 4 * kMr + ci % 4] = v;
+          }
+        const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+        bias_[static_cast<size_t>(row)] = static_cast<int32_t>(b - int64_t{zx_eff} * sum);
+        if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
+        else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
+      }
+
+    // Phase images and tap offsets.
+    if (fold_) {
+      wph_ = 0;
+      rowoff_ = 0;
+      nph_ = 1;
+      // Pixels (batch rows) per task.
+      rmax_ = std::max<int64_t>(16, std::min<int64_t>(round_up(g.n, 16), kChunkBytes / (4 * c4n_) / 16 * 16));
+      plane_pix_max_ = round_up(rmax_, 16) + 16;
+      xbuf_bytes_ = c4n_ * plane_pix_max_ * 4;
+      return;
+    }
+    for (int64_t ky = 0; ky < g.kh; ++ky) add_unique(&pys_, (ky * g.dil_h) % g.stride_h);
+    for (int64_t kx = 0; kx < g.kw; ++kx) add_unique(&pxs_, (kx * g.dil_w) % g.stride_w);
+    nph_ = static_cast<int64_t>(pys_.size() * pxs_.size());
+    wph_ = g.ow + (g.kw - 1) * g.dil_w / g.stride_w;
+    rowoff_ = (g.kh - 1) * g.dil_h / g.stride_h;
+    const int64_t bytes_per_row = nph_ * c4n_ * 4 * wph_;
+    rmax_ = std::clamp<int64_t>(kChunkBytes / bytes_per_row - rowoff_ - 1, 1, g.oh);
+    plane_pix_max_ = round_up((rmax_ + rowoff_ + 1) * wph_ + 16, 16);
+    xbuf_bytes_ = nph_ * c4n_ * plane_pix_max_ * 4;
+    tplane_ = round_up(plane_pix_max_, 64);
+    for (int64_t ky = 0; ky < g.kh; ++ky)
+      for (int64_t kx = 0; kx < g.kw; ++kx) {
+        const int64_t sy = index_of(pys_, (ky * g.dil_h) % g.stride_h), sx = index_of(pxs_, (kx * g.dil_w) % g.stride_w);
+        tap_slot_.push_back(sy * static_cast<int64_t>(pxs_.size()) + sx);
+        tap_pix_.push_back((ky * g.dil_h / g.stride_h) * wph_ + kx * g.dil_w / g.stride_w);
+      }
+  }
+
+  const char* name() const override { return name_; }
+
+  size_t scratch_bytes_per_worker() const override {
+    return static_cast<size_t>(xbuf_bytes_ + 256 + 4 * tplane_ + 64);
+  }
+
+  void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override {
+    const auto& g = g_;
+    const int workers = tasks.num_workers();
+    const int64_t nimg = fold_ ? g.group : g.n * g.group;
+    const int64_t extent = fold_ ? g.n : g.oh;  // rows (or batch pixels) to chunk
+    int64_t r = rmax_;
+    if (workers > 1) {
+      const int64_t want = ceil_div(4 * workers, nimg);
+      r = std::clamp<int64_t>(ceil_div(extent, want), 1, rmax_);
+      if (fold_) r = std::min(rmax_, round_up(r, 16));
+    }
+    const int64_t nchunks = ceil_div(extent, r);
+    int64_t msplit = 1;
+    if (workers > 1 && nimg * nchunks < 2 * workers) msplit = std::min(mb_, ceil_div(2 * workers, nimg * nchunks));
+    const int64_t plane_pix = fold_ ? round_up(r, 16) + 16 : round_up((r + rowoff_ + 1) * wph_ + 16, 16);
+    const size_t stride = scratch_stride(scratch_bytes_per_worker());
+    tasks.run(static_cast<size_t>(nimg * nchunks * msplit), [&](size_t task, int worker) {
+      const int64_t t = static_cast<int64_t>(task);
+      const int64_t ms = t % msplit, chunk = t / msplit % nchunks, img = t / msplit / nchunks;
+      uint8_t* ws = static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride;
+      const int64_t r0 = chunk * r, rn = std::min(r, extent - r0);
+      const int64_t mb0 = mb_ * ms / msplit, mb1 = mb_ * (ms + 1) / msplit;
+      if (fold_) run_fold(static_cast<const uint8_t*>(x), y, ws, plane_pix, img, r0, rn, mb0, mb1);
+      else run_conv(static_cast<const uint8_t*>(x), y, ws, plane_pix, img / g.group, img % g.group, r0, rn, mb0, mb1);
+    });
+  }
+
+ private:
+  static void add_unique(std::vector<int64_t>* v, int64_t x) {
+    if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
+  }
+  static int64_t index_of(const std::vector<int64_t>& v, int64_t x) {
+    return std::find(v.begin(), v.end(), x) - v.begin();
+  }
+
+  // Packs output rows [oy0, oy0 + rn) of image (n, gi) (plus halo) into xb. Each channel's
+  // phase plane is first built in tmp (pad fill, then the valid segment of every row), then
+  // four planes are interleaved in one pass; a 1x1-like case (stride 1, no column padding,
+  // Wph == w) interleaves straight from x, whose rows are then contiguous.
+  void pack_conv(const uint8_t* x, uint8_t* xb, uint8_t* tmp, int64_t plane_pix, int64_t n, int64_t gi, int64_t oy0,
+                 int64_t rn) const {
+    const auto& g = g_;
+    const int64_t prow = rn + rowoff_ + 1;  // rows packed (the last one is slack for tail vectors)
+    const int64_t npix = prow * wph_;
+    const int64_t sy = static_cast<int64_t>(pxs_.size());
+    const __m512i padv = _mm512_set1_epi8(static_cast<char>(pad_byte_));
+    const bool contiguous = g.stride_w == 1 && g.stride_h == 1 && wph_ == g.w && g.pad_left == 0;
+    for (size_t iy_i = 0; iy_i < pys_.size(); ++iy_i)
+      for (size_t ix_i = 0; ix_i < pxs_.size(); ++ix_i) {
+        const int64_t py = pys_[iy_i], px = pxs_[ix_i];
+        const int64_t slot = static_cast<int64_t>(iy_i) * sy + static_cast<int64_t>(ix_i);
+        // Valid columns j: 0 <= j*sw + px - pl < w.
+        const int64_t off = px - g.pad_left;
+        int64_t jlo = off >= 0 ? 0 : ceil_div(-off, g.stride_w);
+        int64_t jhi = g.w - off <= 0 ? 0 : ceil_div(g.w - off, g.stride_w);
+        jlo = std::min(jlo, wph_);
+        jhi = std::clamp(jhi, jlo, wph_);
+        // Rows i in [ilo, ihi) read input rows iy = (oy0 + i)*sh + py - pt inside [0, h).
+        const int64_t ybase = oy0 * g.stride_h + py - g.pad_top;
+        const int64_t ilo = std::min(prow, ybase >= 0 ? 0 : ceil_div(-ybase, g.stride_h));
+        const int64_t ihi = std::clamp<int64_t>(g.h - ybase <= 0 ? 0 : ceil_div(g.h - ybase, g.stride_h), ilo, prow);
+        for (int64_t c4 = 0; c4 < c4n_; ++c4) {
+          uint8_t* dst = xb + ((slot * c4n_ + c4) * plane_pix) * 4;
+          if (contiguous && 4 * c4 + 3 < cg_) {
+            fill(tmp, std::max(ilo, prow - ihi) * wph_, padv);
+            const uint8_t* src = x + ((n * g.c + gi * cg_ + 4 * c4) * g.h + ybase + ilo) * g.w;
+            const int64_t cs = g.h * g.w;
+            if (ilo > 0) interleave4(tmp, tmp, tmp, tmp, ilo * wph_, flip_, dst);
+            interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, (ihi - ilo) * wph_, flip_, dst + ilo * wph_ * 4);
+            if (ihi < prow) interleave4(tmp, tmp, tmp, tmp, (prow - ihi) * wph_, flip_, dst + ihi * wph_ * 4);
+          } else {
+            const uint8_t* planes[4];
+            for (int k = 0; k < 4; ++k) {
+              const int64_t ci = 4 * c4 + k;
+              uint8_t* t = tmp + k * tplane_;
+              planes[k] = t;
+              fill(t, npix, padv);
+              if (ci >= cg_ || jhi <= jlo) continue;
+              const uint8_t* src = x + ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
+              for (int64_t i = ilo; i < ihi; ++i) {
+                const uint8_t* s = src + i * g.stride_h * g.w;
+                uint8_t* d = t + i * wph_;
+                if (g.stride_w == 1) copy(s + jlo, jhi - jlo, d + jlo);
+                else if (g.stride_w == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
+                else
+                  for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * g.stride_w];
+              }
+            }
+            interleave4(planes[0], planes[1], planes[2], planes[3], npix, flip_, dst);
+          }
+          std::memset(dst + npix * 4, pad_byte_ ^ flip_, 64);  // slack pixels
+        }
+      }
+  }
+
+  void run_conv(const uint8_t* x, void* y, uint8_t* ws, int64_t plane_pix, int64_t n, int64_t gi, int64_t oy0,
+                int64_t rn, int64_t mb0, int64_t mb1) const {
+    const auto& g = g_;
+    uint8_t* xb = ws;
+    uint8_t* tmp = ws + xbuf_bytes_ + 256;
+    pack_conv(x, xb, tmp, plane_pix, n, gi, oy0, rn);
+    int64_t tapoff[256];
+    std::vector<int64_t> tapoff_big;
+    int64_t* to = tapoff;
+    if (taps_ > 256) {
+      tapoff_big.resize(static_cast<size_t>(taps_));
+      to = tapoff_big.data();
+    }
+    for (int64_t t = 0; t < taps_; ++t) to[t] = (tap_slot_[t] * c4n_ * plane_pix + tap_pix_[t]) * 4;
+
+    const int64_t nq = rn * wph_;  // virtual pixels of the chunk
+    const int64_t ohow = g.oh * g.ow;
+    const int64_t wchunk = std::max<int64_t>(1, kWeightChunkBytes / wblock_);
+    Seg segs[kMaxNv][17];
+    int nseg[kMaxNv];
+    alignas(64) int32_t acc[kMr * kTileP];
+    for (int64_t mc0 = mb0; mc0 < mb1; mc0 += wchunk) {
+      const int64_t mc1 = std::min(mb1, mc0 + wchunk);
+      for (int64_t q0 = 0, nv = 0; q0 < nq; q0 += 16 * nv) {
+        nv = balanced_nv(nq - q0);
+        // Output segments of each vector: lanes in one output row with ox < ow.
+        for (int v = 0; v < nv; ++v) {
+          nseg[v] = 0;
+          const int64_t qv = q0 + 16 * v;
+          for (int64_t l = 0; l < 16;) {
+            const int64_t q = qv + l;
+            if (q >= nq) break;
+            const int64_t row = q / wph_, ox = q % wph_;
+            const int64_t lend = std::min<int64_t>(16, l + (wph_ - ox));
+            const int64_t vend = std::min<int64_t>(lend, l + std::max<int64_t>(0, g.ow - ox));
+            if (vend > l) {
+              const uint16_t mask = static_cast<uint16_t>(((1u << vend) - 1) & ~((1u << l) - 1));
+              const int64_t base = (oy0 + row) * g.ow + ox - l;
+              if (nseg[v] > 0 && segs[v][nseg[v] - 1].base == base) segs[v][nseg[v] - 1].mask |= mask;
+              else segs[v][nseg[v]++] = Seg{base, mask};
+            }
+            l = lend;
+          }
+        }
+        const uint8_t* xq = xb + q0 * 4;
+        for (int64_t mb = mc0; mb < mc1; ++mb) {
+          const int64_t row0 = (gi * mb_ + mb) * kMr;
+          kDot[nv](xq, to, static_cast<int>(taps_), static_cast<int>(c4n_), plane_pix * 4,
+                   w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
+          const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
+          for (int64_t rr = 0; rr < mrows; ++rr) {
+            const int64_t m = gi * mg_ + mb * kMr + rr;
+            const int64_t yoff = (n * g.m + m) * ohow;
+            if (float_out_) {
+              float* yp = static_cast<float*>(y) + yoff;
+              for (int v = 0; v < nv; ++v) {
+                const __m512 f = to_float(_mm512_load_si512(acc + (rr * kMaxNv + v) * 16), row0 + rr);
+                for (int s = 0; s < nseg[v]; ++s) _mm512_mask_storeu_ps(yp + segs[v][s].base, segs[v][s].mask, f);
+              }
+            } else {
+              uint8_t* yp = static_cast<uint8_t*>(y) + yoff;
+              const avx512::RequantLanes rq = avx512::requant_broadcast(mult_[static_cast<size_t>(row0 + rr)]);
+              for (int v = 0; v < nv; ++v) {
+                const __m128i b = avx512::narrow16(
+                    avx512::requant16(_mm512_load_si512(acc + (rr * kMaxNv + v) * 16), rq, zy_, lo_, hi_));
+                for (int s = 0; s < nseg[v]; ++s) _mm_mask_storeu_epi8(yp + segs[v][s].base, segs[v][s].mask, b);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Gemm mode: batch rows [p0, p0 + pn) of group gi as pixels.
+  void run_fold(const uint8_t* x, void* y, uint8_t* ws, int64_t plane_pix, int64_t gi, int64_t p0, int64_t pn,
+                int64_t mb0, int64_t mb1) const {
+    const auto& g = g_;
+    uint8_t* xb = ws;
+    const uint8_t pad = pad_byte_ ^ flip_;
+    for (int64_t c4 = 0; c4 < c4n_; ++c4) {
+      uint8_t* dst = xb + c4 * plane_pix * 4;
+      for (int64_t p = 0; p < pn; ++p) {
+        const uint8_t* src = x + (p0 + p) * g.c + gi * cg_ + 4 * c4;
+        for (int k = 0; k < 4; ++k) dst[p * 4 + k] = 4 * c4 + k < cg_ ? static_cast<uint8_t>(src[k] ^ flip_) : pad;
+      }
+      std::memset(dst + pn * 4, pad, static_cast<size_t>((plane_pix - pn) * 4));
+    }
+    const int64_t tapoff0 = 0;
+    alignas(64) int32_t acc[kMr * kTileP];
+    const int64_t wchunk = std::max<int64_t>(1, kWeightChunkBytes / wblock_);
+    for (int64_t mc0 = mb0; mc0 < mb1; mc0 += wchunk) {
+      const int64_t mc1 = std::min(mb1, mc0 + wchunk);
+      for (int64_t q0 = 0, nv = 0; q0 < pn; q0 += 16 * nv) {
+        nv = balanced_nv(pn - q0);
+        const int64_t lanes = std::min<int64_t>(16 * nv, pn - q0);
+        for (int64_t mb = mc0; mb < mc1; ++mb) {
+          const int64_t row0 = (gi * mb_ + mb) * kMr;
+          kDot[nv](xb + q0 * 4, &tapoff0, 1, static_cast<int>(c4n_), plane_pix * 4,
+                   w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
+          const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
+          for (int64_t rr = 0; rr < mrows; ++rr) {
+            const int64_t m = gi * mg_ + mb * kMr + rr;
+            for (int v = 0; v < nv; ++v) {
+              const __m512i a = _mm512_load_si512(acc + (rr * kMaxNv + v) * 16);
+              const int64_t nl = std::min<int64_t>(16, lanes - 16 * v);
+              const int64_t pbase = p0 + q0 + 16 * v;
+              if (float_out_) {
+                alignas(64) float f[16];
+                _mm512_store_ps(f, to_float(a, row0 + rr));
+                float* yp = static_cast<float*>(y);
+                for (int64_t l = 0; l < nl; ++l) yp[(pbase + l) * g.m + m] = f[l];
+              } else {
+                alignas(16) uint8_t b[16];
+                const avx512::RequantLanes rq = avx512::requant_broadcast(mult_[static_cast<size_t>(row0 + rr)]);
+                _mm_store_si128(reinterpret_cast<__m128i*>(b), avx512::narrow16(avx512::requant16(a, rq, zy_, lo_, hi_)));
+                uint8_t* yp = static_cast<uint8_t*>(y);
+                for (int64_t l = 0; l < nl; ++l) yp[(pbase + l) * g.m + m] = b[l];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+
+  // float((double)acc * scale) for 16 lanes, clamped to [float_min, float_max] like
+  // std::min(std::max(y, lo), hi).
+  __m512 to_float(__m512i a, int64_t row) const {
+    const __m512d s = _mm512_set1_pd(scale_[static_cast<size_t>(row)]);
+    const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), s));
+    const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), s));
+    __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+    f = _mm512_max_ps(_mm512_set1_ps(fmin_), f);  // (fmin > f) ? fmin : f
+    return _mm512_min_ps(_mm512_set1_ps(fmax_), f);
+  }
+
+  ref::ConvGeometry2d g_;
+  int64_t cg_ = 0, mg_ = 0, c4n_ = 0, taps_ = 0, mb_ = 0, wblock_ = 0;
+  bool fold_ = false;
+  uint8_t pad_byte_ = 0, flip_ = 0;
+  std::vector<int8_t> w_;
+  std::vector<int32_t> bias_;
+  std::vector<QMultiplier> mult_;
+  std::vector<double> scale_;
+  std::vector<int64_t> pys_, pxs_, tap_slot_, tap_pix_;
+  int64_t nph_ = 1, wph_ = 0, rowoff_ = 0, rmax_ = 1, plane_pix_max_ = 0, xbuf_bytes_ = 0, tplane_ = 64;
+  bool float_out_ = false;
+  int32_t zy_ = 0, lo_ = 0, hi_ = 255;
+  float fmin_ = 0, fmax_ = 0;
+  char name_[64] = {};
+};
+
+}  // namespace
+
+std::unique_ptr<QConvKernel> make_qconv_gemm_avx512vnni(const QConvParams& p) {
+  const auto& g = p.g;
+  if (g.n < 1 || g.c < 1 || g.m < 1 || g.group < 1 || g.c % g.group != 0 || g.m % g.group != 0 || g.oh < 1 ||
+      g.ow < 1 || g.kh < 1 || g.kw < 1 || g.stride_h < 1 || g.stride_w < 1 || g.dil_h < 1 || g.dil_w < 1 ||
+      g.pad_top < 0 || g.pad_left < 0)
+    return nullptr;
+  if (!qconv_int32_exact(p)) return nullptr;
+  if (p.weights.size() != static_cast<size_t>(g.m * (g.c / g.group) * g.kh * g.kw)) return nullptr;
+  if (!p.bias.empty() && p.bias.size() != static_cast<size_t>(g.m)) return nullptr;
+  if (p.float_out ? p.acc_scale.size() != static_cast<size_t>(g.m) : p.mult.size() != static_cast<size_t>(g.m))
+    return nullptr;
+  return std::make_unique<QConvGemmAvx512Vnni>(p);
+}
+
+}  // namespace qmap::kernels
