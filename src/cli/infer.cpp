@@ -116,7 +116,7 @@ Status run_infer(const InferArgs& a) {
   QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> inputs, make_inputs(a, *s, opt, &sources));
   QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> outs, s->run(inputs));
 
-  std::string text = fmt::format("Model: {} ({}; {})\n", s->path(), s->kind(), s->kernels());
+  std::string text = fmt::format("Model: {} ({})\nKernels: {}\n", s->path(), s->kind(), s->kernels());
   for (size_t k = 0; k < inputs.size(); ++k)
     text += fmt::format("Input '{}': {} {} from {}\n", s->inputs()[k].name, dtype_name(inputs[k].dtype()),
                         dims_str(inputs[k].dims()), sources[k]);

@@ -93,9 +93,13 @@ float output_step(const Graph& q, ValueId out) {
 // requantizes in float and rounds half to even where qmap's Q31 rule rounds half away, and
 // they disagree exactly at ties, e.g. the .5 codes bilinear x2 upsampling makes). Each
 // output channel m then moves by at most s_in * sum_k |w[m][k]| (dequantized weights).
-// 0 when the output is not of that form.
+// 0 when the output is not of that form (Relu/Clip between the Conv and the output allowed).
 double accumulator_output_bound(const Graph& q, ValueId out) {
-  const int p = q.value(out).producer;
+  int p = q.value(out).producer;
+  // A fused Relu/Clip after the accumulator clamps both results alike: it never widens
+  // their difference (1-Lipschitz), so the bound is the Conv's.
+  while (p >= 0 && (q.nodes[static_cast<size_t>(p)].op == OpId::Relu || q.nodes[static_cast<size_t>(p)].op == OpId::Clip))
+    p = q.value(q.nodes[static_cast<size_t>(p)].inputs[0]).producer;
   if (p < 0) return 0;
   const Node& n = q.nodes[static_cast<size_t>(p)];
   if ((n.op != OpId::Conv && n.op != OpId::Gemm) || n.inputs.size() < 2) return 0;
