@@ -5,6 +5,9 @@
 #include "kernels/x86_avx2/qelementwise.h"
 #include "kernels/x86_avx2/qpool.h"
 #endif
+#if QMAP_HAVE_AVX512VNNI
+#include "kernels/x86_avx512vnni/qelementwise.h"
+#endif
 
 namespace qmap::kernels {
 
@@ -14,6 +17,13 @@ const QElementwiseTable& qelementwise_table(Isa isa) {
 #if QMAP_HAVE_AVX2
   static const QElementwiseTable kAvx2{"avx2",     &avx2::quantize, &avx2::dequantize, &avx2::qadd,       &avx2::qmul,
                                        &avx2::lut8, &avx2::qconcat, &avx2::qmaxpool2d, &avx2::qavgpool2d};
+#if QMAP_HAVE_AVX512VNNI
+  // qadd / qmul are compute bound (64-bit lanes): AVX-512's; the rest are memory bound: AVX2's.
+  static const QElementwiseTable kAvx512Vnni{"avx512vnni",   &avx2::quantize, &avx2::dequantize, &avx512::qadd,
+                                             &avx512::qmul,  &avx2::lut8,     &avx2::qconcat,    &avx2::qmaxpool2d,
+                                             &avx2::qavgpool2d};
+  if (isa == Isa::kAvx512Vnni) return kAvx512Vnni;
+#endif
   if (isa != Isa::kRef) return kAvx2;
 #endif
   return kRef;

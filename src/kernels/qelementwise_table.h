@@ -1,7 +1,8 @@
 // The non-convolution integer kernels of one ISA as a table of function pointers, chosen once
 // when a program is prepared (runtime/executor.cpp). The entries have the reference's
 // signatures and semantics (kernels/ref/qelementwise.h, qpool.h) and are bit-exact with it;
-// memory-bound ops need no more than AVX2, so the AVX-512 level uses the AVX2 entries.
+// memory-bound ops need no more than AVX2, so the AVX-512 level uses the AVX2 entries except
+// for qadd / qmul (compute bound in 64-bit lanes: kernels/x86_avx512vnni/qelementwise.h).
 #pragma once
 
 #include "kernels/isa.h"
@@ -11,7 +12,7 @@
 namespace qmap::kernels {
 
 struct QElementwiseTable {
-  const char* isa;  // the folder the entries come from: "ref" or "avx2"
+  const char* isa;  // "ref", "avx2" or "avx512vnni" (the level; see the entries for their folders)
   decltype(&ref::quantize) quantize;
   decltype(&ref::dequantize) dequantize;
   decltype(&ref::qadd) qadd;

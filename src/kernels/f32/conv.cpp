@@ -101,7 +101,7 @@ void conv_transpose_ref(const WindowGeometry& g, const float* x, const float* w,
 constexpr int64_t kColumnsBudget = 256 * 1024;
 constexpr int64_t kMinBandColumns = 1024;
 
-void conv_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+void conv_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias, float* y, SgemmFn gemm) {
   if (g.group == g.in_channels && g.group == g.out_channels && g.group > 1) {
     depthwise_conv2d(g, x, w, bias, y);
     return;
@@ -142,14 +142,14 @@ void conv_2d(const WindowGeometry& g, const float* x, const float* w, const floa
           col = columns.data();
         }
         const int64_t n_cols = rows * g.out[1];
-        sgemm(false, false, mg, n_cols, kdim, 1.f, w + grp * mg * kdim, kdim, col, n_cols,
-              bias ? 1.f : 0.f, yg + oy0 * g.out[1], out_sp);
+        gemm(false, false, mg, n_cols, kdim, 1.f, w + grp * mg * kdim, kdim, col, n_cols,
+             bias ? 1.f : 0.f, yg + oy0 * g.out[1], out_sp);
       }
     }
 }
 
 void conv_transpose_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias,
-                       float* y) {
+                       float* y, SgemmFn gemm) {
   const int64_t in_sp = g.in[0] * g.in[1], out_sp = g.out[0] * g.out[1];
   const int64_t cg = g.in_channels / g.group, mg = g.out_channels / g.group;
   const int64_t rows = mg * g.kernel[0] * g.kernel[1];
@@ -162,8 +162,8 @@ void conv_transpose_2d(const WindowGeometry& g, const float* x, const float* w, 
     for (int64_t grp = 0; grp < g.group; ++grp) {
       const float* xg = x + (n * g.in_channels + grp * cg) * in_sp;
       // W_g is [cg, mg*kh*kw] row-major; columns = W_g^T x X_g  ([rows, in_sp]).
-      sgemm(true, false, rows, in_sp, cg, 1.f, w + grp * cg * rows, rows, xg, in_sp, 0.f,
-            columns.data(), in_sp);
+      gemm(true, false, rows, in_sp, cg, 1.f, w + grp * cg * rows, rows, xg, in_sp, 0.f,
+           columns.data(), in_sp);
       float* yg = y + (n * g.out_channels + grp * mg) * out_sp;
       fill_bias(yg, bias ? bias + grp * mg : nullptr, mg, out_sp);
       col2im_2d_add(cg2, mg, columns.data(), yg);

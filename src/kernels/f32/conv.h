@@ -10,18 +10,20 @@
 // dedicated kernel, everything else as im2col (one group at a time) + sgemm; transposed convs
 // as sgemm + col2im. Memory: one columns buffer per call, for Conv about 1 MiB (im2col runs
 // in bands of output rows), for ConvTranspose Cout/group*kh*kw x H*W floats.
+// `gemm`: the sgemm implementation (kernels/f32/sgemm.h): the op's EvalCtx::sgemm.
 #pragma once
 
+#include "kernels/f32/sgemm.h"
 #include "kernels/f32/window_geometry.h"
 
 namespace qmap::kernels::f32 {
 
 void conv_ref(const WindowGeometry& g, const float* x, const float* w, const float* bias, float* y);
-void conv_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias, float* y);
+void conv_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias, float* y, SgemmFn gemm);
 
 void conv_transpose_ref(const WindowGeometry& g, const float* x, const float* w, const float* bias,
                         float* y);
 void conv_transpose_2d(const WindowGeometry& g, const float* x, const float* w, const float* bias,
-                       float* y);
+                       float* y, SgemmFn gemm);
 
 }  // namespace qmap::kernels::f32

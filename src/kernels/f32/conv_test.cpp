@@ -2,6 +2,8 @@
 // boundaries (1, odd, even), pads, strides 1/2/3, dilations, groups, depthwise, 1x1.
 #include "kernels/f32/conv.h"
 
+#include "kernels/f32/sgemm_blas.h"
+
 #include <fmt/format.h>
 
 #include "test_util.h"
@@ -53,8 +55,12 @@ void check_conv(const Case& c, uint32_t seed, bool with_bias) {
   Tensor y_fast(DType::kFloat32, y_ref.dims());
   const float* bp = with_bias ? b.data<float>().data() : nullptr;
   conv_ref(g, x.data<float>().data(), w.data<float>().data(), bp, y_ref.data<float>().data());
-  conv_2d(g, x.data<float>().data(), w.data<float>().data(), bp, y_fast.data<float>().data());
-  EXPECT_TRUE(testing::tensors_near(y_fast, y_ref, 1e-4, 1e-4)) << describe(c, seed);
+  // Both sgemm implementations (the toolchain's BLAS, the runtime's portable one).
+  for (SgemmFn gemm : {sgemm_blas, sgemm_portable}) {
+    conv_2d(g, x.data<float>().data(), w.data<float>().data(), bp, y_fast.data<float>().data(), gemm);
+    EXPECT_TRUE(testing::tensors_near(y_fast, y_ref, 1e-4, 1e-4))
+        << describe(c, seed) << (gemm == sgemm_blas ? " blas" : " portable");
+  }
 }
 
 TEST(KernelConv2d, MatchesReferenceAcrossGeometries) {
@@ -113,9 +119,12 @@ void check_conv_transpose(const Case& c, uint32_t seed) {
   Tensor y_fast(DType::kFloat32, y_ref.dims());
   conv_transpose_ref(g, x.data<float>().data(), w.data<float>().data(), b.data<float>().data(),
                      y_ref.data<float>().data());
-  conv_transpose_2d(g, x.data<float>().data(), w.data<float>().data(), b.data<float>().data(),
-                    y_fast.data<float>().data());
-  EXPECT_TRUE(testing::tensors_near(y_fast, y_ref, 1e-4, 1e-4)) << describe(c, seed);
+  for (SgemmFn gemm : {sgemm_blas, sgemm_portable}) {
+    conv_transpose_2d(g, x.data<float>().data(), w.data<float>().data(), b.data<float>().data(),
+                      y_fast.data<float>().data(), gemm);
+    EXPECT_TRUE(testing::tensors_near(y_fast, y_ref, 1e-4, 1e-4))
+        << describe(c, seed) << (gemm == sgemm_blas ? " blas" : " portable");
+  }
 }
 
 TEST(KernelConvTranspose2d, MatchesReference) {

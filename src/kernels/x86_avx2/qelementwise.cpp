@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/qelementwise_plan.h"
 #include "kernels/x86_avx2/requant.h"
 
 namespace qmap::kernels::avx2 {
@@ -25,6 +26,7 @@ using ref::Q8In;
 using ref::q8_max;
 using ref::q8_min;
 using ref::Q8Out;
+using plan::dispatch3;
 
 template <bool S>
 inline __m256i load8(const uint8_t* p) {
@@ -39,22 +41,6 @@ inline __m256i pack32(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
   const __m256i w01 = _mm256_packs_epi32(v0, v1), w23 = _mm256_packs_epi32(v2, v3);
   const __m256i b = S ? _mm256_packs_epi16(w01, w23) : _mm256_packus_epi16(w01, w23);
   return _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-}
-
-template <typename F>
-void dispatch2(bool a, bool b, F&& f) {
-  if (a) {
-    if (b) f.template operator()<true, true>();
-    else f.template operator()<true, false>();
-  } else {
-    if (b) f.template operator()<false, true>();
-    else f.template operator()<false, false>();
-  }
-}
-template <typename F>
-void dispatch3(bool a, bool b, bool c, F&& f) {
-  if (c) dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, true>(); });
-  else dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, false>(); });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -111,71 +97,6 @@ void dequantize_t(const uint8_t* x, int64_t n, float scale, int32_t zp, float* y
     const int32_t q = S ? static_cast<int8_t>(x[i]) : x[i];
     y[i] = static_cast<float>(q - zp) * scale;
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// Broadcast runs
-
-struct Runs {
-  std::vector<int64_t> dims, sa, sb;  // collapsed: size-1 axes dropped, contiguous axes merged
-  int64_t total = 1;
-};
-
-Runs collapse(const ref::BinaryGeometry& g) {
-  Runs r;
-  for (size_t d = 0; d < g.out.size(); ++d) {
-    const int64_t n = g.out[d];
-    r.total *= n;
-    if (n == 1) continue;
-    if (!r.dims.empty() && r.sa.back() == g.a_strides[d] * n && r.sb.back() == g.b_strides[d] * n) {
-      r.dims.back() *= n;
-      r.sa.back() = g.a_strides[d];
-      r.sb.back() = g.b_strides[d];
-    } else {
-      r.dims.push_back(n);
-      r.sa.push_back(g.a_strides[d]);
-      r.sb.push_back(g.b_strides[d]);
-    }
-  }
-  return r;
-}
-
-// Calls run(a_offset, b_offset, y_offset, n, a_stride, b_stride) per innermost run, in order.
-template <typename F>
-void for_each_run(const Runs& r, F run) {
-  if (r.total <= 0) return;
-  if (r.dims.empty()) {
-    run(int64_t{0}, int64_t{0}, int64_t{0}, int64_t{1}, int64_t{0}, int64_t{0});
-    return;
-  }
-  const size_t inner = r.dims.size() - 1;
-  const int64_t n = r.dims[inner];
-  std::vector<int64_t> idx(inner, 0);
-  int64_t ia = 0, ib = 0;
-  for (int64_t o = 0; o < r.total; o += n) {
-    run(ia, ib, o, n, r.sa[inner], r.sb[inner]);
-    for (size_t d = inner; d-- > 0;) {
-      ia += r.sa[d];
-      ib += r.sb[d];
-      if (++idx[d] < r.dims[d]) break;
-      ia -= r.sa[d] * r.dims[d];
-      ib -= r.sb[d] * r.dims[d];
-      idx[d] = 0;
-    }
-  }
-}
-
-// The largest |q - z| over an 8-bit type's values.
-int64_t max_abs_diff(bool is_signed, int32_t z) {
-  return std::max(std::abs(int64_t{q8_min(is_signed)} - z), std::abs(int64_t{q8_max(is_signed)} - z));
-}
-
-// Results r with |r| <= bound (before the zero point) can be narrowed to int32, have zy added
-// and be clamped there exactly as the reference clamps in 128 bits; lo/hi must be ordered and
-// inside the output type (the packs then saturate nothing).
-bool narrow_ok(__int128 bound, int32_t zy, int32_t lo, int32_t hi, bool y_signed) {
-  return bound + (zy < 0 ? -__int128{zy} : __int128{zy}) < (__int128{1} << 31) && lo <= hi &&
-         lo >= q8_min(y_signed) && hi <= q8_max(y_signed);
 }
 
 // round_half_away(x / 2^s) for int64 lanes with |x| + half < 2^63.
@@ -238,24 +159,14 @@ void binary_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, int32
 
 // Runs with strides (1|0, 1|0) on binary_run; anything else element by element with `scalar`.
 template <bool SA, bool SB, bool SY, typename Op, typename Scalar>
-void binary_dispatch(const Runs& runs, const uint8_t* a, const uint8_t* b, uint8_t* y, int32_t za, int32_t zb,
+void binary_dispatch(const plan::Runs& runs, const uint8_t* a, const uint8_t* b, uint8_t* y, int32_t za, int32_t zb,
                      const Op& op, const Scalar& scalar) {
-  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
-    if (sa == 1 && sb == 1) binary_run<SA, SB, SY, false, false>(a + ia, b + ib, y + o, n, za, zb, op);
-    else if (sa == 1 && sb == 0) binary_run<SA, SB, SY, false, true>(a + ia, b + ib, y + o, n, za, zb, op);
-    else if (sa == 0 && sb == 1) binary_run<SA, SB, SY, true, false>(a + ia, b + ib, y + o, n, za, zb, op);
-    else if (sa == 0 && sb == 0) std::memset(y + o, static_cast<uint8_t>(scalar(ia, ib)), static_cast<size_t>(n));
-    else
-      for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
-  });
-}
-
-// The reference's per-element rule on any runs (params the vector path cannot hold).
-template <typename Scalar>
-void scalar_runs(const Runs& runs, uint8_t* y, const Scalar& scalar) {
-  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
-    for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
-  });
+  plan::binary_runs(
+      runs, y,
+      [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+        binary_run<SA, SB, SY, BA, BB>(a + ia, b + ib, y + o, n, za, zb, op);
+      },
+      scalar);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -315,24 +226,16 @@ void dequantize(Q8In x, int64_t count, float scale, int32_t zp, float* y) {
 
 void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
           int32_t zy, int32_t lo, int32_t hi, Q8Out y) {
-  const Runs runs = collapse(g);
+  const plan::Runs runs = plan::collapse(g);
   if (runs.total <= 0) return;
   auto scalar = [&](int64_t ia, int64_t ib) {
     return requantize_sum2(a[ia] - za, ra, b[ib] - zb, rb, zy, lo, hi);
   };
   auto* out = static_cast<uint8_t*>(y.data);
   // The vector path: da * ma << (s - sa) + db * mb << (s - sb) plus half in int64 lanes, and
-  // the rounded value narrowed to int32.
-  const int64_t dA = max_abs_diff(a.is_signed, za), dB = max_abs_diff(b.is_signed, zb);
-  const int32_t s = std::max(ra.shift, rb.shift);
-  bool fast = ra.shift >= kMinShift && ra.shift <= kMaxShift && rb.shift >= kMinShift && rb.shift <= kMaxShift &&
-              ra.m > 0 && rb.m > 0 && dA < (int64_t{1} << 31) && dB < (int64_t{1} << 31);
-  if (fast) {
-    const __int128 bound = ((__int128{dA} * ra.m) << (s - ra.shift)) + ((__int128{dB} * rb.m) << (s - rb.shift)) +
-                           (__int128{1} << (s - 1));
-    fast = bound < (__int128{1} << 63) && narrow_ok(bound >> s, zy, lo, hi, y.is_signed);
-  }
-  if (!fast) return scalar_runs(runs, out, scalar);
+  // the rounded value narrowed to int32 (plan::qadd_shift proves it exact).
+  const int32_t s = plan::qadd_shift(a.is_signed, za, ra, b.is_signed, zb, rb, zy, lo, hi, y.is_signed);
+  if (s == 0) return plan::scalar_runs(runs, out, scalar);
   const OutLanes ol = out_lanes(s, zy, lo, hi);
   const __m256i ma = _mm256_set1_epi32(ra.m), mb = _mm256_set1_epi32(rb.m);
   const __m256i sha = _mm256_set1_epi64x(s - ra.shift), shb = _mm256_set1_epi64x(s - rb.shift);
@@ -352,21 +255,15 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
 
 void qmul(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMultiplier r, int32_t zy,
           int32_t lo, int32_t hi, Q8Out y) {
-  const Runs runs = collapse(g);
+  const plan::Runs runs = plan::collapse(g);
   if (runs.total <= 0) return;
   auto scalar = [&](int64_t ia, int64_t ib) {
     return requantize(static_cast<int64_t>(a[ia] - za) * (b[ib] - zb), r, zy, lo, hi);
   };
   auto* out = static_cast<uint8_t*>(y.data);
-  // The vector path: da * db in int32 lanes, times m plus half in int64 lanes.
-  const int64_t dA = max_abs_diff(a.is_signed, za), dB = max_abs_diff(b.is_signed, zb);
-  bool fast = r.shift >= kMinShift && r.shift <= kMaxShift && r.m > 0 && dA < (int64_t{1} << 31) &&
-              dB < (int64_t{1} << 31) && __int128{dA} * dB < (__int128{1} << 31);
-  if (fast) {
-    const __int128 bound = __int128{dA} * dB * r.m + (__int128{1} << (r.shift - 1));
-    fast = bound < (__int128{1} << 63) && narrow_ok(bound >> r.shift, zy, lo, hi, y.is_signed);
-  }
-  if (!fast) return scalar_runs(runs, out, scalar);
+  // The vector path: da * db in int32 lanes, times m plus half in int64 lanes (plan::qmul_fast).
+  if (!plan::qmul_fast(a.is_signed, za, b.is_signed, zb, r, zy, lo, hi, y.is_signed))
+    return plan::scalar_runs(runs, out, scalar);
   const OutLanes ol = out_lanes(r.shift, zy, lo, hi);
   const __m256i m = _mm256_set1_epi32(r.m);
   auto op = [&](__m256i da, __m256i db) {

@@ -16,8 +16,8 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
-
 #include "kernels/x86_avx2/requant.h"
+
 
 namespace qmap::kernels::avx2 {
 namespace {

@@ -1,7 +1,7 @@
 // requantize_avx2 (kernels/requant_simd.h): requant.h over arrays, for its test.
-#include "kernels/x86_avx2/requant.h"
 
 #include "kernels/requant_simd.h"
+#include "kernels/x86_avx2/requant.h"
 
 namespace qmap::kernels {
 

@@ -31,6 +31,20 @@
 // and clamped) and stored with byte/float masked stores, one per output-row segment of each
 // 16-pixel vector.
 //
+// Register requantization: when every channel's multiplier shift is in [32, 53] (real
+// multipliers below ~1/2, i.e. nearly every real conv) the micro-kernel requantizes its own
+// 8 x 48 tile from the zmm accumulators (dot_tile_q / fast_requant16: zy folded into the
+// rounding constant, odd lanes shifted straight into their high dword, dword clamp skipped
+// when [lo, hi] is the output type's range since the saturating packs do it), packs the
+// row's 48 results to bytes with two packs + one vpermd, and stores them with one masked
+// store per output row the tile touches (one for a 1x1 conv without padding). Other
+// multipliers and float output keep the accumulator buffer and avx512::requant16 / to_float.
+//
+// Fully connected (h = w = kh = kw = oh = ow = 1, group 1, n <= 4 rows, i.e. Gemm with few
+// rows): vectorized over output channels instead: weights packed [m/64][c4][64][4], each
+// vpdpbusd does 16 channels x 4 inputs with the row's 4 input bytes broadcast, all rows share
+// each weight load (the weights stream once; memory bound), per-lane requant16 / float.
+//
 // Packing: a channel's phase plane is built in scratch (vector pad fill, then each row's
 // valid segment: copy for stride 1, vpmovwb even-byte gather for stride 2, scalar for 3+),
 // then four planes are interleaved in one pass (unpack 8/16 + 128-bit transposes, ^0x80 for
@@ -44,7 +58,7 @@
 // rows are still too few, the output channels too. Tasks write disjoint outputs; the split
 // never changes a result.
 //
-// Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n rows) folds the batch into the pixel axis:
+// Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n > 1 rows, not taken by the fully connected path) folds the batch into the pixel axis:
 // pixel p is row p of x ([n][c], channels contiguous) and of y ([n][m]), stored by lanes.
 #include <immintrin.h>
 
@@ -65,6 +79,8 @@ constexpr int kMaxNv = 3;     // 16-pixel vectors per micro-tile
 constexpr int kTileP = kMaxNv * 16;
 constexpr int64_t kChunkBytes = 256 << 10;   // packed input per task, target (L2)
 constexpr int64_t kWeightChunkBytes = 512 << 10;
+constexpr int64_t kFcMaxRows = 4;  // fully connected path: at most this many rows
+constexpr int64_t kFcMb = 64;      // output channels per fully connected block
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -107,6 +123,109 @@ inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4
 
 using DotFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*, int32_t*);
 constexpr DotFn kDot[kMaxNv + 1] = {nullptr, dot_tile<1>, dot_tile<2>, dot_tile<3>};
+
+// Per output channel constants of the register requantization (fast path, see FastReq):
+// m: the mantissa (low dword), h: 2^(s-1) + zp * 2^s, s and s - 32 as int64 shifts.
+struct FastReq {
+  int64_t m, h, s, s32;
+};
+
+// One output segment of a pixel tile: byte l of the tile's packed output (lane l of vector
+// l / 16) goes to plane offset base + l for the lanes set in mask.
+struct Seg64 {
+  int64_t base;
+  uint64_t mask;
+};
+
+// 16 accumulators -> 16 int32 results clamp(requantize(acc) + zp, lo, hi), exact when the
+// channel's shift s is in [32, 53] (FastReq): then |acc * m / 2^s| < 2^30 + 1, so the
+// result fits a dword before clamping; zp * 2^s (< 2^61) folds into the rounding constant
+// (floor((p + half - [p < 0] + zp * 2^s) / 2^s) = round_half_away(p / 2^s) + zp); odd lanes
+// shift by s - 32 so the result lands directly in their high dword.
+template <bool kClamp>
+inline __m512i fast_requant16(__m512i acc, const FastReq& q, __m512i lo, __m512i hi) {
+  const __m512i m = _mm512_set1_epi64(q.m), h = _mm512_set1_epi64(q.h);
+  const __m512i pe = _mm512_mul_epi32(acc, m);
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
+  const __m512i re = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(pe, h), _mm512_srai_epi64(pe, 63)),
+                                       _mm512_set1_epi64(q.s));
+  const __m512i ro = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(po, h), _mm512_srai_epi64(po, 63)),
+                                       _mm512_set1_epi64(q.s32));
+  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, ro);
+  if (!kClamp) return r;  // [lo, hi] is the output type's range: pack_bytes saturates to it
+  return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
+}
+
+// Up to 3 vectors of int32 results -> bytes 0..16*NV-1 of one zmm (vector v in bytes
+// 16v..16v+15), saturated to int8 (pack_bytes) or uint8 (pack_bytes_u): exact for results
+// already in [lo, hi], and the clamp itself when [lo, hi] is the type's range.
+template <int NV>
+inline __m512i pack_bytes(const __m512i* r) {
+  const __m512i w01 = _mm512_packs_epi32(r[0], r[NV > 1 ? 1 : 0]);
+  const __m512i w2 = NV > 2 ? _mm512_packs_epi32(r[NV > 2 ? 2 : 0], r[NV > 2 ? 2 : 0]) : w01;
+  const __m512i b = _mm512_packs_epi16(w01, w2);
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+template <int NV>
+inline __m512i pack_bytes_u(const __m512i* r) {
+  const __m512i w01 = _mm512_packs_epi32(r[0], r[NV > 1 ? 1 : 0]);
+  const __m512i w2 = NV > 2 ? _mm512_packs_epi32(r[NV > 2 ? 2 : 0], r[NV > 2 ? 2 : 0]) : w01;
+  const __m512i b = _mm512_packus_epi16(w01, w2);
+  return _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
+}
+
+// dot_tile followed by the register requantization and byte stores of rows [0, mrows):
+// row r goes to the plane y + r * plane_bytes, through the tile's segments.
+template <int NV, bool kUnsigned, bool kClamp>
+void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane, const int8_t* w,
+                const int32_t* bias, const FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
+                int64_t plane_bytes, const Seg64* segs, int nseg) {
+  __m512i acc[kMr][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+    const __m512i b = _mm512_set1_epi32(bias[r]);
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) acc[r][v] = b;
+  }
+  for (int t = 0; t < ntaps; ++t) {
+    const uint8_t* xp = xb + tapoff[t];
+    for (int c = 0; c < c4n; ++c, xp += plane, w += 4 * kMr) {
+      __m512i xv[NV];
+#pragma GCC unroll 3
+      for (int v = 0; v < NV; ++v) xv[v] = _mm512_loadu_si512(xp + 64 * v);
+#pragma GCC unroll 8
+      for (int r = 0; r < kMr; ++r) {
+        int32_t wr;
+        std::memcpy(&wr, w + 4 * r, 4);
+        const __m512i wb = _mm512_set1_epi32(wr);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv[v], wb);
+      }
+    }
+  }
+  const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+#pragma GCC unroll 8
+  for (int r = 0; r < kMr; ++r) {
+    if (r >= mrows) break;
+    __m512i q[NV];
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; ++v) q[v] = fast_requant16<kClamp>(acc[r][v], fq[r], vlo, vhi);
+    const __m512i b = kUnsigned ? pack_bytes_u<NV>(q) : pack_bytes<NV>(q);
+    uint8_t* yp = y + r * plane_bytes;
+    for (int s = 0; s < nseg; ++s)
+      _mm512_mask_storeu_epi8(reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(yp) + segs[s].base), segs[s].mask, b);
+  }
+}
+
+using DotQFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*,
+                        const FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int);
+// [unsigned pack][clamp][nv]
+constexpr DotQFn kDotQ[2][2][kMaxNv + 1] = {
+    {{nullptr, dot_tile_q<1, false, false>, dot_tile_q<2, false, false>, dot_tile_q<3, false, false>},
+     {nullptr, dot_tile_q<1, false, true>, dot_tile_q<2, false, true>, dot_tile_q<3, false, true>}},
+    {{nullptr, dot_tile_q<1, true, false>, dot_tile_q<2, true, false>, dot_tile_q<3, true, false>},
+     {nullptr, dot_tile_q<1, true, true>, dot_tile_q<2, true, true>, dot_tile_q<3, true, true>}}};
 
 // a, b, c, d: n bytes each -> dst: n groups of 4 bytes (a[i], b[i], c[i], d[i]), each byte
 // xor `flip`. Reads and writes exactly the n (4n) bytes (masked tails).
@@ -233,6 +352,45 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
         else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
       }
+    // Register requantization when every channel's shift allows it (fast_requant16).
+    fastq_ = !p.float_out;
+    qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
+    fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
+    if (fastq_)
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        for (int64_t mi = 0; mi < mg_; ++mi) {
+          const QMultiplier q = p.mult[static_cast<size_t>(gi * mg_ + mi)];
+          if (q.m <= 0 || q.shift < 32 || q.shift > 53) fastq_ = false;
+          else
+            fq_[static_cast<size_t>(gi * mb_ * kMr + mi)] =
+                FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift, q.shift - 32};
+        }
+
+    // Fully connected (a few rows of one pixel): vectorized over output channels.
+    fc_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
+          g.pad_left == 0 && g.group == 1 && g.n <= kFcMaxRows;
+    if (fc_) {
+      fold_ = false;
+      const int64_t mp = round_up(g.m, kFcMb);
+      wfc_.assign(static_cast<size_t>(c4n_ * mp * 4), 0);
+      for (int64_t m = 0; m < g.m; ++m)
+        for (int64_t ci = 0; ci < cg_; ++ci)
+          wfc_[static_cast<size_t>((((m / kFcMb) * c4n_ + ci / 4) * kFcMb + m % kFcMb) * 4 + ci % 4)] =
+              p.weights[static_cast<size_t>(m * cg_ + ci)];
+      bias_.resize(static_cast<size_t>(mp), 0);
+      fcm_.assign(static_cast<size_t>(mp), 1 << 30);
+      fcs_.assign(static_cast<size_t>(mp), 1);
+      scale_.resize(static_cast<size_t>(mp), 0.0);
+      if (!p.float_out)
+        for (int64_t m = 0; m < g.m; ++m) {
+          fcm_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].m;
+          fcs_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].shift;
+        }
+      xbuf_bytes_ = kFcMaxRows * c4n_ * 4;
+      w_.clear();
+      w_.shrink_to_fit();
+      return;
+    }
 
     // Phase images and tap offsets.
     if (fold_) {
@@ -272,6 +430,17 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override {
     const auto& g = g_;
     const int workers = tasks.num_workers();
+    if (fc_) {
+      const int workers = tasks.num_workers();
+      const size_t stride = scratch_stride(scratch_bytes_per_worker());
+      const int64_t nblk = ceil_div(g.m, kFcMb), ntask = workers == 1 ? 1 : std::min<int64_t>(nblk, 4 * workers);
+      tasks.run(static_cast<size_t>(ntask), [&](size_t task, int worker) {
+        const int64_t t = static_cast<int64_t>(task);
+        run_fc(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
+               nblk * t / ntask, nblk * (t + 1) / ntask);
+      });
+      return;
+    }
     const int64_t nimg = fold_ ? g.group : g.n * g.group;
     const int64_t extent = fold_ ? g.n : g.oh;  // rows (or batch pixels) to chunk
     int64_t r = rmax_;
@@ -390,7 +559,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       for (int64_t q0 = 0, nv = 0; q0 < nq; q0 += 16 * nv) {
         nv = balanced_nv(nq - q0);
         // Output segments of each vector: lanes in one output row with ox < ow.
-        for (int v = 0; v < nv; ++v) {
+        for (int v = 0; v < nv && !fastq_; ++v) {
           nseg[v] = 0;
           const int64_t qv = q0 + 16 * v;
           for (int64_t l = 0; l < 16;) {
@@ -409,6 +578,34 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           }
         }
         const uint8_t* xq = xb + q0 * 4;
+        if (fastq_) {
+          // The tile's segments over its 16*nv lanes (one per output row touched).
+          Seg64 s64[2 * kTileP];
+          int ns = 0;
+          for (int64_t l = 0; l < 16 * nv;) {
+            const int64_t q = q0 + l;
+            if (q >= nq) break;
+            const int64_t row = q / wph_, ox = q % wph_;
+            const int64_t lend = std::min<int64_t>(16 * nv, l + (wph_ - ox));
+            const int64_t vend = std::min<int64_t>(lend, l + std::max<int64_t>(0, g.ow - ox));
+            if (vend > l) {
+              const uint64_t mask = ((uint64_t{1} << vend) - 1) & ~((uint64_t{1} << l) - 1);
+              const int64_t base = (oy0 + row) * g.ow + ox - l;
+              if (ns > 0 && s64[ns - 1].base == base) s64[ns - 1].mask |= mask;
+              else s64[ns++] = Seg64{base, mask};
+            }
+            l = lend;
+          }
+          for (int64_t mb = mc0; mb < mc1; ++mb) {
+            const int64_t row0 = (gi * mb_ + mb) * kMr;
+            const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
+            uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + gi * mg_ + mb * kMr) * ohow;
+            kDotQ[lo_ >= 0][qclamp_][nv](xq, to, static_cast<int>(taps_), static_cast<int>(c4n_), plane_pix * 4,
+                                w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
+                                hi_, static_cast<int>(mrows), yp, ohow, s64, ns);
+          }
+          continue;
+        }
         for (int64_t mb = mc0; mb < mc1; ++mb) {
           const int64_t row0 = (gi * mb_ + mb) * kMr;
           kDot[nv](xq, to, static_cast<int>(taps_), static_cast<int>(c4n_), plane_pix * 4,
@@ -436,6 +633,75 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         }
       }
     }
+  }
+
+  // Fully connected: output channels [64 * mblk, +64) of every row; each vpdpbusd does 16
+  // channels x 4 inputs (the row's 4 bytes broadcast), so the weights stream once.
+  template <int NR>
+  void fc_block(const uint32_t* xq, void* y, int64_t mblk) const {
+    const auto& g = g_;
+    const int64_t m0 = mblk * kFcMb;
+    constexpr int kV = kFcMb / 16;
+    __m512i acc[NR][kV];
+#pragma GCC unroll 4
+    for (int v = 0; v < kV; ++v) {
+      const __m512i b = _mm512_loadu_si512(bias_.data() + m0 + 16 * v);
+#pragma GCC unroll 4
+      for (int j = 0; j < NR; ++j) acc[j][v] = b;
+    }
+    const int8_t* w = wfc_.data() + m0 * c4n_ * 4;
+    for (int64_t c = 0; c < c4n_; ++c, w += kFcMb * 4) {
+      __m512i wv[kV];
+#pragma GCC unroll 4
+      for (int v = 0; v < kV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
+#pragma GCC unroll 4
+      for (int j = 0; j < NR; ++j) {
+        const __m512i xb = _mm512_set1_epi32(static_cast<int32_t>(xq[j * c4n_ + c]));
+#pragma GCC unroll 4
+        for (int v = 0; v < kV; ++v) acc[j][v] = _mm512_dpbusd_epi32(acc[j][v], xb, wv[v]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < kV; ++v) {
+      const int64_t mv = m0 + 16 * v;
+      if (mv >= g.m) break;
+      const __mmask16 k = g.m - mv >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << (g.m - mv)) - 1);
+      if (float_out_) {
+        const __m512d s0 = _mm512_loadu_pd(scale_.data() + mv), s1 = _mm512_loadu_pd(scale_.data() + mv + 8);
+        for (int j = 0; j < NR; ++j) {
+          const __m512i a = acc[j][v];
+          const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), s0));
+          const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), s1));
+          __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+          f = _mm512_min_ps(_mm512_set1_ps(fmax_), _mm512_max_ps(_mm512_set1_ps(fmin_), f));
+          _mm512_mask_storeu_ps(static_cast<float*>(y) + j * g.m + mv, k, f);
+        }
+      } else {
+        const avx512::RequantLanes rq = avx512::requant_lanes(_mm512_loadu_si512(fcm_.data() + mv),
+                                                              _mm512_loadu_si512(fcs_.data() + mv));
+#pragma GCC unroll 4
+        for (int j = 0; j < NR; ++j)
+          _mm_mask_storeu_epi8(static_cast<uint8_t*>(y) + j * g.m + mv, k,
+                               avx512::narrow16(avx512::requant16(acc[j][v], rq, zy_, lo_, hi_)));
+      }
+    }
+  }
+
+  void run_fc(const uint8_t* x, void* y, uint8_t* ws, int64_t b0, int64_t b1) const {
+    const auto& g = g_;
+    // Rows as channel quads (x ^ flip; zx_eff in the K padding).
+    uint32_t* xq = reinterpret_cast<uint32_t*>(ws);
+    const uint8_t pad = pad_byte_ ^ flip_;
+    for (int64_t j = 0; j < g.n; ++j) {
+      uint8_t* d = reinterpret_cast<uint8_t*>(xq + j * c4n_);
+      for (int64_t ci = 0; ci < c4n_ * 4; ++ci) d[ci] = ci < g.c ? static_cast<uint8_t>(x[j * g.c + ci] ^ flip_) : pad;
+    }
+    for (int64_t mblk = b0; mblk < b1; ++mblk) switch (g.n) {
+        case 1: fc_block<1>(xq, y, mblk); break;
+        case 2: fc_block<2>(xq, y, mblk); break;
+        case 3: fc_block<3>(xq, y, mblk); break;
+        default: fc_block<4>(xq, y, mblk); break;
+      }
   }
 
   // Gemm mode: batch rows [p0, p0 + pn) of group gi as pixels.
@@ -505,6 +771,11 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   ref::ConvGeometry2d g_;
   int64_t cg_ = 0, mg_ = 0, c4n_ = 0, taps_ = 0, mb_ = 0, wblock_ = 0;
   bool fold_ = false;
+  bool fastq_ = false, qclamp_ = true;
+  bool fc_ = false;
+  std::vector<int8_t> wfc_;            // fully connected: [m / kFcMb][c4][kFcMb][4]
+  std::vector<int32_t> fcm_, fcs_;     // per channel mantissas and shifts, padded
+  std::vector<FastReq> fq_;
   uint8_t pad_byte_ = 0, flip_ = 0;
   std::vector<int8_t> w_;
   std::vector<int32_t> bias_;

@@ -197,7 +197,7 @@ TEST(QConvGemmAvx512Vnni, Batch) {
 TEST(QConvGemmAvx512Vnni, GemmRows) {
   SKIP_WITHOUT_VNNI();
   int i = 0;
-  for (int64_t n : {1, 2, 5, 16, 17, 33, 48, 49, 100})
+  for (int64_t n : {1, 2, 3, 4, 5, 16, 17, 33, 48, 49, 100})
     for (int64_t c : {1, 4, 7, 64, 67})
       for (int64_t m : {1, 9, 33}) {
         ConvCase k = conv(n, c, 1, 1, m, 1, 1);
@@ -214,6 +214,54 @@ TEST(QConvGemmAvx512Vnni, GemmRows) {
   ConvCase s = conv(4, 5, 1, 1, 7, 1, 1, 3, 0);
   vary(&s, 3);
   check(s);
+}
+
+// Fully connected (n <= 4 rows of one pixel, vectorized over output channels in blocks of
+// 64): channel tails, K tails, every output form, 1-3 workers.
+TEST(QConvGemmAvx512Vnni, FullyConnected) {
+  SKIP_WITHOUT_VNNI();
+  int i = 0;
+  for (int64_t n : {1, 2, 3, 4})
+    for (int64_t c : {1, 3, 4, 5, 64, 67, 1280})
+      for (int64_t m : {1, 15, 16, 17, 63, 64, 65, 130, 1000}) {
+        if (c * m > 200000 && (n > 1 || m != 1000)) continue;
+        ConvCase k = conv(n, c, 1, 1, m, 1, 1);
+        vary(&k, i);
+        check(k, 1 + i % 3);
+        ++i;
+      }
+}
+
+// The register requantization (shifts 32..53) at both ends of its range with accumulators
+// at the int32 bound, and the shifts just outside it (31, 54: the general path), over the
+// conv tile shapes and both output types with and without a clamp inside the type's range.
+TEST(QConvGemmAvx512Vnni, RequantShiftBounds) {
+  SKIP_WITHOUT_VNNI();
+  int i = 0;
+  // Real multipliers r = f * 2^(31 - shift) for f in [0.5, 1); powers of two (m = 2^30)
+  // make exact rounding ties common (acc * m = 2^(shift-1) mod 2^shift), both signs.
+  const double ranges[][2] = {{0.2501, 0.4999}, {0.5, 0.9}, {1.2e-7, 2.3e-7}, {6.0e-8, 1.1e-7}, {1e-4, 0.05},
+                              {0.25, 0.25}, {0x1p-9, 0x1p-9}, {0x1p-16, 0x1p-16}};
+  for (const auto& r : ranges)
+    for (int64_t kk : {1, 3})
+      for (bool ys : {false, true})
+        for (bool relu : {false, true}) {
+          ConvCase k = conv(1, 16, 7, 52, 9, kk, kk, 1, kk / 2);
+          const int64_t taps = 16 * kk * kk;
+          const bool tie = r[0] == r[1];  // small accumulators, so the ties are in range
+          k.bias_range = tie ? 1 << 12 : static_cast<int32_t>((int64_t{1} << 31) - 1 - taps * 255 * 128);
+          k.extreme_weights = !tie && i % 2 == 0;
+          k.extreme_inputs = !tie && i % 3 != 2;
+          k.mult_lo = r[0];
+          k.mult_hi = r[1];
+          k.y_signed = ys;
+          k.zy = ys ? (i % 2 ? -128 : 5) : (i % 2 ? 0 : 200);
+          k.relu = relu;
+          k.x_signed = i % 2;
+          k.zx = k.x_signed ? -7 : 9;
+          k.seed = static_cast<uint32_t>(1500 + i++);
+          check(k);
+        }
 }
 
 TEST(QConvGemmAvx512Vnni, SignednessAndZeroPoints) {

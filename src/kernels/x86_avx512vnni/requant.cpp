@@ -1,7 +1,7 @@
 // requantize_avx512vnni (kernels/requant_simd.h): requant.h over arrays, for its test.
-#include "kernels/x86_avx512vnni/requant.h"
 
 #include "kernels/requant_simd.h"
+#include "kernels/x86_avx512vnni/requant.h"
 
 namespace qmap::kernels {
 
@@ -15,7 +15,7 @@ void requantize_avx512vnni(const int32_t* acc, const QMultiplier* q, size_t n, i
       m[j] = j < k ? q[i + j].m : 1 << 30;
       s[j] = j < k ? q[i + j].shift : 1;
     }
-    const avx512::RequantLanes lanes{_mm512_load_si512(m), _mm512_load_si512(s)};
+    const avx512::RequantLanes lanes = avx512::requant_lanes(_mm512_load_si512(m), _mm512_load_si512(s));
     const __m512i r = avx512::requant16(_mm512_maskz_loadu_epi32(mask, acc + i), lanes, zp, lo, hi);
     _mm512_mask_storeu_epi32(out + i, mask, r);
   }

@@ -1,0 +1,164 @@
+// ISA-neutral planning shared by the SIMD binary elementwise kernels (x86_avx2/ and
+// x86_avx512vnni/qelementwise.cpp): the broadcast geometry collapsed into runs, the walk over
+// those runs (vector runs with operand strides 1|0, the element loop otherwise), the
+// signedness dispatch, and the setup proofs that qadd's / qmul's 64-bit lane arithmetic is
+// exact (else the scalar core functions run). No intrinsics: every ISA includes it.
+//
+// Everything here has internal linkage on purpose: each ISA's file compiles its own copy with
+// its own flags, so the linker can never fold an AVX-512 build of an inline helper into the
+// AVX2 path (or the reverse) and run it on a CPU without that ISA.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/fixed_point.h"
+#include "kernels/ref/q8.h"
+#include "kernels/ref/qelementwise.h"
+
+namespace qmap::kernels::plan {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Broadcast runs
+
+struct Runs {
+  std::vector<int64_t> dims, sa, sb;  // collapsed: size-1 axes dropped, contiguous axes merged
+  int64_t total = 1;
+};
+
+inline Runs collapse(const ref::BinaryGeometry& g) {
+  Runs r;
+  for (size_t d = 0; d < g.out.size(); ++d) {
+    const int64_t n = g.out[d];
+    r.total *= n;
+    if (n == 1) continue;
+    if (!r.dims.empty() && r.sa.back() == g.a_strides[d] * n && r.sb.back() == g.b_strides[d] * n) {
+      r.dims.back() *= n;
+      r.sa.back() = g.a_strides[d];
+      r.sb.back() = g.b_strides[d];
+    } else {
+      r.dims.push_back(n);
+      r.sa.push_back(g.a_strides[d]);
+      r.sb.push_back(g.b_strides[d]);
+    }
+  }
+  return r;
+}
+
+// Calls run(a_offset, b_offset, y_offset, n, a_stride, b_stride) per innermost run, in order.
+template <typename F>
+inline void for_each_run(const Runs& r, F run) {
+  if (r.total <= 0) return;
+  if (r.dims.empty()) {
+    run(int64_t{0}, int64_t{0}, int64_t{0}, int64_t{1}, int64_t{0}, int64_t{0});
+    return;
+  }
+  const size_t inner = r.dims.size() - 1;
+  const int64_t n = r.dims[inner];
+  std::vector<int64_t> idx(inner, 0);
+  int64_t ia = 0, ib = 0;
+  for (int64_t o = 0; o < r.total; o += n) {
+    run(ia, ib, o, n, r.sa[inner], r.sb[inner]);
+    for (size_t d = inner; d-- > 0;) {
+      ia += r.sa[d];
+      ib += r.sb[d];
+      if (++idx[d] < r.dims[d]) break;
+      ia -= r.sa[d] * r.dims[d];
+      ib -= r.sb[d] * r.dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Runs with strides (1|0, 1|0) on vec.template operator()<BA, BB>(ia, ib, o, n) (BA: a is
+// one broadcast value over the run, likewise BB); both broadcast is one scalar value set n
+// times; any other strides element by element with scalar(ia, ib).
+template <typename Vec, typename Scalar>
+inline void binary_runs(const Runs& runs, uint8_t* y, const Vec& vec, const Scalar& scalar) {
+  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
+    if (sa == 1 && sb == 1) vec.template operator()<false, false>(ia, ib, o, n);
+    else if (sa == 1 && sb == 0) vec.template operator()<false, true>(ia, ib, o, n);
+    else if (sa == 0 && sb == 1) vec.template operator()<true, false>(ia, ib, o, n);
+    else if (sa == 0 && sb == 0) std::memset(y + o, static_cast<uint8_t>(scalar(ia, ib)), static_cast<size_t>(n));
+    else
+      for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
+  });
+}
+
+// The reference's per-element rule on any runs (params the vector path cannot hold).
+template <typename Scalar>
+inline void scalar_runs(const Runs& runs, uint8_t* y, const Scalar& scalar) {
+  for_each_run(runs, [&](int64_t ia, int64_t ib, int64_t o, int64_t n, int64_t sa, int64_t sb) {
+    for (int64_t k = 0; k < n; ++k) y[o + k] = static_cast<uint8_t>(scalar(ia + k * sa, ib + k * sb));
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Signedness dispatch: f.template operator()<A, B[, C]>() for the run-time flags.
+
+template <typename F>
+inline void dispatch2(bool a, bool b, F&& f) {
+  if (a) {
+    if (b) f.template operator()<true, true>();
+    else f.template operator()<true, false>();
+  } else {
+    if (b) f.template operator()<false, true>();
+    else f.template operator()<false, false>();
+  }
+}
+template <typename F>
+inline void dispatch3(bool a, bool b, bool c, F&& f) {
+  if (c) dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, true>(); });
+  else dispatch2(a, b, [&]<bool A, bool B>() { f.template operator()<A, B, false>(); });
+}
+
+// ---------------------------------------------------------------------------------------
+// Setup proofs for the 64-bit lane arithmetic
+
+// The largest |q - z| over an 8-bit type's values (>= |z|: both types hold 0).
+inline int64_t max_abs_diff(bool is_signed, int32_t z) {
+  return std::max(std::abs(int64_t{ref::q8_min(is_signed)} - z), std::abs(int64_t{ref::q8_max(is_signed)} - z));
+}
+
+// Results r with |r| <= bound (before the zero point) can be narrowed to int32, have zy added
+// and be clamped there exactly as the reference clamps in 128 bits; lo/hi must be ordered and
+// inside the output type (saturating packs then change nothing the clamp keeps).
+inline bool narrow_ok(__int128 bound, int32_t zy, int32_t lo, int32_t hi, bool y_signed) {
+  return bound + (zy < 0 ? -__int128{zy} : __int128{zy}) < (__int128{1} << 31) && lo <= hi &&
+         lo >= ref::q8_min(y_signed) && hi <= ref::q8_max(y_signed);
+}
+
+// qadd's vector path: t = da * ma << (s - sa) + db * mb << (s - sb), s = max(sa, sb), in
+// int64 lanes, |t| + 2^(s-1) < 2^63 (so rounding half away from zero is exact there), and
+// the rounded value narrowed to int32 (narrow_ok). |da|, |db| < 2^31 fit vpmuldq's operands.
+// Returns s, or 0 when the params need the scalar path.
+inline int32_t qadd_shift(bool a_signed, int32_t za, QMultiplier ra, bool b_signed, int32_t zb, QMultiplier rb,
+                          int32_t zy, int32_t lo, int32_t hi, bool y_signed) {
+  const int64_t dA = max_abs_diff(a_signed, za), dB = max_abs_diff(b_signed, zb);
+  const int32_t s = std::max(ra.shift, rb.shift);
+  if (!(ra.shift >= kMinShift && ra.shift <= kMaxShift && rb.shift >= kMinShift && rb.shift <= kMaxShift &&
+        ra.m > 0 && rb.m > 0 && dA < (int64_t{1} << 31) && dB < (int64_t{1} << 31)))
+    return 0;
+  const __int128 bound = ((__int128{dA} * ra.m) << (s - ra.shift)) + ((__int128{dB} * rb.m) << (s - rb.shift)) +
+                         (__int128{1} << (s - 1));
+  return bound < (__int128{1} << 63) && narrow_ok(bound >> s, zy, lo, hi, y_signed) ? s : 0;
+}
+
+// qmul's vector path: da * db exact in int32 (vpmuldq / vpmulld), times m plus 2^(shift-1)
+// below 2^63 in int64 lanes, the rounded value narrowed to int32.
+inline bool qmul_fast(bool a_signed, int32_t za, bool b_signed, int32_t zb, QMultiplier r, int32_t zy, int32_t lo,
+                      int32_t hi, bool y_signed) {
+  const int64_t dA = max_abs_diff(a_signed, za), dB = max_abs_diff(b_signed, zb);
+  if (!(r.shift >= kMinShift && r.shift <= kMaxShift && r.m > 0 && dA < (int64_t{1} << 31) &&
+        dB < (int64_t{1} << 31) && __int128{dA} * dB < (__int128{1} << 31)))
+    return false;
+  const __int128 bound = __int128{dA} * dB * r.m + (__int128{1} << (r.shift - 1));
+  return bound < (__int128{1} << 63) && narrow_ok(bound >> r.shift, zy, lo, hi, y_signed);
+}
+
+}  // namespace
+}  // namespace qmap::kernels::plan

@@ -1,0 +1,199 @@
+// AVX-512 qadd / qmul (see qelementwise.h), bit-exact with kernels/ref/. The setup (runs,
+// the proofs that the 64-bit lane arithmetic is exact, the scalar fallbacks) is
+// kernels/qelementwise_plan.h, shared with the AVX2 kernels; this file has the vector runs.
+//
+// Lanes: 8 input bytes widen straight into 8 int64 lanes (vpmovzxbq / vpmovsxbq), so there is
+// no even/odd split. A block is 64 elements (8 such vectors) and ends in one 64-byte store.
+//   qadd  operands ordered so that a has the larger shift s; then, mod 2^64,
+//           t = a * ma + (b * mb << (s - sb)) + C,  C = -za * ma - (zb * mb << (s - sb))
+//         (a broadcast operand's term goes into C too). The true t is the reference's
+//         da * ma * 2^(s-sa) + db * mb * 2^(s-sb) and |t| + 2^(s-1) < 2^63 (plan::qadd_shift),
+//         so the wrap-around of the intermediates cancels and t is exact.
+//   qmul  t = ((a - za) * (b - zb)) * m with two vpmuldq (|da * db| < 2^31, plan::qmul_fast).
+//   round half away from zero of t / 2^s = (t + 2^(s-1) + (t >> 63)) >> s, arithmetic shifts
+//         (for t < 0: floor((t + half - 1) / 2^s) = -floor((|t| + half) / 2^s)).
+//   out   the results (|r| + |zy| < 2^31, plan::narrow_ok) gathered to int32 (vpermt2d), + zy,
+//         saturating packs to 8 bits (monotone, lo/hi inside the type), then clamped in bytes.
+// Tails (n % 64) run the groups of 8 they need on copies made with masked loads (clamped in
+// 64 bits, narrowed with vpmovqb) and store masked.
+#include "kernels/x86_avx512vnni/qelementwise.h"
+
+// GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
+// -Wmaybe-uninitialized reports at every inlined use (GCC PR 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "kernels/qelementwise_plan.h"
+
+namespace qmap::kernels::avx512 {
+namespace {
+
+using ref::Q8In;
+using ref::Q8Out;
+
+template <bool S>
+inline __m512i load8q(const uint8_t* p) {
+  const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  return S ? _mm512_cvtepi8_epi64(v) : _mm512_cvtepu8_epi64(v);
+}
+
+template <bool S>
+inline int32_t value(const uint8_t* p) {
+  return S ? static_cast<int8_t>(p[0]) : p[0];
+}
+
+// round_half_away(t / 2^s) for exact int64 t with |t| + half < 2^63, given u = t + half.
+inline __m512i round_shift(__m512i t, __m512i u, __m128i s) {
+  return _mm512_sra_epi64(_mm512_add_epi64(u, _mm512_srai_epi64(t, 63)), s);
+}
+
+// 8 vectors of int64 results r (|r| + |zy| < 2^31) -> 64 bytes clamp(r + zy, lo, hi) in order.
+struct Narrow {
+  __m512i zy, lo, hi;
+  __m512i low_dwords = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  // After the in-lane packs, lane k's dword j holds elements 16j + 4k..+3.
+  __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+
+  __m512i zy64, lo64, hi64;  // for single groups (tails): the clamp in 64 bits
+
+  Narrow(int32_t zp, int32_t l, int32_t h)
+      : zy(_mm512_set1_epi32(zp)),
+        lo(_mm512_set1_epi8(static_cast<char>(l))),
+        hi(_mm512_set1_epi8(static_cast<char>(h))),
+        zy64(_mm512_set1_epi64(zp)),
+        lo64(_mm512_set1_epi64(int64_t{l} - zp)),
+        hi64(_mm512_set1_epi64(int64_t{h} - zp)) {}
+
+  // One vector of 8 results -> 8 bytes.
+  inline __m128i operator()(__m512i q) const {
+    return _mm512_cvtepi64_epi8(_mm512_add_epi64(_mm512_min_epi64(_mm512_max_epi64(q, lo64), hi64), zy64));
+  }
+
+  template <bool SY>
+  inline __m512i operator()(const __m512i (&q)[8]) const {
+    const __m512i d0 = _mm512_add_epi32(_mm512_permutex2var_epi32(q[0], low_dwords, q[1]), zy);
+    const __m512i d1 = _mm512_add_epi32(_mm512_permutex2var_epi32(q[2], low_dwords, q[3]), zy);
+    const __m512i d2 = _mm512_add_epi32(_mm512_permutex2var_epi32(q[4], low_dwords, q[5]), zy);
+    const __m512i d3 = _mm512_add_epi32(_mm512_permutex2var_epi32(q[6], low_dwords, q[7]), zy);
+    const __m512i w01 = _mm512_packs_epi32(d0, d1), w23 = _mm512_packs_epi32(d2, d3);
+    if constexpr (SY) {
+      const __m512i b = _mm512_permutexvar_epi32(order, _mm512_packs_epi16(w01, w23));
+      return _mm512_min_epi8(_mm512_max_epi8(b, lo), hi);
+    } else {
+      const __m512i b = _mm512_permutexvar_epi32(order, _mm512_packus_epi16(w01, w23));
+      return _mm512_min_epu8(_mm512_max_epu8(b, lo), hi);
+    }
+  }
+};
+
+// One run of n elements: op(pa, pb) -> 8 int64 results for the 8 elements at pa / pb (a
+// broadcast operand's pointer is not read).
+template <bool SY, bool BA, bool BB, typename Op>
+inline void run64(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const Narrow& nw, const Op& op) {
+  auto block = [&](const uint8_t* pa, const uint8_t* pb) {
+    __m512i q[8];
+    for (int k = 0; k < 8; ++k) q[k] = op(pa + 8 * k, pb + 8 * k);
+    return nw.template operator()<SY>(q);
+  };
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(y + i, block(a + i, b + i));
+  if (i < n) {  // the groups of 8 that hold the last n - i < 64 elements
+    const int64_t rest = n - i;
+    const __mmask64 m = (__mmask64{1} << rest) - 1;
+    alignas(64) uint8_t ta[64], tb[64];
+    if constexpr (!BA) _mm512_store_si512(ta, _mm512_maskz_loadu_epi8(m, a + i));
+    if constexpr (!BB) _mm512_store_si512(tb, _mm512_maskz_loadu_epi8(m, b + i));
+    for (int64_t k = 0; k < rest; k += 8)
+      _mm_mask_storeu_epi8(y + i + k, static_cast<__mmask16>(m >> k) & 0xff, nw(op(ta + k, tb + k)));
+  }
+}
+
+}  // namespace
+
+void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
+          int32_t zy, int32_t lo, int32_t hi, Q8Out y) {
+  plan::Runs runs = plan::collapse(g);
+  if (runs.total <= 0) return;
+  // The sum is symmetric: make a the operand with the larger shift (its term is not shifted).
+  if (ra.shift < rb.shift) {
+    std::swap(a, b);
+    std::swap(za, zb);
+    std::swap(ra, rb);
+    std::swap(runs.sa, runs.sb);
+  }
+  auto scalar = [&](int64_t ia, int64_t ib) {
+    return requantize_sum2(a[ia] - za, ra, b[ib] - zb, rb, zy, lo, hi);
+  };
+  auto* out = static_cast<uint8_t*>(y.data);
+  const int32_t s = plan::qadd_shift(a.is_signed, za, ra, b.is_signed, zb, rb, zy, lo, hi, y.is_signed);
+  if (s == 0) return plan::scalar_runs(runs, out, scalar);
+  const int32_t shb = s - rb.shift;
+  // Mod 2^64 (unsigned: wrap-around is defined); only the sum is exact.
+  const uint64_t ta0 = static_cast<uint64_t>(int64_t{za} * ra.m), tb0 = static_cast<uint64_t>(int64_t{zb} * rb.m) << shb;
+  const uint64_t c0 = uint64_t{0} - ta0 - tb0, half = uint64_t{1} << (s - 1);
+  const Narrow nw(zy, lo, hi);
+  const __m512i ma = _mm512_set1_epi64(ra.m), mb = _mm512_set1_epi64(rb.m);
+  const __m128i vshb = _mm_cvtsi64_si128(shb), vs = _mm_cvtsi64_si128(s);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+      uint64_t c = c0;
+      if constexpr (BA) c += static_cast<uint64_t>(int64_t{value<SA>(pa + ia)} * ra.m);
+      if constexpr (BB) c += static_cast<uint64_t>(int64_t{value<SB>(pb + ib)} * rb.m) << shb;
+      const __m512i vc = _mm512_set1_epi64(static_cast<int64_t>(c));
+      const __m512i vch = _mm512_set1_epi64(static_cast<int64_t>(c + half));
+      run64<SY, BA, BB>(pa + ia, pb + ib, out + o, n, nw, [&](const uint8_t* qa, const uint8_t* qb) {
+        __m512i u;  // t - C
+        if constexpr (BA) u = _mm512_sll_epi64(_mm512_mul_epi32(load8q<SB>(qb), mb), vshb);
+        else if constexpr (BB) u = _mm512_mul_epi32(load8q<SA>(qa), ma);
+        else
+          u = _mm512_add_epi64(_mm512_mul_epi32(load8q<SA>(qa), ma),
+                               _mm512_sll_epi64(_mm512_mul_epi32(load8q<SB>(qb), mb), vshb));
+        return round_shift(_mm512_add_epi64(u, vc), _mm512_add_epi64(u, vch), vs);
+      });
+    };
+    plan::binary_runs(runs, out, vec, scalar);
+  });
+}
+
+void qmul(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMultiplier r, int32_t zy,
+          int32_t lo, int32_t hi, Q8Out y) {
+  const plan::Runs runs = plan::collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) {
+    return requantize(static_cast<int64_t>(a[ia] - za) * (b[ib] - zb), r, zy, lo, hi);
+  };
+  auto* out = static_cast<uint8_t*>(y.data);
+  if (!plan::qmul_fast(a.is_signed, za, b.is_signed, zb, r, zy, lo, hi, y.is_signed))
+    return plan::scalar_runs(runs, out, scalar);
+  const Narrow nw(zy, lo, hi);
+  const __m512i m = _mm512_set1_epi64(r.m), half = _mm512_set1_epi64(int64_t{1} << (r.shift - 1));
+  const __m512i vza = _mm512_set1_epi64(za), vzb = _mm512_set1_epi64(zb);
+  const __m128i vs = _mm_cvtsi64_si128(r.shift);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+      // A broadcast operand's difference, one value over the run.
+      const __m512i ca = _mm512_set1_epi64(BA ? value<SA>(pa + ia) - za : 0);
+      const __m512i cb = _mm512_set1_epi64(BB ? value<SB>(pb + ib) - zb : 0);
+      run64<SY, BA, BB>(pa + ia, pb + ib, out + o, n, nw, [&](const uint8_t* qa, const uint8_t* qb) {
+        const __m512i da = BA ? ca : _mm512_sub_epi64(load8q<SA>(qa), vza);
+        const __m512i db = BB ? cb : _mm512_sub_epi64(load8q<SB>(qb), vzb);
+        const __m512i t = _mm512_mul_epi32(_mm512_mul_epi32(da, db), m);
+        return round_shift(t, _mm512_add_epi64(t, half), vs);
+      });
+    };
+    plan::binary_runs(runs, out, vec, scalar);
+  });
+}
+
+}  // namespace qmap::kernels::avx512
