@@ -3,6 +3,7 @@
 #include <cmath>
 #include <random>
 
+#include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 
 namespace qmap::testing {
@@ -31,6 +32,7 @@ Result<std::vector<Tensor>> run_op(const std::string& op, const std::vector<cons
     outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));  // as the engine does
   }
   EvalCtx ectx{node, inputs, outs};
+  ectx.sgemm = kernels::f32::sgemm_blas;  // as the float engine runs ops
   QMAP_RETURN_IF_ERROR(def.eval(ectx));
   return outs;
 }

@@ -98,6 +98,8 @@ struct ContextOptions {
   // Every intermediate tensor gets its own memory (no arena reuse), so tensor_raw() can read
   // any of them after run(): per-node comparisons (`qmap verify --all-nodes`).
   bool keep_all_tensors = false;
+  // Time every step of every run (Context::profile()); costs two clock reads per step.
+  bool profile = false;
   // Intra-op threads for this context's runs (kernels split each step's output over them);
   // 0 = one per core. Outputs are identical for every thread count.
   int threads = 1;
@@ -122,6 +124,16 @@ class Context {
   std::span<const std::byte> output_raw(size_t i) const;
   // Any program tensor by name (keep_all_tensors contexts; graph inputs/outputs always).
   std::span<const std::byte> tensor_raw(const std::string& name) const;
+
+  // With ContextOptions::profile: per step of the program, in execution order, the mean wall
+  // time over the runs so far.
+  struct StepProfile {
+    std::string node;    // the ONNX node the step computes
+    std::string kind;    // "conv", "add", "move", "float", ...
+    std::string kernel;  // "qu8_conv_gemm__avx512vnni_8x48", "avx2", "ref", ...
+    double mean_us = 0;
+  };
+  std::vector<StepProfile> profile() const;
 
   struct State;
 

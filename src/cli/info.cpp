@@ -15,7 +15,7 @@
 #include "cli/commands.h"
 #include "config/makertbin_config.h"
 #include "cli/common.h"
-#include "format/bin_reader.h"
+#include "program/bin_reader.h"
 #include "import/onnx/onnx_import.h"
 #include "ir/dump.h"
 #include "report/text_table.h"

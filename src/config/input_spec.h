@@ -9,15 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "core/color_format.h"
+
 namespace qmap {
 
-// Pixel formats. kNv12 exists only at run time (input_type_rt): the quantized ONNX models
-// represent it as kYuv444 (chroma upsampled by the runtime), see docs/yaml.md.
-enum class ColorType { kRgb, kBgr, kYuv444, kNv12, kGray, kFeaturemap };
-enum class Layout { kNCHW, kNHWC };
-// input_space_and_range: YUV range of yuv444/nv12 runtime inputs. kRegular is BT.601 full
-// range (JPEG: Y, U, V in 0..255); kBt601Video is studio range (Y 16..235, UV 16..240).
-enum class ColorRange { kRegular, kBt601Video };
+// ColorType, Layout, ColorRange: core/color_format.h (the runtime uses them too).
 enum class NormType { kNone, kMeanAndScale, kMean, kScale };
 
 const char* color_type_name(ColorType t);  // the YAML spelling: "rgb", "nv12", ...

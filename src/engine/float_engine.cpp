@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ir/verify.h"
+#include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 
 namespace qmap {
@@ -92,6 +93,7 @@ Result<std::vector<Tensor>> FloatEngine::run(const std::vector<Tensor>& inputs) 
                                   : Tensor::uninitialized(o.dtype, *o.dims));
       }
       EvalCtx ectx{n, ins, outs};
+      ectx.sgemm = kernels::f32::sgemm_blas;  // the toolchain's float reference: OpenBLAS
       QMAP_RETURN_IF_ERROR(def.eval(ectx).with_context("float engine: "));
       for (size_t i = 0; i < n.outputs.size(); ++i)
         if (n.outputs[i] != kNoValue) vals[static_cast<size_t>(n.outputs[i])] = std::move(outs[i]);

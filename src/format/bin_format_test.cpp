@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "core/file_io.h"
-#include "format/bin_reader.h"
+#include "program/bin_reader.h"
 #include "format/bin_writer.h"
 #include "format/model_bin.h"
 #include "quant/lower.h"
 #include "quant/qdq_test_util.h"
+#include "program/step_check.h"
+#include "runtime/executor.h"
 
 namespace qmap {
 namespace {
@@ -358,9 +360,11 @@ TEST_F(BinCorrupt, OpIdOutOfRange) {
   IntProgram p = program_;
   const size_t si = step_of(StepKind::kConv);
   p.steps[si].op = static_cast<OpId>(9999);
-  expect_has(read_error(serialized(p)),
-             fmt::format("STEPS step {} '{}' op id at offset ", si, p.steps[si].node));
-  expect_has(read_error(serialized(p)), "is 9999: not an op this qmap knows (ids in ops/op_list.def)");
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, "bin 'm.bin': STEPS at offset ");
+  expect_has(msg, fmt::format(": conv '{}' (step {}): op id 9999 (Conv): not an op this qmap knows (ids in "
+                              "ops/op_list.def)",
+                              p.steps[si].node, si));
 }
 
 TEST_F(BinCorrupt, StepKindOutOfRange) {
@@ -370,8 +374,9 @@ TEST_F(BinCorrupt, StepKindOutOfRange) {
   ASSERT_EQ(get_at<uint16_t>(b, kind_at), static_cast<uint16_t>(program_.steps[0].kind));
   put_at<uint16_t>(b, kind_at, 77);
   reseal(b);
-  EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': STEPS step 0 '{}' kind at offset {} is 77: not a step kind (1..12)",
-                                       node, kind_at));
+  EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': STEPS at offset {}: step kind 77 '{}' (step 0): not a step kind "
+                                       "(1..12)",
+                                       kind_at, node));
 }
 
 TEST_F(BinCorrupt, TensorIndexOutOfRange) {
@@ -379,8 +384,9 @@ TEST_F(BinCorrupt, TensorIndexOutOfRange) {
   const size_t si = step_of(StepKind::kAdd);
   p.steps[si].inputs[1] = 4000;
   const std::string msg = read_error(serialized(p));
-  expect_has(msg, fmt::format("STEPS step {} '{}' inputs[1]", si, p.steps[si].node));
-  expect_has(msg, fmt::format("is tensor 4000: out of range (the program has {} tensors)", p.tensors.size()));
+  expect_has(msg, fmt::format("STEPS at offset "));
+  expect_has(msg, fmt::format(": add '{}' (step {}): inputs[1] is tensor 4000: out of range (the program has {} tensors)",
+                              p.steps[si].node, si, p.tensors.size()));
   p = program_;
   p.outputs[0] = -3;
   expect_has(read_error(serialized(p)), "IO output 0 at offset");
@@ -418,14 +424,33 @@ TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
   IntProgram p = program_;
   const size_t si = step_of(StepKind::kConv);
   p.steps[si].weights.pop_back();
-  expect_has(read_error(serialized(p)), "weights blob holds 107 values; M*C/group*KH*KW int8 = 108");
+  expect_has(read_error(serialized(p)), fmt::format("conv '{}' (step {}): weights blob holds 107 values: "
+                                                    "M*C/group*KH*KW int8 = 108",
+                                                    p.steps[si].node, si));
   p = program_;
   p.steps[step_of(StepKind::kLut)].table.resize(255);
-  expect_has(read_error(serialized(p)), "table holds 255 values; one entry per 8-bit input value = 256");
+  expect_has(read_error(serialized(p)), "table holds 255 values: one entry per 8-bit input value = 256");
   p = program_;
   p.steps[si].conv.oh += 1;
-  expect_has(read_error(serialized(p)), "conv geometry N*C*H*W = 192 and N*M*OH*OW = 288, but the input has 192 elements "
-                                        "and the output 256");
+  expect_has(read_error(serialized(p)), "has 256 elements (1x4x8x8): conv geometry N*M*OH*OW = 288");
+}
+
+// The reader and the runtime's prepare run one step validator (program/step_check.h): the same
+// defect gives the same message behind each one's prefix.
+TEST_F(BinCorrupt, ReaderAndPrepareShareTheStepValidator) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kConcat);
+  p.steps[si].concat_requant.push_back(1);
+  const Status direct = check_step(p, si);
+  ASSERT_FALSE(direct.ok());
+  expect_has(direct.message(), fmt::format("concat '{}' (step {}): concat requant flags holds {} values: one per input",
+                                           p.steps[si].node, si, p.steps[si].concat_requant.size()));
+  const std::string read = read_error(serialized(p));
+  expect_has(read, "bin 'm.bin': STEPS at offset ");
+  expect_has(read, fmt::format(": {}", direct.message()));
+  auto ex = rt::Executor::prepare(p);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_EQ(ex.status().message(), fmt::format("runtime: {}", direct.message()));
 }
 
 TEST_F(BinCorrupt, UnknownSectionAndStringPastTheEnd) {

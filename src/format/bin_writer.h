@@ -8,8 +8,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "format/bin_format.h"
-#include "quant/int_program.h"
+#include "program/bin_format.h"
+#include "program/int_program.h"
 
 namespace qmap {
 

@@ -8,7 +8,7 @@
 
 #include "config/makertbin_config.h"
 #include "core/status.h"
-#include "format/bin_format.h"
+#include "program/bin_format.h"
 #include "ir/graph.h"
 
 namespace qmap {

@@ -1,5 +1,6 @@
 #include "ir/infer.h"
 
+#include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 
 namespace qmap {
@@ -20,6 +21,7 @@ Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx
     outs.emplace_back(o.dtype, *o.dims);
   }
   EvalCtx ectx{n, ins, outs};
+  ectx.sgemm = kernels::f32::sgemm_blas;  // toolchain folding: the float engine's GEMM
   QMAP_RETURN_IF_ERROR(def.eval(ectx));
   for (size_t i = 0; i < n.outputs.size(); ++i)
     if (n.outputs[i] != kNoValue) g.value(n.outputs[i]).constant = std::move(outs[i]);

@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
+#include "kernels/f32/sgemm.h"
 
 namespace qmap {
 
@@ -97,6 +98,11 @@ struct EvalCtx {
   // (Tensor::uninitialized): eval must write every element of every output.
   std::span<Tensor> outputs;
   int num_threads = 1;
+  // The GEMM behind Conv, ConvTranspose, Gemm and MatMul (kernels/f32/sgemm.h). The portable
+  // one unless the caller passes another: the runtime and the integer simulator run float steps
+  // with it (one code path, equal bits); the toolchain's float engine, shape inference and
+  // constant folding pass sgemm_blas.
+  kernels::f32::SgemmFn sgemm = kernels::f32::sgemm_portable;
 
   const Tensor& in(int i) const { return *inputs[static_cast<size_t>(i)]; }
   bool has(int i) const { return i < static_cast<int>(inputs.size()) && inputs[static_cast<size_t>(i)] != nullptr; }

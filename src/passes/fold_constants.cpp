@@ -1,4 +1,5 @@
 // fold_constants: nodes computable at conversion time become initializers (passes.h).
+#include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 #include "passes/passes.h"
 
@@ -33,6 +34,7 @@ Result<std::vector<Tensor>> evaluate(const Graph& g, const Node& n) {
     outs.push_back(Tensor::uninitialized(o.dtype, *o.dims));
   }
   EvalCtx ectx{n, ins, outs};
+  ectx.sgemm = kernels::f32::sgemm_blas;  // toolchain folding: the float engine's GEMM
   QMAP_RETURN_IF_ERROR(def.eval(ectx));
   return outs;
 }

@@ -24,7 +24,7 @@
 
 #include "core/status.h"
 #include "ir/graph.h"
-#include "quant/int_program.h"
+#include "program/int_program.h"
 
 namespace qmap {
 

@@ -16,7 +16,7 @@
 #include "engine/float_engine.h"
 #include "ir/infer.h"
 #include "ops/registry.h"
-#include "quant/int_program.h"
+#include "program/int_program.h"
 #include "quant/int_simulator.h"
 #include "test_util.h"
 

@@ -1,21 +1,13 @@
-// load_model_bin: the .bin -> Model step: the format's reader (src/format/bin_reader.h,
-// read_bin: checks every byte it hands over) then model_from_program with each input's runtime
-// color type and layout from the metadata, and the file's memory plan when it stores one
-// (checked, not trusted). The format module is its own library (qmap_format); CMake defines
-// QMAP_RUNTIME_HAS_FORMAT when the tree has it (a compile definition, not __has_include:
-// ccache's direct mode does not notice a header appearing, and would reuse a stale object).
-// Without it this file refuses a .bin with an error saying so.
+// load_model_bin: the .bin -> Model step: the program layer's reader (program/bin_reader.h,
+// read_bin: checks every byte it hands over, and every step through check_step) then
+// model_from_program with each input's runtime color type and layout from the metadata, and the
+// file's memory plan when it stores one (checked, not trusted).
 #include <limits>
 
+#include "program/bin_reader.h"
 #include "runtime/model_impl.h"
 
-#ifdef QMAP_RUNTIME_HAS_FORMAT
-#include "format/bin_reader.h"
-#endif
-
 namespace qmap::rt {
-
-#ifdef QMAP_RUNTIME_HAS_FORMAT
 
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa) {
   QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name));
@@ -35,15 +27,5 @@ Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string
   }
   return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text), isa);
 }
-
-#else
-
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa) {
-  return error("runtime: '{}' ({} bytes): this build has no .bin reader (src/format is not in it); build the model "
-               "in memory from the quantized ONNX instead",
-               name, bytes.size());
-}
-
-#endif
 
 }  // namespace qmap::rt

@@ -1,17 +1,17 @@
-// Executor: runs an IntProgram (quant/int_program.h) step by step with the integer reference
+// Executor: runs an IntProgram (program/int_program.h) step by step with the integer reference
 // kernels (kernels/ref/) or, for the runtime, with the fast kernels of one ISA (kernels/isa.h),
 // which are bit-exact with the reference. The integer simulator (quant/int_simulator.h)
 // prepares with Isa::kRef, so `qmap verify` compares two implementations; the runtime library
 // (include/qmap/runtime.h) prepares with the ISA chosen at load (QMAP_ISA or the best the CPU
 // has).
 //
-// prepare() checks once everything the kernels assume (tensor wiring, dtypes, element counts
-// against each step's geometry, blob sizes, multiplier ranges, clamps): the integer kernels
-// never fail and never read or write out of bounds. kMove and kFloat steps run through the
-// op's own float/data-movement eval (ops/ registry, linked from qmap_ir): the runtime needs no
-// protobuf, YAML or ONNX, and CPU float ops reuse the toolchain's float op implementations
-// until dedicated runtime kernels exist. Those evals can still report data-dependent errors
-// (e.g. a Gather index out of range), so run() returns a Status.
+// prepare() checks once everything the kernels assume with check_step (program/step_check.h:
+// tensor wiring, dtypes, element counts against each step's geometry, blob sizes, multiplier
+// ranges, clamps), then plans memory (dataflow): the integer kernels never fail and never read
+// or write out of bounds. kMove and kFloat steps run through the op's own float/data-movement
+// eval (the ops/ registry, library qmap_ops, with the portable sgemm: no BLAS), the same code
+// path in the integer simulator and the runtime. Those evals can still report data-dependent
+// errors (e.g. a Gather index out of range), so run() returns a Status.
 //
 // An Executor is immutable after prepare(): any number of threads may run it at once, each
 // with its own ExecState (arena, input and output buffers).
@@ -22,12 +22,13 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/spin_pool.h"
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "kernels/isa.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
-#include "quant/int_program.h"
+#include "program/int_program.h"
 #include "runtime/memory_plan.h"
 
 namespace qmap::rt {
@@ -48,23 +49,31 @@ class ExecState {
   // Graph input i's buffer (program order), to be filled before run().
   Tensor& input(size_t i) { return views_[input_index_[i]]; }
   bool keeps_all() const { return keep_all_; }
+  // Per-step wall time of the runs so far, in nanoseconds (empty unless profiling was enabled
+  // with enable_profile()); for `qmap perf --measure` and the benchmarks.
+  void enable_profile(bool on) { profile_ns_.assign(on ? views_.size() : 0, 0), profile_runs_ = 0; }
+  const std::vector<int64_t>& profile_ns() const { return profile_ns_; }
+  int64_t profile_runs() const { return profile_runs_; }
 
  private:
   friend class Executor;
   ExecState() = default;
   Tensor arena_;                     // uint8 [arena_bytes], 64-byte aligned (Tensor buffers are)
   Tensor scratch_;                   // kernels' scratch: workers x the largest per-worker need
-  std::unique_ptr<ThreadPool> pool_;  // intra-op threads (none for 1 thread)
+  std::unique_ptr<SpinPool> pool_;   // intra-op threads (none for 1 thread)
   std::unique_ptr<kernels::TaskRunner> runner_;
   std::vector<Tensor> own_;          // input/output buffers
   std::vector<Tensor> views_;        // per program tensor
   std::vector<size_t> input_index_;  // graph input i -> tensor index
   bool keep_all_ = false;
+  int64_t min_task_elements_ = 16384;
+  std::vector<int64_t> profile_ns_;  // per step (sized to the step count by Executor::run)
+  int64_t profile_runs_ = 0;
 };
 
 class Executor {
  public:
-  // Validates the program (errors: "runtime: <step kind> '<node>': <what> <value>: <rule>")
+  // Validates the program (errors: "runtime: <step kind> '<node>' (step <i>): <what> <value>: <rule>")
   // and computes its memory plan, or checks and adopts `stored_plan` (from a .bin) if given.
   // isa: the kernels to run integer steps with (a level host_isas() lists); each step the
   // ISA has no kernel for runs on the reference.
@@ -76,11 +85,15 @@ class Executor {
   kernels::Isa isa() const { return isa_; }
   // Per step: the fast kernel's name, or "ref" for steps on the reference kernels.
   std::vector<std::string> step_kernel_names() const;
+  // The folder the non-convolution integer kernels come from ("ref" or "avx2").
+  const char* elementwise_isa() const { return elementwise_->isa; }
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
   // all values stay readable after run() (dumps, per-node comparisons).
   // threads: intra-op workers (<= 0: one per core); results are identical for every count.
-  ExecState make_state(bool keep_all = false, int threads = 1) const;
+  // min_task_elements: the output elements below which a memory-bound step (add, mul, LUT,
+  // quantize, dequantize, pools) is not split over threads (tests lower it to split small ones).
+  ExecState make_state(bool keep_all = false, int threads = 1, int64_t min_task_elements = 16384) const;
 
   // Runs every step; the inputs must already be in state.input(i).
   Status run(ExecState& state) const;

@@ -95,7 +95,8 @@ TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
       }
       EXPECT_EQ(fast, isa == kernels::Isa::kRef ? 0 : convs) << kernels::isa_name(isa);
       for (int threads : {1, 2, 3}) {
-        ExecState st = ex->make_state(false, threads);
+        // min_task_elements 1: even these small steps are split over the threads.
+        ExecState st = ex->make_state(false, threads, /*min_task_elements=*/1);
         for (uint32_t seed = 1; seed <= 2; ++seed) {
           const auto in = testing::random_inputs(c.like, seed);
           fill(st, in);
@@ -140,6 +141,9 @@ Step& step_of(IntProgram& p, StepKind kind) {
   return p.steps[0];
 }
 
+// Its index (errors name the step by kind, node and index).
+size_t index_of(const IntProgram& p, const Step& s) { return static_cast<size_t>(&s - p.steps.data()); }
+
 void expect_rejected(const IntProgram& p, const std::string& want) {
   auto ex = Executor::prepare(p);
   ASSERT_FALSE(ex.ok()) << "expected: " << want;
@@ -155,46 +159,55 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConv);
     s.weights.pop_back();
-    expect_rejected(p, fmt::format("runtime: conv '{}': {} weight bytes, [M][C/group][KH][KW] needs {}", s.node,
-                                   s.weights.size(), s.weights.size() + 1));
+    expect_rejected(p, fmt::format("runtime: conv '{}' (step {}): weights blob holds {} values: M*C/group*KH*KW int8 = {}",
+                                   s.node, index_of(p, s), s.weights.size(), s.weights.size() + 1));
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConv);
     s.multipliers[0].shift = 99;
-    expect_rejected(p, "multiplier (");
+    expect_rejected(p, fmt::format("runtime: conv '{}' (step {}): multiplier 0 is (m ", s.node, index_of(p, s)));
+    expect_rejected(p, "shift 99): m is in [2^30, 2^31) and shift in [1, 62]");
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kLut);
     s.table.resize(10);
-    expect_rejected(p, fmt::format("runtime: lut '{}': table of 10 bytes: 256 expected", s.node));
+    expect_rejected(p, fmt::format("runtime: lut '{}' (step {}): table holds 10 values: one entry per 8-bit input value = 256",
+                                   s.node, index_of(p, s)));
   }
   {
     IntProgram p = good;
-    step_of(p, StepKind::kConcat).concat_blocks[0] += 1;
-    expect_rejected(p, "the step's outer x block needs");
+    Step& s = step_of(p, StepKind::kConcat);
+    s.concat_blocks[0] += 1;
+    expect_rejected(p, fmt::format("runtime: concat '{}' (step {}): input 0 '", s.node, index_of(p, s)));
+    expect_rejected(p, fmt::format("concat outer {} * block {} = ", s.concat_outer, s.concat_blocks[0]));
   }
   {
     IntProgram p = good;
-    step_of(p, StepKind::kAdd).binary.a_strides[1] = 1000;
-    expect_rejected(p, "broadcast reads element");
+    Step& s = step_of(p, StepKind::kAdd);
+    s.binary.a_strides[1] = 1000;
+    expect_rejected(p, fmt::format("runtime: add '{}' (step {}): binary strides ", s.node, index_of(p, s)));
+    expect_rejected(p, ": reads stay inside the operand");
   }
   {
     IntProgram p = good;
-    step_of(p, StepKind::kFloat).op = static_cast<OpId>(65000);
-    expect_rejected(p, "op id 65000 (Softmax) is not an op this runtime knows");
+    Step& s = step_of(p, StepKind::kFloat);
+    s.op = static_cast<OpId>(65000);
+    expect_rejected(p, fmt::format("runtime: float '{}' (step {}): op id 65000 (Softmax): not an op this qmap knows",
+                                   s.node, index_of(p, s)));
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kMaxPool);
     s.pool.kh = 0;
-    expect_rejected(p, fmt::format("runtime: maxpool '{}': geometry", s.node));
+    expect_rejected(p, fmt::format("runtime: maxpool '{}' (step {}): pool geometry", s.node, index_of(p, s)));
+    expect_rejected(p, "has 0: sizes, strides and dilations are >= 1");
   }
   {
     IntProgram p = good;
     p.tensors[static_cast<size_t>(step_of(p, StepKind::kQuantize).outputs[0])].quant->zero_point = 300;
-    expect_rejected(p, "zero point 300 outside the");
+    expect_rejected(p, "zero point 300: outside the");
   }
 }
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "quant/int_program.h"
+#include "program/int_program.h"
 
 namespace qmap::rt {
 

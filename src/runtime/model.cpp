@@ -168,7 +168,31 @@ struct Context::State {
 };
 
 Context::Context(const Model& model, ContextOptions options)
-    : s_(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors, options.threads), {}}) {}
+    : s_(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors, options.threads), {}}) {
+  s_->exec.enable_profile(options.profile);
+}
+
+std::vector<Context::StepProfile> Context::profile() const {
+  const Executor& ex = s_->model->exec;
+  const auto& ns = s_->exec.profile_ns();
+  const int64_t runs = s_->exec.profile_runs();
+  const std::vector<std::string> kernels = ex.step_kernel_names();
+  std::vector<StepProfile> out;
+  for (size_t si = 0; si < ex.program().steps.size(); ++si) {
+    const Step& s = ex.program().steps[si];
+    StepProfile p;
+    p.node = s.node;
+    p.kind = step_kind_name(s.kind);
+    p.kernel = kernels[si];
+    const bool conv = s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut;
+    const bool eval = s.kind == StepKind::kMove || s.kind == StepKind::kFloat;  // the op library's eval
+    if (eval) p.kernel = "op eval";
+    else if (!conv) p.kernel = ex.elementwise_isa();
+    if (runs > 0 && si < ns.size()) p.mean_us = static_cast<double>(ns[si]) / 1e3 / static_cast<double>(runs);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
 Context::Context(Context&&) noexcept = default;
 Context& Context::operator=(Context&&) noexcept = default;
 Context::~Context() = default;

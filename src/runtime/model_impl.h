@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "config/input_spec.h"
+#include "core/color_format.h"
 #include "core/status.h"
 #include "qmap/runtime.h"
-#include "quant/int_program.h"
+#include "program/int_program.h"
 #include "runtime/executor.h"
 
 namespace qmap::rt {
@@ -24,7 +24,7 @@ struct InputFormat {
   Layout layout = Layout::kNCHW;
 };
 
-// The toolchain's input_type_rt / input_layout_rt (config/input_spec.h, header-only enums)
+// The toolchain's input_type_rt / input_layout_rt (core/color_format.h, header-only enums)
 // as the public API's.
 InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt);
 

@@ -8,7 +8,7 @@
 
 #include "cli_util.h"
 #include "config/makertbin_config.h"
-#include "format/bin_format.h"
+#include "program/bin_format.h"
 #include "format/model_bin.h"
 #include "import/onnx/onnx_import.h"
 

@@ -238,7 +238,7 @@ Status infer_conv_family(InferCtx& ctx, ConvGeometryFn geometry) {
   return ok_status();
 }
 
-Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvKernelFn fast_2d,
+Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvFast2dFn fast_2d,
                         ConvKernelFn reference) {
   QMAP_ASSIGN_OR_RETURN(WindowGeometry g, geometry(ctx.node, ctx.in(0).dims(), ctx.in(1).dims()));
   if (ctx.out(0).numel() == 0) return ok_status();
@@ -246,7 +246,7 @@ Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvKernelFn fast
   const float* w = ctx.in(1).data<float>().data();
   const float* b = ctx.has(2) ? ctx.in(2).data<float>().data() : nullptr;
   float* y = ctx.out(0).data<float>().data();
-  if (g.spatial_rank() <= 2) fast_2d(kernels::f32::as_2d(g), x, w, b, y);
+  if (g.spatial_rank() <= 2) fast_2d(kernels::f32::as_2d(g), x, w, b, y, ctx.sgemm);
   else reference(g, x, w, b, y);
   return ok_status();
 }

@@ -65,9 +65,12 @@ void window_npu_params(const WindowGeometry& g, bool with_group, OpParams& param
 using ConvGeometryFn = Result<WindowGeometry> (*)(const Node& node, const Dims& x, const Dims& w);
 using ConvKernelFn = void (*)(const WindowGeometry& g, const float* x, const float* w,
                               const float* bias, float* y);
+using ConvFast2dFn = void (*)(const WindowGeometry& g, const float* x, const float* w,
+                              const float* bias, float* y, kernels::f32::SgemmFn gemm);
 Status infer_conv_family(InferCtx& ctx, ConvGeometryFn geometry);
-// Runs `fast_2d` for 1-D (as 2-D) and 2-D problems, `reference` for other spatial ranks.
-Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvKernelFn fast_2d,
+// Runs `fast_2d` (with the context's sgemm) for 1-D (as 2-D) and 2-D problems, `reference` for
+// other spatial ranks.
+Status eval_conv_family(EvalCtx& ctx, ConvGeometryFn geometry, ConvFast2dFn fast_2d,
                         ConvKernelFn reference);
 void conv_family_npu_params(const InferCtx& ctx, ConvGeometryFn geometry, OpParams& params);
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 #include "test_util.h"
 
@@ -52,6 +53,7 @@ inline Result<std::vector<Tensor>> run_op_n(const std::string& op, const std::ve
     outs.emplace_back(o.dtype, *o.dims);
   }
   EvalCtx ectx{n, inputs, outs};
+  ectx.sgemm = kernels::f32::sgemm_blas;  // as the float engine runs ops
   QMAP_RETURN_IF_ERROR(op_def(n.op).eval(ectx));
   return outs;
 }

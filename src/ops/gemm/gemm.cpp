@@ -1,6 +1,5 @@
 // Gemm (ONNX Gemm-13): Y = alpha * op(A) * op(B) + beta * C, op = optional transpose,
 // A and B 2-D, C optional and unidirectionally broadcast to [M, N]. Float32, via sgemm.
-#include "kernels/f32/sgemm.h"
 #include "ops/common/conv_pool_matrix.h"
 #include "ops/common/helpers.h"
 
@@ -69,8 +68,8 @@ Status eval(EvalCtx& ctx) {
         .for_each([&](int64_t o, int64_t i) { y[static_cast<size_t>(o)] = beta * c[static_cast<size_t>(i)]; });
     gemm_beta = 1.f;
   }
-  kernels::f32::sgemm(ta, tb, s.m, s.n, s.k, alpha, ctx.in(0).data<float>().data(), ad[1],
-                      ctx.in(1).data<float>().data(), ctx.in(1).dims()[1], gemm_beta, y.data(), s.n);
+  ctx.sgemm(ta, tb, s.m, s.n, s.k, alpha, ctx.in(0).data<float>().data(), ad[1],
+            ctx.in(1).data<float>().data(), ctx.in(1).dims()[1], gemm_beta, y.data(), s.n);
   return ok_status();
 }
 

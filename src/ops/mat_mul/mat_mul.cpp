@@ -1,6 +1,5 @@
 // MatMul (ONNX MatMul-13): numpy matmul. 1-D operands are promoted (A to 1 x K, B to K x 1)
 // and the added axis removed from the result; leading (batch) axes broadcast. Float32, sgemm.
-#include "kernels/f32/sgemm.h"
 #include "ops/common/conv_pool_matrix.h"
 #include "ops/common/helpers.h"
 
@@ -64,7 +63,7 @@ Status eval(EvalCtx& ctx) {
   if (num_elements(s.b_batch) == 1 && s.a_batch == s.y_batch) {
     // One B for every batch (the fully-connected case): A's batches are consecutive rows of
     // a single (batches*M) x K matrix, so one GEMM does it all.
-    kernels::f32::sgemm(false, false, batches * s.m, s.n, s.k, 1.f, a, s.k, b, s.n, 0.f, y, s.n);
+    ctx.sgemm(false, false, batches * s.m, s.n, s.k, 1.f, a, s.k, b, s.n, 0.f, y, s.n);
     return ok_status();
   }
   // Per output batch, the offsets of its A and B matrices (broadcast axes repeat).
@@ -76,8 +75,8 @@ Status eval(EvalCtx& ctx) {
     b_off[static_cast<size_t>(o)] = i * s.k * s.n;
   });
   for (int64_t i = 0; i < batches; ++i)
-    kernels::f32::sgemm(false, false, s.m, s.n, s.k, 1.f, a + a_off[static_cast<size_t>(i)], s.k,
-                        b + b_off[static_cast<size_t>(i)], s.n, 0.f, y + i * s.m * s.n, s.n);
+    ctx.sgemm(false, false, s.m, s.n, s.k, 1.f, a + a_off[static_cast<size_t>(i)], s.k,
+              b + b_off[static_cast<size_t>(i)], s.n, 0.f, y + i * s.m * s.n, s.n);
   return ok_status();
 }
 

@@ -1,5 +1,5 @@
 // .bin layout helpers: section names, stable enum codes, the checksum and step placement.
-#include "format/bin_format.h"
+#include "program/bin_format.h"
 
 namespace qmap::binfmt {
 

@@ -1,14 +1,17 @@
 // The .bin reader (docs/format.md): turns untrusted bytes into an IntProgram and its
 // BinMetadata, or a one-line error. It trusts nothing: magic, version, flags, declared size
 // vs actual size, the checksum, every section and blob offset/size (overflow-safe), section
-// and blob overlaps, enum codes, op ids (ops/registry.h), tensor indices, dims and element
-// counts, and blob sizes against the step geometry they feed are all checked before anything
-// is returned, so the kernels that run the program can assume them.
+// and blob overlaps, enum codes, dims and element counts, and the dataflow between steps are
+// checked here; each step's semantics (kind, op id, tensor indices, dtypes, geometry against
+// element counts and blob sizes) by check_step (program/step_check.h), the validator the
+// executor's prepare runs too. All before anything is returned, so the kernels that run the
+// program can assume them.
 //
-// Errors read "bin '<name>': <where> at offset <N>: <value>: <rule>"; each defect class has
-// its own wording (tested in bin_format_test.cpp).
+// Errors read "bin '<name>': <where> at offset <N>: <value>: <rule>" (for a step's semantics
+// "bin '<name>': STEPS at offset <N>: <kind> '<node>' (step <i>): <what> <value>: <rule>");
+// each defect class has its own wording (tested in bin_format_test.cpp).
 //
-// Runtime-capable: core/, ir/ types, the op registry and int_program.h structs only.
+// Runtime code (the program layer): core/, ir/ types, the op registry and int_program.h.
 #pragma once
 
 #include <cstddef>
@@ -17,8 +20,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "format/bin_format.h"
-#include "quant/int_program.h"
+#include "program/bin_format.h"
+#include "program/int_program.h"
 
 namespace qmap {
 

@@ -1,5 +1,5 @@
 // IntProgram helpers: step names and statistics.
-#include "quant/int_program.h"
+#include "program/int_program.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

@@ -4,7 +4,7 @@
 // is an error before any allocation; counts are checked against the bytes left (each element
 // needs at least its fixed-width part) so a forged count cannot make the reader allocate
 // gigabytes. The first error wins and parsing stops there.
-#include "format/bin_reader.h"
+#include "program/bin_reader.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,7 +13,7 @@
 #include <map>
 
 #include "core/file_io.h"
-#include "ops/registry.h"
+#include "program/step_check.h"
 
 namespace qmap {
 
@@ -24,7 +24,6 @@ namespace {
 
 using binfmt::SectionType;
 
-constexpr uint16_t kMaxStepKind = static_cast<uint16_t>(StepKind::kFloat);
 constexpr uint32_t kMaxSections = 64;  // a v1 file has at most 7; bounds the table read
 
 // a * b and a + b in int64 / uint64 with overflow detection.
@@ -210,7 +209,6 @@ class BinReader {
   void read_memory_plan(LoadedBin& out);
   void check_blob_overlaps();
   void check_dataflow(const IntProgram& p);
-  void check_step(size_t si, const Step& s, uint64_t at, const IntProgram& p);
 
   std::span<const std::byte> file_;
   std::string name_;
@@ -454,7 +452,6 @@ void BinReader::read_io(LoadedBin& out) {
 void BinReader::read_steps(LoadedBin& out) {
   enter(SectionType::kSteps);
   IntProgram& p = out.program;
-  const size_t nt = p.tensors.size();
   // Fixed part of a step: kind/op 4, two names 8, in/out counts 8, geometries 256, binary
   // counts 12, flags/clamps/floats 17, concat 16, five blob refs 80, attr count 4.
   const uint32_t n = count("step count", 405);
@@ -469,33 +466,12 @@ void BinReader::read_steps(LoadedBin& out) {
     s.op_type = str("op type");
     if (!ok()) break;
     where_ = fmt::format("STEPS step {} '{}'", si, s.node);
-    if (kind == 0 || kind > kMaxStepKind) {
-      fail("{} kind at offset {} is {}: not a step kind (1..{})", where_, at, kind, kMaxStepKind);
-      break;
-    }
-    const auto& ops = all_ops();
-    if (std::find(ops.begin(), ops.end(), static_cast<OpId>(op)) == ops.end()) {
-      fail("{} op id at offset {} is {}: not an op this qmap knows (ids in ops/op_list.def)", where_, at + 2, op);
-      break;
-    }
+    // Any code is stored as read: the kind, the op id and the tensor indices are step
+    // semantics, which check_step checks below once the whole step is parsed.
     s.kind = static_cast<StepKind>(kind);
     s.op = static_cast<OpId>(op);
-    const uint64_t io_at = pos_;
     s.inputs = vec<int32_t>("inputs");
     s.outputs = vec<int32_t>("outputs");
-    const bool generic = s.kind == StepKind::kMove || s.kind == StepKind::kFloat;
-    auto check_ids = [&](const std::vector<int32_t>& ids, const char* what) {
-      for (size_t i = 0; i < ids.size() && ok(); ++i) {
-        // Generic steps run through the op's eval, where -1 is an omitted optional input or an
-        // unused output; integer steps read and write every tensor they list.
-        if (ids[i] == -1 && generic) continue;
-        if (ids[i] < 0 || static_cast<size_t>(ids[i]) >= nt)
-          fail("{} {}[{}] (list at offset {}) is tensor {}: out of range (the program has {} tensors)", where_, what, i,
-               io_at, ids[i], nt);
-      }
-    };
-    check_ids(s.inputs, "inputs");
-    check_ids(s.outputs, "outputs");
     auto& c = s.conv;
     for (int64_t* v : {&c.n, &c.c, &c.h, &c.w, &c.m, &c.oh, &c.ow, &c.kh, &c.kw, &c.stride_h, &c.stride_w, &c.dil_h,
                        &c.dil_w, &c.pad_top, &c.pad_left, &c.group})
@@ -548,159 +524,14 @@ void BinReader::read_steps(LoadedBin& out) {
       }
       s.attrs[std::move(key)] = std::move(v);
     }
-    if (ok()) check_step(si, s, at, p);
+    // The step's semantics: the one validator the executor's prepare runs too.
+    if (ok()) {
+      const Status st = check_step(p, si);
+      if (!st.ok()) fail("STEPS at offset {}: {}", at, st.message());
+    }
   }
   where_ = "STEPS";
   leave(SectionType::kSteps);
-}
-
-// What the integer kernels assume about a step, checked once here (docs/format.md §5):
-// tensors of the right dtype and quantization, geometry matching the tensors' element
-// counts, and blob sizes matching the geometry.
-void BinReader::check_step(size_t si, const Step& s, uint64_t at, const IntProgram& p) {
-  const std::string where =
-      fmt::format("STEPS step {} '{}' (kind {}, {}, at offset {})", si, s.node, static_cast<int>(s.kind), s.op_type, at);
-  if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat) return;  // the op's infer checks these at run time
-  auto T = [&](int32_t i) -> const ProgramTensor& { return p.tensors[static_cast<size_t>(i)]; };
-  const size_t want_in = s.kind == StepKind::kAdd || s.kind == StepKind::kMul ? 2
-                         : s.kind == StepKind::kConcat ? std::max<size_t>(s.inputs.size(), 1)
-                                                       : 1;  // conv: weights and bias are blobs
-  if (s.inputs.size() != want_in || s.outputs.size() != 1)
-    return fail("{}: {} inputs and {} outputs: this kind reads {} and writes 1", where, s.inputs.size(),
-                s.outputs.size(), want_in);
-  const ProgramTensor& y = T(s.outputs[0]);
-  auto is8 = [](const ProgramTensor& t) { return (t.dtype == DType::kInt8 || t.dtype == DType::kUInt8) && t.quant; };
-  // The 8-bit operands: every input of integer kinds except Quantize's (float32).
-  const size_t n8 = s.kind == StepKind::kQuantize ? 0 : s.inputs.size();
-  for (size_t i = 0; i < n8; ++i)
-    if (!is8(T(s.inputs[i])))
-      return fail("{}: input {} tensor {} '{}' is {} {}: this step reads a quantized int8/uint8 tensor", where, i,
-                  s.inputs[i], T(s.inputs[i]).name, dtype_name(T(s.inputs[i]).dtype),
-                  T(s.inputs[i]).quant ? "with quantization" : "without quantization");
-  const bool float_out = s.kind == StepKind::kDequantize || s.kind == StepKind::kConvFloatOut;
-  if (float_out ? y.dtype != DType::kFloat32 : !is8(y))
-    return fail("{}: output tensor {} '{}' is {}: this step writes {}", where, s.outputs[0], y.name, dtype_name(y.dtype),
-                float_out ? "float32" : "a quantized int8/uint8 tensor");
-  if (s.kind == StepKind::kQuantize && T(s.inputs[0]).dtype != DType::kFloat32)
-    return fail("{}: input tensor {} is {}: quantize reads float32", where, s.inputs[0], dtype_name(T(s.inputs[0]).dtype));
-  const int64_t in_n = num_elements(T(s.inputs[0]).dims), out_n = num_elements(y.dims);
-  // Element counts of a geometry, overflow-checked.
-  auto product = [&](std::initializer_list<int64_t> f, const char* what, int64_t* r) {
-    *r = 1;
-    for (int64_t v : f)
-      if (!mul_ok(*r, v, r)) {
-        fail("{}: {} overflows int64", where, what);
-        return false;
-      }
-    return true;
-  };
-  auto need = [&](size_t got, int64_t want, const char* what, const char* rule) {
-    if (static_cast<int64_t>(got) != want) fail("{}: {} holds {} values; {} = {}", where, what, got, rule, want);
-  };
-  auto check_mults = [&]() {
-    for (size_t i = 0; i < s.multipliers.size(); ++i) {
-      const QMultiplier& m = s.multipliers[i];
-      if (m.m < (1 << 30) || m.shift < kMinShift || m.shift > kMaxShift)
-        return fail("{}: multiplier {} is (m {}, shift {}): m is in [2^30, 2^31) and shift in [{}, {}]", where, i, m.m,
-                    m.shift, kMinShift, kMaxShift);
-    }
-  };
-  check_mults();
-  switch (s.kind) {
-    case StepKind::kQuantize:
-    case StepKind::kDequantize:
-    case StepKind::kLut:
-      if (in_n != out_n) fail("{}: input has {} elements, output {}: they are equal", where, in_n, out_n);
-      if (s.kind == StepKind::kLut) need(s.table.size(), 256, "table", "one entry per 8-bit input value");
-      break;
-    case StepKind::kConv:
-    case StepKind::kConvFloatOut: {
-      const auto& g = s.conv;
-      for (int64_t v : {g.n, g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.group})
-        if (v < 1) return fail("{}: conv geometry has a size, stride, dilation or group of {}: they are >= 1", where, v);
-      if (g.pad_top < 0 || g.pad_left < 0) return fail("{}: conv pads {} {}: pads are >= 0", where, g.pad_top, g.pad_left);
-      if (g.c % g.group != 0 || g.m % g.group != 0)
-        return fail("{}: conv C {} and M {} are not multiples of group {}", where, g.c, g.m, g.group);
-      int64_t xin = 0, xout = 0, wn = 0;
-      if (!product({g.n, g.c, g.h, g.w}, "N*C*H*W", &xin) || !product({g.n, g.m, g.oh, g.ow}, "N*M*OH*OW", &xout) ||
-          !product({g.m, g.c / g.group, g.kh, g.kw}, "M*C/group*KH*KW", &wn))
-        return;
-      if (xin != in_n || xout != out_n)
-        return fail("{}: conv geometry N*C*H*W = {} and N*M*OH*OW = {}, but the input has {} elements and the output {}",
-                    where, xin, xout, in_n, out_n);
-      need(s.weights.size(), wn, "weights blob", "M*C/group*KH*KW int8");
-      if (!s.bias.empty()) need(s.bias.size(), g.m, "bias blob", "M int32 (or none)");
-      if (s.kind == StepKind::kConv) need(s.multipliers.size(), g.m, "multipliers blob", "M");
-      else need(s.acc_scales.size(), g.m, "acc scales blob", "M float64");
-      break;
-    }
-    case StepKind::kAdd:
-    case StepKind::kMul: {
-      const auto& g = s.binary;
-      need(s.multipliers.size(), s.kind == StepKind::kAdd ? 2 : 1, "multipliers blob", "2 for add, 1 for mul");
-      if (g.a_strides.size() != g.out.size() || g.b_strides.size() != g.out.size())
-        return fail("{}: binary geometry has {} output dims but {} and {} strides: one stride per output dim", where,
-                    g.out.size(), g.a_strides.size(), g.b_strides.size());
-      int64_t on = 1;
-      for (int64_t d : g.out)
-        if (d < 0 || !mul_ok(on, d, &on)) return fail("{}: binary output dims {}: invalid or overflowing", where, dims_str(g.out));
-      if (on != out_n) return fail("{}: binary output dims {} but the output tensor has {} elements", where, dims_str(g.out), out_n);
-      // The furthest element each operand's strides reach must lie inside that operand.
-      for (int k = 0; k < 2 && ok() && on > 0; ++k) {
-        const auto& st = k == 0 ? g.a_strides : g.b_strides;
-        int64_t last = 0;
-        for (size_t d = 0; d < st.size(); ++d) {
-          int64_t term = 0;
-          if (st[d] < 0 || !mul_ok(g.out[d] - 1, st[d], &term) || __builtin_add_overflow(last, term, &last))
-            return fail("{}: binary strides of input {} are negative or overflow", where, k);
-        }
-        const int64_t n = num_elements(T(s.inputs[static_cast<size_t>(k)]).dims);
-        if (last >= n)
-          fail("{}: binary strides of input {} reach element {} of a tensor with {}: reads stay inside it", where, k,
-               last, n);
-      }
-      break;
-    }
-    case StepKind::kMaxPool:
-    case StepKind::kAvgPool: {
-      const auto& g = s.pool;
-      for (int64_t v : {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w})
-        if (v < 1) return fail("{}: pool geometry has a size, stride or dilation of {}: they are >= 1", where, v);
-      for (int64_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
-        if (v < 0) return fail("{}: pool pad {}: pads are >= 0", where, v);
-      int64_t xin = 0, xout = 0, taps = 0;
-      if (!product({g.n, g.c, g.h, g.w}, "N*C*H*W", &xin) || !product({g.n, g.c, g.oh, g.ow}, "N*C*OH*OW", &xout) ||
-          !product({g.kh, g.kw}, "KH*KW", &taps))
-        return;
-      if (xin != in_n || xout != out_n)
-        return fail("{}: pool geometry N*C*H*W = {} and N*C*OH*OW = {}, but the input has {} elements and the output {}",
-                    where, xin, xout, in_n, out_n);
-      if (s.kind == StepKind::kAvgPool && taps < INT64_MAX)
-        need(s.multipliers.size(), taps + 1, "multipliers blob", "KH*KW + 1 (one per tap count)");
-      break;
-    }
-    case StepKind::kConcat: {
-      const size_t k = s.inputs.size();
-      need(s.concat_blocks.size(), static_cast<int64_t>(k), "concat blocks", "one per input");
-      need(s.concat_requant.size(), static_cast<int64_t>(k), "concat requant flags", "one per input");
-      need(s.multipliers.size(), static_cast<int64_t>(k), "multipliers blob", "one per input");
-      if (!ok()) return;
-      if (s.concat_outer < 0) return fail("{}: concat outer {}: >= 0", where, s.concat_outer);
-      int64_t total = 0;
-      for (size_t i = 0; i < k; ++i) {
-        int64_t n = 0;
-        if (s.concat_blocks[i] < 0 || !mul_ok(s.concat_outer, s.concat_blocks[i], &n) ||
-            __builtin_add_overflow(total, n, &total))
-          return fail("{}: concat block {} of input {}: negative or overflowing", where, s.concat_blocks[i], i);
-        if (n != num_elements(T(s.inputs[i]).dims))
-          return fail("{}: concat input {} has {} elements; outer {} * block {} = {}", where, i,
-                      num_elements(T(s.inputs[i]).dims), s.concat_outer, s.concat_blocks[i], n);
-      }
-      if (total != out_n) fail("{}: concat output has {} elements; the blocks add up to {}", where, out_n, total);
-      break;
-    }
-    default: break;
-  }
 }
 
 // Every tensor a step reads holds a value by then (a graph input, a constant or an earlier

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "config/input_spec.h"
-#include "quant/int_program.h"
+#include "core/color_format.h"
+#include "program/int_program.h"
 
 namespace qmap::binfmt {
 

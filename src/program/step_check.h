@@ -1,0 +1,30 @@
+// check_step: the one validator of an IntProgram step, run before any kernel sees it. The
+// executor's prepare (runtime/executor.h) calls it for every step of every program it runs
+// (lowered in memory or read from a .bin); the .bin reader (program/bin_reader.h) calls it too,
+// right after parsing each step, so that read_bin's result can be trusted without a prepare
+// (qmap info) and errors name the file offset.
+//
+// What it checks is what the kernels assume (docs/format.md §5): the step's tensor indices,
+// arity, dtypes and quantization (zero point inside the type's range, scale positive and
+// finite), its geometry (sizes, strides, dilations >= 1, pads >= 0, every product checked for
+// int64 overflow) against the element counts of the tensors it reads and writes, the blob sizes
+// the geometry implies (weights, bias, multipliers, accumulator scales, table, concat blocks),
+// the multipliers the kernel uses (m in [2^30, 2^31), shift in [kMinShift, kMaxShift]), the
+// output clamp, broadcast strides that stay inside their operands, the step kind, and an op id
+// of the registry (every kind). It does not check the dataflow between steps (read before written,
+// one producer per tensor): the reader and the memory planner do.
+//
+// Errors read "<kind> '<node>' (step <i>): <what> <value>: <rule>"; callers prefix their stage
+// ("runtime: ", "bin '<file>': STEPS at offset <n>: ").
+#pragma once
+
+#include <cstddef>
+
+#include "core/status.h"
+#include "program/int_program.h"
+
+namespace qmap {
+
+Status check_step(const IntProgram& p, size_t step);
+
+}  // namespace qmap
