@@ -19,6 +19,8 @@ while [ $# -gt 0 ]; do
     *) configure+=("$1"); shift ;;
   esac
 done
+# Paths under the checkout are hashed relative to it, so another clone (CI) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$here}"
 launcher=()
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${configure[@]}" >/dev/null
