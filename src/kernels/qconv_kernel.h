@@ -18,6 +18,7 @@
 #include <span>
 
 #include "core/fixed_point.h"
+#include "kernels/isa.h"
 #include "kernels/parallel.h"
 #include "kernels/ref/qconv.h"
 

@@ -4,6 +4,8 @@
 // for parameters it does not take.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "kernels/qconv_kernel.h"
@@ -18,6 +20,11 @@ std::unique_ptr<QConvKernel> make_qconv_dw_avx2(const QConvParams& p);
 // True when the int32 accumulator of every output of p is exact in the kernels' modular
 // int32 arithmetic: |bias| + taps * 255 * 128 < 2^31, the reference's own int32 bound
 // (kernels/ref/qconv.cpp). Past it the reference sums in int64 and fast kernels decline.
-bool qconv_int32_exact(const QConvParams& p);
+inline bool qconv_int32_exact(const QConvParams& p) {
+  int64_t max_bias = 0;
+  for (int32_t b : p.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
+  const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
+  return max_bias + taps * 255 * 128 < (int64_t{1} << 31);
+}
 
 }  // namespace qmap::kernels

@@ -15,18 +15,29 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/isa_vector.h"
+
 #include "core/fixed_point.h"
 #include "kernels/ref/q8.h"
 #include "kernels/ref/qelementwise.h"
 
+// Included only by ISA folders' files, which define QMAP_KERNEL_ISA_TAG (their IsaVector
+// tag) first, so the vectors below are that folder's own instances (kernels/isa_vector.h).
+#ifndef QMAP_KERNEL_ISA_TAG
+#error "define QMAP_KERNEL_ISA_TAG before including kernels/qelementwise_plan.h"
+#endif
+
 namespace qmap::kernels::plan {
 namespace {
+
+template <class T>
+using PlanVector = IsaVector<T, QMAP_KERNEL_ISA_TAG>;
 
 // ---------------------------------------------------------------------------------------
 // Broadcast runs
 
 struct Runs {
-  std::vector<int64_t> dims, sa, sb;  // collapsed: size-1 axes dropped, contiguous axes merged
+  PlanVector<int64_t> dims, sa, sb;  // collapsed: size-1 axes dropped, contiguous axes merged
   int64_t total = 1;
 };
 
@@ -59,7 +70,7 @@ inline void for_each_run(const Runs& r, F run) {
   }
   const size_t inner = r.dims.size() - 1;
   const int64_t n = r.dims[inner];
-  std::vector<int64_t> idx(inner, 0);
+  PlanVector<int64_t> idx(inner, 0);
   int64_t ia = 0, ib = 0;
   for (int64_t o = 0; o < r.total; o += n) {
     run(ia, ib, o, n, r.sa[inner], r.sb[inner]);

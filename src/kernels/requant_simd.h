@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/fixed_point.h"
+#include "kernels/isa.h"
 
 namespace qmap::kernels {
 

@@ -27,7 +27,9 @@ Result<rt::Model> runtime_model_from_qdq_graph(const Graph& qdq, const std::stri
     for (const InputSpec& s : specs)
       if (s.name == prog.tensors[static_cast<size_t>(prog.inputs[i])].name)
         formats[i] = rt::input_format_of(s.type_rt, s.layout_rt);
-  return rt::model_from_program(std::move(prog), formats, name);
+  // The kernels a .bin would load with (QMAP_ISA, else the best the CPU has).
+  QMAP_ASSIGN_OR_RETURN(kernels::Isa isa, rt::select_isa(""));
+  return rt::model_from_program(std::move(prog), formats, name, nullptr, {}, isa);
 }
 
 }  // namespace qmap

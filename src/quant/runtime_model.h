@@ -3,6 +3,7 @@
 // from the makertbin YAML stored in the graph's metadata ("qmap_makertbin_yaml"; without it
 // every input is a featuremap). The same Model a .bin of that graph loads as, without the
 // file: `qmap verify` without --bin, tests, and sessions that want the runtime's code path.
+// Its kernels are the ones a .bin would load with (QMAP_ISA, else the best the CPU has).
 #pragma once
 
 #include <string>

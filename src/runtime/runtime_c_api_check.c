@@ -23,8 +23,11 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
 int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, const float* want,
                      size_t want_count, char* msg, size_t msg_size) {
   float* out;
+  float* out2;
   int same = 1;
   qmap_context* ctx;
+  qmap_context* ctx2;
+  const char* isa;
   size_t i;
   CHECK(qmap_model_num_inputs(model) == 1);
   CHECK(qmap_model_input_name(model, 0) != NULL);
@@ -49,6 +52,20 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   if (qmap_get_output(ctx, 0, out, want_count + 1) != -1) same = 0;
   if (qmap_get_output(ctx, 0, out, want_count) != 0) same = 0;
   for (i = 0; i < want_count; ++i) same = same && memcmp(&out[i], &want[i], sizeof(float)) == 0;
+  /* Two intra-op threads give the same floats, bit for bit. */
+  ctx2 = qmap_context_create_threads(model, 2);
+  CHECK(ctx2 != NULL);
+  CHECK(qmap_set_input(ctx2, 0, input, input_bytes) == 0);
+  CHECK(qmap_run(ctx2) == 0);
+  out2 = (float*)malloc(want_count * sizeof(float));
+  CHECK(out2 != NULL);
+  if (qmap_get_output(ctx2, 0, out2, want_count) != 0) same = 0;
+  same = same && memcmp(out, out2, want_count * sizeof(float)) == 0;
+  free(out2);
+  qmap_context_free(ctx2);
+  isa = qmap_model_isa(model);
+  CHECK(isa != NULL && (strcmp(isa, "ref") == 0 || strcmp(isa, "avx2") == 0 || strcmp(isa, "avx512vnni") == 0));
+  CHECK(qmap_model_isa(NULL) == NULL);
   free(out);
   CHECK(same);
   /* The context keeps the model alive: freeing the model first is allowed. */

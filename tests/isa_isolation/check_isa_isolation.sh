@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every function in a built binary that uses a VEX/EVEX instruction (AVX, AVX2, AVX-512: the
 # kernel folders src/kernels/x86_*/ are the only code compiled with those flags) must be
-# either kernel code (qmap::kernels::...) or local to its object file (a compiler clone such
+# either kernel code (a name that involves qmap::kernels::, such as a kernel function or an
+# IsaVector instance, kernels/isa_vector.h) or local to its object file (a compiler clone such
 # as .constprop, an internal helper). A global or weak function outside the kernels with such
 # instructions would be an inline/template instance the ISA flags leaked into a COMDAT symbol
 # that the rest of the program may call, and the binary would die with SIGILL on an older CPU
@@ -15,7 +16,7 @@ for f in "$@"; do
     awk '/^[0-9a-f]+ <.*>:$/ {addr = $1; name = $2; next}
          /\tv[a-z0-9]+ / && name != "" {print addr, name; name = ""}' >"$TMPDIR_ISA/vex.txt"
   bad=$(awk 'NR == FNR {g[$1] = 1; next} ($1 in g) {print $2}' "$TMPDIR_ISA/global.txt" "$TMPDIR_ISA/vex.txt" |
-        sed 's/^<//; s/>:$//; s/@plt$//' | c++filt | grep -v '^qmap::kernels::' || true)
+        sed 's/^<//; s/>:$//; s/@plt$//' | c++filt | grep -v "qmap::kernels::" || true)
   n=$(wc -l <"$TMPDIR_ISA/vex.txt")
   if [ -n "$bad" ]; then
     echo "FAIL $f: global functions outside qmap::kernels use AVX/AVX-512 instructions:"

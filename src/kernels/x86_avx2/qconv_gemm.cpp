@@ -45,6 +45,11 @@
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/x86_avx2/requant.h"
+#include "kernels/isa_vector.h"
+
+// Vectors of this ISA folder (kernels/isa_vector.h says why).
+template <class T>
+using KVector = qmap::kernels::IsaVector<T, 2>;
 
 namespace qmap::kernels {
 namespace {
@@ -164,11 +169,11 @@ class QConvGemmAvx2 final : public QConvKernel {
   bool contiguous_;
   bool rows_;       // Gemm rows mode: pixel q is batch row q (x[q][c], y[q][m])
   int64_t nimg_;    // images looped over: n, or 1 in rows mode  // 1x1, stride 1, no pad, oh == h, ow == w: X rows are channel planes
-  std::vector<int16_t> w_;  // [group][mt][kp/2][6][2]
-  std::vector<int32_t> bias_;
-  std::vector<QMultiplier> mult_;
-  std::vector<double> scale_;
-  std::vector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
+  KVector<int16_t> w_;  // [group][mt][kp/2][6][2]
+  KVector<int32_t> bias_;
+  KVector<QMultiplier> mult_;
+  KVector<double> scale_;
+  KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
   char name_[48];
 };
 

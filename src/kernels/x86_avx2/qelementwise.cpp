@@ -16,8 +16,14 @@
 #include <cstring>
 #include <vector>
 
+#define QMAP_KERNEL_ISA_TAG 2
 #include "kernels/qelementwise_plan.h"
 #include "kernels/x86_avx2/requant.h"
+#include "kernels/isa_vector.h"
+
+// Vectors of this ISA folder (kernels/isa_vector.h says why).
+template <class T>
+using KVector = qmap::kernels::IsaVector<T, 2>;
 
 namespace qmap::kernels::avx2 {
 namespace {
@@ -310,7 +316,7 @@ void lut8(Q8In x, int64_t count, std::span<const uint8_t> table, Q8Out y) {
 
 void qconcat(std::span<const ref::ConcatInput> inputs, int64_t outer, int32_t zy, Q8Out y) {
   const int32_t lo = q8_min(y.is_signed), hi = q8_max(y.is_signed);
-  std::vector<RequantLanes> lanes;
+  KVector<RequantLanes> lanes;
   lanes.reserve(inputs.size());
   for (const ref::ConcatInput& in : inputs) lanes.push_back(requant_broadcast(in.mult));
   auto* out = static_cast<uint8_t*>(y.data);

@@ -17,6 +17,11 @@
 #include <cstring>
 #include <vector>
 #include "kernels/x86_avx2/requant.h"
+#include "kernels/isa_vector.h"
+
+// Vectors of this ISA folder (kernels/isa_vector.h says why).
+template <class T>
+using KVector = qmap::kernels::IsaVector<T, 2>;
 
 
 namespace qmap::kernels::avx2 {
@@ -54,8 +59,8 @@ bool valid(const PoolGeometry2d& g) {
 struct Columns {
   int64_t len = 0;         // buffer entries: input columns [-pad_left, len - pad_left)
   int64_t phase_len = 0;   // entries per phase (with slack for 32-wide reads)
-  std::vector<int64_t> tap_r, tap_q;  // per kx: phase and offset inside it
-  std::vector<bool> used;  // phases some tap reads
+  KVector<int64_t> tap_r, tap_q;  // per kx: phase and offset inside it
+  KVector<bool> used;  // phases some tap reads
 };
 
 Columns columns(const PoolGeometry2d& g) {
@@ -93,17 +98,17 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
   const uint8_t low = S ? 0x80 : 0x00;
   const Columns c = columns(g);
   const int64_t sw = g.stride_w;
-  std::vector<uint8_t> buf(static_cast<size_t>(c.len + 64), low);
-  std::vector<std::vector<uint8_t>> phase(static_cast<size_t>(sw));
+  KVector<uint8_t> buf(static_cast<size_t>(c.len + 64), low);
+  KVector<KVector<uint8_t>> phase(static_cast<size_t>(sw));
   if (sw > 1)
     for (int64_t r = 0; r < sw; ++r)
       if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(c.phase_len), low);
-  std::vector<const uint8_t*> tap(static_cast<size_t>(g.kw));
+  KVector<const uint8_t*> tap(static_cast<size_t>(g.kw));
   for (int64_t kx = 0; kx < g.kw; ++kx)
     tap[static_cast<size_t>(kx)] =
         (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
         c.tap_q[static_cast<size_t>(kx)];
-  std::vector<int64_t> rows(static_cast<size_t>(g.kh));
+  KVector<int64_t> rows(static_cast<size_t>(g.kh));
   const int64_t w = g.w, ow = g.ow;
   uint8_t* col = buf.data() + g.pad_left;
 
@@ -243,7 +248,7 @@ void global_avgpool_t(const PoolGeometry2d& g, const uint8_t* x, int32_t zx, QMu
 // multiplier lanes and zx * taps inside, padded to whole vectors.
 struct AvgClass {
   int64_t rows_in = -1, rows_pad = -1;
-  std::vector<int32_t> m, shift, zsum;
+  KVector<int32_t> m, shift, zsum;
 };
 
 template <bool S>
@@ -252,7 +257,7 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
   const Columns c = columns(g);
   const int64_t sw = g.stride_w, w = g.w, ow = g.ow, ow8 = (ow + 7) / 8 * 8;
   // Taps per output column inside the input and inside the padded input.
-  std::vector<int32_t> cols_in(static_cast<size_t>(ow)), cols_pad(static_cast<size_t>(ow));
+  KVector<int32_t> cols_in(static_cast<size_t>(ow)), cols_pad(static_cast<size_t>(ow));
   for (int64_t ox = 0; ox < ow; ++ox) {
     const int64_t x0 = ox * sw - g.pad_left;
     for (int64_t kx = 0; kx < g.kw; ++kx) {
@@ -261,9 +266,9 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
       cols_in[static_cast<size_t>(ox)] += ix >= 0 && ix < w;
     }
   }
-  std::vector<int64_t> rows(static_cast<size_t>(g.kh));
-  std::vector<AvgClass> classes;
-  std::vector<size_t> row_class(static_cast<size_t>(g.oh));
+  KVector<int64_t> rows(static_cast<size_t>(g.kh));
+  KVector<AvgClass> classes;
+  KVector<size_t> row_class(static_cast<size_t>(g.oh));
   for (int64_t oy = 0; oy < g.oh; ++oy) {
     int64_t padded = 0;
     const int64_t nr = window_rows(g, oy, rows.data(), &padded);
@@ -290,12 +295,12 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
     row_class[static_cast<size_t>(oy)] = k;
   }
 
-  std::vector<int32_t> buf(static_cast<size_t>(c.len + 64), 0);
-  std::vector<std::vector<int32_t>> phase(static_cast<size_t>(sw));
+  KVector<int32_t> buf(static_cast<size_t>(c.len + 64), 0);
+  KVector<KVector<int32_t>> phase(static_cast<size_t>(sw));
   if (sw > 1)
     for (int64_t r = 0; r < sw; ++r)
       if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(c.phase_len), 0);
-  std::vector<const int32_t*> tap(static_cast<size_t>(g.kw));
+  KVector<const int32_t*> tap(static_cast<size_t>(g.kw));
   for (int64_t kx = 0; kx < g.kw; ++kx)
     tap[static_cast<size_t>(kx)] =
         (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +

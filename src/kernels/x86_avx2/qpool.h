@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/fixed_point.h"
+#include "kernels/isa.h"
 #include "kernels/ref/q8.h"
 #include "kernels/ref/qpool.h"
 

@@ -41,6 +41,11 @@
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/x86_avx512vnni/requant.h"
+#include "kernels/isa_vector.h"
+
+// Vectors of this ISA folder (kernels/isa_vector.h says why).
+template <class T>
+using KVector = qmap::kernels::IsaVector<T, 512>;
 
 namespace qmap::kernels {
 namespace {
@@ -66,11 +71,11 @@ class DwKernel final : public QConvKernel {
     lv_ = round_up(fv_ + qmax * wq_ + cmax, kVec);
     lq_ = round_up(std::max(hq_ * wq_, lv_ + delta_ * wq_), 32);
     // The ops: per kx, the taps of each row phase in ascending ky, paired two by two.
-    std::vector<int64_t> wi_lo, wi_hi;  // weight indices (ky * kw + kx), -1 for none
+    KVector<int64_t> wi_lo, wi_hi;  // weight indices (ky * kw + kx), -1 for none
     for (int64_t kx = 0; kx < g.kw; ++kx) {
       const int64_t b = kx * g.dil_w % sw_, c = kx * g.dil_w / sw_;
       for (int64_t a = 0; a < sh_; ++a) {
-        std::vector<int64_t> kys;
+        KVector<int64_t> kys;
         for (int64_t ky = 0; ky < g.kh; ++ky)
           if (ky * g.dil_h % sh_ == a) kys.push_back(ky);
         for (size_t i = 0; i < kys.size(); i += 2) {
@@ -397,14 +402,14 @@ class DwKernel final : public QConvKernel {
   QConvParams p_;
   bool row_mode_ = false;
   int64_t npairs_ = 0, ws_ = 0, hp_ = 0;
-  std::vector<int32_t> rpair_;  // row mode: [c][kh][npairs] (w[kx] & 0xffff) | w[kx + 1] << 16
+  KVector<int32_t> rpair_;  // row mode: [c][kh][npairs] (w[kx] & 0xffff) | w[kx + 1] << 16
   size_t p_bytes_ = 0, acc_bytes_ = 0;
   int64_t sh_ = 1, sw_ = 1, nph_ = 1, hq_ = 0, wq_ = 0, delta_ = 1, f_ = 0, fv_ = 0, lv_ = 0, lq_ = 0, nops_ = 0;
-  std::vector<int64_t> off_;     // per op: offset into the pair planes
-  std::vector<int32_t> wpair_;   // [c][nops]: (w_lo & 0xffff) | w_hi << 16
-  std::vector<int32_t> bias_;
-  std::vector<QMultiplier> mult_;
-  std::vector<double> scale_;
+  KVector<int64_t> off_;     // per op: offset into the pair planes
+  KVector<int32_t> wpair_;   // [c][nops]: (w_lo & 0xffff) | w_hi << 16
+  KVector<int32_t> bias_;
+  KVector<QMultiplier> mult_;
+  KVector<double> scale_;
   size_t q_bytes_ = 0, v_bytes_ = 0, stage_bytes_ = 0;
   std::string name_;
 };

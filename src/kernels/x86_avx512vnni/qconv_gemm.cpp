@@ -60,6 +60,26 @@
 //
 // Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n > 1 rows, not taken by the fully connected path) folds the batch into the pixel axis:
 // pixel p is row p of x ([n][c], channels contiguous) and of y ([n][m]), stored by lanes.
+//
+// Small output images (channel-vectorized path, cv_): group 1, K = taps * C/4*4 >= 256 and
+// either oh*ow <= 64 (ResNet's 7x7 stage, where 8 x 48 pixel tiles leave ~25% of the lanes
+// idle: 49 or 63 virtual pixels in 64 lanes) or a 3x3+ kernel with K >= 1024 and oh*ow <=
+// 1024 (3x3 @14 and stride-2 3x3 into 28/14/7). The image is packed channels-last once per
+// task: xcl[i][j][c4][4] on the padded grid (1x1 strided: the subsampled grid, so stride 2
+// packs only the pixels read), built as channel-quad planes (interleave4) then a 16x16
+// dword transpose. Weights [m/48][tap][c4][48][4]; a tile is 48 channels x <= 8 consecutive
+// output pixels (balanced: 49 = 7 x 7): per K step 3 weight loads and np broadcast 4-byte
+// pixel loads feed 3 * np vpdpbusd (21 for np = 7, 100% lanes). Epilogue per 16 channels:
+// per-lane register requantization (CvFastReq, same rule as fast_requant16) or
+// avx512::requant_lanes / requant16 or per-lane float scales, then an 8 x 16 byte transpose
+// and one masked np-byte store per channel (NCHW rows are consecutive pixels). Smaller K
+// stays on the pixel tiles (the per-tile epilogue would dominate).
+//
+// Few input channels (C/group not a multiple of 4, K = C/group * taps <= 256, e.g. the
+// 7x7 stem on 3 channels: K 147 -> 37 quads instead of 49 taps x 1 padded quad): im2col
+// quads over (channel, tap) entries (tk_). The chunk's phase planes are built per channel,
+// then quad k interleaves 4 planes read at their taps' virtual pixel offsets, so the
+// micro-kernel sees a 1x1 conv with K/4 quads over the same virtual pixel grid.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -69,6 +89,11 @@
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/x86_avx512vnni/requant.h"
+#include "kernels/isa_vector.h"
+
+// Vectors of this ISA folder (kernels/isa_vector.h says why).
+template <class T>
+using KVector = qmap::kernels::IsaVector<T, 512>;
 
 namespace qmap::kernels {
 
@@ -299,6 +324,116 @@ inline int64_t balanced_nv(int64_t rest) {
   return ceil_div(vecs, ceil_div(vecs, kMaxNv));
 }
 
+// ---- Channel-vectorized tiles (small output images, see the header) ----
+constexpr int kCvMv = 3;               // 16-channel vectors per tile (48 output channels)
+constexpr int kCvMb = 16 * kCvMv;      // output channels per block
+constexpr int kCvMaxNp = 8;            // output pixels per tile
+constexpr int64_t kCvMaxPix = 1024;  // output pixels per image, 3x3+ with K >= 1024
+constexpr int64_t kCvMaxPackBytes = 1 << 20;
+constexpr int64_t kTkMaxK = 256;  // im2col quads (pack_tk) up to this K
+
+// acc[NP][MV] = bias + sum over K steps of w (16 channels per vector) * x (pixel's 4 bytes
+// broadcast). xp[j]: pixel j's packed channels-last row; koff[t]: tap t's byte offset;
+// w: the block's weights [taps][c4][48][4]; out: [NP][48] int32.
+template <int MV, int NP>
+void cv_tile(const uint8_t* const* xp, const int64_t* koff, int ntaps, int c4n, const int8_t* w,
+             const int32_t* bias, int32_t* out) {
+  __m512i acc[NP][MV];
+#pragma GCC unroll 3
+  for (int v = 0; v < MV; ++v) {
+    const __m512i b = _mm512_loadu_si512(bias + 16 * v);
+#pragma GCC unroll 8
+    for (int j = 0; j < NP; ++j) acc[j][v] = b;
+  }
+  const uint8_t* p[NP];
+#pragma GCC unroll 8
+  for (int j = 0; j < NP; ++j) p[j] = xp[j];
+  for (int t = 0; t < ntaps; ++t) {
+    const int64_t o0 = koff[t];
+    for (int64_t o = o0, oe = o0 + 4 * int64_t{c4n}; o < oe; o += 4, w += 4 * kCvMb) {
+      __m512i wv[MV];
+#pragma GCC unroll 3
+      for (int v = 0; v < MV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
+#pragma GCC unroll 8
+      for (int j = 0; j < NP; ++j) {
+        int32_t xr;
+        std::memcpy(&xr, p[j] + o, 4);
+        const __m512i xb = _mm512_set1_epi32(xr);
+#pragma GCC unroll 3
+        for (int v = 0; v < MV; ++v) acc[j][v] = _mm512_dpbusd_epi32(acc[j][v], xb, wv[v]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int j = 0; j < NP; ++j)
+#pragma GCC unroll 3
+    for (int v = 0; v < MV; ++v) _mm512_storeu_si512(out + j * kCvMb + 16 * v, acc[j][v]);
+}
+
+using CvFn = void (*)(const uint8_t* const*, const int64_t*, int, int, const int8_t*, const int32_t*, int32_t*);
+template <int MV>
+constexpr CvFn kCvRow[kCvMaxNp + 1] = {nullptr,          cv_tile<MV, 1>, cv_tile<MV, 2>, cv_tile<MV, 3>,
+                                       cv_tile<MV, 4>, cv_tile<MV, 5>, cv_tile<MV, 6>, cv_tile<MV, 7>,
+                                       cv_tile<MV, 8>};
+constexpr const CvFn* kCv[kCvMv + 1] = {nullptr, kCvRow<1>, kCvRow<2>, kCvRow<3>};
+
+// Per-lane constants of the register requantization of 16 channels (FastReq by lanes):
+// even / odd channel mantissas (low dword of each qword), rounding+zero point constants and
+// shifts (odd: s - 32).
+struct alignas(64) CvFastReq {
+  int64_t me[8], mo[8], he[8], ho[8], se[8], so[8];
+};
+
+inline __m512i cv_fast_requant16(__m512i acc, const CvFastReq& q) {
+  const __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512(q.me));
+  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_load_si512(q.mo));
+  const __m512i re = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_add_epi64(pe, _mm512_load_si512(q.he)), _mm512_srai_epi64(pe, 63)),
+      _mm512_load_si512(q.se));
+  const __m512i ro = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_add_epi64(po, _mm512_load_si512(q.ho)), _mm512_srai_epi64(po, 63)),
+      _mm512_load_si512(q.so));
+  return _mm512_mask_blend_epi32(0xAAAA, re, ro);
+}
+
+// 16 x 16 dword transpose: r[i] lane j -> r[j] lane i.
+inline void transpose16x16_epi32(__m512i* r) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  // u[4g + c]: lane L holds column 4L + c of rows 4g..4g+3.
+  for (int g = 0; g < 4; ++g) {
+    u[4 * g + 0] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+    u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+    u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+    u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512i a = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88), b = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512i a2 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xDD), b2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_i32x4(a, b, 0x88);
+    r[8 + c] = _mm512_shuffle_i32x4(a, b, 0xDD);
+    r[4 + c] = _mm512_shuffle_i32x4(a2, b2, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(a2, b2, 0xDD);
+  }
+}
+
+// src: rows x cols dwords (row stride = cols) -> dst: cols x rows (row stride = rows).
+void transpose_dwords(const uint32_t* src, int64_t rows, int64_t cols, uint32_t* dst) {
+  for (int64_t r0 = 0; r0 < rows; r0 += 16)
+    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+      const int64_t nr = std::min<int64_t>(16, rows - r0), nc = std::min<int64_t>(16, cols - c0);
+      const __mmask16 kc = static_cast<__mmask16>((1u << nc) - 1), kr = static_cast<__mmask16>((1u << nr) - 1);
+      __m512i v[16];
+      for (int i = 0; i < 16; ++i)
+        v[i] = i < nr ? _mm512_maskz_loadu_epi32(kc, src + (r0 + i) * cols + c0) : _mm512_setzero_si512();
+      transpose16x16_epi32(v);
+      for (int i = 0; i < nc; ++i) _mm512_mask_storeu_epi32(dst + (c0 + i) * rows + r0, kr, v[i]);
+    }
+}
+
 struct Seg {
   int64_t base;  // output element offset (within an output channel plane) of lane 0
   uint16_t mask;
@@ -392,6 +527,60 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       return;
     }
 
+    // Small output images: channel-vectorized tiles over a channels-last packed input.
+    {
+      const bool one = g.kh == 1 && g.kw == 1;
+      cv_gsh_ = one ? g.stride_h : 1;
+      cv_gsw_ = one ? g.stride_w : 1;
+      cv_ph_ = (g.oh - 1) * g.stride_h / cv_gsh_ + (g.kh - 1) * g.dil_h + 1;
+      cv_pw_ = (g.ow - 1) * g.stride_w / cv_gsw_ + (g.kw - 1) * g.dil_w + 1;
+      const int64_t cb = c4n_ * 4;
+      cv_ = g.group == 1 && !fold_ && g.oh * g.ow <= kCvMaxPix && g.m >= 16 && cv_ph_ * cv_pw_ * cb <= kCvMaxPackBytes &&
+            taps_ * cb >= 256 && (g.oh * g.ow <= 64 || (taps_ >= 9 && taps_ * cb >= 1024 && g.oh * g.ow <= kCvMaxPix));
+    }
+    if (cv_) {
+      const int64_t cb = c4n_ * 4;
+      cv_nmb_ = ceil_div(g.m, kCvMb);
+      const int64_t mp = cv_nmb_ * kCvMb, k4 = taps_ * c4n_;
+      wcv_.assign(static_cast<size_t>(mp * k4 * 4), 0);
+      bcv_.assign(static_cast<size_t>(mp), 0);
+      cvm_.assign(static_cast<size_t>(mp), 1 << 30);
+      cvs_.assign(static_cast<size_t>(mp), 31);
+      cvscale_.assign(static_cast<size_t>(mp), 0.0);
+      cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
+      for (int64_t m = 0; m < g.m; ++m) {
+        bcv_[static_cast<size_t>(m)] = bias_[static_cast<size_t>((m / kMr) * kMr + m % kMr)];
+        for (int64_t ci = 0; ci < cg_; ++ci)
+          for (int64_t t = 0; t < taps_; ++t)
+            wcv_[static_cast<size_t>((((m / kCvMb) * k4 + t * c4n_ + ci / 4) * kCvMb + m % kCvMb) * 4 + ci % 4)] =
+                p.weights[static_cast<size_t>((m * cg_ + ci) * taps_ + t)];
+        if (p.float_out) {
+          cvscale_[static_cast<size_t>(m)] = p.acc_scale[static_cast<size_t>(m)];
+          continue;
+        }
+        const QMultiplier q = p.mult[static_cast<size_t>(m)];
+        cvm_[static_cast<size_t>(m)] = q.m;
+        cvs_[static_cast<size_t>(m)] = q.shift;
+        if (fastq_) {
+          CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
+          const int l = static_cast<int>(m % 16) / 2;
+          const int64_t h = (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift);
+          if (m % 2 == 0) f.me[l] = q.m, f.he[l] = h, f.se[l] = q.shift;
+          else f.mo[l] = q.m, f.ho[l] = h, f.so[l] = q.shift - 32;
+        }
+      }
+      for (int64_t ky = 0; ky < g.kh; ++ky)
+        for (int64_t kx = 0; kx < g.kw; ++kx) cv_koff_.push_back(((ky * g.dil_h) * cv_pw_ + kx * g.dil_w) * cb);
+      const int64_t pix = cv_ph_ * cv_pw_;
+      cv_xcl_bytes_ = round_up(pix * cb + 64, 64);
+      cv_tq_bytes_ = round_up(pix * cb, 64);
+      cv_tplane_ = round_up(pix, 64);
+      snprintf(name_, sizeof(name_), "%s_conv_gemm__avx512vnni_%dx%d", p.x_signed ? "qs8" : "qu8", kCvMb, kCvMaxNp);
+      w_.clear();
+      w_.shrink_to_fit();
+      return;
+    }
+
     // Phase images and tap offsets.
     if (fold_) {
       wph_ = 0;
@@ -408,11 +597,29 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     nph_ = static_cast<int64_t>(pys_.size() * pxs_.size());
     wph_ = g.ow + (g.kw - 1) * g.dil_w / g.stride_w;
     rowoff_ = (g.kh - 1) * g.dil_h / g.stride_h;
-    const int64_t bytes_per_row = nph_ * c4n_ * 4 * wph_;
+    // Few channels (not a multiple of 4): quads over (channel, tap) instead (im2col, see
+    // pack_tk), K = C/group * taps padded to 4 instead of taps * (C/group padded to 4).
+    tk_ = cg_ % 4 != 0 && taps_ > 1 && cg_ * taps_ <= kTkMaxK && ceil_div(cg_ * taps_, 4) < taps_ * c4n_;
+    if (tk_) {
+      tk_c4n_ = ceil_div(cg_ * taps_, 4);
+      wblock_ = tk_c4n_ * 4 * kMr;
+      w_.assign(static_cast<size_t>(g.group * mb_ * wblock_), 0);
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        for (int64_t mi = 0; mi < mg_; ++mi) {
+          const int8_t* src = p.weights.data() + (gi * mg_ + mi) * cg_ * taps_;
+          int8_t* wb = w_.data() + (gi * mb_ + mi / kMr) * wblock_ + (mi % kMr) * 4;
+          for (int64_t k = 0; k < cg_ * taps_; ++k) wb[(k / 4) * 4 * kMr + k % 4] = src[k];
+        }
+    }
+    const int64_t bytes_per_row = (tk_ ? tk_c4n_ : nph_ * c4n_) * 4 * wph_;
     rmax_ = std::clamp<int64_t>(kChunkBytes / bytes_per_row - rowoff_ - 1, 1, g.oh);
     plane_pix_max_ = round_up((rmax_ + rowoff_ + 1) * wph_ + 16, 16);
-    xbuf_bytes_ = nph_ * c4n_ * plane_pix_max_ * 4;
+    xbuf_bytes_ = (tk_ ? tk_c4n_ : nph_ * c4n_) * plane_pix_max_ * 4;
     tplane_ = round_up(plane_pix_max_, 64);
+    if (tk_) {
+      tk_tplane_ = round_up(plane_pix_max_ + 64, 64);
+      tk_tmp_bytes_ = (cg_ * nph_ + 1) * tk_tplane_;
+    }
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         const int64_t sy = index_of(pys_, (ky * g.dil_h) % g.stride_h), sx = index_of(pxs_, (kx * g.dil_w) % g.stride_w);
@@ -424,7 +631,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   const char* name() const override { return name_; }
 
   size_t scratch_bytes_per_worker() const override {
-    return static_cast<size_t>(xbuf_bytes_ + 256 + 4 * tplane_ + 64);
+    if (cv_) return static_cast<size_t>(cv_xcl_bytes_ + cv_tq_bytes_ + 4 * cv_tplane_ + 64);
+    return static_cast<size_t>(xbuf_bytes_ + 256 + std::max(4 * tplane_, tk_tmp_bytes_) + 64);
   }
 
   void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override {
@@ -438,6 +646,16 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         const int64_t t = static_cast<int64_t>(task);
         run_fc(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
                nblk * t / ntask, nblk * (t + 1) / ntask);
+      });
+      return;
+    }
+    if (cv_) {
+      const size_t stride = scratch_stride(scratch_bytes_per_worker());
+      const int64_t msplit = workers > 1 ? std::min(cv_nmb_, ceil_div(workers, g.n)) : 1;
+      tasks.run(static_cast<size_t>(g.n * msplit), [&](size_t task, int worker) {
+        const int64_t t = static_cast<int64_t>(task), ms = t % msplit, n = t / msplit;
+        run_cv(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
+               n, cv_nmb_ * ms / msplit, cv_nmb_ * (ms + 1) / msplit);
       });
       return;
     }
@@ -466,10 +684,10 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   }
 
  private:
-  static void add_unique(std::vector<int64_t>* v, int64_t x) {
+  static void add_unique(KVector<int64_t>* v, int64_t x) {
     if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
   }
-  static int64_t index_of(const std::vector<int64_t>& v, int64_t x) {
+  static int64_t index_of(const KVector<int64_t>& v, int64_t x) {
     return std::find(v.begin(), v.end(), x) - v.begin();
   }
 
@@ -533,20 +751,84 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       }
   }
 
+  // im2col packing (tk_): every input channel's phase planes of the chunk are built in tmp
+  // (pad fill, then each row's valid segment), then quad k4 of the K entries
+  // e = ci * taps + t interleaves, over the chunk's virtual pixels, the 4 planes of its
+  // entries read at their taps' pixel offsets (a plane of zx for the K padding).
+  void pack_tk(const uint8_t* x, uint8_t* xb, uint8_t* tmp, int64_t plane_pix, int64_t n, int64_t gi, int64_t oy0,
+               int64_t rn) const {
+    const auto& g = g_;
+    const int64_t prow = rn + rowoff_ + 1;
+    const int64_t npl = prow * wph_ + 64;
+    const int64_t sy = static_cast<int64_t>(pxs_.size());
+    const __m512i padv = _mm512_set1_epi8(static_cast<char>(pad_byte_));
+    const int64_t nq = round_up(rn * wph_, 16);
+    uint8_t* padplane = tmp + cg_ * nph_ * tk_tplane_;
+    fill(padplane, nq, padv);
+    for (size_t iy_i = 0; iy_i < pys_.size(); ++iy_i)
+      for (size_t ix_i = 0; ix_i < pxs_.size(); ++ix_i) {
+        const int64_t py = pys_[iy_i], px = pxs_[ix_i];
+        const int64_t slot = static_cast<int64_t>(iy_i) * sy + static_cast<int64_t>(ix_i);
+        const int64_t off = px - g.pad_left;
+        int64_t jlo = off >= 0 ? 0 : ceil_div(-off, g.stride_w);
+        int64_t jhi = g.w - off <= 0 ? 0 : ceil_div(g.w - off, g.stride_w);
+        jlo = std::min(jlo, wph_);
+        jhi = std::clamp(jhi, jlo, wph_);
+        const int64_t ybase = oy0 * g.stride_h + py - g.pad_top;
+        const int64_t ilo = std::min(prow, ybase >= 0 ? 0 : ceil_div(-ybase, g.stride_h));
+        const int64_t ihi = std::clamp<int64_t>(g.h - ybase <= 0 ? 0 : ceil_div(g.h - ybase, g.stride_h), ilo, prow);
+        for (int64_t ci = 0; ci < cg_; ++ci) {
+          uint8_t* t = tmp + (ci * nph_ + slot) * tk_tplane_;
+          fill(t, npl, padv);
+          if (jhi <= jlo) continue;
+          const uint8_t* src = x + ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
+          for (int64_t i = ilo; i < ihi; ++i) {
+            const uint8_t* s = src + i * g.stride_h * g.w;
+            uint8_t* d = t + i * wph_;
+            if (g.stride_w == 1) copy(s + jlo, jhi - jlo, d + jlo);
+            else if (g.stride_w == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
+            else
+              for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * g.stride_w];
+          }
+        }
+      }
+    for (int64_t k4 = 0; k4 < tk_c4n_; ++k4) {
+      const uint8_t* src[4];
+      for (int k = 0; k < 4; ++k) {
+        const int64_t e = 4 * k4 + k;
+        if (e >= cg_ * taps_) {
+          src[k] = padplane;
+          continue;
+        }
+        const int64_t ci = e / taps_, t = e % taps_;
+        src[k] = tmp + (ci * nph_ + tap_slot_[static_cast<size_t>(t)]) * tk_tplane_ + tap_pix_[static_cast<size_t>(t)];
+      }
+      uint8_t* dst = xb + k4 * plane_pix * 4;
+      interleave4(src[0], src[1], src[2], src[3], nq, flip_, dst);
+    }
+  }
+
   void run_conv(const uint8_t* x, void* y, uint8_t* ws, int64_t plane_pix, int64_t n, int64_t gi, int64_t oy0,
                 int64_t rn, int64_t mb0, int64_t mb1) const {
     const auto& g = g_;
     uint8_t* xb = ws;
     uint8_t* tmp = ws + xbuf_bytes_ + 256;
-    pack_conv(x, xb, tmp, plane_pix, n, gi, oy0, rn);
     int64_t tapoff[256];
-    std::vector<int64_t> tapoff_big;
+    KVector<int64_t> tapoff_big;
     int64_t* to = tapoff;
     if (taps_ > 256) {
       tapoff_big.resize(static_cast<size_t>(taps_));
       to = tapoff_big.data();
     }
-    for (int64_t t = 0; t < taps_; ++t) to[t] = (tap_slot_[t] * c4n_ * plane_pix + tap_pix_[t]) * 4;
+    // K as taps x channel quads, or one "tap" of im2col quads (tk_).
+    const int ktaps = tk_ ? 1 : static_cast<int>(taps_), kc4n = static_cast<int>(tk_ ? tk_c4n_ : c4n_);
+    if (tk_) {
+      pack_tk(x, xb, tmp, plane_pix, n, gi, oy0, rn);
+      to[0] = 0;
+    } else {
+      pack_conv(x, xb, tmp, plane_pix, n, gi, oy0, rn);
+      for (int64_t t = 0; t < taps_; ++t) to[t] = (tap_slot_[t] * c4n_ * plane_pix + tap_pix_[t]) * 4;
+    }
 
     const int64_t nq = rn * wph_;  // virtual pixels of the chunk
     const int64_t ohow = g.oh * g.ow;
@@ -600,7 +882,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
             const int64_t row0 = (gi * mb_ + mb) * kMr;
             const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
             uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + gi * mg_ + mb * kMr) * ohow;
-            kDotQ[lo_ >= 0][qclamp_][nv](xq, to, static_cast<int>(taps_), static_cast<int>(c4n_), plane_pix * 4,
+            kDotQ[lo_ >= 0][qclamp_][nv](xq, to, ktaps, kc4n, plane_pix * 4,
                                 w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
                                 hi_, static_cast<int>(mrows), yp, ohow, s64, ns);
           }
@@ -608,7 +890,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         }
         for (int64_t mb = mc0; mb < mc1; ++mb) {
           const int64_t row0 = (gi * mb_ + mb) * kMr;
-          kDot[nv](xq, to, static_cast<int>(taps_), static_cast<int>(c4n_), plane_pix * 4,
+          kDot[nv](xq, to, ktaps, kc4n, plane_pix * 4,
                    w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
           const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
           for (int64_t rr = 0; rr < mrows; ++rr) {
@@ -631,6 +913,130 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
             }
           }
         }
+      }
+    }
+  }
+
+  // Channel-vectorized path: image n packed channels-last, then output channel blocks
+  // [blk0, blk1) of 48 channels, each over all pixel tiles (<= 8 consecutive output pixels).
+  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t blk0, int64_t blk1) const {
+    const auto& g = g_;
+    const int64_t cb = c4n_ * 4, pix = cv_ph_ * cv_pw_;
+    uint8_t* xcl = ws;
+    uint8_t* tq = ws + cv_xcl_bytes_;
+    uint8_t* tmp = tq + cv_tq_bytes_;
+    // Channel quads interleaved per pixel: tq[c4][pix][4].
+    const __m512i padv = _mm512_set1_epi8(static_cast<char>(pad_byte_));
+    const bool direct = cv_gsh_ == 1 && cv_gsw_ == 1 && g.pad_top == 0 && g.pad_left == 0 && cv_ph_ == g.h &&
+                        cv_pw_ == g.w;
+    const int64_t jlo = std::min(cv_pw_, ceil_div(g.pad_left, cv_gsw_));
+    const int64_t jhi = std::clamp(ceil_div(g.w + g.pad_left, cv_gsw_), jlo, cv_pw_);
+    const int64_t ilo = std::min(cv_ph_, ceil_div(g.pad_top, cv_gsh_));
+    const int64_t ihi = std::clamp(ceil_div(g.h + g.pad_top, cv_gsh_), ilo, cv_ph_);
+    for (int64_t c4 = 0; c4 < c4n_; ++c4) {
+      uint8_t* dst = tq + c4 * pix * 4;
+      if (direct && 4 * c4 + 3 < cg_) {
+        const uint8_t* src = x + (n * g.c + 4 * c4) * g.h * g.w;
+        const int64_t cs = g.h * g.w;
+        interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, pix, flip_, dst);
+        continue;
+      }
+      const uint8_t* planes[4];
+      for (int k = 0; k < 4; ++k) {
+        const int64_t ci = 4 * c4 + k;
+        uint8_t* t = tmp + k * cv_tplane_;
+        planes[k] = t;
+        fill(t, pix, padv);
+        if (ci >= cg_ || jhi <= jlo) continue;
+        const uint8_t* src = x + (n * g.c + ci) * g.h * g.w;
+        for (int64_t i = ilo; i < ihi; ++i) {
+          const uint8_t* s = src + (i * cv_gsh_ - g.pad_top) * g.w - g.pad_left;
+          uint8_t* d = t + i * cv_pw_;
+          if (cv_gsw_ == 1) copy(s + jlo, jhi - jlo, d + jlo);
+          else if (cv_gsw_ == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
+          else
+            for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * cv_gsw_];
+        }
+      }
+      interleave4(planes[0], planes[1], planes[2], planes[3], pix, flip_, dst);
+    }
+    transpose_dwords(reinterpret_cast<const uint32_t*>(tq), c4n_, pix, reinterpret_cast<uint32_t*>(xcl));
+
+    const int64_t ohow = g.oh * g.ow, ntile = ceil_div(ohow, kCvMaxNp);
+    const int64_t pstep = (g.stride_w / cv_gsw_) * cb, rstep = (g.stride_h / cv_gsh_) * cv_pw_ * cb;
+    const int64_t k4 = taps_ * c4n_;
+    alignas(64) int32_t acc[kCvMaxNp * kCvMb];
+    for (int64_t blk = blk0; blk < blk1; ++blk) {
+      const int64_t mrem = g.m - blk * kCvMb;
+      const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
+      const int8_t* wb = wcv_.data() + blk * kCvMb * k4 * 4;
+      const int32_t* bb = bcv_.data() + blk * kCvMb;
+      for (int64_t tile = 0; tile < ntile; ++tile) {
+        const int64_t p0 = ohow * tile / ntile, np = ohow * (tile + 1) / ntile - p0;
+        const uint8_t* xp[kCvMaxNp];
+        for (int64_t j = 0; j < np; ++j) {
+          const int64_t oy = (p0 + j) / g.ow, ox = (p0 + j) % g.ow;
+          xp[j] = xcl + oy * rstep + ox * pstep;
+        }
+        kCv[mv][np](xp, cv_koff_.data(), static_cast<int>(taps_), static_cast<int>(c4n_), wb, bb, acc);
+        cv_store(acc, y, n, blk, mv, p0, static_cast<int>(np));
+      }
+    }
+  }
+
+  // Epilogue of one tile: acc[j][48] for pixels p0 + j -> y (NCHW).
+  void cv_store(const int32_t* acc, void* y, int64_t n, int64_t blk, int mv, int64_t p0, int np) const {
+    const auto& g = g_;
+    const int64_t ohow = g.oh * g.ow;
+    const __m512i vlo = _mm512_set1_epi32(lo_), vhi = _mm512_set1_epi32(hi_);
+    for (int v = 0; v < mv; ++v) {
+      const int64_t m0 = blk * kCvMb + 16 * v;
+      const int nch = static_cast<int>(std::min<int64_t>(16, g.m - m0));
+      if (float_out_) {
+        const __m512d s0 = _mm512_loadu_pd(cvscale_.data() + m0), s1 = _mm512_loadu_pd(cvscale_.data() + m0 + 8);
+        alignas(64) float fb[kCvMaxNp][16];
+        for (int j = 0; j < np; ++j) {
+          const __m512i a = _mm512_load_si512(acc + j * kCvMb + 16 * v);
+          const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), s0));
+          const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), s1));
+          __m512 f = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+          f = _mm512_min_ps(_mm512_set1_ps(fmax_), _mm512_max_ps(_mm512_set1_ps(fmin_), f));
+          _mm512_store_ps(fb[j], f);
+        }
+        float* yp = static_cast<float*>(y) + (n * g.m + m0) * ohow + p0;
+        for (int l = 0; l < nch; ++l)
+          for (int j = 0; j < np; ++j) yp[l * ohow + j] = fb[j][l];
+        continue;
+      }
+      __m128i r[8];
+      if (fastq_) {
+        const CvFastReq& q = cvq_[static_cast<size_t>(m0 / 16)];
+        for (int j = 0; j < np; ++j)
+          r[j] = _mm512_cvtepi32_epi8(_mm512_min_epi32(
+              _mm512_max_epi32(cv_fast_requant16(_mm512_load_si512(acc + j * kCvMb + 16 * v), q), vlo), vhi));
+      } else {
+        const avx512::RequantLanes rq =
+            avx512::requant_lanes(_mm512_loadu_si512(cvm_.data() + m0), _mm512_loadu_si512(cvs_.data() + m0));
+        for (int j = 0; j < np; ++j)
+          r[j] = avx512::narrow16(avx512::requant16(_mm512_load_si512(acc + j * kCvMb + 16 * v), rq, zy_, lo_, hi_));
+      }
+      for (int j = np; j < 8; ++j) r[j] = _mm_setzero_si128();
+      // 8 pixels x 16 channels -> q[i]: channel 2i (bytes 0..7), channel 2i + 1 (8..15).
+      const __m128i a0 = _mm_unpacklo_epi8(r[0], r[1]), a1 = _mm_unpackhi_epi8(r[0], r[1]);
+      const __m128i b0 = _mm_unpacklo_epi8(r[2], r[3]), b1 = _mm_unpackhi_epi8(r[2], r[3]);
+      const __m128i c0 = _mm_unpacklo_epi8(r[4], r[5]), c1 = _mm_unpackhi_epi8(r[4], r[5]);
+      const __m128i d0 = _mm_unpacklo_epi8(r[6], r[7]), d1 = _mm_unpackhi_epi8(r[6], r[7]);
+      const __m128i e[4] = {_mm_unpacklo_epi16(a0, b0), _mm_unpackhi_epi16(a0, b0), _mm_unpacklo_epi16(a1, b1),
+                            _mm_unpackhi_epi16(a1, b1)};
+      const __m128i f[4] = {_mm_unpacklo_epi16(c0, d0), _mm_unpackhi_epi16(c0, d0), _mm_unpacklo_epi16(c1, d1),
+                            _mm_unpackhi_epi16(c1, d1)};
+      uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + m0) * ohow + p0;
+      const __mmask16 k = static_cast<__mmask16>((1u << np) - 1);
+      for (int i = 0; i < 4; ++i) {
+        const __m128i q0 = _mm_unpacklo_epi32(e[i], f[i]), q1 = _mm_unpackhi_epi32(e[i], f[i]);
+        const __m128i qs[4] = {q0, _mm_srli_si128(q0, 8), q1, _mm_srli_si128(q1, 8)};
+        for (int l = 0; l < 4; ++l)
+          if (4 * i + l < nch) _mm_mask_storeu_epi8(yp + (4 * i + l) * ohow, k, qs[l]);
       }
     }
   }
@@ -773,15 +1179,25 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   bool fold_ = false;
   bool fastq_ = false, qclamp_ = true;
   bool fc_ = false;
-  std::vector<int8_t> wfc_;            // fully connected: [m / kFcMb][c4][kFcMb][4]
-  std::vector<int32_t> fcm_, fcs_;     // per channel mantissas and shifts, padded
-  std::vector<FastReq> fq_;
+  bool tk_ = false;                    // im2col quads over (channel, tap)
+  int64_t tk_c4n_ = 0, tk_tplane_ = 0, tk_tmp_bytes_ = 0;
+  bool cv_ = false;                    // channel-vectorized small-image path
+  int64_t cv_gsh_ = 1, cv_gsw_ = 1, cv_ph_ = 0, cv_pw_ = 0, cv_nmb_ = 0;
+  int64_t cv_xcl_bytes_ = 0, cv_tq_bytes_ = 0, cv_tplane_ = 64;
+  KVector<int8_t> wcv_;            // [m / 48][tap][c4][48][4]
+  KVector<int32_t> bcv_, cvm_, cvs_;
+  KVector<double> cvscale_;
+  KVector<CvFastReq> cvq_;
+  KVector<int64_t> cv_koff_;
+  KVector<int8_t> wfc_;            // fully connected: [m / kFcMb][c4][kFcMb][4]
+  KVector<int32_t> fcm_, fcs_;     // per channel mantissas and shifts, padded
+  KVector<FastReq> fq_;
   uint8_t pad_byte_ = 0, flip_ = 0;
-  std::vector<int8_t> w_;
-  std::vector<int32_t> bias_;
-  std::vector<QMultiplier> mult_;
-  std::vector<double> scale_;
-  std::vector<int64_t> pys_, pxs_, tap_slot_, tap_pix_;
+  KVector<int8_t> w_;
+  KVector<int32_t> bias_;
+  KVector<QMultiplier> mult_;
+  KVector<double> scale_;
+  KVector<int64_t> pys_, pxs_, tap_slot_, tap_pix_;
   int64_t nph_ = 1, wph_ = 0, rowoff_ = 0, rmax_ = 1, plane_pix_max_ = 0, xbuf_bytes_ = 0, tplane_ = 64;
   bool float_out_ = false;
   int32_t zy_ = 0, lo_ = 0, hi_ = 255;

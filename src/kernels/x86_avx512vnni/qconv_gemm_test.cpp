@@ -3,7 +3,8 @@
 // around the kernel's tiles (8 output channels x 48 virtual pixels, channel quads of 4, the
 // phase width ow + (kw-1)*dw/sw), every stride/dilation/pad/group form, both signednesses,
 // extreme zero points, weights, inputs, biases and multipliers, float output, the Gemm batch
-// fold, the row/weight chunking, and 1, 2 and 3 workers. Compiled with baseline flags: only
+// fold, the row/weight chunking, the channel-vectorized small-image tiles (48 channels x
+// <= 8 pixels), the (channel, tap) im2col quads for few channels, and 1, 2 and 3 workers. Compiled with baseline flags: only
 // the factory and the QConvKernel interface are called. Skipped on CPUs without VNNI.
 #include <gtest/gtest.h>
 
@@ -407,6 +408,114 @@ TEST(QConvGemmAvx512Vnni, Chunking) {
   ConvCase bigk = conv(1, 2, 20, 21, 3, 17, 17, 1, 8);  // 289 taps
   vary(&bigk, 5);
   check(bigk);
+}
+
+// Few input channels: im2col quads over (channel, tap) (stems, depthwise): K padding
+// (147 -> 148), K near the 256 limit, strides 1-3, dilation, pads, groups, batch, row
+// chunks, 1-3 workers, every output form and multipliers outside the register range.
+TEST(QConvGemmAvx512Vnni, TapQuads) {
+  SKIP_WITHOUT_VNNI();
+  struct S {
+    int64_t n, c, h, w, m, k, s, pad, group, dil;
+  };
+  const S shapes[] = {{1, 3, 40, 37, 64, 7, 2, 3, 1, 1},  {1, 3, 23, 23, 17, 3, 2, 1, 1, 1},
+                      {1, 5, 20, 21, 9, 7, 1, 3, 1, 1},   {1, 2, 30, 30, 24, 11, 3, 5, 1, 1},
+                      {1, 7, 15, 16, 33, 3, 1, 1, 1, 2},  {2, 6, 12, 13, 40, 3, 2, 0, 2, 1},
+                      {1, 8, 14, 14, 8, 3, 1, 1, 8, 1},   {1, 1, 9, 70, 5, 5, 1, 2, 1, 1},
+                      {1, 3, 120, 64, 16, 7, 2, 3, 1, 1}, {1, 6, 11, 9, 12, 2, 1, 1, 3, 1}};
+  int i = 0;
+  for (const S& s : shapes)
+    for (int rep = 0; rep < 3; ++rep) {
+      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad, s.group);
+      k.g.dil_h = k.g.dil_w = s.dil;
+      vary(&k, i);
+      k.x_signed = rep % 2;
+      k.zx = k.x_signed ? (i % 2 ? -128 : 9) : (i % 2 ? 255 : 4);
+      if (rep == 2) k.float_out = !k.float_out;
+      check(k, 1 + i % 3);
+      ++i;
+    }
+  const double ranges[][2] = {{0.5, 0.9}, {6.0e-8, 1.1e-7}, {0x1p-9, 0x1p-9}};
+  for (const auto& r : ranges)
+    for (bool relu : {false, true}) {
+      ConvCase k = conv(1, 3, 19, 21, 20, 7, 7, 2, 3);
+      k.mult_lo = r[0];
+      k.mult_hi = r[1];
+      k.extreme_inputs = i % 2;
+      k.extreme_weights = i % 3 == 0;
+      k.y_signed = i % 2;
+      k.zy = k.y_signed ? -3 : 7;
+      k.relu = relu;
+      k.x_signed = i / 2 % 2;
+      k.zx = k.x_signed ? -7 : 9;
+      k.seed = static_cast<uint32_t>(3500 + i++);
+      check(k, 1 + i % 3);
+    }
+}
+
+// The channel-vectorized path (small output images with K = taps * C/4*4 >= 256, or 3x3+
+// with K >= 1024 up to 1024 pixels): 48-channel blocks with tails, pixel tiles of <= 8 with
+// tails, 1x1 strided (packed subsampled) with and without pads, 3x3 strided / dilated /
+// asymmetric, channel counts not a multiple of 4, batch, 1-3 workers, every output form.
+TEST(QConvGemmAvx512Vnni, ChannelVectorized) {
+  SKIP_WITHOUT_VNNI();
+  struct S {
+    int64_t n, c, h, w, m, k, s, pad;
+  };
+  const S shapes[] = {{1, 256, 7, 7, 16, 1, 1, 0},   {1, 256, 7, 7, 17, 1, 1, 0},    {1, 260, 7, 7, 33, 1, 1, 0},
+                      {1, 300, 7, 7, 47, 1, 1, 0},   {1, 256, 7, 7, 48, 1, 1, 0},    {1, 257, 7, 7, 49, 1, 1, 0},
+                      {1, 512, 7, 7, 97, 1, 1, 0},   {1, 256, 1, 1, 40, 1, 1, 0},    {1, 256, 3, 5, 64, 1, 1, 0},
+                      {1, 256, 8, 8, 50, 1, 1, 0},   {1, 256, 9, 7, 20, 1, 1, 0},    {1, 256, 14, 14, 64, 1, 2, 0},
+                      {1, 260, 13, 13, 36, 1, 2, 0}, {1, 256, 15, 16, 30, 1, 3, 0},  {1, 256, 7, 7, 24, 1, 2, 1},
+                      {1, 256, 6, 6, 40, 1, 1, 1},   {1, 32, 7, 7, 48, 3, 1, 1},     {1, 65, 7, 7, 50, 3, 1, 1},
+                      {1, 64, 14, 14, 64, 3, 2, 1},  {1, 33, 3, 3, 18, 3, 1, 0},     {1, 40, 9, 11, 70, 3, 1, 2},
+                      {2, 128, 7, 7, 64, 3, 1, 1},   {3, 256, 5, 5, 20, 1, 1, 0},    {1, 128, 20, 20, 40, 3, 1, 1},
+                      {1, 120, 17, 23, 49, 3, 1, 1}, {1, 128, 40, 40, 33, 3, 2, 1},  {1, 8, 9, 9, 64, 7, 2, 3},
+                      {1, 64, 7, 7, 32, 2, 1, 0}};
+  int i = 0;
+  for (const S& s : shapes)
+    for (int rep = 0; rep < 3; ++rep) {
+      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      vary(&k, i);
+      k.x_signed = rep % 2;
+      k.zx = k.x_signed ? -5 : 7;
+      if (rep == 2) k.float_out = !k.float_out;
+      check(k, 1 + i % 3);
+      ++i;
+    }
+  // Dilation and asymmetric pads.
+  ConvCase d = conv(1, 64, 9, 9, 40, 3, 3, 1, 2);
+  d.g.dil_h = d.g.dil_w = 2;
+  vary(&d, 3);
+  check(d, 2);
+  ConvCase a = conv(1, 64, 8, 7, 40, 3, 3, 2, 1);
+  a.g.pad_top = 0;
+  a.pad_bottom = 2;
+  a.g.pad_left = 2;
+  a.pad_right = 0;
+  vary(&a, 4);
+  check(a, 3);
+  // Multipliers outside the register requantization's shift range, ties, extremes.
+  const double ranges[][2] = {{0.2501, 0.4999}, {0.5, 0.9}, {1.2e-7, 2.3e-7}, {6.0e-8, 1.1e-7}, {0x1p-16, 0x1p-16}};
+  for (const auto& r : ranges)
+    for (int64_t kk : {1, 3})
+      for (bool relu : {false, true}) {
+        ConvCase k = conv(1, 256, 7, 7, 40, kk, kk, 1, kk / 2);
+        const int64_t taps = 256 * kk * kk;
+        const bool tie = r[0] == r[1];
+        k.bias_range = tie ? 1 << 12 : static_cast<int32_t>((int64_t{1} << 31) - 1 - taps * 255 * 128);
+        k.extreme_weights = !tie && i % 2 == 0;
+        k.extreme_inputs = !tie && i % 3 != 2;
+        k.mult_lo = r[0];
+        k.mult_hi = r[1];
+        k.y_signed = i % 2;
+        k.zy = k.y_signed ? (i % 4 ? -128 : 5) : (i % 4 ? 0 : 200);
+        k.relu = relu;
+        k.x_signed = i / 2 % 2;
+        k.zx = k.x_signed ? -7 : 9;
+        k.seed = static_cast<uint32_t>(2500 + i++);
+        check(k, 1 + i % 3);
+      }
 }
 
 // Realistic (ResNet-50-like, spatially reduced) layers.

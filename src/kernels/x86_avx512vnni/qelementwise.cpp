@@ -30,6 +30,7 @@
 #include <cstring>
 #include <utility>
 
+#define QMAP_KERNEL_ISA_TAG 512
 #include "kernels/qelementwise_plan.h"
 
 namespace qmap::kernels::avx512 {

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "core/fixed_point.h"
+#include "kernels/isa.h"
 #include "kernels/ref/q8.h"
 #include "kernels/ref/qelementwise.h"
 
