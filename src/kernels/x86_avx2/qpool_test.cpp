@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/isa.h"
+#include "kernels/qelementwise_test_util.h"
 #include "kernels/ref/qpool.h"
 
 namespace qmap::kernels::avx2 {
@@ -21,27 +22,12 @@ using ref::PoolGeometry2d;
 using ref::q8_max;
 using ref::q8_min;
 
-bool have_avx2() {
-  const std::vector<Isa> isas = host_isas();
-  return std::find(isas.begin(), isas.end(), Isa::kAvx2) != isas.end();
-}
-#define REQUIRE_AVX2() \
-  if (!have_avx2()) GTEST_SKIP() << "this CPU has no AVX2"
+using testing::first_diff;
+using testing::pick_zero_point;
+using testing::random_bytes;
 
-std::vector<uint8_t> random_bytes(std::mt19937& rng, int64_t n) {
-  std::vector<uint8_t> v(static_cast<size_t>(n));
-  for (auto& b : v) {
-    const uint32_t r = rng();
-    b = (r & 7) == 0 ? 0x80 : (r & 7) == 1 ? 0x7f : (r & 7) == 2 ? 0xff : (r & 7) == 3 ? 0x00 : static_cast<uint8_t>(r >> 8);
-  }
-  return v;
-}
-
-int64_t first_diff(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return static_cast<int64_t>(i);
-  return -1;
-}
+#define REQUIRE_AVX2() QMAP_REQUIRE_ISA(Isa::kAvx2, "AVX2")
+#define EXPECT_SAME_BYTES(want, got, what) QMAP_EXPECT_SAME_BYTES(want, got, "avx2", what)
 
 std::string geom_str(const PoolGeometry2d& g) {
   auto s = [](int64_t v) { return std::to_string(v); };
@@ -86,12 +72,6 @@ std::vector<QMultiplier> count_multipliers(int64_t taps, double r) {
   return m;
 }
 
-int32_t pick_zero_point(bool is_signed, std::mt19937& rng) {
-  const int32_t lo = q8_min(is_signed), hi = q8_max(is_signed);
-  const int32_t z[] = {lo, hi, 0, (lo + hi) / 2, lo + static_cast<int32_t>(rng() % 256)};
-  return z[rng() % std::size(z)];
-}
-
 TEST(QPoolAvx2, MaxPool) {
   REQUIRE_AVX2();
   const uint32_t seed = 201;
@@ -104,10 +84,7 @@ TEST(QPoolAvx2, MaxPool) {
     std::vector<uint8_t> want(static_cast<size_t>(g.n * g.c * g.oh * g.ow), 1), got(want.size(), 2);
     ref::qmaxpool2d(g, {x.data(), xs}, {want.data(), ys});
     avx2::qmaxpool2d(g, {x.data(), xs}, {got.data(), ys});
-    const int64_t d = first_diff(want, got);
-    ASSERT_EQ(d, -1) << "seed " << seed << " trial " << t << " maxpool " << geom_str(g) << (xs ? " x s8" : " x u8")
-                     << "; first difference at " << d << ": ref " << int(want[size_t(d)]) << " avx2 "
-                     << int(got[size_t(d)]);
+    EXPECT_SAME_BYTES(want, got, "seed " << seed << " trial " << t << " maxpool " << geom_str(g) << (xs ? " x s8" : " x u8"));
     ++cases;
   }
   // ResNet's stem pool: 3x3 stride 2 pad 1 on 112x112.
@@ -140,11 +117,10 @@ TEST(QPoolAvx2, AveragePool) {
     std::vector<uint8_t> want(static_cast<size_t>(g.n * g.c * g.oh * g.ow), 1), got(want.size(), 2);
     ref::qavgpool2d(g, include, {x.data(), xs}, zx, mult, zy, lo, hi, {want.data(), ys});
     avx2::qavgpool2d(g, include, {x.data(), xs}, zx, mult, zy, lo, hi, {got.data(), ys});
-    const int64_t d = first_diff(want, got);
-    ASSERT_EQ(d, -1) << "seed " << seed << " trial " << t << " avgpool " << geom_str(g) << " count_include_pad "
-                     << include << (xs ? " x s8" : " x u8") << " zx " << zx << (ys ? " y s8" : " y u8") << " zy " << zy
-                     << " ratio " << ratio << " clamp [" << lo << "," << hi << "]; first difference at " << d
-                     << ": ref " << int(want[size_t(d)]) << " avx2 " << int(got[size_t(d)]);
+    EXPECT_SAME_BYTES(want, got,
+                      "seed " << seed << " trial " << t << " avgpool " << geom_str(g) << " count_include_pad " << include
+                              << (xs ? " x s8" : " x u8") << " zx " << zx << (ys ? " y s8" : " y u8") << " zy " << zy
+                              << " ratio " << ratio << " clamp [" << lo << "," << hi << "]");
     ++cases;
   }
   RecordProperty("cases", cases);
@@ -176,11 +152,9 @@ TEST(QPoolAvx2, GlobalAveragePool) {
             std::vector<uint8_t> want(static_cast<size_t>(p.n * p.c), 1), got(want.size(), 2);
             ref::qavgpool2d(g, include, {x.data(), xs}, zx, mult, zy, lo, hi, {want.data(), ys});
             avx2::qavgpool2d(g, include, {x.data(), xs}, zx, mult, zy, lo, hi, {got.data(), ys});
-            const int64_t d = first_diff(want, got);
-            ASSERT_EQ(d, -1) << "seed " << seed << " global avgpool " << geom_str(g) << (xs ? " x s8" : " x u8")
-                             << " zx " << zx << (ys ? " y s8" : " y u8") << " zy " << zy << " ratio " << ratio
-                             << "; first difference at " << d << ": ref " << int(want[size_t(d)]) << " avx2 "
-                             << int(got[size_t(d)]);
+            EXPECT_SAME_BYTES(want, got,
+                              "seed " << seed << " global avgpool " << geom_str(g) << (xs ? " x s8" : " x u8") << " zx "
+                                      << zx << (ys ? " y s8" : " y u8") << " zy " << zy << " ratio " << ratio);
             ++cases;
           }
         }

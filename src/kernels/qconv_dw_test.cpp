@@ -1,12 +1,14 @@
-// make_qconv_dw_avx512vnni against the reference (kernels/ref/qconv.h), bit for bit, through
+// The depthwise kernels of every ISA (make_qconv_dw_avx2, make_qconv_dw_avx512vnni) against
+// the reference (kernels/ref/qconv.h), bit for bit, through
 // testing::expect_matches_ref: depthwise geometries (kernels 1x1 to 7x7 and 3x1, strides 1-3,
 // dilations 1-2, asymmetric pads 0-3, widths around the 16-lane vector), both signednesses,
 // zero points and clamps at the extremes, no bias and bias at the int32 bound, extreme
 // weights and inputs, tiny and large multipliers, float output, batch 2 and 1-3 workers.
-// Compiled without the ISA flags: only the factory is called; skipped on CPUs without it.
+// Compiled without the ISA flags: only the factories are called; an ISA the CPU lacks is skipped.
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/qconv_test_util.h"
@@ -17,9 +19,23 @@ namespace {
 using testing::ConvCase;
 using testing::expect_matches_ref;
 
-constexpr Isa kIsa = Isa::kAvx512Vnni;
-constexpr auto kFactory = &make_qconv_dw_avx512vnni;
-constexpr const char* kFamily = "dwconv avx512vnni";
+struct DwIsa {
+  Isa isa;
+  testing::ConvFactory factory;
+  const char* family;  // for messages
+};
+
+// One instance of every test per ISA (INSTANTIATE_TEST_SUITE_P below); kIsa, kFactory and
+// kFamily name the instance's.
+class QConvDw : public ::testing::TestWithParam<DwIsa> {
+ protected:
+  const Isa kIsa = GetParam().isa;
+  const testing::ConvFactory kFactory = GetParam().factory;
+  const char* const kFamily = GetParam().family;
+  std::string name_of(const char* sign, const char* tile) const {
+    return std::string(sign) + "_dwconv__" + isa_name(kIsa) + tile;
+  }
+};
 
 #define SKIP_WITHOUT_ISA() \
   if (!testing::host_has(kIsa)) GTEST_SKIP() << "this CPU has no " << isa_name(kIsa)
@@ -35,7 +51,7 @@ ConvCase dw(int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, 
   return k;
 }
 
-TEST(QConvDwAvx512Vnni, DeclinesNonDepthwise) {
+TEST_P(QConvDw, DeclinesNonDepthwise) {
   SKIP_WITHOUT_ISA();
   std::vector<int8_t> w(64 * 9, 1);
   std::vector<QMultiplier> mult(64);
@@ -52,13 +68,13 @@ TEST(QConvDwAvx512Vnni, DeclinesNonDepthwise) {
   p.g.m = 8;
   auto k = kFactory(p);
   ASSERT_NE(k, nullptr);
-  EXPECT_STREQ(k->name(), "qu8_dwconv__avx512vnni_3x3");
+  EXPECT_EQ(k->name(), name_of("qu8", "_3x3"));
   p.x_signed = true;
-  EXPECT_STREQ(kFactory(p)->name(), "qs8_dwconv__avx512vnni_3x3");
+  EXPECT_EQ(kFactory(p)->name(), name_of("qs8", "_3x3"));
 }
 
 // The layers of MobileNetV2 / V3 / ShuffleNet with few channels.
-TEST(QConvDwAvx512Vnni, MobileNetShapes) {
+TEST_P(QConvDw, MobileNetShapes) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 1;
   for (bool xs : {false, true})
@@ -74,7 +90,7 @@ TEST(QConvDwAvx512Vnni, MobileNetShapes) {
 }
 
 // Random geometries: kernel, stride, dilation, asymmetric pads, sizes.
-TEST(QConvDwAvx512Vnni, Geometries) {
+TEST_P(QConvDw, Geometries) {
   SKIP_WITHOUT_ISA();
   const int64_t sizes[] = {1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 56, 57};
   const int64_t kernels[][2] = {{3, 3}, {5, 5}, {7, 7}, {1, 1}, {3, 1}, {1, 3}, {2, 2}, {3, 5}};
@@ -108,7 +124,7 @@ TEST(QConvDwAvx512Vnni, Geometries) {
 }
 
 // Quantization extremes on a few geometries.
-TEST(QConvDwAvx512Vnni, QuantExtremes) {
+TEST_P(QConvDw, QuantExtremes) {
   SKIP_WITHOUT_ISA();
   const ConvCase shapes[] = {dw(3, 17, 33, 3, 3, 1, 1), dw(2, 16, 31, 3, 3, 2, 1), dw(2, 15, 15, 5, 5, 1, 2),
                              dw(1, 9, 57, 5, 5, 2, 2), dw(2, 13, 14, 7, 7, 1, 3)};
@@ -138,7 +154,7 @@ TEST(QConvDwAvx512Vnni, QuantExtremes) {
 }
 
 // Channel counts, batch 2 and worker counts: the split never changes the result.
-TEST(QConvDwAvx512Vnni, ChannelsBatchWorkers) {
+TEST_P(QConvDw, ChannelsBatchWorkers) {
   SKIP_WITHOUT_ISA();
   uint32_t seed = 5000;
   for (int64_t ch : {1, 2, 5, 16, 33, 67})
@@ -155,6 +171,11 @@ TEST(QConvDwAvx512Vnni, ChannelsBatchWorkers) {
   big.seed = seed++;
   expect_matches_ref(kFactory, kFamily, big, true, 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Isas, QConvDw,
+                         ::testing::Values(DwIsa{Isa::kAvx2, &make_qconv_dw_avx2, "dwconv avx2"},
+                                           DwIsa{Isa::kAvx512Vnni, &make_qconv_dw_avx512vnni, "dwconv avx512vnni"}),
+                         [](const ::testing::TestParamInfo<DwIsa>& i) { return std::string(isa_name(i.param.isa)); });
 
 }  // namespace
 }  // namespace qmap::kernels
