@@ -662,14 +662,20 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     const int64_t nimg = fold_ ? g.group : g.n * g.group;
     const int64_t extent = fold_ ? g.n : g.oh;  // rows (or batch pixels) to chunk
     int64_t r = rmax_;
-    if (workers > 1) {
+    // Small images (a few hundred output pixels, e.g. ResNet's 14x14 and 28x28 stages): cutting
+    // rows would give each task a sliver of pixels and make every task stream all the weights
+    // again, so the tasks share out the output channels of whole images instead (the weights
+    // are read once in all and the pixel tiles stay full).
+    const bool split_channels = workers > 1 && !fold_ && extent * wph_ <= 1024 && mb_ >= 2;
+    if (workers > 1 && !split_channels) {
       const int64_t want = ceil_div(4 * workers, nimg);
       r = std::clamp<int64_t>(ceil_div(extent, want), 1, rmax_);
       if (fold_) r = std::min(rmax_, round_up(r, 16));
     }
     const int64_t nchunks = ceil_div(extent, r);
     int64_t msplit = 1;
-    if (workers > 1 && nimg * nchunks < 2 * workers) msplit = std::min(mb_, ceil_div(2 * workers, nimg * nchunks));
+    if (split_channels) msplit = std::min(mb_, ceil_div(workers, nimg));  // each task packs its image once
+    else if (workers > 1 && nimg * nchunks < 2 * workers) msplit = std::min(mb_, ceil_div(2 * workers, nimg * nchunks));
     const int64_t plane_pix = fold_ ? round_up(r, 16) + 16 : round_up((r + rowoff_ + 1) * wph_ + 16, 16);
     const size_t stride = scratch_stride(scratch_bytes_per_worker());
     tasks.run(static_cast<size_t>(nimg * nchunks * msplit), [&](size_t task, int worker) {
