@@ -541,27 +541,8 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
   const kernels::SerialRunner serial;
   for (const Step& s : prog.steps) {
     if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut) continue;
-    const ProgramTensor& tx = prog.tensors[s.inputs[0]];
-    const ProgramTensor& ty = prog.tensors[s.outputs[0]];
     const auto& g = s.conv;
-    kernels::QConvParams p;
-    p.g = g;
-    p.x_signed = tx.dtype == DType::kInt8;
-    p.zx = tx.quant ? tx.quant->zero_point : 0;
-    p.weights = s.weights;
-    p.bias = s.bias;
-    p.float_out = s.kind == StepKind::kConvFloatOut;
-    if (p.float_out) {
-      p.acc_scale = s.acc_scales;
-      p.float_min = s.float_min;
-      p.float_max = s.float_max;
-    } else {
-      p.y_signed = ty.dtype == DType::kInt8;
-      p.mult = s.multipliers;
-      p.zy = ty.quant ? ty.quant->zero_point : 0;
-      p.lo = s.lo;
-      p.hi = s.hi;
-    }
+    const kernels::QConvParams p = conv_kernel_params(prog, s);
     LayerRow r;
     r.node = s.node;
     r.shape = conv_shape(g);
@@ -579,8 +560,9 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
     std::unique_ptr<kernels::QConvKernel> k;
     std::unique_ptr<AlignedBuffer> scratch;
 #if QMAP_BENCH_HAS_KERNELS
-    if (isa == "avx512vnni") k = kernels::make_qconv_avx512vnni(p);
-    else if (isa == "avx2") k = kernels::make_qconv_avx2(p);
+    kernels::Isa level{};
+    std::string err;
+    if (kernels::parse_isa(isa, &level, &err)) k = kernels::make_qconv(level, p);
 #endif
     if (k) {
       r.kernel = k->name();

@@ -118,12 +118,15 @@ std::string runtime_kernels_text(const std::string& path) {
   for (const std::string& i : rt::Model::available_isas()) cpu += (cpu.empty() ? "" : ", ") + i;
   try {
     const rt::Model model = rt::Model::load(path);
-    std::map<std::string, int> by_kernel;
-    for (const std::string& k : model.impl().exec.step_kernel_names())
-      if (k != "ref") ++by_kernel[k];
+    std::map<std::string, int> by_kernel;  // convolutions on fast kernels, by kernel
+    const std::vector<std::string> kernels = model.impl().exec.step_kernel_names();
+    const auto& steps = model.impl().exec.program().steps;
     int convs = 0;
-    for (const Step& s : model.impl().exec.program().steps)
-      convs += s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut;
+    for (size_t si = 0; si < steps.size(); ++si) {
+      if (steps[si].kind != StepKind::kConv && steps[si].kind != StepKind::kConvFloatOut) continue;
+      ++convs;
+      if (kernels[si] != "ref") ++by_kernel[kernels[si]];
+    }
     int fast = 0;
     std::vector<std::string> names;
     for (const auto& [k, n] : by_kernel) fast += n, names.push_back(fmt::format("{} x{}", k, n));

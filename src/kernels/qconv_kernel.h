@@ -64,4 +64,7 @@ inline size_t scratch_stride(size_t per_worker) { return (per_worker + 63) / 64 
 std::unique_ptr<QConvKernel> make_qconv_avx512vnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_avx2(const QConvParams& p);
 
+// The factory of `isa` (null for Isa::kRef and for a level this build did not compile).
+std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p);
+
 }  // namespace qmap::kernels

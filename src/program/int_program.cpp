@@ -24,6 +24,30 @@ const char* step_kind_name(StepKind k) {
   return "?";
 }
 
+kernels::QConvParams conv_kernel_params(const IntProgram& p, const Step& s) {
+  const ProgramTensor& x = p.tensors[static_cast<size_t>(s.inputs[0])];
+  const ProgramTensor& y = p.tensors[static_cast<size_t>(s.outputs[0])];
+  kernels::QConvParams k;
+  k.g = s.conv;
+  k.x_signed = x.dtype == DType::kInt8;
+  k.zx = x.quant->zero_point;
+  k.weights = s.weights;
+  k.bias = s.bias;
+  k.float_out = s.kind == StepKind::kConvFloatOut;
+  if (k.float_out) {
+    k.acc_scale = s.acc_scales;
+    k.float_min = s.float_min;
+    k.float_max = s.float_max;
+  } else {
+    k.y_signed = y.dtype == DType::kInt8;
+    k.mult = s.multipliers;
+    k.zy = y.quant->zero_point;
+    k.lo = s.lo;
+    k.hi = s.hi;
+  }
+  return k;
+}
+
 std::string program_text(const IntProgram& p) {
   std::string out;
   for (size_t i = 0; i < p.tensors.size(); ++i) {

@@ -21,6 +21,7 @@
 #include "core/fixed_point.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
+#include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
 #include "kernels/ref/qelementwise.h"
 #include "kernels/ref/qpool.h"
@@ -112,6 +113,11 @@ struct IntProgram {
 //   t3 conv1_quantized uint8 1x4x8x8 q(0.0123, 0)
 //   s1 conv(Conv_2) t1 -> t3 [lo 0 hi 255, 4 multipliers, weights 108, bias 4]
 std::string program_text(const IntProgram& p);
+
+// The fast-kernel view of a kConv / kConvFloatOut step that check_step accepted: its geometry,
+// signedness, zero points, blobs and output form (kernels/qconv_kernel.h). The spans point
+// into the program.
+kernels::QConvParams conv_kernel_params(const IntProgram& p, const Step& s);
 
 }  // namespace qmap
 

@@ -23,51 +23,6 @@ namespace {
 kr::Q8In q8_in(const Tensor& t) { return {t.raw(), t.dtype() == DType::kInt8}; }
 kr::Q8Out q8_out(Tensor& t) { return {t.raw(), t.dtype() == DType::kInt8}; }
 
-// The kernel-side view of a checked kConv / kConvFloatOut step.
-kernels::QConvParams conv_params(const IntProgram& p, const Step& s) {
-  const ProgramTensor& x = p.tensors[static_cast<size_t>(s.inputs[0])];
-  const ProgramTensor& y = p.tensors[static_cast<size_t>(s.outputs[0])];
-  kernels::QConvParams k;
-  k.g = s.conv;
-  k.x_signed = x.dtype == DType::kInt8;
-  k.zx = x.quant->zero_point;
-  k.weights = s.weights;
-  k.bias = s.bias;
-  k.float_out = s.kind == StepKind::kConvFloatOut;
-  if (k.float_out) {
-    k.acc_scale = s.acc_scales;
-    k.float_min = s.float_min;
-    k.float_max = s.float_max;
-  } else {
-    k.y_signed = y.dtype == DType::kInt8;
-    k.mult = s.multipliers;
-    k.zy = y.quant->zero_point;
-    k.lo = s.lo;
-    k.hi = s.hi;
-  }
-  return k;
-}
-
-// The fast convolution of `isa` for a checked step, or null (the reference runs it).
-std::unique_ptr<kernels::QConvKernel> make_conv_kernel(kernels::Isa isa, const kernels::QConvParams& k) {
-  switch (isa) {
-    case kernels::Isa::kRef: return nullptr;
-    case kernels::Isa::kAvx2:
-#if QMAP_HAVE_AVX2
-      return kernels::make_qconv_avx2(k);
-#else
-      return nullptr;
-#endif
-    case kernels::Isa::kAvx512Vnni:
-#if QMAP_HAVE_AVX512VNNI
-      return kernels::make_qconv_avx512vnni(k);
-#else
-      return nullptr;
-#endif
-  }
-  return nullptr;
-}
-
 // The memory-bound steps (add, mul, table, quantize, dequantize, pools) split their output
 // into one contiguous part per worker when it is large enough to pay for the hand-off; each
 // part is computed exactly as the whole would be, so results do not depend on the split.
@@ -134,7 +89,7 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     n.attrs = s.attrs;
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
-    if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut) k = make_conv_kernel(isa, conv_params(program, s));
+    if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut) k = kernels::make_qconv(isa, conv_kernel_params(program, s));
     if (k) ex.scratch_per_worker_ = std::max(ex.scratch_per_worker_, kernels::scratch_stride(k->scratch_bytes_per_worker()));
     ex.conv_kernels_.push_back(std::move(k));
   }
@@ -146,7 +101,15 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
 
 std::vector<std::string> Executor::step_kernel_names() const {
   std::vector<std::string> names;
-  for (const auto& k : conv_kernels_) names.push_back(k ? k->name() : "ref");
+  for (size_t si = 0; si < conv_kernels_.size(); ++si) {
+    const StepKind kind = program_->steps[si].kind;
+    if (kind == StepKind::kConv || kind == StepKind::kConvFloatOut)
+      names.push_back(conv_kernels_[si] ? conv_kernels_[si]->name() : "ref");
+    else if (kind == StepKind::kMove || kind == StepKind::kFloat)
+      names.push_back("op eval");  // the op library's float / data-movement eval
+    else
+      names.push_back(elementwise_->isa);
+  }
   return names;
 }
 

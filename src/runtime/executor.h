@@ -83,10 +83,10 @@ class Executor {
   const IntProgram& program() const { return *program_; }
   const MemoryPlan& plan() const { return plan_; }
   kernels::Isa isa() const { return isa_; }
-  // Per step: the fast kernel's name, or "ref" for steps on the reference kernels.
+  // Per step, what runs it: a convolution's fast kernel name ("ref" when it runs on the
+  // reference), the element-wise table's level for the other integer steps ("ref", "avx2",
+  // "avx512vnni"), "op eval" for data-movement and float steps.
   std::vector<std::string> step_kernel_names() const;
-  // The folder the non-convolution integer kernels come from ("ref" or "avx2").
-  const char* elementwise_isa() const { return elementwise_->isa; }
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
   // all values stay readable after run() (dumps, per-node comparisons).

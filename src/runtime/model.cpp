@@ -184,10 +184,6 @@ std::vector<Context::StepProfile> Context::profile() const {
     p.node = s.node;
     p.kind = step_kind_name(s.kind);
     p.kernel = kernels[si];
-    const bool conv = s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut;
-    const bool eval = s.kind == StepKind::kMove || s.kind == StepKind::kFloat;  // the op library's eval
-    if (eval) p.kernel = "op eval";
-    else if (!conv) p.kernel = ex.elementwise_isa();
     if (runs > 0 && si < ns.size()) p.mean_us = static_cast<double>(ns[si]) / 1e3 / static_cast<double>(runs);
     out.push_back(std::move(p));
   }
