@@ -101,7 +101,7 @@ struct ContextOptions {
   // Time every step of every run (Context::profile()); costs two clock reads per step.
   bool profile = false;
   // Intra-op threads for this context's runs (kernels split each step's output over them);
-  // 0 = one per core. Outputs are identical for every thread count.
+  // 0 = one per core; negative is an Error. Outputs are identical for every thread count.
   int threads = 1;
 };
 

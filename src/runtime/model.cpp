@@ -168,7 +168,10 @@ struct Context::State {
 };
 
 Context::Context(const Model& model, ContextOptions options)
-    : s_(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors, options.threads), {}}) {
+    : s_(nullptr) {
+  if (options.threads < 0)
+    throw Error(fmt::format("runtime: '{}': threads {}: 0 (one per core) or more", model.impl_->name, options.threads));
+  s_.reset(new State{model.impl_, model.impl_->exec.make_state(options.keep_all_tensors, options.threads), {}});
   s_->exec.enable_profile(options.profile);
 }
 

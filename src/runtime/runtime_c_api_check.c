@@ -66,6 +66,9 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   isa = qmap_model_isa(model);
   CHECK(isa != NULL && (strcmp(isa, "ref") == 0 || strcmp(isa, "avx2") == 0 || strcmp(isa, "avx512vnni") == 0));
   CHECK(qmap_model_isa(NULL) == NULL);
+  /* A negative thread count is refused with a message naming it. */
+  CHECK(qmap_context_create_threads(model, -2) == NULL);
+  CHECK(strstr(qmap_last_error(), "threads -2") != NULL);
   free(out);
   CHECK(same);
   /* The context keeps the model alive: freeing the model first is allowed. */
