@@ -109,7 +109,8 @@ void put_at(std::string& b, size_t at, T v) {
 }
 // Re-seals the header checksum after an edit, as a forged file would.
 void reseal(std::string& b) {
-  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::fnv1a64(as_span(b).subspan(binfmt::kHeaderSize)));
+  const uint32_t version = get_at<uint32_t>(b, binfmt::kOffVersion);
+  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::file_checksum(version, as_span(b).subspan(binfmt::kHeaderSize)));
 }
 // File offset of the section table entry for `type`.
 size_t entry_of(const std::string& b, binfmt::SectionType type) {
@@ -149,7 +150,7 @@ TEST(BinFormat, RoundTripKeepsEveryField) {
   const std::string bytes = serialized(p);
   auto r = read_bin(as_span(bytes), "m.bin");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->format_version, 1u);
+  EXPECT_EQ(r->format_version, binfmt::kFormatVersion);
   EXPECT_EQ(program_text(r->program), program_text(p));
   // Serialization writes every field, so equal bytes after a second trip = every field equal
   // (blobs, attributes, geometry, aliases), which is what the runtime executes.
@@ -284,8 +285,31 @@ TEST_F(BinCorrupt, BadMagic) {
 
 TEST_F(BinCorrupt, NewerVersion) {
   std::string b = good_;
-  put_at<uint32_t>(b, binfmt::kOffVersion, 2);
-  EXPECT_EQ(read_error(b), "bin 'm.bin': made by a newer qmap (format v2; this qmap reads v1)");
+  put_at<uint32_t>(b, binfmt::kOffVersion, binfmt::kFormatVersion + 1);
+  EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': made by a newer qmap (format v{}; this qmap reads v{})",
+                                       binfmt::kFormatVersion + 1, binfmt::kFormatVersion));
+}
+
+// Format v1 differs from v2 only in its checksum (FNV-1a 64): files written before v2 still load.
+TEST_F(BinCorrupt, FormatV1FilesStillLoad) {
+  std::string b = good_;
+  put_at<uint32_t>(b, binfmt::kOffVersion, 1);
+  reseal(b);
+  auto r = read_bin(as_span(b), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->format_version, 1u);
+  b[b.size() - 1] ^= 0x5a;
+  expect_has(read_error(b), "(FNV-1a 64): the file is corrupt");
+}
+
+// Published XXH64 values (seed 0), as `xxhsum -H1` prints them, across every tail length
+// (8-, 4- and 1-byte steps) and the 32-byte stripe loop.
+TEST(BinFormat, Xxh64MatchesTheReferenceValues) {
+  auto h = [](std::string_view s) { return binfmt::xxh64(std::as_bytes(std::span(s.data(), s.size()))); };
+  EXPECT_EQ(h(""), 0xef46db3751d8e999ull);
+  EXPECT_EQ(h("abc"), 0x44bc2cf5ad770999ull);
+  EXPECT_EQ(h("The quick brown fox jumps over the lazy dog"), 0x0b242d361fda71bcull);
+  EXPECT_EQ(h("0123456789abcdef0123456789abcdef0123456789abcdefXYZ"), 0x2068b5be32b6d8dcull);
 }
 
 TEST_F(BinCorrupt, Truncated) {
@@ -301,7 +325,7 @@ TEST_F(BinCorrupt, ChecksumMismatch) {
   b[b.size() - 1] ^= 0x5a;  // last blob byte
   const std::string msg = read_error(b);
   expect_has(msg, "bin 'm.bin': checksum mismatch: the header (offset 40) says 0x");
-  expect_has(msg, "(FNV-1a 64): the file is corrupt");
+  expect_has(msg, "(XXH64): the file is corrupt");
 }
 
 TEST_F(BinCorrupt, SectionOffsetPastTheEnd) {
@@ -457,7 +481,7 @@ TEST_F(BinCorrupt, UnknownSectionAndStringPastTheEnd) {
   std::string b = good_;
   put_at<uint32_t>(b, entry_of(b, binfmt::SectionType::kPlacement), 42);
   reseal(b);
-  expect_has(read_error(b), "section type 42: not a v1 section type (1..7)");
+  expect_has(read_error(b), fmt::format("section type 42: not a v{} section type (1..7)", binfmt::kFormatVersion));
   b = good_;
   const size_t len_at = after_string(b, "9.8.7") - 5 - 4;  // the qmap version's length
   put_at<uint32_t>(b, len_at, 1u << 30);

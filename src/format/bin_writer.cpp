@@ -76,6 +76,8 @@ class BlobWriter {
   }
   template <typename T>
   void ref(ByteWriter& w, const std::vector<T>& v) { ref(w, v.data(), v.size() * sizeof(T)); }
+  template <typename T>
+  void ref(ByteWriter& w, const SharedArray<T>& v) { ref(w, v.data(), v.size() * sizeof(T)); }
   void tensor(ByteWriter& w, const Tensor& t) {
     w.i32(static_cast<int32_t>(t.dtype()));
     w.dims(t.dims());
@@ -265,12 +267,12 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
   ByteWriter header;
   header.raw(binfmt::kMagic, sizeof binfmt::kMagic);
   header.u32(binfmt::kFormatVersion);
-  header.u32(0);  // flags: none defined in v1
+  header.u32(0);  // flags: none defined
   header.u64(file_size);
   header.u32(binfmt::kHeaderSize);
   header.u32(static_cast<uint32_t>(sections.size()));
   header.u64(table_at);
-  header.u64(binfmt::fnv1a64(std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
+  header.u64(binfmt::file_checksum(binfmt::kFormatVersion, std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
   header.pad_to(binfmt::kHeaderSize);
   QMAP_CHECK(header.bytes().size() == binfmt::kHeaderSize, "header is {} bytes", header.bytes().size());
   return std::move(header.bytes()) + body.bytes();

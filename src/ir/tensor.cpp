@@ -98,6 +98,15 @@ Tensor Tensor::view(DType dtype, Dims dims, std::byte* data) {
   return t;
 }
 
+Tensor Tensor::alias(DType dtype, Dims dims, std::shared_ptr<std::byte[]> owner, std::byte* data) {
+  QMAP_CHECK(reinterpret_cast<uintptr_t>(data) % 64 == 0, "aliased tensor data is not 64-byte aligned");
+  Tensor t;
+  t.dtype_ = dtype;
+  t.dims_ = std::move(dims);
+  t.bytes_ = std::shared_ptr<std::byte[]>(std::move(owner), data);
+  return t;
+}
+
 Tensor Tensor::reshaped(Dims dims) const {
   QMAP_CHECK(num_elements(dims) == numel(), "reshape {} -> {}", dims_str(dims_), dims_str(dims));
   Tensor t = *this;

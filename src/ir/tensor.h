@@ -74,6 +74,9 @@ class Tensor {
   // the runtime's views into its arena. The caller keeps the memory alive while any copy of
   // the view exists; sole_owner() is false for a view.
   static Tensor view(DType dtype, Dims dims, std::byte* data);
+  // A tensor over part of a buffer that `owner` keeps alive (a weight blob inside a loaded
+  // .bin's bytes): no copy; the buffer lives while any tensor over it does.
+  static Tensor alias(DType dtype, Dims dims, std::shared_ptr<std::byte[]> owner, std::byte* data);
 
   template <typename T>
   static Tensor from_vector(Dims dims, const std::vector<T>& values) {

@@ -1,6 +1,8 @@
 // .bin layout helpers: section names, stable enum codes, the checksum and step placement.
 #include "program/bin_format.h"
 
+#include <cstring>
+
 namespace qmap::binfmt {
 
 const char* section_name(uint32_t type) {
@@ -52,6 +54,64 @@ uint64_t fnv1a64(std::span<const std::byte> bytes) {
   }
   return h;
 }
+
+namespace {
+// XXH64 (Yann Collet's xxHash, 64-bit variant), written from its specification.
+constexpr uint64_t kP1 = 0x9E3779B185EBCA87ull, kP2 = 0xC2B2AE3D27D4EB4Full, kP3 = 0x165667B19E3779F9ull,
+                   kP4 = 0x85EBCA77C2B2AE63ull, kP5 = 0x27D4EB2F165667C5ull;
+inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+inline uint64_t load64(const std::byte* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);  // little-endian hosts only (the .bin is little-endian throughout)
+  return v;
+}
+inline uint32_t load32(const std::byte* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline uint64_t xxh_round(uint64_t acc, uint64_t input) { return rotl(acc + input * kP2, 31) * kP1; }
+inline uint64_t xxh_merge(uint64_t h, uint64_t v) { return (h ^ xxh_round(0, v)) * kP1 + kP4; }
+}  // namespace
+
+uint64_t xxh64(std::span<const std::byte> bytes, uint64_t seed) {
+  const std::byte* p = bytes.data();
+  const size_t len = bytes.size();
+  const std::byte* const end = p + len;
+  uint64_t h;
+  if (len >= 32) {
+    uint64_t v1 = seed + kP1 + kP2, v2 = seed + kP2, v3 = seed, v4 = seed - kP1;
+    for (const std::byte* limit = end - 32; p <= limit; p += 32) {
+      v1 = xxh_round(v1, load64(p));
+      v2 = xxh_round(v2, load64(p + 8));
+      v3 = xxh_round(v3, load64(p + 16));
+      v4 = xxh_round(v4, load64(p + 24));
+    }
+    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+    h = xxh_merge(xxh_merge(xxh_merge(xxh_merge(h, v1), v2), v3), v4);
+  } else {
+    h = seed + kP5;
+  }
+  h += len;
+  for (; p + 8 <= end; p += 8) h = rotl(h ^ xxh_round(0, load64(p)), 27) * kP1 + kP4;
+  if (p + 4 <= end) {
+    h = rotl(h ^ (uint64_t{load32(p)} * kP1), 23) * kP2 + kP3;
+    p += 4;
+  }
+  for (; p < end; ++p) h = rotl(h ^ (static_cast<uint64_t>(static_cast<uint8_t>(*p)) * kP5), 11) * kP1;
+  h ^= h >> 33;
+  h *= kP2;
+  h ^= h >> 29;
+  h *= kP3;
+  h ^= h >> 32;
+  return h;
+}
+
+uint64_t file_checksum(uint32_t format_version, std::span<const std::byte> bytes) {
+  return format_version == 1 ? fnv1a64(bytes) : xxh64(bytes);
+}
+
+const char* file_checksum_name(uint32_t format_version) { return format_version == 1 ? "FNV-1a 64" : "XXH64"; }
 
 }  // namespace qmap::binfmt
 

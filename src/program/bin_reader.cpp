@@ -24,7 +24,7 @@ namespace {
 
 using binfmt::SectionType;
 
-constexpr uint32_t kMaxSections = 64;  // a v1 file has at most 7; bounds the table read
+constexpr uint32_t kMaxSections = 64;  // a v1/v2 file has at most 7; bounds the table read
 
 // a * b and a + b in int64 / uint64 with overflow detection.
 bool mul_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
@@ -38,7 +38,8 @@ struct BlobRef {
 
 class BinReader {
  public:
-  BinReader(std::span<const std::byte> file, const std::string& name) : file_(file), name_(name) {}
+  BinReader(std::span<const std::byte> file, const std::string& name, std::shared_ptr<std::byte[]> owner)
+      : file_(file), name_(name), owner_(std::move(owner)) {}
 
   Result<LoadedBin> read();
 
@@ -170,6 +171,14 @@ class BinReader {
     out->resize(r.size / sizeof(T));
     if (r.size > 0) std::memcpy(out->data(), file_.data() + blobs_at_ + r.offset, r.size);
   }
+  // Weights: a view into the file's bytes when the caller's buffer outlives the program (the
+  // runtime's Model::load), else a copy.
+  void blob_to(const BlobRef& r, SharedArray<int8_t>* out) {
+    if (!ok()) return;
+    const auto* at = reinterpret_cast<const int8_t*>(file_.data() + blobs_at_ + r.offset);
+    if (owner_) *out = SharedArray<int8_t>(owner_, at, r.size);
+    else *out = std::vector<int8_t>(at, at + r.size);
+  }
   Tensor tensor_payload(const char* field, const std::string& what) {
     const DType t = dtype(field);
     Dims d;
@@ -181,8 +190,12 @@ class BinReader {
       fail("{} at offset {}: blob holds {} bytes; {} {} needs {}", r.what, r.at, r.size, dtype_name(t), dims_str(d), want);
       return {};
     }
+    const std::byte* at = file_.data() + blobs_at_ + r.offset;
+    // Blobs start on 64-byte file offsets; a 64-byte aligned buffer makes them aligned too.
+    if (owner_ && want > 0 && reinterpret_cast<uintptr_t>(at) % 64 == 0)
+      return Tensor::alias(t, d, owner_, const_cast<std::byte*>(at));
     Tensor x = Tensor::uninitialized(t, d);
-    if (want > 0) std::memcpy(x.raw(), file_.data() + blobs_at_ + r.offset, want);
+    if (want > 0) std::memcpy(x.raw(), at, want);
     return x;
   }
 
@@ -212,6 +225,7 @@ class BinReader {
 
   std::span<const std::byte> file_;
   std::string name_;
+  std::shared_ptr<std::byte[]> owner_;  // owns file_'s bytes when blobs may alias them
   Status err_;
   uint64_t pos_ = 0, end_ = 0;
   std::string where_ = "header";
@@ -249,7 +263,7 @@ void BinReader::read_header() {
     return;
   }
   const uint32_t flags = get<uint32_t>("flags");
-  if (flags != 0) fail("header flags at offset {} are 0x{:x}: format v1 defines no flags (must be 0)", binfmt::kOffFlags, flags);
+  if (flags != 0) fail("header flags at offset {} are 0x{:x}: format v{} defines no flags (must be 0)", binfmt::kOffFlags, flags, version_);
   const uint64_t declared = get<uint64_t>("file size");
   const uint32_t header_size = get<uint32_t>("header size");
   section_count_ = get<uint32_t>("section count");
@@ -265,7 +279,7 @@ void BinReader::read_header() {
     return;
   }
   if (header_size != binfmt::kHeaderSize)
-    fail("header size at offset {} is {}: format v1 headers are {} bytes", binfmt::kOffHeaderSize, header_size,
+    fail("header size at offset {} is {}: format v{} headers are {} bytes", binfmt::kOffHeaderSize, header_size, version_,
          binfmt::kHeaderSize);
   for (size_t i = binfmt::kOffChecksum + 8; i < binfmt::kHeaderSize && ok(); ++i)
     if (file_[i] != std::byte{0}) fail("header reserved byte at offset {} is {}: reserved bytes are 0", i, static_cast<int>(file_[i]));
@@ -303,7 +317,7 @@ void BinReader::read_section_table() {
     const std::string label = fmt::format("section table entry {} at offset {}", i, at);
     uint64_t sec_end = 0;
     if (type == 0 || type > binfmt::kMaxSectionType)
-      fail("{}: section type {}: not a v1 section type (1..{})", label, type, binfmt::kMaxSectionType);
+      fail("{}: section type {}: not a v{} section type (1..{})", label, type, version_, binfmt::kMaxSectionType);
     else if (reserved != 0)
       fail("{} ({}): reserved field is {}: must be 0", label, binfmt::section_name(type), reserved);
     else if (sections_.count(type))
@@ -324,7 +338,7 @@ void BinReader::read_section_table() {
            spans[i].what, spans[i].begin, spans[i].end);
   for (uint32_t t = 1; t <= binfmt::kMaxSectionType && ok(); ++t)
     if (t != static_cast<uint32_t>(SectionType::kMemoryPlan) && !sections_.count(t))
-      fail("section table: no {} section: a v1 file has one", binfmt::section_name(t));
+      fail("section table: no {} section: a v{} file has one", binfmt::section_name(t), version_);
   if (!ok()) return;
   blobs_at_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].first;
   blobs_size_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].second;
@@ -333,11 +347,11 @@ void BinReader::read_section_table() {
 void BinReader::check_checksum() {
   uint64_t stored = 0;
   std::memcpy(&stored, file_.data() + binfmt::kOffChecksum, 8);
-  const uint64_t actual = binfmt::fnv1a64(file_.subspan(binfmt::kHeaderSize));
+  const uint64_t actual = binfmt::file_checksum(version_, file_.subspan(binfmt::kHeaderSize));
   if (stored != actual)
-    fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} (FNV-1a 64): the "
-         "file is corrupt",
-         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual);
+    fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file is "
+         "corrupt",
+         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, binfmt::file_checksum_name(version_));
 }
 
 void BinReader::read_metadata(LoadedBin& out) {
@@ -497,7 +511,7 @@ void BinReader::read_steps(LoadedBin& out) {
     const std::string owner = fmt::format("step {} '{}'", si, s.node);
     const BlobRef w = blob("weights", owner), b = blob("bias", owner), m = blob("multipliers", owner),
                   a = blob("acc scales", owner), t = blob("table", owner);
-    blob_to(w, &s.weights, "int8");
+    blob_to(w, &s.weights);
     blob_to(b, &s.bias, "int32");
     blob_to(m, &s.multipliers, "(m, shift) int32 pairs");
     blob_to(a, &s.acc_scales, "float64");
@@ -635,13 +649,14 @@ Result<LoadedBin> BinReader::read() {
 
 }  // namespace
 
-Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name) {
-  return BinReader(bytes, name).read();
+Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name,
+                           std::shared_ptr<std::byte[]> owner) {
+  return BinReader(bytes, name, std::move(owner)).read();
 }
 
 Result<LoadedBin> read_bin_file(const std::string& path) {
-  QMAP_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
-  return read_bin(std::as_bytes(std::span(bytes.data(), bytes.size())), path);
+  QMAP_ASSIGN_OR_RETURN(FileBytes bytes, read_file_bytes(path));
+  return read_bin(bytes.span(), path, bytes.data);
 }
 
 }  // namespace qmap

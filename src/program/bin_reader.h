@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,10 +33,13 @@ struct LoadedBin {
   std::vector<StepPlacement> placement;  // per step, as stored (and checked against the rule)
 };
 
-// `name` labels the file in errors (usually its path).
-Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name);
+// `name` labels the file in errors (usually its path). When `owner` owns `bytes` (a
+// 64-byte-aligned buffer), the weight blobs alias it instead of being copied, and keep it
+// alive; otherwise they are copies and `bytes` may go away after the call.
+Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name,
+                           std::shared_ptr<std::byte[]> owner = nullptr);
 
-// read_file + read_bin.
+// read_file_bytes + read_bin, the blobs aliasing the file's buffer.
 Result<LoadedBin> read_bin_file(const std::string& path);
 
 }  // namespace qmap

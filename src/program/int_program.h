@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shared_array.h"
 #include "core/fixed_point.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
@@ -75,7 +76,7 @@ struct Step {
   std::vector<int64_t> concat_blocks;   // per input: axis length * inner size (elements)
   std::vector<uint8_t> concat_requant;  // per input: 1 = requantize, 0 = copy
   // Blobs.
-  std::vector<int8_t> weights;          // [M][C/group][KH][KW], int8
+  SharedArray<int8_t> weights;          // [M][C/group][KH][KW], int8 (a .bin's are views into its bytes)
   std::vector<int32_t> bias;            // [M] at scale s_x * s_w[m]; empty: none
   std::vector<QMultiplier> multipliers;
   std::vector<double> acc_scales;       // kConvFloatOut: (double)s_x * s_w[m]

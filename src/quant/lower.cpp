@@ -360,9 +360,10 @@ Result<bool> Lowerer::lower_matmul_like(size_t ni) {
   auto wv = w->data->data<int8_t>();
   if (transpose_w) {
     const int64_t k = geo.c;
-    s.weights.resize(wv.size());
+    std::vector<int8_t> t(wv.size());
     for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t mm = 0; mm < m; ++mm) s.weights[static_cast<size_t>(mm * k + kk)] = wv[static_cast<size_t>(kk * m + mm)];
+      for (int64_t mm = 0; mm < m; ++mm) t[static_cast<size_t>(mm * k + kk)] = wv[static_cast<size_t>(kk * m + mm)];
+    s.weights = std::move(t);
   } else {
     s.weights.assign(wv.begin(), wv.end());
   }

@@ -9,8 +9,9 @@
 
 namespace qmap::rt {
 
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa) {
-  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name));
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
+                             std::shared_ptr<std::byte[]> owner) {
+  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name, std::move(owner)));
   std::vector<InputFormat> formats;
   for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
   if (!bin.metadata.memory_plan)

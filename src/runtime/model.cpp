@@ -136,8 +136,8 @@ Result<kernels::Isa> select_isa(const std::string& requested) {
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
-  std::string bytes = value_or_throw(read_file(path));
-  return value_or_throw(load_model_bin({reinterpret_cast<const std::byte*>(bytes.data()), bytes.size()}, path, isa));
+  FileBytes bytes = value_or_throw(read_file_bytes(path));
+  return value_or_throw(load_model_bin(bytes.span(), path, isa, bytes.data));
 }
 
 Model Model::load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {

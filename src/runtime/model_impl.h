@@ -51,8 +51,9 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
 // the value and the levels the CPU has.
 Result<kernels::Isa> select_isa(const std::string& requested);
 
-// A .bin image: parsed and validated by the format reader, then model_from_program.
-Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name,
-                             kernels::Isa isa = kernels::Isa::kRef);
+// A .bin image: parsed and validated by the format reader, then model_from_program. With an
+// `owner` of `bytes` (Model::load's file buffer) the weights alias it instead of copies.
+Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
+                             std::shared_ptr<std::byte[]> owner = nullptr);
 
 }  // namespace qmap::rt
