@@ -8,10 +8,55 @@
 // folder's code calls. The isa_isolation test checks the built binaries for any other leak.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
 namespace qmap::kernels {
+
+// Buffers of kBigBufferBytes and more (packed weights, prepared once at load) come from the
+// WeightArena of the current WeightArenaScope when there is one (the runtime's prepare), else
+// from the heap or, from 256 KiB, a mapping of their own. Page faults dominate a load otherwise: touching a fresh 4 KiB
+// page costs microseconds (more under a hypervisor), 2 MiB huge pages cost 20-40x less per
+// byte, and an arena shares them between the many sub-2 MiB buffers of one model.
+// Baseline code (isa_vector.cpp).
+inline constexpr size_t kBigBufferBytes = size_t{16} << 10;
+void* big_buffer_alloc(size_t bytes);  // throws std::bad_alloc; 64-byte aligned
+void big_buffer_free(void* p, size_t bytes);
+
+// Memory for one model's packed weights: 2 MiB-aligned chunks with transparent huge pages
+// requested, handed out in order and released together when the arena goes away. The arena
+// must outlive every buffer taken from it (the executor ties it to its kernels' lifetime).
+class WeightArena {
+ public:
+  WeightArena() = default;
+  WeightArena(const WeightArena&) = delete;
+  WeightArena& operator=(const WeightArena&) = delete;
+  ~WeightArena();
+  void* allocate(size_t bytes);  // 64-byte aligned; throws std::bad_alloc
+
+ private:
+  struct Chunk {
+    void* base;
+    size_t len;
+  };
+  Chunk* chunks_ = nullptr;  // a plain array: no std::vector instance in headers ISA code includes
+  size_t n_chunks_ = 0, cap_chunks_ = 0;
+  std::byte* next_ = nullptr;
+  std::byte* end_ = nullptr;
+};
+
+// While alive, big kernel buffers that this thread allocates come from `arena`.
+class WeightArenaScope {
+ public:
+  explicit WeightArenaScope(WeightArena& arena);
+  ~WeightArenaScope();
+  WeightArenaScope(const WeightArenaScope&) = delete;
+  WeightArenaScope& operator=(const WeightArenaScope&) = delete;
+
+ private:
+  WeightArena* previous_;
+};
 
 template <class T, int Tag>
 struct IsaAllocator : std::allocator<T> {
@@ -22,6 +67,15 @@ struct IsaAllocator : std::allocator<T> {
   IsaAllocator() = default;
   template <class U>
   IsaAllocator(const IsaAllocator<U, Tag>&) noexcept {}
+
+  T* allocate(size_t n) {
+    if (n * sizeof(T) >= kBigBufferBytes) return static_cast<T*>(big_buffer_alloc(n * sizeof(T)));
+    return std::allocator<T>::allocate(n);
+  }
+  void deallocate(T* p, size_t n) {
+    if (n * sizeof(T) >= kBigBufferBytes) big_buffer_free(p, n * sizeof(T));
+    else std::allocator<T>::deallocate(p, n);
+  }
 };
 
 template <class T, int Tag>

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/isa_vector.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
 #include "kernels/ref/qconv.h"
@@ -80,6 +81,9 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
   } else {
     QMAP_ASSIGN_OR_RETURN(ex.plan_, plan_memory(program));
   }
+  // The kernels' packed weights share one huge-page arena, released with the last kernel.
+  auto arena = std::make_shared<kernels::WeightArena>();
+  const kernels::WeightArenaScope arena_scope(*arena);
   for (size_t si = 0; si < program.steps.size(); ++si) {
     const Step& s = program.steps[si];
     Node n;
@@ -89,7 +93,9 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     n.attrs = s.attrs;
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
-    if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut) k = kernels::make_qconv(isa, conv_kernel_params(program, s));
+    if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)
+      if (auto made = kernels::make_qconv(isa, conv_kernel_params(program, s)))
+        k.reset(made.release(), [arena](const kernels::QConvKernel* p) { delete p; });
     if (k) ex.scratch_per_worker_ = std::max(ex.scratch_per_worker_, kernels::scratch_stride(k->scratch_bytes_per_worker()));
     ex.conv_kernels_.push_back(std::move(k));
   }

@@ -88,6 +88,7 @@
 #include <vector>
 
 #include "kernels/qconv_kernel_internal.h"
+#include "kernels/weight_pack.h"
 #include "kernels/x86_avx512vnni/requant.h"
 #include "kernels/isa_vector.h"
 
@@ -461,11 +462,12 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     flip_ = p.x_signed ? 0x80 : 0;
     snprintf(name_, sizeof(name_), "%s_conv_gemm__avx512vnni_%dx%d", p.x_signed ? "qs8" : "qu8", kMr, kTileP);
 
-    // Weights [group][mb][tap][c4][8][4], folded bias, per-channel output parameters.
-    const int64_t k4 = taps_ * c4n_;
-    wblock_ = k4 * 4 * kMr;
-    w_.assign(static_cast<size_t>(g.group * mb_ * wblock_), 0);
+    // Folded bias and per-channel output parameters, per row [group][mb * 8]. The weights
+    // are packed below, once, in the layout of the path this shape takes.
     const int64_t rows = g.group * mb_ * kMr;
+    const int64_t kw = cg_ * taps_;
+    KVector<int64_t> sums(static_cast<size_t>(g.m));
+    weight_row_sums(p.weights.data(), g.m, kw, sums.data());
     bias_.assign(static_cast<size_t>(rows), 0);
     mult_.assign(static_cast<size_t>(rows), QMultiplier{});
     scale_.assign(static_cast<size_t>(rows), 0.0);
@@ -473,17 +475,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       for (int64_t mi = 0; mi < mg_; ++mi) {
         const int64_t m = gi * mg_ + mi;
         const int64_t row = gi * mb_ * kMr + mi;
-        int8_t* wb = w_.data() + (gi * mb_ + mi / kMr) * wblock_ + (mi % kMr) * 4;
-        const int8_t* src = p.weights.data() + m * cg_ * taps_;
-        int64_t sum = 0;
-        for (int64_t ci = 0; ci < cg_; ++ci)
-          for (int64_t t = 0; t < taps_; ++t) {
-            const int8_t v = src[ci * taps_ + t];
-            sum += v;
-            wb[(t * c4n_ + ci / 4) * 4 * kMr + ci % 4] = v;
-          }
         const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
-        bias_[static_cast<size_t>(row)] = static_cast<int32_t>(b - int64_t{zx_eff} * sum);
+        bias_[static_cast<size_t>(row)] = static_cast<int32_t>(b - int64_t{zx_eff} * sums[static_cast<size_t>(m)]);
         if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
         else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
       }
@@ -507,11 +500,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     if (fc_) {
       fold_ = false;
       const int64_t mp = round_up(g.m, kFcMb);
-      wfc_.assign(static_cast<size_t>(c4n_ * mp * 4), 0);
-      for (int64_t m = 0; m < g.m; ++m)
-        for (int64_t ci = 0; ci < cg_; ++ci)
-          wfc_[static_cast<size_t>((((m / kFcMb) * c4n_ + ci / 4) * kFcMb + m % kFcMb) * 4 + ci % 4)] =
-              p.weights[static_cast<size_t>(m * cg_ + ci)];
+      wfc_.resize(static_cast<size_t>(c4n_ * mp * 4));  // [m / 64][c4][64][4]
+      pack_weight_quads(wfc_.data(), p.weights.data(), g.m, cg_, 1, kFcMb, PackOrder::kTapMajor);
       bias_.resize(static_cast<size_t>(mp), 0);
       fcm_.assign(static_cast<size_t>(mp), 1 << 30);
       fcs_.assign(static_cast<size_t>(mp), 1);
@@ -522,8 +512,6 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           fcs_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].shift;
         }
       xbuf_bytes_ = kFcMaxRows * c4n_ * 4;
-      w_.clear();
-      w_.shrink_to_fit();
       return;
     }
 
@@ -542,7 +530,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       const int64_t cb = c4n_ * 4;
       cv_nmb_ = ceil_div(g.m, kCvMb);
       const int64_t mp = cv_nmb_ * kCvMb, k4 = taps_ * c4n_;
-      wcv_.assign(static_cast<size_t>(mp * k4 * 4), 0);
+      wcv_.resize(static_cast<size_t>(mp * k4 * 4));  // [m / 48][tap][c4][48][4]
+      pack_weight_quads(wcv_.data(), p.weights.data(), g.m, cg_, taps_, kCvMb, PackOrder::kTapMajor);
       bcv_.assign(static_cast<size_t>(mp), 0);
       cvm_.assign(static_cast<size_t>(mp), 1 << 30);
       cvs_.assign(static_cast<size_t>(mp), 31);
@@ -550,10 +539,6 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
       for (int64_t m = 0; m < g.m; ++m) {
         bcv_[static_cast<size_t>(m)] = bias_[static_cast<size_t>((m / kMr) * kMr + m % kMr)];
-        for (int64_t ci = 0; ci < cg_; ++ci)
-          for (int64_t t = 0; t < taps_; ++t)
-            wcv_[static_cast<size_t>((((m / kCvMb) * k4 + t * c4n_ + ci / 4) * kCvMb + m % kCvMb) * 4 + ci % 4)] =
-                p.weights[static_cast<size_t>((m * cg_ + ci) * taps_ + t)];
         if (p.float_out) {
           cvscale_[static_cast<size_t>(m)] = p.acc_scale[static_cast<size_t>(m)];
           continue;
@@ -576,10 +561,19 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       cv_tq_bytes_ = round_up(pix * cb, 64);
       cv_tplane_ = round_up(pix, 64);
       snprintf(name_, sizeof(name_), "%s_conv_gemm__avx512vnni_%dx%d", p.x_signed ? "qs8" : "qu8", kCvMb, kCvMaxNp);
-      w_.clear();
-      w_.shrink_to_fit();
       return;
     }
+
+    // The general path's weights: [group][mb][quad][8][4]. Few channels (not a multiple of
+    // 4): quads over (channel, tap) instead (tk_, im2col, see pack_tk), K = C/group * taps
+    // padded to 4 instead of taps * (C/group padded to 4).
+    tk_ = !fold_ && cg_ % 4 != 0 && taps_ > 1 && cg_ * taps_ <= kTkMaxK && ceil_div(cg_ * taps_, 4) < taps_ * c4n_;
+    if (tk_) tk_c4n_ = ceil_div(cg_ * taps_, 4);
+    const PackOrder order = tk_ ? PackOrder::kFlat : PackOrder::kTapMajor;
+    wblock_ = packed_quads(cg_, taps_, order) * 4 * kMr;
+    w_.resize(static_cast<size_t>(g.group * mb_ * wblock_));
+    for (int64_t gi = 0; gi < g.group; ++gi)
+      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * kw, mg_, cg_, taps_, kMr, order);
 
     // Phase images and tap offsets.
     if (fold_) {
@@ -597,20 +591,6 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     nph_ = static_cast<int64_t>(pys_.size() * pxs_.size());
     wph_ = g.ow + (g.kw - 1) * g.dil_w / g.stride_w;
     rowoff_ = (g.kh - 1) * g.dil_h / g.stride_h;
-    // Few channels (not a multiple of 4): quads over (channel, tap) instead (im2col, see
-    // pack_tk), K = C/group * taps padded to 4 instead of taps * (C/group padded to 4).
-    tk_ = cg_ % 4 != 0 && taps_ > 1 && cg_ * taps_ <= kTkMaxK && ceil_div(cg_ * taps_, 4) < taps_ * c4n_;
-    if (tk_) {
-      tk_c4n_ = ceil_div(cg_ * taps_, 4);
-      wblock_ = tk_c4n_ * 4 * kMr;
-      w_.assign(static_cast<size_t>(g.group * mb_ * wblock_), 0);
-      for (int64_t gi = 0; gi < g.group; ++gi)
-        for (int64_t mi = 0; mi < mg_; ++mi) {
-          const int8_t* src = p.weights.data() + (gi * mg_ + mi) * cg_ * taps_;
-          int8_t* wb = w_.data() + (gi * mb_ + mi / kMr) * wblock_ + (mi % kMr) * 4;
-          for (int64_t k = 0; k < cg_ * taps_; ++k) wb[(k / 4) * 4 * kMr + k % 4] = src[k];
-        }
-    }
     const int64_t bytes_per_row = (tk_ ? tk_c4n_ : nph_ * c4n_) * 4 * wph_;
     rmax_ = std::clamp<int64_t>(kChunkBytes / bytes_per_row - rowoff_ - 1, 1, g.oh);
     plane_pix_max_ = round_up((rmax_ + rowoff_ + 1) * wph_ + 16, 16);
