@@ -304,6 +304,8 @@ struct OutputAgreement {
 struct ModelRow {
   std::string name;
   std::string input_desc;
+  Stats load;            // Model::load of the .bin (read, check, pack), file in the page cache
+  uint64_t bin_bytes = 0;
   std::vector<OutputAgreement> outputs;
   std::vector<ThreadRow> rows;
   std::string error;
@@ -369,6 +371,9 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
   const ModelFiles& f = *files;
   row.name = f.name;
   try {
+    progress(fmt::format("{}: load", f.name));
+    row.bin_bytes = fs::file_size(f.bin);
+    row.load = time_runs([&] { rt::Model::load(f.bin); }, opt.runs, 1, opt.max_time);
     const rt::Model model = rt::Model::load(f.bin);
     auto inputs = make_inputs(model, f, &row.input_desc);
     if (!inputs.ok()) {
@@ -644,6 +649,20 @@ void print_latency(const std::vector<ModelRow>& models, const Options& opt) {
   }
 }
 
+void print_load(const std::vector<ModelRow>& models) {
+  std::printf("\n### Load (Model::load: read, check, pack; the file in the page cache)\n\n");
+  std::printf("| model | .bin MB | load ms | load min ms | .bin 1-thread run ms | load / run |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& m : models) {
+    if (!m.error.empty()) continue;
+    double run = NAN;
+    for (const auto& r : m.rows)
+      if (r.threads == 1) run = r.bin.median;
+    std::printf("| %s | %.1f | %.2f | %.2f | %.2f | %.1f%% |\n", m.name.c_str(), m.bin_bytes / 1e6, m.load.median,
+                m.load.min, run, 100 * m.load.median / run);
+  }
+}
+
 void print_agreement(const std::vector<ModelRow>& models) {
   std::printf("\n### Agreement (1 thread; not a pass/fail check)\n\n");
   std::printf("max |diff| / range: over each output, range = ORT's (max - min); steps = max |diff| / (range / 255).\n\n");
@@ -803,6 +822,7 @@ int main(int argc, char** argv) {
   for (const auto& m : models)
     if (m.error.empty()) std::printf("- %s input: %s\n", m.name.c_str(), m.input_desc.c_str());
   print_latency(models, opt);
+  print_load(models);
   print_agreement(models);
 
   std::printf("\n### Int8 peak of one core (probe in this run, bench/vnni_peak.cpp; best of %d probe%s)\n\n", peak_probes,
