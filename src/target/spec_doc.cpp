@@ -91,6 +91,10 @@ constexpr const char* kCostDoc[][3] = {
     {"sram_kib", "KiB", "on-chip SRAM; tensors larger than this are tiled through DDR"},
     {"cpu_gflops", "GFLOP/s", "float throughput of the CPU running the CPU ops"},
     {"subgraph_switch_us", "us", "fixed cost of each NPU/CPU hand-over (sync, cache maintenance, launch)"},
+    {"depthwise_macs_per_cycle", "MAC/cycle", "optional: int8 MACs per cycle of depthwise convolutions (default int8_macs_per_cycle)"},
+    {"vector_ops_per_cycle", "op/cycle", "optional: element operations per cycle of the vector unit: elementwise, tables, pools, data movement (default int8_macs_per_cycle)"},
+    {"sram_bandwidth_gbps", "GB/s", "optional: on-chip SRAM bandwidth (0 or absent: on-chip traffic is not a bound)"},
+    {"layer_overhead_us", "us", "optional: fixed cost of every step (launch, synchronization; default 0)"},
 };
 
 const char* kind_name(ParamKind k) {
@@ -122,7 +126,11 @@ double cost_value(const CostModel& c, size_t i) {
     case 2: return c.ddr_bandwidth_gbps;
     case 3: return static_cast<double>(c.sram_kib);
     case 4: return c.cpu_gflops;
-    default: return c.subgraph_switch_us;
+    case 5: return c.subgraph_switch_us;
+    case 6: return static_cast<double>(c.depthwise_rate());
+    case 7: return static_cast<double>(c.vector_rate());
+    case 8: return c.sram_bandwidth_gbps;
+    default: return c.layer_overhead_us;
   }
 }
 

@@ -377,10 +377,14 @@ Status SpecReader::read_param_limits(const YAML::Node& node, const std::string& 
 Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   std::vector<std::string> keys;
   QMAP_RETURN_IF_ERROR(keys_of(node, "cost_model", keys));
+  const std::initializer_list<const char*> required = {"clock_mhz", "int8_macs_per_cycle", "ddr_bandwidth_gbps",
+                                                       "sram_kib", "cpu_gflops", "subgraph_switch_us"};
   const std::initializer_list<const char*> all = {"clock_mhz", "int8_macs_per_cycle", "ddr_bandwidth_gbps",
-                                                  "sram_kib", "cpu_gflops", "subgraph_switch_us"};
+                                                  "sram_kib", "cpu_gflops", "subgraph_switch_us",
+                                                  "depthwise_macs_per_cycle", "vector_ops_per_cycle",
+                                                  "sram_bandwidth_gbps", "layer_overhead_us"};
   QMAP_RETURN_IF_ERROR(check_allowed(node, "cost_model", keys, all));
-  for (const char* k : all)
+  for (const char* k : required)
     if (!node[k]) return fail(node, "cost_model", fmt::format("missing key '{}'", k));
   auto positive = [&](const char* k, double& out, bool allow_zero) -> Status {
     QMAP_RETURN_IF_ERROR(read_number(node[k], std::string("cost_model.") + k, out));
@@ -400,6 +404,15 @@ Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   QMAP_RETURN_IF_ERROR(positive("ddr_bandwidth_gbps", cost.ddr_bandwidth_gbps, false));
   QMAP_RETURN_IF_ERROR(positive("cpu_gflops", cost.cpu_gflops, false));
   QMAP_RETURN_IF_ERROR(positive("subgraph_switch_us", cost.subgraph_switch_us, true));
+  // Optional (docs/perf.md): absent keys keep 0, which CostModel reads as the default.
+  for (auto [k, out] : {std::pair<const char*, int64_t*>{"depthwise_macs_per_cycle", &cost.depthwise_macs_per_cycle},
+                        {"vector_ops_per_cycle", &cost.vector_ops_per_cycle}}) {
+    if (!node[k]) continue;
+    QMAP_RETURN_IF_ERROR(read_int(node[k], std::string("cost_model.") + k, *out));
+    if (*out <= 0) return fail(node[k], std::string("cost_model.") + k, "must be > 0");
+  }
+  if (node["sram_bandwidth_gbps"]) QMAP_RETURN_IF_ERROR(positive("sram_bandwidth_gbps", cost.sram_bandwidth_gbps, true));
+  if (node["layer_overhead_us"]) QMAP_RETURN_IF_ERROR(positive("layer_overhead_us", cost.layer_overhead_us, true));
   return ok_status();
 }
 

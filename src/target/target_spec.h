@@ -104,6 +104,15 @@ struct CostModel {
   int64_t sram_kib = 0;              // on-chip SRAM for activations and weights, KiB
   double cpu_gflops = 0;             // float throughput of the host CPU for CPU ops, GFLOP/s
   double subgraph_switch_us = 0;     // fixed cost of each NPU<->CPU hand-over, microseconds
+  // Optional keys (docs/perf.md); 0 in the file's absence means the default named here.
+  int64_t depthwise_macs_per_cycle = 0;  // depthwise convolutions; default int8_macs_per_cycle
+  int64_t vector_ops_per_cycle = 0;      // element operations of the vector unit (add, LUT, pools,
+                                         // data movement); default int8_macs_per_cycle
+  double sram_bandwidth_gbps = 0;        // on-chip traffic; 0: not a bound (free)
+  double layer_overhead_us = 0;          // fixed cost per step (launch, synchronization)
+
+  int64_t depthwise_rate() const { return depthwise_macs_per_cycle > 0 ? depthwise_macs_per_cycle : int8_macs_per_cycle; }
+  int64_t vector_rate() const { return vector_ops_per_cycle > 0 ? vector_ops_per_cycle : int8_macs_per_cycle; }
 };
 
 struct TargetSpec {
