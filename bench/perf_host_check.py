@@ -58,8 +58,11 @@ def main():
     a = ap.parse_args()
     models = a.models or [os.path.join(here, "build", "bench_int8_vs_ort", m, m + ".bin") for m in MODELS]
     ok = True
-    print("| model | layers | Spearman (est vs measured per layer) | estimated ms | measured ms (median) | est / measured |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (on {os.cpu_count()} cores)")
+    print()
+    print("| model | layers | Spearman (est vs measured per layer) | estimated ms | measured ms median (min) "
+          "| est / measured median | est / measured min | per-layer sum / end to end |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for path in models:
             name = os.path.splitext(os.path.basename(path))[0]
@@ -76,10 +79,13 @@ def main():
             rho = spearman(est, mea)
             e = j["summary"]["estimated_latency_us"]
             m = j["measured"]["total_us"]["median"]
+            mn = j["measured"]["total_us"]["min"]
             ratio = e / m
             good = rho >= 0.9 and 0.75 <= ratio <= 1.25
             ok = ok and good
-            print(f"| {name} | {len(est)} | {rho:.3f} | {e / 1e3:.2f} | {m / 1e3:.2f} | {ratio:.2f}{'' if good else ' (miss)'} |")
+            layer_sum = j["measured"]["layer_sum_us"]
+            print(f"| {name} | {len(est)} | {rho:.3f} | {e / 1e3:.2f} | {m / 1e3:.2f} ({mn / 1e3:.2f}) "
+                  f"| {ratio:.2f}{'' if good else ' (miss)'} | {e / mn:.2f} | {layer_sum / m:.3f} |")
     return 0 if ok else 1
 
 

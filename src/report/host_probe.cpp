@@ -20,6 +20,7 @@
 #include "kernels/qelementwise_table.h"
 #include "kernels/ref/qconv.h"
 #include "kernels/ref/qelementwise.h"
+#include "kernels/ref/qpool.h"
 
 #include <algorithm>
 #include <chrono>
@@ -145,20 +146,17 @@ double best_rate(double (*f)(long), double seconds, double units_per_iter) {
 }
 #endif
 
-// Sum of 64-bit words over `buf`, `passes` times: a streaming read at the core's load width
-// (the compiler vectorizes it with the baseline SSE2; two loads per cycle of 16 bytes).
-// Returns bytes per second.
-double read_rate(const std::vector<uint64_t>& buf, int passes) {
-  uint64_t acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
-  const size_t n = buf.size() / 4 * 4;
+// memcpy of `src` into `dst`, `passes` times: the C library's copy uses the widest vectors
+// the CPU has, as the runtime's data-movement and elementwise kernels do. Returns bytes moved
+// (read + written) per second.
+double copy_rate(const std::vector<uint8_t>& src, std::vector<uint8_t>& dst, int passes) {
   const auto t0 = clk::now();
   for (int p = 0; p < passes; ++p) {
-    for (size_t i = 0; i < n; i += 4) acc0 += buf[i], acc1 += buf[i + 1], acc2 += buf[i + 2], acc3 += buf[i + 3];
-    asm volatile("" : "+r"(acc0));
+    std::memcpy(dst.data(), src.data(), src.size());
+    asm volatile("" : : "r"(dst.data()) : "memory");
   }
   const double s = seconds_since(t0);
-  if (acc0 + acc1 + acc2 + acc3 == 42) g_seed = 2;
-  return static_cast<double>(n) * 8.0 * passes / s;
+  return 2.0 * static_cast<double>(src.size()) * passes / s;
 }
 
 int64_t read_l2_bytes() {
@@ -199,8 +197,8 @@ double best_seconds(F&& f, double seconds) {
   return best;
 }
 
-// MACs per second of the best fast convolution kernel on geometry g (uint8 in and out).
-double conv_rate(const kernels::ref::ConvGeometry2d& g, double seconds) {
+// Seconds per run of the best fast convolution kernel on geometry g (uint8 in and out).
+double conv_seconds(const kernels::ref::ConvGeometry2d& g, double seconds) {
   const int64_t taps = g.c / g.group * g.kh * g.kw;
   std::vector<int8_t> w(static_cast<size_t>(g.m * taps));
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<int8_t>(static_cast<int>(i * 7 % 15) - 7);
@@ -217,16 +215,15 @@ double conv_rate(const kernels::ref::ConvGeometry2d& g, double seconds) {
   std::vector<uint8_t> x(static_cast<size_t>(g.n * g.c * g.h * g.w));
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 31 % 251);
   std::vector<uint8_t> y(static_cast<size_t>(g.n * g.m * g.oh * g.ow));
-  const double macs = static_cast<double>(g.n * g.oh * g.ow * g.m * taps);
   if (!k) {  // no fast kernel (a CPU below AVX2): the reference
-    return macs / best_seconds([&] {
+    return best_seconds([&] {
       kernels::ref::qconv2d(g, {x.data(), false}, p.zx, w, bias, mult, p.zy, 0, 255, {y.data(), false});
     }, seconds);
   }
   std::vector<uint8_t> scratch(kernels::scratch_stride(k->scratch_bytes_per_worker()) + 64);
   void* s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
   const kernels::SerialRunner one;
-  return macs / best_seconds([&] { k->run(x.data(), y.data(), s, one); }, seconds);
+  return best_seconds([&] { k->run(x.data(), y.data(), s, one); }, seconds);
 }
 
 }  // namespace
@@ -240,9 +237,27 @@ KernelProbe measure_kernels(double seconds_per_test) {
     g.pad_top = g.pad_left = k / 2;
     return g;
   };
-  kp.dense_gmacs = (conv_rate(geom(64, 64, 28, 3, 1), seconds_per_test) +
-                    conv_rate(geom(128, 128, 28, 1, 1), seconds_per_test)) / 2 / 1e9;
-  kp.depthwise_gmacs = conv_rate(geom(144, 144, 56, 3, 144), seconds_per_test) / 1e9;
+  // A convolution's time is modelled as MACs / MAC rate + outputs / output rate (+ for
+  // depthwise, channels x a per-channel cost); two or three shapes that weigh the terms
+  // differently give each rate (docs/perf.md, "The host march").
+  auto macs = [](const kernels::ref::ConvGeometry2d& g) { return static_cast<double>(g.oh * g.ow * g.m * (g.c / g.group) * g.kh * g.kw); };
+  auto outs = [](const kernels::ref::ConvGeometry2d& g) { return static_cast<double>(g.oh * g.ow * g.m); };
+  const auto deep = geom(64, 64, 28, 3, 1), shallow = geom(16, 96, 56, 1, 1);
+  const double td = conv_seconds(deep, seconds_per_test), ts = conv_seconds(shallow, seconds_per_test);
+  // [macs_d outs_d; macs_s outs_s] [1/R; 1/V] = [td; ts]
+  const double det = macs(deep) * outs(shallow) - macs(shallow) * outs(deep);
+  double inv_r = (td * outs(shallow) - ts * outs(deep)) / det, inv_v = (macs(deep) * ts - macs(shallow) * td) / det;
+  if (inv_r <= 0 || inv_v <= 0) inv_r = td / macs(deep), inv_v = 0;  // noise: the deep shape's plain rate
+  kp.dense_gmacs = 1 / inv_r / 1e9;
+  kp.conv_gouts = inv_v > 0 ? 1 / inv_v / 1e9 : 0;
+  const auto dw_big = geom(144, 144, 56, 3, 144), dw_small = geom(960, 960, 7, 3, 960);
+  const double ta = conv_seconds(dw_big, seconds_per_test) - outs(dw_big) * inv_v;
+  const double tb = conv_seconds(dw_small, seconds_per_test) - outs(dw_small) * inv_v;
+  const double det_dw = macs(dw_big) * 960 - macs(dw_small) * 144;
+  double inv_dw = (ta * 960 - tb * 144) / det_dw, per_channel = (ta - macs(dw_big) * inv_dw) / 144;
+  if (inv_dw <= 0 || per_channel < 0) inv_dw = ta / macs(dw_big), per_channel = 0;
+  kp.depthwise_gmacs = 1 / inv_dw / 1e9;
+  kp.depthwise_channel_us = per_channel * 1e6;
 
   const kernels::QElementwiseTable& ew = kernels::qelementwise_table(kernels::best_host_isa());
   auto add_seconds = [&](std::vector<int64_t> dims) {
@@ -260,6 +275,15 @@ KernelProbe measure_kernels(double seconds_per_test) {
   };
   const auto [add_s, add_n] = add_seconds({1, 64, 56, 56});
   kp.add_gelems = static_cast<double>(add_n) / add_s / 1e9;
+  {
+    // 3x3 stride-1 max pool over 64x56x56 (padding 1): taps per second.
+    kernels::ref::PoolGeometry2d g;
+    g.c = 64, g.h = g.w = g.oh = g.ow = 56, g.kh = g.kw = 3, g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
+    std::vector<uint8_t> x(static_cast<size_t>(64 * 56 * 56)), y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 13 % 251);
+    const double s = best_seconds([&] { ew.qmaxpool2d(g, {x.data(), false}, {y.data(), false}); }, seconds_per_test);
+    kp.pool_gtaps = static_cast<double>(y.size() * 9) / s / 1e9;
+  }
   kp.call_us = add_seconds({1, 64, 1, 1}).first * 1e6;
 
   std::vector<float> v(65536, 1.f);
@@ -276,19 +300,20 @@ KernelProbe measure_kernels(double seconds_per_test) {
 MemoryProbe measure_memory(double seconds_per_test) {
   MemoryProbe m;
   m.l2_bytes = read_l2_bytes();
+  // bytes: source + destination.
   auto best = [&](size_t bytes) {
-    std::vector<uint64_t> buf(bytes / 8);
-    for (size_t i = 0; i < buf.size(); ++i) buf[i] = i * 2654435761u + static_cast<uint64_t>(g_seed);
-    const int passes = static_cast<int>(std::max<size_t>(1, (size_t{4} << 20) / bytes));  // >= 4 MiB per run
-    read_rate(buf, passes);  // warm-up: page faults, cache fill
+    std::vector<uint8_t> src(bytes / 2), dst(bytes / 2);
+    for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<uint8_t>(i * 31 + static_cast<size_t>(g_seed));
+    const int passes = static_cast<int>(std::max<size_t>(1, (size_t{8} << 20) / bytes));  // >= 8 MiB per run
+    copy_rate(src, dst, passes);  // warm-up: page faults, cache fill
     const auto t0 = clk::now();
     double r = 0;
-    do r = std::max(r, read_rate(buf, passes));
+    do r = std::max(r, copy_rate(src, dst, passes));
     while (seconds_since(t0) < seconds_per_test);
     return r / 1e9;
   };
-  m.l2_read_gbps = best(static_cast<size_t>(m.l2_bytes / 2));
-  m.ddr_read_gbps = best(size_t{64} << 20);
+  m.l2_copy_gbps = best(static_cast<size_t>(m.l2_bytes / 2));
+  m.ddr_copy_gbps = best(size_t{128} << 20);
   return m;
 }
 

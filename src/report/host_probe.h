@@ -26,8 +26,8 @@ Int8Peak measure_int8_peak(double seconds_per_test);
 
 struct MemoryProbe {
   int64_t l2_bytes = 0;           // per-core L2 (sysfs; 1 MiB when it cannot be read)
-  double l2_read_gbps = 0;        // streaming read of a buffer of half the L2, GB/s (1e9 B/s)
-  double ddr_read_gbps = 0;       // streaming read of a 64 MiB buffer (far beyond any cache)
+  double l2_copy_gbps = 0;   // memcpy within half the L2, bytes read + written per second / 1e9
+  double ddr_copy_gbps = 0;  // memcpy of 64 MiB into 64 MiB (far beyond any cache)
 };
 
 // Best of short runs filling about `seconds_per_test` each, on the calling thread.
@@ -38,9 +38,12 @@ MemoryProbe measure_memory(double seconds_per_test);
 // cost model uses, since they, not the instruction peak, are what a layer achieves.
 struct KernelProbe {
   std::string isa;
-  double dense_gmacs = 0;      // 3x3 64->64 and 1x1 128->128 convolutions at 28x28 (mean rate)
-  double depthwise_gmacs = 0;  // 3x3 depthwise, 144 channels at 56x56
+  double dense_gmacs = 0;      // MAC rate of dense convolutions (3x3 64->64 at 28x28, 1x1 16->96 at 56x56)
+  double conv_gouts = 0;       // their output rate (requantize + store), G outputs/s; 0: not resolved
+  double depthwise_gmacs = 0;  // 3x3 depthwise MAC rate (144 channels at 56x56, 960 at 7x7)
+  double depthwise_channel_us = 0;  // its fixed cost per channel
   double add_gelems = 0;       // int8 add with requantization, 64x56x56 elements out, G elements/s
+  double pool_gtaps = 0;       // 3x3 max pool over 64x56x56, G taps/s (simple ops: no requantization)
   double float_gflops = 0;     // y = y * a + b over 64 Ki floats (baseline x86-64 code, as CPU ops run)
   double call_us = 0;          // a step's fixed cost: an add of 64 elements
 };

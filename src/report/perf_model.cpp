@@ -78,10 +78,17 @@ int64_t float_step_macs(const IntProgram& p, const Step& s) {
   return 0;
 }
 
+// Float steps that only move or relabel data (no arithmetic).
+bool is_data_movement(const std::string& op) {
+  static const char* const kOps[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice",
+                                     "Split",   "Concat",  "Identity", "Gather",   "Pad",       "Expand"};
+  return std::find(std::begin(kOps), std::end(kOps), op) != std::end(kOps);
+}
+
 }  // namespace
 
 std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<StepPlacement>& placement,
-                                      int64_t sram_bytes) {
+                                      int64_t sram_bytes, bool cpu_shares_sram) {
   const size_t nt = p.tensors.size();
   std::vector<Residency> res(nt, Residency::kSram);
   std::vector<int32_t> first(nt, -1), last(nt, -1);
@@ -100,13 +107,13 @@ std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<Ste
       first[static_cast<size_t>(t)] = static_cast<int32_t>(si);
       last[static_cast<size_t>(t)] = std::max(last[static_cast<size_t>(t)], static_cast<int32_t>(si));
       producer_sg[static_cast<size_t>(t)] = pl.subgraph;
-      if (pl.cpu) forced_ddr[static_cast<size_t>(t)] = true;
+      if (pl.cpu && !cpu_shares_sram) forced_ddr[static_cast<size_t>(t)] = true;
     }
     for (int32_t t : s.inputs) {
       if (t < 0) continue;
       const size_t u = static_cast<size_t>(t);
       last[u] = std::max(last[u], static_cast<int32_t>(si));
-      if (pl.cpu || producer_sg[u] != pl.subgraph) forced_ddr[u] = true;
+      if (!cpu_shares_sram && (pl.cpu || producer_sg[u] != pl.subgraph)) forced_ddr[u] = true;
     }
   }
   // First come, first served in production order: live[s] = SRAM bytes held during step s.
@@ -136,7 +143,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
   PerfReport r;
   r.cost = c;
   r.arena_bytes = arena_bytes;
-  r.residency = plan_residency(p, placement, c.sram_kib * 1024);
+  r.residency = plan_residency(p, placement, c.sram_kib * 1024, c.cpu_shares_sram);
   const double ddr_bytes_per_us = c.ddr_bandwidth_gbps * 1e3;  // GB/s = 1e9 B/s = 1e3 B/us
   const double sram_bytes_per_us = c.sram_bandwidth_gbps * 1e3;
   for (size_t si = 0; si < p.steps.size(); ++si) {
@@ -177,6 +184,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
     L.ddr_load_bytes += L.weight_bytes;
 
     double rate_per_cycle = static_cast<double>(c.vector_rate());
+    std::optional<double> conv_cycles;  // set by convolutions (their own formula)
     switch (s.kind) {
       case StepKind::kConv:
       case StepKind::kConvFloatOut: {
@@ -185,18 +193,45 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         L.ops = L.macs;
         const bool depthwise = g.group > 1 && g.group == g.c;
         L.unit = depthwise ? "depthwise" : "conv";
-        rate_per_cycle = static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
+        // Cycles: MACs on the array, then (in series) every output through the output stage,
+        // plus a depthwise convolution's fixed cost per channel.
+        double cycles = static_cast<double>(L.macs) / static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
+        if (c.output_ops_per_cycle > 0) cycles += static_cast<double>(out_elements) / static_cast<double>(c.output_ops_per_cycle);
+        if (depthwise) cycles += static_cast<double>(g.n * g.c) * c.depthwise_channel_cycles;
+        conv_cycles = cycles;
         break;
       }
       case StepKind::kMaxPool:
       case StepKind::kAvgPool:
         L.ops = out_elements * s.pool.kh * s.pool.kw;  // one compare or add per tap
         L.unit = "vector";
+        rate_per_cycle = static_cast<double>(c.simple_rate());
+        break;
+      case StepKind::kLut:
+      case StepKind::kDequantize:
+        L.ops = out_elements;  // a table look-up / a multiply per element, no requantization
+        L.unit = "vector";
+        rate_per_cycle = static_cast<double>(c.simple_rate());
+        break;
+      case StepKind::kConcat:
+        // Inputs whose scale differs from the output's are requantized (vector unit); the
+        // others are copied (DMA).
+        for (size_t i = 0; i < s.inputs.size() && i < s.concat_requant.size(); ++i)
+          if (s.concat_requant[i] && s.inputs[i] >= 0) L.ops += num_elements(p.tensors[static_cast<size_t>(s.inputs[i])].dims);
+        L.unit = L.ops > 0 ? "vector" : "dma";
+        break;
+      case StepKind::kMove:
+        L.ops = 0;  // data movement (DMA): only its bytes cost
+        L.unit = "dma";
         break;
       case StepKind::kFloat:
         L.macs = float_step_macs(p, s);
-        // 2 flops per MAC; otherwise one operation per element read or written, whichever is more.
-        L.ops = L.macs > 0 ? 2 * L.macs : std::max(out_elements, L.bytes_in / 4);
+        // 2 flops per MAC; data movement none; otherwise one operation per element read or
+        // written, whichever is more.
+        L.ops = L.macs > 0                 ? 2 * L.macs
+                : s.op_type == "Transpose" ? out_elements  // a gather: one address computation per element
+                : is_data_movement(s.op_type) ? 0
+                                              : std::max(out_elements, L.bytes_in / 4);
         L.unit = "vector";
         break;
       default:
@@ -207,15 +242,15 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
     if (L.cpu) {
       L.unit = "cpu";
       L.compute_us = static_cast<double>(L.ops) / (c.cpu_gflops * 1e3);  // GFLOP/s = 1e3 flop/us
-      // The CPU reads and writes through its caches and DDR: all its bytes at DDR bandwidth.
-      L.memory_us = static_cast<double>(L.ddr_load_bytes + L.ddr_store_bytes) / ddr_bytes_per_us;
     } else {
-      L.compute_us = static_cast<double>(L.ops) / rate_per_cycle / c.clock_mhz;  // MHz = cycles/us
-      L.memory_us = static_cast<double>(L.ddr_load_bytes + L.ddr_store_bytes) / ddr_bytes_per_us +
-                    (sram_bytes_per_us > 0 ? static_cast<double>(L.sram_bytes) / sram_bytes_per_us : 0.0);
+      L.compute_us = (conv_cycles ? *conv_cycles : static_cast<double>(L.ops) / rate_per_cycle) / c.clock_mhz;  // MHz = cycles/us
     }
+    // A CPU step's tensors are all in DDR unless cpu_shares_sram (plan_residency).
+    L.memory_us = static_cast<double>(L.ddr_load_bytes + L.ddr_store_bytes) / ddr_bytes_per_us +
+                  (sram_bytes_per_us > 0 ? static_cast<double>(L.sram_bytes) / sram_bytes_per_us : 0.0);
     L.bound = L.compute_us >= L.memory_us ? "compute" : "memory";
-    L.est_us = std::max(L.compute_us, L.memory_us) + c.layer_overhead_us;
+    L.est_us = std::max(L.compute_us, L.memory_us) + c.layer_overhead_us +
+               (s.kind == StepKind::kMove || s.kind == StepKind::kFloat ? c.eval_overhead_us : 0.0);
     L.est_cycles = L.est_us * c.clock_mhz;
 
     r.macs += L.macs;

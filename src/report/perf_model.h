@@ -39,7 +39,7 @@ struct LayerPerf {
   int64_t macs = 0;          // multiply-accumulates (convolutions, Gemm, MatMul)
   int64_t ops = 0;           // what the compute unit counts: MACs for convolutions, element
                              // operations for the vector unit, float operations on the CPU
-  std::string unit;          // "conv", "depthwise", "vector" (NPU) or "cpu"
+  std::string unit;          // "conv", "depthwise", "vector", "dma" (NPU) or "cpu"
   int64_t weight_bytes = 0;  // int8 weights + int32 bias + tables + constant inputs
   int64_t bytes_in = 0;      // activation bytes read
   int64_t bytes_out = 0;     // activation bytes written
@@ -51,7 +51,7 @@ struct LayerPerf {
   double est_us = 0;      // max(compute_us, memory_us) + layer_overhead_us
   double est_cycles = 0;  // est_us * clock_mhz
   std::string bound;      // "compute" or "memory"
-  std::optional<double> measured_us;  // mean over the measured runs (perf --measure)
+  std::optional<double> measured_us;  // median over the measured runs (perf --measure)
 };
 
 struct SubgraphPerf {
@@ -106,14 +106,16 @@ struct PerfReport {
 // in DDR; the other activations stay in SRAM when, at every step of their lifetime, they fit
 // beside the SRAM-resident tensors alive then (first come, first served, in step order), and
 // spill to DDR otherwise.
+// With cpu_shares_sram (a CPU-only march such as host) CPU steps and subgraph borders force
+// nothing: every activation that is not a graph input or output competes for the SRAM.
 std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<StepPlacement>& placement,
-                                      int64_t sram_bytes);
+                                      int64_t sram_bytes, bool cpu_shares_sram = false);
 
 // The whole estimate. arena_bytes: the memory plan's arena (reported, not used by the model).
 PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& placement, const CostModel& cost,
                          int64_t arena_bytes);
 
-// Fills layers[i].measured_us (mean per step), the subgraph sums and `measured`.
+// Fills layers[i].measured_us (median per step), the subgraph sums and `measured`.
 void attach_measurement(PerfReport& r, const std::vector<double>& step_mean_us, PerfMeasurement m);
 
 }  // namespace qmap

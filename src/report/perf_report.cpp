@@ -253,7 +253,12 @@ json perf_json(const PerfReport& r, std::optional<int> sg) {
                      {"sram_bandwidth_gbps", r.cost.sram_bandwidth_gbps},
                      {"cpu_gflops", r.cost.cpu_gflops},
                      {"subgraph_switch_us", r.cost.subgraph_switch_us},
-                     {"layer_overhead_us", r.cost.layer_overhead_us}};
+                     {"layer_overhead_us", r.cost.layer_overhead_us},
+                     {"simple_ops_per_cycle", r.cost.simple_rate()},
+                     {"output_ops_per_cycle", r.cost.output_ops_per_cycle},
+                     {"depthwise_channel_cycles", r.cost.depthwise_channel_cycles},
+                     {"eval_overhead_us", r.cost.eval_overhead_us},
+                     {"cpu_shares_sram", r.cost.cpu_shares_sram}};
   json sum;
   int npu = 0, cpu = 0;
   for (const auto& s : r.subgraphs) (s.cpu ? cpu : npu)++;

@@ -41,7 +41,7 @@ Result<CostModel> perf_cost_model(const std::string& march, int threads, std::st
 CostModel host_cost_model(int threads, std::string* description);
 
 // Runs the model `iters` times (after 2 warm-up runs) with profiling on `threads` threads on
-// a fixed deterministic input, and attaches per-step means and the per-run NPU/CPU/total
+// a fixed deterministic input, and attaches per-step medians and the per-run NPU/CPU/total
 // statistics to `r`.
 Status measure_perf(PerfReport& r, const PerfInput& in, int iters, int threads);
 
