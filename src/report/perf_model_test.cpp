@@ -204,6 +204,39 @@ TEST(PerfModel, DepthwiseRateCpuStepAndSwitches) {
   EXPECT_TRUE(r.subgraphs[1].cpu);
 }
 
+// The optional terms: a convolution's output stage (in series with its MACs), a depthwise
+// convolution's fixed cost per channel, and the generic-eval overhead of a data movement,
+// which itself costs only its bytes.
+TEST(PerfModel, OutputStageDepthwiseChannelCostAndEvalOverhead) {
+  IntProgram p;
+  const int32_t x = add_tensor(p, {1, 16, 8, 8}), d = add_tensor(p, {1, 16, 8, 8}), y = add_tensor(p, {1, 1024});
+  p.inputs = {x};
+  p.outputs = {y};
+  add_conv(p, x, d, 16, 16, 8, 8, 16);
+  Step mv;
+  mv.kind = StepKind::kMove;
+  mv.node = "flatten";
+  mv.op_type = "Flatten";
+  mv.inputs = {d};
+  mv.outputs = {y};
+  p.steps.push_back(mv);
+  CostModel cost = round_cost();
+  cost.depthwise_macs_per_cycle = 128;
+  cost.output_ops_per_cycle = 8;
+  cost.depthwise_channel_cycles = 100;
+  cost.eval_overhead_us = 2;
+  const PerfReport r = estimate_perf(p, step_placement(p), cost, 0);
+  // 9216 MACs / 128 = 72 cycles + 1024 outputs / 8 = 128 + 16 channels x 100 = 1600: 1800 cycles.
+  EXPECT_DOUBLE_EQ(r.layers[0].compute_us, 1.8);
+  EXPECT_DOUBLE_EQ(r.layers[0].memory_us, 1232 / 8000.0);  // x 1024 + weights 144 + bias 64; d on chip (free)
+  EXPECT_DOUBLE_EQ(r.layers[0].est_us, 1.8);                // no eval overhead for a kernel step
+  EXPECT_EQ(r.layers[1].unit, "dma");
+  EXPECT_EQ(r.layers[1].ops, 0);
+  EXPECT_DOUBLE_EQ(r.layers[1].compute_us, 0);
+  EXPECT_DOUBLE_EQ(r.layers[1].memory_us, 1024 / 8000.0);  // the graph output to DDR
+  EXPECT_DOUBLE_EQ(r.layers[1].est_us, 0.128 + 2);
+}
+
 TEST(PerfModel, TimeStatsMedianMinMax) {
   const TimeStats a = time_stats({5, 1, 3});
   EXPECT_EQ(a.median_us, 3);
