@@ -176,9 +176,11 @@ int64_t read_l2_bytes() {
   return 1 << 20;
 }
 
-// Seconds per call of f: best of repeated batches filling about `seconds`.
+// Seconds per call of f: the median of repeated batches filling about `seconds`. The median,
+// not the best: `qmap perf --measure` reports medians, so on a shared machine the kernel rates
+// and the measured layers see the same share of the CPU.
 template <typename F>
-double best_seconds(F&& f, double seconds) {
+double median_seconds(F&& f, double seconds) {
   f();  // warm-up: caches, packing, the AVX-512 power state
   int per_batch = 1;
   for (;;) {  // batches of >= 1 ms so the clock's resolution does not matter
@@ -187,14 +189,15 @@ double best_seconds(F&& f, double seconds) {
     if (seconds_since(t0) >= 1e-3 || per_batch >= (1 << 20)) break;
     per_batch *= 2;
   }
-  double best = 1e30;
+  std::vector<double> runs;
   const auto start = clk::now();
   do {
     const auto t0 = clk::now();
     for (int i = 0; i < per_batch; ++i) f();
-    best = std::min(best, seconds_since(t0) / per_batch);
-  } while (seconds_since(start) < seconds);
-  return best;
+    runs.push_back(seconds_since(t0) / per_batch);
+  } while (seconds_since(start) < seconds || runs.size() < 5);
+  std::sort(runs.begin(), runs.end());
+  return runs[runs.size() / 2];
 }
 
 // Seconds per run of the best fast convolution kernel on geometry g (uint8 in and out).
@@ -216,14 +219,14 @@ double conv_seconds(const kernels::ref::ConvGeometry2d& g, double seconds) {
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 31 % 251);
   std::vector<uint8_t> y(static_cast<size_t>(g.n * g.m * g.oh * g.ow));
   if (!k) {  // no fast kernel (a CPU below AVX2): the reference
-    return best_seconds([&] {
+    return median_seconds([&] {
       kernels::ref::qconv2d(g, {x.data(), false}, p.zx, w, bias, mult, p.zy, 0, 255, {y.data(), false});
     }, seconds);
   }
   std::vector<uint8_t> scratch(kernels::scratch_stride(k->scratch_bytes_per_worker()) + 64);
   void* s = scratch.data() + (64 - reinterpret_cast<uintptr_t>(scratch.data()) % 64) % 64;
   const kernels::SerialRunner one;
-  return best_seconds([&] { k->run(x.data(), y.data(), s, one); }, seconds);
+  return median_seconds([&] { k->run(x.data(), y.data(), s, one); }, seconds);
 }
 
 }  // namespace
@@ -269,7 +272,7 @@ KernelProbe measure_kernels(double seconds_per_test) {
     std::vector<uint8_t> a(static_cast<size_t>(n)), b(static_cast<size_t>(n)), y(static_cast<size_t>(n));
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i * 13 % 251), b[i] = static_cast<uint8_t>(i * 7 % 241);
     const QMultiplier r = quantize_multiplier(0.7);
-    return std::pair{best_seconds([&] {
+    return std::pair{median_seconds([&] {
                        ew.qadd(g, {a.data(), false}, 5, r, {b.data(), false}, 9, r, 3, 0, 255, {y.data(), false});
                      }, seconds_per_test), n};
   };
@@ -281,7 +284,7 @@ KernelProbe measure_kernels(double seconds_per_test) {
     g.c = 64, g.h = g.w = g.oh = g.ow = 56, g.kh = g.kw = 3, g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
     std::vector<uint8_t> x(static_cast<size_t>(64 * 56 * 56)), y(x.size());
     for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 13 % 251);
-    const double s = best_seconds([&] { ew.qmaxpool2d(g, {x.data(), false}, {y.data(), false}); }, seconds_per_test);
+    const double s = median_seconds([&] { ew.qmaxpool2d(g, {x.data(), false}, {y.data(), false}); }, seconds_per_test);
     kp.pool_gtaps = static_cast<double>(y.size() * 9) / s / 1e9;
   }
   kp.call_us = add_seconds({1, 64, 1, 1}).first * 1e6;
@@ -289,7 +292,7 @@ KernelProbe measure_kernels(double seconds_per_test) {
   std::vector<float> v(65536, 1.f);
   volatile float va = 0.999f, vb = 0.001f;
   const float fa = va, fb = vb;
-  const double fs = best_seconds([&] {
+  const double fs = median_seconds([&] {
     for (float& e : v) e = e * fa + fb;
     asm volatile("" : : "r"(v.data()) : "memory");
   }, seconds_per_test);

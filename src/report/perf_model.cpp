@@ -207,9 +207,8 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         L.unit = "vector";
         rate_per_cycle = static_cast<double>(c.simple_rate());
         break;
-      case StepKind::kLut:
       case StepKind::kDequantize:
-        L.ops = out_elements;  // a table look-up / a multiply per element, no requantization
+        L.ops = out_elements;  // a multiply per element into float, no requantization
         L.unit = "vector";
         rate_per_cycle = static_cast<double>(c.simple_rate());
         break;

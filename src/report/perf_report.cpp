@@ -33,7 +33,7 @@ json dims_json(const std::vector<Dims>& shapes) {
 
 json stats_json(const TimeStats& t) { return {{"median", t.median_us}, {"min", t.min_us}, {"max", t.max_us}}; }
 
-// The measured time the report ranks by: measured when present, else estimated.
+// The time the graph is shaded by: measured when present, else estimated.
 double layer_time(const LayerPerf& L) { return L.measured_us ? *L.measured_us : L.est_us; }
 
 double measured_layer_total(const PerfReport& r) {
@@ -178,7 +178,7 @@ std::string summary_rows(const PerfReport& r, std::optional<int> sg) {
     const SubgraphPerf& s = r.subgraphs[static_cast<size_t>(*sg)];
     rows.emplace_back("subgraph", fmt::format("{} on {} (steps {}..{})", s.id, on_name(s.cpu), s.first_step, s.last_step));
     rows.emplace_back("estimated latency", us_text(s.est_us));
-    if (s.measured_us) rows.emplace_back("measured latency (mean per run)", us_text(*s.measured_us));
+    if (s.measured_us) rows.emplace_back("measured latency (sum of the layers' medians)", us_text(*s.measured_us));
     rows.emplace_back("DDR loaded / stored per frame", mb(s.ddr_load_bytes) + " / " + mb(s.ddr_store_bytes));
     rows.emplace_back("weight bytes", mb(s.weight_bytes));
     rows.emplace_back("GOPs per frame", fmt::format("{:.4f}", 2.0 * static_cast<double>(s.macs) / 1e9));
@@ -362,8 +362,7 @@ std::string perf_dot(const PerfReport& r) {
   double total = 0;
   for (const auto& L : r.layers) total += layer_time(L);
   std::string s = "digraph perf {\n  rankdir=TB;\n  node [shape=box, style=\"rounded,filled\", fontname=\"sans-serif\", fontsize=10];\n";
-  // Which step produced each node name's outputs: edges follow the layers' shapes, so map by
-  // the program tensors recorded in the steps (stored as producer lists below).
+  // The shade is scaled so a step with a quarter of the time or more is fully saturated.
   for (const auto& L : r.layers) {
     const double share = total > 0 ? layer_time(L) / total : 0;
     std::string label = L.node + "\\n" + L.op + " (" + on_name(L.cpu) + ")" + fmt::format("\\n{:.1f} us", layer_time(L));

@@ -42,6 +42,7 @@ double eval_overhead_us() {
   Tensor x(DType::kUInt8, {1, 64, 1, 1});
   std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, 64})};
   const std::vector<const Tensor*> ins{&x};
+  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Flatten probe must run");
   double best = 1e30;
   for (int b = 0; b < 20; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -62,6 +63,7 @@ double float_eval_gops() {
   Tensor x(DType::kFloat32, {1, 2, 58, 28, 28});
   std::vector<Tensor> outs{Tensor(DType::kFloat32, {1, 58, 2, 28, 28})};
   const std::vector<const Tensor*> ins{&x};
+  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
   double best = 1e30;
   for (int b = 0; b < 20; ++b) {
     const auto t0 = std::chrono::steady_clock::now();

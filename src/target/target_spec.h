@@ -106,12 +106,12 @@ struct CostModel {
   double subgraph_switch_us = 0;     // fixed cost of each NPU<->CPU hand-over, microseconds
   // Optional keys (docs/perf.md); 0 in the file's absence means the default named here.
   int64_t depthwise_macs_per_cycle = 0;  // depthwise convolutions; default int8_macs_per_cycle
-  int64_t vector_ops_per_cycle = 0;      // element operations of the vector unit (add, LUT, pools,
-                                         // data movement); default int8_macs_per_cycle
+  int64_t vector_ops_per_cycle = 0;      // element operations of the vector unit (add, mul,
+                                         // quantize, LUT); default int8_macs_per_cycle
   double sram_bandwidth_gbps = 0;        // on-chip traffic; 0: not a bound (free)
   double layer_overhead_us = 0;          // fixed cost per step (launch, synchronization)
-  int64_t simple_ops_per_cycle = 0;      // element operations without requantization (table
-                                         // look-ups, dequantization, pooling taps); default
+  int64_t simple_ops_per_cycle = 0;      // element operations without requantization
+                                         // (dequantization, pooling taps); default
                                          // vector_ops_per_cycle
   int64_t output_ops_per_cycle = 0;      // convolution outputs requantized and stored per
                                          // cycle, in series with the MACs; 0: not a cost
