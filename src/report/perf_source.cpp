@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "format/model_bin.h"
 #include "import/onnx/onnx_import.h"
 #include "kernels/isa.h"
 #include "ops/registry.h"
@@ -23,16 +24,10 @@ namespace qmap {
 
 namespace {
 
-bool looks_like_bin(const std::string& path) {
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0) return true;
-  char magic[sizeof binfmt::kMagic] = {};
-  std::ifstream f(path, std::ios::binary);
-  return f.read(magic, sizeof magic) && std::memcmp(magic, binfmt::kMagic, sizeof magic) == 0;
-}
-
 // The fixed cost of a step the runtime runs through the op's generic eval (data movement and
 // CPU ops, program/int_program.h eval_node_into: shape inference, output checks, dispatch),
-// in us: a Flatten of 64 bytes, best of 20 batches of 200 calls.
+// in us: a Flatten of 64 bytes, the median of 21 batches of 200 calls (medians, as the kernel
+// probes and --measure).
 double eval_overhead_us() {
   Node n;
   n.name = "probe";
@@ -43,17 +38,17 @@ double eval_overhead_us() {
   std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, 64})};
   const std::vector<const Tensor*> ins{&x};
   QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Flatten probe must run");
-  double best = 1e30;
-  for (int b = 0; b < 20; ++b) {
+  std::vector<double> us;
+  for (int b = 0; b < 21; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 200; ++i) (void)eval_node_into(n, ins, outs);
-    best = std::min(best, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200);
   }
-  return best;
+  return time_stats(us).median_us;
 }
 
 // Elements per second (G) of a float op run by its generic eval as the runtime runs CPU ops:
-// a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), best of 20 runs.
+// a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), the median of 21 runs.
 double float_eval_gops() {
   Node n;
   n.name = "probe";
@@ -64,13 +59,13 @@ double float_eval_gops() {
   std::vector<Tensor> outs{Tensor(DType::kFloat32, {1, 58, 2, 28, 28})};
   const std::vector<const Tensor*> ins{&x};
   QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
-  double best = 1e30;
-  for (int b = 0; b < 20; ++b) {
+  std::vector<double> us;
+  for (int b = 0; b < 21; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
     (void)eval_node_into(n, ins, outs);
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
-  return static_cast<double>(x.numel()) / best / 1e9;
+  return static_cast<double>(x.numel()) / time_stats(us).median_us / 1e3;
 }
 
 }  // namespace
