@@ -202,6 +202,23 @@ TEST(PerfE2e, BadInputIsOneNamedErrorAndNoReport) {
   }
 }
 
+// Without Graphviz's `dot` on the PATH: one line says so, only the picture is skipped.
+TEST(PerfE2e, MissingDotSkipsOnlyThePicture) {
+  const fs::path dir = test_dir();
+  write_models(dir);
+  const std::string cmd = "cd '" + dir.string() + "' && PATH=/nonexistent '" QMAP_BIN
+                          "' perf net.bin --output-dir out >stdout.txt 2>stderr.txt </dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir / "stderr.txt");
+  const std::string out = slurp(dir / "stdout.txt");
+  EXPECT_EQ(count(out, "graphviz 'dot' not found"), 1u) << out;
+  EXPECT_FALSE(fs::exists(dir / "out/net/net.svg"));
+  EXPECT_TRUE(fs::exists(dir / "out/net/net.json"));
+  EXPECT_TRUE(fs::exists(dir / "out/net/net.dot"));
+  const std::string html = slurp(dir / "out/net/net.html");
+  EXPECT_NE(html.find("id=\"graph-missing\""), std::string::npos);
+  EXPECT_NE(html.find("<table id=\"summary\">"), std::string::npos);
+}
+
 // A file where the report's folder goes is not replaced: an error naming it, nothing written.
 TEST(PerfE2e, FileInTheReportsPlaceIsAnError) {
   const fs::path dir = test_dir();
