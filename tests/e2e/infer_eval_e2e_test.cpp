@@ -96,7 +96,7 @@ TEST(InferE2E, ProfilePrintsOneRowPerStep) {
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   auto bin = qmap::read_bin_file((dir / "model_output/tiny.bin").string());
   ASSERT_TRUE(bin.ok()) << bin.status().message();
-  const size_t at = r.out.find("Per-layer times (one run, wall clock per step)");
+  const size_t at = r.out.find("Per-layer times (one run after a warm-up run, wall clock per step)");
   ASSERT_NE(at, std::string::npos) << r.out;
   const std::vector<std::string> ls = lines(r.out.substr(at));
   // Title, rule, header, rule, one row per step, the total, rule.
