@@ -1,7 +1,7 @@
 // int8_vs_ort: qmap's int8 runtime (the .bin through libqmap_runtime's C++ API) against ONNX
 // Runtime (onnxruntime-node 1.30.0, CPU EP) on the same quantized model and on the float
 // model, at each thread count, measured in the same run; then ResNet-50's convolutions one by
-// one against this core's int8 peak, measured by a probe in the same run (bench/vnni_peak.cpp).
+// one against this core's int8 peak, measured by a probe in the same run (src/report/host_probe.cpp).
 // bench/run_int8_vs_ort.sh exports and converts the models and runs this.
 //
 // For each model folder (makertbin's working_dir, see "Model folders"):
@@ -72,7 +72,7 @@
 #include "ort_peer.h"
 #include "qmap/runtime.h"
 #include "program/int_program.h"
-#include "vnni_peak.h"
+#include "report/host_probe.h"
 #if QMAP_BENCH_HAS_KERNELS
 #include "kernels/isa.h"
 #endif
@@ -774,11 +774,11 @@ int main(int argc, char** argv) {
   // The peak probe runs twice, before and after the per-layer timings, and keeps the best of
   // each figure: on a shared machine one probe can land in a busy moment.
   progress("measuring the int8 peak");
-  bench::Int8Peak peak = bench::measure_int8_peak(opt.peak_time);
+  qmap::Int8Peak peak = qmap::measure_int8_peak(opt.peak_time);
   int peak_probes = 1;
   auto merge_peak = [&] {
     ++peak_probes;
-    const bench::Int8Peak p2 = bench::measure_int8_peak(opt.peak_time);
+    const qmap::Int8Peak p2 = qmap::measure_int8_peak(opt.peak_time);
     peak.core_ghz = std::max(peak.core_ghz, p2.core_ghz);
     peak.vnni_zmm_gmacs = std::max(peak.vnni_zmm_gmacs, p2.vnni_zmm_gmacs);
     peak.vnni_ymm_gmacs = std::max(peak.vnni_ymm_gmacs, p2.vnni_ymm_gmacs);
@@ -825,7 +825,7 @@ int main(int argc, char** argv) {
   print_load(models);
   print_agreement(models);
 
-  std::printf("\n### Int8 peak of one core (probe in this run, bench/vnni_peak.cpp; best of %d probe%s)\n\n", peak_probes,
+  std::printf("\n### Int8 peak of one core (probe in this run, src/report/host_probe.cpp; best of %d probe%s)\n\n", peak_probes,
               peak_probes > 1 ? "s" : "");
   std::printf("| probe | GMAC/s | MACs per cycle at %.2f GHz |\n|---|---:|---:|\n", peak.core_ghz);
   auto peak_row = [&](const char* name, double g) {

@@ -103,9 +103,34 @@ struct NodeArg {
 // object are serialized (use one Session per thread for parallelism; run releases the GIL).
 class PySession {
  public:
-  PySession(const py::object& path, int threads) : path_(py::str(py::module_::import("os").attr("fspath")(path))) {
+  PySession(const py::object& path, int threads, bool profile = false)
+      : path_(py::str(py::module_::import("os").attr("fspath")(path))), profile_(profile) {
     if (threads < 0) throw py::value_error("Session: threads " + std::to_string(threads) + ": 0 (one per core) or more");
-    session_ = unwrap(qmap::Session::open(path_, {.threads = threads}));
+    session_ = unwrap(qmap::Session::open(path_, {.threads = threads, .profile = profile}));
+    if (profile && session_->kind() != "bin")
+      throw py::value_error("Session: profile=True: '" + path_ + "' is a " + session_->kind() +
+                            " model; per-layer times come from the runtime (a .bin)");
+  }
+
+  // Per step: {"node", "kind", "kernel", "mean_us"}, the mean over the runs so far.
+  py::list profile() {
+    if (!profile_) throw py::value_error("Session.profile(): open the session with profile=True");
+    std::vector<qmap::StepTime> steps;
+    {
+      py::gil_scoped_release nogil;
+      std::lock_guard<std::mutex> lock(mu_);
+      steps = session_->profile();
+    }
+    py::list out;
+    for (const auto& s : steps) {
+      py::dict d;
+      d["node"] = s.node;
+      d["kind"] = s.kind;
+      d["kernel"] = s.kernel;
+      d["mean_us"] = s.mean_us;
+      out.append(d);
+    }
+    return out;
   }
 
   const std::string& path() const { return path_; }
@@ -208,6 +233,7 @@ class PySession {
 
   std::string path_;
   std::unique_ptr<qmap::Session> session_;
+  bool profile_ = false;
   std::mutex mu_;
 };
 
@@ -351,7 +377,10 @@ A loaded model: .onnx (float or quantized, as written by `qmap makertbin`) or .b
     fast.kernels                                             # 'avx512vnni' (QMAP_ISA selects)
 
 Raises RuntimeError when the file cannot be loaded (the message names the file and the rule).)doc")
-      .def(py::init<const py::object&, int>(), py::arg("path"), py::arg("threads") = 1)
+      .def(py::init<const py::object&, int, bool>(), py::arg("path"), py::arg("threads") = 1, py::arg("profile") = false)
+      .def("profile", &PySession::profile,
+           "per step of a .bin opened with profile=True: a dict {node, kind, kernel, mean_us} with the mean wall time over "
+           "the runs so far")
       .def_property_readonly("path", &PySession::path)
       .def_property_readonly("kind", &PySession::kind, "'float onnx', 'quantized onnx' or 'bin'")
       .def_property_readonly("kernels", &PySession::kernels,

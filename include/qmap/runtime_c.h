@@ -54,6 +54,23 @@ int qmap_run(qmap_context* ctx);
 /* Output i dequantized to float; count must equal qmap_model_output_elements. */
 int qmap_get_output(qmap_context* ctx, size_t i, float* out, size_t count);
 
+/* Per-layer timing (ContextOptions::profile of the C++ API). A context created with
+ * qmap_context_create_profiled times every step of every run (two clock reads per step); the
+ * other contexts do not time anything. */
+typedef struct qmap_step_profile {
+  const char* node;   /* the ONNX node the step computes */
+  const char* kind;   /* "conv", "add", "move", "float", ... */
+  const char* kernel; /* the kernel that runs it */
+  double mean_us;     /* mean wall time over the runs so far, microseconds */
+} qmap_step_profile;
+qmap_context* qmap_context_create_profiled(const qmap_model* model, int threads);
+/* Takes a snapshot of the per-step times and returns the number of steps (0 and an error when
+ * the context was not created profiled). */
+size_t qmap_profile_count(qmap_context* ctx);
+/* Step i of the last snapshot; the strings stay valid until the next qmap_profile_count or
+ * qmap_context_free. */
+int qmap_profile_get(const qmap_context* ctx, size_t i, qmap_step_profile* out);
+
 const char* qmap_last_error(void);
 
 #ifdef __cplusplus

@@ -22,6 +22,7 @@ void register_preprocess(CLI::App& app, Runner* run);  // cli/preprocess.cpp
 void register_infer(CLI::App& app, Runner* run);    // cli/infer.cpp
 void register_eval(CLI::App& app, Runner* run);     // cli/eval.cpp
 void register_verify(CLI::App& app, Runner* run);  // cli/verify.cpp
+void register_perf(CLI::App& app, Runner* run);    // cli/perf.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
@@ -32,6 +33,7 @@ inline constexpr RegisterFn kCommands[] = {
     register_infer,
     register_eval,
     register_verify,
+    register_perf,
 };
 
 }  // namespace qmap::cli

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "config/makertbin_config.h"
 #include "cli/common.h"
+#include "format/model_bin.h"
 #include "program/bin_reader.h"
 #include "import/onnx/onnx_import.h"
 #include "ir/dump.h"
@@ -24,13 +25,6 @@
 namespace qmap::cli {
 
 namespace {
-
-bool looks_like_bin(const std::string& path) {
-  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0) return true;
-  char magic[sizeof binfmt::kMagic] = {};
-  std::ifstream f(path, std::ios::binary);
-  return f.read(magic, sizeof magic) && std::memcmp(magic, binfmt::kMagic, sizeof magic) == 0;
-}
 
 std::string quant_text(const ProgramTensor& t) {
   return t.quant ? fmt::format("scale {} zp {}", t.quant->scale, t.quant->zero_point) : "-";

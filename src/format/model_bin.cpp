@@ -2,6 +2,8 @@
 #include "format/model_bin.h"
 
 #include <algorithm>
+#include <cstring>
+#include <fstream>
 
 #include "format/bin_writer.h"
 #include "quant/lower.h"
@@ -42,6 +44,13 @@ Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, cons
   for (int64_t off : plan.offset) stored.offsets.push_back(off < 0 ? binfmt::kNotInArena : static_cast<uint64_t>(off));
   m.memory_plan = std::move(stored);
   return write_bin(path, program, m);
+}
+
+bool looks_like_bin(const std::string& path) {
+  if (path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0) return true;
+  char magic[sizeof binfmt::kMagic] = {};
+  std::ifstream f(path, std::ios::binary);
+  return f.read(magic, sizeof magic) && std::memcmp(magic, binfmt::kMagic, sizeof magic) == 0;
 }
 
 }  // namespace qmap

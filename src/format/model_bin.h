@@ -23,4 +23,8 @@ BinMetadata makertbin_bin_metadata(const MakertbinConfig& cfg, const std::vector
 // spec is an error naming it. Errors from lowering keep their "lower: ..." text.
 Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, const std::string& path);
 
+// Whether the tools should read `path` as a .bin: the .bin extension, or the file starts with
+// the .bin magic (`qmap info`, `qmap perf`; anything else is read as ONNX).
+bool looks_like_bin(const std::string& path);
+
 }  // namespace qmap

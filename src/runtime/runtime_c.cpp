@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "qmap/runtime.h"
 #include "runtime/runtime_c_internal.h"
@@ -13,6 +14,8 @@ struct qmap_model {
 };
 struct qmap_context {
   qmap::rt::Context ctx;
+  bool profiled = false;
+  std::vector<qmap::rt::Context::StepProfile> snapshot;  // qmap_profile_count's
 };
 
 namespace {
@@ -80,7 +83,7 @@ qmap_context* qmap_context_create(const qmap_model* m) { return qmap_context_cre
 qmap_context* qmap_context_create_threads(const qmap_model* m, int threads) {
   if (!m) return null_arg("qmap_context_create"), nullptr;
   qmap_context* c = nullptr;
-  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model, {.threads = threads})}; });
+  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model, {.threads = threads}), false, {}}; });
   return c;
 }
 
@@ -113,6 +116,39 @@ int qmap_get_output(qmap_context* ctx, size_t i, float* out, size_t count) {
                             " elements, the buffer " + std::to_string(count));
     if (count) std::memcpy(out, v.data(), count * sizeof(float));
   });
+}
+
+qmap_context* qmap_context_create_profiled(const qmap_model* m, int threads) {
+  if (!m) return null_arg("qmap_context_create_profiled"), nullptr;
+  qmap_context* c = nullptr;
+  guarded([&] { c = new qmap_context{qmap::rt::Context(m->model, {.profile = true, .threads = threads}), true, {}}; });
+  return c;
+}
+
+size_t qmap_profile_count(qmap_context* ctx) {
+  if (!ctx) return null_arg("qmap_profile_count"), 0;
+  if (!ctx->profiled) {
+    t_last_error = "qmap_profile_count: the context was not created with qmap_context_create_profiled";
+    return 0;
+  }
+  size_t n = 0;
+  guarded([&] {
+    ctx->snapshot = ctx->ctx.profile();
+    n = ctx->snapshot.size();
+  });
+  return n;
+}
+
+int qmap_profile_get(const qmap_context* ctx, size_t i, qmap_step_profile* out) {
+  if (!ctx || !out) return null_arg("qmap_profile_get");
+  if (i >= ctx->snapshot.size()) {
+    t_last_error = "qmap_profile_get: step " + std::to_string(i) + " out of range: the snapshot has " +
+                   std::to_string(ctx->snapshot.size()) + " steps (call qmap_profile_count first)";
+    return -1;
+  }
+  const auto& s = ctx->snapshot[i];
+  *out = {s.node.c_str(), s.kind.c_str(), s.kernel.c_str(), s.mean_us};
+  return 0;
 }
 
 const char* qmap_last_error(void) { return t_last_error.c_str(); }

@@ -28,7 +28,10 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   qmap_context* ctx;
   qmap_context* ctx2;
   const char* isa;
-  size_t i;
+  size_t i, steps;
+  qmap_context* prof;
+  qmap_step_profile sp;
+  double sum_us = 0;
   CHECK(qmap_model_num_inputs(model) == 1);
   CHECK(qmap_model_input_name(model, 0) != NULL);
   CHECK(qmap_model_input_name(model, 1) == NULL);
@@ -62,7 +65,26 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   if (qmap_get_output(ctx2, 0, out2, want_count) != 0) same = 0;
   same = same && memcmp(out, out2, want_count * sizeof(float)) == 0;
   free(out2);
+  /* Not profiled: no per-step times, an error saying why. */
+  CHECK(qmap_profile_count(ctx2) == 0);
+  CHECK(strstr(qmap_last_error(), "qmap_context_create_profiled") != NULL);
   qmap_context_free(ctx2);
+  /* Profiled: one entry per step with its node, kind and kernel, and times of the two runs. */
+  prof = qmap_context_create_profiled(model, 1);
+  CHECK(prof != NULL);
+  CHECK(qmap_set_input(prof, 0, input, input_bytes) == 0);
+  CHECK(qmap_run(prof) == 0 && qmap_run(prof) == 0);
+  steps = qmap_profile_count(prof);
+  CHECK(steps > 0);
+  for (i = 0; i < steps; ++i) {
+    CHECK(qmap_profile_get(prof, i, &sp) == 0);
+    CHECK(sp.node != NULL && sp.kind != NULL && sp.kernel != NULL && sp.mean_us >= 0);
+    sum_us += sp.mean_us;
+  }
+  CHECK(sum_us > 0);
+  CHECK(qmap_profile_get(prof, steps, &sp) == -1);
+  CHECK(strstr(qmap_last_error(), "out of range") != NULL);
+  qmap_context_free(prof);
   isa = qmap_model_isa(model);
   CHECK(isa != NULL && (strcmp(isa, "ref") == 0 || strcmp(isa, "avx2") == 0 || strcmp(isa, "avx512vnni") == 0));
   CHECK(qmap_model_isa(NULL) == NULL);

@@ -44,6 +44,6 @@ struct BinModel {
   std::string yaml_text;
   std::unique_ptr<SessionBackend> backend;
 };
-Result<BinModel> open_bin_model(const std::string& path, int threads = 1);
+Result<BinModel> open_bin_model(const std::string& path, int threads = 1, bool profile = false);
 
 }  // namespace qmap

@@ -19,8 +19,8 @@ DType dtype_of(rt::ElemType t) { return static_cast<DType>(static_cast<int>(t));
 
 class BinBackend final : public SessionBackend {
  public:
-  BinBackend(rt::Model model, int threads)
-      : model_(std::move(model)), ctx_(model_, {.threads = threads}), threads_(threads) {}
+  BinBackend(rt::Model model, int threads, bool profile)
+      : model_(std::move(model)), ctx_(model_, {.profile = profile, .threads = threads}), threads_(threads), profile_(profile) {}
 
   std::string kernels() const override { return model_.isa(); }
 
@@ -52,7 +52,16 @@ class BinBackend final : public SessionBackend {
     }
   }
 
-  std::unique_ptr<SessionBackend> clone() const override { return std::make_unique<BinBackend>(model_, threads_); }
+  std::unique_ptr<SessionBackend> clone() const override {
+    return std::make_unique<BinBackend>(model_, threads_, profile_);
+  }
+
+  std::vector<StepTime> profile() const override {
+    std::vector<StepTime> out;
+    if (!profile_) return out;
+    for (const auto& p : ctx_.profile()) out.push_back({p.node, p.kind, p.kernel, p.mean_us});
+    return out;
+  }
 
  private:
   // {N, H, W, 3} yuv444 (NHWC; nv12 has no other layout) -> N NV12 frames.
@@ -77,11 +86,12 @@ class BinBackend final : public SessionBackend {
   rt::Model model_;
   rt::Context ctx_;
   int threads_ = 1;
+  bool profile_ = false;
 };
 
 }  // namespace
 
-Result<BinModel> open_bin_model(const std::string& path, int threads) {
+Result<BinModel> open_bin_model(const std::string& path, int threads, bool profile) {
   BinModel m;
   try {
     rt::Model model = rt::Model::load(path);
@@ -91,7 +101,7 @@ Result<BinModel> open_bin_model(const std::string& path, int threads) {
       m.outputs.push_back({d.name, dtype_of(d.dtype), Dims(d.dims.begin(), d.dims.end())});
     // The YAML makertbin stored: the input specs (preprocessing) of infer/eval.
     m.yaml_text = model.makertbin_yaml();
-    m.backend = std::make_unique<BinBackend>(std::move(model), threads);
+    m.backend = std::make_unique<BinBackend>(std::move(model), threads, profile);
   } catch (const rt::Error& e) {
     return error("{}", e.what());
   }

@@ -54,8 +54,8 @@ Result<std::unique_ptr<Session>> open_onnx(const std::string& path) {
                                    std::move(outputs), std::move(specs), std::move(*backend));
 }
 
-Result<std::unique_ptr<Session>> open_bin(const std::string& path, int threads) {
-  auto bin = open_bin_model(path, threads);
+Result<std::unique_ptr<Session>> open_bin(const std::string& path, int threads, bool profile) {
+  auto bin = open_bin_model(path, threads, profile);
   if (!bin.ok()) return bin.status().with_context(fmt::format("{}: model '{}': ", kStage, path));
   std::vector<InputSpec> specs;
   if (!bin->yaml_text.empty()) {
@@ -85,7 +85,7 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& path, Options 
                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   const std::string ext = lower_extension(path);
   if (ext == ".onnx") return open_onnx(path);
-  if (ext == ".bin") return open_bin(path, options.threads);
+  if (ext == ".bin") return open_bin(path, options.threads, options.profile);
   return error("{}: model '{}': unknown extension '{}': expected .onnx (float or quantized) or .bin", kStage, path,
                ext);
 }

@@ -31,6 +31,12 @@ struct IoInfo {
 // (session/float_onnx_backend.cpp, session/quantized_onnx_backend.cpp; a .bin backend on
 // the runtime library is one more). Inputs reaching run() are already checked against the
 // Session's IoInfo (count, dtype, dims).
+// One step's mean time (the runtime's Context::profile, include/qmap/runtime.h).
+struct StepTime {
+  std::string node, kind, kernel;
+  double mean_us = 0;
+};
+
 class SessionBackend {
  public:
   virtual ~SessionBackend() = default;
@@ -39,6 +45,9 @@ class SessionBackend {
   virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
   // An independent copy for another thread.
   virtual std::unique_ptr<SessionBackend> clone() const = 0;
+  // Per step of the runs so far, mean wall time (a .bin opened with Options::profile); empty
+  // for backends that do not time steps.
+  virtual std::vector<StepTime> profile() const { return {}; }
 };
 
 class Session {
@@ -48,6 +57,8 @@ class Session {
   // threads: intra-op threads of a .bin (0: one per core); the ONNX engines run on one.
   struct Options {
     int threads = 1;
+    // .bin: time every step of every run (profile()); off costs nothing.
+    bool profile = false;
   };
   static Result<std::unique_ptr<Session>> open(const std::string& path, Options options);
   static Result<std::unique_ptr<Session>> open(const std::string& path) { return open(path, Options{}); }
@@ -65,6 +76,8 @@ class Session {
 
   // "float onnx" | "quantized onnx" | "bin".
   std::string kind() const { return kind_; }
+  // Per-step mean times of the runs so far (a .bin opened with Options::profile), else empty.
+  std::vector<StepTime> profile() const { return backend_->profile(); }
   const std::string& path() const { return path_; }
 
   // The model's qmap metadata (the makertbin YAML it was built from), one complete spec per

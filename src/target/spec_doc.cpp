@@ -91,6 +91,15 @@ constexpr const char* kCostDoc[][3] = {
     {"sram_kib", "KiB", "on-chip SRAM; tensors larger than this are tiled through DDR"},
     {"cpu_gflops", "GFLOP/s", "float throughput of the CPU running the CPU ops"},
     {"subgraph_switch_us", "us", "fixed cost of each NPU/CPU hand-over (sync, cache maintenance, launch)"},
+    {"depthwise_macs_per_cycle", "MAC/cycle", "optional: int8 MACs per cycle of depthwise convolutions (default int8_macs_per_cycle)"},
+    {"vector_ops_per_cycle", "op/cycle", "optional: element operations per cycle of the vector unit: add, mul, quantize, table look-ups, requantized concat inputs (default int8_macs_per_cycle)"},
+    {"sram_bandwidth_gbps", "GB/s", "optional: on-chip SRAM bandwidth (0 or absent: on-chip traffic is not a bound)"},
+    {"layer_overhead_us", "us", "optional: fixed cost of every step (launch, synchronization; default 0)"},
+    {"simple_ops_per_cycle", "op/cycle", "optional: element operations per cycle without requantization: dequantization, pooling taps (default vector_ops_per_cycle)"},
+    {"output_ops_per_cycle", "output/cycle", "optional: convolution outputs requantized and stored per cycle, in series with the MACs (absent: not a cost)"},
+    {"depthwise_channel_cycles", "cycles", "optional: fixed cycles per channel of a depthwise convolution (default 0)"},
+    {"eval_overhead_us", "us", "optional: extra fixed cost of each data-movement and CPU step, which run generic code (default 0)"},
+    {"cpu_shares_sram", "true/false", "optional: the CPU works in the same on-chip memory, so tensors crossing an NPU/CPU border need not go through DDR (default false)"},
 };
 
 const char* kind_name(ParamKind k) {
@@ -122,7 +131,16 @@ double cost_value(const CostModel& c, size_t i) {
     case 2: return c.ddr_bandwidth_gbps;
     case 3: return static_cast<double>(c.sram_kib);
     case 4: return c.cpu_gflops;
-    default: return c.subgraph_switch_us;
+    case 5: return c.subgraph_switch_us;
+    case 6: return static_cast<double>(c.depthwise_rate());
+    case 7: return static_cast<double>(c.vector_rate());
+    case 8: return c.sram_bandwidth_gbps;
+    case 9: return c.layer_overhead_us;
+    case 10: return static_cast<double>(c.simple_rate());
+    case 11: return static_cast<double>(c.output_ops_per_cycle);
+    case 12: return c.depthwise_channel_cycles;
+    case 13: return c.eval_overhead_us;
+    default: return c.cpu_shares_sram ? 1 : 0;
   }
 }
 

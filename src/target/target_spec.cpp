@@ -377,10 +377,16 @@ Status SpecReader::read_param_limits(const YAML::Node& node, const std::string& 
 Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   std::vector<std::string> keys;
   QMAP_RETURN_IF_ERROR(keys_of(node, "cost_model", keys));
+  const std::initializer_list<const char*> required = {"clock_mhz", "int8_macs_per_cycle", "ddr_bandwidth_gbps",
+                                                       "sram_kib", "cpu_gflops", "subgraph_switch_us"};
   const std::initializer_list<const char*> all = {"clock_mhz", "int8_macs_per_cycle", "ddr_bandwidth_gbps",
-                                                  "sram_kib", "cpu_gflops", "subgraph_switch_us"};
+                                                  "sram_kib", "cpu_gflops", "subgraph_switch_us",
+                                                  "depthwise_macs_per_cycle", "vector_ops_per_cycle",
+                                                  "sram_bandwidth_gbps", "layer_overhead_us", "simple_ops_per_cycle",
+                                                  "cpu_shares_sram", "output_ops_per_cycle",
+                                                  "depthwise_channel_cycles", "eval_overhead_us"};
   QMAP_RETURN_IF_ERROR(check_allowed(node, "cost_model", keys, all));
-  for (const char* k : all)
+  for (const char* k : required)
     if (!node[k]) return fail(node, "cost_model", fmt::format("missing key '{}'", k));
   auto positive = [&](const char* k, double& out, bool allow_zero) -> Status {
     QMAP_RETURN_IF_ERROR(read_number(node[k], std::string("cost_model.") + k, out));
@@ -400,6 +406,22 @@ Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   QMAP_RETURN_IF_ERROR(positive("ddr_bandwidth_gbps", cost.ddr_bandwidth_gbps, false));
   QMAP_RETURN_IF_ERROR(positive("cpu_gflops", cost.cpu_gflops, false));
   QMAP_RETURN_IF_ERROR(positive("subgraph_switch_us", cost.subgraph_switch_us, true));
+  // Optional (docs/perf.md): absent keys keep 0, which CostModel reads as the default.
+  for (auto [k, out] : {std::pair<const char*, int64_t*>{"depthwise_macs_per_cycle", &cost.depthwise_macs_per_cycle},
+                        {"vector_ops_per_cycle", &cost.vector_ops_per_cycle},
+                        {"simple_ops_per_cycle", &cost.simple_ops_per_cycle},
+                        {"output_ops_per_cycle", &cost.output_ops_per_cycle}}) {
+    if (!node[k]) continue;
+    QMAP_RETURN_IF_ERROR(read_int(node[k], std::string("cost_model.") + k, *out));
+    if (*out <= 0) return fail(node[k], std::string("cost_model.") + k, "must be > 0");
+  }
+  if (node["sram_bandwidth_gbps"]) QMAP_RETURN_IF_ERROR(positive("sram_bandwidth_gbps", cost.sram_bandwidth_gbps, true));
+  if (node["layer_overhead_us"]) QMAP_RETURN_IF_ERROR(positive("layer_overhead_us", cost.layer_overhead_us, true));
+  if (node["eval_overhead_us"]) QMAP_RETURN_IF_ERROR(positive("eval_overhead_us", cost.eval_overhead_us, true));
+  if (node["depthwise_channel_cycles"])
+    QMAP_RETURN_IF_ERROR(positive("depthwise_channel_cycles", cost.depthwise_channel_cycles, true));
+  if (const YAML::Node b = node["cpu_shares_sram"]; b && (!b.IsScalar() || !YAML::convert<bool>::decode(b, cost.cpu_shares_sram)))
+    return fail(b, "cost_model.cpu_shares_sram", fmt::format("'{}' must be true or false", b.IsScalar() ? b.Scalar() : "(not a scalar)"));
   return ok_status();
 }
 

@@ -104,6 +104,26 @@ struct CostModel {
   int64_t sram_kib = 0;              // on-chip SRAM for activations and weights, KiB
   double cpu_gflops = 0;             // float throughput of the host CPU for CPU ops, GFLOP/s
   double subgraph_switch_us = 0;     // fixed cost of each NPU<->CPU hand-over, microseconds
+  // Optional keys (docs/perf.md); 0 in the file's absence means the default named here.
+  int64_t depthwise_macs_per_cycle = 0;  // depthwise convolutions; default int8_macs_per_cycle
+  int64_t vector_ops_per_cycle = 0;      // element operations of the vector unit (add, mul,
+                                         // quantize, LUT); default int8_macs_per_cycle
+  double sram_bandwidth_gbps = 0;        // on-chip traffic; 0: not a bound (free)
+  double layer_overhead_us = 0;          // fixed cost per step (launch, synchronization)
+  int64_t simple_ops_per_cycle = 0;      // element operations without requantization
+                                         // (dequantization, pooling taps); default
+                                         // vector_ops_per_cycle
+  int64_t output_ops_per_cycle = 0;      // convolution outputs requantized and stored per
+                                         // cycle, in series with the MACs; 0: not a cost
+  double depthwise_channel_cycles = 0;   // fixed cycles per depthwise channel (setup, edges)
+  double eval_overhead_us = 0;           // extra fixed cost of data-movement and CPU steps
+                                         // (generic code: dispatch, shape checks)
+  bool cpu_shares_sram = false;          // the CPU works in the same on-chip memory (a CPU-only
+                                         // "march" such as host): NPU/CPU borders do not force DDR
+
+  int64_t depthwise_rate() const { return depthwise_macs_per_cycle > 0 ? depthwise_macs_per_cycle : int8_macs_per_cycle; }
+  int64_t vector_rate() const { return vector_ops_per_cycle > 0 ? vector_ops_per_cycle : int8_macs_per_cycle; }
+  int64_t simple_rate() const { return simple_ops_per_cycle > 0 ? simple_ops_per_cycle : vector_rate(); }
 };
 
 struct TargetSpec {

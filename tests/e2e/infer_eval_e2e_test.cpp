@@ -11,6 +11,7 @@
 
 #include "cli_util.h"
 #include "image/test_image_writers.h"
+#include "program/bin_reader.h"
 
 namespace {
 
@@ -84,6 +85,32 @@ TEST(InferE2E, ImageThroughTheQuantizedModelWithLabels) {
     prev = p;
     EXPECT_EQ(rows[k][4].str(), names[std::stoi(rows[k][2])]);  // the synset's name part
   }
+}
+
+// --profile on the .bin: one row per program step (node, kind, kernel, time) and a total;
+// on an ONNX model it is an error (the per-layer timer is the runtime's).
+TEST(InferE2E, ProfilePrintsOneRowPerStep) {
+  const fs::path dir = converted();
+  write_png(dir / "cat.png", 16, 16, 2);
+  const CliRun r = run_qmap_in(dir, "infer --model model_output/tiny.bin --image cat.png --profile", "");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto bin = qmap::read_bin_file((dir / "model_output/tiny.bin").string());
+  ASSERT_TRUE(bin.ok()) << bin.status().message();
+  const size_t at = r.out.find("Per-layer times (one run after a warm-up run, wall clock per step)");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::vector<std::string> ls = lines(r.out.substr(at));
+  // Title, rule, header, rule, one row per step, the total, rule.
+  ASSERT_EQ(ls.size(), bin->program.steps.size() + 6) << r.out;
+  for (size_t i = 0; i < bin->program.steps.size(); ++i) {
+    const std::string& row = ls[4 + i];
+    EXPECT_EQ(row.rfind(std::to_string(i) + " ", 0), 0u) << row;
+    EXPECT_NE(row.find(" " + bin->program.steps[i].node + " "), std::string::npos) << row;
+    EXPECT_NE(row.find("%"), std::string::npos) << row;
+  }
+  EXPECT_NE(ls[4 + bin->program.steps.size()].find("total"), std::string::npos);
+  const CliRun q = run_qmap_in(dir, "infer --model model_output/tiny_quantized_model.onnx --image cat.png --profile", "");
+  EXPECT_NE(expect_one_error(q, false).find("--profile: model 'model_output/tiny_quantized_model.onnx' is a quantized onnx"),
+            std::string::npos) << q.err;
 }
 
 TEST(InferE2E, RawInputAndOutputDir) {

@@ -171,6 +171,26 @@ class QuantizedModel(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "threads -1"):
             qmap.Session(path, threads=-1)
 
+    def test_bin_profile(self):
+        # profile=True times every step of every run: one dict per step with its node, kind,
+        # kernel and mean time; the outputs are the same. Without it there is nothing to read,
+        # and an ONNX model has no per-step timer.
+        path = os.path.join(OUT, "tiny.bin")
+        p = qmap.Session(path, profile=True)
+        for x in images(5, n=2):
+            np.testing.assert_array_equal(p.run(None, {"input": x})[0], self.q.run(None, {"input": x})[0])
+        steps = p.profile()
+        self.assertGreater(len(steps), 1)
+        for s in steps:
+            self.assertEqual(sorted(s), ["kernel", "kind", "mean_us", "node"])
+            self.assertGreaterEqual(s["mean_us"], 0)
+        self.assertIn("conv", [s["kind"] for s in steps])
+        self.assertGreater(sum(s["mean_us"] for s in steps), 0)
+        with self.assertRaisesRegex(ValueError, "profile=True"):
+            qmap.Session(path).profile()
+        with self.assertRaisesRegex(ValueError, "per-layer times come from the runtime"):
+            qmap.Session(os.path.join(OUT, "tiny_quantized_model.onnx"), profile=True)
+
     def test_deterministic_across_runs_sessions_and_threads(self):
         xs = images(9, n=8)
         serial = [self.q.run(None, {"input": x})[0] for x in xs]

@@ -1,0 +1,234 @@
+// Inputs of `qmap perf` (perf_source.h): the model, the march's cost model, the measurement.
+#include "report/perf_source.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "format/model_bin.h"
+#include "import/onnx/onnx_import.h"
+#include "kernels/isa.h"
+#include "ops/registry.h"
+#include "program/bin_reader.h"
+#include "quant/lower.h"
+#include "quant/runtime_model.h"
+#include "report/host_probe.h"
+#include "runtime/memory_plan.h"
+
+namespace qmap {
+
+namespace {
+
+// The fixed cost of a step the runtime runs through the op's generic eval (data movement and
+// CPU ops, program/int_program.h eval_node_into: shape inference, output checks, dispatch),
+// in us: a Flatten of 64 bytes, the median of 21 batches of 200 calls (medians, as the kernel
+// probes and --measure).
+double eval_overhead_us() {
+  Node n;
+  n.name = "probe";
+  n.op = *op_by_name("Flatten");
+  n.op_type = "Flatten";
+  n.attrs["axis"] = int64_t{1};
+  Tensor x(DType::kUInt8, {1, 64, 1, 1});
+  std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, 64})};
+  const std::vector<const Tensor*> ins{&x};
+  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Flatten probe must run");
+  std::vector<double> us;
+  for (int b = 0; b < 21; ++b) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) (void)eval_node_into(n, ins, outs);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200);
+  }
+  return time_stats(us).median_us;
+}
+
+// Elements per second (G) of a float op run by its generic eval as the runtime runs CPU ops:
+// a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), the median of 21 runs.
+double float_eval_gops() {
+  Node n;
+  n.name = "probe";
+  n.op = *op_by_name("Transpose");
+  n.op_type = "Transpose";
+  n.attrs["perm"] = std::vector<int64_t>{0, 2, 1, 3, 4};
+  Tensor x(DType::kFloat32, {1, 2, 58, 28, 28});
+  std::vector<Tensor> outs{Tensor(DType::kFloat32, {1, 58, 2, 28, 28})};
+  const std::vector<const Tensor*> ins{&x};
+  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
+  std::vector<double> us;
+  for (int b = 0; b < 21; ++b) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)eval_node_into(n, ins, outs);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return static_cast<double>(x.numel()) / time_stats(us).median_us / 1e3;
+}
+
+}  // namespace
+
+Result<PerfInput> load_perf_input(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return error("perf: model '{}': no such file", path);
+  PerfInput in;
+  in.path = path;
+  in.name = fs::path(path).stem().string();
+  if (looks_like_bin(path)) {
+    in.kind = "bin";
+    QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin_file(path));
+    in.placement = std::move(bin.placement);
+    in.march = bin.metadata.march;
+    if (bin.metadata.memory_plan) in.arena_bytes = static_cast<int64_t>(bin.metadata.memory_plan->arena_bytes);
+    in.program = std::move(bin.program);
+    try {
+      in.model = rt::Model::load(path);
+    } catch (const rt::Error& e) {
+      return error("perf: model '{}': the runtime does not load it: {}", path, e.what());
+    }
+  } else {
+    in.kind = "quantized onnx";
+    QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path));
+    auto m = g.metadata.find("qmap_march");
+    if (m != g.metadata.end()) in.march = m->second;
+    auto p = lower_qdq_graph(g);
+    if (!p.ok()) return p.status().with_context(fmt::format("perf: model '{}': ", path));
+    in.program = std::move(*p);
+    in.placement = step_placement(in.program);
+    auto model = runtime_model_from_qdq_graph(g, path);
+    if (!model.ok()) return model.status().with_context(fmt::format("perf: model '{}': ", path));
+    in.model = std::move(*model);
+  }
+  if (in.arena_bytes == 0) {
+    // No stored plan: the plan the runtime computes at load.
+    QMAP_ASSIGN_OR_RETURN(rt::MemoryPlan plan, rt::plan_memory(in.program));
+    in.arena_bytes = plan.arena_bytes;
+  }
+  return in;
+}
+
+CostModel host_cost_model(int threads, std::string* description) {
+  // docs/perf.md "The host march": every number is measured here, on this CPU, now.
+  const Int8Peak peak = measure_int8_peak(0.05);
+  const MemoryProbe mem = measure_memory(0.05);
+  const KernelProbe k = measure_kernels(0.05);
+  const int t = std::max(threads, 1);
+  const double ghz = std::max(peak.core_ghz, 1e-3);
+  auto per_cycle = [&](double g_per_s, double scale) { return std::max<int64_t>(1, std::llround(g_per_s / ghz * scale)); };
+  CostModel c;
+  c.clock_mhz = ghz * 1e3;
+  // Compute: the rates qmap's kernels reach on this core, times the threads the runtime
+  // splits each convolution and elementwise step over (the probes run one core).
+  c.int8_macs_per_cycle = per_cycle(k.dense_gmacs, t);
+  c.depthwise_macs_per_cycle = per_cycle(k.depthwise_gmacs, t);
+  c.output_ops_per_cycle = k.conv_gouts > 0 ? per_cycle(k.conv_gouts, t) : 0;
+  c.depthwise_channel_cycles = k.depthwise_channel_us * c.clock_mhz / t;
+  c.vector_ops_per_cycle = per_cycle(k.add_gelems, t);
+  c.simple_ops_per_cycle = per_cycle(k.pool_gtaps, t);
+  // CPU (float) ops run on one thread through the ops' generic evals: their rate, not the
+  // vector unit's (k.float_gflops, shown for comparison).
+  c.cpu_gflops = float_eval_gops();
+  // Memory: the "SRAM" is the core's L2; what does not fit streams from DDR.
+  c.sram_kib = mem.l2_bytes / 1024;
+  c.sram_bandwidth_gbps = mem.l2_copy_gbps;
+  c.ddr_bandwidth_gbps = mem.ddr_copy_gbps;
+  c.cpu_shares_sram = true;  // float steps run on the same core, in the same caches
+  c.subgraph_switch_us = 0;  // the CPU and the "NPU" are the same core: no hand-over
+  c.layer_overhead_us = k.call_us;
+  c.eval_overhead_us = eval_overhead_us();
+  if (description) {
+    const double vnni = peak.vnni_zmm_gmacs > 0 ? peak.vnni_zmm_gmacs : peak.avx2_vpmaddwd_gmacs;
+    *description = fmt::format(
+        "host ({} kernels, {} thread{}): {:.2f} GHz; int8 peak {:.0f} MACs/cycle, qmap's conv {} / depthwise {} "
+        "MACs/cycle (+{} outputs/cycle, +{:.0f} cycles per depthwise channel), add {} / pool {} elements/cycle, float ops {:.1f} G/s (vector peak {:.1f} GFLOP/s); L2 {} KiB at {:.1f} GB/s, DDR {:.1f} GB/s; "
+        "{:.2f} us per kernel step, {:.2f} us per generic step",
+        k.isa, t, t == 1 ? "" : "s", ghz, vnni / ghz, c.int8_macs_per_cycle, c.depthwise_macs_per_cycle,
+        c.output_ops_per_cycle, c.depthwise_channel_cycles,
+        c.vector_ops_per_cycle, c.simple_ops_per_cycle, c.cpu_gflops, k.float_gflops, c.sram_kib, c.sram_bandwidth_gbps, c.ddr_bandwidth_gbps, c.layer_overhead_us,
+        c.eval_overhead_us);
+  }
+  return c;
+}
+
+Result<CostModel> perf_cost_model(const std::string& march, int threads, std::string* description) {
+  if (march == "host") return host_cost_model(threads, description);
+  auto spec = load_target_spec(march);
+  if (!spec.ok()) return spec.status().with_context("perf: --march: ");
+  if (description) *description = fmt::format("{}: {}", spec->name, spec->source);
+  return spec->cost;
+}
+
+Status measure_perf(PerfReport& r, const PerfInput& in, int iters, int threads) {
+  if (!in.model) return error("perf: model '{}': no runtime model to measure", in.path);
+  if (iters < 1) return error("perf: --iters {}: must be at least 1", iters);
+  constexpr int kWarmup = 2;
+  try {
+    const rt::Model& model = *in.model;
+    rt::ContextOptions opt;
+    opt.profile = true;
+    opt.threads = threads;
+    rt::Context ctx(model, opt);
+    // A fixed input: floats in [-1, 1), 8-bit values cycling (results do not matter, only
+    // that every run does the same work).
+    for (size_t i = 0; i < model.inputs().size(); ++i) {
+      const rt::TensorDesc& d = model.inputs()[i];
+      std::vector<std::byte> buf(d.input_bytes());
+      if (d.dtype == rt::ElemType::kFloat32 && d.color == rt::ColorType::kFeaturemap) {
+        for (size_t k = 0; k * 4 + 3 < buf.size(); ++k) {
+          const float v = static_cast<float>(static_cast<int>((k * 37) % 200) - 100) / 100.f;
+          std::memcpy(buf.data() + k * 4, &v, 4);
+        }
+      } else {
+        for (size_t k = 0; k < buf.size(); ++k) buf[k] = static_cast<std::byte>((k * 37) % 251);
+      }
+      ctx.set_input(i, buf.data(), buf.size());
+    }
+    const size_t n = r.layers.size();
+    auto cumulative = [&](int runs) {  // per-step total over all runs so far, us
+      std::vector<double> c(n, 0);
+      const auto prof = ctx.profile();
+      for (size_t s = 0; s < n && s < prof.size(); ++s) c[s] = prof[s].mean_us * runs;
+      return c;
+    };
+    for (int w = 0; w < kWarmup; ++w) ctx.run();
+    std::vector<double> prev = cumulative(kWarmup);
+    std::vector<double> total, npu, cpu, sums;
+    std::vector<std::vector<double>> per_step(n);  // per step, its time in each run
+    for (int it = 0; it < iters; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      ctx.run();
+      total.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      const std::vector<double> cur = cumulative(kWarmup + it + 1);
+      double a = 0, b = 0;
+      for (size_t s = 0; s < n; ++s) {
+        (r.layers[s].cpu ? b : a) += cur[s] - prev[s];
+        per_step[s].push_back(cur[s] - prev[s]);
+      }
+      npu.push_back(a);
+      cpu.push_back(b);
+      sums.push_back(a + b);
+      prev = cur;
+    }
+    // Per step the median over the runs: on a shared machine one preempted run must not make a
+    // small layer look slow.
+    std::vector<double> median(n, 0);
+    for (size_t s = 0; s < n; ++s) median[s] = time_stats(per_step[s]).median_us;
+    PerfMeasurement m;
+    m.runs = iters;
+    m.threads = threads;
+    m.isa = model.isa();
+    m.total = time_stats(total);
+    m.npu = time_stats(npu);
+    m.cpu = time_stats(cpu);
+    m.layer_sum_us = time_stats(sums).median_us;
+    attach_measurement(r, median, m);
+  } catch (const rt::Error& e) {
+    return error("perf: model '{}': measuring: {}", in.path, e.what());
+  }
+  return ok_status();
+}
+
+}  // namespace qmap
