@@ -39,6 +39,7 @@ class SharedArray {
   const T& operator[](size_t i) const { return data_[i]; }
   operator std::span<const T>() const { return {data_, size_}; }  // NOLINT(google-explicit-constructor)
 
+  void assign(size_t n, const T& value) { *this = SharedArray(std::vector<T>(n, value)); }
   template <typename It>
   void assign(It first, It last) {
     *this = SharedArray(std::vector<T>(first, last));
