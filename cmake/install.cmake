@@ -73,3 +73,41 @@ install(FILES ${CMAKE_BINARY_DIR}/install/qmap_runtime.pc DESTINATION ${CMAKE_IN
 install(TARGETS qmap RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT tools)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/targets/ DESTINATION ${CMAKE_INSTALL_DATADIR}/qmap/targets
   COMPONENT tools FILES_MATCHING PATTERN "*.yaml")
+
+# --- Debian packages: `cpack -G DEB` (tests/install/check_debs.sh) ---
+set(CPACK_PACKAGE_NAME qmap)
+set(CPACK_PACKAGE_VENDOR "qmap")
+set(CPACK_PACKAGE_CONTACT "qmap maintainers <qmap@localhost>")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_GENERATOR DEB)
+set(CPACK_COMPONENTS_ALL runtime runtime_dev tools)
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # <name>_<version>_<arch>.deb
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)   # Depends from dpkg-shlibdeps (libc6, libstdc++6, ...)
+# A shlibs control file (and the ldconfig trigger) in every package with a shared library,
+# i.e. libqmap-runtime0, so packages built against it get "Depends: libqmap-runtime0".
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+# Each component's description: its first line is the package's synopsis (no
+# CPACK_PACKAGE_DESCRIPTION_SUMMARY, which CPack would put before every one of them).
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://localhost/qmap")
+
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME libqmap-runtime${PROJECT_VERSION_MAJOR})
+set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION libs)
+set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "qmap int8 CNN runtime library
+Runs .bin models written by qmap makertbin with int8 kernels chosen for the CPU
+(AVX-512 VNNI, AVX2 or the scalar reference). Needs only the C/C++ runtime libraries.")
+
+set(CPACK_DEBIAN_RUNTIME_DEV_PACKAGE_NAME libqmap-runtime-dev)
+set(CPACK_DEBIAN_RUNTIME_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_RUNTIME_DEV_PACKAGE_DEPENDS "libqmap-runtime${PROJECT_VERSION_MAJOR} (= ${PROJECT_VERSION})")
+set(CPACK_COMPONENT_RUNTIME_DEV_DESCRIPTION "qmap int8 CNN runtime library - development files
+Headers (C++ and C API), the static library, the CMake package (find_package(qmap),
+qmap::runtime) and the pkg-config file qmap_runtime.pc.")
+
+set(CPACK_DEBIAN_TOOLS_PACKAGE_NAME qmap)
+set(CPACK_DEBIAN_TOOLS_PACKAGE_SECTION science)
+set(CPACK_COMPONENT_TOOLS_DESCRIPTION "int8 conversion toolchain for CNN models
+qmap converts float ONNX and Caffe models into int8 .bin models (checker, makertbin, infer,
+eval, verify, info), with the march specs it reads.")
+include(CPack)
