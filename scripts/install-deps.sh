@@ -17,7 +17,8 @@ packages=(
   python3 python3-numpy python3-onnx python3-protobuf zlib1g-dev
   python3-dev pybind11-dev
   dataset-fashion-mnist ccache
-  graphviz chromium
+  graphviz chromium  # qmap perf: the graph picture (dot); its test opens the report headless
+  file dpkg-dev  # cpack -G DEB: `file` finds the ELF files dpkg-shlibdeps reads (tests/install)
 )
 # Node.js for the ONNX Runtime peer: Debian's nodejs + npm, unless a Node.js with npm is
 # already there (some images ship NodeSource's nodejs, which bundles npm and conflicts

@@ -29,6 +29,17 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// This library's version and build: `qmap --version` prints version_text().
+struct VersionInfo {
+  std::string version;            // the release, "0.1.0"
+  std::string git_commit;         // commit the build was configured at (12 hex digits), or "unknown"
+  std::string build_type;         // CMake build type: "Release", "Debug", ...
+  std::vector<std::string> isas;  // kernel levels compiled in, lowest first: "ref", "avx2", ...
+};
+VersionInfo version();
+// "qmap 0.1.0\ngit commit: ...\nbuild type: Release\nISAs compiled in: ref avx2 avx512vnni\n"
+std::string version_text();
+
 // Element types, numbered as ONNX TensorProto.DataType (and qmap's IR).
 enum class ElemType : int32_t { kFloat32 = 1, kUInt8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9, kFloat64 = 11 };
 const char* elem_type_name(ElemType t);  // "float32", "uint8", ...

@@ -73,6 +73,11 @@ int qmap_profile_get(const qmap_context* ctx, size_t i, qmap_step_profile* out);
 
 const char* qmap_last_error(void);
 
+/* The library's release, "0.1.0", and the text `qmap --version` prints (release, git commit,
+ * build type, kernel ISAs compiled in; one "key: value" per line). Static strings. */
+const char* qmap_version(void);
+const char* qmap_version_text(void);
+
 #ifdef __cplusplus
 }
 #endif

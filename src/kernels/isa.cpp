@@ -32,6 +32,17 @@ std::vector<Isa> host_isas() {
   return out;
 }
 
+std::vector<Isa> compiled_isas() {
+  std::vector<Isa> out{Isa::kRef};
+#if QMAP_HAVE_AVX2
+  out.push_back(Isa::kAvx2);
+#endif
+#if QMAP_HAVE_AVX512VNNI
+  out.push_back(Isa::kAvx512Vnni);
+#endif
+  return out;
+}
+
 Isa best_host_isa() { return host_isas().back(); }
 
 bool parse_isa(const std::string& value, Isa* isa, std::string* error) {

@@ -18,6 +18,10 @@ const char* isa_name(Isa isa);  // "ref", "avx2", "avx512vnni"
 // starts with kRef. Levels the build did not compile (QMAP_ISA_MAX) are left out.
 std::vector<Isa> host_isas();
 
+// The levels this build compiled kernels for (QMAP_ISA_MAX and the target architecture),
+// lowest first; always starts with kRef. host_isas() is the part of it this CPU can run.
+std::vector<Isa> compiled_isas();
+
 // The best of host_isas().
 Isa best_host_isa();
 

@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <regex>
 #include <thread>
 
 #include "image/transform.h"
@@ -245,6 +247,27 @@ TEST(RuntimeApi, Nv12NeedsEvenSizesAndImagesNeedUint8) {
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("runtime type gray in NCHW needs uint8 with 1 channel(s)"), std::string::npos)
       << m.status().message();
+}
+
+TEST(RuntimeApi, VersionNamesTheReleaseCommitBuildTypeAndCompiledIsas) {
+  // The exact values come from the configure step; install.version checks them through
+  // `qmap --version`. Here: their form, and that the text, the struct and the C API agree.
+  const rt::VersionInfo v = rt::version();
+  EXPECT_TRUE(std::regex_match(v.version, std::regex("[0-9]+\\.[0-9]+\\.[0-9]+"))) << v.version;
+  EXPECT_TRUE(v.git_commit == "unknown" || std::regex_match(v.git_commit, std::regex("[0-9a-f]{12}"))) << v.git_commit;
+  EXPECT_FALSE(v.build_type.empty());
+  ASSERT_FALSE(v.isas.empty());
+  EXPECT_EQ(v.isas.front(), "ref");
+  // Every level this CPU can run was compiled in.
+  for (const std::string& have : rt::Model::available_isas())
+    EXPECT_NE(std::find(v.isas.begin(), v.isas.end(), have), v.isas.end()) << have;
+  std::string isas;
+  for (const std::string& i : v.isas) isas += (isas.empty() ? "" : " ") + i;
+  const std::string text = "qmap " + v.version + "\ngit commit: " + v.git_commit + "\nbuild type: " + v.build_type +
+                           "\nISAs compiled in: " + isas + "\n";
+  EXPECT_EQ(rt::version_text(), text);
+  EXPECT_EQ(std::string(qmap_version_text()), text);
+  EXPECT_EQ(std::string(qmap_version()), v.version);
 }
 
 TEST(RuntimeCApi, DrivenFromC) {

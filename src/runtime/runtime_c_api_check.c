@@ -38,6 +38,10 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   CHECK(qmap_model_input_bytes(model, 0) == input_bytes);
   CHECK(qmap_model_output_elements(model, 0) == want_count && want_count > 0);
 
+  CHECK(qmap_version() != NULL && strlen(qmap_version()) > 0);
+  CHECK(strncmp(qmap_version_text(), "qmap ", 5) == 0 &&
+        strncmp(qmap_version_text() + 5, qmap_version(), strlen(qmap_version())) == 0);
+
   CHECK(qmap_model_load("/nonexistent/model.bin") == NULL);
   CHECK(strstr(qmap_last_error(), "/nonexistent/model.bin") != NULL);
 

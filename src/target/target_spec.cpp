@@ -3,6 +3,7 @@
 #include "target/target_spec.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
@@ -572,16 +573,39 @@ std::optional<std::string_view> embedded_target_text(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<std::string> installed_targets_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  const std::filesystem::path dir = (exe.parent_path() / QMAP_TARGETS_REL_DIR).lexically_normal();
+  if (!std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  return dir.string();
+}
+
 Result<TargetSpec> load_target_spec(const std::string& march, const SpecLoadOptions& options) {
-  // A name without a path separator or .yaml suffix is a built-in march.
+  // A name without a path separator or .yaml suffix is a built-in march, else one installed
+  // beside the running qmap (<dir>/<name>.yaml).
   const bool is_path = march.find('/') != std::string::npos ||
                        (march.size() > 5 && march.compare(march.size() - 5, 5, ".yaml") == 0) ||
                        (march.size() > 4 && march.compare(march.size() - 4, 4, ".yml") == 0);
   if (!is_path) {
     const auto text = embedded_target_text(march);
-    if (!text)
-      return error("target spec: march '{}': unknown: built-in marches are {} (or give a path to a .yaml file)",
-                   march, fmt::join(embedded_target_names(), ", "));
+    if (!text) {
+      const std::optional<std::string> dir = installed_targets_dir();
+      std::error_code ec;
+      const std::string installed = dir ? *dir + "/" + march + ".yaml" : std::string();
+      if (dir && std::filesystem::is_regular_file(installed, ec)) {
+        Result<std::string> file = read_file(installed);
+        if (!file) return file.status().with_context("target spec: ");
+        QMAP_ASSIGN_OR_RETURN(TargetSpec spec, parse_target_spec(*file, installed, options));
+        if (spec.name != march)
+          return error("target spec '{}': name '{}' differs from the file name", installed, spec.name);
+        return spec;
+      }
+      return error("target spec: march '{}': unknown: built-in marches are {}{} (or give a path to a .yaml file)",
+                   march, fmt::join(embedded_target_names(), ", "),
+                   dir ? fmt::format("; no {}", installed) : std::string());
+    }
     QMAP_ASSIGN_OR_RETURN(TargetSpec spec, parse_target_spec(*text, march + " (built in)", options));
     if (spec.name != march)
       return error("target spec '{} (built in)': name '{}' differs from the file name", march, spec.name);

@@ -153,8 +153,16 @@ struct SpecLoadOptions {
 Result<TargetSpec> parse_target_spec(std::string_view yaml_text, const std::string& source,
                                      const SpecLoadOptions& options = {});
 
-// `march` is a built-in name (see embedded_target_names) or a path to a .yaml file.
+// `march` is a built-in name (see embedded_target_names), the name of a spec installed beside
+// the running qmap (installed_targets_dir()/<march>.yaml; built-in names win), or a path to a
+// .yaml file.
 Result<TargetSpec> load_target_spec(const std::string& march, const SpecLoadOptions& options = {});
+
+// <directory of the running executable>/../share/qmap/targets (the relative path comes from
+// the install layout, cmake/install.cmake) when that directory exists: `cmake --install` puts
+// targets/*.yaml there, and more march specs dropped there are found by name, wherever the
+// installed tree was moved.
+std::optional<std::string> installed_targets_dir();
 
 // Targets compiled into the binary from targets/*.yaml, sorted by name.
 std::vector<std::string> embedded_target_names();

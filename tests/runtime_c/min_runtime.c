@@ -6,7 +6,8 @@
  *
  * Feeds input.raw (exactly qmap_model_input_bytes bytes) to the model's single input, runs
  * it, and writes output k as raw float32 (row-major, as `qmap infer --output-dir` writes it)
- * to the k-th output path. Exit 0 on success; 1 with a message on stderr otherwise. */
+ * to the k-th output path; prints the runtime version first (qmap_version()). Exit 0 on
+ * success; 1 with a message on stderr otherwise. Also built by install.pkgconfig_c. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   size_t input_size = 0, k, n_out;
   int rc = 0;
   if (argc < 4) return fail("usage", "min_runtime model.bin input.raw out0.bin [out1.bin ...]");
+  printf("runtime: qmap %s\n", qmap_version());
   model = qmap_model_load(argv[1]);
   if (!model) return fail("load", qmap_last_error());
   if (qmap_model_num_inputs(model) != 1) return fail("model", "one input expected");
