@@ -9,9 +9,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <regex>
 #include <thread>
 
+#include <unistd.h>
+
+#include "format/bin_writer.h"
 #include "image/transform.h"
 #include "quant/int_simulator.h"
 #include "quant/lower.h"
@@ -100,6 +104,51 @@ TEST(RuntimeApi, FourThreadsGiveTheSequentialResults) {
   for (size_t k = 0; k < got.size(); ++k) EXPECT_EQ(got[k], want[k]) << "input set " << k;
   // Different inputs must give different outputs, or the comparison above proves nothing.
   EXPECT_NE(want[0], want[1]);
+}
+
+// Model::load reads the file once and its weights point into that copy (not a mapping of the
+// file): a loaded model keeps running, with the same outputs, after its file is overwritten
+// or deleted. Loads on several threads at once (each packs its weights into its own arena)
+// give the same model.
+TEST(RuntimeApi, LoadedBinOwnsItsBytesAndLoadsOnManyThreads) {
+  const auto net = testing::runtime_test_net(14);
+  auto prog = lower_qdq_graph(net.qdq);
+  ASSERT_TRUE(prog.ok()) << prog.status().message();
+  const std::string path = ::testing::TempDir() + "qmap_load_test_" + std::to_string(::getpid()) + ".bin";
+  ASSERT_TRUE(write_bin(path, *prog, BinMetadata{}).ok());
+  const rt::Model in_memory = model_of(net.qdq);
+  std::vector<std::vector<Tensor>> inputs;
+  std::vector<std::vector<std::vector<std::byte>>> want;
+  {
+    rt::Context ctx(in_memory);
+    for (uint32_t seed = 1; seed <= 3; ++seed) {
+      inputs.push_back(testing::random_inputs(net.inputs, 300 + seed));
+      want.push_back(run_model(ctx, inputs.back()));
+    }
+  }
+  ASSERT_NE(want[0], want[1]) << "different inputs must give different outputs, or the checks prove nothing";
+
+  constexpr int kThreads = 4;
+  std::vector<std::optional<rt::Model>> loaded(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back([&, t] { loaded[static_cast<size_t>(t)].emplace(rt::Model::load(path)); });
+  for (auto& th : threads) th.join();
+
+  // Overwrite the file with garbage of the same size, then delete it.
+  {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 0, SEEK_END);
+    const std::string junk(static_cast<size_t>(std::ftell(f)), '\x5a');
+    std::fseek(f, 0, SEEK_SET);
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+  }
+  std::remove(path.c_str());
+  for (int t = 0; t < kThreads; ++t) {
+    rt::Context ctx(*loaded[static_cast<size_t>(t)]);
+    for (size_t k = 0; k < inputs.size(); ++k) EXPECT_EQ(run_model(ctx, inputs[k]), want[k]) << "thread " << t << " input " << k;
+  }
 }
 
 TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {

@@ -1,0 +1,83 @@
+// Kernel buffers (isa_vector.h): the per-model WeightArena and big_buffer_alloc's three sources
+// (arena, heap, own mapping), and fast kernels prepared inside an arena scope staying bit-exact
+// with the reference (their packed weights then live in the arena).
+#include "kernels/isa_vector.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "kernels/qconv_kernel_internal.h"
+#include "kernels/qconv_test_util.h"
+
+namespace qmap::kernels {
+namespace {
+
+TEST(WeightArena, HandsOutAlignedDisjointWritableBlocksAcrossChunks) {
+  WeightArena arena;
+  std::vector<std::pair<uintptr_t, uintptr_t>> blocks;  // [begin, end)
+  // 40 MiB is more than one 32 MiB chunk: the arena must open a second one.
+  for (size_t bytes : {size_t{100}, size_t{64}, size_t{1} << 20, size_t{40} << 20, size_t{3000}}) {
+    auto* p = static_cast<std::byte*>(arena.allocate(bytes));
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << bytes;
+    std::memset(p, 0x3c, bytes);  // writable, all of it
+    const uintptr_t b = reinterpret_cast<uintptr_t>(p);
+    for (const auto& [b0, e0] : blocks) EXPECT_TRUE(b + bytes <= b0 || b >= e0) << "blocks overlap";
+    blocks.push_back({b, b + bytes});
+  }
+}
+
+TEST(WeightArena, BigBuffersComeFromTheScopesArenaElseHeapOrMapping) {
+  for (size_t bytes : {kBigBufferBytes, size_t{300} << 10, size_t{5} << 20}) {  // heap, mapping, huge mapping
+    void* p = big_buffer_alloc(bytes);
+    ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+    std::memset(p, 1, bytes);
+    big_buffer_free(p, bytes);
+  }
+  WeightArena arena;
+  {
+    const WeightArenaScope scope(arena);
+    IsaVector<int8_t, 0> v(size_t{1} << 20, 7);  // from the arena; freeing it is a no-op
+    EXPECT_EQ(v[12345], 7);
+    {
+      WeightArena inner;
+      const WeightArenaScope nested(inner);  // scopes nest; the outer one is back after
+      IsaVector<int8_t, 0> w(size_t{64} << 10, 1);
+    }
+    IsaVector<int32_t, 0> u(size_t{64} << 10, -1);
+    EXPECT_EQ(u.back(), -1);
+  }
+  IsaVector<int8_t, 0> after(size_t{1} << 20, 3);  // no scope: its own mapping again
+  EXPECT_EQ(after[0], 3);
+}
+
+// A layer whose packed weights (256 x 64 x 3 x 3 = 147 KiB) come from an arena, on every
+// fast ISA this host has, bit-exact with the reference.
+TEST(WeightArena, KernelsPreparedInAnArenaMatchTheReference) {
+  WeightArena arena;
+  const WeightArenaScope scope(arena);
+  testing::ConvCase c;
+  c.g.n = 1, c.g.c = 64, c.g.h = 10, c.g.w = 11, c.g.m = 256, c.g.kh = 3, c.g.kw = 3;
+  c.g.stride_h = c.g.stride_w = 1, c.g.dil_h = c.g.dil_w = 1, c.g.pad_top = c.g.pad_left = 1, c.g.group = 1;
+  c.pad_bottom = c.pad_right = 1;
+  int ran = 0;
+#if QMAP_HAVE_AVX512VNNI
+  if (testing::host_has(Isa::kAvx512Vnni)) {
+    testing::expect_matches_ref(make_qconv_gemm_avx512vnni, "qconv_gemm_avx512vnni", c);
+    ++ran;
+  }
+#endif
+#if QMAP_HAVE_AVX2
+  if (testing::host_has(Isa::kAvx2)) {
+    testing::expect_matches_ref(make_qconv_gemm_avx2, "qconv_gemm_avx2", c);
+    ++ran;
+  }
+#endif
+  if (ran == 0) GTEST_SKIP() << "no fast ISA on this host";
+}
+
+}  // namespace
+}  // namespace qmap::kernels
