@@ -12,7 +12,7 @@ int64_t packed_quads(int64_t cg, int64_t taps, PackOrder order) {
 }
 
 void pack_weight_quads(int8_t* dst, const int8_t* w, int64_t rows, int64_t cg, int64_t taps, int64_t mb,
-                       PackOrder order) {
+                       PackOrder order, int64_t* row_sums) {
   const int64_t k4n = packed_quads(cg, taps, order);
   const int64_t c4n = (cg + 3) / 4;
   const int64_t k = cg * taps;
@@ -25,6 +25,7 @@ void pack_weight_quads(int8_t* dst, const int8_t* w, int64_t rows, int64_t cg, i
       continue;
     }
     const int8_t* src = w + row * k;
+    if (row_sums) weight_row_sums(src, 1, k, row_sums + row);
     if (order == PackOrder::kFlat || taps == 1) {  // quads are consecutive source bytes
       const int64_t full = k / 4;
       for (int64_t q = 0; q < full; ++q) std::memcpy(out + q * step, src + 4 * q, 4);

@@ -28,7 +28,10 @@ TEST(WeightPack, MatchesTheDefinitionForEveryOrderAndEdge) {
       const int64_t k4n = packed_quads(s.cg, s.taps, order);
       const int64_t blocks = (s.rows + s.mb - 1) / s.mb;
       std::vector<int8_t> got(static_cast<size_t>(blocks * k4n * s.mb * 4), 0x55);
-      pack_weight_quads(got.data(), w.data(), s.rows, s.cg, s.taps, s.mb, order);
+      std::vector<int64_t> sums(static_cast<size_t>(s.rows), -999), want_sums(sums.size());
+      pack_weight_quads(got.data(), w.data(), s.rows, s.cg, s.taps, s.mb, order, sums.data());
+      weight_row_sums(w.data(), s.rows, k, want_sums.data());
+      EXPECT_EQ(sums, want_sums);
       const int64_t c4n = (s.cg + 3) / 4;
       for (int64_t row = 0; row < blocks * s.mb; ++row)
         for (int64_t q = 0; q < k4n; ++q)

@@ -466,17 +466,24 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // are packed below, once, in the layout of the path this shape takes.
     const int64_t rows = g.group * mb_ * kMr;
     const int64_t kw = cg_ * taps_;
+    // sums: each output channel's sum of weights, filled by the packing of the path taken.
     KVector<int64_t> sums(static_cast<size_t>(g.m));
-    weight_row_sums(p.weights.data(), g.m, kw, sums.data());
-    bias_.assign(static_cast<size_t>(rows), 0);
+    auto fold_bias = [&] {
+      bias_.assign(static_cast<size_t>(rows), 0);
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        for (int64_t mi = 0; mi < mg_; ++mi) {
+          const int64_t m = gi * mg_ + mi;
+          const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+          bias_[static_cast<size_t>(gi * mb_ * kMr + mi)] =
+              static_cast<int32_t>(b - int64_t{zx_eff} * sums[static_cast<size_t>(m)]);
+        }
+    };
     mult_.assign(static_cast<size_t>(rows), QMultiplier{});
     scale_.assign(static_cast<size_t>(rows), 0.0);
     for (int64_t gi = 0; gi < g.group; ++gi)
       for (int64_t mi = 0; mi < mg_; ++mi) {
         const int64_t m = gi * mg_ + mi;
         const int64_t row = gi * mb_ * kMr + mi;
-        const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
-        bias_[static_cast<size_t>(row)] = static_cast<int32_t>(b - int64_t{zx_eff} * sums[static_cast<size_t>(m)]);
         if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
         else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
       }
@@ -501,7 +508,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       fold_ = false;
       const int64_t mp = round_up(g.m, kFcMb);
       wfc_.resize(static_cast<size_t>(c4n_ * mp * 4));  // [m / 64][c4][64][4]
-      pack_weight_quads(wfc_.data(), p.weights.data(), g.m, cg_, 1, kFcMb, PackOrder::kTapMajor);
+      pack_weight_quads(wfc_.data(), p.weights.data(), g.m, cg_, 1, kFcMb, PackOrder::kTapMajor, sums.data());
+      fold_bias();
       bias_.resize(static_cast<size_t>(mp), 0);
       fcm_.assign(static_cast<size_t>(mp), 1 << 30);
       fcs_.assign(static_cast<size_t>(mp), 1);
@@ -531,7 +539,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       cv_nmb_ = ceil_div(g.m, kCvMb);
       const int64_t mp = cv_nmb_ * kCvMb, k4 = taps_ * c4n_;
       wcv_.resize(static_cast<size_t>(mp * k4 * 4));  // [m / 48][tap][c4][48][4]
-      pack_weight_quads(wcv_.data(), p.weights.data(), g.m, cg_, taps_, kCvMb, PackOrder::kTapMajor);
+      pack_weight_quads(wcv_.data(), p.weights.data(), g.m, cg_, taps_, kCvMb, PackOrder::kTapMajor, sums.data());
+      fold_bias();
       bcv_.assign(static_cast<size_t>(mp), 0);
       cvm_.assign(static_cast<size_t>(mp), 1 << 30);
       cvs_.assign(static_cast<size_t>(mp), 31);
@@ -573,7 +582,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     wblock_ = packed_quads(cg_, taps_, order) * 4 * kMr;
     w_.resize(static_cast<size_t>(g.group * mb_ * wblock_));
     for (int64_t gi = 0; gi < g.group; ++gi)
-      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * kw, mg_, cg_, taps_, kMr, order);
+      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * kw, mg_, cg_, taps_, kMr, order,
+                        sums.data() + gi * mg_);
+    fold_bias();
 
     // Phase images and tap offsets.
     if (fold_) {
