@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/huge_pages.h"
+
 namespace qmap {
 
 namespace {
@@ -49,22 +51,6 @@ Result<size_t> read_fully(int fd, std::byte* dst, size_t n, const std::string& p
   return got;
 }
 
-constexpr size_t kHugePage = size_t{2} << 20;
-
-std::shared_ptr<std::byte[]> alloc_file_buffer(size_t n) {
-  if (n >= (size_t{1} << 20)) {
-    const size_t len = (n + 2 * kHugePage - 1) / kHugePage * kHugePage;  // room to align to 2 MiB
-    void* base = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (base != MAP_FAILED) {
-      auto* p = reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(base) + kHugePage - 1) / kHugePage * kHugePage);
-      ::madvise(p, (n + kHugePage - 1) / kHugePage * kHugePage, MADV_HUGEPAGE);  // a hint: failure is harmless
-      return std::shared_ptr<std::byte[]>(p, [base, len](std::byte*) { ::munmap(base, len); });
-    }
-  }
-  auto* p = static_cast<std::byte*>(::operator new[](std::max<size_t>(n, 64), std::align_val_t(64)));
-  return std::shared_ptr<std::byte[]>(p, [](std::byte* q) { ::operator delete[](q, std::align_val_t(64)); });
-}
-
 }  // namespace
 
 Result<std::string> read_file(const std::string& path) {
@@ -92,11 +78,11 @@ Result<FileBytes> read_file_bytes(const std::string& path) {
   QMAP_RETURN_IF_ERROR(open_for_reading(path, fd, &size).status());
   if (size < 0) {  // a pipe or device: no size to allocate for up front
     QMAP_ASSIGN_OR_RETURN(std::string s, read_file(path));
-    FileBytes out{alloc_file_buffer(s.size()), s.size()};
+    FileBytes out{alloc_huge_shared(s.size()), s.size()};
     if (!s.empty()) std::memcpy(out.data.get(), s.data(), s.size());
     return out;
   }
-  FileBytes out{alloc_file_buffer(static_cast<size_t>(size)), static_cast<size_t>(size)};
+  FileBytes out{alloc_huge_shared(static_cast<size_t>(size)), static_cast<size_t>(size)};
   QMAP_ASSIGN_OR_RETURN(size_t got, read_fully(fd.fd, out.data.get(), out.size, path));
   std::byte extra{};
   QMAP_ASSIGN_OR_RETURN(size_t more, read_fully(fd.fd, &extra, 1, path));

@@ -18,9 +18,9 @@ namespace qmap {
 Result<std::string> read_file(const std::string& path);
 
 // A whole file in one 64-byte-aligned, writable buffer that others may share (tensors alias
-// it: the .bin reader's weight blobs). Files of 1 MiB and more get an anonymous mapping
-// aligned to 2 MiB with transparent huge pages requested, so a 100 MB model costs one copy
-// and a few dozen page faults instead of tens of thousands.
+// it: the .bin reader's weight blobs). Files of 1 MiB and more get huge pages
+// (core/huge_pages.h), so a 100 MB model costs one copy and a few dozen page faults instead of
+// tens of thousands.
 struct FileBytes {
   std::shared_ptr<std::byte[]> data;
   size_t size = 0;

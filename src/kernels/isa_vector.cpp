@@ -10,6 +10,8 @@
 #include <cstring>
 #include <new>
 
+#include "core/huge_pages.h"
+
 namespace qmap::kernels {
 namespace {
 
@@ -27,16 +29,6 @@ struct Header {
 thread_local WeightArena* current_arena = nullptr;
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
-
-// A 2 MiB-aligned mapping of at least `bytes` with huge pages requested; *base/*len is what to unmap.
-std::byte* map_huge(size_t bytes, void** base, size_t* len) {
-  *len = round_up(bytes, kHuge) + kHuge;
-  *base = ::mmap(nullptr, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (*base == MAP_FAILED) throw std::bad_alloc();
-  auto* p = reinterpret_cast<std::byte*>(round_up(reinterpret_cast<uintptr_t>(*base), kHuge));
-  ::madvise(p, round_up(bytes, kHuge), MADV_HUGEPAGE);  // a hint: without it pages are 4 KiB
-  return p;
-}
 
 }  // namespace
 
@@ -81,11 +73,10 @@ void* WeightArena::allocate(size_t bytes) {
       cap_chunks_ = cap;
     }
     const size_t want = bytes > (size_t{32} << 20) ? bytes : (size_t{32} << 20);  // virtual; touched pages only
-    void* base = nullptr;
-    size_t len = 0;
-    next_ = map_huge(want, &base, &len);
-    end_ = next_ + round_up(want, kHuge);
-    chunks_[n_chunks_++] = {base, len};
+    const HugeMapping m = map_huge(want);
+    next_ = m.data;
+    end_ = m.data + round_up(want, kHuge);
+    chunks_[n_chunks_++] = {m.base, m.len};
   }
   void* p = next_;
   next_ += bytes;

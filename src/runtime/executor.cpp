@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/huge_pages.h"
 #include "kernels/isa_vector.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
@@ -132,9 +133,17 @@ ExecState Executor::make_state(bool keep_all, int threads, int64_t min_task_elem
   } else {
     st.runner_ = std::make_unique<kernels::SerialRunner>();
   }
-  if (scratch_per_worker_ > 0)
-    st.scratch_ = Tensor::uninitialized(DType::kUInt8, {static_cast<int64_t>(scratch_per_worker_) * threads});
-  st.arena_ = Tensor::uninitialized(DType::kUInt8, {plan.arena_bytes});
+  // The scratch and the arena in huge pages, touched here: a context's first run then pays no
+  // page faults (on the development VM they made it 1.7x (ResNet-50) to 3x (MobileNetV2)
+  // slower than the runs after it).
+  auto prefaulted = [](int64_t bytes) {
+    auto buf = alloc_huge_shared(static_cast<size_t>(bytes));
+    std::byte* data = buf.get();
+    std::memset(data, 0, static_cast<size_t>(bytes));
+    return Tensor::alias(DType::kUInt8, {bytes}, std::move(buf), data);
+  };
+  if (scratch_per_worker_ > 0) st.scratch_ = prefaulted(static_cast<int64_t>(scratch_per_worker_) * threads);
+  st.arena_ = prefaulted(plan.arena_bytes);
   st.views_.resize(p.tensors.size());
   for (size_t t = 0; t < p.tensors.size(); ++t) {
     const ProgramTensor& pt = p.tensors[t];
