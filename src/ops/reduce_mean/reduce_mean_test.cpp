@@ -34,6 +34,35 @@ TEST(ReduceMean, RandomAgainstReferenceLoop) {
   }
 }
 
+// Axes that are one contiguous run with elements after it ({1, 2} of N x C x H x W: the fast
+// [outer][r][inner] loops) and axes that are not ({1, 3}: the general indexer), against a
+// plain reference loop over the input.
+TEST(ReduceMean, ContiguousAndSplitAxesAgainstReferenceLoop) {
+  const int64_t n = 2, c = 3, h = 5, w = 4;
+  Tensor x = testing::random_tensor({n, c, h, w}, 77);
+  const auto xs = x.data<float>();
+  for (const auto& axes : {std::vector<int64_t>{1, 2}, std::vector<int64_t>{1, 3}, std::vector<int64_t>{0, 1}}) {
+    auto out = testing::run_op("ReduceMean", {&x}, {{"axes", axes}});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    Dims keep = {n, c, h, w};
+    for (int64_t a : axes) keep[static_cast<size_t>(a)] = 1;
+    Tensor expect(DType::kFloat32, keep);
+    std::vector<double> sum(static_cast<size_t>(expect.numel()), 0.0);
+    for (int64_t i0 = 0; i0 < n; ++i0)
+      for (int64_t i1 = 0; i1 < c; ++i1)
+        for (int64_t i2 = 0; i2 < h; ++i2)
+          for (int64_t i3 = 0; i3 < w; ++i3) {
+            const int64_t idx[4] = {i0, i1, i2, i3};
+            int64_t o = 0;
+            for (size_t a = 0; a < 4; ++a) o = o * keep[a] + (keep[a] == 1 ? 0 : idx[a]);
+            sum[static_cast<size_t>(o)] += xs[static_cast<size_t>(((i0 * c + i1) * h + i2) * w + i3)];
+          }
+    const double count = static_cast<double>(x.numel() / expect.numel());
+    for (size_t o = 0; o < sum.size(); ++o) expect.data<float>()[o] = static_cast<float>(sum[o] / count);
+    ASSERT_TRUE(testing::tensors_near((*out)[0], expect)) << "axes " << axes[0] << "," << axes[1];
+  }
+}
+
 TEST(ReduceMean, Errors) {
   Tensor x(DType::kFloat32, {2, 3});
   Tensor xi(DType::kInt32, {2, 3});
