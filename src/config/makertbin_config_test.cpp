@@ -569,8 +569,9 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
       {"missing prototxt for caffe", "onnx_model: 'mobilenetv2.onnx'", "caffe_model: m.caffemodel",
        {"missing key 'model_parameters.prototxt'", "required with --model-type caffe"}, ModelType::kCaffe},
       {"missing march", "  march: \"generic\"\n", "", {"missing key 'model_parameters.march'"}},
-      {"unknown march", "march: \"generic\"", "march: bernoulli2",
-       {"model_parameters.march", "'bernoulli2' is not a qmap target: built-in targets are generic"}},
+      {"unknown march", "march: \"generic\"", "march: bernoulli3",
+       {"model_parameters.march", "'bernoulli3' is not a qmap target: built-in targets are bayes, bayes-e, "
+        "bernoulli2, generic, nash-e, nash-p"}},
       {"prefix with a directory", "'mobilenetv2_224x224_nv12'", "'out/m'",
        {"output_model_file_prefix", "'out/m' must be a file name prefix without a directory part"}},
       {"missing input_type_rt", "  input_type_rt: 'nv12'\n", "",
