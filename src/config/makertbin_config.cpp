@@ -90,21 +90,23 @@ const std::vector<SectionSchema>& schema() {
   static const std::vector<SectionSchema> kSchema = {
       {"model_parameters",
        {"onnx_model", "prototxt", "caffe_model", "march", "output_model_file_prefix", "working_dir",
-        "layer_out_dump", "log_level", "output_nodes", "remove_node_type", "node_info"},
+        "layer_out_dump", "log_level", "output_nodes", "remove_node_type", "node_info", "enable_vpu"},
        {{"remove_node_name", "qmap removes boundary nodes by type only (remove_node_type)"},
         {"set_node_data_type", "qmap quantizes activations to 8 bits only"},
         {"debug_mode", "use layer_out_dump: True to keep per-layer outputs"}}},
       {"input_parameters",
        {"input_name", "input_shape", "input_type_train", "input_layout_train", "input_type_rt",
-        "input_layout_rt", "input_space_and_range", "norm_type", "mean_value", "scale_value", "input_batch"},
-       {}},
+        "input_layout_rt", "input_space_and_range", "norm_type", "mean_value", "scale_value", "std_value",
+        "input_batch", "separate_batch"},
+       {{"separate_name", "it names the inputs of separate_batch, which qmap does not support (give the batch in "
+                          "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
         "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization"},
-       {}},
+       {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
-        "advice", "input_source"},
+        "advice", "input_source", "hbdk3_compatible_mode", "extra_params"},
        {{"ability_entry", "qmap has no ability entry points"}}},
       {"custom_op", {}, {}},
   };
@@ -195,6 +197,12 @@ class ConfigReader {
     cfg_.warnings.push_back(
         fmt::format("config '{}': key '{}' (line {}): {}", source_, f.path, f.line, one_line(what)));
   }
+  // An hb_mapper key that qmap reads and validates but that changes nothing in its outputs.
+  void no_effect(const Field& f, const std::string& why) {
+    const std::string shown = f.value.IsScalar() ? fmt::format("'{}'", std::string(trim(f.value.Scalar()))) : "given";
+    cfg_.notes.push_back(fmt::format("config '{}': key '{}' (line {}): {}: no effect in qmap: {}", source_, f.path,
+                                     f.line, one_line(shown), why));
+  }
 
   // --- structure ---
   Status check_root(const YAML::Node& root);
@@ -219,6 +227,16 @@ class ConfigReader {
   Result<std::vector<std::vector<double>>> per_input_numbers(const Field& f, std::string_view seps) const;
   Result<std::vector<double>> numbers_of(const Field& f, const std::string& item, std::string_view seps) const;
   std::string resolve(const std::string& path) const;
+  // A trailing ';' of a per-input value closes the list (hb_mapper writes 'a;b;' and
+  // 'no_preprocess;no_preprocess;'). `list` then has one empty entry more than the `n`
+  // inputs: drop it. Any other count is left for the count check to report.
+  static bool ends_with_separator(const Field& f) {
+    return f.given() && f.value.IsScalar() && trim(f.value.Scalar()).ends_with(';');
+  }
+  template <typename T>
+  static void close_list(const Field& f, std::vector<T>& list, size_t n) {
+    if (list.size() == n + 1 && list.back().empty() && ends_with_separator(f)) list.pop_back();
+  }
 
   // --- sections ---
   Status read_model();
@@ -239,6 +257,7 @@ class ConfigReader {
   YAML::Node root_;
   MakertbinConfig cfg_;
   std::string count_source_;  // where the input count comes from: "input_name 'a; b'"
+  const char* scale_key_ = "scale_value";  // the key the scales came from: scale_value or std_value
 };
 
 // ---------------------------------------------------------------------------------------
@@ -503,6 +522,12 @@ Status ConfigReader::read_model() {
     QMAP_ASSIGN_OR_RETURN(const std::string s, text(f));
     QMAP_ASSIGN_OR_RETURN(m.log_level, choice(f, s, kLogLevels));
   }
+  if (const Field f = field(kSec, "enable_vpu"); f.given()) {
+    QMAP_ASSIGN_OR_RETURN(const bool vpu, boolean(f));
+    if (vpu)
+      return fail(f, "True: not supported by qmap: it has no vision processing unit; image conversion and "
+                     "normalization run in the NPU's preprocess node (input_type_rt, norm_type)");
+  }
   for (const auto& [key, out] : {std::pair{"output_nodes", &m.output_nodes},
                                  std::pair{"remove_node_type", &m.remove_node_type}}) {
     const Field f = field(kSec, key);
@@ -535,15 +560,31 @@ Status ConfigReader::read_inputs() {
     QMAP_RETURN_IF_ERROR(integer(f, 1, 1, "not supported by qmap: only 1; give the batch in input_shape instead")
                              .status());
   }
-  QMAP_ASSIGN_OR_RETURN(const auto shapes, per_input_numbers(field(kSec, "input_shape"), "x,"));
-  QMAP_ASSIGN_OR_RETURN(const auto means, per_input_numbers(field(kSec, "mean_value"), ","));
-  QMAP_ASSIGN_OR_RETURN(const auto scales, per_input_numbers(field(kSec, "scale_value"), ","));
+  QMAP_ASSIGN_OR_RETURN(auto shapes, per_input_numbers(field(kSec, "input_shape"), "x,"));
+  QMAP_ASSIGN_OR_RETURN(auto means, per_input_numbers(field(kSec, "mean_value"), ","));
+  QMAP_ASSIGN_OR_RETURN(auto scales, per_input_numbers(field(kSec, "scale_value"), ","));
+  QMAP_ASSIGN_OR_RETURN(auto stds, per_input_numbers(field(kSec, "std_value"), ","));
+  if (const Field f = field(kSec, "separate_batch"); f.given()) {
+    QMAP_ASSIGN_OR_RETURN(const bool separate, boolean(f));
+    if (separate)
+      return fail(f, "True: not supported by qmap: a batch is one input tensor (give the batch in input_shape)");
+  }
+  if (const Field f = field(kSec, "std_value"); f.given() && field(kSec, "scale_value").given())
+    return fail(f, "give scale_value or std_value, not both (std_value is the divisor: scale = 1 / std)");
 
   // The input count comes from input_name, else from input_type_rt; every other per-input
-  // key must have exactly that many entries.
+  // key must have exactly that many entries. hb_mapper's configs end the count key with a
+  // ';' ('data;', 'a;b;'): that closes the list, it adds no input.
   const char* count_key = per_input["input_name"].empty() ? "input_type_rt" : "input_name";
-  const std::vector<std::string>& count_items = per_input[count_key];
+  std::vector<std::string>& count_items = per_input[count_key];
+  if (count_items.size() > 1 && count_items.back().empty() && ends_with_separator(field(kSec, count_key)))
+    count_items.pop_back();
   const size_t n = count_items.size();
+  for (const char* key : kPerInputTextKeys) close_list(field(kSec, key), per_input[key], n);
+  close_list(field(kSec, "input_shape"), shapes, n);
+  close_list(field(kSec, "mean_value"), means, n);
+  close_list(field(kSec, "scale_value"), scales, n);
+  close_list(field(kSec, "std_value"), stds, n);
   count_source_ = fmt::format("{} {}", count_key, quoted_items(count_items));
   const auto check_count = [&](const char* key, size_t got, const std::string& shown) -> Status {
     return got == 0 || got == n ? ok_status() : count_error(field(kSec, key), got, shown, n);
@@ -558,6 +599,12 @@ Status ConfigReader::read_inputs() {
   QMAP_RETURN_IF_ERROR(check_count("input_shape", shapes.size(), shown_numbers(shapes)));
   QMAP_RETURN_IF_ERROR(check_count("mean_value", means.size(), shown_numbers(means)));
   QMAP_RETURN_IF_ERROR(check_count("scale_value", scales.size(), shown_numbers(scales)));
+  QMAP_RETURN_IF_ERROR(check_count("std_value", stds.size(), shown_numbers(stds)));
+  // std_value (hb_mapper's newer spelling) divides where scale_value multiplies; read_input
+  // inverts it. Only one of the two is given (checked above).
+  const bool use_std = !stds.empty();
+  if (use_std) scales = std::move(stds);
+  scale_key_ = use_std ? "std_value" : "scale_value";
 
   cfg_.inputs.resize(n);
   const std::vector<std::string>& names = per_input["input_name"];
@@ -618,10 +665,13 @@ Status ConfigReader::read_input(size_t i, const std::map<std::string, std::vecto
   const Field f_lr = field(kSec, "input_layout_rt");
   if (!item("input_layout_rt").empty()) {
     QMAP_ASSIGN_OR_RETURN(const Layout rt, choice(f_lr, item("input_layout_rt"), kLayouts, ctx));
-    if (spec.type_rt == ColorType::kNv12 && rt != Layout::kNHWC)
-      return fail(f_lr, fmt::format("{}'{}': nv12 has no layout; its yuv444 stand-in in the ONNX models is "
-                                    "NHWC (leave input_layout_rt out or write NHWC)",
-                                    ctx, layout_name(rt)));
+    // hb_mapper accepts a layout beside nv12 (many published configs write NCHW or NHWC
+    // there) and ignores it: nv12 is a Y plane and an interleaved UV plane, whatever the
+    // model's layout. Its yuv444 stand-in in the ONNX models is NHWC (set below).
+    if (spec.type_rt == ColorType::kNv12)
+      warn(f_lr, fmt::format("{}'{}' ignored: nv12 has no layout (a Y plane, then interleaved UV); the "
+                             "yuv444 stand-in in the ONNX models is NHWC",
+                             ctx, layout_name(rt)));
     if (!image && rt != spec.layout_train)
       return fail(f_lr, fmt::format("{}'{}': a featuremap input is fed in its training layout '{}' (no "
                                     "preprocess node transposes it)",
@@ -665,17 +715,21 @@ Status ConfigReader::read_input(size_t i, const std::map<std::string, std::vecto
     if (v.size() != 1 && v.size() != static_cast<size_t>(channels))
       return fail(f, fmt::format("{}{} values '{}': give 1 value or {} (one per channel of input_type_train {})",
                                  ctx, v.size(), fmt::join(v, " "), channels, color_type_name(spec.type_train)));
+    const bool is_std = std::string_view(key) == "std_value";
     for (double x : v) {
       if (std::string_view(key) == "scale_value" && x == 0)
         return fail(f, fmt::format("{}'{}': a scale of 0 erases the input", ctx, fmt::join(v, " ")));
-      if (std::fabs(x) > std::numeric_limits<float>::max())
-        return fail(f, fmt::format("{}{} does not fit a float32", ctx, x));
-      out.push_back(static_cast<float>(x));
+      if (is_std && x == 0)
+        return fail(f, fmt::format("{}'{}': a std of 0 divides by zero (scale = 1 / std)", ctx, fmt::join(v, " ")));
+      const double value = is_std ? 1.0 / x : x;
+      if (std::fabs(value) > std::numeric_limits<float>::max())
+        return fail(f, fmt::format("{}{} does not fit a float32{}", ctx, x, is_std ? " as 1 / std" : ""));
+      out.push_back(static_cast<float>(value));
     }
     return ok_status();
   };
   QMAP_RETURN_IF_ERROR(read_values("mean_value", means, wants_mean, spec.mean));
-  QMAP_RETURN_IF_ERROR(read_values("scale_value", scales, wants_scale, spec.scale));
+  QMAP_RETURN_IF_ERROR(read_values(scale_key_, scales, wants_scale, spec.scale));
 
   // Shape, in layout_train. Empty: taken from the model.
   const Field f_shape = field(kSec, "input_shape");
@@ -737,6 +791,7 @@ Status ConfigReader::read_calibration() {
       return missing(f_dir.path, fmt::format("calibration_type {} needs calibration data: one directory per input, "
                                              "separated by ';'",
                                              calibration_type_name(c.type)));
+    close_list(f_dir, dirs, n);
     if (dirs.size() != n) return count_error(f_dir, dirs.size(), quoted_items(dirs), n);
     for (size_t i = 0; i < n; ++i) {
       if (is_none(dirs[i])) return fail(f_dir, fmt::format("{}: no directory", input_label(i)));
@@ -754,6 +809,7 @@ Status ConfigReader::read_calibration() {
     if (c.preprocess_on) {
       warn(f_dtype, "ignored: preprocess_on reads images, not raw binaries");
     } else {
+      close_list(f_dtype, dtypes, n);
       if (dtypes.size() != n) return count_error(f_dtype, dtypes.size(), quoted_items(dtypes), n);
       for (size_t i = 0; i < n; ++i) {
         if (is_none(dtypes[i])) {
@@ -858,23 +914,28 @@ Status ConfigReader::read_compiler() {
   if (const Field f = field(kSec, "compile_mode"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(const std::string s, text(f));
     QMAP_ASSIGN_OR_RETURN(c.compile_mode, choice(f, s, kCompileModes));
+    no_effect(f, "qmap's code generator has one schedule, the same .bin for latency, bandwidth and balance");
   }
   if (const Field f = field(kSec, "balance_factor"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(const int64_t v, integer(f, 0, 100, "must be in 0..100 (0 = bandwidth, 100 = latency)"));
     if (c.compile_mode != CompileMode::kBalance)
       warn(f, fmt::format("ignored: applies to compile_mode balance, not {}", compile_mode_name(c.compile_mode)));
     c.balance_factor = static_cast<int>(v);
+    if (c.compile_mode == CompileMode::kBalance) no_effect(f, "it weighs compile_mode balance, which has none");
   }
   if (const Field f = field(kSec, "debug"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(c.debug, boolean(f));
+    no_effect(f, "qmap's code generator has no debug mode; `qmap perf` and `qmap info` read any .bin");
   }
   if (const Field f = field(kSec, "optimize_level"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(const std::string s, text(f));
     QMAP_ASSIGN_OR_RETURN(c.optimize_level, choice(f, s, kOptimizeLevels));
+    no_effect(f, "qmap's code generator has one optimization level");
   }
   if (const Field f = field(kSec, "core_num"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(const int64_t v, integer(f, 1, 64, "must be in 1..64"));
     c.core_num = static_cast<int>(v);
+    no_effect(f, "the .bin is not split over NPU cores; qmap's runtime spreads work over CPU threads");
   }
   if (const Field f = field(kSec, "jobs"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(const int64_t v, integer(f, 1, 1024, "must be in 1..1024 (leave it out for one job "
@@ -886,10 +947,20 @@ Status ConfigReader::read_compiler() {
                           integer(f, 0, 4294967295LL, "must be 0 (no limit) or 1000..4294967295 microseconds"));
     if (c.max_time_per_fc != 0 && c.max_time_per_fc < 1000)
       return fail(f, fmt::format("{}: must be 0 (no limit) or 1000..4294967295 microseconds", c.max_time_per_fc));
+    no_effect(f, "qmap's runtime runs a model to the end; it has no pre-emption between function calls");
   }
   if (const Field f = field(kSec, "advice"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(c.advice, number(f));
     if (c.advice < 0) return fail(f, fmt::format("{}: must be >= 0 microseconds (0 = off)", c.advice));
+    no_effect(f, "`qmap perf` reports every layer's estimated time instead");
+  }
+  if (const Field f = field(kSec, "hbdk3_compatible_mode"); f.given()) {
+    QMAP_RETURN_IF_ERROR(boolean(f).status());
+    no_effect(f, "it selects an older Horizon compiler's output format; qmap writes its own .bin");
+  }
+  if (const Field f = field(kSec, "extra_params"); f.given()) {
+    if (!f.value.IsMap()) return fail(f, "must be a map of compiler options");
+    no_effect(f, "these are options of Horizon's compiler, which qmap does not run");
   }
   const Field f_src = field(kSec, "input_source");
   if (!f_src.given()) return ok_status();
@@ -913,6 +984,7 @@ Status ConfigReader::read_compiler() {
                                  color_type_name(it->type_rt)));
     c.input_source[name] = src;
   }
+  no_effect(f_src, "qmap's runtime takes every input from a buffer the application passes");
   return ok_status();
 }
 

@@ -80,6 +80,8 @@ struct CalibrationParameters {
   bool model_output_int8 = false;
 };
 
+// Read and validated so that hb_mapper configs work unchanged. Only `jobs` changes what qmap
+// does; the others have no effect on its outputs and are listed in MakertbinConfig::notes.
 struct CompilerParameters {
   CompileMode compile_mode = CompileMode::kLatency;
   int balance_factor = 50;   // 0..100, only with compile_mode balance (0 = bandwidth, 100 = latency)
@@ -108,6 +110,10 @@ struct MakertbinConfig {
   // Keys that were accepted but have no effect (e.g. mean_value with norm_type
   // data_scale); makertbin logs each as a warning.
   std::vector<std::string> warnings;
+  // hb_mapper keys that qmap reads and validates but that change nothing in its outputs
+  // (core_num, compile_mode, optimize_level, ...), one line each saying why; makertbin
+  // logs them at info level. docs/yaml.md's compatibility table lists them.
+  std::vector<std::string> notes;
 };
 
 // Parses and validates config text. `source_name` is the config's path: it names the file

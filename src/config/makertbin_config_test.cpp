@@ -301,6 +301,235 @@ TEST(MakertbinConfig, WarnsAboutIgnoredKeys) {
   EXPECT_TRUE(r->inputs[0].mean.empty());
 }
 
+// hb_mapper accepts input_layout_rt beside nv12 and ignores it; so does qmap, with a
+// warning naming the key, its line and the value (many published configs write it).
+TEST(MakertbinConfig, Nv12LayoutRtIsIgnoredWithAWarning) {
+  for (const char* layout : {"NCHW", "NHWC"}) {
+    std::string yaml = kFull;
+    yaml.replace(yaml.find("  input_type_train:"), 0, std::string("  input_layout_rt: '") + layout + "'\n");
+    Result<MakertbinConfig> r = parse(yaml);
+    ASSERT_TRUE(r.ok()) << layout << ": " << r.status().message();
+    EXPECT_EQ(r->inputs.at(0).layout_rt, Layout::kNHWC) << layout;  // the yuv444 stand-in's layout
+    ASSERT_EQ(r->warnings.size(), 1u) << layout;
+    EXPECT_NE(r->warnings[0].find(std::string("key 'input_parameters.input_layout_rt' (line 15): input 'input': '") +
+                                  layout + "' ignored: nv12 has no layout"),
+              std::string::npos)
+        << r->warnings[0];
+  }
+  // A bad value is still an error, nv12 or not.
+  std::string yaml = kFull;
+  yaml.replace(yaml.find("  input_type_train:"), 0, "  input_layout_rt: 'NWHC'\n");
+  Result<MakertbinConfig> r = parse(yaml);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("input_layout_rt' (line 15): input 'input': 'NWHC' is not allowed"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// Multi-input values as hb_mapper's templates write them: every per-input key ends with ';'
+// ('a;b;'), which closes the list instead of adding an empty third entry.
+TEST(MakertbinConfig, TrailingSemicolonClosesPerInputLists) {
+  const std::string yaml = R"(
+model_parameters: {onnx_model: m.onnx, march: generic}
+input_parameters:
+  input_name: 'img;feat;'
+  input_type_rt: 'nv12;featuremap;'
+  input_layout_rt: 'NHWC;NCHW;'
+  input_type_train: 'bgr;featuremap;'
+  input_layout_train: 'NCHW;NCHW;'
+  input_space_and_range: 'regular;;'
+  input_shape: '1x3x16x16;1x8x1x1;'
+  norm_type: 'data_mean_and_scale;no_preprocess;'
+  mean_value: '128 127 126;'
+  scale_value: '0.0078125;'
+calibration_parameters:
+  cal_data_dir: 'd1;d2;'
+  cal_data_type: 'uint8;float32;'
+)";
+  Result<MakertbinConfig> r = parse(yaml);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->inputs.size(), 2u);
+  const InputSpec& img = r->inputs[0];
+  EXPECT_EQ(img.name, "img");
+  EXPECT_EQ(img.type_rt, ColorType::kNv12);
+  EXPECT_EQ(img.type_train, ColorType::kBgr);
+  EXPECT_EQ(img.shape, (std::vector<int64_t>{1, 3, 16, 16}));
+  EXPECT_EQ(img.norm, NormType::kMeanAndScale);
+  EXPECT_EQ(img.mean, (std::vector<float>{128.f, 127.f, 126.f}));
+  EXPECT_EQ(img.scale, (std::vector<float>{0.0078125f}));  // one scale for all three channels
+  const InputSpec& feat = r->inputs[1];
+  EXPECT_EQ(feat.name, "feat");
+  EXPECT_EQ(feat.type_rt, ColorType::kFeaturemap);
+  EXPECT_EQ(feat.shape, (std::vector<int64_t>{1, 8, 1, 1}));
+  EXPECT_EQ(feat.norm, NormType::kNone);
+  EXPECT_EQ(r->calibration.cal_data_dirs, (std::vector<std::string>{"/proj/cfg/d1", "/proj/cfg/d2"}));
+  EXPECT_EQ(r->calibration.cal_data_types, (std::vector<std::string>{"uint8", "float32"}));
+  ASSERT_EQ(r->warnings.size(), 1u);  // input_layout_rt beside nv12
+  EXPECT_NE(r->warnings[0].find("input 'img': 'NHWC' ignored"), std::string::npos) << r->warnings[0];
+
+  // One input with hb_mapper's 'data;' spelling everywhere.
+  const std::string one = R"(
+model_parameters: {onnx_model: m.onnx, march: generic}
+input_parameters:
+  input_name: 'data;'
+  input_type_rt: 'featuremap;'
+  input_type_train: 'featuremap;'
+  norm_type: 'no_preprocess;'
+calibration_parameters: {cal_data_dir: 'calib;'}
+)";
+  r = parse(one);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->inputs.size(), 1u);
+  EXPECT_EQ(r->inputs[0].name, "data");
+  EXPECT_EQ(r->calibration.cal_data_dirs, (std::vector<std::string>{"/proj/cfg/calib"}));
+}
+
+// A trailing ';' never hides a real count mismatch or a missing entry.
+TEST(MakertbinConfig, TrailingSemicolonKeepsCountChecks) {
+  const std::string head =
+      "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+      "input_parameters:\n  input_name: 'a;b;'\n  input_type_rt: 'featuremap;featuremap;'\n"
+      "  input_type_train: 'featuremap;featuremap;'\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {  // rest of the YAML, expected substring
+      {"calibration_parameters: {cal_data_dir: 'd1;'}\n",
+       "key 'calibration_parameters.cal_data_dir' (line 6): input 'b': no directory"},
+      {"calibration_parameters: {cal_data_dir: 'd1;d2;d3;'}\n",
+       "cal_data_dir' (line 6): 4 values 'd1; d2; d3; ' for 2 inputs (input_name 'a; b')"},
+      {"  norm_type: 'no_preprocess;no_preprocess;no_preprocess;'\ncalibration_parameters: {cal_data_dir: 'x;y;'}\n",
+       "input_parameters.norm_type' (line 6): 4 values"},
+      {"  input_shape: '1x2;3;4;'\ncalibration_parameters: {cal_data_dir: 'x;y'}\n",
+       "input_parameters.input_shape' (line 6): 4 values '1 2; 3; 4; '"},
+  };
+  for (const auto& [rest, expect] : cases) {
+    Result<MakertbinConfig> r = parse(head + rest);
+    ASSERT_FALSE(r.ok()) << "accepted:\n" << rest;
+    EXPECT_NE(r.status().message().find(expect), std::string::npos) << r.status().message();
+  }
+  // 'a;b;;' is three inputs, the third without a name.
+  Result<MakertbinConfig> r = parse(
+      "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+      "input_parameters: {input_name: 'a;b;;', input_type_rt: 'featuremap;featuremap;featuremap',\n"
+      "  input_type_train: 'featuremap;featuremap;featuremap'}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("input #3 has no name"), std::string::npos) << r.status().message();
+}
+
+// Numbers are read the same whether YAML sees them as numbers or as quoted strings.
+TEST(MakertbinConfig, QuotedAndUnquotedNumbers) {
+  const auto config = [](bool quoted) {
+    const auto v = [&](const std::string& x) { return quoted ? "'" + x + "'" : x; };
+    return "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+           "input_parameters:\n"
+           "  input_type_rt: rgb\n  input_type_train: rgb\n  input_layout_train: NCHW\n"
+           "  input_shape: " + v("1x3x8x8") + "\n"
+           "  norm_type: data_mean_and_scale\n"
+           "  mean_value: " + v("128") + "\n"
+           "  scale_value: " + v("0.0078125") + "\n"
+           "calibration_parameters:\n  cal_data_dir: d\n  calibration_type: max\n"
+           "  max_percentile: " + v("0.99995") + "\n"
+           "compiler_parameters:\n  compile_mode: balance\n  balance_factor: " + v("30") + "\n"
+           "  core_num: " + v("2") + "\n  jobs: " + v("4") + "\n  max_time_per_fc: " + v("1000") + "\n"
+           "  advice: " + v("10") + "\n";
+  };
+  for (const bool quoted : {false, true}) {
+    Result<MakertbinConfig> r = parse(config(quoted));
+    ASSERT_TRUE(r.ok()) << "quoted " << quoted << ": " << r.status().message();
+    const InputSpec& in = r->inputs.at(0);
+    EXPECT_EQ(in.shape, (std::vector<int64_t>{1, 3, 8, 8}));
+    EXPECT_EQ(in.mean, (std::vector<float>{128.f}));  // one mean for the three channels
+    EXPECT_EQ(in.scale, (std::vector<float>{0.0078125f}));
+    ASSERT_TRUE(r->calibration.max_percentile.has_value());
+    EXPECT_FLOAT_EQ(*r->calibration.max_percentile, 0.99995f);
+    EXPECT_EQ(r->compiler.balance_factor, 30);
+    EXPECT_EQ(r->compiler.core_num, 2);
+    EXPECT_EQ(r->compiler.jobs, 4);
+    EXPECT_EQ(r->compiler.max_time_per_fc, 1000);
+    EXPECT_DOUBLE_EQ(r->compiler.advice, 10);
+  }
+  // A list mixing quoted and plain numbers is one input's shape.
+  Result<MakertbinConfig> r = parse(
+      "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+      "input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, input_shape: [1, '3', 8, \"8\"]}\n"
+      "calibration_parameters: {cal_data_dir: d}\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->inputs.at(0).shape, (std::vector<int64_t>{1, 3, 8, 8}));
+}
+
+// hb_mapper keys that qmap reads but that change nothing are accepted with one note each,
+// naming the key, its line, the value and why (makertbin logs them); jobs is implemented.
+TEST(MakertbinConfig, NotesKeysWithoutEffect) {
+  Result<MakertbinConfig> r = parse(kFull);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const std::vector<std::string> keys = {"compile_mode", "balance_factor", "debug",  "optimize_level",
+                                         "core_num",     "max_time_per_fc", "advice", "input_source"};
+  ASSERT_EQ(r->notes.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_NE(r->notes[i].find("key 'compiler_parameters." + keys[i] + "' (line "), std::string::npos) << r->notes[i];
+    EXPECT_NE(r->notes[i].find(": no effect in qmap: "), std::string::npos) << r->notes[i];
+  }
+  EXPECT_NE(r->notes[4].find("config '/proj/cfg/mobilenet.yaml': key 'compiler_parameters.core_num' (line 37): '2': "
+                             "no effect in qmap: the .bin is not split over NPU cores"),
+            std::string::npos)
+      << r->notes[4];
+  EXPECT_NE(r->notes[7].find("input_source' (line 41): given: no effect"), std::string::npos) << r->notes[7];
+  for (const std::string& n : r->notes) EXPECT_EQ(n.find("compiler_parameters.jobs"), std::string::npos) << n;
+
+  // Without compile_mode balance, balance_factor is a warning (ignored), not also a note.
+  std::string latency = kFull;
+  latency.replace(latency.find("'balance'"), 9, "'latency'");
+  r = parse(latency);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->notes.size(), keys.size() - 1);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("balance_factor' (line 34): ignored"), std::string::npos) << r->warnings[0];
+
+  // The minimal config names none of them: no notes.
+  r = parse(kMinimal);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->notes.empty()) << r->notes.front();
+}
+
+// The rest of hb_mapper's newer keys: std_value is implemented (scale = 1 / std),
+// enable_vpu / separate_batch at their default False are accepted, hbdk3_compatible_mode and
+// extra_params are noted.
+TEST(MakertbinConfig, NewerHbMapperKeys) {
+  std::string yaml = kFull;
+  const auto insert_after = [&](const std::string& line, const std::string& text) {
+    const size_t at = yaml.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    yaml.insert(at + line.size(), text);
+  };
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  insert_after("  log_level: 'debug'\n", "  enable_vpu: False\n");
+  insert_after("  input_name: 'input'\n", "  separate_batch: 'False'\n");
+  replace("scale_value: '0.01712 0.0175 0.01743'", "std_value: '58.395 57.12 57.375'");
+  insert_after("  jobs: 4\n", "  hbdk3_compatible_mode: True\n  extra_params: {input_no_padding: True}\n");
+  Result<MakertbinConfig> r = parse(yaml);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->inputs.at(0).scale, (std::vector<float>{static_cast<float>(1 / 58.395), static_cast<float>(1 / 57.12),
+                                                       static_cast<float>(1 / 57.375)}));
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings.front();
+  ASSERT_EQ(r->notes.size(), 10u);
+  EXPECT_NE(r->notes[7].find("compiler_parameters.hbdk3_compatible_mode' (line 41): 'True': no effect in qmap"),
+            std::string::npos)
+      << r->notes[7];
+  EXPECT_NE(r->notes[8].find("compiler_parameters.extra_params' (line 42): given: no effect in qmap"),
+            std::string::npos)
+      << r->notes[8];
+
+  // One std for the three channels, and std_value with norm_type data_scale.
+  replace("std_value: '58.395 57.12 57.375'", "std_value: 128");
+  replace("  mean_value: 123.675 116.28 103.53\n", "");
+  replace("data_mean_and_scale", "data_scale");
+  r = parse(yaml);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->inputs.at(0).scale, (std::vector<float>{0.0078125f}));
+}
+
 struct BadCase {
   const char* what;
   const char* from;  // text of kFull to replace (must occur)
@@ -340,8 +569,9 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
       {"missing prototxt for caffe", "onnx_model: 'mobilenetv2.onnx'", "caffe_model: m.caffemodel",
        {"missing key 'model_parameters.prototxt'", "required with --model-type caffe"}, ModelType::kCaffe},
       {"missing march", "  march: \"generic\"\n", "", {"missing key 'model_parameters.march'"}},
-      {"unknown march", "march: \"generic\"", "march: bernoulli2",
-       {"model_parameters.march", "'bernoulli2' is not a qmap target: built-in targets are generic"}},
+      {"unknown march", "march: \"generic\"", "march: bernoulli3",
+       {"model_parameters.march", "'bernoulli3' is not a qmap target: built-in targets are bayes, bayes-e, "
+        "bernoulli2, generic, nash-e, nash-p"}},
       {"prefix with a directory", "'mobilenetv2_224x224_nv12'", "'out/m'",
        {"output_model_file_prefix", "'out/m' must be a file name prefix without a directory part"}},
       {"missing input_type_rt", "  input_type_rt: 'nv12'\n", "",
@@ -372,8 +602,6 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
        {"'featuremap' cannot be produced from input_type_rt 'nv12'"}},
       {"train rgb with rt featuremap", "input_type_rt: 'nv12'", "input_type_rt: 'featuremap'",
        {"'rgb' cannot be produced from input_type_rt 'featuremap'", "must be featuremap"}},
-      {"nv12 with NCHW", "input_layout_train: 'NCHW'", "input_layout_train: 'NCHW'\n  input_layout_rt: NCHW",
-       {"input_parameters.input_layout_rt", "'NCHW': nv12 has no layout", "NHWC"}},
       {"bt601_video with rgb", "input_type_rt: 'nv12'", "input_type_rt: 'rgb'",
        {"input_space_and_range", "'bt601_video' applies to input_type_rt nv12 or yuv444, not 'rgb'"}},
       {"image input needs a layout", "  input_layout_train: 'NCHW'\n", "",
@@ -424,6 +652,24 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
        {"compiler_parameters.input_source.image", "'image' is not an input"}},
       {"input_batch", "  input_shape:", "  input_batch: 4\n  input_shape:",
        {"input_parameters.input_batch", "4: not supported by qmap: only 1"}},
+      {"enable_vpu", "  log_level: 'debug'", "  enable_vpu: True",
+       {"model_parameters.enable_vpu' (line 8)", "True: not supported by qmap: it has no vision processing unit"}},
+      {"separate_batch", "  input_shape:", "  separate_batch: True\n  input_shape:",
+       {"input_parameters.separate_batch' (line 17)", "True: not supported by qmap: a batch is one input tensor"}},
+      {"separate_name", "  input_shape:", "  separate_name: 'a;b'\n  input_shape:",
+       {"input_parameters.separate_name' (line 17)", "not supported by qmap: it names the inputs of separate_batch"}},
+      {"quant_config", "  per_channel: 'True'", "  quant_config: q.json",
+       {"calibration_parameters.quant_config' (line 28)", "not supported by qmap: qmap reads no JSON"}},
+      {"std_value and scale_value", "  scale_value:", "  std_value: 58 57 57\n  scale_value:",
+       {"input_parameters.std_value' (line 21)", "give scale_value or std_value, not both"}},
+      {"std_value zero", "scale_value: '0.01712 0.0175 0.01743'", "std_value: '58 0 57'",
+       {"input_parameters.std_value' (line 21)", "input 'input': '58 0 57': a std of 0 divides by zero"}},
+      {"std_value count", "scale_value: '0.01712 0.0175 0.01743'", "std_value: '58 57'",
+       {"input_parameters.std_value' (line 21)", "2 values '58 57': give 1 value or 3"}},
+      {"extra_params not a map", "  jobs: 4", "  extra_params: 4",
+       {"compiler_parameters.extra_params' (line 38)", "must be a map of compiler options"}},
+      {"hbdk3_compatible_mode not a boolean", "  jobs: 4", "  hbdk3_compatible_mode: maybe",
+       {"compiler_parameters.hbdk3_compatible_mode", "'maybe' is not a boolean"}},
   };
   for (const BadCase& c : cases) {
     std::string yaml = kFull;
@@ -530,6 +776,46 @@ TEST(MakertbinConfig, DocExamplesParse) {
     at = end + 3;
   }
   EXPECT_EQ(examples, 2);
+}
+
+// Every key of docs/yaml.md's hb_mapper compatibility table is known to the reader: written
+// into a config it is accepted or refused with its reason, never "unknown key".
+TEST(MakertbinConfig, CompatibilityTableKeysAreKnown) {
+  std::ifstream in(std::string(QMAP_SOURCE_DIR) + "/docs/yaml.md");
+  ASSERT_TRUE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const size_t table = doc.find("## hb_mapper compatibility");
+  ASSERT_NE(table, std::string::npos);
+  std::istringstream lines(doc.substr(table));
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    // | section | `key` | status |
+    if (line.rfind("| ", 0) != 0) continue;
+    const size_t tick = line.find('`');
+    if (tick == std::string::npos || line.find(" | `") == std::string::npos) continue;
+    const std::string section = line.substr(2, line.find(' ', 2) - 2);
+    const std::string key = line.substr(tick + 1, line.find('`', tick + 1) - tick - 1);
+    std::string yaml =
+        "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+        "input_parameters: {input_type_rt: featuremap, input_type_train: featuremap}\n"
+        "calibration_parameters: {cal_data_dir: d}\n";
+    yaml += section + ":\n  " + key + ": x\n";
+    // A section given twice is a duplicate: merge into the existing flow map instead.
+    const size_t at = yaml.find(section + ": {");
+    if (at != std::string::npos) {
+      yaml.erase(yaml.rfind(section + ":\n"));
+      yaml.insert(yaml.find('}', at), ", " + key + ": x");
+    }
+    Result<MakertbinConfig> r = parse(yaml);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().message().find("unknown"), std::string::npos) << section << "." << key << ": "
+                                                                         << r.status().message();
+    }
+    ++rows;
+  }
+  EXPECT_GE(rows, 54);
 }
 
 TEST(MakertbinConfig, NamesRoundTrip) {

@@ -326,6 +326,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   L.info("working dir: {}", work.string());
   L.info("march: {}", cfg.model.march);
   for (const std::string& w : cfg.warnings) L.warn("{}", w);
+  for (const std::string& n : cfg.notes) L.info("{}", n);
   const int threads = options.jobs > 0           ? options.jobs
                       : cfg.compiler.jobs > 0    ? cfg.compiler.jobs
                                                  : default_thread_count();

@@ -144,6 +144,35 @@ double cost_value(const CostModel& c, size_t i) {
   }
 }
 
+double peak_tops(const CostModel& c) {
+  return c.clock_mhz * 1e6 * static_cast<double>(c.int8_macs_per_cycle) * 2 / 1e12;  // 2 ops per MAC
+}
+
+// The bound of a `max` limit on `param` among the defaults, as text ("4"), or "-" when none.
+std::string default_max(const TargetSpec& s, const char* param) {
+  for (const Limit& l : s.npu_defaults)
+    if (l.param == param && l.kind == LimitKind::kMax && !l.bound.empty()) return fmt::format("{}", l.bound[0]);
+  return "-";
+}
+
+// One row per march: the headline numbers side by side (the sections below have the rest).
+std::string marches_compared(std::span<const TargetSpec> specs) {
+  std::string md =
+      "\n## Marches compared\n\n"
+      "The Horizon marches (`bernoulli2`, `bayes`, `bayes-e`, `nash-e`, `nash-p`) are qmap's models of\n"
+      "those NPUs, written from their published supported-op lists, restrictions and headline\n"
+      "figures (each file under `targets/` cites its sources and marks its assumptions). They\n"
+      "drive `qmap checker` and `qmap perf`; they are not bit-exact compilers for those NPUs, and\n"
+      "the `.bin` runs on qmap's runtime whatever the march.\n\n"
+      "| march | peak int8 TOPS | clock MHz | int8 MAC/cycle | SRAM KiB | DDR GB/s | CPU GFLOP/s | max rank | NPU ops | CPU-only ops |\n"
+      "|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const TargetSpec& s : specs)
+    md += fmt::format("| `{}` | {:.3g} | {:g} | {} | {} | {:g} | {:g} | {} | {} | {} |\n", s.name, peak_tops(s.cost),
+                      s.cost.clock_mhz, s.cost.int8_macs_per_cycle, s.cost.sram_kib, s.cost.ddr_bandwidth_gbps,
+                      s.cost.cpu_gflops, default_max(s, "rank"), s.npu_ops.size(), s.cpu_ops.size());
+  return md;
+}
+
 }  // namespace
 
 std::string targets_markdown(std::span<const TargetSpec> specs) {
@@ -155,13 +184,13 @@ std::string targets_markdown(std::span<const TargetSpec> specs) {
   md += "\n### Cost model\n\n| key | unit | meaning |\n|---|---|---|\n";
   for (const auto& c : kCostDoc) md += fmt::format("| `{}` | {} | {} |\n", c[0], c[1], c[2]);
 
+  md += marches_compared(specs);
   for (const TargetSpec& s : specs) {
     md += fmt::format("\n## March `{}`\n\n{}\n\n", s.name, one_line(s.description));
     md += "| cost model | value |\n|---|---|\n";
     for (size_t i = 0; i < std::size(kCostDoc); ++i)
       md += fmt::format("| `{}` | {:g} {} |\n", kCostDoc[i][0], cost_value(s.cost, i), kCostDoc[i][1]);
-    const double tops = s.cost.clock_mhz * 1e6 * static_cast<double>(s.cost.int8_macs_per_cycle) * 2 / 1e12;
-    md += fmt::format("\nPeak: {:.3g} int8 TOPS (2 ops per MAC).\n\n", tops);
+    md += fmt::format("\nPeak: {:.3g} int8 TOPS (2 ops per MAC).\n\n", peak_tops(s.cost));
     md += fmt::format("Limits on every NPU op: {}.\n\n", limits_cell(s.npu_defaults));
     md += fmt::format("### NPU ops ({})\n\n| op | limits | note |\n|---|---|---|\n", s.npu_ops.size());
     for (const NpuOpRule& r : s.npu_ops)

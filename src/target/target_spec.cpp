@@ -564,6 +564,9 @@ Result<TargetSpec> parse_target_spec(std::string_view yaml_text, const std::stri
 std::vector<std::string> embedded_target_names() {
   std::vector<std::string> names;
   for (const EmbeddedTarget& t : embedded_targets()) names.emplace_back(t.name);
+  // Sorted here, not by cmake's list(SORT) of the file names, which puts "bayes-e.yaml"
+  // before "bayes.yaml" ('-' < '.').
+  std::sort(names.begin(), names.end());
   return names;
 }
 

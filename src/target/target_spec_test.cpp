@@ -180,7 +180,7 @@ TEST(TargetSpec, BuiltInsAndPaths) {
   ASSERT_NE(std::find(names.begin(), names.end(), "generic"), names.end());
   Result<TargetSpec> unknown = load_target_spec("nosuch");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.status().message().find("march 'nosuch': unknown: built-in marches are generic"),
+  EXPECT_NE(unknown.status().message().find("march 'nosuch': unknown: built-in marches are bayes, bayes-e, bernoulli2, generic, nash-e, nash-p"),
             std::string::npos)
       << unknown.status().message();
 
@@ -215,6 +215,33 @@ TEST(TargetSpec, BuiltInSpecsAreValid) {
     for (const auto& m : missing) os << m << " ";
     GTEST_SKIP() << "ops not in the IR yet: " << os.str();
   }
+}
+
+// The Horizon marches hb_mapper configs name are built in; each says plainly that it is a
+// model of that NPU's published constraints (not a compiler for it) and cites its sources.
+TEST(TargetSpec, HorizonMarchesAreBuiltInModels) {
+  for (const char* march : {"bernoulli2", "bayes", "bayes-e", "nash-e", "nash-p"}) {
+    const std::optional<std::string_view> text = embedded_target_text(march);
+    ASSERT_TRUE(text.has_value()) << march << " is not built in";
+    EXPECT_NE(text->find("# Sources"), std::string_view::npos) << march;
+    EXPECT_NE(text->find("https://"), std::string_view::npos) << march;
+    Result<TargetSpec> spec = load_target_spec(march, SpecLoadOptions{.require_registered_ops = false});
+    ASSERT_TRUE(spec.ok()) << spec.status().message();
+    EXPECT_NE(spec->description.find("not a bit-exact compiler for this NPU"), std::string::npos) << march;
+    // Convolutions run on the NPU and Softmax stays on the CPU on every one of them.
+    EXPECT_NE(spec->npu_rule(OpId::Conv), nullptr) << march;
+    EXPECT_TRUE(spec->is_cpu_op(OpId::Softmax)) << march;
+  }
+  // Each cost model reproduces its NPU's headline int8 TOPS (X3 5, X5 10, J5 128, S100 80, S600 560).
+  const auto tops = [](const char* march) {
+    const Result<TargetSpec> s = load_target_spec(march, SpecLoadOptions{.require_registered_ops = false});
+    return s.ok() ? s->cost.clock_mhz * static_cast<double>(s->cost.int8_macs_per_cycle) * 2e-6 : -1.0;
+  };
+  EXPECT_NEAR(tops("bernoulli2"), 5.12, 1e-9);
+  EXPECT_NEAR(tops("bayes-e"), 10, 1e-9);
+  EXPECT_NEAR(tops("bayes"), 128, 1e-9);
+  EXPECT_NEAR(tops("nash-e"), 80, 1e-9);
+  EXPECT_NEAR(tops("nash-p"), 560, 1e-9);
 }
 
 // docs/targets.md must be what `qmap checker --print-spec-md` prints today.

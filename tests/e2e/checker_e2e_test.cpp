@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "caffe_mobilenet.h"
 #include "cli_util.h"
 #include "ops/registry.h"
 #include "target/target_spec.h"
@@ -138,10 +139,35 @@ TEST(CheckerE2E, CaffeBadInputs) {
   EXPECT_NE(msg.find("layer 'conv1' (Convolution): has no trained blobs in the caffemodel"), std::string::npos) << msg;
 }
 
+// hb_mapper's own example: `hb_mapper checker --march bernoulli2` on a Caffe MobileNet puts
+// the convolutions on the BPU and Softmax on the CPU. Every Horizon march qmap models does
+// the same with this model.
+TEST(CheckerE2E, CaffeMobileNetOnHorizonMarches) {
+  const fs::path model_dir = fs::path(QMAP_E2E_WORK) / "caffe_mobilenet";
+  qmap::e2e::write_caffe_mobilenet(model_dir);
+  for (const char* march : {"bernoulli2", "bayes", "bayes-e", "nash-e", "nash-p"}) {
+    const CliRun r = qmap(caffe_args((model_dir / "deploy.prototxt").string(), (model_dir / "model.caffemodel").string(),
+                                     march));
+    ASSERT_EQ(r.code, 0) << march << "\n" << r.out << r.err;
+    for (const char* conv : {"conv1", "conv2_1/dw", "conv2_1/sep", "fc7"}) {
+      const std::vector<std::string> f = row(r.out, conv);
+      ASSERT_EQ(f.size(), 5u) << march << " " << conv << "\n" << r.out;
+      EXPECT_EQ(f[1], "NPU") << march << " " << conv << ": " << f[4];
+      EXPECT_EQ(f[3], "Convolution") << march << " " << conv;
+    }
+    EXPECT_EQ(row(r.out, "pool6").at(1), "NPU") << march << "\n" << r.out;
+    const std::vector<std::string> prob = row(r.out, "prob");
+    ASSERT_EQ(prob.size(), 5u) << march << "\n" << r.out;
+    EXPECT_EQ(prob[1], "CPU") << march;
+    EXPECT_EQ(prob[3], "Softmax") << march;
+    EXPECT_NE(r.log.find("march: " + std::string(march)), std::string::npos) << march << "\n" << r.log;
+  }
+}
+
 TEST(CheckerE2E, UnknownMarch) {
   const CliRun r = qmap("checker --model-type onnx --model " + model("conv9x9.onnx") + " --march nosuch");
   const std::string msg = expect_one_error(r);
-  EXPECT_NE(msg.find("march 'nosuch': unknown: built-in marches are generic"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("march 'nosuch': unknown: built-in marches are bayes, bayes-e, bernoulli2, generic, nash-e, nash-p"), std::string::npos) << msg;
 }
 
 TEST(CheckerE2E, OpsQmapDoesNotKnowAreListedAtOnce) {

@@ -389,4 +389,65 @@ TEST(MakertbinE2E, RunOnCpuKeepsANodeInFloat) {
   EXPECT_TRUE(on_cpu) << r.out;
 }
 
+// A config as hb_mapper users write it for an X3 camera: march bernoulli2, nv12 with an
+// input_layout_rt beside it, every per-input value closed with ';', std_value, and the
+// compiler keys qmap reads without effect. It converts; the log says what was ignored.
+TEST(MakertbinE2E, HbMapperStyleConfigForBernoulli2) {
+  const fs::path dir = test_dir();
+  fs::remove_all(dir);
+  write_raw_samples(dir / "calib", 4);
+  std::ofstream(dir / "cfg.yaml") << "model_parameters:\n"
+                                     "  onnx_model: '" + kTinyCnn + "'\n"
+                                     "  march: 'bernoulli2'\n"
+                                     "  working_dir: 'model_output'\n"
+                                     "  output_model_file_prefix: 'tiny_nv12'\n"
+                                     "  layer_out_dump: False\n"
+                                     "input_parameters:\n"
+                                     "  input_name: 'input;'\n"
+                                     "  input_type_rt: 'nv12;'\n"
+                                     "  input_layout_rt: 'NCHW;'\n"
+                                     "  input_type_train: 'rgb;'\n"
+                                     "  input_layout_train: 'NCHW;'\n"
+                                     "  input_shape: '1x3x16x16;'\n"
+                                     "  norm_type: 'data_mean_and_scale;'\n"
+                                     "  mean_value: '123.675 116.28 103.53;'\n"
+                                     "  std_value: '58.395 57.12 57.375;'\n"
+                                     "calibration_parameters:\n"
+                                     "  cal_data_dir: './calib;'\n"
+                                     "  cal_data_type: 'uint8;'\n"
+                                     "  calibration_type: 'max'\n"
+                                     "  per_channel: False\n"
+                                     "compiler_parameters:\n"
+                                     "  compile_mode: 'latency'\n"
+                                     "  core_num: 2\n"
+                                     "  optimize_level: 'O3'\n"
+                                     "  max_time_per_fc: 1000\n"
+                                     "  jobs: 2\n"
+                                     "custom_op:\n";
+  const CliRun r = run_qmap_in(dir, "makertbin --config cfg.yaml --model-type onnx --no-progress",
+                               "model_output/makertbin.log");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_TRUE(fs::exists(r.dir / "model_output" / "tiny_nv12.bin"));
+  EXPECT_NE(r.log.find("march: bernoulli2"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("key 'input_parameters.input_layout_rt' (line 10): input 'input': 'NCHW' ignored: nv12 has "
+                       "no layout"),
+            std::string::npos)
+      << r.log;
+  for (const char* key : {"compile_mode", "core_num", "optimize_level", "max_time_per_fc"})
+    EXPECT_NE(r.log.find(std::string("key 'compiler_parameters.") + key + "'"), std::string::npos) << key << r.log;
+  EXPECT_NE(r.log.find("'2': no effect in qmap"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("worker threads: 2"), std::string::npos) << r.log;  // jobs is implemented
+  // bernoulli2 runs Softmax on the CPU and the convolutions on the NPU.
+  bool softmax_on_cpu = false, conv_on_npu = false;
+  for (const std::string& l : lines(r.out)) {
+    std::istringstream s(l);
+    std::string name, on, sub, type;
+    if (!(s >> name >> on >> sub >> type)) continue;
+    if (type == "Softmax") softmax_on_cpu = on == "CPU";
+    if (type == "Conv" && on == "NPU") conv_on_npu = true;
+  }
+  EXPECT_TRUE(softmax_on_cpu) << r.out;
+  EXPECT_TRUE(conv_on_npu) << r.out;
+}
+
 }  // namespace
