@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -205,7 +206,8 @@ void register_checker(CLI::App& app, Runner* run) {
   cmd->add_option("--model-type", a->model_type, "model format")->check(CLI::IsMember({"onnx", "caffe"}));
   cmd->add_option("--model", a->model, "model file (.onnx, or the .caffemodel with --model-type caffe)");
   cmd->add_option("--proto", a->proto, "Caffe deploy .prototxt (with --model-type caffe)");
-  cmd->add_option("--march", a->march, "built-in march name (generic) or a path to a spec .yaml");
+  cmd->add_option("--march", a->march,
+                  fmt::format("built-in march name ({}) or a path to a spec .yaml", fmt::join(embedded_target_names(), ", ")));
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE: fix an input's shape, e.g. data 1x3x224x224")
       ->expected(2)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
