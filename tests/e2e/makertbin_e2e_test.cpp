@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "cli_util.h"
+#include "three_input_model.h"
 #include "import/onnx/onnx_export.h"
 #include "ir/graph.h"
 #include "ops/registry.h"
@@ -303,28 +304,7 @@ TEST(MakertbinE2E, ThreeFeaturemapInputsWithFloatCalibrationData) {
   const fs::path dir = test_dir();
   fs::remove_all(dir);
   fs::create_directories(dir);
-  qmap::Graph g;
-  g.name = "three_inputs";
-  const qmap::Dims d{1, 3, 4, 5};
-  const auto a = g.add_value("a", DType::kFloat32, d), b = g.add_value("b", DType::kFloat32, d),
-             c = g.add_value("c", DType::kFloat32, d), s = g.add_value("s", DType::kFloat32, d),
-             r = g.add_value("r", DType::kFloat32, d), y = g.add_value("y", DType::kFloat32, d);
-  g.inputs = {a, b, c};
-  g.outputs = {y};
-  auto node = [&](const char* name, const char* op, std::vector<qmap::ValueId> in, qmap::ValueId out) {
-    qmap::Node n;
-    n.name = name;
-    n.op_type = op;
-    n.op = *qmap::op_by_name(op);
-    n.inputs = std::move(in);
-    n.outputs = {out};
-    g.nodes.push_back(n);
-  };
-  node("add", "Add", {a, b}, s);
-  node("relu", "Relu", {s}, r);
-  node("mul", "Mul", {r, c}, y);
-  g.rebuild_producers();
-  ASSERT_TRUE(qmap::export_onnx(g, (dir / "three.onnx").string()).ok());
+  ASSERT_TRUE(qmap::testing::write_three_input_model("three_inputs", (dir / "three.onnx").string()).ok());
   std::mt19937 rng(3);
   std::normal_distribution<float> gauss(0.f, 1.f);
   for (const char* in : {"a", "b", "c"}) {

@@ -9,6 +9,7 @@
 
 #include "caffe_mobilenet.h"
 #include "cli_util.h"
+#include "three_input_model.h"
 #include "import/onnx/onnx_export.h"
 #include "ir/graph.h"
 #include "ops/registry.h"
@@ -106,28 +107,7 @@ TEST(YamlCorpusE2E, YoloNv12BayesE) {
 TEST(YamlCorpusE2E, FeaturemapThreeInputsNashE) {
   const fs::path dir = folder_with("featuremap_three_inputs.yaml");
   // y = Relu(a + b) * c over three 1x3x4x5 inputs, written with the project's exporter.
-  qmap::Graph g;
-  g.name = "fusion_head";
-  const qmap::Dims d{1, 3, 4, 5};
-  const auto a = g.add_value("a", DType::kFloat32, d), b = g.add_value("b", DType::kFloat32, d),
-             c = g.add_value("c", DType::kFloat32, d), s = g.add_value("s", DType::kFloat32, d),
-             rl = g.add_value("r", DType::kFloat32, d), y = g.add_value("y", DType::kFloat32, d);
-  g.inputs = {a, b, c};
-  g.outputs = {y};
-  const auto node = [&](const char* name, const char* op, std::vector<qmap::ValueId> in, qmap::ValueId out) {
-    qmap::Node n;
-    n.name = name;
-    n.op_type = op;
-    n.op = *qmap::op_by_name(op);
-    n.inputs = std::move(in);
-    n.outputs = {out};
-    g.nodes.push_back(n);
-  };
-  node("add", "Add", {a, b}, s);
-  node("relu", "Relu", {s}, rl);
-  node("mul", "Mul", {rl, c}, y);
-  g.rebuild_producers();
-  ASSERT_TRUE(qmap::export_onnx(g, (dir / "fusion_head.onnx").string()).ok());
+  ASSERT_TRUE(qmap::testing::write_three_input_model("fusion_head", (dir / "fusion_head.onnx").string()).ok());
   uint32_t seed = 20;
   for (const char* in : {"calib_a_f32", "calib_b_f32", "calib_c_f32"}) write_samples(dir / in, 4, 3 * 4 * 5, true, seed++);
   const CliRun r = makertbin(dir, "featuremap_three_inputs.yaml", "onnx", "model_output/makertbin.log");
