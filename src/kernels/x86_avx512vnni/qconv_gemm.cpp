@@ -111,14 +111,12 @@ constexpr int64_t kFcMb = 64;      // output channels per fully connected block
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// acc[8][NV*16] = bias + sum over taps t and channel quads c4 of w * x.
-// xb: packed input at the tile's first virtual pixel; tapoff[t]: byte offset of tap t;
-// plane: bytes between channel quads; w: the block's weights [taps][c4n][8][4].
+// The 8 x (NV*16) accumulator tile of both micro-kernels: bias, then every tap and channel
+// quad. Always inlined, so `acc` stays in zmm registers in the caller.
 template <int NV>
-inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane,
-                     const int8_t* w, const int32_t* bias, int32_t* out) {
-  // Fully unrolled (GCC does not unroll these at -O2): the 8*NV accumulators live in zmm.
-  __m512i acc[kMr][NV];
+__attribute__((always_inline)) inline void accumulate_tile(__m512i (&acc)[kMr][NV], const uint8_t* xb,
+                                                           const int64_t* tapoff, int ntaps, int c4n, int64_t plane,
+                                                           const int8_t* w, const int32_t* bias) {
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) {
     const __m512i b = _mm512_set1_epi32(bias[r]);
@@ -141,6 +139,17 @@ inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4
       }
     }
   }
+}
+
+// acc[8][NV*16] = bias + sum over taps t and channel quads c4 of w * x.
+// xb: packed input at the tile's first virtual pixel; tapoff[t]: byte offset of tap t;
+// plane: bytes between channel quads; w: the block's weights [taps][c4n][8][4].
+template <int NV>
+inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane,
+                     const int8_t* w, const int32_t* bias, int32_t* out) {
+  // Fully unrolled (GCC does not unroll these at -O2): the 8*NV accumulators live in zmm.
+  __m512i acc[kMr][NV];
+  accumulate_tile<NV>(acc, xb, tapoff, ntaps, c4n, plane, w, bias);
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r)
 #pragma GCC unroll 3
@@ -208,28 +217,7 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
                 const int32_t* bias, const FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
                 int64_t plane_bytes, const Seg64* segs, int nseg) {
   __m512i acc[kMr][NV];
-#pragma GCC unroll 8
-  for (int r = 0; r < kMr; ++r) {
-    const __m512i b = _mm512_set1_epi32(bias[r]);
-#pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) acc[r][v] = b;
-  }
-  for (int t = 0; t < ntaps; ++t) {
-    const uint8_t* xp = xb + tapoff[t];
-    for (int c = 0; c < c4n; ++c, xp += plane, w += 4 * kMr) {
-      __m512i xv[NV];
-#pragma GCC unroll 3
-      for (int v = 0; v < NV; ++v) xv[v] = _mm512_loadu_si512(xp + 64 * v);
-#pragma GCC unroll 8
-      for (int r = 0; r < kMr; ++r) {
-        int32_t wr;
-        std::memcpy(&wr, w + 4 * r, 4);
-        const __m512i wb = _mm512_set1_epi32(wr);
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv[v], wb);
-      }
-    }
-  }
+  accumulate_tile<NV>(acc, xb, tapoff, ntaps, c4n, plane, w, bias);
   const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
 #pragma GCC unroll 8
   for (int r = 0; r < kMr; ++r) {
