@@ -453,7 +453,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // Folded bias and per-channel output parameters, per row [group][mb * 8]. The weights
     // are packed below, once, in the layout of the path this shape takes.
     const int64_t rows = g.group * mb_ * kMr;
-    const int64_t kw = cg_ * taps_;
+    const int64_t row_weights = cg_ * taps_;  // weights per output channel
     // sums: each output channel's sum of weights, filled by the packing of the path taken.
     KVector<int64_t> sums(static_cast<size_t>(g.m));
     auto fold_bias = [&] {
@@ -570,7 +570,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     wblock_ = packed_quads(cg_, taps_, order) * 4 * kMr;
     w_.resize(static_cast<size_t>(g.group * mb_ * wblock_));
     for (int64_t gi = 0; gi < g.group; ++gi)
-      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * kw, mg_, cg_, taps_, kMr, order,
+      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * row_weights, mg_, cg_, taps_, kMr, order,
                         sums.data() + gi * mg_);
     fold_bias();
 
