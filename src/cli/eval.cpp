@@ -52,6 +52,8 @@ void register_eval(CLI::App& app, Runner* run) {
   cmd->add_option("--jobs,-j", a->jobs, "worker threads (default: PARALLEL_PROCESS_NUM, else all cores)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--limit", o.limit, "only the first N images");
+  cmd->add_option("--label-offset", o.label_offset,
+                  "added to every label: 1 for models whose output 0 is 'background' (1001-way TF-slim classifiers)");
   cmd->add_option("--threads", o.threads, "intra-op threads per .bin worker (0: one per core); outputs do not depend on it")
       ->default_val(1)->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", a->json, "write the report (per-class numbers too) as JSON");

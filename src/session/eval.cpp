@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -57,7 +58,21 @@ Result<EvalModel> open_model(const std::string& path, const std::vector<InputSpe
 // The per-image result of one model.
 struct Hit {
   bool top1 = false, top5 = false;
+  int64_t best = -1;   // top-1 class
+  double cosine = 1;   // of the scored output against the first model's
 };
+
+double cosine_of(const std::vector<double>& a, const std::vector<double>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t k = 0; k < a.size() && k < b.size(); ++k) {
+    ab += a[k] * b[k];
+    aa += a[k] * a[k];
+    bb += b[k] * b[k];
+  }
+  // Two all-zero outputs are the same output; one all-zero output shares no direction.
+  if (aa == 0 || bb == 0) return aa == bb ? 1.0 : 0.0;
+  return ab / std::sqrt(aa * bb);
+}
 
 double rate(int64_t hits, int64_t total) { return total > 0 ? static_cast<double>(hits) / static_cast<double>(total) : 0.0; }
 
@@ -90,12 +105,19 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
     QMAP_ASSIGN_OR_RETURN(EvalModel m, open_model(path, config_specs, options.image, options.threads));
     models.push_back(std::move(m));
   }
+  if (options.label_offset < 0)
+    return error("{}: --label-offset {}: expected 0 or more", kStage, options.label_offset);
   // Labels are checked against every model before the (long) run starts.
-  for (const LabeledImage& im : set.images)
+  for (LabeledImage& im : set.images) {
+    const int64_t file_label = im.label;
+    im.label += options.label_offset;
     for (const EvalModel& m : models)
       if (im.label >= m.classes)
-        return error("{}: image '{}': label {} is outside model '{}''s {} classes (0..{})", kStage, im.path, im.label,
+        return error("{}: image '{}': label {}{} is outside model '{}''s {} classes (0..{})", kStage, im.path,
+                     file_label,
+                     options.label_offset ? fmt::format(" + offset {}", options.label_offset) : std::string(),
                      m.session->path(), m.classes, m.classes - 1);
+  }
 
   ThreadPool pool(std::max(1, options.jobs));
   const size_t nw = static_cast<size_t>(pool.size());
@@ -124,6 +146,7 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
     const LabeledImage& im = set.images[i];
     Status st = [&]() -> Status {
       QMAP_ASSIGN_OR_RETURN(Image img, read_image(im.path));  // decoded once for every model
+      std::vector<double> first_scores;
       for (size_t m = 0; m < models.size(); ++m) {
         Session& s = *sessions[static_cast<size_t>(worker)][m];
         QMAP_ASSIGN_OR_RETURN(Tensor in, image_to_model_input(img, models[m].specs[0], s.inputs()[0], options.image));
@@ -133,6 +156,11 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
         const std::vector<int64_t> top = top_k(scores, kTopK);
         hits[i][m].top1 = !top.empty() && top[0] == im.label;
         hits[i][m].top5 = std::find(top.begin(), top.end(), im.label) != top.end();
+        hits[i][m].best = top.empty() ? -1 : top[0];
+        if (m == 0)
+          first_scores = std::move(scores);
+        else
+          hits[i][m].cosine = cosine_of(first_scores, scores);
       }
       return ok_status();
     }();
@@ -156,7 +184,10 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
     r.kind = models[m].session->kind();
     r.output = models[m].session->outputs()[models[m].output].name;
     std::map<int64_t, EvalClassResult> per_class;
+    double cosine_sum = 0;
     for (size_t i = 0; i < n; ++i) {
+      cosine_sum += hits[i][m].cosine;
+      r.top1_agree += hits[i][m].best == hits[i][0].best;
       const int64_t label = set.images[i].label;
       EvalClassResult& c = per_class[label];
       c.label = label;
@@ -167,17 +198,32 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
       r.top1 += hits[i][m].top1;
       r.top5 += hits[i][m].top5;
     }
+    r.mean_cosine = n > 0 ? cosine_sum / static_cast<double>(n) : 1.0;
     for (auto& [label, c] : per_class) r.per_class.push_back(c);
     report.models.push_back(std::move(r));
   }
+  report.label_offset = options.label_offset;
   return report;
 }
 
 std::string eval_table(const EvalReport& report) {
-  std::vector<TextRow> rows{{"Model", "Kind", "Top-1", "Top-5", "Images"}};
-  for (const EvalModelResult& m : report.models)
-    rows.push_back({m.path, m.kind, fmt::format("{:.2f}%", 100.0 * rate(m.top1, m.images)),
-                    fmt::format("{:.2f}%", 100.0 * rate(m.top5, m.images)), std::to_string(m.images)});
+  const bool compare = report.models.size() > 1;
+  TextRow head{"Model", "Kind", "Top-1", "Top-5", "Images"};
+  if (compare) head.insert(head.end(), {"Cosine vs first", "Top-1 agrees"});
+  std::vector<TextRow> rows{head};
+  for (size_t k = 0; k < report.models.size(); ++k) {
+    const EvalModelResult& m = report.models[k];
+    TextRow row{m.path, m.kind, fmt::format("{:.2f}%", 100.0 * rate(m.top1, m.images)),
+                fmt::format("{:.2f}%", 100.0 * rate(m.top5, m.images)), std::to_string(m.images)};
+    if (compare) {
+      if (k == 0)
+        row.insert(row.end(), {"(reference)", "--"});
+      else
+        row.insert(row.end(), {fmt::format("{:.6f}", m.mean_cosine),
+                               fmt::format("{:.2f}%", 100.0 * rate(m.top1_agree, m.images))});
+    }
+    rows.push_back(std::move(row));
+  }
   return render_text_table(rows);
 }
 
@@ -205,11 +251,14 @@ std::string eval_json(const EvalReport& report) {
     j["top1"] = rate(m.top1, m.images);
     j["top5"] = rate(m.top5, m.images);
     j["images"] = m.images;
+    j["cosine_vs_first"] = m.mean_cosine;
+    j["top1_agree_vs_first"] = rate(m.top1_agree, m.images);
     j["per_class"] = std::move(classes);
     models.push_back(std::move(j));
   }
   nlohmann::ordered_json root;
   root["models"] = std::move(models);
+  root["label_offset"] = report.label_offset;
   return root.dump(2) + "\n";
 }
 

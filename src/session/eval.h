@@ -25,6 +25,9 @@ struct EvalOptions {
   int jobs = 1;             // worker threads (see resolve_eval_jobs)
   int threads = 1;          // intra-op threads per .bin worker (Session::Options)
   size_t limit = 0;         // first N images; 0: all
+  // Added to every label before scoring: 1 for models whose output 0 is a "background"
+  // class (TF-slim's 1001-way ImageNet classifiers), so label k is scored as output k + 1.
+  int64_t label_offset = 0;
   bool progress = true;     // progress bar on stderr
 };
 
@@ -42,11 +45,17 @@ struct EvalModelResult {
   int64_t images = 0;
   int64_t top1 = 0;    // hit counts
   int64_t top5 = 0;
+  // Against the first model (the reference: float, usually), over the images: the mean cosine
+  // of the scored outputs (raw, before any softmax) and the images whose top-1 is the same.
+  // The first model's own row holds 1 and `images`.
+  double mean_cosine = 1.0;
+  int64_t top1_agree = 0;
   std::vector<EvalClassResult> per_class;  // ascending labels present in the set
 };
 
 struct EvalReport {
   std::vector<EvalModelResult> models;
+  int64_t label_offset = 0;  // EvalOptions::label_offset, for the JSON
 };
 
 // Worker threads: `flag` when > 0 (--jobs), else the PARALLEL_PROCESS_NUM value `env`
@@ -58,7 +67,8 @@ Result<int> resolve_eval_jobs(int flag, const char* env);
 // model without a classifier output: an error naming the image / model.
 Result<EvalReport> run_eval(const EvalOptions& options);
 
-// The table: model, kind, top-1, top-5 (percent, two decimals), images.
+// The table: model, kind, top-1, top-5 (percent, two decimals), images; with two or more
+// models also the output cosine and the top-1 agreement with the first.
 std::string eval_table(const EvalReport& report);
 
 // The block hb_mapper's evaluation scripts print and CI parsers read:
@@ -68,7 +78,8 @@ std::string eval_table(const EvalReport& report);
 std::string eval_report_block(const EvalReport& report);
 
 // {"models": [{"path", "kind", "output", "top1", "top5", "images",
-//   "per_class": [{"label", ("name",) "images", "top1"}]}]}; rates are fractions in 0..1.
+//   "cosine_vs_first", "top1_agree_vs_first", "per_class": [{"label", ("name",) "images", "top1"}]}],
+//   "label_offset"}; rates are fractions in 0..1.
 std::string eval_json(const EvalReport& report);
 
 }  // namespace qmap

@@ -199,6 +199,52 @@ TEST(SessionEvalTest, SameNumbersAndJsonForAnyJobs) {
     EXPECT_EQ(m.per_class[2].images, 4);
   }
   EXPECT_NE(eval_json(*one).find("\"per_class\""), std::string::npos);
+  // Against the first model: the float model is its own reference; the quantized one is close
+  // to it (a tiny conv net at 8 bits keeps its output direction: cosine well above 0.9) but
+  // not identical (quantization moves every logit).
+  EXPECT_EQ(one->models[0].mean_cosine, 1.0);
+  EXPECT_EQ(one->models[0].top1_agree, 12);
+  EXPECT_GT(one->models[1].mean_cosine, 0.9);
+  EXPECT_LT(one->models[1].mean_cosine, 1.0);
+  EXPECT_LE(one->models[1].top1_agree, 12);
+  EXPECT_NE(eval_table(*one).find("Cosine vs first"), std::string::npos);
+}
+
+TEST(SessionEvalTest, LabelOffsetShiftsEveryLabel) {
+  // Labels 0..8 with offset 1 are scored as outputs 1..9 of the 10-class model: the same
+  // images with the shifted labels written to the file give the same numbers.
+  const std::string d = fresh_dir("label_offset");
+  std::string plain, shifted;
+  for (int i = 0; i < 9; ++i) {
+    testing::write_png(d + "/" + std::to_string(i) + ".png", 16, 16, 7 * i + 1);
+    plain += fmt::format("{}.png {}\n", i, i);
+    shifted += fmt::format("{}.png {}\n", i, i + 1);
+  }
+  write_text(d + "/plain.txt", plain);
+  write_text(d + "/shifted.txt", shifted);
+  EvalOptions o;
+  o.models = {testing::tiny_models().plain};
+  o.image.mean = testing::kTinyMean;
+  o.image.scale = testing::kTinyScale;
+  o.progress = false;
+  o.data_dir = d;
+  o.labels_file = d + "/plain.txt";
+  o.label_offset = 1;
+  auto with_offset = run_eval(o);
+  o.labels_file = d + "/shifted.txt";
+  o.label_offset = 0;
+  auto pre_shifted = run_eval(o);
+  ASSERT_TRUE(with_offset.ok()) << with_offset.status().message();
+  ASSERT_TRUE(pre_shifted.ok());
+  EXPECT_EQ(with_offset->models[0].top1, pre_shifted->models[0].top1);
+  EXPECT_EQ(with_offset->models[0].top5, pre_shifted->models[0].top5);
+  // Label 9 + 1 leaves the 10 classes: the error says both numbers.
+  write_text(d + "/nine.txt", "0.png 9\n");
+  o.labels_file = d + "/nine.txt";
+  o.label_offset = 1;
+  auto out = run_eval(o);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("label 9 + offset 1 is outside"), std::string::npos) << out.status().message();
 }
 
 TEST(SessionEvalTest, ConfigYamlPreprocessesLikeTheFlags) {

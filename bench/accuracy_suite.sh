@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# The accuracy suite (issue 13): every real model of ../shared (and the demo's Fashion-MNIST
+# model, which the project makes itself) through qmap makertbin and qmap eval, float and int8
+# side by side, per calibration variant. Use it for every accuracy claim.
+#
+#   bench/accuracy_suite.sh [--models m1,m2] [--variants v1,v2] [--jobs N] [--no-build]
+#
+# Models (default: all whose files exist):
+#   mobilenetv2  ../shared MobileNetV2 1.0 on imagenet-dev (300), calibrated on imagenet-calib (100)
+#   mobilenetv1  ../shared MobileNetV1 0.5 160 (1001 outputs: eval --label-offset 1), same images
+#   resnet8      ../shared CIFAR-10 ResNet-8: calibrated on every 10th image of cifar10-dev (100),
+#                evaluated on the other 900
+#   lenet        ../shared Caffe LeNet: calibrated on MNIST test images 0..99, evaluated on 100..9999
+#   demo         the demo's Fashion-MNIST CNN: calibrated on 100 train images, evaluated on the
+#                10,000 test images (needs dataset-fashion-mnist)
+# A variant is a calibration_type, optionally followed by calibration_parameters keys:
+#   default   max   kl   default+bias_correction=off   max+max_percentile=0.9999
+# Default variants: default, max, kl, mse, and default with each accuracy technique off.
+#
+# Prints one row per model and variant: float and int8 top-1/top-5 (%), the top-1 drop in
+# points, the mean output cosine of the .bin against the float model over the evaluation
+# images, the top-1 agreement, and makertbin's wall time. The table also goes to
+# build/accuracy_suite/report.md. 300 images make one image 0.33 points: read drops
+# smaller than about one point on imagenet-dev as noise, and look at the cosine too.
+# Environment: BUILD_DIR (default <repo>/build), SHARED (default <repo>/../shared), JOBS (2).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD_DIR:-$here/build}"
+shared="${SHARED:-$here/../shared}"
+jobs="${JOBS:-2}"
+python=/usr/bin/python3
+models=""
+variants="default,max,kl,mse"
+do_build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --models) models="$2"; shift 2 ;;
+    --variants) variants="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
+    --no-build) do_build=0; shift ;;
+    -h|--help) sed -n 2,27p "$0"; exit 0 ;;
+    *) echo "accuracy_suite: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [ -z "$models" ]; then
+  models=""
+  [ -f "$shared/models/onnx/mobilenetv2-12-float.onnx" ] && models+="mobilenetv2,"
+  [ -f "$shared/models/onnx/mobilenet_v1_0.5_160_float.onnx" ] && models+="mobilenetv1,"
+  [ -f "$shared/models/onnx/resnet_v1_8_32_cifar10_float.onnx" ] && models+="resnet8,"
+  [ -f "$shared/models/caffe/lenet/mnist_deploy.prototxt" ] && models+="lenet,"
+  [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] && models+="demo,"
+  models="${models%,}"
+fi
+[ -n "$models" ] || { echo "accuracy_suite: no model found (set SHARED, or install dataset-fashion-mnist)" >&2; exit 1; }
+if [ "$do_build" = 1 ]; then "$here/scripts/build.sh" --target qmap >/dev/null; fi
+qmap="$build/qmap"
+work="$build/accuracy_suite"
+mkdir -p "$work"
+report="$work/report.md"
+
+# --- per model: the model lines of the YAML, the calibration data, the evaluation set -------
+# Each prepare_<model> fills the model's folder once and sets: MODEL_YAML (model_parameters
+# and input_parameters), EVAL_ARGS (data, labels and image flags for qmap eval), MODEL_TYPE.
+
+prepare_mobilenetv2() {
+  local d="$1"
+  [ -d "$d/caldata" ] || "$qmap" preprocess --input-dir "$shared/data/imagenet-calib" --output-dir "$d/caldata" \
+    --short-side-resize 256 --center-crop 224 --color rgb --layout NCHW --dtype uint8 >/dev/null
+  MODEL_TYPE=onnx
+  MODEL_YAML="model_parameters:
+  onnx_model: '$shared/models/onnx/mobilenetv2-12-float.onnx'
+input_parameters:
+  input_name: input
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: rgb
+  input_layout_rt: NHWC
+  norm_type: data_mean_and_scale
+  mean_value: 123.675 116.28 103.53
+  scale_value: 0.017125 0.017507 0.017429"
+  EVAL_ARGS=(--data "$shared/data/imagenet-dev" --labels "$shared/data/imagenet-dev/labels.txt"
+             --short-side-resize 256 --center-crop 224)
+}
+
+prepare_mobilenetv1() {
+  local d="$1"
+  # TF-slim's crop keeps the central 87.5%; short side 183 (= 160 / 0.875) then a 160 crop
+  # is the same for square images and qmap's flags can say it (../shared/data/README.md).
+  [ -d "$d/caldata" ] || "$qmap" preprocess --input-dir "$shared/data/imagenet-calib" --output-dir "$d/caldata" \
+    --short-side-resize 183 --center-crop 160 --color rgb --layout NCHW --dtype uint8 >/dev/null
+  MODEL_TYPE=onnx
+  MODEL_YAML="model_parameters:
+  onnx_model: '$shared/models/onnx/mobilenet_v1_0.5_160_float.onnx'
+input_parameters:
+  input_name: input
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: rgb
+  input_layout_rt: NHWC
+  norm_type: data_mean_and_scale
+  mean_value: 128 128 128
+  scale_value: 0.0078125 0.0078125 0.0078125"
+  EVAL_ARGS=(--data "$shared/data/imagenet-dev" --labels "$shared/data/imagenet-dev/labels.txt"
+             --short-side-resize 183 --center-crop 160 --label-offset 1)
+}
+
+prepare_resnet8() {
+  local d="$1" src="$shared/data/cifar10-dev"
+  if [ ! -d "$d/caldata" ]; then
+    mkdir -p "$d/calimages"
+    awk 'NR % 10 == 1' "$src/labels.txt" | while read -r f _; do ln -sf "$src/$f" "$d/calimages/$f"; done
+    awk 'NR % 10 != 1' "$src/labels.txt" > "$d/eval_labels.txt"
+    "$qmap" preprocess --input-dir "$d/calimages" --output-dir "$d/caldata" --color rgb --layout NCHW \
+      --dtype uint8 >/dev/null
+  fi
+  MODEL_TYPE=onnx
+  MODEL_YAML="model_parameters:
+  onnx_model: '$shared/models/onnx/resnet_v1_8_32_cifar10_float.onnx'
+input_parameters:
+  input_name: input
+  input_type_train: rgb
+  input_layout_train: NCHW
+  input_type_rt: rgb
+  input_layout_rt: NHWC
+  norm_type: data_scale
+  scale_value: 0.0039215686 0.0039215686 0.0039215686"
+  EVAL_ARGS=(--data "$src" --labels "$d/eval_labels.txt")
+}
+
+mnist_like() {  # folder data-dir split calib-count: PNGs for calibration (first N) and eval (the rest)
+  local d="$1" data="$2" split="$3" n="$4"
+  if [ ! -d "$d/caldata" ]; then
+    "$python" "$here/tools/fashion_mnist_images.py" "$d/calimages" --split "$split" --count "$n" --data-dir "$data" >/dev/null
+    "$qmap" preprocess --input-dir "$d/calimages" --output-dir "$d/caldata" --color gray --layout NCHW \
+      --dtype uint8 >/dev/null
+  fi
+}
+
+prepare_lenet() {
+  local d="$1"
+  mnist_like "$d" "$shared/data/mnist" test 100
+  [ -d "$d/eval" ] || "$python" "$here/tools/fashion_mnist_images.py" "$d/eval" --split test --offset 100 \
+    --count 9900 --data-dir "$shared/data/mnist" >/dev/null
+  MODEL_TYPE=caffe
+  MODEL_YAML="model_parameters:
+  prototxt: '$shared/models/caffe/lenet/mnist_deploy.prototxt'
+  caffe_model: '$shared/models/caffe/lenet/lenet_iter_10000.caffemodel'
+input_parameters:
+  input_type_train: gray
+  input_layout_train: NCHW
+  input_type_rt: gray
+  input_layout_rt: NCHW
+  norm_type: data_scale
+  scale_value: 0.00390625"
+  EVAL_ARGS=(--data "$d/eval" --labels "$d/eval/labels.txt")
+}
+
+prepare_demo() {
+  local d="$1" data=/usr/share/datasets/fashion-mnist
+  mnist_like "$d" "$data" train 100
+  [ -d "$d/eval" ] || "$python" "$here/tools/fashion_mnist_images.py" "$d/eval" --split test --data-dir "$data" >/dev/null
+  MODEL_TYPE=onnx
+  MODEL_YAML="model_parameters:
+  onnx_model: '$here/examples/fashion_mnist/model/fashion_cnn.onnx'
+input_parameters:
+  input_name: image
+  input_type_train: gray
+  input_layout_train: NCHW
+  input_type_rt: gray
+  input_layout_rt: NCHW
+  norm_type: data_mean_and_scale
+  mean_value: 72.93
+  scale_value: 0.011109259567849803"
+  EVAL_ARGS=(--data "$d/eval" --labels "$d/eval/labels.txt")
+}
+
+# --- one variant of one model ---------------------------------------------------------------
+run_variant() {
+  local model="$1" variant="$2" d="$work/$1"
+  local method="${variant%%+*}" extra=""
+  if [ "$variant" != "$method" ]; then
+    local IFS='+'
+    for kv in ${variant#*+}; do extra+="
+  ${kv%%=*}: ${kv#*=}"; done
+  fi
+  local v="$d/${variant//[+=:]/_}"
+  rm -rf "$v" && mkdir -p "$v"
+  # The model's YAML lines, then march/output and the variant's calibration lines.
+  printf '%s\n' "$MODEL_YAML" | sed "s#^model_parameters:#model_parameters:\n  march: generic\n  working_dir: '$v/out'\n  output_model_file_prefix: m#" > "$v/config.yaml"
+  cat >> "$v/config.yaml" <<YAML
+calibration_parameters:
+  cal_data_dir: '$d/caldata'
+  cal_data_type: uint8
+  calibration_type: $method$extra
+compiler_parameters:
+  jobs: $jobs
+YAML
+  local t0 t1
+  t0=$(date +%s.%N)
+  if ! "$qmap" makertbin --config "$v/config.yaml" --model-type "$MODEL_TYPE" --no-progress >"$v/makertbin.txt" 2>&1; then
+    echo "accuracy_suite: $model $variant: makertbin failed (see $v/makertbin.txt):" >&2
+    tail -n 3 "$v/makertbin.txt" >&2
+    return 1
+  fi
+  t1=$(date +%s.%N)
+  "$qmap" eval --model "$v/out/m_original_float_model.onnx" --model "$v/out/m.bin" "${EVAL_ARGS[@]}" \
+    --jobs "$jobs" --no-progress --json "$v/eval.json" >"$v/eval.txt"
+  local chosen
+  chosen=$(grep -oE "calibration method: [^ ]+$" "$v/makertbin.txt" | tail -n 1 | sed 's/calibration method: //')
+  "$python" - "$v/eval.json" "$model" "$variant" "$chosen" "$t0" "$t1" <<'PY' | tee -a "$report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f, q = r["models"][0], r["models"][1]
+print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
+    sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]),
+    100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],
+    float(sys.argv[6]) - float(sys.argv[5])))
+PY
+}
+
+{
+  echo "# qmap accuracy suite, $(date -u +%Y-%m-%d), $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'), $jobs jobs"
+  echo
+  echo "| model | variant | method chosen | float top-1 | int8 top-1 | drop | float top-5 | int8 top-5 | output cosine | top-1 agree % | images | makertbin s |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+} | tee "$report"
+status=0
+IFS=',' read -r -a model_list <<<"$models"
+IFS=',' read -r -a variant_list <<<"$variants"
+for m in "${model_list[@]}"; do
+  case "$m" in mobilenetv2|mobilenetv1|resnet8|lenet|demo) ;; *) echo "accuracy_suite: unknown model '$m'" >&2; exit 2 ;; esac
+  mkdir -p "$work/$m"
+  "prepare_$m" "$work/$m"
+  for v in "${variant_list[@]}"; do run_variant "$m" "$v" || status=1; done
+done
+echo
+echo "report: $report"
+exit $status
