@@ -30,7 +30,7 @@ shared="${SHARED:-$here/../shared}"
 jobs="${JOBS:-2}"
 python=/usr/bin/python3
 models=""
-variants="default,max,kl,mse"
+variants="default,default+bias_correction=False,max,kl,mse"
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -205,8 +205,10 @@ YAML
   t1=$(date +%s.%N)
   "$qmap" eval --model "$v/out/m_original_float_model.onnx" --model "$v/out/m.bin" "${EVAL_ARGS[@]}" \
     --jobs "$jobs" --no-progress --json "$v/eval.json" >"$v/eval.txt"
-  local chosen
+  local chosen bc
   chosen=$(grep -oE "calibration method: [^ ]+$" "$v/makertbin.txt" | tail -n 1 | sed 's/calibration method: //')
+  bc=$(grep -oE "bias correction: (kept|not kept|off)" "$v/makertbin.txt" | tail -n 1 | sed 's/bias correction: //')
+  chosen="$chosen, bias correction ${bc:-n/a}"
   "$python" - "$v/eval.json" "$model" "$variant" "$chosen" "$t0" "$t1" <<'PY' | tee -a "$report"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -221,7 +223,7 @@ PY
 {
   echo "# qmap accuracy suite, $(date -u +%Y-%m-%d), $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'), $jobs jobs"
   echo
-  echo "| model | variant | method chosen | float top-1 | int8 top-1 | drop | float top-5 | int8 top-5 | output cosine | top-1 agree % | images | makertbin s |"
+  echo "| model | variant | method chosen, bias correction | float top-1 | int8 top-1 | drop | float top-5 | int8 top-5 | output cosine | top-1 agree % | images | makertbin s |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 } | tee "$report"
 status=0

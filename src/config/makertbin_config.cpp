@@ -102,7 +102,7 @@ const std::vector<SectionSchema>& schema() {
                           "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
-        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization"},
+        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -122,9 +122,9 @@ constexpr UnsupportedKey kUnsupportedOptimizations[] = {
     {"set_Softmax_input_int16", "Softmax runs in float on the CPU"},
     {"set_Softmax_output_int16", "Softmax runs in float on the CPU"},
     {"asymmetric", "qmap activations are symmetric (zero point 0)"},
-    {"bias_correction", "not implemented in qmap"},
 };
 constexpr const char* kModelOutputInt8 = "set_model_output_int8";
+constexpr const char* kBiasCorrection = "bias_correction";
 
 // hb_mapper templates write None or '' for "use the default"; YAML writes null or ~.
 bool is_none(std::string_view item) {
@@ -835,10 +835,21 @@ Status ConfigReader::read_calibration() {
   if (const Field f = field(kSec, "per_channel"); f.given()) {
     QMAP_ASSIGN_OR_RETURN(c.per_channel, boolean(f));
   }
+  const Field f_bc = field(kSec, "bias_correction");
+  if (f_bc.given()) {
+    QMAP_ASSIGN_OR_RETURN(const std::string v, text(f_bc));
+    if (v == "auto") {
+      c.bias_correction = BiasCorrectionMode::kAuto;
+    } else {
+      auto b = boolean(f_bc);
+      if (!b.ok()) return fail(f_bc, fmt::format("'{}': use auto, True or False", v));
+      c.bias_correction = *b ? BiasCorrectionMode::kOn : BiasCorrectionMode::kOff;
+    }
+  }
 
   const Field f_opt = field(kSec, "optimization");
   QMAP_ASSIGN_OR_RETURN(std::vector<std::string> opts, items(f_opt, ','));
-  std::vector<std::string> known = {kModelOutputInt8};
+  std::vector<std::string> known = {kModelOutputInt8, kBiasCorrection};
   for (const UnsupportedKey& u : kUnsupportedOptimizations) known.emplace_back(u.key);
   for (const std::string& o : opts) {
     if (is_none(o)) continue;
@@ -846,12 +857,19 @@ Status ConfigReader::read_calibration() {
       c.model_output_int8 = true;
       continue;
     }
+    if (o == kBiasCorrection) {
+      if (c.bias_correction == BiasCorrectionMode::kOff)
+        return fail(f_opt, "'bias_correction' contradicts calibration_parameters.bias_correction: False");
+      c.bias_correction = BiasCorrectionMode::kOn;
+      continue;
+    }
     const auto* u = std::find_if(std::begin(kUnsupportedOptimizations), std::end(kUnsupportedOptimizations),
                                  [&](const UnsupportedKey& x) { return o == x.key; });
     if (u != std::end(kUnsupportedOptimizations))
       return fail(f_opt, fmt::format("'{}' is not supported by qmap: {}", o, u->reason));
     const std::optional<std::string> near = closest_name(o, known);
-    return fail(f_opt, fmt::format("'{}' is not a known optimization: qmap supports {}{}", o, kModelOutputInt8,
+    return fail(f_opt, fmt::format("'{}' is not a known optimization: qmap supports {}, {}{}", o, kModelOutputInt8,
+                                   kBiasCorrection,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : ""));
   }
   return read_node_lists();

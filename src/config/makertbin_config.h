@@ -57,6 +57,8 @@ struct ModelParameters {
   std::vector<std::string> remove_node_type;  // op types removed at the model boundary
 };
 
+enum class BiasCorrectionMode { kAuto, kOn, kOff };
+
 struct CalibrationParameters {
   // One entry per input (same order as MakertbinConfig::inputs); empty when
   // calibration_type is load or skip. Resolved paths.
@@ -78,6 +80,12 @@ struct CalibrationParameters {
   // optimization: set_model_output_int8 — requantize NPU graph outputs to int8 instead of
   // the default high-precision (int32 accumulator) float output.
   bool model_output_int8 = false;
+  // bias_correction (qmap's key; hb_mapper's `optimization: bias_correction` token means
+  // kOn): empirical layer-wise bias correction after the thresholds are chosen
+  // (quant/bias_correction.h). kAuto (the default) keeps it when it raises the output cosine
+  // on held-out calibration samples; kOn always; kOff never. Needs calibration data; never
+  // with calibration_type load or skip.
+  BiasCorrectionMode bias_correction = BiasCorrectionMode::kAuto;
 };
 
 // Read and validated so that hb_mapper configs work unchanged. Only `jobs` changes what qmap

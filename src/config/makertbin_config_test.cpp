@@ -64,6 +64,26 @@ Result<MakertbinConfig> parse(const std::string& yaml, ModelType type = ModelTyp
   return parse_makertbin_config(yaml, source, type);
 }
 
+TEST(MakertbinConfig, BiasCorrectionKeyAndToken) {
+  auto with = [](const std::string& lines) {
+    std::string y = kFull;
+    const std::string anchor = "  optimization: set_model_output_int8\n";
+    y.replace(y.find(anchor), anchor.size(), lines);
+    return parse(y);
+  };
+  for (const auto& [lines, mode] : std::vector<std::pair<std::string, BiasCorrectionMode>>{
+           {"  bias_correction: auto\n", BiasCorrectionMode::kAuto},
+           {"  bias_correction: True\n", BiasCorrectionMode::kOn},
+           {"  bias_correction: 'off'\n", BiasCorrectionMode::kOff},
+           // hb_mapper's spelling: the optimization token turns it on.
+           {"  optimization: bias_correction\n", BiasCorrectionMode::kOn},
+           {"  optimization: 'set_model_output_int8,bias_correction'\n", BiasCorrectionMode::kOn}}) {
+    auto r = with(lines);
+    ASSERT_TRUE(r.ok()) << lines << r.status().message();
+    EXPECT_EQ(r->calibration.bias_correction, mode) << lines;
+  }
+}
+
 TEST(MakertbinConfig, ParsesFullConfig) {
   Result<MakertbinConfig> r = parse(kFull);
   ASSERT_TRUE(r.ok()) << r.status().message();
@@ -106,6 +126,7 @@ TEST(MakertbinConfig, ParsesFullConfig) {
   EXPECT_EQ(cal.run_on_cpu, (std::vector<std::string>{"conv_1", "conv_2", "conv_3"}));
   EXPECT_EQ(cal.run_on_npu, (std::vector<std::string>{"softmax"}));
   EXPECT_TRUE(cal.model_output_int8);
+  EXPECT_EQ(cal.bias_correction, BiasCorrectionMode::kAuto);  // the default
 
   const CompilerParameters& cc = c.compiler;
   EXPECT_EQ(cc.compile_mode, CompileMode::kBalance);
@@ -637,6 +658,11 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
        {"calibration_parameters.optimization", "'set_all_nodes_int16' is not supported by qmap"}},
       {"unknown optimization", "optimization: set_model_output_int8", "optimization: set_model_output_int9",
        {"'set_model_output_int9' is not a known optimization", "did you mean 'set_model_output_int8'?"}},
+      {"bad bias_correction", "per_channel: 'True'", "per_channel: 'True'\n  bias_correction: sometimes",
+       {"calibration_parameters.bias_correction", "'sometimes': use auto, True or False"}},
+      {"bias_correction token against the key", "optimization: set_model_output_int8",
+       "bias_correction: False\n  optimization: bias_correction",
+       {"'bias_correction' contradicts calibration_parameters.bias_correction: False"}},
       {"bad compile_mode", "compile_mode: 'balance'", "compile_mode: 'fast'",
        {"compiler_parameters.compile_mode", "'fast' is not allowed: allowed values are latency, bandwidth, balance"}},
       {"balance_factor range", "balance_factor: 30", "balance_factor: 130", {"balance_factor", "130: must be in 0..100"}},

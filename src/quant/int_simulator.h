@@ -14,14 +14,27 @@
 
 #include "core/status.h"
 #include "ir/graph.h"
+#include "kernels/isa.h"
 #include "program/int_program.h"
 #include "runtime/executor.h"
 
 namespace qmap {
 
+// Copies `inputs` (one per program input, with its dtype and dims, else an error naming it)
+// into the state's input buffers: what IntSimulator::run does first.
+Status load_program_inputs(const IntProgram& program, rt::ExecState& state, const std::vector<Tensor>& inputs);
+
+// The float value of a computed program tensor: 8-bit tensors with a quantization dequantized
+// with its scale and zero point, anything else returned as is.
+Tensor program_value_as_float(const ProgramTensor& pt, const Tensor& t);
+
 class IntSimulator {
  public:
-  static Result<IntSimulator> create(const Graph& qdq_graph, bool keep_all_values = false);
+  // isa: the integer kernels (kRef, the specification, unless the caller only needs the
+  // numbers fast: they are bit-exact, so scoring candidates on the fast kernels gives the
+  // same scores; `qmap verify` keeps the reference so it compares two implementations).
+  static Result<IntSimulator> create(const Graph& qdq_graph, bool keep_all_values = false,
+                                     kernels::Isa isa = kernels::Isa::kRef);
 
   // A copy is an independent simulator (e.g. one per worker thread): it shares the prepared
   // program, read-only, and gets its own working memory.

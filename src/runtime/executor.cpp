@@ -180,6 +180,30 @@ Status Executor::run(ExecState& st) const {
   return ok_status();
 }
 
+Status Executor::run_steps(ExecState& st, size_t begin, size_t end) const {
+  end = std::min(end, program_->steps.size());
+  for (size_t si = begin; si < end; ++si) QMAP_RETURN_IF_ERROR(run_step(si, st));
+  return ok_status();
+}
+
+Result<Executor> Executor::with_conv_bias(size_t step, std::vector<int32_t> bias) const {
+  if (step >= program_->steps.size()) return error("runtime: step {} out of range ({} steps)", step, program_->steps.size());
+  const Step& s = program_->steps[step];
+  if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut)
+    return error("runtime: {} '{}' (step {}): not a convolution: no bias to set", step_kind_name(s.kind), s.node, step);
+  if (conv_kernels_[step])
+    return error("runtime: {} '{}' (step {}): runs on a fast kernel, which folded its bias at prepare", step_kind_name(s.kind),
+                 s.node, step);
+  if (static_cast<int64_t>(bias.size()) != s.conv.m)
+    return error("runtime: {} '{}' (step {}): bias of {} values for {} output channels", step_kind_name(s.kind), s.node,
+                 step, bias.size(), s.conv.m);
+  auto program = std::make_shared<IntProgram>(*program_);
+  program->steps[step].bias = std::move(bias);
+  Executor out = *this;
+  out.program_ = std::move(program);
+  return out;
+}
+
 Status Executor::run_step(size_t si, ExecState& st) const {
   const Step& s = program_->steps[si];
   const auto& T = program_->tensors;

@@ -97,6 +97,16 @@ class Executor {
 
   // Runs every step; the inputs must already be in state.input(i).
   Status run(ExecState& state) const;
+  // Runs steps [begin, end) only: every tensor they read must already be computed in `state`
+  // (by earlier run_steps calls). For tools that look at values between steps.
+  Status run_steps(ExecState& state, size_t begin, size_t end) const;
+
+  // A copy of this executor whose convolution step `step` adds `bias` (int32, one per output
+  // channel) instead of its own: bias correction (quant/bias_correction.h) measures a layer on
+  // the quantized upstream, then corrects it before the layers after it run. The program is
+  // copied (weights shared), the memory plan kept, so states made by this executor serve the
+  // copy. Only for steps the reference runs (a fast kernel folded the bias at prepare).
+  Result<Executor> with_conv_bias(size_t step, std::vector<int32_t> bias) const;
 
  private:
   Executor() = default;

@@ -161,6 +161,46 @@ TEST(MakertbinE2E, SameOutputsWhateverTheThreadCountAndFromTheTable) {
 
 // --- bad input: one clear line, exit 1 ---
 
+TEST(MakertbinE2E, BiasCorrectionModes) {
+  // 40 samples: bias correction fits on the first 32 and auto decides on the other 8.
+  YamlOptions o;
+  o.calibration_type = "max";
+  const CliRun automatic = makertbin(o, "", true, 40);
+  ASSERT_EQ(automatic.code, 0) << automatic.out << automatic.err;
+  EXPECT_TRUE(std::regex_search(automatic.out, std::regex("bias correction: \\d+ layers on 32 samples"))) << automatic.out;
+  // auto says what it chose and why, on the held-out samples.
+  static const std::regex decided(
+      R"(bias correction: (kept|not kept) \(output cosine on 8 held-out samples: ([0-9.]+) without, ([0-9.]+) with\))");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(automatic.out, m, decided)) << automatic.out;
+  EXPECT_EQ(m[1] == "kept", std::stod(m[3]) > std::stod(m[2])) << m[0];
+  // The output table (cosine, L1, L2, Chebyshev of the quantized model against float): the
+  // models' files also hold each run's YAML, so they differ anyway.
+  const auto output_table = [](const std::string& out) {
+    const size_t at = out.find("The quantized model output:");
+    const size_t end = out.rfind('\n', out.find("node comparison done", at));  // the table ends the stage
+    return out.substr(at, end - at);
+  };
+  const std::string q_auto = output_table(automatic.out);
+
+  o.extra_calibration = "  bias_correction: False\n";
+  const CliRun off = makertbin(o, "", false);
+  ASSERT_EQ(off.code, 0) << off.err;
+  EXPECT_NE(off.out.find("bias correction: off"), std::string::npos) << off.out;
+  const std::string q_off = output_table(off.out);
+
+  o.extra_calibration = "  optimization: bias_correction\n";  // hb_mapper's spelling of True
+  const CliRun on = makertbin(o, "", false);
+  ASSERT_EQ(on.code, 0) << on.err;
+  EXPECT_NE(on.out.find("bias correction: kept (calibration_parameters.bias_correction: True)"), std::string::npos)
+      << on.out;
+  const std::string q_on = output_table(on.out);
+  // The correction changes int32 biases, so the outputs differ; auto's is one of the two.
+  EXPECT_NE(q_on, q_off);
+  EXPECT_EQ(q_auto, m[1] == "kept" ? q_on : q_off) << "on:\n" << q_on << "off:\n" << q_off;
+  EXPECT_GE(output_cosine(on.out), 0.97) << on.out;
+}
+
 TEST(MakertbinE2E, EmptyCalibrationFolder) {
   const fs::path dir = test_dir();
   fs::remove_all(dir);
