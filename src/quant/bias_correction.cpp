@@ -14,6 +14,7 @@
 #include "quant/lower.h"
 #include "quant/quantize_params.h"
 #include "runtime/executor.h"
+#include "runtime/model_impl.h"
 
 namespace qmap {
 
@@ -303,7 +304,10 @@ Result<BiasCorrectionResult> correct_biases(const Graph& graph, const std::map<s
     if (st.kind != StepKind::kConv && st.kind != StepKind::kConvFloatOut) continue;
     if (auto it = layer_by_node.find(st.node); it != layer_by_node.end()) layer_of_step[si] = static_cast<int>(it->second);
   }
-  auto prepared = rt::Executor::prepare(std::move(program));
+  // The runtime's kernels (QMAP_ISA, else the best this CPU has): bit-exact with the
+  // reference, and a fraction of its time.
+  QMAP_ASSIGN_OR_RETURN(const kernels::Isa isa, rt::select_isa(""));
+  auto prepared = rt::Executor::prepare(std::move(program), nullptr, isa);
   if (!prepared.ok()) return prepared.status().with_context("bias correction: ");
   rt::Executor ex = std::move(*prepared);
   std::vector<rt::ExecState> states;

@@ -191,15 +191,15 @@ Result<Executor> Executor::with_conv_bias(size_t step, std::vector<int32_t> bias
   const Step& s = program_->steps[step];
   if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut)
     return error("runtime: {} '{}' (step {}): not a convolution: no bias to set", step_kind_name(s.kind), s.node, step);
-  if (conv_kernels_[step])
-    return error("runtime: {} '{}' (step {}): runs on a fast kernel, which folded its bias at prepare", step_kind_name(s.kind),
-                 s.node, step);
   if (static_cast<int64_t>(bias.size()) != s.conv.m)
     return error("runtime: {} '{}' (step {}): bias of {} values for {} output channels", step_kind_name(s.kind), s.node,
                  step, bias.size(), s.conv.m);
   auto program = std::make_shared<IntProgram>(*program_);
   program->steps[step].bias = std::move(bias);
   Executor out = *this;
+  // A fast kernel folded the bias (and zx * sum w) when it was made: make this step's again,
+  // for the same ISA and shape (so the same scratch size).
+  if (conv_kernels_[step]) out.conv_kernels_[step] = kernels::make_qconv(isa_, conv_kernel_params(*program, program->steps[step]));
   out.program_ = std::move(program);
   return out;
 }

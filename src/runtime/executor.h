@@ -105,7 +105,7 @@ class Executor {
   // channel) instead of its own: bias correction (quant/bias_correction.h) measures a layer on
   // the quantized upstream, then corrects it before the layers after it run. The program is
   // copied (weights shared), the memory plan kept, so states made by this executor serve the
-  // copy. Only for steps the reference runs (a fast kernel folded the bias at prepare).
+  // copy; a step a fast kernel runs gets its kernel made again (it folds the bias).
   Result<Executor> with_conv_bias(size_t step, std::vector<int32_t> bias) const;
 
  private:
