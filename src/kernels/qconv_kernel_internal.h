@@ -14,6 +14,8 @@ namespace qmap::kernels {
 
 std::unique_ptr<QConvKernel> make_qconv_gemm_avx512vnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_gemm_avxvnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_dw_avxvnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_gemm_avx2(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avx2(const QConvParams& p);
 
