@@ -22,7 +22,7 @@
 //     16 outputs per block) and 2 * ox + kx for stride 2 (8 per block). 3x3 is 6 vpmaddwd per
 //     8 outputs. Accumulators go compactly (row after row) to an int32 buffer; a block
 //     running past its row is overwritten by the next row.
-//  3. The whole plane's accumulators in vectors of 8: requant8 with the channel's multiplier
+//  3. The whole plane's accumulators in vectors of 8: avx2::ChannelRequant with the channel's multiplier
 //     (or float((double)acc * acc_scale), vectorized pd math, identical IEEE results) into y
 //     (the last partial vector through a small buffer).
 // General mode (stride_w >= 3 or dil_w > 1):
@@ -161,10 +161,10 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
         _mm256_store_ps(st + f, r);
       }
     } else {
-      const avx2::RequantLanes q = avx2::requant_broadcast(mult_[static_cast<size_t>(ch)]);
+      const avx2::ChannelRequant rq(mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);
       uint8_t* st = static_cast<uint8_t*>(stage);
       for (int64_t f = 0; f < fv_; f += kVec)
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(st + f), avx2::narrow8(avx2::requant8(acc_at(f), q, p_.zy, p_.lo, p_.hi)));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(st + f), avx2::narrow8(rq(acc_at(f))));
     }
   }
 
@@ -253,6 +253,8 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
   void rows_out(const int32_t* acc, int64_t n, int64_t ch, void* y) const {
     const auto& g = p_.g;
     const int64_t total = g.oh * g.ow, base = (n * g.m + ch) * total;
+    // (float output has no multipliers: a placeholder then, never applied)
+    const avx2::ChannelRequant rq(p_.float_out ? QMultiplier{} : mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);
     for (int64_t i = 0; i < total; i += kVec) {
       const int64_t k = std::min(kVec, total - i);
       const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
@@ -271,8 +273,7 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
           std::memcpy(yo, t, static_cast<size_t>(k) * 4);
         }
       } else {
-        const avx2::RequantLanes q = avx2::requant_broadcast(mult_[static_cast<size_t>(ch)]);
-        const __m128i r = avx2::narrow8(avx2::requant8(a, q, p_.zy, p_.lo, p_.hi));
+        const __m128i r = avx2::narrow8(rq(a));
         uint8_t* yo = static_cast<uint8_t*>(y) + base + i;
         if (k == kVec) {
           _mm_storel_epi64(reinterpret_cast<__m128i*>(yo), r);

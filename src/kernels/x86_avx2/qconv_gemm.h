@@ -44,7 +44,8 @@
 // task packs its X block once, then for each 16-pixel panel (in L1) runs every channel tile
 // (weights streaming from L2). With more than one K block the int32 partial sums of the task
 // live in scratch. After the last block each 6x16 tile gets its bias and is requantized
-// (avx2::requant8, broadcast multiplier; narrow8) or scaled to float (double multiply as the
+// (avx2::ChannelRequant: the channel's multiplier broadcast, its fast form for shifts 32..53;
+// narrow8) or scaled to float (double multiply as the
 // reference, then the clamp) and stored.
 // Threads: tasks are (batch, group, pixel block, channel block) with disjoint outputs; the
 // channel split is only used when the other dimensions give fewer than 2 tasks per worker.
@@ -471,11 +472,11 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
         }
       }
     } else {
-      const avx2::RequantLanes q = avx2::requant_broadcast(mult_[static_cast<size_t>(m)]);
+      const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);
       uint8_t* yr = static_cast<uint8_t*>(y) + off;
       for (int64_t v = 0; v * 8 < cnt; ++v) {
         const __m256i a = _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
-        const __m128i bytes = avx2::narrow8(avx2::requant8(a, q, zy_, lo_, hi_));
+        const __m128i bytes = avx2::narrow8(rq(a));
         const int64_t k = std::min<int64_t>(8, cnt - v * 8);
         if (k == 8 && pstride == 1) {
           _mm_storel_epi64(reinterpret_cast<__m128i*>(yr + v * 8), bytes);
