@@ -25,6 +25,7 @@ struct DwIsa {
   testing::ConvFactory factory;
   const char* family;  // for messages
 };
+void PrintTo(const DwIsa& i, std::ostream* os) { *os << i.family; }  // gtest's failure lines
 
 // One instance of every test per ISA (INSTANTIATE_TEST_SUITE_P below); kIsa, kFactory and
 // kFamily name the instance's.

@@ -25,6 +25,7 @@ struct GemmIsa {
   testing::ConvFactory factory;
   const char* family;  // for messages
 };
+void PrintTo(const GemmIsa& i, std::ostream* os) { *os << i.family; }  // gtest's failure lines
 
 // One instance of every test per level (INSTANTIATE_TEST_SUITE_P below).
 class QConvGemmAvx2 : public ::testing::TestWithParam<GemmIsa> {
