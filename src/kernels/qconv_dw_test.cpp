@@ -19,17 +19,11 @@ namespace {
 
 using testing::ConvCase;
 using testing::expect_matches_ref;
-
-struct DwIsa {
-  Isa isa;
-  testing::ConvFactory factory;
-  const char* family;  // for messages
-};
-void PrintTo(const DwIsa& i, std::ostream* os) { *os << i.family; }  // gtest's failure lines
+using testing::IsaFactory;
 
 // One instance of every test per ISA (INSTANTIATE_TEST_SUITE_P below); kIsa, kFactory and
 // kFamily name the instance's.
-class QConvDw : public ::testing::TestWithParam<DwIsa> {
+class QConvDw : public ::testing::TestWithParam<IsaFactory> {
  protected:
   const Isa kIsa = GetParam().isa;
   const testing::ConvFactory kFactory = GetParam().factory;
@@ -174,15 +168,14 @@ TEST_P(QConvDw, ChannelsBatchWorkers) {
   expect_matches_ref(kFactory, kFamily, big, true, 2);
 }
 
-const DwIsa kDwIsas[] = {
+const IsaFactory kDwIsas[] = {
     {Isa::kAvx2, &make_qconv_dw_avx2, "dwconv avx2"},
 #if QMAP_HAVE_AVXVNNI
     {Isa::kAvxVnni, &make_qconv_dw_avxvnni, "dwconv avxvnni"},
 #endif
     {Isa::kAvx512Vnni, &make_qconv_dw_avx512vnni, "dwconv avx512vnni"},
 };
-INSTANTIATE_TEST_SUITE_P(Isas, QConvDw, ::testing::ValuesIn(kDwIsas),
-                         [](const ::testing::TestParamInfo<DwIsa>& i) { return std::string(isa_name(i.param.isa)); });
+INSTANTIATE_TEST_SUITE_P(Isas, QConvDw, ::testing::ValuesIn(kDwIsas), testing::isa_param_name);
 
 }  // namespace
 }  // namespace qmap::kernels

@@ -20,15 +20,10 @@ namespace {
 
 using testing::ConvCase;
 
-struct GemmIsa {
-  Isa isa;
-  testing::ConvFactory factory;
-  const char* family;  // for messages
-};
-void PrintTo(const GemmIsa& i, std::ostream* os) { *os << i.family; }  // gtest's failure lines
+using testing::IsaFactory;
 
 // One instance of every test per level (INSTANTIATE_TEST_SUITE_P below).
-class QConvGemmAvx2 : public ::testing::TestWithParam<GemmIsa> {
+class QConvGemmAvx2 : public ::testing::TestWithParam<IsaFactory> {
  protected:
   // Cases keeping the util's default multipliers get ones scaled to K (|acc| ~ sqrt(K) * 74^2),
   // so most outputs land inside the 8-bit range instead of saturating.
@@ -298,14 +293,13 @@ TEST_P(QConvGemmAvx2, Name) {
   EXPECT_EQ(std::string(GetParam().factory(p)->name()).rfind("qs8_conv_gemm__" + isa + "_6x16", 0), 0u);
 }
 
-const GemmIsa kGemmIsas[] = {
+const IsaFactory kGemmIsas[] = {
     {Isa::kAvx2, &make_qconv_gemm_avx2, "qconv_gemm_avx2"},
 #if QMAP_HAVE_AVXVNNI
     {Isa::kAvxVnni, &make_qconv_gemm_avxvnni, "qconv_gemm_avxvnni"},
 #endif
 };
-INSTANTIATE_TEST_SUITE_P(Isas, QConvGemmAvx2, ::testing::ValuesIn(kGemmIsas),
-                         [](const ::testing::TestParamInfo<GemmIsa>& i) { return std::string(isa_name(i.param.isa)); });
+INSTANTIATE_TEST_SUITE_P(Isas, QConvGemmAvx2, ::testing::ValuesIn(kGemmIsas), testing::isa_param_name);
 
 }  // namespace
 }  // namespace qmap::kernels
