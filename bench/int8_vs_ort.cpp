@@ -16,14 +16,17 @@
 //     once, Context::run timed), ORT int8 and ORT float (tools/ort/ort_run.js --time, intra-op
 //     N threads, one session, timed inside node): median and min ms of --runs after --warmup.
 //     The .bin stops early once one measurement passed --max-time seconds (at least 2 runs),
-//     so a slow runtime stays bounded; the table shows the run count.
+//     so a slow runtime stays bounded; the table shows the run count. With --isas LIST the
+//     .bin is also loaded with each listed kernel level (LoadOptions::isa) and timed right
+//     after the default level's runs, with a check that its outputs equal the default level's
+//     (a table of its own: each level against ORT int8 of the same run, and against the first).
 // Ratios .bin / ORT int8 and .bin / ORT float per model and thread count, and their geometric
 // mean over the six torchvision models (those present).
 //
 // Per-layer table (--layers NAME, default resnet50): every kConv / kConvFloatOut step of that
 // .bin (format/bin_reader.h: IntProgram), as kernels::QConvParams, run alone on a random
 // 8-bit input on one thread (SerialRunner) through the kernel the ISA's factory makes
-// (make_qconv_avx512vnni / make_qconv_avx2, kernels/qconv_kernel.h) or the reference
+// (make_qconv_avx512vnni / make_qconv_avxvnni / make_qconv_avx2, kernels/qconv_kernel.h) or the reference
 // (kernels/ref/qconv.h) when the ISA is ref, the factory declines, or this build has no fast
 // kernels (the CMake target qmap_kernels). Median µs of up to --layer-runs runs within
 // --layer-time s; GMAC/s = MACs / time; % of peak against the single-core AVX-512 VNNI peak
@@ -34,7 +37,7 @@
 // When built with oneDNN (Debian's libdnnl-dev; bench/CMakeLists.txt finds it), each layer is
 // also timed through oneDNN's int8 convolution as a peer (--no-onednn: not), see dnnl_conv_us.
 //
-// Kernel ISA: QMAP_ISA=ref|avx2|avx512vnni selects the runtime's kernels (and the per-layer
+// Kernel ISA: QMAP_ISA=ref|avx2|avxvnni|avx512vnni selects the runtime's kernels (and the per-layer
 // ones here); unset = the best this CPU has. Printed as given.
 //
 // Output: progress on stderr; the results as Markdown tables on stdout (for the README), with
@@ -93,7 +96,9 @@ const char* const kTorchvisionModels[] = {"mobilenet_v2",  "resnet18",          
                                           "squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v3_small"};
 const char* const kUsage =
     "usage: int8_vs_ort [--runs N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
-    "                   [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] MODEL_DIR...\n"
+    "                   [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] [--isas \"avx2 avxvnni\"]\n"
+    "                   MODEL_DIR...\n"
+    "  --isas LIST: also time each .bin with each of these kernel levels, in the same run (a table of its own)\n"
     "  MODEL_DIR: makertbin's working_dir for one model, named after it: <name>.bin,\n"
     "  <name>_quantized_model.onnx, float.onnx (or <name>_original_float_model.onnx), input.bin (optional)\n";
 
@@ -107,8 +112,24 @@ struct Options {
   double layer_time = 0.3;
   double peak_time = 0.25;
   bool onednn = true;
+  std::vector<std::string> isas;  // --isas: kernel levels each .bin is also timed with
   std::vector<std::string> dirs;
 };
+
+// "a b,c" -> {"a", "b", "c"}.
+std::vector<std::string> split_list(std::string v) {
+  std::replace(v.begin(), v.end(), ',', ' ');
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p < v.size()) {
+    const size_t q = v.find(' ', p);
+    const std::string t = v.substr(p, q == std::string::npos ? std::string::npos : q - p);
+    if (!t.empty()) out.push_back(t);
+    if (q == std::string::npos) break;
+    p = q + 1;
+  }
+  return out;
+}
 
 [[noreturn]] void usage_error(const std::string& msg) {
   std::fprintf(stderr, "int8_vs_ort: %s\n%s", msg.c_str(), kUsage);
@@ -145,18 +166,12 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--layer-time") o.layer_time = parse_seconds(value(), a);
     else if (a == "--peak-time") o.peak_time = parse_seconds(value(), a);
     else if (a == "--no-onednn") o.onednn = false;
-    else if (a == "--threads") {
-      std::string v = value();
-      std::replace(v.begin(), v.end(), ',', ' ');
+    else if (a == "--isas") {
+      o.isas = split_list(value());
+      if (o.isas.empty()) usage_error("--isas: no kernel level given");
+    } else if (a == "--threads") {
       o.threads.clear();
-      size_t p = 0;
-      while (p < v.size()) {
-        const size_t q = v.find(' ', p);
-        const std::string t = v.substr(p, q == std::string::npos ? std::string::npos : q - p);
-        if (!t.empty()) o.threads.push_back(parse_int(t, "--threads", 1));
-        if (q == std::string::npos) break;
-        p = q + 1;
-      }
+      for (const std::string& t : split_list(value())) o.threads.push_back(parse_int(t, "--threads", 1));
       if (o.threads.empty()) usage_error("--threads: no thread count given");
     } else if (a == "-h" || a == "--help") {
       std::printf("%s", kUsage);
@@ -231,7 +246,8 @@ std::string cpu_best_isa() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl"))
     return "avx512vnni";
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return __builtin_cpu_supports("avxvnni") ? "avxvnni" : "avx2";
 #endif
   return "ref";
 }
@@ -292,6 +308,8 @@ struct ThreadRow {
   int threads = 1;
   Stats bin, ort_q, ort_f;
   bool same_as_1thread = true;
+  std::vector<Stats> bin_isa;      // per --isas level, in order: the .bin loaded with that level
+  std::vector<bool> isa_same;      // its outputs equal the default level's (every level is bit-exact)
   std::string error;
 };
 
@@ -422,6 +440,15 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
       set_inputs(ctx, *inputs);
       tr.bin = time_runs([&] { ctx.run(); }, opt.runs, opt.warmup, opt.max_time);
       tr.same_as_1thread = read_outputs(ctx, n_out) == ref;
+      // The same .bin with each --isas level, right after the default level's runs.
+      for (const std::string& isa : opt.isas) {
+        progress(fmt::format("{}: {} thread(s): .bin with QMAP_ISA={}", f.name, threads, isa));
+        const rt::Model mi = rt::Model::load(f.bin, rt::LoadOptions{.isa = isa});
+        rt::Context ci(mi, rt::ContextOptions{.threads = threads});
+        set_inputs(ci, *inputs);
+        tr.bin_isa.push_back(time_runs([&] { ci.run(); }, opt.runs, opt.warmup, opt.max_time));
+        tr.isa_same.push_back(read_outputs(ci, n_out) == ref);
+      }
       progress(fmt::format("{}: {} thread(s): ORT int8, ORT float", f.name, threads));
       if (auto t = ort_peer::time(peer, f.qonnx, *inputs, threads, opt.runs, opt.warmup); t.ok()) {
         tr.ort_q = {t->median_ms, t->min_ms, t->runs};
@@ -649,6 +676,34 @@ void print_latency(const std::vector<ModelRow>& models, const Options& opt) {
   }
 }
 
+// --isas: the .bin with each listed level, beside the default level and ORT int8 of the same run.
+void print_isas(const std::vector<ModelRow>& models, const Options& opt) {
+  if (opt.isas.empty()) return;
+  std::printf("\n### The .bin per kernel level (ms, median; each level's runs right after the default level's)\n\n");
+  std::string head = "| model | threads |", rule = "|---|---:|";
+  for (const auto& isa : opt.isas) head += " " + isa + " |", rule += "---:|";
+  head += " default level | ORT int8 |", rule += "---:|---:|";
+  for (const auto& isa : opt.isas) head += " " + isa + " / ORT int8 |", rule += "---:|";
+  for (size_t i = 1; i < opt.isas.size(); ++i) head += " " + opt.isas[i] + " / " + opt.isas[0] + " |", rule += "---:|";
+  head += " outputs as the default level's |", rule += "---|";
+  std::printf("%s\n%s\n", head.c_str(), rule.c_str());
+  for (const auto& m : models) {
+    if (!m.error.empty()) continue;
+    for (const auto& r : m.rows) {
+      if (r.bin_isa.size() != opt.isas.size()) continue;
+      std::string line = fmt::format("| {} | {} |", m.name, r.threads);
+      for (const Stats& s : r.bin_isa) line += " " + ms(s.median) + " |";
+      line += " " + ms(r.bin.median) + " | " + ms(r.ort_q.median) + " |";
+      for (const Stats& s : r.bin_isa) line += " " + ratio(s.median, r.ort_q.median) + " |";
+      for (size_t i = 1; i < r.bin_isa.size(); ++i) line += " " + ratio(r.bin_isa[i].median, r.bin_isa[0].median) + " |";
+      bool same = true;
+      for (bool b : r.isa_same) same = same && b;
+      line += same ? " yes |" : " **no** |";
+      std::printf("%s\n", line.c_str());
+    }
+  }
+}
+
 void print_load(const std::vector<ModelRow>& models) {
   std::printf("\n### Load (Model::load: read, check, pack; the file in the page cache)\n\n");
   std::printf("| model | .bin MB | load ms | load min ms | .bin 1-thread run ms | load / run |\n");
@@ -822,6 +877,7 @@ int main(int argc, char** argv) {
   for (const auto& m : models)
     if (m.error.empty()) std::printf("- %s input: %s\n", m.name.c_str(), m.input_desc.c_str());
   print_latency(models, opt);
+  print_isas(models, opt);
   print_load(models);
   print_agreement(models);
 

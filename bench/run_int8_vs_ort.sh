@@ -19,8 +19,8 @@
 # when present, else seeded N(0, 1) noise. The timed input is a sample not in the calibration set.
 #
 # usage: bench/run_int8_vs_ort.sh [--runs N] [--warmup N] [--threads "1 2"] [--models "..."]
-#          [--layers NAME|none] [--max-time S] [--calib N] [--force] [--no-onednn] [--no-build]
-#          [-h|--help]
+#          [--layers NAME|none] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn]
+#          [--no-build] [-h|--help]
 #   --runs N         timed runs per measurement (default 20)
 #   --warmup N       warm-up runs before them (default 3)
 #   --threads LIST   thread counts, space or comma separated (default "1 2")
@@ -31,13 +31,15 @@
 #   --max-time S     at most S seconds of .bin runs per measurement (default 20; bounds a slow
 #                    runtime, the table shows the run count)
 #   --calib N        calibration samples (default 8)
+#   --isas LIST      also time each .bin with these kernel levels in the same run, e.g. "avx2 avxvnni"
+#                    (a table of their own; the default level's columns stay as they are)
 #   --force          convert again even when the outputs are up to date (e.g. after a qmap change)
 #   --no-onednn      no oneDNN column in the per-layer table
 #   --no-build       do not build qmap and int8_vs_ort (they must exist)
 # Environment: BUILD_DIR (default <repo>/build), SHARED (default <repo>/../shared), PYTHON
 # (default /usr/bin/python3, Debian's interpreter with python3-torch/torchvision/onnx/numpy),
 # JOBS (default 2), BUILD_LOCK (a file: builds run under `flock $BUILD_LOCK`), QMAP_ISA
-# (ref|avx2|avx512vnni: the runtime's kernels; default the best this CPU has).
+# (ref|avx2|avxvnni|avx512vnni: the runtime's kernels; default the best this CPU has).
 # Needs: scripts/install-deps.sh --bench (PyTorch, torchvision, Node.js + onnxruntime-node);
 # optional: apt-get install libdnnl-dev before building int8_vs_ort, for the oneDNN column.
 set -euo pipefail
@@ -56,11 +58,12 @@ runs=20 warmup=3 threads="1 2" models="" layers="" max_time=20 calib=8 do_build=
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --runs|--warmup|--threads|--models|--layers|--max-time|--calib)
+    --runs|--warmup|--threads|--models|--layers|--max-time|--calib|--isas)
       [ $# -ge 2 ] || die "$1: missing value"
       case "$1" in
         --runs) runs="$2" ;; --warmup) warmup="$2" ;; --threads) threads="$2" ;; --models) models="$2" ;;
         --layers) layers="$2" ;; --max-time) max_time="$2" ;; --calib) calib="$2" ;;
+        --isas) extra+=(--isas "$2") ;;
       esac
       shift 2 ;;
     --no-build) do_build=0; shift ;;

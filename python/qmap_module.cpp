@@ -384,7 +384,7 @@ Raises RuntimeError when the file cannot be loaded (the message names the file a
       .def_property_readonly("path", &PySession::path)
       .def_property_readonly("kind", &PySession::kind, "'float onnx', 'quantized onnx' or 'bin'")
       .def_property_readonly("kernels", &PySession::kernels,
-                             "what computes: a .bin's kernel level ('ref', 'avx2', 'avx512vnni'; QMAP_ISA selects), "
+                             "what computes: a .bin's kernel level ('ref', 'avx2', 'avxvnni', 'avx512vnni'; QMAP_ISA selects), "
                              "'float engine' or 'integer simulator (ref)'")
       .def_property_readonly("input_names", &PySession::input_names)
       .def_property_readonly("output_names", &PySession::output_names)

@@ -5,7 +5,7 @@
 #   scripts/test.sh --matrix   build once, then run the suite under every setting the results
 #                              must not depend on: OPENBLAS_CORETYPE unset, Haswell and (on
 #                              CPUs with AVX-512) SkylakeX, and every kernel ISA this CPU has
-#                              (QMAP_ISA=ref|avx2|avx512vnni). Prints one line per setting and
+#                              (QMAP_ISA=ref|avx2|avxvnni|avx512vnni). Prints one line per setting and
 #                              fails if any setting fails.
 # Extra arguments go to ctest (e.g. -R Kernel).
 set -euo pipefail

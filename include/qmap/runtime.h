@@ -37,7 +37,7 @@ struct VersionInfo {
   std::vector<std::string> isas;  // kernel levels compiled in, lowest first: "ref", "avx2", ...
 };
 VersionInfo version();
-// "qmap 0.1.0\ngit commit: ...\nbuild type: Release\nISAs compiled in: ref avx2 avx512vnni\n"
+// "qmap 0.1.0\ngit commit: ...\nbuild type: Release\nISAs compiled in: ref avx2 avxvnni avx512vnni\n"
 std::string version_text();
 
 // Element types, numbered as ONNX TensorProto.DataType (and qmap's IR).
@@ -72,7 +72,7 @@ struct TensorDesc {
 };
 
 struct LoadOptions {
-  // The kernels to run with: "ref" (the scalar reference), "avx2" or "avx512vnni"; empty: the
+  // The kernels to run with: "ref" (the scalar reference), "avx2", "avxvnni" or "avx512vnni"; empty: the
   // environment variable QMAP_ISA if set, else the best this CPU has. A level the CPU lacks
   // is an Error naming the value and the levels it has. Every level gives identical outputs.
   std::string isa;
@@ -92,7 +92,7 @@ class Model {
   // The makertbin YAML the .bin was built from (preprocessing, input types); empty for a
   // model built in memory.
   const std::string& makertbin_yaml() const;
-  // The kernel level in use ("ref", "avx2", "avx512vnni") and the levels this CPU has.
+  // The kernel level in use ("ref", "avx2", "avxvnni", "avx512vnni") and the levels this CPU has.
   std::string isa() const;
   static std::vector<std::string> available_isas();
 

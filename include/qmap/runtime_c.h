@@ -45,7 +45,7 @@ qmap_context* qmap_context_create(const qmap_model* model);
 /* The same with `threads` intra-op threads (0: one per core; negative: NULL and an error);
  * outputs do not depend on it. */
 qmap_context* qmap_context_create_threads(const qmap_model* model, int threads);
-/* The kernel level the model runs with: "ref", "avx2" or "avx512vnni" (QMAP_ISA selects). */
+/* The kernel level the model runs with: "ref", "avx2", "avxvnni" or "avx512vnni" (QMAP_ISA selects). */
 const char* qmap_model_isa(const qmap_model* model);
 void qmap_context_free(qmap_context* ctx);
 

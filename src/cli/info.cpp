@@ -144,7 +144,7 @@ void register_info(CLI::App& app, Runner* run) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("model", a->model, "model file (.bin or .onnx)");
-  cmd->add_flag("--isas", a->isas, "print the runtime kernel levels this CPU has (ref avx2 avx512vnni), then exit");
+  cmd->add_flag("--isas", a->isas, "print the runtime kernel levels this CPU has (of ref avx2 avxvnni avx512vnni), then exit");
   cmd->add_flag("--ir", a->ir, "print the IR text dump of the imported model");
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE (e.g. data 1x3x224x224) for a dynamic input")
       ->expected(2)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -7,6 +7,7 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::kRef: return "ref";
     case Isa::kAvx2: return "avx2";
+    case Isa::kAvxVnni: return "avxvnni";
     case Isa::kAvx512Vnni: return "avx512vnni";
   }
   return "?";
@@ -16,11 +17,15 @@ std::vector<Isa> host_isas() {
   std::vector<Isa> out{Isa::kRef};
 #if defined(__x86_64__) && defined(__GNUC__)
   // libgcc's cpuid reader also checks the OS saves ymm/zmm state (XGETBV), so a level is
-  // reported only when its registers are usable.
+  // reported only when its registers are usable: "avxvnni" (cpuid leaf 7 subleaf 1, EAX bit
+  // 4) is set only when XCR0 has the SSE and YMM state bits, as "avx2" is.
   __builtin_cpu_init();
 #if QMAP_HAVE_AVX2
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (avx2) out.push_back(Isa::kAvx2);
+#if QMAP_HAVE_AVXVNNI
+  if (avx2 && __builtin_cpu_supports("avxvnni")) out.push_back(Isa::kAvxVnni);
+#endif
 #if QMAP_HAVE_AVX512VNNI
   if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
@@ -37,6 +42,9 @@ std::vector<Isa> compiled_isas() {
 #if QMAP_HAVE_AVX2
   out.push_back(Isa::kAvx2);
 #endif
+#if QMAP_HAVE_AVXVNNI
+  out.push_back(Isa::kAvxVnni);
+#endif
 #if QMAP_HAVE_AVX512VNNI
   out.push_back(Isa::kAvx512Vnni);
 #endif
@@ -49,7 +57,7 @@ bool parse_isa(const std::string& value, Isa* isa, std::string* error) {
   const std::vector<Isa> have = host_isas();
   std::string list;
   for (Isa i : have) list += std::string(list.empty() ? "" : ", ") + isa_name(i);
-  for (Isa i : {Isa::kRef, Isa::kAvx2, Isa::kAvx512Vnni}) {
+  for (Isa i : {Isa::kRef, Isa::kAvx2, Isa::kAvxVnni, Isa::kAvx512Vnni}) {
     if (value != isa_name(i)) continue;
     for (Isa h : have)
       if (h == i) {
@@ -59,7 +67,7 @@ bool parse_isa(const std::string& value, Isa* isa, std::string* error) {
     *error = "QMAP_ISA '" + value + "': this CPU (or this build) has no " + value + "; it has: " + list;
     return false;
   }
-  *error = "QMAP_ISA '" + value + "': not an ISA level (ref, avx2, avx512vnni); this CPU has: " + list;
+  *error = "QMAP_ISA '" + value + "': not an ISA level (ref, avx2, avxvnni, avx512vnni); this CPU has: " + list;
   return false;
 }
 

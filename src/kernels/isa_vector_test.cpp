@@ -70,6 +70,12 @@ TEST(WeightArena, KernelsPreparedInAnArenaMatchTheReference) {
     ++ran;
   }
 #endif
+#if QMAP_HAVE_AVXVNNI
+  if (testing::host_has(Isa::kAvxVnni)) {
+    testing::expect_matches_ref(make_qconv_gemm_avxvnni, "qconv_gemm_avxvnni", c);
+    ++ran;
+  }
+#endif
 #if QMAP_HAVE_AVX2
   if (testing::host_has(Isa::kAvx2)) {
     testing::expect_matches_ref(make_qconv_gemm_avx2, "qconv_gemm_avx2", c);

@@ -1,4 +1,5 @@
-// The depthwise kernels of every ISA (make_qconv_dw_avx2, make_qconv_dw_avx512vnni) against
+// The depthwise kernels of every ISA (make_qconv_dw_avx2, make_qconv_dw_avxvnni,
+// make_qconv_dw_avx512vnni) against
 // the reference (kernels/ref/qconv.h), bit for bit, through
 // testing::expect_matches_ref: depthwise geometries (kernels 1x1 to 7x7 and 3x1, strides 1-3,
 // dilations 1-2, asymmetric pads 0-3, widths around the 16-lane vector), both signednesses,
@@ -18,16 +19,11 @@ namespace {
 
 using testing::ConvCase;
 using testing::expect_matches_ref;
-
-struct DwIsa {
-  Isa isa;
-  testing::ConvFactory factory;
-  const char* family;  // for messages
-};
+using testing::IsaFactory;
 
 // One instance of every test per ISA (INSTANTIATE_TEST_SUITE_P below); kIsa, kFactory and
 // kFamily name the instance's.
-class QConvDw : public ::testing::TestWithParam<DwIsa> {
+class QConvDw : public ::testing::TestWithParam<IsaFactory> {
  protected:
   const Isa kIsa = GetParam().isa;
   const testing::ConvFactory kFactory = GetParam().factory;
@@ -172,10 +168,14 @@ TEST_P(QConvDw, ChannelsBatchWorkers) {
   expect_matches_ref(kFactory, kFamily, big, true, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Isas, QConvDw,
-                         ::testing::Values(DwIsa{Isa::kAvx2, &make_qconv_dw_avx2, "dwconv avx2"},
-                                           DwIsa{Isa::kAvx512Vnni, &make_qconv_dw_avx512vnni, "dwconv avx512vnni"}),
-                         [](const ::testing::TestParamInfo<DwIsa>& i) { return std::string(isa_name(i.param.isa)); });
+const IsaFactory kDwIsas[] = {
+    {Isa::kAvx2, &make_qconv_dw_avx2, "dwconv avx2"},
+#if QMAP_HAVE_AVXVNNI
+    {Isa::kAvxVnni, &make_qconv_dw_avxvnni, "dwconv avxvnni"},
+#endif
+    {Isa::kAvx512Vnni, &make_qconv_dw_avx512vnni, "dwconv avx512vnni"},
+};
+INSTANTIATE_TEST_SUITE_P(Isas, QConvDw, ::testing::ValuesIn(kDwIsas), testing::isa_param_name);
 
 }  // namespace
 }  // namespace qmap::kernels

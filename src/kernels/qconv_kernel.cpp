@@ -13,6 +13,12 @@ std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
 #else
       return nullptr;
 #endif
+    case Isa::kAvxVnni:
+#if QMAP_HAVE_AVXVNNI
+      return make_qconv_avxvnni(p);
+#else
+      return nullptr;
+#endif
     case Isa::kAvx512Vnni:
 #if QMAP_HAVE_AVX512VNNI
       return make_qconv_avx512vnni(p);

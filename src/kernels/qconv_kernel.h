@@ -62,6 +62,7 @@ inline size_t scratch_stride(size_t per_worker) { return (per_worker + 63) / 64 
 // |bias| + taps * 255 * 128 >= 2^31 would need the reference's int64 path. The params'
 // spans must outlive the kernel only during the call: kernels copy what they keep.
 std::unique_ptr<QConvKernel> make_qconv_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_avxvnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_avx2(const QConvParams& p);
 
 // The factory of `isa` (null for Isa::kRef and for a level this build did not compile).

@@ -1,7 +1,7 @@
 // The per-ISA convolution factories behind make_qconv_<isa> (qconv_kernel.h): each ISA has a
 // depthwise kernel (group == c == m) and a general one (any group, kernel, stride, dilation,
-// pad; Gemm/MatMul as 1x1). make_qconv_<isa> tries them in that order. Each returns nullptr
-// for parameters it does not take.
+// pad; Gemm/MatMul as 1x1). make_qconv_<isa> tries them in that order (make_qconv_level).
+// Each returns nullptr for parameters it does not take.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +14,8 @@ namespace qmap::kernels {
 
 std::unique_ptr<QConvKernel> make_qconv_gemm_avx512vnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avx512vnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_gemm_avxvnni(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_dw_avxvnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_gemm_avx2(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avx2(const QConvParams& p);
 
@@ -25,6 +27,17 @@ inline bool qconv_int32_exact(const QConvParams& p) {
   for (int32_t b : p.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
   const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
   return max_bias + taps * 255 * 128 < (int64_t{1} << 31);
+}
+
+// make_qconv_<isa> of a level with these factories: nothing for parameters past the int32
+// bound, else the depthwise kernel, else the general one. One instance per level, in that
+// level's folder.
+template <std::unique_ptr<QConvKernel> (*MakeDw)(const QConvParams&),
+          std::unique_ptr<QConvKernel> (*MakeGemm)(const QConvParams&)>
+std::unique_ptr<QConvKernel> make_qconv_level(const QConvParams& p) {
+  if (!qconv_int32_exact(p)) return nullptr;
+  if (auto k = MakeDw(p)) return k;
+  return MakeGemm(p);
 }
 
 }  // namespace qmap::kernels

@@ -51,6 +51,16 @@ class ThreadRunner final : public TaskRunner {
   int workers_;
 };
 
+// One level's factory, the parameter of the testers run once per level (TEST_P over
+// ::testing::ValuesIn of these, instances named by isa_param_name).
+struct IsaFactory {
+  Isa isa;
+  ConvFactory factory;
+  const char* family;  // for messages
+};
+inline void PrintTo(const IsaFactory& i, std::ostream* os) { *os << i.family; }  // gtest's failure lines
+inline std::string isa_param_name(const ::testing::TestParamInfo<IsaFactory>& i) { return isa_name(i.param.isa); }
+
 struct ConvCase {
   ref::ConvGeometry2d g;  // n, c, h, w, m, kh, kw, strides, dilations, begin pads, group; oh/ow derived
   int64_t pad_bottom = 0, pad_right = 0;

@@ -24,6 +24,12 @@ const QElementwiseTable& qelementwise_table(Isa isa) {
                                              &avx2::qavgpool2d};
   if (isa == Isa::kAvx512Vnni) return kAvx512Vnni;
 #endif
+#if QMAP_HAVE_AVXVNNI
+  // No dot products here: AVX2's entries under the level's own name.
+  static const QElementwiseTable kAvxVnni{"avxvnni",  &avx2::quantize, &avx2::dequantize, &avx2::qadd,       &avx2::qmul,
+                                          &avx2::lut8, &avx2::qconcat, &avx2::qmaxpool2d, &avx2::qavgpool2d};
+  if (isa == Isa::kAvxVnni) return kAvxVnni;
+#endif
   if (isa != Isa::kRef) return kAvx2;
 #endif
   return kRef;

@@ -2,7 +2,8 @@
 // when a program is prepared (runtime/executor.cpp). The entries have the reference's
 // signatures and semantics (kernels/ref/qelementwise.h, qpool.h) and are bit-exact with it;
 // memory-bound ops need no more than AVX2, so the AVX-512 level uses the AVX2 entries except
-// for qadd / qmul (compute bound in 64-bit lanes: kernels/x86_avx512vnni/qelementwise.h).
+// for qadd / qmul (compute bound in 64-bit lanes: kernels/x86_avx512vnni/qelementwise.h), and
+// the AVX-VNNI level (which adds only dot products) uses them all.
 #pragma once
 
 #include "kernels/isa.h"
@@ -12,7 +13,7 @@
 namespace qmap::kernels {
 
 struct QElementwiseTable {
-  const char* isa;  // "ref", "avx2" or "avx512vnni" (the level; see the entries for their folders)
+  const char* isa;  // "ref", "avx2", "avxvnni" or "avx512vnni" (the level; see the entries for their folders)
   decltype(&ref::quantize) quantize;
   decltype(&ref::dequantize) dequantize;
   decltype(&ref::qadd) qadd;

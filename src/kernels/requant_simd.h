@@ -11,7 +11,9 @@
 
 namespace qmap::kernels {
 
-// out[i] = requantize(acc[i], q[i], zp, lo, hi), per-element multipliers.
+// out[i] = requantize(acc[i], q[i], zp, lo, hi), per-element multipliers (requantize_avx2:
+// groups of 8 sharing one multiplier take the convolutions' per-channel path,
+// avx2::ChannelRequant, whose fast form serves shifts 32..53).
 void requantize_avx512vnni(const int32_t* acc, const QMultiplier* q, size_t n, int32_t zp, int32_t lo, int32_t hi,
                            int32_t* out);
 void requantize_avx2(const int32_t* acc, const QMultiplier* q, size_t n, int32_t zp, int32_t lo, int32_t hi,

@@ -1,6 +1,9 @@
 // Each ISA's vectorized requantization against core/fixed_point.h's requantize, exactly:
 // random accumulators over the whole int32 range, the extremes, every shift 1..62, mantissas
 // at both ends of [2^30, 2^31), ties (acc * m an odd multiple of 2^(shift-1)), and clamps.
+// Each (shift, mantissa) covers 69 consecutive entries and each tie shift 8 aligned ones, so
+// requantize_avx2's one-multiplier groups (avx2::ChannelRequant, fast for shifts 32..53) are
+// checked on every shift, extreme and clamp too.
 #include <gtest/gtest.h>
 
 #include <random>

@@ -85,7 +85,7 @@ class Executor {
   kernels::Isa isa() const { return isa_; }
   // Per step, what runs it: a convolution's fast kernel name ("ref" when it runs on the
   // reference), the element-wise table's level for the other integer steps ("ref", "avx2",
-  // "avx512vnni"), "op eval" for data-movement and float steps.
+  // "avxvnni", "avx512vnni"), "op eval" for data-movement and float steps.
   std::vector<std::string> step_kernel_names() const;
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so

@@ -90,7 +90,7 @@ qmap_context* qmap_context_create_threads(const qmap_model* m, int threads) {
 const char* qmap_model_isa(const qmap_model* m) {
   if (!m) return null_arg("qmap_model_isa"), nullptr;
   // isa_name's strings are static.
-  for (const char* n : {"ref", "avx2", "avx512vnni"})
+  for (const char* n : {"ref", "avx2", "avxvnni", "avx512vnni"})
     if (m->model.isa() == n) return n;
   return "?";
 }

@@ -90,7 +90,8 @@ int qmap_c_api_check(qmap_model* model, const void* input, size_t input_bytes, c
   CHECK(strstr(qmap_last_error(), "out of range") != NULL);
   qmap_context_free(prof);
   isa = qmap_model_isa(model);
-  CHECK(isa != NULL && (strcmp(isa, "ref") == 0 || strcmp(isa, "avx2") == 0 || strcmp(isa, "avx512vnni") == 0));
+  CHECK(isa != NULL && (strcmp(isa, "ref") == 0 || strcmp(isa, "avx2") == 0 || strcmp(isa, "avxvnni") == 0 ||
+                      strcmp(isa, "avx512vnni") == 0));
   CHECK(qmap_model_isa(NULL) == NULL);
   /* A negative thread count is refused with a message naming it. */
   CHECK(qmap_context_create_threads(model, -2) == NULL);

@@ -62,7 +62,7 @@ class Session {
   };
   static Result<std::unique_ptr<Session>> open(const std::string& path, Options options);
   static Result<std::unique_ptr<Session>> open(const std::string& path) { return open(path, Options{}); }
-  // What computes the model: a .bin's kernel level ("ref", "avx2", "avx512vnni"; QMAP_ISA
+  // What computes the model: a .bin's kernel level ("ref", "avx2", "avxvnni", "avx512vnni"; QMAP_ISA
   // selects), "float engine" or "integer simulator (ref)".
   std::string kernels() const { return backend_->kernels(); }
 

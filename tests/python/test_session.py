@@ -161,7 +161,7 @@ class QuantizedModel(unittest.TestCase):
         # another); intra-op threads split each step's output, so every thread count gives
         # the integer simulator's outputs bit for bit.
         path = os.path.join(OUT, "tiny.bin")
-        self.assertIn(qmap.Session(path).kernels, ("ref", "avx2", "avx512vnni"))
+        self.assertIn(qmap.Session(path).kernels, ("ref", "avx2", "avxvnni", "avx512vnni"))
         self.assertEqual(self.q.kernels, "integer simulator (ref)")
         xs = images(11, n=3)
         for threads in (1, 2, 3, 0):

@@ -4,9 +4,7 @@
 namespace qmap::kernels {
 
 std::unique_ptr<QConvKernel> make_qconv_avx2(const QConvParams& p) {
-  if (!qconv_int32_exact(p)) return nullptr;
-  if (auto k = make_qconv_dw_avx2(p)) return k;
-  return make_qconv_gemm_avx2(p);
+  return make_qconv_level<make_qconv_dw_avx2, make_qconv_gemm_avx2>(p);
 }
 
 }  // namespace qmap::kernels

@@ -1,11 +1,12 @@
-// Kernel tester of make_qconv_gemm_avx2 (x86_avx2/qconv_gemm.cpp) against the reference
-// (kernels/ref/qconv.h), bit for bit: channel counts around the 6-channel tile and the K
-// pair, sizes around the 16-pixel panel and the 128-pixel block, every kernel shape, stride,
-// dilation and asymmetric pad, groups up to depthwise, batches, several K blocks, both
-// signednesses at the zero point extremes, clamps, bias at the int32 bound, extreme
-// weights/inputs, tiny and large multipliers, float output, and 1..3 workers. Compiled
-// without AVX2 flags: the kernel is reached only through the factory; skipped on CPUs
-// without AVX2.
+// Kernel tester of the 256-bit GEMM convolution (x86_avx2/qconv_gemm.h) at each level that
+// instantiates it, make_qconv_gemm_avx2 (int16 pairs) and make_qconv_gemm_avxvnni (u8 x s8
+// quads, zero point folded into the bias), against the reference (kernels/ref/qconv.h), bit
+// for bit: channel counts around the 6-channel tile and the K pair / quad, sizes around the
+// 16-pixel panel and the 128-pixel block, every kernel shape, stride, dilation and
+// asymmetric pad, groups up to depthwise, batches, several K blocks, both signednesses at
+// the zero point extremes, clamps, bias at the int32 bound, extreme weights/inputs, tiny and
+// large multipliers, float output, and 1..3 workers. Compiled without ISA flags: the kernels
+// are reached only through the factories; a level the CPU (or the build) lacks is skipped.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,19 +20,25 @@ namespace {
 
 using testing::ConvCase;
 
-#define REQUIRE_AVX2() \
-  if (!testing::host_has(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no avx2"
+using testing::IsaFactory;
 
-// Cases keeping the util's default multipliers get ones scaled to K (|acc| ~ sqrt(K) * 74^2),
-// so most outputs land inside the 8-bit range instead of saturating.
-void check(ConvCase c, int workers = 1) {
-  if (c.mult_lo == ConvCase{}.mult_lo && c.mult_hi == ConvCase{}.mult_hi) {
-    const double taps = static_cast<double>(c.g.c / c.g.group * c.g.kh * c.g.kw);
-    c.mult_lo = 10 / (std::sqrt(taps) * 5500 + c.bias_range / 3.0 * 10);
-    c.mult_hi = 20 * c.mult_lo;
+// One instance of every test per level (INSTANTIATE_TEST_SUITE_P below).
+class QConvGemmAvx2 : public ::testing::TestWithParam<IsaFactory> {
+ protected:
+  // Cases keeping the util's default multipliers get ones scaled to K (|acc| ~ sqrt(K) * 74^2),
+  // so most outputs land inside the 8-bit range instead of saturating.
+  void check(ConvCase c, int workers = 1) const {
+    if (c.mult_lo == ConvCase{}.mult_lo && c.mult_hi == ConvCase{}.mult_hi) {
+      const double taps = static_cast<double>(c.g.c / c.g.group * c.g.kh * c.g.kw);
+      c.mult_lo = 10 / (std::sqrt(taps) * 5500 + c.bias_range / 3.0 * 10);
+      c.mult_hi = 20 * c.mult_lo;
+    }
+    testing::expect_matches_ref(GetParam().factory, GetParam().family, c, true, workers);
   }
-  testing::expect_matches_ref(make_qconv_gemm_avx2, "qconv_gemm_avx2", c, true, workers);
-}
+};
+
+#define REQUIRE_AVX2() \
+  if (!testing::host_has(GetParam().isa)) GTEST_SKIP() << "this CPU has no " << isa_name(GetParam().isa)
 
 ConvCase conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t m, int64_t kh, int64_t kw, uint32_t seed) {
   ConvCase cc;
@@ -46,7 +53,7 @@ void pad(ConvCase& c, int64_t t, int64_t l, int64_t b, int64_t r) {
 }
 
 // Output channels and input channels around the tile (6), the K pair and twice the tile.
-TEST(QConvGemmAvx2, ChannelSweep) {
+TEST_P(QConvGemmAvx2, ChannelSweep) {
   REQUIRE_AVX2();
   const int64_t cs[] = {1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 33, 64, 67};
   const int64_t ms[] = {1, 2, 5, 6, 7, 11, 12, 13, 17, 18, 24, 31, 64, 67};
@@ -67,7 +74,7 @@ TEST(QConvGemmAvx2, ChannelSweep) {
 }
 
 // Heights and widths around the 16-pixel panel and the 128-pixel block.
-TEST(QConvGemmAvx2, SpatialSweep) {
+TEST_P(QConvGemmAvx2, SpatialSweep) {
   REQUIRE_AVX2();
   const int64_t sizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 33};
   uint32_t seed = 100;
@@ -85,7 +92,7 @@ TEST(QConvGemmAvx2, SpatialSweep) {
 }
 
 // Kernel shapes x strides x dilations x asymmetric pads.
-TEST(QConvGemmAvx2, KernelStrideDilationPad) {
+TEST_P(QConvGemmAvx2, KernelStrideDilationPad) {
   REQUIRE_AVX2();
   const int64_t shapes[][2] = {{1, 1}, {3, 3}, {5, 5}, {7, 7}, {1, 3}, {3, 1}, {2, 4}};
   const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 0, 3}};
@@ -115,7 +122,7 @@ TEST(QConvGemmAvx2, KernelStrideDilationPad) {
 }
 
 // The ResNet stem shape and a wide 1x1: several pixel blocks, K = 147 (odd).
-TEST(QConvGemmAvx2, StemAndPointwise) {
+TEST_P(QConvGemmAvx2, StemAndPointwise) {
   REQUIRE_AVX2();
   ConvCase stem = conv(1, 3, 40, 37, 16, 7, 7, 5000);
   stem.g.stride_h = stem.g.stride_w = 2;
@@ -138,7 +145,7 @@ TEST(QConvGemmAvx2, StemAndPointwise) {
 }
 
 // Grouped convolutions up to depthwise (with channel multiplier), with batch 2.
-TEST(QConvGemmAvx2, Groups) {
+TEST_P(QConvGemmAvx2, Groups) {
   REQUIRE_AVX2();
   uint32_t seed = 2000;
   for (int64_t group : {2, 4}) {
@@ -169,7 +176,7 @@ TEST(QConvGemmAvx2, Groups) {
 
 // Gemm / MatMul lowered as 1x1 convolutions on h = w = 1 with the rows as the batch, and
 // layers with several K blocks (partial sums in scratch).
-TEST(QConvGemmAvx2, GemmAndKBlocks) {
+TEST_P(QConvGemmAvx2, GemmAndKBlocks) {
   REQUIRE_AVX2();
   uint32_t seed = 3000;
   for (int64_t n : {1, 2, 5})
@@ -196,7 +203,7 @@ TEST(QConvGemmAvx2, GemmAndKBlocks) {
 }
 
 // Signedness x zero point extremes x relu, 8-bit and float output.
-TEST(QConvGemmAvx2, SignednessZeroPointsClamps) {
+TEST_P(QConvGemmAvx2, SignednessZeroPointsClamps) {
   REQUIRE_AVX2();
   uint32_t seed = 4000;
   for (bool xs : {false, true})
@@ -224,7 +231,7 @@ TEST(QConvGemmAvx2, SignednessZeroPointsClamps) {
 }
 
 // Extreme weights, inputs and bias at the int32 bound; tiny and large multipliers.
-TEST(QConvGemmAvx2, Extremes) {
+TEST_P(QConvGemmAvx2, Extremes) {
   REQUIRE_AVX2();
   uint32_t seed = 5000;
   for (bool xs : {false, true})
@@ -252,13 +259,13 @@ TEST(QConvGemmAvx2, Extremes) {
   std::vector<int32_t> bias = {INT32_MAX - 3 * 255 * 128 + 1, 0};
   std::vector<QMultiplier> mult(2);
   p.weights = w, p.bias = bias, p.mult = mult;
-  EXPECT_EQ(make_qconv_gemm_avx2(p), nullptr);
+  EXPECT_EQ(GetParam().factory(p), nullptr);
   bias[0] -= 1;
-  EXPECT_NE(make_qconv_gemm_avx2(p), nullptr);
+  EXPECT_NE(GetParam().factory(p), nullptr);
 }
 
 // The result does not depend on the number of workers (channel-block split on small images).
-TEST(QConvGemmAvx2, Workers) {
+TEST_P(QConvGemmAvx2, Workers) {
   REQUIRE_AVX2();
   uint32_t seed = 6000;
   for (int workers : {1, 2, 3}) {
@@ -274,16 +281,25 @@ TEST(QConvGemmAvx2, Workers) {
   }
 }
 
-TEST(QConvGemmAvx2, Name) {
+TEST_P(QConvGemmAvx2, Name) {
   REQUIRE_AVX2();
   std::vector<int8_t> w(1, 1);
   std::vector<QMultiplier> mult(1);
   QConvParams p;
   p.weights = w, p.mult = mult;
-  EXPECT_EQ(std::string(make_qconv_gemm_avx2(p)->name()).rfind("qu8_conv_gemm__avx2_", 0), 0u);
+  const std::string isa = isa_name(GetParam().isa);
+  EXPECT_EQ(std::string(GetParam().factory(p)->name()).rfind("qu8_conv_gemm__" + isa + "_6x16", 0), 0u);
   p.x_signed = true;
-  EXPECT_EQ(std::string(make_qconv_gemm_avx2(p)->name()).rfind("qs8_conv_gemm__avx2_", 0), 0u);
+  EXPECT_EQ(std::string(GetParam().factory(p)->name()).rfind("qs8_conv_gemm__" + isa + "_6x16", 0), 0u);
 }
+
+const IsaFactory kGemmIsas[] = {
+    {Isa::kAvx2, &make_qconv_gemm_avx2, "qconv_gemm_avx2"},
+#if QMAP_HAVE_AVXVNNI
+    {Isa::kAvxVnni, &make_qconv_gemm_avxvnni, "qconv_gemm_avxvnni"},
+#endif
+};
+INSTANTIATE_TEST_SUITE_P(Isas, QConvGemmAvx2, ::testing::ValuesIn(kGemmIsas), testing::isa_param_name);
 
 }  // namespace
 }  // namespace qmap::kernels

@@ -1,4 +1,6 @@
-// requantize_avx2 (kernels/requant_simd.h): requant.h over arrays, for its test.
+// requantize_avx2 (kernels/requant_simd.h): requant.h over arrays, for its test. A group of 8
+// with one multiplier goes through ChannelRequant (the convolutions' per-channel path, the
+// fast one for shifts in [32, 53]), others through requant8's per-lane multipliers.
 
 #include "kernels/requant_simd.h"
 #include "kernels/x86_avx2/requant.h"
@@ -15,10 +17,16 @@ void requantize_avx2(const int32_t* acc, const QMultiplier* q, size_t n, int32_t
       m[j] = j < k ? q[i + j].m : 1 << 30;
       s[j] = j < k ? q[i + j].shift : 1;
     }
-    const avx2::RequantLanes lanes{_mm256_load_si256(reinterpret_cast<const __m256i*>(m)),
-                                   _mm256_load_si256(reinterpret_cast<const __m256i*>(s))};
-    _mm256_store_si256(reinterpret_cast<__m256i*>(r),
-                       avx2::requant8(_mm256_load_si256(reinterpret_cast<const __m256i*>(a)), lanes, zp, lo, hi));
+    bool uniform = k == 8;
+    for (size_t j = 1; j < k; ++j) uniform = uniform && m[j] == m[0] && s[j] == s[0];
+    const __m256i av = _mm256_load_si256(reinterpret_cast<const __m256i*>(a));
+    if (uniform) {
+      _mm256_store_si256(reinterpret_cast<__m256i*>(r), avx2::ChannelRequant(q[i], zp, lo, hi)(av));
+    } else {
+      const avx2::RequantLanes lanes{_mm256_load_si256(reinterpret_cast<const __m256i*>(m)),
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(s))};
+      _mm256_store_si256(reinterpret_cast<__m256i*>(r), avx2::requant8(av, lanes, zp, lo, hi));
+    }
     for (size_t j = 0; j < k; ++j) out[i + j] = r[j];
   }
 }

@@ -5,6 +5,16 @@
 // Exactness as in x86_avx512vnni/requant.h: the product is exact in 64-bit lanes (vpmuldq),
 // the magnitude is rounded half up and shifted, the sign restored, and the clamp is done in
 // 64 bits before narrowing. AVX2 has no 64-bit abs/min/max: compares and blends stand in.
+//
+// ChannelRequant: one output channel's multiplier broadcast (the convolutions' epilogues). When
+// its shift is in [32, 53] (real multipliers below ~1/2: nearly every real conv) it takes a
+// shorter exact path, requant8_fast (15 instructions per 8 lanes instead of ~35), the rule of
+// x86_avx512vnni's fast_requant16 without AVX-512's 64-bit arithmetic shift: with
+// p = acc * m (|p| < 2^62) and H = 2^63 + 2^(s-1) + zp * 2^s (|zp * 2^s| < 2^61),
+// u = p + H - [p < 0] lies in [0, 2^64), so the logical shift floor(u / 2^s) is
+// 2^(63-s) + round_half_away(p / 2^s) + zp exactly; that is below 2^32 (s >= 32), so it is
+// the low dword of the even lanes and, shifted by s - 32 only, the high dword of the odd
+// ones; subtracting 2^(63-s) in int32 and clamping with vpmaxsd/vpminsd finish it.
 #pragma once
 
 #include <immintrin.h>
@@ -45,6 +55,57 @@ inline __m256i requant8(__m256i acc, const RequantLanes& q, int32_t zp, int32_t 
   const __m256i both = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
   return _mm256_add_epi32(both, _mm256_set1_epi32(zp));
 }
+
+// The constants of requant8_fast for one channel (see the file comment); valid when
+// requant_fast_ok(q).
+struct FastRequant {
+  __m256i m;      // mantissa, int32 lanes (vpmuldq reads the low dword of each 64-bit lane)
+  __m256i h;      // 2^63 + 2^(s-1) + zp * 2^s, uint64 lanes (modular)
+  __m256i bias;   // 2^(63-s), int32 lanes (modular)
+  __m256i lo, hi;
+  __m128i s, s32; // shift counts s and s - 32
+};
+
+inline bool requant_fast_ok(QMultiplier q) { return q.shift >= 32 && q.shift <= 53; }
+
+inline FastRequant requant_fast_broadcast(QMultiplier q, int32_t zp, int32_t lo, int32_t hi) {
+  const uint64_t h = (uint64_t{1} << 63) + (uint64_t{1} << (q.shift - 1)) +
+                     (static_cast<uint64_t>(static_cast<int64_t>(zp)) << q.shift);
+  return {_mm256_set1_epi32(q.m),
+          _mm256_set1_epi64x(static_cast<int64_t>(h)),
+          _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (63 - q.shift))),
+          _mm256_set1_epi32(lo),
+          _mm256_set1_epi32(hi),
+          _mm_cvtsi32_si128(q.shift),
+          _mm_cvtsi32_si128(q.shift - 32)};
+}
+
+// 8 accumulators -> 8 int32 results in [lo, hi], exact when requant_fast_ok (file comment).
+inline __m256i requant8_fast(__m256i acc, const FastRequant& f) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i pe = _mm256_mul_epi32(acc, f.m);
+  const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), f.m);
+  const __m256i ue = _mm256_add_epi64(_mm256_add_epi64(pe, f.h), _mm256_cmpgt_epi64(zero, pe));  // + (-1) where p < 0
+  const __m256i uo = _mm256_add_epi64(_mm256_add_epi64(po, f.h), _mm256_cmpgt_epi64(zero, po));
+  const __m256i r = _mm256_blend_epi32(_mm256_srl_epi64(ue, f.s), _mm256_srl_epi64(uo, f.s32), 0xAA);
+  return _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(r, f.bias), f.lo), f.hi);
+}
+
+// One output channel's requantization: requant8_fast when its shift allows, else requant8.
+class ChannelRequant {
+ public:
+  ChannelRequant(QMultiplier q, int32_t zp, int32_t lo, int32_t hi)
+      : fast_(requant_fast_ok(q)), zp_(zp), lo_(lo), hi_(hi), lanes_(requant_broadcast(q)) {
+    if (fast_) f_ = requant_fast_broadcast(q, zp, lo, hi);
+  }
+  __m256i operator()(__m256i acc) const { return fast_ ? requant8_fast(acc, f_) : requant8(acc, lanes_, zp_, lo_, hi_); }
+
+ private:
+  bool fast_;
+  int32_t zp_, lo_, hi_;
+  RequantLanes lanes_;
+  FastRequant f_{};
+};
 
 // 8 results (already in an 8-bit type's range) -> the low 8 bytes (two's complement for int8).
 inline __m128i narrow8(__m256i v) {

@@ -4,9 +4,7 @@
 namespace qmap::kernels {
 
 std::unique_ptr<QConvKernel> make_qconv_avx512vnni(const QConvParams& p) {
-  if (!qconv_int32_exact(p)) return nullptr;
-  if (auto k = make_qconv_dw_avx512vnni(p)) return k;
-  return make_qconv_gemm_avx512vnni(p);
+  return make_qconv_level<make_qconv_dw_avx512vnni, make_qconv_gemm_avx512vnni>(p);
 }
 
 }  // namespace qmap::kernels

@@ -1,0 +1,549 @@
+// QConvGemm<Fmt>: the general int8 convolution of the 256-bit levels (any group, kernel,
+// stride, dilation, begin pad; Gemm/MatMul as 1x1 on h = w = 1), bit-exact with
+// kernels::ref::qconv2d / qconv2d_float_out. Included only by the files that instantiate it,
+// each compiled with its level's flags; everything here is internal to each of them
+// (anonymous namespace):
+//   x86_avx2/qconv_gemm.cpp     make_qconv_gemm_avx2     Int16Pairs<avx2::Dot>     vpmaddwd + vpaddd
+//   x86_avxvnni/qconv_gemm.cpp  make_qconv_gemm_avxvnni  U8Quads<avxvnni::Dot>     vpdpbusd
+//
+// Operand formats (Fmt): one 32-bit lane of a packed operand holds kK consecutive taps (K
+// entries) of one pixel (X) or one output channel (W), so a K group is 4 bytes either way and
+// the blocking, packing order and micro-kernel are the same code:
+//   Int16Pairs (AVX2): vpmaddubsw (u8 x s8) saturates its int16 pair sums, so it is not used.
+//     Inputs are stored as int16 (x - zx) in [-255, 255] (padding taps are plain 0: no bias
+//     fold) and weights as int16; vpmaddwd multiplies int16 pairs and sums each pair into
+//     int32 exactly, vpaddd accumulates. kK = 2.
+//   U8Quads (AVX-VNNI): vpdpbusd multiplies unsigned bytes (activations) by signed bytes
+//     (weights), 4 per lane. int8 input is stored as x ^ 0x80 = x + 128 with zx_eff = zx + 128
+//     (uint8: x, zx_eff = zx), and sum w * (x - zx) = sum w * x_stored - zx_eff * sum w, so
+//     prepare folds bias'[m] = bias[m] - zx_eff * sum_k w[m][k] and padding taps are stored
+//     as zx_eff (K-padding entries have weight 0, any value does). kK = 4: half the bytes
+//     packed per K entry and twice the products per instruction.
+// Either way the int32 accumulation is modular, and exact: the dispatcher declines params
+// failing qconv_int32_exact, so every final sum (and the folded bias' difference) fits.
+//
+// GEMM view per batch item and group: C[Mg][P] = W[Mg][K] * X[K][P], K = (C/group)*kh*kw in
+// (c, ky, kx) order, P = oh*ow. Vectorized over P: an accumulator row is one output
+// channel's contiguous NCHW output segment, so the per-channel multiplier is a broadcast.
+// Gemm/MatMul (1x1 on h = w = 1 with n > 1 rows) runs in "rows" mode: the batch rows are the
+// pixels (x read with stride C, y written with stride M), so rows share packed weights.
+//   weights (prepare): per group, per K block, per 6-channel tile: [kcb/kK][6][kK] W (a K
+//                      block's weights are one contiguous stream), zero padded (rows past
+//                      Mg, the last K group's missing taps).
+//   X block (run):     [16-pixel panels][kc/kK][16][kK] X, im2col of one K block of one
+//                      task's pixel range, padding value past the pixel range and past K.
+//                      1x1 stride-1 unpadded layers convert + interleave kK channel planes
+//                      in one pass; others build X rows (vector loads for stride 1 and 2,
+//                      overlapping tails) and interleave them.
+// Micro-kernel: 6 channels x 16 pixels (12 ymm accumulators, 2 X vectors, 1 broadcast weight
+// lane, 1 product = 16 registers): per K group 2 loads + 6 vpbroadcastd and 12 Fmt::dot
+// (12 vpmaddwd + 12 vpaddd, or 12 vpdpbusd). Tails: 1..5 channels and 8-pixel panels have
+// their own instances (a P tail of 1..8 pixels costs a half panel).
+// Blocking: K is cut into blocks kc so one group's weight block (Mg x kc) is <= 256 KB (L2);
+// the task's pixel block pc (<= 512) keeps its X block (kc x pc) <= 256 KB. Per K block the
+// task packs its X block once, then for each 16-pixel panel (in L1) runs every channel tile
+// (weights streaming from L2). With more than one K block the int32 partial sums of the task
+// live in scratch. After the last block each 6x16 tile gets its bias and is requantized
+// (avx2::ChannelRequant: the channel's multiplier broadcast, its fast form for shifts 32..53;
+// narrow8) or scaled to float (double multiply as the
+// reference, then the clamp) and stored.
+// Threads: tasks are (batch, group, pixel block, channel block) with disjoint outputs; the
+// channel split is only used when the other dimensions give fewer than 2 tasks per worker.
+// Each worker uses only its own scratch slice, and every output is computed the same way on
+// any split.
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "kernels/isa_vector.h"
+#include "kernels/qconv_kernel_internal.h"
+#include "kernels/x86_avx2/requant.h"
+
+namespace qmap::kernels {
+namespace {
+
+constexpr int64_t kMr = 6;         // channels per micro tile
+constexpr int64_t kNr = 16;        // pixels per panel
+constexpr int64_t kTile = kMr * kNr;  // int32 per accumulator tile
+
+int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// The operand formats (see the file comment). Each has X and W (the stored element types), kK
+// (K entries per 32-bit lane), Row (16 stored X elements in registers), kTag (the level's
+// IsaVector tag, from Dot), and:
+//   Fmt(x_signed, zx)     zx_fold(): the zx_eff folded into the bias (0: none), pad(): the
+//                         stored value of a padding tap;
+//   one<kSigned>(raw)     one input byte stored;
+//   store<kSigned>(dst, raw16)  16 input bytes stored at dst;
+//   raw_row / load_row / pad_row  a Row from 16 input bytes, from 16 stored elements, of pad();
+//   interleave(rows[kK], dst)   kK rows of 16 pixels -> dst[16][kK] (64 bytes, 32-aligned);
+//   dot(acc, x, w)        acc + the kK products of each lane.
+template <class Dot>
+struct Int16Pairs {
+  using X = int16_t;
+  using W = int16_t;
+  using Row = __m256i;
+  static constexpr int kK = 2;
+  static constexpr int kTag = Dot::kTag;
+
+  Int16Pairs(bool /*x_signed*/, int32_t zx) : zx_(zx), z_(_mm256_set1_epi16(static_cast<int16_t>(zx))) {}
+  int32_t zx_fold() const { return 0; }
+  X pad() const { return 0; }
+  template <bool kSigned>
+  X one(uint8_t raw) const {
+    return static_cast<X>((kSigned ? int32_t{static_cast<int8_t>(raw)} : int32_t{raw}) - zx_);
+  }
+  template <bool kSigned>
+  Row widen(__m128i b) const {
+    return _mm256_sub_epi16(kSigned ? _mm256_cvtepi8_epi16(b) : _mm256_cvtepu8_epi16(b), z_);
+  }
+  template <bool kSigned>
+  void store(X* dst, __m128i raw) const {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), widen<kSigned>(raw));
+  }
+  template <bool kSigned>
+  Row raw_row(const uint8_t* src) const {
+    return widen<kSigned>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+  }
+  static Row load_row(const X* src) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src)); }
+  Row pad_row() const { return _mm256_setzero_si256(); }
+  static void interleave(const Row (&r)[kK], X* dst) {
+    const __m256i lo = _mm256_unpacklo_epi16(r[0], r[1]), hi = _mm256_unpackhi_epi16(r[0], r[1]);  // pixels 0-3,8-11 / 4-7,12-15
+    _mm256_store_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+  }
+  __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::madd16(acc, w, x); }
+
+ private:
+  int32_t zx_;
+  __m256i z_;
+};
+
+template <class Dot>
+struct U8Quads {
+  using X = uint8_t;
+  using W = int8_t;
+  using Row = __m128i;
+  static constexpr int kK = 4;
+  static constexpr int kTag = Dot::kTag;
+
+  U8Quads(bool x_signed, int32_t zx)
+      : zx_eff_(x_signed ? zx + 128 : zx), flip_(_mm_set1_epi8(static_cast<char>(0x80))),
+        padv_(_mm_set1_epi8(static_cast<char>(zx_eff_))) {}
+  int32_t zx_fold() const { return zx_eff_; }
+  X pad() const { return static_cast<X>(zx_eff_); }
+  template <bool kSigned>
+  X one(uint8_t raw) const {
+    return static_cast<X>(kSigned ? raw ^ 0x80 : raw);
+  }
+  template <bool kSigned>
+  Row flip(__m128i b) const {
+    return kSigned ? _mm_xor_si128(b, flip_) : b;
+  }
+  template <bool kSigned>
+  void store(X* dst, __m128i raw) const {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), flip<kSigned>(raw));
+  }
+  template <bool kSigned>
+  Row raw_row(const uint8_t* src) const {
+    return flip<kSigned>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src)));
+  }
+  static Row load_row(const X* src) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(src)); }
+  Row pad_row() const { return padv_; }
+  static void interleave(const Row (&r)[kK], X* dst) {
+    const __m128i ab0 = _mm_unpacklo_epi8(r[0], r[1]), ab1 = _mm_unpackhi_epi8(r[0], r[1]);  // pixels 0-7 / 8-15
+    const __m128i cd0 = _mm_unpacklo_epi8(r[2], r[3]), cd1 = _mm_unpackhi_epi8(r[2], r[3]);
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab0, cd0));  // pixels 0-3
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab0, cd0));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab1, cd1));
+    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
+  }
+  __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::dpbusd(acc, x, w); }
+
+ private:
+  int32_t zx_eff_;
+  __m128i flip_, padv_;
+};
+
+// acc[MR][NV*8] (+)= W tile * X panel over kgroups K groups; c: int32 [6][16] (row stride 16).
+// Per K group the tile's weights are [6][kK] W and the panel's inputs [16][kK] X: 4 bytes a
+// channel or a pixel whatever the format.
+template <class Fmt, int MR, int NV>
+void micro_kernel(const void* wv, const void* xv0, int64_t kgroups, int32_t* c, bool first) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* x = static_cast<const uint8_t*>(xv0);
+  __m256i acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = first ? _mm256_setzero_si256() : _mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8));
+  for (int64_t k = 0; k < kgroups; ++k) {
+    __m256i xv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) xv[v] = _mm256_load_si256(reinterpret_cast<const __m256i*>(x + v * 32));
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      int32_t lane;
+      std::memcpy(&lane, w + 4 * r, 4);
+      const __m256i wb = _mm256_set1_epi32(lane);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = Fmt::dot(acc[r][v], xv[v], wb);
+    }
+    w += 4 * kMr;
+    x += 4 * kNr;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) _mm256_store_si256(reinterpret_cast<__m256i*>(c + r * kNr + v * 8), acc[r][v]);
+}
+
+using MicroKernel = void (*)(const void*, const void*, int64_t, int32_t*, bool);
+template <class Fmt>
+constexpr MicroKernel kMicro[kMr][2] = {
+    {micro_kernel<Fmt, 1, 1>, micro_kernel<Fmt, 1, 2>}, {micro_kernel<Fmt, 2, 1>, micro_kernel<Fmt, 2, 2>},
+    {micro_kernel<Fmt, 3, 1>, micro_kernel<Fmt, 3, 2>}, {micro_kernel<Fmt, 4, 1>, micro_kernel<Fmt, 4, 2>},
+    {micro_kernel<Fmt, 5, 1>, micro_kernel<Fmt, 5, 2>}, {micro_kernel<Fmt, 6, 1>, micro_kernel<Fmt, 6, 2>}};
+
+// dst[i] = the stored src[i * stride] for i in [0, n); src[0, avail) may be read (avail >= (n-1)*stride+1).
+template <class Fmt, bool kSigned>
+void convert_row(const Fmt& fmt, const uint8_t* src, int64_t stride, int64_t n, int64_t avail, typename Fmt::X* dst) {
+  int64_t i = 0;
+  if (stride == 1 && n >= 16) {
+    for (; i + 16 <= n; i += 16) fmt.template store<kSigned>(dst + i, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    if (i < n)  // the tail as one vector overlapping the last: rewrites equal values
+      fmt.template store<kSigned>(dst + n - 16, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + n - 16)));
+    return;
+  } else if (stride == 2) {
+    // 32 bytes -> the 16 even ones: per-lane byte shuffle, then the two low quadwords together.
+    const __m256i even = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1, 0, 2, 4, 6, 8, 10,
+                                          12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    auto vec = [&](int64_t at) {
+      const __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + 2 * at)), even);
+      fmt.template store<kSigned>(dst + at, _mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08)));
+    };
+    for (; i + 16 <= n && 2 * i + 32 <= avail; i += 16) vec(i);
+    if (i < n && i >= 16 && 2 * (n - 16) + 32 <= avail) {  // overlapping tail vector
+      vec(n - 16);
+      return;
+    }
+  }
+  for (; i < n; ++i) dst[i] = fmt.template one<kSigned>(src[i * stride]);
+}
+
+template <class Fmt>
+class QConvGemm final : public QConvKernel {
+  using X = typename Fmt::X;
+  using W = typename Fmt::W;
+  static constexpr int64_t kK = Fmt::kK;
+  // Vectors of this ISA folder (kernels/isa_vector.h says why).
+  template <class T>
+  using KVector = IsaVector<T, Fmt::kTag>;
+
+ public:
+  QConvGemm(const QConvParams& p, const char* isa);
+  const char* name() const override { return name_; }
+  size_t scratch_bytes_per_worker() const override;
+  void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override;
+
+ private:
+  struct Scratch {
+    X* xblock;       // [pc/16][kc/kK][16][kK]
+    X* rows;         // [kK][pc]
+    int32_t* acc;    // [mt][pc/16][6][16] when nkb_ > 1, else [6][16]
+  };
+  Scratch carve(void* base) const;
+  // Start of the packed weights of group gi, K block kb, channel tile t: the blocks of one
+  // group follow each other, each [tile][kcb/kK][6][kK] with kcb its length (a multiple of kK).
+  int64_t w_offset(int64_t gi, int64_t kb, int64_t t) const {
+    return (gi * mt_ * kp_ + kb * kc_ * mt_ + t * std::min(kc_, kp_ - kb * kc_)) * kMr;
+  }
+  void pack_row(const uint8_t* x, int64_t n, int64_t g, int64_t k, int64_t p0, int64_t p1, X* dst) const;
+  template <bool kSigned>
+  void pack_block(const uint8_t* x, int64_t n, int64_t g, int64_t k0, int64_t kgroups, int64_t p0, int64_t p1,
+                  const Scratch& s) const;
+  void store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y) const;
+  void run_task(const uint8_t* x, void* y, int64_t n, int64_t g, int64_t p0, int64_t p1, int64_t t0, int64_t t1,
+                const Scratch& s) const;
+
+  ref::ConvGeometry2d g_;
+  Fmt fmt_;
+  bool x_signed_, y_signed_, float_out_;
+  int32_t zy_, lo_, hi_;
+  float float_min_, float_max_;
+  int64_t cg_, mg_, k_, kp_, mt_, p_;
+  int64_t kc_, nkb_, pc_;
+  bool contiguous_;  // 1x1, stride 1, no pad, oh == h, ow == w: X rows are channel planes
+  bool rows_;        // Gemm rows mode: pixel q is batch row q (x[q][c], y[q][m])
+  int64_t nimg_;     // images looped over: n, or 1 in rows mode
+  KVector<W> w_;     // [group][mt][kp/kK][6][kK]
+  KVector<int32_t> bias_;  // bias - zx_fold * sum(w), modular
+  KVector<QMultiplier> mult_;
+  KVector<double> scale_;
+  KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
+  char name_[48];
+};
+
+template <class Fmt>
+QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
+    : g_(p.g), fmt_(p.x_signed, p.zx), x_signed_(p.x_signed), y_signed_(p.y_signed), float_out_(p.float_out),
+      zy_(p.zy), lo_(p.lo), hi_(p.hi), float_min_(p.float_min), float_max_(p.float_max) {
+  const auto& g = g_;
+  cg_ = g.c / g.group;
+  mg_ = g.m / g.group;
+  k_ = cg_ * g.kh * g.kw;
+  kp_ = round_up(k_, kK);
+  mt_ = ceil_div(mg_, kMr);
+  // Gemm/MatMul (1x1 over h = w = 1, rows as the batch): the rows are the GEMM's pixels, so
+  // one task covers up to a block of rows instead of one row each.
+  rows_ = g.n > 1 && g.h == 1 && g.w == 1 && g.oh == 1 && g.ow == 1 && g.kh == 1 && g.kw == 1 && g.pad_top == 0 &&
+          g.pad_left == 0;
+  p_ = rows_ ? g.n : g.oh * g.ow;
+  nimg_ = rows_ ? 1 : g.n;
+  contiguous_ = !rows_ && g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+                g.oh == g.h && g.ow == g.w;
+  // K block: the group's weight block (Mg x kc) within 256 KB of L2.
+  const int64_t wbudget = 256 * 1024 / sizeof(W), xbudget = 256 * 1024 / sizeof(X), pmax = 512;  // elements, pixels
+  const int64_t kc_max = std::max<int64_t>(64, wbudget / round_up(mg_, kMr)) / kK * kK;
+  nkb_ = ceil_div(kp_, kc_max);
+  kc_ = round_up(ceil_div(kp_, nkb_), kK);
+  nkb_ = ceil_div(kp_, kc_);
+  // Pixel block: the X block (kc x pc) within 256 KB, 32..512 pixels.
+  pc_ = std::clamp<int64_t>(xbudget / kc_ / kNr * kNr, 2 * kNr, pmax);
+  pc_ = std::min(pc_, round_up(p_, kNr));
+
+  w_.assign(static_cast<size_t>(g.group * mt_ * kp_ * kMr), 0);
+  bias_.assign(static_cast<size_t>(g.m), 0);
+  const int64_t zx_fold = fmt_.zx_fold();
+  for (int64_t gi = 0; gi < g.group; ++gi)
+    for (int64_t m = 0; m < mg_; ++m) {
+      const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
+      int64_t sum = 0;
+      for (int64_t k = 0; k < k_; ++k) {
+        const int64_t kb = k / kc_, kk = k - kb * kc_;
+        w_[static_cast<size_t>(w_offset(gi, kb, m / kMr) + (kk / kK) * kK * kMr + (m % kMr) * kK + kk % kK)] = src[k];
+        sum += src[k];
+      }
+      const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(gi * mg_ + m)];
+      bias_[static_cast<size_t>(gi * mg_ + m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sum));
+    }
+  if (float_out_) scale_.assign(p.acc_scale.begin(), p.acc_scale.end());
+  else mult_.assign(p.mult.begin(), p.mult.end());
+  for (int64_t c = 0; c < cg_; ++c)
+    for (int64_t ky = 0; ky < g.kh; ++ky)
+      for (int64_t kx = 0; kx < g.kw; ++kx) {
+        k_c_.push_back(static_cast<int32_t>(c));
+        k_dy_.push_back(static_cast<int32_t>(ky * g.dil_h - g.pad_top));
+        k_dx_.push_back(static_cast<int32_t>(kx * g.dil_w - g.pad_left));
+      }
+  std::snprintf(name_, sizeof name_, "%s_conv_gemm__%s_6x16", x_signed_ ? "qs8" : "qu8", isa);
+}
+
+template <class Fmt>
+size_t QConvGemm<Fmt>::scratch_bytes_per_worker() const {
+  const int64_t acc = nkb_ > 1 ? mt_ * (pc_ / kNr) * kTile : kTile;
+  return static_cast<size_t>((kc_ * pc_ + kK * pc_) * static_cast<int64_t>(sizeof(X)) + acc * 4 + 64);
+}
+
+template <class Fmt>
+typename QConvGemm<Fmt>::Scratch QConvGemm<Fmt>::carve(void* base) const {
+  Scratch s;
+  auto* b = static_cast<uint8_t*>(base);
+  s.xblock = reinterpret_cast<X*>(b);
+  b += kc_ * pc_ * static_cast<int64_t>(sizeof(X));
+  s.rows = reinterpret_cast<X*>(b);
+  b += kK * pc_ * static_cast<int64_t>(sizeof(X));
+  b += (64 - reinterpret_cast<uintptr_t>(b) % 64) % 64;
+  s.acc = reinterpret_cast<int32_t*>(b);
+  return s;
+}
+
+// One im2col row: dst[p - p0] = the stored x[tap k at output pixel p] for p in [p0, p1), the
+// padding value past p1 up to the panel boundary (and for every tap k >= K).
+template <class Fmt>
+void QConvGemm<Fmt>::pack_row(const uint8_t* x, int64_t n, int64_t gi, int64_t k, int64_t p0, int64_t p1,
+                              X* dst) const {
+  const auto& g = g_;
+  const int64_t np = p1 - p0, npad = round_up(np, kNr);
+  const X pad = fmt_.pad();
+  if (k >= k_) {
+    std::fill(dst, dst + npad, pad);
+    return;
+  }
+  std::fill(dst + np, dst + npad, pad);
+  auto convert = x_signed_ ? convert_row<Fmt, true> : convert_row<Fmt, false>;
+  if (rows_) {
+    convert(fmt_, x + p0 * g.c + gi * cg_ + k, g.c, np, (np - 1) * g.c + 1, dst);
+    return;
+  }
+  const uint8_t* plane = x + ((n * g.c + gi * cg_ + k_c_[static_cast<size_t>(k)]) * g.h) * g.w;
+  if (contiguous_) {
+    convert(fmt_, plane + p0, 1, np, np, dst);
+    return;
+  }
+  const int64_t dy = k_dy_[static_cast<size_t>(k)], dx = k_dx_[static_cast<size_t>(k)];
+  // Output columns whose tap column ox*stride_w + dx lies in [0, w): [lo, hi).
+  int64_t lo = dx >= 0 ? 0 : (-dx + g.stride_w - 1) / g.stride_w;
+  int64_t hi = g.w - dx <= 0 ? 0 : (g.w - dx + g.stride_w - 1) / g.stride_w;
+  lo = std::min(lo, g.ow);
+  hi = std::max(std::min(hi, g.ow), lo);
+  for (int64_t p = p0; p < p1;) {
+    const int64_t oy = p / g.ow, oxa = p % g.ow, oxb = std::min(g.ow, oxa + (p1 - p));
+    X* d = dst + (p - p0) - oxa;  // d[ox]
+    const int64_t iy = oy * g.stride_h + dy;
+    if (iy < 0 || iy >= g.h) {
+      std::fill(d + oxa, d + oxb, pad);
+    } else {
+      const int64_t a = std::clamp(lo, oxa, oxb), b = std::clamp(hi, a, oxb);
+      std::fill(d + oxa, d + a, pad);
+      if (b > a)
+        convert(fmt_, plane + iy * g.w + a * g.stride_w + dx, g.stride_w, b - a, g.w - (a * g.stride_w + dx), d + a);
+      std::fill(d + b, d + oxb, pad);
+    }
+    p += oxb - oxa;
+  }
+}
+
+// X block for taps [k0, k0 + kK*kgroups) and pixels [p0, p1): [panel][kgroup][16][kK].
+template <class Fmt>
+template <bool kSigned>
+void QConvGemm<Fmt>::pack_block(const uint8_t* x, int64_t n, int64_t gi, int64_t k0, int64_t kgroups, int64_t p0,
+                                int64_t p1, const Scratch& s) const {
+  const int64_t npan = ceil_div(p1 - p0, kNr);
+  typename Fmt::Row r[kK];
+  if (contiguous_ && (p1 - p0) % kNr == 0) {
+    // 1x1 stride 1: rows are channel planes; convert and interleave in one pass.
+    const uint8_t* plane0 = x + (n * g_.c + gi * cg_ + k0) * p_ + p0;
+    for (int64_t kk = 0; kk < kgroups; ++kk) {
+      const uint8_t* src = plane0 + kK * kk * p_;
+      const int64_t real = std::min<int64_t>(kK, k_ - (k0 + kK * kk));  // planes of this group inside K
+      for (int64_t j = 0; j < npan; ++j) {
+#pragma GCC unroll 4
+        for (int i = 0; i < kK; ++i) r[i] = i < real ? fmt_.template raw_row<kSigned>(src + i * p_ + j * kNr) : fmt_.pad_row();
+        Fmt::interleave(r, s.xblock + (j * kgroups + kk) * kK * kNr);
+      }
+    }
+    return;
+  }
+  for (int64_t kk = 0; kk < kgroups; ++kk) {
+    for (int i = 0; i < kK; ++i) pack_row(x, n, gi, k0 + kK * kk + i, p0, p1, s.rows + i * pc_);
+    for (int64_t j = 0; j < npan; ++j) {
+#pragma GCC unroll 4
+      for (int i = 0; i < kK; ++i) r[i] = Fmt::load_row(s.rows + i * pc_ + j * kNr);
+      Fmt::interleave(r, s.xblock + (j * kgroups + kk) * kK * kNr);
+    }
+  }
+}
+
+// Requantizes (or scales to float) rows [0, mr) of the int32 tile c (+ bias) and stores
+// pixels [pp, pp + cnt) of output channels mabs.. of batch item n.
+template <class Fmt>
+void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt,
+                                void* y) const {
+  for (int r = 0; r < mr; ++r) {
+    const int64_t m = mabs + r;
+    // Element (pixel pp + i, channel m) at off + i * pstride.
+    const int64_t off = rows_ ? pp * g_.m + m : (n * g_.m + m) * p_ + pp, pstride = rows_ ? g_.m : 1;
+    const __m256i b = _mm256_set1_epi32(bias_[static_cast<size_t>(m)]);
+    if (float_out_) {
+      const __m256d sc = _mm256_set1_pd(scale_[static_cast<size_t>(m)]);
+      const __m256 fmin = _mm256_set1_ps(float_min_), fmax = _mm256_set1_ps(float_max_);
+      float* yr = static_cast<float*>(y) + off;
+      for (int64_t v = 0; v * 8 < cnt; ++v) {
+        const __m256i a = _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
+        const __m128 f0 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(a)), sc));
+        const __m128 f1 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1)), sc));
+        __m256 f = _mm256_set_m128(f1, f0);
+        f = _mm256_min_ps(fmax, _mm256_max_ps(fmin, f));  // as std::min(std::max(f, fmin), fmax)
+        const int64_t k = std::min<int64_t>(8, cnt - v * 8);
+        if (k == 8 && pstride == 1) {
+          _mm256_storeu_ps(yr + v * 8, f);
+        } else {
+          alignas(32) float t[8];
+          _mm256_store_ps(t, f);
+          for (int64_t i = 0; i < k; ++i) yr[(v * 8 + i) * pstride] = t[i];
+        }
+      }
+    } else {
+      const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);
+      uint8_t* yr = static_cast<uint8_t*>(y) + off;
+      for (int64_t v = 0; v * 8 < cnt; ++v) {
+        const __m256i a = _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
+        const __m128i bytes = avx2::narrow8(rq(a));
+        const int64_t k = std::min<int64_t>(8, cnt - v * 8);
+        if (k == 8 && pstride == 1) {
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(yr + v * 8), bytes);
+        } else {
+          alignas(16) uint8_t t[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), bytes);
+          for (int64_t i = 0; i < k; ++i) yr[(v * 8 + i) * pstride] = t[i];
+        }
+      }
+    }
+  }
+}
+
+// Batch item n, group gi, pixels [p0, p1), channel tiles [t0, t1) of the group.
+template <class Fmt>
+void QConvGemm<Fmt>::run_task(const uint8_t* x, void* y, int64_t n, int64_t gi, int64_t p0, int64_t p1, int64_t t0,
+                             int64_t t1, const Scratch& s) const {
+  const int64_t npan = ceil_div(p1 - p0, kNr);
+  for (int64_t kb = 0; kb < nkb_; ++kb) {
+    const int64_t k0 = kb * kc_, kgroups = std::min(kc_, kp_ - k0) / kK;
+    if (x_signed_) pack_block<true>(x, n, gi, k0, kgroups, p0, p1, s);
+    else pack_block<false>(x, n, gi, k0, kgroups, p0, p1, s);
+    const bool first = kb == 0, last = kb == nkb_ - 1;
+    auto tile = [&](int64_t j, int64_t t) {
+      const int64_t pp = p0 + j * kNr, cnt = std::min(kNr, p1 - pp);
+      const X* xp = s.xblock + j * kgroups * kK * kNr;
+      const int mr = static_cast<int>(std::min(kMr, mg_ - t * kMr));
+      const W* wp = w_.data() + w_offset(gi, kb, t);
+      int32_t* c = nkb_ > 1 ? s.acc + ((t - t0) * npan + j) * kTile : s.acc;
+      kMicro<Fmt>[mr - 1][cnt > 8 ? 1 : 0](wp, xp, kgroups, c, first);
+      if (last) store_tile(c, mr, n, gi * mg_ + t * kMr, pp, cnt, y);
+    };
+    // The X panel stays in L1 while the K block's weights stream from L2 (measured about
+    // equal to channel tiles outermost).
+    for (int64_t j = 0; j < npan; ++j)
+      for (int64_t t = t0; t < t1; ++t) tile(j, t);
+  }
+}
+
+template <class Fmt>
+void QConvGemm<Fmt>::run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const {
+  const int64_t npb = ceil_div(p_, pc_);
+  const int64_t outer = nimg_ * g_.group * npb;
+  // Split the channel tiles only when the rest gives fewer than ~2 tasks per worker.
+  const int64_t want = tasks.num_workers() > 1 ? 2 * tasks.num_workers() : 1;
+  const int64_t nmb = std::clamp<int64_t>(ceil_div(want, outer), 1, mt_);
+  const size_t stride = scratch_stride(scratch_bytes_per_worker());
+  const auto* xb = static_cast<const uint8_t*>(x);
+  tasks.run(static_cast<size_t>(outer * nmb), [&](size_t task, int worker) {
+    const int64_t ti = static_cast<int64_t>(task);
+    const int64_t mb = ti % nmb, pb = ti / nmb % npb, gi = ti / (nmb * npb) % g_.group, n = ti / (nmb * npb * g_.group);
+    const Scratch s = carve(static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride);
+    const int64_t p0 = pb * pc_, p1 = std::min(p_, p0 + pc_);
+    run_task(xb, y, n, gi, p0, p1, mt_ * mb / nmb, mt_ * (mb + 1) / nmb, s);
+  });
+}
+
+// The factory of one level: nullptr for parameters it does not take.
+template <class Fmt>
+std::unique_ptr<QConvKernel> make_qconv_gemm(const QConvParams& p, const char* isa) {
+  const auto& g = p.g;
+  if (g.group < 1 || g.c % g.group != 0 || g.m % g.group != 0 || g.n < 1 || g.oh < 1 || g.ow < 1 || g.kh < 1 ||
+      g.kw < 1)
+    return nullptr;
+  if (!qconv_int32_exact(p)) return nullptr;
+  return std::make_unique<QConvGemm<Fmt>>(p, isa);
+}
+
+}  // namespace
+}  // namespace qmap::kernels
