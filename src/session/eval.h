@@ -26,6 +26,7 @@ struct EvalOptions {
   int threads = 1;          // intra-op threads per .bin worker (Session::Options)
   size_t limit = 0;         // first N images; 0: all
   bool progress = true;     // progress bar on stderr
+  std::vector<std::string> custom_op_libs;  // plugins for models with custom ops (Session::Options)
 };
 
 struct EvalClassResult {
