@@ -103,7 +103,8 @@ struct NodeArg {
 // object are serialized (use one Session per thread for parallelism; run releases the GIL).
 class PySession {
  public:
-  PySession(const py::object& path, int threads, bool profile, const std::vector<py::object>& custom_op_libs)
+  PySession(const py::object& path, int threads, bool profile = false,
+            const std::vector<py::object>& custom_op_libs = {})
       : path_(py::str(py::module_::import("os").attr("fspath")(path))), profile_(profile) {
     if (threads < 0) throw py::value_error("Session: threads " + std::to_string(threads) + ": 0 (one per core) or more");
     std::vector<std::string> libs;

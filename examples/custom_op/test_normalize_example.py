@@ -8,23 +8,27 @@
   boundary a user can meet on the command line, each a one-line ERROR and exit code 1.
 
 Environment (examples/custom_op/CMakeLists.txt): QMAP_BIN, QMAP_NORMALIZE_PLUGIN,
-QMAP_TEST_PLUGIN, QMAP_TEST_PLUGIN_DUP, QMAP_CUSTOM_OP_WORK, PYTHONPATH (the qmap module).
+QMAP_TEST_PLUGIN_DUP, QMAP_CUSTOM_OP_WORK, QMAP_TEST_DATA (for tests/python/qmap_test_util.py),
+PYTHONPATH (the qmap module).
 """
+import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import unittest
 
 import numpy as np
+import onnx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QMAP = os.environ["QMAP_BIN"]
 PLUGIN = os.environ["QMAP_NORMALIZE_PLUGIN"]
 WORK = os.environ["QMAP_CUSTOM_OP_WORK"]
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "python"))
 import make_model  # noqa: E402
+from qmap_test_util import write_bmp  # noqa: E402  (the Python tests' BMP writer)
 
 
 def normalize_ref(x, scale, eps=1e-10):
@@ -32,17 +36,6 @@ def normalize_ref(x, scale, eps=1e-10):
     x = x.astype(np.float64)
     norm = np.sqrt((x * x).sum(axis=1, keepdims=True) + eps)
     return (x / norm * scale.astype(np.float64).reshape(1, -1, 1, 1)).astype(np.float32)
-
-
-def write_bmp(path, rgb):
-    """24-bit BMP (bottom-up rows, BGR, rows padded to 4 bytes) of an HxWx3 uint8 array."""
-    h, w, _ = rgb.shape
-    pad = (4 - w * 3 % 4) % 4
-    pixels = b"".join(rgb[y, :, ::-1].tobytes() + b"\0" * pad for y in range(h - 1, -1, -1))
-    header = struct.pack("<2sIHHI", b"BM", 54 + len(pixels), 0, 0, 54)
-    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
-    with open(path, "wb") as f:
-        f.write(header + info + pixels)
 
 
 def qmap(*args, cwd=WORK):
@@ -103,7 +96,6 @@ class NormalizeExample(unittest.TestCase):
         out = os.path.join(WORK, "model_output")
         for f in ["normalize_net.bin", "normalize_net_quantized_model.onnx", "normalize_net_original_float_model.onnx"]:
             self.assertTrue(os.path.exists(os.path.join(out, f)), f)
-        import onnx
         q = onnx.load(os.path.join(out, "normalize_net_quantized_model.onnx"))
         norm = [n for n in q.graph.node if n.op_type == "Normalize"]
         self.assertEqual(len(norm), 1)
@@ -141,7 +133,6 @@ class NormalizeExample(unittest.TestCase):
                  "--json", "eval.json")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("===REPORT-START{MAPPER-EVAL}===", r.stdout)
-        import json
         with open(os.path.join(WORK, "eval.json")) as f:
             report = json.load(f)
         models = report["models"]
@@ -151,6 +142,17 @@ class NormalizeExample(unittest.TestCase):
         # The quantized ONNX (integer simulator) and the .bin (runtime) agree bit for bit, the
         # plugin's kernel included: the same top-1 hits.
         self.assertEqual(models[1]["top1"], models[2]["top1"])
+
+    def test_perf_reports_the_custom_step_on_the_cpu(self):
+        self.assertEqual(self.build.returncode, 0, self.build.stderr)
+        r = qmap("perf", "model_output/normalize_net.bin", "--output-dir", "perf", "--custom-op-lib",
+                 "ops/libqmap_normalize.so")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(os.path.join(WORK, "perf", "normalize_net", "normalize_net.json")) as f:
+            report = json.load(f)
+        norm = [l for l in report["layers"] if l["node"] == "norm"]
+        self.assertEqual(len(norm), 1, report["layers"])
+        self.assertEqual((norm[0]["on"], norm[0]["kind"], norm[0]["op"]), ("CPU", "float", "Normalize"))
 
     def test_python_session(self):
         self.assertEqual(self.build.returncode, 0, self.build.stderr)
@@ -171,7 +173,7 @@ class NormalizeExample(unittest.TestCase):
     def test_bin_without_its_plugin(self):
         self.assertEqual(self.build.returncode, 0, self.build.stderr)
         r = qmap("infer", "--model", "model_output/normalize_net.bin", "--image", self.image)
-        self.expect_error(r, "needs custom op qmap.example.Normalize version 1", "no loaded plugin provides it",
+        self.expect_error(r, "needs custom op qmap.example.Normalize version 1", "which no loaded plugin provides",
                           "'libqmap_normalize.so'")
 
     def test_model_without_its_plugin(self):

@@ -15,6 +15,7 @@
 #include "ir/verify.h"
 #include "program/bin_reader.h"
 #include "qmap/runtime.h"
+#include "qmap/runtime_c.h"
 #include "quant/lower.h"
 #include "quant/runtime_model.h"
 
@@ -209,6 +210,24 @@ TEST(CustomOp, BinRecordsTheOpAndTheRuntimeNeedsItsPlugin) {
     EXPECT_HAS(e.what(), "needs custom op qmap.test.Clamp1000 version 9, but '" + std::string(QMAP_TEST_PLUGIN_OK) +
                              "' provides version 1");
   }
+
+  // The C API: the same file with and without the plugin.
+  const fs::path file = fs::temp_directory_path() / "qmap_custom_op_test.bin";
+  std::ofstream(file, std::ios::binary) << *bytes;
+  EXPECT_EQ(qmap_model_load_with_custom_ops(file.string().c_str(), nullptr, 0), nullptr);
+  EXPECT_HAS(qmap_last_error(), "needs custom op qmap.test.Clamp1000 version 1, which no loaded plugin provides");
+  const char* libs[] = {QMAP_TEST_PLUGIN_OK};
+  qmap_model* cm = qmap_model_load_with_custom_ops(file.string().c_str(), libs, 1);
+  ASSERT_NE(cm, nullptr) << qmap_last_error();
+  qmap_context* cc = qmap_context_create(cm);
+  float out[4] = {};
+  EXPECT_EQ(qmap_set_input(cc, 0, good, sizeof good), 0);
+  EXPECT_EQ(qmap_run(cc), 0) << qmap_last_error();
+  EXPECT_EQ(qmap_get_output(cc, 0, out, 4), 0);
+  EXPECT_EQ(std::vector<float>(out, out + 4), std::vector<float>(good, good + 4));
+  qmap_context_free(cc);
+  qmap_model_free(cm);
+  fs::remove(file);
 
   // The in-memory runtime model (qmap verify's path) runs the lowered program's bound op.
   auto mem = runtime_model_from_qdq_graph(g, "mem");
