@@ -143,6 +143,14 @@ class NormalizeExample(unittest.TestCase):
         # plugin's kernel included: the same top-1 hits.
         self.assertEqual(models[1]["top1"], models[2]["top1"])
 
+    def test_verify_is_bit_exact_with_the_plugin(self):
+        self.assertEqual(self.build.returncode, 0, self.build.stderr)
+        r = qmap("verify", "--quantized", "model_output/normalize_net_quantized_model.onnx", "--bin",
+                 "model_output/normalize_net.bin", "--all-nodes", "--custom-op-lib", "ops/libqmap_normalize.so")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"norm\s+float32\s+3840\s+0\n")
+        self.assertIn("verify: PASS", r.stdout)
+
     def test_perf_reports_the_custom_step_on_the_cpu(self):
         self.assertEqual(self.build.returncode, 0, self.build.stderr)
         r = qmap("perf", "model_output/normalize_net.bin", "--output-dir", "perf", "--custom-op-lib",
