@@ -49,8 +49,9 @@ int64_t count(const QmapCustomOpShape& s, int from = 0) {
   return c;
 }
 
-int infer(const QmapCustomOpAttr* attrs, int32_t num_attrs, const QmapCustomOpShape* in, int32_t num_in,
-          QmapCustomOpShape* out, int32_t num_out, char* error, size_t size) {
+// qmap calls infer and compute with 2 inputs and 1 output: the counts the definition declares.
+int infer(const QmapCustomOpAttr* attrs, int32_t num_attrs, const QmapCustomOpShape* in, int32_t /*num_in*/,
+          QmapCustomOpShape* out, int32_t /*num_out*/, char* error, size_t size) {
   Params p;
   if (read_params(attrs, num_attrs, &p, error, size) != 0) return 1;
   const QmapCustomOpShape& x = in[0];
@@ -70,8 +71,8 @@ int infer(const QmapCustomOpAttr* attrs, int32_t num_attrs, const QmapCustomOpSh
   return 0;
 }
 
-int compute(const QmapCustomOpAttr* attrs, int32_t num_attrs, const QmapCustomOpTensor* in, int32_t num_in,
-            QmapCustomOpTensor* out, int32_t num_out, char* error, size_t size) {
+int compute(const QmapCustomOpAttr* attrs, int32_t num_attrs, const QmapCustomOpTensor* in, int32_t /*num_in*/,
+            QmapCustomOpTensor* out, int32_t /*num_out*/, char* error, size_t size) {
   try {
     Params p;
     if (read_params(attrs, num_attrs, &p, error, size) != 0) return 1;
