@@ -171,6 +171,7 @@ class NormalizeExample(unittest.TestCase):
         outs = s.run(None, {s.get_inputs()[0].name: x})
         names = [o.name for o in s.get_outputs()]
         got = outs[names.index("norm")]
+        # The .bin's output as `qmap infer` reads it: same tolerance and reason as test_infer_outputs_equal_numpy.
         np.testing.assert_allclose(got, normalize_ref(self.pixels, make_model.NORM_SCALE), rtol=1e-6, atol=1e-7)
         with self.assertRaises(RuntimeError) as e:
             q.Session(bin_path)
