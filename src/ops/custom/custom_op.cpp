@@ -320,8 +320,6 @@ Status validate_custom_attributes(const Node& n) {
   return ok_status();
 }
 
-std::string custom_op_origin(const Node& n) { return n.custom ? n.custom->library_name : std::string(); }
-
 namespace ops::custom {
 
 extern const OpDef kDef = {

@@ -67,7 +67,4 @@ void make_custom_node(Node& n, std::shared_ptr<const CustomOp> op);
 // ones): the custom half of validate_attributes (ir/verify.h).
 Status validate_custom_attributes(const Node& n);
 
-// "<file>": the library a custom node's op came from, for messages and tables.
-std::string custom_op_origin(const Node& n);
-
 }  // namespace qmap
