@@ -103,10 +103,13 @@ struct NodeArg {
 // object are serialized (use one Session per thread for parallelism; run releases the GIL).
 class PySession {
  public:
-  PySession(const py::object& path, int threads, bool profile = false)
+  PySession(const py::object& path, int threads, bool profile = false,
+            const std::vector<py::object>& custom_op_libs = {})
       : path_(py::str(py::module_::import("os").attr("fspath")(path))), profile_(profile) {
     if (threads < 0) throw py::value_error("Session: threads " + std::to_string(threads) + ": 0 (one per core) or more");
-    session_ = unwrap(qmap::Session::open(path_, {.threads = threads, .profile = profile}));
+    std::vector<std::string> libs;
+    for (const py::object& lib : custom_op_libs) libs.push_back(py::str(py::module_::import("os").attr("fspath")(lib)));
+    session_ = unwrap(qmap::Session::open(path_, {.threads = threads, .profile = profile, .custom_op_libs = libs}));
     if (profile && session_->kind() != "bin")
       throw py::value_error("Session: profile=True: '" + path_ + "' is a " + session_->kind() +
                             " model; per-layer times come from the runtime (a .bin)");
@@ -375,9 +378,12 @@ A loaded model: .onnx (float or quantized, as written by `qmap makertbin`) or .b
     out, = sess.run(None, {sess.input_names[0]: x})
     fast = qmap.Session("model_output/tiny.bin", threads=2)   # .bin: intra-op threads
     fast.kernels                                             # 'avx512vnni' (QMAP_ISA selects)
+    qmap.Session("model_output/norm.bin", custom_op_libs=["./libqmap_normalize.so"])  # custom ops
 
 Raises RuntimeError when the file cannot be loaded (the message names the file and the rule).)doc")
-      .def(py::init<const py::object&, int, bool>(), py::arg("path"), py::arg("threads") = 1, py::arg("profile") = false)
+      .def(py::init<const py::object&, int, bool, const std::vector<py::object>&>(), py::arg("path"),
+           py::arg("threads") = 1, py::arg("profile") = false, py::arg("custom_op_libs") = std::vector<py::object>{},
+           "custom_op_libs: plugin libraries (.so) providing the model's custom ops (docs/custom-op.md)")
       .def("profile", &PySession::profile,
            "per step of a .bin opened with profile=True: a dict {node, kind, kernel, mean_us} with the mean wall time over "
            "the runs so far")

@@ -76,6 +76,12 @@ struct LoadOptions {
   // environment variable QMAP_ISA if set, else the best this CPU has. A level the CPU lacks
   // is an Error naming the value and the levels it has. Every level gives identical outputs.
   std::string isa;
+  // Custom-op plugins (include/qmap/custom_op.h, docs/custom-op.md) providing the custom ops the
+  // .bin needs: shared libraries loaded with dlopen, in order. A .bin that needs an op none of
+  // them provides (domain, type and version) is an Error naming the op and the library it was
+  // built with; so is a library that does not load or two that claim one op. A plugin is native
+  // code running in this process: load only libraries you trust as you trust this program.
+  std::vector<std::string> custom_op_libs;
 };
 
 class Model {

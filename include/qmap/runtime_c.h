@@ -29,6 +29,9 @@ typedef struct qmap_context qmap_context;
 
 qmap_model* qmap_model_load(const char* path);
 qmap_model* qmap_model_load_from_memory(const void* data, size_t size);
+/* qmap_model_load with custom-op plugins (include/qmap/custom_op.h): `num_libs` paths of shared
+ * libraries providing the custom ops the .bin needs (LoadOptions::custom_op_libs). */
+qmap_model* qmap_model_load_with_custom_ops(const char* path, const char* const* custom_op_libs, size_t num_libs);
 void qmap_model_free(qmap_model* model);
 
 size_t qmap_model_num_inputs(const qmap_model* model);

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "import/caffe/caffe_import.h"
 #include "import/onnx/onnx_import.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 #include "report/text_table.h"
 #include "target/placement.h"
@@ -37,6 +38,7 @@ struct CheckerArgs {
   std::string march;
   std::vector<std::string> input_shapes;  // NAME SHAPE pairs, flattened
   std::string output;
+  std::vector<std::string> custom_op_libs;
   bool print_spec_md = false;
 };
 
@@ -82,7 +84,8 @@ std::string node_table(const Graph& g, const GraphPlacement& pl) {
         rows.push_back({n.name, "NPU", fmt::format("id({})", p.subgraph), n.op_type, ""});
         break;
       case Placement::kCpu:
-        rows.push_back({n.name, "CPU", "--", n.op_type, p.reason});
+        // A custom node names itself as one: "Normalize (custom)".
+        rows.push_back({n.name, "CPU", "--", n.op == OpId::Custom ? n.op_type + " (custom)" : n.op_type, p.reason});
         break;
       case Placement::kFolded:
       case Placement::kRemoved:
@@ -150,6 +153,10 @@ int run_checker(const CheckerArgs& a) {
   L.info("target spec: {} ({} NPU ops, {} CPU-only ops)", spec->source, spec->npu_ops.size(), spec->cpu_ops.size());
 
   L.info("Begin model checking....");
+  Result<CustomOpSet> custom_ops = CustomOpSet::load(a.custom_op_libs);
+  if (!custom_ops) return log.fail("checker: " + custom_ops.status().message());
+  for (const auto& op : custom_ops->ops())
+    L.info("custom op {} version {} from {}: {}", op->qualified_name(), op->version, op->library, op->summary);
   std::vector<std::string> unknown_ops;
   Result<Graph> imported = Status::error("no model");
   if (a.model_type == "caffe") {
@@ -157,12 +164,14 @@ int run_checker(const CheckerArgs& a) {
     opts.input_shapes = *shapes;
     opts.log = &L;
     opts.unsupported_ops = &unknown_ops;
+    opts.custom_ops = &*custom_ops;
     imported = import_caffe(a.proto, a.model, opts);
   } else {
     OnnxImportOptions opts;
     opts.input_shapes = *shapes;
     opts.log = &L;
     opts.unsupported_ops = &unknown_ops;
+    opts.custom_ops = &*custom_ops;
     imported = import_onnx(a.model, opts);
   }
   if (!imported) {
@@ -212,6 +221,7 @@ void register_checker(CLI::App& app, Runner* run) {
       ->expected(2)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--output", a->output, "also write the log to this file");
+  add_custom_op_lib_option(cmd, &a->custom_op_libs);
   cmd->add_flag("--print-spec-md", a->print_spec_md,
                 "print docs/targets.md generated from the built-in specs (or --march) and exit");
   cmd->callback([run, a] { *run = [a] { return run_checker(*a); }; });

@@ -33,6 +33,12 @@ Result<std::map<std::string, Dims>> parse_input_shapes(const std::vector<std::st
   return out;
 }
 
+void add_custom_op_lib_option(CLI::App* cmd, std::vector<std::string>* libs) {
+  cmd->add_option("--custom-op-lib", *libs,
+                  "custom-op plugin (.so) defining ops qmap does not know; repeat for several (docs/custom-op.md). A "
+                  "plugin is native code run inside qmap: load only libraries you trust");
+}
+
 int fail(const Status& status, Logger* log) {
   if (log != nullptr) log->log(LogLevel::kError, status.message());
   std::fprintf(stderr, "ERROR %s\n", status.message().c_str());

@@ -58,6 +58,7 @@ void register_eval(CLI::App& app, Runner* run) {
       ->default_val(1)->check(CLI::NonNegativeNumber);
   cmd->add_option("--json", a->json, "write the report (per-class numbers too) as JSON");
   cmd->add_flag("!--no-progress", o.progress, "no progress bar");
+  add_custom_op_lib_option(cmd, &o.custom_op_libs);
   add_image_flags(cmd, &a->flags);
   cmd->callback([run, a] {
     *run = [a] {

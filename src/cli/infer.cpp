@@ -29,6 +29,7 @@ constexpr const char* kStage = "infer";
 struct InferArgs {
   std::string model, image, labels, output_dir, config;
   std::vector<std::string> inputs;
+  std::vector<std::string> custom_op_libs;
   size_t top = 5;
   int threads = 1;
   bool profile = false;
@@ -125,7 +126,7 @@ Status run_infer(const InferArgs& a) {
   if (!a.labels.empty()) {
     QMAP_ASSIGN_OR_RETURN(names, read_class_names(a.labels));
   }
-  QMAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::open(a.model, {.threads = a.threads, .profile = a.profile}));
+  QMAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::open(a.model, {.threads = a.threads, .profile = a.profile, .custom_op_libs = a.custom_op_libs}));
   if (a.profile && s->kind() != "bin")
     return error("{}: --profile: model '{}' is a {}: per-layer times come from the runtime, give the .bin", kStage,
                  a.model, s->kind());
@@ -176,6 +177,7 @@ void register_infer(CLI::App& app, Runner* run) {
   cmd->add_flag("--profile", a->profile, "print every layer's time for this input (a .bin: the runtime's per-step timer)");
   cmd->add_option("--config,-c", a->config, "makertbin YAML whose input_parameters preprocess the image (models without qmap metadata)");
   cmd->add_option("--output-dir", a->output_dir, "write each output as <name>.bin (raw, numpy tofile)");
+  add_custom_op_lib_option(cmd, &a->custom_op_libs);
   add_image_flags(cmd, &a->flags);
   cmd->callback([run, a] {
     *run = [a] {

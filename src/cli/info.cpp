@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstring>
+#include <set>
 #include <fstream>
 
 #include <fmt/ranges.h>
@@ -85,6 +86,13 @@ std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
   for (const auto& [k, n] : st.by_kind) kinds.push_back(fmt::format("{} {}", k, n));
   out += fmt::format("Steps by kind: {}\n\n", fmt::join(kinds, ", "));
 
+  // Custom ops the runtime needs plugins for (the .bin names them, never holds their code).
+  std::set<std::string> custom;
+  for (const Step& s : p.steps)
+    if (s.op == OpId::Custom)
+      custom.insert(fmt::format("{}.{} v{} ({})", s.domain, s.op_type, s.custom_version, s.custom_library));
+  out += custom.empty() ? std::string("Custom ops: none\n")
+                        : fmt::format("Custom ops (load their plugins with --custom-op-lib): {}\n", fmt::join(custom, ", "));
   out += m.removed_nodes.empty() ? std::string("Removed nodes: none\n")
                                  : fmt::format("Removed nodes: {}\n", fmt::join(m.removed_nodes, ", "));
   out += m.memory_plan ? fmt::format("Memory plan: arena of {} bytes\n", m.memory_plan->arena_bytes)
@@ -107,11 +115,13 @@ std::string onnx_qmap_metadata_text(const Graph& g) {
 
 // The runtime's view of the .bin: the kernel level it loads with and which steps get a fast
 // kernel. Loading checks and packs everything, so a .bin the runtime refuses says so here.
-std::string runtime_kernels_text(const std::string& path) {
+std::string runtime_kernels_text(const std::string& path, const std::vector<std::string>& custom_op_libs) {
   std::string cpu;
   for (const std::string& i : rt::Model::available_isas()) cpu += (cpu.empty() ? "" : ", ") + i;
   try {
-    const rt::Model model = rt::Model::load(path);
+    rt::LoadOptions load;
+    load.custom_op_libs = custom_op_libs;
+    const rt::Model model = rt::Model::load(path, load);
     std::map<std::string, int> by_kernel;  // convolutions on fast kernels, by kernel
     const std::vector<std::string> kernels = model.impl().exec.step_kernel_names();
     const auto& steps = model.impl().exec.program().steps;
@@ -141,6 +151,7 @@ void register_info(CLI::App& app, Runner* run) {
     bool ir = false;
     bool isas = false;
     std::vector<std::string> input_shapes;
+    std::vector<std::string> custom_op_libs;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("model", a->model, "model file (.bin or .onnx)");
@@ -148,6 +159,7 @@ void register_info(CLI::App& app, Runner* run) {
   cmd->add_flag("--ir", a->ir, "print the IR text dump of the imported model");
   cmd->add_option("--input-shape", a->input_shapes, "NAME SHAPE (e.g. data 1x3x224x224) for a dynamic input")
       ->expected(2)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_custom_op_lib_option(cmd, &a->custom_op_libs);
   cmd->callback([run, a] {
     *run = [a] {
       Logger log(stderr, LogLevel::kWarning);
@@ -160,7 +172,7 @@ void register_info(CLI::App& app, Runner* run) {
         auto bin = read_bin_file(a->model);
         if (!bin.ok()) return fail(bin.status());
         std::fputs(bin_info_text(*bin, a->model).c_str(), stdout);
-        std::fputs(runtime_kernels_text(a->model).c_str(), stdout);
+        std::fputs(runtime_kernels_text(a->model, a->custom_op_libs).c_str(), stdout);
         return 0;
       }
       auto shapes = parse_input_shapes(a->input_shapes);
@@ -168,6 +180,9 @@ void register_info(CLI::App& app, Runner* run) {
       OnnxImportOptions opt;
       opt.input_shapes = *shapes;
       opt.log = &log;
+      auto custom_ops = CustomOpSet::load(a->custom_op_libs);
+      if (!custom_ops.ok()) return fail(custom_ops.status().with_context("info: "));
+      opt.custom_ops = &*custom_ops;
       auto g = import_onnx(a->model, opt);
       if (!g.ok()) return fail(g.status());
       std::fputs(onnx_qmap_metadata_text(*g).c_str(), stdout);

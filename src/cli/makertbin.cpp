@@ -22,6 +22,7 @@ void register_makertbin(CLI::App& app, Runner* run) {
   cmd->add_option("--jobs,-j", o->jobs, "worker threads (default: compiler_parameters.jobs, else all cores)")
       ->check(CLI::Range(1, 256));
   cmd->add_flag("!--no-progress", o->progress, "no progress bar");
+  add_custom_op_lib_option(cmd, &o->custom_op_libs);
   cmd->callback([run, o] {
     *run = [o] {
       Logger log(stdout, LogLevel::kInfo);

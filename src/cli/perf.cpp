@@ -21,10 +21,11 @@ struct PerfArgs {
   bool measure = false;
   int threads = 1;
   int iters = 20;
+  std::vector<std::string> custom_op_libs;
 };
 
 Status run_perf(const PerfArgs& a) {
-  QMAP_ASSIGN_OR_RETURN(PerfInput in, load_perf_input(a.model));
+  QMAP_ASSIGN_OR_RETURN(PerfInput in, load_perf_input(a.model, a.custom_op_libs));
   const std::string march = !a.march.empty() ? a.march : !in.march.empty() ? in.march : "generic";
   std::string cost_source;
   QMAP_ASSIGN_OR_RETURN(CostModel cost, perf_cost_model(march, a.threads, &cost_source));
@@ -56,6 +57,7 @@ void register_perf(CLI::App& app, Runner* run) {
                   "probed); default: the march the model was built for");
   cmd->add_option("--output-dir", a->output_dir, "the report goes to <dir>/<model>/")->default_val("qmap_perf_result");
   cmd->add_flag("--measure", a->measure, "also run the model on this CPU and time every layer");
+  add_custom_op_lib_option(cmd, &a->custom_op_libs);
   cmd->add_option("--threads", a->threads, "intra-op threads for --measure (and the host march's compute)")
       ->default_val(1)->check(CLI::PositiveNumber);
   cmd->add_option("--iters", a->iters, "measured runs (after 2 warm-up runs)")->default_val(20)->check(CLI::PositiveNumber);

@@ -20,6 +20,7 @@
 #include "cli/common.h"
 #include "core/file_io.h"
 #include "import/onnx/onnx_import.h"
+#include "ops/custom/custom_op.h"
 #include "qmap/runtime.h"
 #include "quant/int_simulator.h"
 #include "quant/runtime_model.h"
@@ -69,8 +70,14 @@ struct Tally {
 };
 
 int run_verify(const std::string& quantized, const std::string& bin, const std::vector<std::string>& input_files,
-               bool all_nodes) {
-  auto g = import_onnx(quantized);
+               bool all_nodes, const std::vector<std::string>& custom_op_libs) {
+  // Custom ops run in both engines with the same plugin kernel (float steps, so the
+  // comparison stays bit-exact).
+  auto custom_ops = CustomOpSet::load(custom_op_libs);
+  if (!custom_ops.ok()) return fail(custom_ops.status().with_context("verify: "));
+  OnnxImportOptions import;
+  import.custom_ops = &*custom_ops;
+  auto g = import_onnx(quantized, import);
   if (!g.ok()) return fail(g.status());
   auto sim = IntSimulator::create(*g, all_nodes);
   if (!sim.ok()) return fail(sim.status().with_context(fmt::format("verify: '{}': ", quantized)));
@@ -78,7 +85,9 @@ int run_verify(const std::string& quantized, const std::string& bin, const std::
   std::optional<rt::Model> model;
   try {
     if (!bin.empty()) {
-      model = rt::Model::load(bin);
+      rt::LoadOptions load;
+      load.custom_op_libs = custom_op_libs;
+      model = rt::Model::load(bin, load);
     } else {
       auto m = runtime_model_from_qdq_graph(*g, quantized);
       if (!m.ok()) return fail(m.status());
@@ -208,6 +217,7 @@ void register_verify(CLI::App& app, Runner* run) {
     std::string quantized, bin;
     std::vector<std::string> inputs;
     bool all_nodes = false;
+    std::vector<std::string> custom_op_libs;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--quantized", a->quantized, "the _quantized_model.onnx makertbin wrote")->required();
@@ -215,7 +225,10 @@ void register_verify(CLI::App& app, Runner* run) {
   cmd->add_option("--input", a->inputs,
                   "raw input file, one per model input in order, in the runtime format (nv12: NV12 frames)");
   cmd->add_flag("--all-nodes", a->all_nodes, "compare every intermediate tensor, not only the outputs");
-  cmd->callback([run, a] { *run = [a] { return run_verify(a->quantized, a->bin, a->inputs, a->all_nodes); }; });
+  add_custom_op_lib_option(cmd, &a->custom_op_libs);
+  cmd->callback([run, a] {
+    *run = [a] { return run_verify(a->quantized, a->bin, a->inputs, a->all_nodes, a->custom_op_libs); };
+  });
 }
 
 }  // namespace qmap::cli

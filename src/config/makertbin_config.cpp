@@ -108,7 +108,7 @@ const std::vector<SectionSchema>& schema() {
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
         "advice", "input_source", "hbdk3_compatible_mode", "extra_params"},
        {{"ability_entry", "qmap has no ability entry points"}}},
-      {"custom_op", {}, {}},
+      {"custom_op", {"custom_op_method", "op_register_files", "custom_op_dir"}, {}},
   };
   return kSchema;
 }
@@ -247,6 +247,7 @@ class ConfigReader {
   Status read_calibration();
   Status read_node_lists();
   Status read_compiler();
+  Status read_custom_op();
   std::string input_label(size_t i) const {
     const std::string& name = cfg_.inputs[i].name;
     return name.empty() ? fmt::format("input #{}", i + 1) : fmt::format("input '{}'", name);
@@ -278,11 +279,6 @@ Status ConfigReader::check_root(const YAML::Node& root) {
       return fail(key, line,
                   near ? fmt::format("unknown section: did you mean '{}'?", *near)
                        : fmt::format("unknown section: allowed sections are {}", fmt::join(names, ", ")));
-    }
-    if (key == "custom_op") {
-      if (kv.second.IsNull()) continue;  // an empty `custom_op:` left from a template
-      return fail(key, line, "custom ops are not supported by qmap: remove the section; ops the NPU "
-                             "cannot run stay on the CPU in float (see `qmap checker`)");
     }
     if (!kv.second.IsNull()) {
       const SectionSchema& s = *std::find_if(schema().begin(), schema().end(),
@@ -1006,6 +1002,35 @@ Status ConfigReader::read_compiler() {
   return ok_status();
 }
 
+// hb_mapper's custom_op section: plugins to load (docs/custom-op.md). custom_op_method is
+// `register` (hb_mapper's only method); each op_register_files entry is a plugin library,
+// relative to custom_op_dir (itself relative to the YAML; default: the YAML's directory).
+Status ConfigReader::read_custom_op() {
+  const std::string kSec = "custom_op";
+  const Field method = field(kSec, "custom_op_method");
+  const Field files = field(kSec, "op_register_files");
+  const Field dir = field(kSec, "custom_op_dir");
+  if (!method.given() && !files.given() && !dir.given()) return ok_status();  // absent or an empty template section
+  if (method.given()) {
+    QMAP_ASSIGN_OR_RETURN(const std::string m, text(method));
+    if (m != "register") return fail(method, fmt::format("'{}' is not allowed: allowed values are register", m));
+  }
+  QMAP_ASSIGN_OR_RETURN(std::vector<std::string> libs, items(files));
+  std::erase_if(libs, [](const std::string& s) { return s.empty(); });
+  if (libs.empty())
+    return missing(files.path, "the plugin libraries (.so) that define the custom ops, e.g. [libmyops.so]");
+  fs::path base = base_dir_;
+  if (dir.given()) {
+    QMAP_ASSIGN_OR_RETURN(const std::string d, text(dir));
+    base = fs::path(resolve(d));
+  }
+  for (const std::string& lib : libs) {
+    const fs::path p(lib);
+    cfg_.custom_op_libs.push_back(p.is_absolute() ? p.string() : (base / p).lexically_normal().string());
+  }
+  return ok_status();
+}
+
 Result<MakertbinConfig> ConfigReader::read(std::string_view text) {
   cfg_.yaml_text = std::string(text);
   try {
@@ -1025,6 +1050,7 @@ Result<MakertbinConfig> ConfigReader::read(std::string_view text) {
     QMAP_RETURN_IF_ERROR(read_inputs());
     QMAP_RETURN_IF_ERROR(read_calibration());
     QMAP_RETURN_IF_ERROR(read_compiler());
+    QMAP_RETURN_IF_ERROR(read_custom_op());
   } catch (const YAML::Exception& e) {
     return error("config '{}': line {}: unreadable value: {}", source_, e.mark.line + 1, e.msg);
   }
@@ -1063,6 +1089,8 @@ Status check_config_paths(const MakertbinConfig& config) {
     QMAP_RETURN_IF_ERROR(check("model_parameters.march", config.model.march, false));
   for (const std::string& dir : config.calibration.cal_data_dirs)
     QMAP_RETURN_IF_ERROR(check("calibration_parameters.cal_data_dir", dir, true));
+  for (const std::string& lib : config.custom_op_libs)
+    QMAP_RETURN_IF_ERROR(check("custom_op.op_register_files", lib, false));
   return ok_status();
 }
 

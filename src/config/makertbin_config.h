@@ -114,6 +114,9 @@ struct MakertbinConfig {
   std::vector<InputSpec> inputs;
   CalibrationParameters calibration;
   CompilerParameters compiler;
+  // custom_op: the plugin libraries (op_register_files under custom_op_dir), resolved paths in
+  // the YAML's order (docs/custom-op.md).
+  std::vector<std::string> custom_op_libs;
 
   // Keys that were accepted but have no effect (e.g. mean_value with norm_type
   // data_scale); makertbin logs each as a warning.

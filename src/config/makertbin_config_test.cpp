@@ -574,8 +574,13 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
       {"duplicate key", "  jobs: 4", "  jobs: 4\n  jobs: 5", {"compiler_parameters.jobs", "duplicate key"}},
       {"unsupported key", "  log_level: 'debug'", "  set_node_data_type: int16",
        {"model_parameters.set_node_data_type", "not supported by qmap"}},
-      {"custom_op", "custom_op:", "custom_op:\n  custom_op_method: register",
-       {"key 'custom_op' (line 42)", "custom ops are not supported by qmap"}},
+      {"custom_op without plugins", "custom_op:", "custom_op:\n  custom_op_method: register",
+       {"missing key 'custom_op.op_register_files'", "the plugin libraries (.so) that define the custom ops"}},
+      {"custom_op_method other than register", "custom_op:",
+       "custom_op:\n  custom_op_method: compile\n  op_register_files: [libops.so]",
+       {"key 'custom_op.custom_op_method' (line 43)", "'compile' is not allowed: allowed values are register"}},
+      {"unknown custom_op key", "custom_op:", "custom_op:\n  op_register_file: libops.so",
+       {"custom_op.op_register_file", "did you mean 'op_register_files'?"}},
       {"duplicate section", "custom_op:", "compiler_parameters: 3",
        {"duplicate section"}},
       {"wrong YAML type", "layer_out_dump: False", "layer_out_dump: [1]",
@@ -733,7 +738,7 @@ TEST(MakertbinConfig, RejectsCombinations) {
       {"input_parameters: {input_name: 'a;b', input_type_rt: 'featuremap;featuremap', "
        "input_type_train: 'featuremap;featuremap'}\ncalibration_parameters: {cal_data_dir: 'x'}\n",
        "calibration_parameters.cal_data_dir' (line 3): 1 value 'x' for 2 inputs"},
-      {feature + data + "custom_op: {custom_op_method: register}\n", "custom ops are not supported"},
+      {feature + data + "custom_op: {custom_op_method: register}\n", "missing key 'custom_op.op_register_files'"},
       {"input_parameters: {input_type_rt: featuremap, input_type_train: featuremap, norm_type: data_scale, "
        "scale_value: 2}\n" + data,
        "input_parameters.norm_type' (line 2): input #1: 'data_scale' applies to image inputs only"},
@@ -842,6 +847,27 @@ TEST(MakertbinConfig, CompatibilityTableKeysAreKnown) {
     ++rows;
   }
   EXPECT_GE(rows, 54);
+}
+
+// custom_op: the plugins op_register_files names, under custom_op_dir (relative to the YAML,
+// like every path), in order; absolute entries stay; an empty section (a template's) is none.
+TEST(MakertbinConfig, CustomOpSectionNamesThePlugins) {
+  const std::string head =
+      "model_parameters: {onnx_model: m.onnx, march: generic}\n"
+      "input_parameters: {input_type_rt: featuremap, input_type_train: featuremap}\n"
+      "calibration_parameters: {cal_data_dir: d}\n";
+  Result<MakertbinConfig> r = parse(head +
+                                    "custom_op:\n  custom_op_method: register\n"
+                                    "  op_register_files: [libnorm.so, /opt/ops/libother.so]\n"
+                                    "  custom_op_dir: ./ops\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->custom_op_libs, (std::vector<std::string>{"/proj/cfg/ops/libnorm.so", "/opt/ops/libother.so"}));
+  r = parse(head + "custom_op:\n  op_register_files: 'liba.so; libb.so'\n");  // hb_mapper's ';' list, no dir
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->custom_op_libs, (std::vector<std::string>{"/proj/cfg/liba.so", "/proj/cfg/libb.so"}));
+  r = parse(head + "custom_op:\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->custom_op_libs.empty());
 }
 
 TEST(MakertbinConfig, NamesRoundTrip) {

@@ -290,9 +290,24 @@ TEST_F(BinCorrupt, NewerVersion) {
                                        binfmt::kFormatVersion + 1, binfmt::kFormatVersion));
 }
 
+// Format v2 steps have no custom-op fields (v3 added them after the op type): files written
+// before v3 still load, into the same program.
+TEST_F(BinCorrupt, FormatV2FilesStillLoad) {
+  auto v2 = serialize_bin(program_, test_metadata(), 2);
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  EXPECT_LT(v2->size(), good_.size());  // not the v3 bytes relabelled
+  auto r = read_bin(as_span(*v2), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->format_version, 2u);
+  EXPECT_EQ(program_text(r->program), program_text(program_));
+  EXPECT_EQ(serialized(r->program, r->metadata), good_);  // read back, then written as v3: the same file
+}
+
 // Format v1 differs from v2 only in its checksum (FNV-1a 64): files written before v2 still load.
 TEST_F(BinCorrupt, FormatV1FilesStillLoad) {
-  std::string b = good_;
+  auto v2 = serialize_bin(program_, test_metadata(), 2);
+  ASSERT_TRUE(v2.ok()) << v2.status().message();
+  std::string b = *v2;
   put_at<uint32_t>(b, binfmt::kOffVersion, 1);
   reseal(b);
   auto r = read_bin(as_span(b), "m.bin");

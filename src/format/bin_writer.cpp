@@ -151,13 +151,18 @@ void write_attr(ByteWriter& w, BlobWriter& blobs, const AttrValue& v) {
       v);
 }
 
-void write_steps(ByteWriter& w, BlobWriter& blobs, const IntProgram& p) {
+void write_steps(ByteWriter& w, BlobWriter& blobs, const IntProgram& p, uint32_t version) {
   w.count(p.steps.size());
   for (const Step& s : p.steps) {
     w.u16(static_cast<uint16_t>(s.kind));
     w.u16(static_cast<uint16_t>(s.op));
     w.str(s.node);
     w.str(s.op_type);
+    if (version >= binfmt::kFirstCustomOpVersion) {  // v3: the custom op's identity (empty for built-ins)
+      w.str(s.domain);
+      w.i64(s.custom_version);
+      w.str(s.custom_library);
+    }
     w.vec(s.inputs);
     w.vec(s.outputs);
     const auto& c = s.conv;
@@ -210,7 +215,14 @@ static_assert(sizeof(QMultiplier) == 8 && std::is_trivially_copyable_v<QMultipli
 
 }  // namespace
 
-Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) {
+Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta, uint32_t version) {
+  if (version < 2 || version > binfmt::kFormatVersion)
+    return error("bin writer: format v{}: this qmap writes v2 (tests) or v{}", version, binfmt::kFormatVersion);
+  if (version < binfmt::kFirstCustomOpVersion)
+    for (const Step& s : p.steps)
+      if (s.op == OpId::Custom)
+        return error("bin writer: step '{}' is custom op {}.{}: format v{} cannot record custom ops (v{} and later)",
+                     s.node, s.domain, s.op_type, version, binfmt::kFirstCustomOpVersion);
   std::vector<BinInputSpec> specs = meta.inputs;
   if (specs.empty()) {
     for (int32_t t : p.inputs) specs.push_back(BinInputSpec{.name = p.tensors.at(static_cast<size_t>(t)).name});
@@ -239,7 +251,7 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
   write_metadata(add(binfmt::SectionType::kMetadata), meta);
   write_io(add(binfmt::SectionType::kIo), p, specs);
   write_tensors(add(binfmt::SectionType::kTensors), blobs, p);
-  write_steps(add(binfmt::SectionType::kSteps), blobs, p);
+  write_steps(add(binfmt::SectionType::kSteps), blobs, p, version);
   write_placement(add(binfmt::SectionType::kPlacement), p);
   if (meta.memory_plan) write_memory_plan(add(binfmt::SectionType::kMemoryPlan), *meta.memory_plan);
   add(binfmt::SectionType::kBlobs).bytes() = std::move(blobs.bytes());
@@ -266,13 +278,13 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
 
   ByteWriter header;
   header.raw(binfmt::kMagic, sizeof binfmt::kMagic);
-  header.u32(binfmt::kFormatVersion);
+  header.u32(version);
   header.u32(0);  // flags: none defined
   header.u64(file_size);
   header.u32(binfmt::kHeaderSize);
   header.u32(static_cast<uint32_t>(sections.size()));
   header.u64(table_at);
-  header.u64(binfmt::file_checksum(binfmt::kFormatVersion, std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
+  header.u64(binfmt::file_checksum(version, std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
   header.pad_to(binfmt::kHeaderSize);
   QMAP_CHECK(header.bytes().size() == binfmt::kHeaderSize, "header is {} bytes", header.bytes().size());
   return std::move(header.bytes()) + body.bytes();

@@ -21,7 +21,8 @@ std::string dump_graph(const Graph& g) {
     for (ValueId i : n.inputs) ins.push_back(i == kNoValue ? "_" : "%" + g.value(i).name);
     std::vector<std::string> attrs;
     for (const auto& [k, v] : n.attrs) attrs.push_back(k + "=" + attr_value_str(v));
-    s += fmt::format("{} = {} '{}' ({})", fmt::join(outs, ", "), op_def(n.op).name, n.name, fmt::join(ins, ", "));
+    s += fmt::format("{} = {} '{}' ({})", fmt::join(outs, ", "),
+                     n.op == OpId::Custom ? n.domain + "." + n.op_type : std::string(op_def(n.op).name), n.name, fmt::join(ins, ", "));
     if (!attrs.empty()) s += fmt::format(" {{{}}}", fmt::join(attrs, ", "));
     s += "\n";
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -15,6 +16,8 @@
 #include "ops/op_id.h"
 
 namespace qmap {
+
+struct CustomOp;  // a plugin's op (ops/custom/custom_op.h)
 
 enum class AttrType { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor };
 const char* attr_type_name(AttrType t);
@@ -49,6 +52,10 @@ struct Node {
   std::vector<ValueId> inputs;
   std::vector<ValueId> outputs;
   std::map<std::string, AttrValue> attrs;
+  // Custom ops (op == OpId::Custom): the ONNX domain of op_type and the plugin's op that
+  // infers and runs it (which keeps its library loaded). Empty/null for built-in ops.
+  std::string domain;
+  std::shared_ptr<const CustomOp> custom;
 
   bool has_attr(const std::string& k) const { return attrs.count(k) != 0; }
 };

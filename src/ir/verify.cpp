@@ -2,11 +2,13 @@
 
 #include <set>
 
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 
 namespace qmap {
 
 Status validate_attributes(const Node& n) {
+  if (n.op == OpId::Custom) return validate_custom_attributes(n);  // the plugin's declaration
   const OpDef& def = op_def(n.op);
   for (const auto& [key, value] : n.attrs) {
     const AttrSpec* spec = nullptr;

@@ -29,6 +29,7 @@
 #include "import/onnx/onnx_import.h"
 #include "ir/infer.h"
 #include "ir/verify.h"
+#include "ops/custom/custom_op.h"
 #include "passes/model_boundary.h"
 #include "passes/passes.h"
 #include "passes/preprocess.h"
@@ -78,7 +79,7 @@ struct Stage {
   }
 };
 
-Result<Graph> import_model(const MakertbinConfig& cfg, Logger& L) {
+Result<Graph> import_model(const MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
   std::map<std::string, Dims> shapes;
   for (const InputSpec& in : cfg.inputs)
     // Without input_name the shape cannot go to the importer; complete_input_specs checks it
@@ -88,11 +89,13 @@ Result<Graph> import_model(const MakertbinConfig& cfg, Logger& L) {
     CaffeImportOptions o;
     o.input_shapes = shapes;
     o.log = &L;
+    o.custom_ops = &custom_ops;
     return import_caffe(cfg.model.prototxt, cfg.model.caffe_model, o);
   }
   OnnxImportOptions o;
   o.input_shapes = shapes;
   o.log = &L;
+  o.custom_ops = &custom_ops;
   return import_onnx(cfg.model.onnx_model, o);
 }
 
@@ -382,6 +385,13 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
                                                  : default_thread_count();
   L.info("worker threads: {}", threads);
   const CalibrationType ctype = cfg.calibration.type;
+  // Custom-op plugins (the YAML's custom_op section, then --custom-op-lib): their ops run in
+  // float on the CPU in every stage; the .bin records which ops it needs, not their code.
+  std::vector<std::string> libs = cfg.custom_op_libs;
+  libs.insert(libs.end(), options.custom_op_libs.begin(), options.custom_op_libs.end());
+  QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(libs));
+  for (const auto& op : custom_ops.ops())
+    L.info("custom op {} version {} from {}: {}", op->qualified_name(), op->version, op->library, op->summary);
 
   // ---- import and the graph surgery the YAML asks for ----
   Graph imported;
@@ -389,7 +399,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   std::vector<std::string> removed;  // remove_node_type's deletions, recorded in the .bin
   {
     Stage st{L, "import", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, L));
+    QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, custom_ops, L));
     QMAP_RETURN_IF_ERROR(complete_input_specs(imported, cfg.inputs));
     if (ctype == CalibrationType::kLoad) {
       QMAP_ASSIGN_OR_RETURN(qat_thresholds, take_thresholds_from_qdq(imported));

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/log.h"
 #include "core/status.h"
@@ -25,6 +26,8 @@ struct MakertbinOptions {
   std::string calibration_table; // read thresholds from this table instead of calibrating
   int jobs = 0;                  // worker threads; 0: compiler_parameters.jobs or all cores
   bool progress = true;          // progress bar on a terminal
+  // --custom-op-lib: plugin libraries loaded after the YAML's custom_op section's.
+  std::vector<std::string> custom_op_libs;
 };
 
 // Runs the whole conversion. `log` gets the console lines; the function adds the log file.

@@ -48,8 +48,10 @@ const OpDef& op_def(OpId id) {
 }
 
 std::optional<OpId> op_by_name(std::string_view name) {
+  // Custom is no ONNX or Caffe op type: its nodes come from a plugin's claim
+  // (ops/custom/custom_op.h), never from a model naming "Custom".
   for (const Entry& e : kEntries)
-    if (e.name == name) return e.id;
+    if (e.name == name && e.id != OpId::Custom) return e.id;
   return std::nullopt;
 }
 

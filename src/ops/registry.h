@@ -11,7 +11,7 @@
 namespace qmap {
 
 const OpDef& op_def(OpId id);
-std::optional<OpId> op_by_name(std::string_view name);
+std::optional<OpId> op_by_name(std::string_view name);  // never OpId::Custom
 std::span<const OpId> all_ops();  // in list order
 
 }  // namespace qmap

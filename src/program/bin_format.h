@@ -20,9 +20,11 @@ namespace qmap::binfmt {
 
 // ---- File layout (all integers little-endian, fixed width; docs/format.md §2) ----
 inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
-// v2 (qmap 0.2): the header checksum is XXH64 (v1: FNV-1a 64); nothing else changed, and
-// the reader takes both.
-inline constexpr uint32_t kFormatVersion = 2;
+// v2 (qmap 0.2): the header checksum is XXH64 (v1: FNV-1a 64); nothing else changed.
+// v3: each step stores a custom op's domain, version and plugin file name after its op type
+// (docs/format.md §4). The reader takes v1, v2 and v3.
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFirstCustomOpVersion = 3;  // the first version with custom-op step fields
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry
 inline constexpr uint64_t kAlignment = 64;      // sections and blobs start on 64-byte boundaries

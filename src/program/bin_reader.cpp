@@ -468,7 +468,8 @@ void BinReader::read_steps(LoadedBin& out) {
   IntProgram& p = out.program;
   // Fixed part of a step: kind/op 4, two names 8, in/out counts 8, geometries 256, binary
   // counts 12, flags/clamps/floats 17, concat 16, five blob refs 80, attr count 4.
-  const uint32_t n = count("step count", 405);
+  // v3 adds the custom op's domain, version and library (str, i64, str: 16 bytes at least).
+  const uint32_t n = count("step count", version_ >= binfmt::kFirstCustomOpVersion ? 421 : 405);
   p.steps.resize(n);
   for (uint32_t si = 0; si < n && ok(); ++si) {
     Step& s = p.steps[si];
@@ -478,6 +479,11 @@ void BinReader::read_steps(LoadedBin& out) {
     const uint16_t op = get<uint16_t>("op id");
     s.node = str("node");
     s.op_type = str("op type");
+    if (version_ >= binfmt::kFirstCustomOpVersion) {
+      s.domain = str("custom op domain");
+      s.custom_version = get<int64_t>("custom op version");
+      s.custom_library = str("custom op library");
+    }
     if (!ok()) break;
     where_ = fmt::format("STEPS step {} '{}'", si, s.node);
     // Any code is stored as read: the kind, the op id and the tensor indices are step

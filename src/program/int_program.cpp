@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "ops/custom/custom_op.h"
+
 namespace qmap {
 
 const char* step_kind_name(StepKind k) {
@@ -66,7 +68,9 @@ std::string program_text(const IntProgram& p) {
     const Step& s = p.steps[i];
     out += fmt::format("s{} {}({}) {} -> {}", i, step_kind_name(s.kind), s.node, ids(s.inputs), ids(s.outputs));
     std::vector<std::string> extra;
-    if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat) extra.push_back(s.op_type);
+    if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat)
+      extra.push_back(s.op == OpId::Custom ? fmt::format("custom {}.{} v{}", s.domain, s.op_type, s.custom_version)
+                                           : s.op_type);
     if (s.lo != 0 || s.hi != 0) extra.push_back(fmt::format("lo {} hi {}", s.lo, s.hi));
     if (!s.multipliers.empty()) extra.push_back(fmt::format("{} multipliers", s.multipliers.size()));
     if (!s.weights.empty()) extra.push_back(fmt::format("weights {}", s.weights.size()));
@@ -136,6 +140,26 @@ Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const 
   std::vector<Tensor> outs(ictx.outputs().size());
   QMAP_RETURN_IF_ERROR(eval_node_into(node, inputs, outs));
   return outs;
+}
+
+Status resolve_custom_ops(IntProgram& p, const CustomOpSet& ops, const std::string& name) {
+  for (size_t si = 0; si < p.steps.size(); ++si) {
+    Step& s = p.steps[si];
+    if (s.op != OpId::Custom) continue;
+    const std::string expected = s.custom_library.empty() ? std::string("the plugin that defines it") : "'" + s.custom_library + "'";
+    auto op = ops.find(s.domain, s.op_type);
+    if (!op)
+      return error("runtime: '{}': step {} '{}' needs custom op {}.{} version {}, which no loaded plugin provides: load "
+                   "{} (LoadOptions::custom_op_libs, --custom-op-lib){}",
+                   name, si, s.node, s.domain, s.op_type, s.custom_version, expected,
+                   ops.libraries().empty() ? "" : fmt::format("; loaded: {}", fmt::join(ops.libraries(), ", ")));
+    if (op->version != s.custom_version)
+      return error("runtime: '{}': step {} '{}' needs custom op {}.{} version {}, but '{}' provides version {}: load "
+                   "the plugin version the model was built with ({})",
+                   name, si, s.node, s.domain, s.op_type, s.custom_version, op->library, op->version, expected);
+    s.custom = std::move(op);
+  }
+  return ok_status();
 }
 
 }  // namespace qmap

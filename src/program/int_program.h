@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -87,6 +88,14 @@ struct Step {
   OpId op{};
   std::string op_type;
   std::map<std::string, AttrValue> attrs;
+  // kFloat steps of a custom op (op == OpId::Custom): the op's domain and version and the file
+  // name of the plugin that defined it when the program was made (for the error when no loaded
+  // plugin provides it), and the plugin's op that runs it: set by the lowering, or by
+  // resolve_custom_ops for a program read from a .bin (which never holds plugin code).
+  std::string domain;
+  int64_t custom_version = 0;
+  std::string custom_library;
+  std::shared_ptr<const CustomOp> custom;
 };
 
 struct ProgramStats {
@@ -114,6 +123,12 @@ struct IntProgram {
 //   t3 conv1_quantized uint8 1x4x8x8 q(0.0123, 0)
 //   s1 conv(Conv_2) t1 -> t3 [lo 0 hi 255, 4 multipliers, weights 108, bias 4]
 std::string program_text(const IntProgram& p);
+
+// Binds every custom step of `p` to the op of `ops` with its domain, type and version. An
+// error, one line naming the op and the library the program expects, when none is loaded or
+// the loaded one has another version. `name` (the .bin) prefixes the message.
+class CustomOpSet;
+Status resolve_custom_ops(IntProgram& p, const CustomOpSet& ops, const std::string& name);
 
 // The fast-kernel view of a kConv / kConvFloatOut step that check_step accepted: its geometry,
 // signedness, zero points, blobs and output form (kernels/qconv_kernel.h). The spans point

@@ -280,6 +280,13 @@ Status Checker::check() const {
   if (std::find(ops.begin(), ops.end(), s_.op) == ops.end())
     return fail("op id {} ({}): not an op this qmap knows (ids in ops/op_list.def)", static_cast<int>(s_.op),
                 s_.op_type);
+  if (s_.op == OpId::Custom && (s_.kind != StepKind::kFloat || s_.domain.empty() || s_.custom_version < 1))
+    return fail("custom op '{}' (domain '{}', version {}): custom ops are float steps (kind 12) with a domain and a "
+                "version >= 1",
+                s_.op_type, s_.domain, s_.custom_version);
+  if (s_.op != OpId::Custom && (!s_.domain.empty() || s_.custom_version != 0 || !s_.custom_library.empty()))
+    return fail("op '{}' has a custom-op domain '{}', version {} or library '{}': only custom ops (op id {}) have them",
+                s_.op_type, s_.domain, s_.custom_version, s_.custom_library, static_cast<int>(OpId::Custom));
   switch (s_.kind) {
     case StepKind::kQuantize:
       QMAP_RETURN_IF_ERROR(arity(1));

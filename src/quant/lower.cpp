@@ -8,6 +8,7 @@
 #include "ir/infer.h"
 #include "ir/verify.h"
 #include "ops/common/conv_pool_window.h"
+#include "ops/custom/custom_op.h"
 
 namespace qmap {
 namespace {
@@ -147,6 +148,12 @@ Step Lowerer::new_step(StepKind kind, const Node& n) const {
   s.node = n.name;
   s.op = n.op;
   s.op_type = n.op_type;
+  if (n.custom) {
+    s.domain = n.domain;
+    s.custom_version = n.custom->version;
+    s.custom_library = n.custom->library_name;
+    s.custom = n.custom;
+  }
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include "format/model_bin.h"
 #include "import/onnx/onnx_import.h"
 #include "kernels/isa.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 #include "program/bin_reader.h"
 #include "quant/lower.h"
@@ -70,7 +71,7 @@ double float_eval_gops() {
 
 }  // namespace
 
-Result<PerfInput> load_perf_input(const std::string& path) {
+Result<PerfInput> load_perf_input(const std::string& path, const std::vector<std::string>& custom_op_libs) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return error("perf: model '{}': no such file", path);
@@ -85,13 +86,18 @@ Result<PerfInput> load_perf_input(const std::string& path) {
     if (bin.metadata.memory_plan) in.arena_bytes = static_cast<int64_t>(bin.metadata.memory_plan->arena_bytes);
     in.program = std::move(bin.program);
     try {
-      in.model = rt::Model::load(path);
+      rt::LoadOptions load;
+      load.custom_op_libs = custom_op_libs;
+      in.model = rt::Model::load(path, load);
     } catch (const rt::Error& e) {
       return error("perf: model '{}': the runtime does not load it: {}", path, e.what());
     }
   } else {
     in.kind = "quantized onnx";
-    QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path));
+    QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(custom_op_libs));
+    OnnxImportOptions import;
+    import.custom_ops = &custom_ops;
+    QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path, import));
     auto m = g.metadata.find("qmap_march");
     if (m != g.metadata.end()) in.march = m->second;
     auto p = lower_qdq_graph(g);

@@ -30,7 +30,8 @@ struct PerfInput {
 // A .bin (by magic or extension) or a quantized ONNX. Errors name the file:
 // "perf: model '<path>': ..." for a missing file, the .bin reader's and the lowering's own
 // errors otherwise.
-Result<PerfInput> load_perf_input(const std::string& path);
+// custom_op_libs: plugins providing the model's custom ops (docs/custom-op.md).
+Result<PerfInput> load_perf_input(const std::string& path, const std::vector<std::string>& custom_op_libs = {});
 
 // The march "host" (this CPU, probed: docs/perf.md) or a target spec's cost_model
 // (load_target_spec: a built-in name or a .yaml path). threads scales the host's compute.

@@ -1,7 +1,8 @@
 // load_model_bin: the .bin -> Model step: the program layer's reader (program/bin_reader.h,
 // read_bin: checks every byte it hands over, and every step through check_step) then
 // model_from_program with each input's runtime color type and layout from the metadata, and the
-// file's memory plan when it stores one (checked, not trusted).
+// file's memory plan when it stores one (checked, not trusted). Custom steps are bound to the
+// loaded plugins' ops first (the .bin names them; it never holds their code).
 #include <limits>
 
 #include "program/bin_reader.h"
@@ -10,8 +11,9 @@
 namespace qmap::rt {
 
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
-                             std::shared_ptr<std::byte[]> owner) {
+                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner) {
   QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name, std::move(owner)));
+  QMAP_RETURN_IF_ERROR(resolve_custom_ops(bin.program, custom_ops, name));
   std::vector<InputFormat> formats;
   for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
   if (!bin.metadata.memory_plan)

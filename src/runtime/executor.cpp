@@ -92,6 +92,11 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     n.op = s.op;
     n.op_type = s.op_type;
     n.attrs = s.attrs;
+    n.domain = s.domain;
+    n.custom = s.custom;
+    if (s.op == OpId::Custom && !s.custom)
+      return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
+                   s.node, s.domain, s.op_type, s.custom_version);
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
     if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)

@@ -136,13 +136,15 @@ Result<kernels::Isa> select_isa(const std::string& requested) {
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
+  const CustomOpSet custom_ops = value_or_throw(CustomOpSet::load(options.custom_op_libs));
   FileBytes bytes = value_or_throw(read_file_bytes(path));
-  return value_or_throw(load_model_bin(bytes.span(), path, isa, bytes.data));
+  return value_or_throw(load_model_bin(bytes.span(), path, isa, custom_ops, bytes.data));
 }
 
 Model Model::load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
-  return value_or_throw(load_model_bin({static_cast<const std::byte*>(data), size}, name, isa));
+  const CustomOpSet custom_ops = value_or_throw(CustomOpSet::load(options.custom_op_libs));
+  return value_or_throw(load_model_bin({static_cast<const std::byte*>(data), size}, name, isa, custom_ops));
 }
 
 std::string Model::isa() const { return kernels::isa_name(impl_->exec.isa()); }

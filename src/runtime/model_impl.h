@@ -12,6 +12,7 @@
 #include "core/color_format.h"
 #include "core/status.h"
 #include "qmap/runtime.h"
+#include "ops/custom/custom_op.h"
 #include "program/int_program.h"
 #include "runtime/executor.h"
 
@@ -53,7 +54,8 @@ Result<kernels::Isa> select_isa(const std::string& requested);
 
 // A .bin image: parsed and validated by the format reader, then model_from_program. With an
 // `owner` of `bytes` (Model::load's file buffer) the weights alias it instead of copies.
+// custom_ops: the plugins that provide the .bin's custom steps (resolve_custom_ops).
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
-                             std::shared_ptr<std::byte[]> owner = nullptr);
+                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner = nullptr);
 
 }  // namespace qmap::rt

@@ -54,6 +54,18 @@ qmap_model* qmap_model_load(const char* path) {
   return m;
 }
 
+qmap_model* qmap_model_load_with_custom_ops(const char* path, const char* const* libs, size_t num_libs) {
+  qmap_model* m = nullptr;
+  if (!path || (!libs && num_libs)) return null_arg("qmap_model_load_with_custom_ops"), nullptr;
+  qmap::rt::LoadOptions options;
+  for (size_t i = 0; i < num_libs; ++i) {
+    if (!libs[i]) return null_arg("qmap_model_load_with_custom_ops"), nullptr;
+    options.custom_op_libs.emplace_back(libs[i]);
+  }
+  guarded([&] { m = qmap_model_wrap(qmap::rt::Model::load(path, options)); });
+  return m;
+}
+
 qmap_model* qmap_model_load_from_memory(const void* data, size_t size) {
   qmap_model* m = nullptr;
   if (!data && size) return null_arg("qmap_model_load_from_memory"), nullptr;

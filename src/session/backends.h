@@ -44,6 +44,8 @@ struct BinModel {
   std::string yaml_text;
   std::unique_ptr<SessionBackend> backend;
 };
-Result<BinModel> open_bin_model(const std::string& path, int threads = 1, bool profile = false);
+// custom_op_libs: plugins providing the .bin's custom ops (rt::LoadOptions::custom_op_libs).
+Result<BinModel> open_bin_model(const std::string& path, int threads = 1, bool profile = false,
+                                const std::vector<std::string>& custom_op_libs = {});
 
 }  // namespace qmap

@@ -91,10 +91,13 @@ class BinBackend final : public SessionBackend {
 
 }  // namespace
 
-Result<BinModel> open_bin_model(const std::string& path, int threads, bool profile) {
+Result<BinModel> open_bin_model(const std::string& path, int threads, bool profile,
+                                const std::vector<std::string>& custom_op_libs) {
   BinModel m;
   try {
-    rt::Model model = rt::Model::load(path);
+    rt::LoadOptions load;
+    load.custom_op_libs = custom_op_libs;
+    rt::Model model = rt::Model::load(path, load);
     for (const rt::TensorDesc& d : model.inputs())
       m.inputs.push_back({d.name, dtype_of(d.dtype), Dims(d.dims.begin(), d.dims.end())});
     for (const rt::TensorDesc& d : model.outputs())

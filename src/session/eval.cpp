@@ -36,9 +36,10 @@ struct EvalModel {
 };
 
 Result<EvalModel> open_model(const std::string& path, const std::vector<InputSpec>& config_specs,
-                             const ImageInputOptions& image, int threads) {
+                             const ImageInputOptions& image, int threads,
+                             const std::vector<std::string>& custom_op_libs) {
   EvalModel m;
-  QMAP_ASSIGN_OR_RETURN(m.session, Session::open(path, {.threads = threads}));
+  QMAP_ASSIGN_OR_RETURN(m.session, Session::open(path, {.threads = threads, .custom_op_libs = custom_op_libs}));
   const Session& s = *m.session;
   if (s.inputs().size() != 1)
     return error("{}: model '{}' has {} inputs: eval feeds one image input", kStage, path, s.inputs().size());
@@ -102,7 +103,7 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
 
   std::vector<EvalModel> models;
   for (const std::string& path : options.models) {
-    QMAP_ASSIGN_OR_RETURN(EvalModel m, open_model(path, config_specs, options.image, options.threads));
+    QMAP_ASSIGN_OR_RETURN(EvalModel m, open_model(path, config_specs, options.image, options.threads, options.custom_op_libs));
     models.push_back(std::move(m));
   }
   if (options.label_offset < 0)

@@ -29,6 +29,7 @@ struct EvalOptions {
   // class (TF-slim's 1001-way ImageNet classifiers), so label k is scored as output k + 1.
   int64_t label_offset = 0;
   bool progress = true;     // progress bar on stderr
+  std::vector<std::string> custom_op_libs;  // plugins for models with custom ops (Session::Options)
 };
 
 struct EvalClassResult {

@@ -7,6 +7,7 @@
 
 #include "config/makertbin_config.h"
 #include "import/onnx/onnx_import.h"
+#include "ops/custom/custom_op.h"
 #include "session/backends.h"
 
 namespace qmap {
@@ -42,8 +43,11 @@ Result<std::vector<InputSpec>> specs_from_metadata(const Graph& g, const std::ve
   return match_input_specs(std::move(*specs), inputs);
 }
 
-Result<std::unique_ptr<Session>> open_onnx(const std::string& path) {
-  QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path));
+Result<std::unique_ptr<Session>> open_onnx(const std::string& path, const std::vector<std::string>& custom_op_libs) {
+  QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(custom_op_libs));
+  OnnxImportOptions import;
+  import.custom_ops = &custom_ops;
+  QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path, import));
   std::vector<IoInfo> inputs = io_infos(g, g.inputs);
   std::vector<IoInfo> outputs = io_infos(g, g.outputs);
   QMAP_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, specs_from_metadata(g, inputs, path));
@@ -54,8 +58,9 @@ Result<std::unique_ptr<Session>> open_onnx(const std::string& path) {
                                    std::move(outputs), std::move(specs), std::move(*backend));
 }
 
-Result<std::unique_ptr<Session>> open_bin(const std::string& path, int threads, bool profile) {
-  auto bin = open_bin_model(path, threads, profile);
+Result<std::unique_ptr<Session>> open_bin(const std::string& path, int threads, bool profile,
+                                          const std::vector<std::string>& custom_op_libs) {
+  auto bin = open_bin_model(path, threads, profile, custom_op_libs);
   if (!bin.ok()) return bin.status().with_context(fmt::format("{}: model '{}': ", kStage, path));
   std::vector<InputSpec> specs;
   if (!bin->yaml_text.empty()) {
@@ -84,8 +89,8 @@ Result<std::unique_ptr<Session>> Session::open(const std::string& path, Options 
     return error("{}: model '{}': {}", kStage, path,
                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
   const std::string ext = lower_extension(path);
-  if (ext == ".onnx") return open_onnx(path);
-  if (ext == ".bin") return open_bin(path, options.threads, options.profile);
+  if (ext == ".onnx") return open_onnx(path, options.custom_op_libs);
+  if (ext == ".bin") return open_bin(path, options.threads, options.profile, options.custom_op_libs);
   return error("{}: model '{}': unknown extension '{}': expected .onnx (float or quantized) or .bin", kStage, path,
                ext);
 }

@@ -59,6 +59,9 @@ class Session {
     int threads = 1;
     // .bin: time every step of every run (profile()); off costs nothing.
     bool profile = false;
+    // Custom-op plugins (include/qmap/custom_op.h) the model's custom ops need: an ONNX model's
+    // nodes of their domains, a .bin's custom steps (docs/custom-op.md).
+    std::vector<std::string> custom_op_libs;
   };
   static Result<std::unique_ptr<Session>> open(const std::string& path, Options options);
   static Result<std::unique_ptr<Session>> open(const std::string& path) { return open(path, Options{}); }

@@ -6,6 +6,7 @@
 #include <queue>
 #include <set>
 
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 
 namespace qmap {
@@ -259,6 +260,11 @@ GraphPlacement place_graph(const Graph& graph, const TargetSpec& spec, const Pla
     } else if (removed_by_canonicalize(node)) {
       np.where = Placement::kRemoved;
       np.reason = "removed by canonicalization";
+    } else if (node.op == OpId::Custom) {
+      // A plugin's op: its float32 kernel on the CPU of any march (never the NPU).
+      np.where = Placement::kCpu;
+      np.reason = fmt::format("custom op {}.{} ({}): float CPU kernel", node.domain, node.op_type,
+                              node.custom ? node.custom->library_name : std::string("no plugin"));
     } else if (const NpuOpRule* rule = spec.npu_rule(node.op)) {
       const OpParams params = options.params ? options.params(graph, node) : node_params(graph, node);
       if (auto reason = npu_reject_reason(spec, *rule, params)) {

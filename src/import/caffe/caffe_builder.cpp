@@ -3,6 +3,7 @@
 
 #include "ir/infer.h"
 #include "ir/verify.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 
 namespace qmap::caffe_import {
@@ -101,6 +102,24 @@ Result<std::vector<ValueId>> LayerCtx::node(const std::string& op, const std::st
   Node n;
   n.op = *id;
   n.op_type = type();
+  return add_node(std::move(n), step, std::move(inputs), std::move(attrs), num_outputs);
+}
+
+Result<std::vector<ValueId>> LayerCtx::custom_node(std::shared_ptr<const CustomOp> op, std::vector<ValueId> inputs,
+                                                   std::map<std::string, AttrValue> attrs, int num_outputs) {
+  Node n;
+  make_custom_node(n, std::move(op));
+  return add_node(std::move(n), "", std::move(inputs), std::move(attrs), num_outputs);
+}
+
+Result<Tensor> LayerCtx::blob_as_declared(int i, const char* what) const {
+  auto t = blob_to_tensor(*weights_.at(static_cast<size_t>(i)), fmt::format("blob {} ({})", i, what));
+  if (!t.ok()) return weight_error("{}", t.status().message());
+  return t;
+}
+
+Result<std::vector<ValueId>> LayerCtx::add_node(Node n, const std::string& step, std::vector<ValueId> inputs,
+                                                std::map<std::string, AttrValue> attrs, int num_outputs) {
   std::string base = step.empty() ? name() : name() + "/" + step;
   const int seen = st_.node_name_count[base]++;
   n.name = seen == 0 ? base : fmt::format("{}_{}", base, seen);

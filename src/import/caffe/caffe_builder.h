@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,10 @@ using LayerFn = Status (*)(LayerCtx& ctx);
 
 // The mapper of a Caffe layer type ("Convolution"), or nullptr if qmap does not map it.
 LayerFn find_layer_fn(const std::string& type);
+
+// A layer as one node of a plugin's op (caffe_custom.cpp): bottoms then trained blobs as inputs,
+// the fields of its *_param message as attributes.
+Status map_custom_layer(LayerCtx& ctx, std::shared_ptr<const CustomOp> op);
 
 struct ImportState {
   std::string proto_path;
@@ -89,6 +94,13 @@ class LayerCtx {
   // its shapes. Returns the outputs.
   Result<std::vector<ValueId>> node(const std::string& op, const std::string& step, std::vector<ValueId> inputs,
                                     std::map<std::string, AttrValue> attrs = {}, int num_outputs = 1);
+  // The same for a plugin's op (a layer type a loaded custom-op plugin claims).
+  Result<std::vector<ValueId>> custom_node(std::shared_ptr<const CustomOp> op, std::vector<ValueId> inputs,
+                                           std::map<std::string, AttrValue> attrs, int num_outputs);
+  // Trained blob i as float32 with the shape the caffemodel declares (no expected shape: a
+  // custom layer's blobs are the plugin's to check).
+  Result<Tensor> blob_as_declared(int i, const char* what) const;
+  int num_blobs() const { return static_cast<int>(weights_.size()); }
   Result<ValueId> node1(const std::string& op, const std::string& step, std::vector<ValueId> inputs,
                         std::map<std::string, AttrValue> attrs = {}) {
     QMAP_ASSIGN_OR_RETURN(auto outs, node(op, step, std::move(inputs), std::move(attrs), 1));
@@ -101,6 +113,8 @@ class LayerCtx {
   void alias_top(int i, ValueId v) { st_.blobs[lp_.top(i)] = v; }
 
  private:
+  Result<std::vector<ValueId>> add_node(Node n, const std::string& step, std::vector<ValueId> inputs,
+                                        std::map<std::string, AttrValue> attrs, int num_outputs);
   ImportState& st_;
   const caffe::LayerParameter& lp_;
   std::vector<const caffe::BlobProto*> weights_;

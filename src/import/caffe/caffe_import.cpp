@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <climits>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -18,6 +19,7 @@
 #include "import/caffe/caffe_builder.h"
 #include "ir/infer.h"
 #include "ir/verify.h"
+#include "ops/custom/custom_op.h"
 
 namespace qmap {
 
@@ -258,9 +260,21 @@ Result<Graph> import_impl(const std::string& proto_path, const std::string& mode
   if (layers.empty()) return error("file '{}': the prototxt has no layers (for the TEST phase)", proto_path);
 
   // Every layer type qmap does not map, all at once, before anything else can fail.
+  // A layer type a plugin claims maps to its op (one domain only: Caffe types have none).
+  std::map<std::string, std::shared_ptr<const CustomOp>> custom;
+  if (opt.custom_ops)
+    for (const auto* lp : layers) {
+      const auto claims = opt.custom_ops->find_type(lp->type());
+      if (claims.size() > 1)
+        return error("file '{}': layer '{}' ({}): custom ops {} ({}) and {} ({}) both have this type: load one of them",
+                     proto_path, lp->name(), lp->type(), claims[0]->qualified_name(), claims[0]->library,
+                     claims[1]->qualified_name(), claims[1]->library);
+      if (claims.size() == 1) custom[lp->type()] = claims[0];
+    }
   std::set<std::string> unsupported;
   for (const auto* lp : layers)
-    if (!caffe_import::find_layer_fn(lp->type())) unsupported.insert(lp->type().empty() ? "(no type)" : lp->type());
+    if (!caffe_import::find_layer_fn(lp->type()) && !custom.count(lp->type()))
+      unsupported.insert(lp->type().empty() ? "(no type)" : lp->type());
   if (!unsupported.empty()) {
     if (opt.unsupported_ops) opt.unsupported_ops->assign(unsupported.begin(), unsupported.end());
     return error("file '{}': qmap does not support these operators: {{{}}}", proto_path, fmt::join(unsupported, ", "));
@@ -326,7 +340,11 @@ Result<Graph> import_impl(const std::string& proto_path, const std::string& mode
     const caffe::LayerParameter* src = tw != trained_by_name.end() ? tw->second : lp;
     for (const auto& b : src->blobs()) weights.push_back(&b);
     LayerCtx ctx(st, *lp, std::move(weights), std::move(bottoms));
-    QMAP_RETURN_IF_ERROR(caffe_import::find_layer_fn(lp->type())(ctx));
+    if (auto it = custom.find(lp->type()); it != custom.end()) {
+      QMAP_RETURN_IF_ERROR(caffe_import::map_custom_layer(ctx, it->second));
+    } else {
+      QMAP_RETURN_IF_ERROR(caffe_import::find_layer_fn(lp->type())(ctx));
+    }
     for (const auto& t : lp->top()) {
       if (!st.blobs.count(t))
         return error("file '{}': layer '{}' ({}): top '{}' was not produced (internal mapping error)", proto_path,

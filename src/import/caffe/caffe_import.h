@@ -15,6 +15,8 @@
 
 namespace qmap {
 
+class CustomOpSet;
+
 struct CaffeImportOptions {
   // Overrides of input shapes ("--input-shape data 1x3x224x224"): rank must match the
   // declared shape when the prototxt declares one.
@@ -23,6 +25,10 @@ struct CaffeImportOptions {
   // When set and the prototxt has layer types qmap does not map, receives them (sorted,
   // unique) in addition to the error, so the checker can print them as a set.
   std::vector<std::string>* unsupported_ops = nullptr;
+  // Custom-op plugins: a layer whose type a loaded plugin's op has becomes one node of that op
+  // (caffe_custom.cpp), before qmap's own mapping of the type (the user chose the plugin).
+  // Two plugin ops of that type in different domains are an error. May be null.
+  const CustomOpSet* custom_ops = nullptr;
 };
 
 // Reads both files, maps every layer (TEST phase), attaches the weights by layer name,

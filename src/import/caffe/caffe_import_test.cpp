@@ -11,6 +11,7 @@
 #include "import/caffe/caffe_import.h"
 #include "import/onnx/onnx_export.h"
 #include "import/onnx/onnx_import.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 #include "test_util.h"
 
@@ -35,10 +36,13 @@ fs::path data_dir(const std::string& c) { return fs::path(QMAP_SOURCE_DIR) / "te
   return testing::tensors_near(got, want, 1e-4 * std::max(range, 1e-6), 0.0);
 }
 
-void run_case(const std::string& name) {
+// custom_ops: plugins whose ops replace the layer types they claim (the outputs must not change).
+void run_case(const std::string& name, const CustomOpSet* custom_ops = nullptr) {
   const fs::path dir = data_dir(name);
   ASSERT_TRUE(fs::exists(dir / "deploy.prototxt")) << dir << ": run tools/gen_caffe_models.py";
-  auto g = import_caffe((dir / "deploy.prototxt").string(), (dir / "model.caffemodel").string());
+  CaffeImportOptions options;
+  options.custom_ops = custom_ops;
+  auto g = import_caffe((dir / "deploy.prototxt").string(), (dir / "model.caffemodel").string(), options);
   ASSERT_TRUE(g.ok()) << g.status().message();
   std::vector<Tensor> inputs;
   for (ValueId id : g->inputs) {
@@ -66,7 +70,9 @@ void run_case(const std::string& name) {
   // and computes the same outputs.
   const fs::path onnx_path = fs::path(::testing::TempDir()) / ("caffe_" + name + ".onnx");
   ASSERT_TRUE(export_onnx(*g, onnx_path.string()).ok());
-  auto g2 = import_onnx(onnx_path.string());
+  OnnxImportOptions onnx_options;
+  onnx_options.custom_ops = custom_ops;
+  auto g2 = import_onnx(onnx_path.string(), onnx_options);
   ASSERT_TRUE(g2.ok()) << g2.status().message();
   auto e2 = FloatEngine::create(*g2);
   ASSERT_TRUE(e2.ok()) << e2.status().message();
@@ -86,6 +92,35 @@ INSTANTIATE_TEST_SUITE_P(Generated, CaffeModels,
                                            "slice_concat", "activations", "shapes", "misc", "v1",
                                            "v2_proto_v1_model"),
                          [](const auto& info) { return std::string(info.param); });
+
+// A plugin that claims a layer type maps those layers to its op instead of qmap's mapping:
+// misc's two Normalize layers (per channel, across_spatial false; and channel_shared with
+// Caffe's default across_spatial true, given by no field) become the example plugin's
+// Normalize, and still match PyTorch (the attributes carry Caffe's defaults, the scale blob
+// is the op's second input).
+TEST(CaffeImport, PluginOpsReplaceTheLayersTheyClaim) {
+  auto plugin = CustomOpSet::load({QMAP_NORMALIZE_PLUGIN});
+  ASSERT_TRUE(plugin.ok()) << plugin.status().message();
+  run_case("misc", &*plugin);
+  const fs::path dir = data_dir("misc");
+  CaffeImportOptions options;
+  options.custom_ops = &*plugin;
+  auto g = import_caffe((dir / "deploy.prototxt").string(), (dir / "model.caffemodel").string(), options);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  std::map<std::string, const Node*> custom;
+  for (const Node& n : g->nodes)
+    if (n.op == OpId::Custom) custom[n.name] = &n;
+  ASSERT_EQ(custom.size(), 2u);
+  const Node& all = *custom.at("norm_all");
+  EXPECT_EQ(all.domain, "qmap.example");
+  EXPECT_EQ(all.op_type, "Normalize");
+  EXPECT_EQ(attr_int(all, "across_spatial", -1), 1);  // Caffe's default, from caffe.proto
+  EXPECT_EQ(attr_int(all, "channel_shared", -1), 1);
+  EXPECT_EQ(attr_int(*custom.at("norm"), "across_spatial", -1), 0);
+  EXPECT_FLOAT_EQ(attr_float(all, "eps", 0), 1e-10f);
+  ASSERT_EQ(all.inputs.size(), 2u);
+  EXPECT_EQ(g->value(all.inputs[1]).constant->dims(), Dims{1});  // the trained scale blob
+}
 
 // ---------------------------------------------------------------- structure of the IR
 
@@ -171,6 +206,30 @@ TEST(CaffeImportErrors, UnknownLayerTypesListedAtOnce) {
   const std::string m = import_error(proto, data_dir("v1") / "model.caffemodel", &unsupported);
   EXPECT_NE(m.find("qmap does not support these operators: {Bar, Foo}"), std::string::npos) << m;
   EXPECT_EQ(unsupported, (std::vector<std::string>{"Bar", "Foo"}));
+}
+
+// A layer type qmap has no mapping for is imported when a plugin claims it, and reported as
+// unsupported when none does.
+TEST(CaffeImport, UnknownLayerTypeClaimedByAPlugin) {
+  const auto proto = write_temp("clamp.prototxt", std::string(kReluNet) +
+      "layer { name: \"clamp\" type: \"Clamp1000\" bottom: \"out\" top: \"clamped\" }\n");
+  caffe::NetParameter empty;
+  empty.set_name("t");
+  const auto model = write_temp("clamp.caffemodel", empty.SerializeAsString());
+  std::vector<std::string> unsupported;
+  EXPECT_NE(import_error(proto, model, &unsupported).find("qmap does not support these operators: {Clamp1000}"),
+            std::string::npos);
+  auto plugin = CustomOpSet::load({QMAP_TEST_PLUGIN_OK});
+  ASSERT_TRUE(plugin.ok()) << plugin.status().message();
+  CaffeImportOptions options;
+  options.custom_ops = &*plugin;
+  auto g = import_caffe(proto.string(), model.string(), options);
+  ASSERT_TRUE(g.ok()) << g.status().message();
+  const Node& n = g->nodes.back();
+  EXPECT_EQ(n.op, OpId::Custom);
+  EXPECT_EQ(n.name, "clamp");
+  EXPECT_EQ(g->value(g->outputs[0]).name, "clamped");
+  EXPECT_EQ(*g->value(g->outputs[0]).dims, (Dims{1, 2, 3, 3}));
 }
 
 TEST(CaffeImportErrors, BottomThatNoLayerProduces) {

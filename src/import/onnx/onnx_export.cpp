@@ -1,11 +1,14 @@
 // ONNX export: the IR (opset-17 semantics) to a ModelProto with ir_version 8.
 #include "import/onnx/onnx_export.h"
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 
 #include <onnx/onnx_pb.h>
 
 #include "core/file_io.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 
 namespace qmap {
@@ -69,6 +72,17 @@ Result<std::string> export_onnx_bytes(const Graph& g) {
   auto* os = m.add_opset_import();
   os->set_domain("");
   os->set_version(g.onnx_opset);
+  // Custom ops' domains (ONNX needs an opset_import per domain a node uses): each at its op's
+  // version, the version the .bin records too (ONNX Runtime matches its custom-op domain).
+  std::map<std::string, int64_t> custom_domains;
+  for (const Node& n : g.nodes)
+    if (n.op == OpId::Custom && n.custom)
+      custom_domains[n.domain] = std::max(custom_domains[n.domain], n.custom->version);
+  for (const auto& [domain, version] : custom_domains) {
+    auto* cos = m.add_opset_import();
+    cos->set_domain(domain);
+    cos->set_version(version);
+  }
   auto* gp = m.mutable_graph();
   gp->set_name(g.name.empty() ? "qmap_graph" : g.name);
   for (ValueId id : g.inputs) fill_value_info(g.value(id), gp->add_input());
@@ -77,7 +91,8 @@ Result<std::string> export_onnx_bytes(const Graph& g) {
   for (const Node& n : g.nodes) {
     auto* np = gp->add_node();
     np->set_name(n.name);
-    np->set_op_type(op_def(n.op).name);
+    np->set_op_type(n.op == OpId::Custom ? n.op_type : op_def(n.op).name);
+    if (n.op == OpId::Custom) np->set_domain(n.domain);
     for (ValueId i : n.inputs) np->add_input(i == kNoValue ? "" : g.value(i).name);
     // Trailing omitted optional outputs are dropped; inner ones stay as "".
     size_t nout = n.outputs.size();

@@ -15,6 +15,7 @@
 #include "core/file_io.h"
 #include "ir/infer.h"
 #include "ir/verify.h"
+#include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 
 namespace qmap {
@@ -294,12 +295,16 @@ Result<Graph> import_model(const std::string& path, const OnnxImportOptions& opt
   c.g.onnx_opset = 17;
 
   // Every op type the IR does not define, all at once, before anything else can fail.
+  // A plugin's op (its domain and type) is not unsupported: the node becomes a custom node.
+  auto custom_op_of = [&](const onnx::NodeProto& np) -> std::shared_ptr<const CustomOp> {
+    return opt.custom_ops ? opt.custom_ops->find(np.domain(), np.op_type()) : nullptr;
+  };
   std::set<std::string> unsupported;
   for (const auto& np : gp.node()) {
     const bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
     std::string ir_name = np.op_type();
     if (auto a = kOnnxAliases.find(ir_name); a != kOnnxAliases.end()) ir_name = a->second;
-    if (!default_domain || !op_by_name(ir_name))
+    if ((!default_domain || !op_by_name(ir_name)) && !custom_op_of(np))
       unsupported.insert(default_domain ? np.op_type() : np.domain() + "." + np.op_type());
   }
   if (!unsupported.empty()) {
@@ -338,10 +343,13 @@ Result<Graph> import_model(const std::string& path, const OnnxImportOptions& opt
     const onnx::NodeProto& np = gp.node(i);
     std::string ir_name = np.op_type();
     if (auto a = kOnnxAliases.find(ir_name); a != kOnnxAliases.end()) ir_name = a->second;
-    const auto op = op_by_name(ir_name);
     Node n;
-    n.op = *op;
-    n.op_type = np.op_type();
+    if (auto custom = custom_op_of(np)) {
+      make_custom_node(n, std::move(custom));
+    } else {
+      n.op = *op_by_name(ir_name);
+      n.op_type = np.op_type();
+    }
     n.name = np.name().empty() ? fmt::format("{}_{}", np.op_type(), i) : np.name();
     while (!node_names.insert(n.name).second) n.name += "_dup";
     for (const auto& a : np.attribute()) {

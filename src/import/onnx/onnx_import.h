@@ -11,6 +11,8 @@
 
 namespace qmap {
 
+class CustomOpSet;
+
 struct OnnxImportOptions {
   // Overrides for graph input shapes ("--input-shape data 1x3x224x224").
   std::map<std::string, Dims> input_shapes;
@@ -21,6 +23,9 @@ struct OnnxImportOptions {
   // false: shapes that depend on run-time values (Resize sizes from a graph input) stay
   // unknown instead of failing; the float engine handles them, the NPU flow does not.
   bool require_static_shapes = true;
+  // Custom-op plugins: a node whose domain and op type a loaded plugin defines becomes a
+  // custom node (ops/custom/custom_op.h) instead of an unsupported op. May be null.
+  const CustomOpSet* custom_ops = nullptr;
 };
 
 // Parses, upgrades every node to the IR's opset-17 form, validates attributes, infers
