@@ -7,21 +7,46 @@
 #                              CPUs with AVX-512) SkylakeX, and every kernel ISA this CPU has
 #                              (QMAP_ISA=ref|avx2|avx512vnni). Prints one line per setting and
 #                              fails if any setting fails.
-# Extra arguments go to ctest (e.g. -R Kernel).
+#   scripts/test.sh --sanitize build with AddressSanitizer + UndefinedBehaviorSanitizer into
+#                              build-asan/ and run the whole suite there (a leak, an invalid
+#                              access or undefined behaviour fails the test that caused it)
+#   scripts/test.sh --tsan     build the concurrency tests (16 threads on one model, the thread
+#                              pools, 8 Python threads) with ThreadSanitizer into build-tsan/ and
+#                              run them (ctest label `concurrency`); any race report fails
+# Extra arguments go to ctest (e.g. -R Kernel). BUILD_DIR overrides the build folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 matrix=0
+mode=release
 args=()
 for a in "$@"; do
   case "$a" in
     --matrix) matrix=1 ;;
+    --sanitize) mode=asan ;;
+    --tsan) mode=tsan ;;
     *) args+=("$a") ;;
   esac
 done
-"$here/scripts/build.sh"
-cd "${BUILD_DIR:-$here/build}"
-run_suite() { ctest --output-on-failure -j"${JOBS:-$(nproc)}" "${args[@]}"; }
-if [ "$matrix" = 0 ]; then
+case "$mode" in
+  release)
+    "$here/scripts/build.sh"
+    cd "${BUILD_DIR:-$here/build}" ;;
+  asan)
+    export BUILD_DIR="${BUILD_DIR:-$here/build-asan}"
+    "$here/scripts/build.sh" -DQMAP_SANITIZE=ON
+    cd "$BUILD_DIR"
+    # Leaks are reported (LeakSanitizer) and fail the process; every report prints a stack.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" ;;
+  tsan)
+    export BUILD_DIR="${BUILD_DIR:-$here/build-tsan}"
+    "$here/scripts/build.sh" -DQMAP_TSAN=ON --target qmap_concurrency_tests --target qmap --target _qmap
+    cd "$BUILD_DIR"
+    export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+    args=(-L concurrency "${args[@]}") ;;
+esac
+run_suite() { ctest --output-on-failure -j"${JOBS:-$(nproc)}" ${args[@]+"${args[@]}"}; }
+if [ "$matrix" = 0 ] || [ "$mode" != release ]; then
   run_suite
   exit 0
 fi
