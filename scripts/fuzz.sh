@@ -4,7 +4,9 @@
 # plus the corpus earlier runs grew (build-fuzz/fuzz/corpus/<harness>/).
 #   scripts/fuzz.sh [SECONDS]
 # Environment: FUZZ_RUNS=N stops a harness after N executions (even before SECONDS);
-# FUZZ_ONLY="onnx bin" runs only those harnesses; BUILD_DIR overrides build-fuzz/.
+# FUZZ_ONLY="onnx bin" runs only those harnesses; BUILD_DIR overrides build-fuzz/;
+# FUZZ_SKIP_BUILD=1 uses the harnesses and seeds already there (two runs side by side, each
+# with its own FUZZ_ONLY).
 # Prints one line per harness (executions, exec/s, corpus entries, result) and fails when any
 # harness found a crash, a leak, a hang (-timeout), an allocation over 2 GB (-malloc_limit_mb)
 # or a sanitizer report; the input is saved as build-fuzz/fuzz/crashes/<harness>-crash-<sha1>.
@@ -16,13 +18,14 @@ build="${BUILD_DIR:-$here/build-fuzz}"
 harnesses=(${FUZZ_ONLY:-onnx caffe_prototxt caffemodel makertbin_yaml bin image calib_raw calib_table})
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found: bash scripts/install-deps.sh --fuzz installs clang and libclang-rt-14-dev" >&2; exit 1; }
 
-targets=(--target qmap_fuzz_seeds)
-for h in "${harnesses[@]}"; do targets+=(--target "qmap_fuzz_$h"); done
-CC=clang CXX=clang++ BUILD_DIR="$build" "$here/scripts/build.sh" -DQMAP_FUZZ=ON -DQMAP_BUILD_PYTHON=OFF "${targets[@]}"
-
 work="$build/fuzz"
-rm -rf "$work/seeds"
-"$build/fuzz/qmap_fuzz_seeds" "$work/seeds"
+if [ "${FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+  targets=(--target qmap_fuzz_seeds)
+  for h in "${harnesses[@]}"; do targets+=(--target "qmap_fuzz_$h"); done
+  CC=clang CXX=clang++ BUILD_DIR="$build" "$here/scripts/build.sh" -DQMAP_FUZZ=ON -DQMAP_BUILD_PYTHON=OFF "${targets[@]}"
+  rm -rf "$work/seeds"
+  "$build/fuzz/qmap_fuzz_seeds" "$work/seeds"
+fi
 mkdir -p "$work/crashes" "$work/logs"
 runs=()
 if [ -n "${FUZZ_RUNS:-}" ]; then runs=(-runs="$FUZZ_RUNS"); fi
