@@ -333,6 +333,20 @@ TEST(OnnxImport, ExternalDataIsRead) {
   }
 }
 
+// A declared input shape beyond 2^40 elements (ir/infer.cpp's cap): an error naming the node,
+// before any op multiplies its dims (signed overflow otherwise).
+TEST(OnnxImportBadInput, InputShapeBeyondTheTensorCap) {
+  ModelBuilder b;
+  b.input("x", {int64_t{1} << 21, int64_t{1} << 21});
+  b.node("Relu", {"x"}, {"y"}, "relu1");
+  b.output("y");
+  auto g = import_onnx(b.save("cap.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("Relu 'relu1': input 0 has shape 2097152x2097152: more than 2^40 elements"),
+            std::string::npos)
+      << g.status().message();
+}
+
 // A few bytes of protobuf declaring a huge initializer without its data: refused before the
 // tensor is allocated (the shape alone would need 4 GB).
 TEST(OnnxImportBadInput, HugeShapeWithoutDataIsRefusedBeforeAllocating) {
