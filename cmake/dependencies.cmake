@@ -15,6 +15,6 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
 add_library(qmap::openblas ALIAS PkgConfig::OPENBLAS)
 
-if(QMAP_BUILD_TESTS)
+if(QMAP_BUILD_TESTS OR QMAP_FUZZ)  # fuzz/make_seeds.cpp uses the tests' helpers
   find_package(GTest REQUIRED)
 endif()

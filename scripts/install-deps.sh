@@ -2,6 +2,8 @@
 # Installs everything qmap needs to build and test, from Debian 12 packages and npm.
 #   scripts/install-deps.sh          build + test dependencies
 #   scripts/install-deps.sh --bench  also PyTorch/torchvision for the benchmark models
+#   scripts/install-deps.sh --fuzz   also clang and its runtime libraries (libFuzzer, ASan,
+#                                    UBSan) for scripts/fuzz.sh
 # Runs apt-get as root (uses sudo when not root). Safe to run again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,7 +28,13 @@ packages=(
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
-if [ "${1:-}" = "--bench" ]; then packages+=(python3-torch python3-torchvision); fi
+for a in "$@"; do
+  case "$a" in
+    --bench) packages+=(python3-torch python3-torchvision) ;;
+    --fuzz) packages+=(clang libclang-rt-dev) ;;  # Debian 12: clang 14, libclang-rt-14-dev
+    *) echo "install-deps: unknown option '$a': --bench, --fuzz" >&2; exit 2 ;;
+  esac
+done
 
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/file_io.h"
 #include "makertbin/makertbin.h"
 
 namespace qmap::cli {
@@ -25,6 +26,11 @@ void register_makertbin(CLI::App& app, Runner* run) {
   add_custom_op_lib_option(cmd, &o->custom_op_libs);
   cmd->callback([run, o] {
     *run = [o] {
+      // Ctrl-C or kill: the temporary file being written is removed, finished outputs stay
+      // complete (every output is written atomically), one ERROR line, exit 130 / 143.
+      install_interrupt_cleanup(
+          "makertbin: interrupted by a signal: temporary files removed, outputs already written are complete; "
+          "run the command again to finish");
       Logger log(stdout, LogLevel::kInfo);
       const Status s = run_makertbin(*o, log);
       return s ? 0 : fail(s, &log);

@@ -5,10 +5,13 @@
 #include <cstdint>
 #include <cstring>
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <new>
 #include <filesystem>
 #include <fstream>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,8 +94,83 @@ Result<FileBytes> read_file_bytes(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// The temporary files being written right now, for the interrupt handler. This is the one
+// piece of process-wide mutable state in core/: a signal handler can reach nothing else.
+// Fixed slots, no allocation. A slot's state goes free -> claimed (CAS, then the path is
+// copied) -> ready (release); the handler unlinks ready slots only (acquire), so it never
+// reads a half-copied path. More concurrent writes than slots go unregistered: their temp
+// files are then removed by the next run's remove_stale_temp_files.
+constexpr size_t kTempSlots = 32;
+constexpr size_t kTempPathMax = 4096;
+enum : int { kSlotFree = 0, kSlotClaimed = 1, kSlotReady = 2 };
+struct TempSlot {
+  std::atomic<int> state{kSlotFree};
+  char path[kTempPathMax];
+};
+TempSlot g_temp_slots[kTempSlots];
+const char* g_interrupt_message = nullptr;
+
+// Registers `tmp` for the lifetime of the object.
+class TempRegistration {
+ public:
+  explicit TempRegistration(const std::string& tmp) {
+    if (tmp.size() >= kTempPathMax) return;
+    for (size_t i = 0; i < kTempSlots; ++i) {
+      int expected = kSlotFree;
+      if (!g_temp_slots[i].state.compare_exchange_strong(expected, kSlotClaimed, std::memory_order_acquire)) continue;
+      std::memcpy(g_temp_slots[i].path, tmp.c_str(), tmp.size() + 1);
+      g_temp_slots[i].state.store(kSlotReady, std::memory_order_release);
+      slot_ = &g_temp_slots[i];
+      return;
+    }
+  }
+  ~TempRegistration() {
+    if (slot_ != nullptr) slot_->state.store(kSlotFree, std::memory_order_release);
+  }
+  TempRegistration(const TempRegistration&) = delete;
+  TempRegistration& operator=(const TempRegistration&) = delete;
+
+ private:
+  TempSlot* slot_ = nullptr;
+};
+
+void write_all_stderr(const char* s, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(2, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+extern "C" void qmap_interrupt_handler(int sig) {
+  for (auto& slot : g_temp_slots)
+    if (slot.state.load(std::memory_order_acquire) == kSlotReady) ::unlink(slot.path);
+  if (g_interrupt_message != nullptr) {
+    write_all_stderr("ERROR ", 6);
+    write_all_stderr(g_interrupt_message, std::strlen(g_interrupt_message));
+    write_all_stderr("\n", 1);
+  }
+  ::_exit(128 + sig);
+}
+
+// fsync of the folder holding `path`, so the rename itself survives a power loss.
+void sync_parent_dir(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the file itself is complete either way
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
 Status write_file_atomic(const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const TempRegistration registered(tmp);  // before the file exists: the handler's unlink may find nothing
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return error("file '{}': cannot create: {}", path, std::strerror(errno));
   const bool wrote = std::fwrite(data.data(), 1, data.size(), f) == data.size();
@@ -106,7 +184,34 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
     std::remove(tmp.c_str());
     return error("file '{}': cannot rename temporary file into place: {}", path, std::strerror(errno));
   }
+  sync_parent_dir(path);
   return ok_status();
+}
+
+std::vector<std::string> remove_stale_temp_files(const std::string& dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0) continue;
+    const std::string pid_text = name.substr(at + 5);
+    if (pid_text.empty() || pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const auto pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || !(::kill(pid, 0) != 0 && errno == ESRCH)) continue;  // ours, or alive
+    if (e.is_regular_file(ec) && std::filesystem::remove(e.path(), ec)) removed.push_back(name);
+  }
+  std::sort(removed.begin(), removed.end());
+  return removed;
+}
+
+void install_interrupt_cleanup(const char* message) {
+  g_interrupt_message = message;
+  struct sigaction sa {};
+  sa.sa_handler = qmap_interrupt_handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace qmap

@@ -28,7 +28,24 @@ struct FileBytes {
 };
 Result<FileBytes> read_file_bytes(const std::string& path);
 
-// Writes `data` to `path` atomically (temp file + fsync + rename).
+// Writes `data` to `path` atomically: to `<path>.tmp.<pid>` in the same folder, fsync, rename
+// over `path`, fsync the folder. A crash or SIGKILL at any moment leaves `path` absent, or
+// as it was, or complete; never partial. The temporary file is removed on every error path
+// and by the interrupt handler below; only a SIGKILL (or power loss) can leave one behind,
+// and remove_stale_temp_files removes those on the next run.
 Status write_file_atomic(const std::string& path, std::string_view data);
+
+// Removes the `<name>.tmp.<pid>` files write_file_atomic left in `dir` when the process
+// <pid> no longer runs (killed mid-write). Files of live processes are kept. Returns the
+// names removed.
+std::vector<std::string> remove_stale_temp_files(const std::string& dir);
+
+// Installs SIGINT and SIGTERM handlers for a command that writes outputs: on the signal,
+// every temporary file write_file_atomic has open is removed, `message` is printed to stderr
+// as one line "ERROR <message>", and the process exits with 128 + the signal number
+// (130 for SIGINT, as a shell reports it). Finished outputs stay complete. Async-signal-
+// safe: the handler only calls unlink, write and _exit. `message` must outlive the process
+// (a string literal).
+void install_interrupt_cleanup(const char* message);
 
 }  // namespace qmap

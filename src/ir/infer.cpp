@@ -30,15 +30,48 @@ Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx
 
 }  // namespace
 
+// The largest tensor shape inference accepts: 2^40 elements (4 TiB of float32), far above any
+// CNN tensor and far below int64 overflow, so the ops' infer functions can add and multiply
+// dims of tensors that passed this check without overflowing. Shapes come from the model
+// file (declared inputs, Reshape targets, Resize sizes), so a crafted model must get an error
+// here instead of signed overflow (undefined) in the element counts.
+namespace {
+constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
+
+// Elements of `dims` (unknown dims, negative, count as 1), or -1 past kMaxTensorElements.
+int64_t bounded_elements(const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    if (d <= 0) {
+      if (d == 0) return 0;
+      continue;
+    }
+    if (__builtin_mul_overflow(n, d, &n) || n > kMaxTensorElements) return -1;
+  }
+  return n;
+}
+
+Status check_size(const Node& n, const char* what, size_t i, const std::optional<Dims>& dims) {
+  if (!dims || bounded_elements(*dims) >= 0) return ok_status();
+  return error("shape inference: {} '{}': {} {} has shape {}: more than 2^40 elements, larger than any tensor qmap "
+               "can hold",
+               n.op_type, n.name, what, i, dims_str(*dims));
+}
+}  // namespace
+
 Status infer_node(Graph& g, size_t ni) {
   const Node& n = g.nodes[ni];
   const OpDef& def = op_def(n.op);
   const std::vector<TensorInfo> infos = input_infos(g, n);
+  for (size_t i = 0; i < infos.size(); ++i)
+    if (infos[i].present) QMAP_RETURN_IF_ERROR(check_size(n, "input", i, infos[i].dims));
   InferCtx ctx(n, infos);
   QMAP_RETURN_IF_ERROR(def.infer(ctx).with_context("shape inference: "));
   if (ctx.outputs().size() < n.outputs.size())
     return error("shape inference: {} '{}': op infers {} outputs but the node has {}", n.op_type, n.name,
                  ctx.outputs().size(), n.outputs.size());
+  for (size_t i = 0; i < n.outputs.size(); ++i)
+    if (n.outputs[i] != kNoValue) QMAP_RETURN_IF_ERROR(check_size(n, "output", i, ctx.outputs()[i].dims));
   bool all_known = true;
   bool small = true;
   for (size_t i = 0; i < n.outputs.size(); ++i) {

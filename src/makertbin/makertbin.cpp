@@ -378,6 +378,10 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   L.info("model type: {}", options.model_type);
   L.info("working dir: {}", work.string());
   L.info("march: {}", cfg.model.march);
+  // Temporary files of an earlier run that was killed mid-write (SIGKILL, power loss): the
+  // finished outputs are complete (write_file_atomic renames), the temporaries are litter.
+  for (const std::string& name : remove_stale_temp_files(work.string()))
+    L.info("removed '{}', the temporary file of an earlier run that was killed", name);
   for (const std::string& w : cfg.warnings) L.warn("{}", w);
   for (const std::string& n : cfg.notes) L.info("{}", n);
   const int threads = options.jobs > 0           ? options.jobs

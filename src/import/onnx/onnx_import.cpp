@@ -5,6 +5,8 @@
 // shape inference and verification.
 #include "import/onnx/onnx_import.h"
 
+#include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -44,14 +46,28 @@ struct Ctx {
   std::unordered_map<std::string, ValueId> by_name;
 };
 
+// An external_data offset or length: a non-negative decimal integer.
+Result<int64_t> external_int(const onnx::TensorProto& tp, const std::string& key, const std::string& text) {
+  int64_t v = -1;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, v);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end || v < 0)
+    return error("tensor '{}': external data {} '{}': must be a non-negative integer", tp.name(), key, text);
+  return v;
+}
+
 Status read_external(const Ctx& c, const onnx::TensorProto& tp, size_t nbytes, std::string* out) {
   std::string location;
   int64_t offset = 0;
   int64_t length = -1;
   for (const auto& kv : tp.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "location") {
+      location = kv.value();
+    } else if (kv.key() == "offset") {
+      QMAP_ASSIGN_OR_RETURN(offset, external_int(tp, kv.key(), kv.value()));
+    } else if (kv.key() == "length") {
+      QMAP_ASSIGN_OR_RETURN(length, external_int(tp, kv.key(), kv.value()));
+    }
   }
   if (location.empty()) return error("tensor '{}': external data has no location", tp.name());
   const fs::path p = fs::path(location);
@@ -60,12 +76,15 @@ Status read_external(const Ctx& c, const onnx::TensorProto& tp, size_t nbytes, s
                  tp.name(), location);
   const fs::path full = c.dir / p;
   std::error_code ec;
+  if (!fs::is_regular_file(full, ec))
+    return error("tensor '{}': external data '{}' is not a regular file", tp.name(), full.string());
   const auto fsize = fs::file_size(full, ec);
   if (ec) return error("tensor '{}': external data file '{}' cannot be read: {}", tp.name(), full.string(), ec.message());
   if (length < 0) length = static_cast<int64_t>(nbytes);
-  if (offset < 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > fsize)
+  // Both are at most INT64_MAX, so the unsigned sum cannot wrap.
+  if (static_cast<uint64_t>(offset) + static_cast<uint64_t>(length) > fsize)
     return error("tensor '{}': external data range [{}, {}) is past the end of '{}' ({} bytes)", tp.name(), offset,
-                 offset + length, full.string(), fsize);
+                 static_cast<uint64_t>(offset) + static_cast<uint64_t>(length), full.string(), fsize);
   if (static_cast<size_t>(length) != nbytes)
     return error("tensor '{}': external data length {} bytes: shape needs {} bytes", tp.name(), length, nbytes);
   FILE* f = std::fopen(full.c_str(), "rb");
@@ -76,6 +95,16 @@ Status read_external(const Ctx& c, const onnx::TensorProto& tp, size_t nbytes, s
   std::fclose(f);
   if (!ok) return error("tensor '{}': short read from external data '{}'", tp.name(), full.string());
   return ok_status();
+}
+
+// Values a TensorProto holds in the typed field of its element type (not raw_data).
+uint64_t typed_value_count(const onnx::TensorProto& tp, DType dt) {
+  switch (dt) {
+    case DType::kFloat32: return static_cast<uint64_t>(tp.float_data_size());
+    case DType::kFloat64: return static_cast<uint64_t>(tp.double_data_size());
+    case DType::kInt64: return static_cast<uint64_t>(tp.int64_data_size());
+    default: return static_cast<uint64_t>(tp.int32_data_size());  // int32, int8, uint8, bool: widened
+  }
 }
 
 Result<Tensor> convert_tensor(const Ctx& c, const onnx::TensorProto& tp) {
@@ -95,43 +124,44 @@ Result<Tensor> convert_tensor(const Ctx& c, const onnx::TensorProto& tp) {
   }
   if (n * dtype_size(dt) > kMaxModelBytes * 4)
     return error("tensor '{}': shape {} is too large", tp.name(), dims_str(dims));
-  Tensor t(dt, dims);
-  const size_t nbytes = t.nbytes();
-  auto bad_count = [&](size_t got) {
+  const size_t nbytes = static_cast<size_t>(n * dtype_size(dt));
+  auto bad_count = [&](uint64_t got) {
     return error("tensor '{}': holds {} values: shape {} needs {}", tp.name(), got, dims_str(dims), n);
   };
-  if (tp.data_location() == onnx::TensorProto::EXTERNAL) {
+  // The data must be there before the tensor is allocated: a few bytes of protobuf must not
+  // make qmap allocate gigabytes for a shape they do not fill.
+  const bool external = tp.data_location() == onnx::TensorProto::EXTERNAL;
+  if (!external && tp.has_raw_data() && tp.raw_data().size() != nbytes)
+    return error("tensor '{}': raw_data has {} bytes: shape {} of {} needs {}", tp.name(), tp.raw_data().size(),
+                 dims_str(dims), dtype_name(dt), nbytes);
+  if (!external && !tp.has_raw_data() && typed_value_count(tp, dt) != n) return bad_count(typed_value_count(tp, dt));
+  if (external) {
     std::string bytes;
-    QMAP_RETURN_IF_ERROR(read_external(c, tp, nbytes, &bytes));
-    std::memcpy(t.raw(), bytes.data(), nbytes);
+    QMAP_RETURN_IF_ERROR(read_external(c, tp, nbytes, &bytes));  // range checked against the file first
+    Tensor t(dt, dims);
+    if (nbytes) std::memcpy(t.raw(), bytes.data(), nbytes);
     return t;
   }
+  Tensor t(dt, dims);
   if (tp.has_raw_data()) {
-    if (tp.raw_data().size() != nbytes)
-      return error("tensor '{}': raw_data has {} bytes: shape {} of {} needs {}", tp.name(), tp.raw_data().size(),
-                   dims_str(dims), dtype_name(dt), nbytes);
     if (nbytes) std::memcpy(t.raw(), tp.raw_data().data(), nbytes);  // ONNX raw_data is little-endian, as is x86
     return t;
   }
   switch (dt) {
     case DType::kFloat32: {
-      if (static_cast<uint64_t>(tp.float_data_size()) != n) return bad_count(tp.float_data_size());
       std::copy(tp.float_data().begin(), tp.float_data().end(), t.data<float>().begin());
       break;
     }
     case DType::kFloat64: {
-      if (static_cast<uint64_t>(tp.double_data_size()) != n) return bad_count(tp.double_data_size());
       std::copy(tp.double_data().begin(), tp.double_data().end(), t.data<double>().begin());
       break;
     }
     case DType::kInt64: {
-      if (static_cast<uint64_t>(tp.int64_data_size()) != n) return bad_count(tp.int64_data_size());
       std::copy(tp.int64_data().begin(), tp.int64_data().end(), t.data<int64_t>().begin());
       break;
     }
     case DType::kInt32: case DType::kInt8: case DType::kUInt8: case DType::kBool: {
       // ONNX stores these element types widened in int32_data.
-      if (static_cast<uint64_t>(tp.int32_data_size()) != n) return bad_count(tp.int32_data_size());
       for (int i = 0; i < tp.int32_data_size(); ++i) {
         const int32_t v = tp.int32_data(i);
         switch (dt) {

@@ -320,6 +320,57 @@ TEST(OnnxImport, ExternalDataIsRead) {
   auto g2 = import_onnx(b.save("ext.onnx"));
   ASSERT_FALSE(g2.ok());
   EXPECT_NE(g2.status().message().find("past the end of"), std::string::npos) << g2.status().message();
+
+  // Offsets and lengths that are not non-negative integers (std::stoll threw on these).
+  for (const char* bad : {"abc", "", "-4", "4x", "99999999999999999999"}) {
+    off->set_value(bad);
+    auto g3 = import_onnx(b.save("ext.onnx"));
+    ASSERT_FALSE(g3.ok()) << bad;
+    EXPECT_NE(g3.status().message().find("tensor 'w': external data offset '" + std::string(bad) +
+                                         "': must be a non-negative integer"),
+              std::string::npos)
+        << g3.status().message();
+  }
+}
+
+// A declared input shape beyond 2^40 elements (ir/infer.cpp's cap): an error naming the node,
+// before any op multiplies its dims (signed overflow otherwise).
+TEST(OnnxImportBadInput, InputShapeBeyondTheTensorCap) {
+  ModelBuilder b;
+  b.input("x", {int64_t{1} << 21, int64_t{1} << 21});
+  b.node("Relu", {"x"}, {"y"}, "relu1");
+  b.output("y");
+  auto g = import_onnx(b.save("cap.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("Relu 'relu1': input 0 has shape 2097152x2097152: more than 2^40 elements"),
+            std::string::npos)
+      << g.status().message();
+}
+
+// A few bytes of protobuf declaring a huge initializer without its data: refused before the
+// tensor is allocated (the shape alone would need 4 GB).
+TEST(OnnxImportBadInput, HugeShapeWithoutDataIsRefusedBeforeAllocating) {
+  ModelBuilder b;
+  b.input("x", {4});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  auto* t = b.g->add_initializer();
+  t->set_name("w");
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  t->add_dims(1 << 30);
+  t->set_raw_data(std::string(8, '\0'));
+  auto g = import_onnx(b.save("huge.onnx"));
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("tensor 'w': raw_data has 8 bytes: shape 1073741824 of float32 needs 4294967296"),
+            std::string::npos)
+      << g.status().message();
+  t->clear_raw_data();
+  t->add_float_data(1.f);
+  auto g2 = import_onnx(b.save("huge.onnx"));
+  ASSERT_FALSE(g2.ok());
+  EXPECT_NE(g2.status().message().find("tensor 'w': holds 1 values: shape 1073741824 needs 1073741824"),
+            std::string::npos)
+      << g2.status().message();
 }
 
 }  // namespace

@@ -40,8 +40,13 @@ __attribute__((target_clones("default", "avx2", "avx512f"))) void deinterleave2(
     V16 a, b;
     std::memcpy(&a, src + 2 * q, sizeof(a));
     std::memcpy(&b, src + 2 * q + 16, sizeof(b));
+#if defined(__clang__)  // clang spells gcc's __builtin_shuffle with the indices as arguments
+    const V16 e = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const V16 o = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+#else
     const V16 e = __builtin_shuffle(a, b, I16{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
     const V16 o = __builtin_shuffle(a, b, I16{1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31});
+#endif
     std::memcpy(even + q, &e, sizeof(e));
     std::memcpy(odd + q, &o, sizeof(o));
   }

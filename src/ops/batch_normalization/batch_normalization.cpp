@@ -87,6 +87,13 @@ Status upgrade(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
     return error("{} '{}': {}", n.op_type, n.name, what);
   };
   if (opset >= 14) return ok_status();
+  // The legacy attributes are read here, before attribute validation runs on the upgraded
+  // node (which no longer has them): check their type first (a fuzzed model with a float
+  // is_test broke attr_int's invariant).
+  for (const char* key : {"spatial", "is_test"})
+    if (n.has_attr(key) && attr_type_of(n.attrs.at(key)) != AttrType::kInt)
+      return fail(fmt::format("attribute '{}' has type {}: opset {} defines it as an int", key,
+                              attr_type_name(attr_type_of(n.attrs.at(key))), opset));
   if (n.has_attr("spatial") && attr_int(n, "spatial", 1) == 0)
     return fail("spatial 0 (per-activation normalization, opset < 9) is not supported: "
                 "re-export the model with opset >= 9");

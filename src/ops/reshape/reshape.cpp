@@ -39,19 +39,26 @@ static Status infer(InferCtx& ctx) {
   }
   if (infer_at >= 0 && has_zero)
     return ctx.error("shape [{}] has both -1 and 0 with allowzero=1: the -1 dim cannot be inferred", fmt::join(*shape, ","));
-  const int64_t n = num_elements(in);
+  const int64_t n = num_elements(in);  // shape inference bounds input sizes (ir/infer.cpp)
+  // The target dims come from the model file: multiply them without signed overflow.
+  auto too_large = [&] {
+    return ctx.error("shape [{}] has more elements than int64 holds: the input has {}", fmt::join(*shape, ","), n);
+  };
   if (infer_at >= 0) {
     int64_t rest = 1;
     for (size_t i = 0; i < out.size(); ++i)
-      if (static_cast<int>(i) != infer_at) rest *= out[i];
+      if (static_cast<int>(i) != infer_at && __builtin_mul_overflow(rest, out[i], &rest)) return too_large();
     if (rest == 0 || n % rest != 0)
       return ctx.error("cannot reshape {} to [{}]: {} elements do not divide into the given dims", dims_str(in),
                        fmt::join(*shape, ","), n);
     out[static_cast<size_t>(infer_at)] = n / rest;
   }
-  if (num_elements(out) != n)
+  int64_t out_n = 1;
+  for (int64_t d : out)
+    if (__builtin_mul_overflow(out_n, d, &out_n)) return too_large();
+  if (out_n != n)
     return ctx.error("cannot reshape {} ({} elements) to {} ({} elements): element counts must match", dims_str(in),
-                     n, dims_str(out), num_elements(out));
+                     n, dims_str(out), out_n);
   ctx.set_output(0, dt, out);
   return ok_status();
 }

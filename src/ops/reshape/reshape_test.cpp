@@ -38,6 +38,11 @@ TEST(Reshape, Errors) {
   Tensor z = ints({0, -1});
   EXPECT_TRUE(has_text(testing::run_op("Reshape", {&x, &z}, {{"allowzero", int64_t{1}}}).status(),
                        "both -1 and 0 with allowzero=1"));
+  // Target dims whose product overflows int64 (found by fuzz/onnx_fuzz.cpp: signed overflow,
+  // undefined behaviour, before this check): an error, with and without a -1.
+  Tensor huge = ints({16, 7598819853034127368}), huge_infer = ints({-1, 16, 7598819853034127368});
+  EXPECT_TRUE(has_text(testing::run_op("Reshape", {&x, &huge}).status(), "more elements than int64 holds"));
+  EXPECT_TRUE(has_text(testing::run_op("Reshape", {&x, &huge_infer}).status(), "more elements than int64 holds"));
 }
 
 TEST(Reshape, UnknownShapeValueGivesUnknownDims) {

@@ -80,6 +80,10 @@ static Result<Node> make_node(const Node& like, const char* op, const std::strin
 static Status upgrade(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
   if (opset >= 13) return ok_status();
   Node node = nodes.front();
+  // Read before attribute validation (which runs on the upgraded node): check the type.
+  if (node.has_attr("axis") && attr_type_of(node.attrs.at("axis")) != AttrType::kInt)
+    return error("Softmax '{}': attribute 'axis' has type {}: opset {} defines it as an int", node.name,
+                 attr_type_name(attr_type_of(node.attrs.at("axis"))), opset);
   const int64_t axis = attr_int(node, "axis", 1);
   node.attrs.erase("axis");
   const ValueId x = node.inputs.empty() ? kNoValue : node.inputs[0];

@@ -1,0 +1,29 @@
+// libFuzzer harness: image bytes -> decode_image (JPEG, PNG, BMP by signature) -> the
+// preprocess chain. Input = one option byte + the image file: bits 0-2 the output color
+// (rgb, bgr, gray, yuv444, nv12), bit 3 the layout, bit 4 float32, bit 5 a short-side resize
+// to 10, bit 6 a center crop to 6x8, bit 7 a letterbox to 12x10 (all small: the point is
+// the decoders and the edge cases of the transforms, not big images).
+#include "fuzz/fuzz_util.h"
+#include "image/decode.h"
+#include "image/preprocess.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const uint8_t o = data[0];
+  auto img = qmap::decode_image(qmap::fuzz::as_text(data + 1, size - 1), "fuzz_image");
+  if (!img.ok()) return 0;
+  static constexpr qmap::ColorType kColors[] = {qmap::ColorType::kRgb, qmap::ColorType::kBgr, qmap::ColorType::kGray,
+                                                qmap::ColorType::kYuv444, qmap::ColorType::kNv12};
+  qmap::PreprocessOptions opt;
+  opt.input_dir = opt.output_dir = "/fuzz";
+  opt.color = kColors[(o & 7) % 5];
+  opt.layout = (o & 8) ? qmap::Layout::kNHWC : qmap::Layout::kNCHW;
+  opt.dtype = (o & 16) && opt.color != qmap::ColorType::kNv12 ? qmap::DType::kFloat32 : qmap::DType::kUInt8;
+  if (o & 32) opt.short_side = 10;
+  if (o & 64) opt.crop_h = 6, opt.crop_w = 8;
+  if (o & 128) opt.letterbox_h = 12, opt.letterbox_w = 10;
+  if (!(o & (32 | 64 | 128))) opt.resize_h = 7, opt.resize_w = 9;
+  if (!qmap::validate_preprocess_options(opt).ok()) std::abort();  // the options above are all valid
+  (void)qmap::preprocess_image(*img, opt);
+  return 0;
+}
