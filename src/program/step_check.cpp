@@ -215,6 +215,23 @@ Status Checker::pool(bool avg) const {
                   g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, v);
   for (int64_t v : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
     if (v < 0) return fail("pool pads {} {} {} {}: pads are >= 0", g.pad_top, g.pad_left, g.pad_bottom, g.pad_right);
+  // Every window starts inside the padded input and the window fits in it (ONNX's shape rule,
+  // ceil_mode included), and no stride exceeds the padded input (lowering gives a 1-wide
+  // output stride 1): kernels size row buffers by these, so a corrupt stride or dilation
+  // must stop here. 128-bit so no product of file values overflows.
+  const auto axis = [&](const char* name, int64_t in, int64_t pad_b, int64_t pad_e, int64_t k, int64_t dil,
+                        int64_t stride, int64_t out) -> Status {
+    const __int128 padded = static_cast<__int128>(in) + pad_b + pad_e;
+    const __int128 extent = static_cast<__int128>(k - 1) * dil + 1;
+    const __int128 last_start = static_cast<__int128>(out - 1) * stride;
+    if (extent > padded || last_start >= padded || stride > padded)
+      return fail("pool {}: input {} + pads {}+{}, kernel {} dilation {} stride {}, output {}: the windows must lie in the "
+                  "padded input (kernel extent <= padded size, (output - 1) * stride < padded size, stride <= padded size)",
+                  name, in, pad_b, pad_e, k, dil, stride, out);
+    return ok_status();
+  };
+  QMAP_RETURN_IF_ERROR(axis("height", g.h, g.pad_top, g.pad_bottom, g.kh, g.dil_h, g.stride_h, g.oh));
+  QMAP_RETURN_IF_ERROR(axis("width", g.w, g.pad_left, g.pad_right, g.kw, g.dil_w, g.stride_w, g.ow));
   int64_t xin = 0, xout = 0, taps = 0;
   QMAP_RETURN_IF_ERROR(product({g.n, g.c, g.h, g.w}, "pool geometry N*C*H*W", &xin));
   QMAP_RETURN_IF_ERROR(product({g.n, g.c, g.oh, g.ow}, "pool geometry N*C*OH*OW", &xout));

@@ -464,6 +464,10 @@ Result<bool> Lowerer::lower_pool(size_t ni) {
     geo = {xd[0], xd[1], xd[2], xd[3], wg->out[0], wg->out[1], wg->kernel[0], wg->kernel[1],
            wg->strides[0], wg->strides[1], wg->dilations[0], wg->dilations[1],
            wg->pad_begin(0), wg->pad_begin(1), wg->pad_end(0), wg->pad_end(1)};
+    // One window along an axis: its stride moves nothing, and the step check bounds strides
+    // by the padded input, so a 1-wide output gets stride 1.
+    if (geo.oh == 1) geo.stride_h = 1;
+    if (geo.ow == 1) geo.stride_w = 1;
   }
   auto chain = out_chain(n.outputs[0], false, false);
   if (!chain) return false;
