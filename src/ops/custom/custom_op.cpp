@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 
 #include <fmt/ranges.h>
@@ -140,6 +141,21 @@ QmapCustomOpShape abi_shape(DType dtype, const Dims& d) {
   return s;
 }
 
+// Calls into the plugin: its functions are C ABI and report failure by return code, but a
+// C++ plugin may still throw. An exception never crosses into qmap: it becomes a failure with
+// the exception's message in `err`.
+template <class F>
+int call_plugin(char* err, size_t size, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    std::snprintf(err, size, "threw %s", e.what());
+  } catch (...) {
+    std::snprintf(err, size, "threw an exception that is not a std::exception");
+  }
+  return -1;
+}
+
 Status infer(InferCtx& ctx) {
   const Node& n = ctx.node();
   if (!n.custom) return no_plugin(n);
@@ -169,8 +185,10 @@ Status infer(InferCtx& ctx) {
   const std::vector<QmapCustomOpAttr> attrs = abi_attrs(n);
   std::vector<QmapCustomOpShape> outs(static_cast<size_t>(d.num_outputs));
   char err[kErrorBytes] = {};
-  if (d.infer(attrs.data(), static_cast<int32_t>(attrs.size()), ins.data(), ni, outs.data(), d.num_outputs, err,
-              sizeof err) != 0)
+  if (call_plugin(err, sizeof err, [&] {
+        return d.infer(attrs.data(), static_cast<int32_t>(attrs.size()), ins.data(), ni, outs.data(), d.num_outputs,
+                       err, sizeof err);
+      }) != 0)
     return ctx.error("shape inference of custom op {} ({}) failed: {}", op.qualified_name(), op.library_name,
                      plugin_message(err));
   for (int o = 0; o < d.num_outputs; ++o) {
@@ -207,8 +225,11 @@ Status eval(EvalCtx& ctx) {
   for (Tensor& t : ctx.outputs) outs.push_back({abi_shape(t.dtype(), t.dims()), t.raw()});
   const std::vector<QmapCustomOpAttr> attrs = abi_attrs(n);
   char err[kErrorBytes] = {};
-  if (op.def->compute(attrs.data(), static_cast<int32_t>(attrs.size()), ins.data(), static_cast<int32_t>(ins.size()),
-                      outs.data(), static_cast<int32_t>(outs.size()), err, sizeof err) != 0)
+  if (call_plugin(err, sizeof err, [&] {
+        return op.def->compute(attrs.data(), static_cast<int32_t>(attrs.size()), ins.data(),
+                               static_cast<int32_t>(ins.size()), outs.data(), static_cast<int32_t>(outs.size()), err,
+                               sizeof err);
+      }) != 0)
     return ctx.error("the kernel of custom op {} ({}) failed: {}", op.qualified_name(), op.library_name,
                      plugin_message(err));
   return ok_status();
@@ -248,7 +269,7 @@ Status CustomOpSet::add_library(const std::string& path) {
   reg.lib = &path;
   char err[kErrorBytes] = {};
   QmapCustomOpRegistry r{QMAP_CUSTOM_OP_ABI_VERSION, &reg, add_op_callback, err, sizeof err};
-  const int rc = entry(&r);
+  const int rc = call_plugin(err, sizeof err, [&] { return entry(&r); });
   if (!reg.status.ok()) return reg.status;
   if (rc != 0)
     return error("custom op: library '{}': {} failed: {}", path, QMAP_CUSTOM_OP_ENTRY, plugin_message(err));

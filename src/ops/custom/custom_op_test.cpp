@@ -34,7 +34,7 @@ std::string load_error(const std::vector<std::string>& libs) {
 TEST(CustomOp, LoadsEveryOpOfAPlugin) {
   auto set = CustomOpSet::load({QMAP_TEST_PLUGIN_OK});
   ASSERT_TRUE(set.ok()) << set.status().message();
-  ASSERT_EQ(set->ops().size(), 2u);
+  ASSERT_EQ(set->ops().size(), 3u);
   auto clamp = set->find("qmap.test", "Clamp1000");
   ASSERT_TRUE(clamp);
   EXPECT_EQ(clamp->version, 1);
@@ -45,7 +45,7 @@ TEST(CustomOp, LoadsEveryOpOfAPlugin) {
   // The same file twice is one library, not two claims of its ops.
   auto twice = CustomOpSet::load({QMAP_TEST_PLUGIN_OK, QMAP_TEST_PLUGIN_OK});
   ASSERT_TRUE(twice.ok()) << twice.status().message();
-  EXPECT_EQ(twice->ops().size(), 2u);
+  EXPECT_EQ(twice->ops().size(), 3u);
 }
 
 TEST(CustomOp, PluginErrorsNameTheLibraryAndTheRule) {
@@ -128,6 +128,22 @@ TEST(CustomOp, KernelFailureAtRunTimeIsAnError) {
   EXPECT_EQ(bad.status().message(),
             fmt::format("float engine: Clamp1000 'c': the kernel of custom op qmap.test.Clamp1000 ({}) failed: "
                         "element 3 is 2000: Clamp1000 takes |x| <= 1000",
+                        fs::path(QMAP_TEST_PLUGIN_OK).filename().string()));
+}
+
+TEST(CustomOp, KernelThatThrowsIsAnErrorNotACrash) {
+  auto set = CustomOpSet::load({QMAP_TEST_PLUGIN_OK});
+  ASSERT_TRUE(set.ok());
+  Graph g = one_op_graph(set->find("qmap.test", "Throw1000"));
+  ASSERT_TRUE(infer_shapes(g).ok());
+  auto engine = FloatEngine::create(g);
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  ASSERT_TRUE(engine->run({Tensor::from_vector<float>({1, 4}, {1, -2, 3, 999})}).ok());
+  auto bad = engine->run({Tensor::from_vector<float>({1, 4}, {1, -2, 3, 2000})});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            fmt::format("float engine: Throw1000 'c': the kernel of custom op qmap.test.Throw1000 ({}) failed: "
+                        "threw Throw1000: |x| > 1000",
                         fs::path(QMAP_TEST_PLUGIN_OK).filename().string()));
 }
 

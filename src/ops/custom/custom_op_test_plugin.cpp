@@ -1,12 +1,14 @@
 // Plugins for the custom-op tests (custom_op_test.cpp), one source built into several libraries
 // (src/ops/custom/CMakeLists.txt of the tests) that each show one way a plugin can be wrong:
 //   default                       qmap.test.FailShape (its infer always fails) and
-//                                 qmap.test.Clamp1000 (y = x; its kernel fails on |x| > 1000)
+//                                 qmap.test.Clamp1000 (y = x; its kernel fails on |x| > 1000) and
+//                                 qmap.test.Throw1000 (the same, but its kernel throws)
 //   QMAP_TEST_PLUGIN_NO_ENTRY     no qmap_register_custom_ops: not a qmap plugin
 //   QMAP_TEST_PLUGIN_ABI=<v>      declares its ops with another custom-op ABI version
 //   QMAP_TEST_PLUGIN_DUP          claims qmap.example.Normalize, which the example plugin defines
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 
 #include "qmap/custom_op.h"
 
@@ -48,11 +50,21 @@ int copy_below_1000(const QmapCustomOpAttr*, int32_t, const QmapCustomOpTensor* 
   return 0;
 }
 
+// A C++ plugin that throws instead of returning its error: qmap must contain it.
+int copy_or_throw(const QmapCustomOpAttr* a, int32_t na, const QmapCustomOpTensor* in, int32_t ni,
+                  QmapCustomOpTensor* out, int32_t no, char* error, size_t size) {
+  if (copy_below_1000(a, na, in, ni, out, no, error, size) != 0) throw std::runtime_error("Throw1000: |x| > 1000");
+  return 0;
+}
+
 const QmapCustomOpDef kFailShape = {QMAP_TEST_PLUGIN_ABI, sizeof(QmapCustomOpDef), "qmap.test", "FailShape", 1,
                                     "infer always fails", 1, 1, 1, nullptr, 0, refuse_shape, copy_below_1000};
 const QmapCustomOpDef kClamp = {QMAP_TEST_PLUGIN_ABI, sizeof(QmapCustomOpDef), "qmap.test", "Clamp1000", 1,
                                 "y = x, refusing |x| > 1000 at run time", 1, 1, 1, nullptr, 0, same_shape,
                                 copy_below_1000};
+const QmapCustomOpDef kThrow = {QMAP_TEST_PLUGIN_ABI, sizeof(QmapCustomOpDef), "qmap.test", "Throw1000", 1,
+                                "y = x, throwing on |x| > 1000 at run time", 1, 1, 1, nullptr, 0, same_shape,
+                                copy_or_throw};
 const QmapCustomOpDef kNormalizeClaim = {QMAP_TEST_PLUGIN_ABI, sizeof(QmapCustomOpDef), "qmap.example", "Normalize",
                                          1, "claims the example's op", 2, 2, 1, nullptr, 0, same_shape,
                                          copy_below_1000};
@@ -68,6 +80,7 @@ extern "C" QMAP_CUSTOM_OP_EXPORT int qmap_register_custom_ops(QmapCustomOpRegist
 #else
   (void)kNormalizeClaim;
   if (r->add_op(r, &kFailShape) != 0) return 1;
+  if (r->add_op(r, &kThrow) != 0) return 1;
   return r->add_op(r, &kClamp);
 #endif
 }
