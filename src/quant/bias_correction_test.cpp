@@ -81,6 +81,19 @@ double output_mean_shift(const Graph& float_graph, const Graph& qdq, const std::
   return total / static_cast<double>(diff.size());
 }
 
+// Every node's bias in `a` equals the same node's in `b`, bit for bit.
+void expect_same_biases(const Graph& a, const Graph& b) {
+  ASSERT_EQ(a.nodes.size(), b.nodes.size());
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    if (a.nodes[i].inputs.size() < 3) continue;
+    ASSERT_EQ(b.nodes[i].inputs.size(), a.nodes[i].inputs.size()) << a.nodes[i].name;
+    const auto x = a.value(a.nodes[i].inputs[2]).constant->data<float>();
+    const auto y = b.value(b.nodes[i].inputs[2]).constant->data<float>();
+    ASSERT_EQ(x.size(), y.size()) << a.nodes[i].name;
+    for (size_t k = 0; k < x.size(); ++k) EXPECT_EQ(x[k], y[k]) << a.nodes[i].name << " channel " << k;
+  }
+}
+
 TEST(BiasCorrection, OutputMeansMoveTowardFloat) {
   const Graph g = network();
   const auto calib = samples(100, 16);
@@ -120,15 +133,8 @@ TEST(BiasCorrection, SameResultForAnyThreadCount) {
   auto one = correct_biases(g, thresholds, qopts, calib, {.threads = 1});
   auto three = correct_biases(g, thresholds, qopts, calib, {.threads = 3});
   ASSERT_TRUE(one.ok() && three.ok());
-  for (size_t i = 0; i < one->graph.nodes.size(); ++i) {
-    const Node& a = one->graph.nodes[i];
-    if (a.inputs.size() < 3) continue;
-    const auto x = one->graph.value(a.inputs[2]).constant->data<float>();
-    const auto y = three->graph.value(three->graph.nodes[i].inputs[2]).constant->data<float>();
-    ASSERT_EQ(x.size(), y.size());
-    // Sums reduced in sample order: the same doubles, the same floats.
-    for (size_t k = 0; k < x.size(); ++k) EXPECT_EQ(x[k], y[k]);
-  }
+  // Sums reduced in sample order: the same doubles, the same floats.
+  expect_same_biases(one->graph, three->graph);
 }
 
 TEST(BiasCorrection, SameResultOnTheReferenceAndTheFastKernels) {
@@ -145,14 +151,7 @@ TEST(BiasCorrection, SameResultOnTheReferenceAndTheFastKernels) {
   else ::unsetenv("QMAP_ISA");
   auto fast = correct_biases(g, thresholds, {}, calib, {});
   ASSERT_TRUE(ref.ok() && fast.ok());
-  for (size_t i = 0; i < ref->graph.nodes.size(); ++i) {
-    const Node& a = ref->graph.nodes[i];
-    if (a.inputs.size() < 3) continue;
-    const auto x = ref->graph.value(a.inputs[2]).constant->data<float>();
-    const auto y = fast->graph.value(fast->graph.nodes[i].inputs[2]).constant->data<float>();
-    ASSERT_EQ(x.size(), y.size());
-    for (size_t k = 0; k < x.size(); ++k) EXPECT_EQ(x[k], y[k]);
-  }
+  expect_same_biases(ref->graph, fast->graph);
 }
 
 TEST(BiasCorrection, NoSamplesIsAnError) {
