@@ -6,12 +6,20 @@
 
 namespace qmap::kernels::f32 {
 
+// One version per x86-64 level, chosen at load (an ifunc); sanitizer builds that cannot run
+// ifunc resolvers early (ThreadSanitizer) define QMAP_NO_TARGET_CLONES and get the default.
+#if defined(QMAP_NO_TARGET_CLONES)
+#define QMAP_F32_CLONES
+#else
+#define QMAP_F32_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#endif
+
 namespace {
 
 typedef float V16 __attribute__((vector_size(64)));
 
 // out[j] = b + sum_t w[t] * src[t][j] for j in [0, n), taps added in order t = 0, 1, ...
-__attribute__((target_clones("default", "avx2", "avx512f"))) void multiply_add_taps(
+QMAP_F32_CLONES void multiply_add_taps(
     const float* const* src, const float* w, int64_t taps, float b, float* out, int64_t n) {
   int64_t j = 0;
   for (; j + 16 <= n; j += 16) {
@@ -33,7 +41,7 @@ __attribute__((target_clones("default", "avx2", "avx512f"))) void multiply_add_t
 typedef int I16 __attribute__((vector_size(64)));
 
 // even[q] = src[2q], odd[q] = src[2q + 1] for q in [0, n): the column split of stride-2 rows.
-__attribute__((target_clones("default", "avx2", "avx512f"))) void deinterleave2(
+QMAP_F32_CLONES void deinterleave2(
     const float* src, float* even, float* odd, int64_t n) {
   int64_t q = 0;
   for (; q + 16 <= n; q += 16) {
