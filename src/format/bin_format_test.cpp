@@ -457,6 +457,10 @@ TEST_F(BinCorrupt, SizeOverflow) {
   expect_has(msg, "4294967296x4294967296: the element count overflows int64");
   p.tensors[static_cast<size_t>(t)].dims = {3, -1};
   expect_has(read_error(serialized(p)), "dimension 1 is -1: dimensions are non-negative");
+  // Within int64, over the per-tensor limit (core/limits.h): the context would allocate 2^30
+  // bytes of arena for a file of a few kilobytes.
+  p.tensors[static_cast<size_t>(t)].dims = {1, 1ll << 15, 1ll << 15};
+  expect_has(read_error(serialized(p)), "1x32768x32768: more than 2^29 elements, over qmap's limit for one tensor");
 }
 
 TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
