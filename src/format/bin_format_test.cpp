@@ -478,6 +478,22 @@ TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
   expect_has(read_error(serialized(p)), "has 256 elements (1x4x8x8): conv geometry N*M*OH*OW = 288");
 }
 
+// Conv geometry whose windows run far past the input (a corrupt dilation, stride or output
+// size): kernels size their packed row planes by the kernel extent and the output width, so
+// the validator stops it before any of them is prepared.
+TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
+  const size_t si = step_of(StepKind::kConv);
+  IntProgram p = program_;
+  p.steps[si].conv.dil_w = int64_t{1} << 40;
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, fmt::format("conv '{}' (step {}): conv width: input 8 + leading pad", p.steps[si].node, si));
+  expect_has(msg, "dilation 1099511627776");
+  expect_has(msg, "the windows must lie near the padded input");
+  p = program_;
+  p.steps[si].conv.stride_h = int64_t{1} << 50;
+  expect_has(read_error(serialized(p)), "conv height: input 8 + leading pad");
+}
+
 // The reader and the runtime's prepare run one step validator (program/step_check.h): the same
 // defect gives the same message behind each one's prefix.
 TEST_F(BinCorrupt, ReaderAndPrepareShareTheStepValidator) {
