@@ -73,6 +73,7 @@ struct ConvCase {
   bool extreme_weights = false;   // weights only -128 / 127
   bool extreme_inputs = false;    // inputs only the type's min / max
   double mult_lo = 1e-4, mult_hi = 0.05;  // real multipliers, log-uniform
+  int tie_every = 0;  // > 0: channels m % tie_every == 0 get 2^-12 (mantissa 2^30: ties reachable)
   uint32_t seed = 1;
 };
 
@@ -84,7 +85,8 @@ inline std::string describe(const ConvCase& c) {
     << g.pad_top << "," << g.pad_left << "," << c.pad_bottom << "," << c.pad_right << " group " << g.group
     << " x " << (c.x_signed ? "s8" : "u8") << " zx " << c.zx << " y " << (c.float_out ? "f32" : c.y_signed ? "s8" : "u8")
     << " zy " << c.zy << (c.relu ? " relu" : "") << (c.has_bias ? "" : " nobias")
-    << (c.extreme_weights ? " extreme-w" : "") << (c.extreme_inputs ? " extreme-x" : "");
+    << (c.extreme_weights ? " extreme-w" : "") << (c.extreme_inputs ? " extreme-x" : "")
+    << (c.tie_every > 0 ? " tie-every " + std::to_string(c.tie_every) : "");
   return o.str();
 }
 
@@ -115,7 +117,7 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   std::vector<double> acc_scale;
   std::uniform_real_distribution<double> u(std::log(c.mult_lo), std::log(c.mult_hi));
   for (int64_t m = 0; m < g.m; ++m) {
-    const double r = std::exp(u(rng));
+    const double r = c.tie_every > 0 && m % c.tie_every == 0 ? 0x1p-12 : std::exp(u(rng));
     mult.push_back(quantize_multiplier(r));
     acc_scale.push_back(r * 0.37);
   }

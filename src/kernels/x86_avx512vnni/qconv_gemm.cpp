@@ -177,18 +177,36 @@ struct Seg64 {
 // result fits a dword before clamping; zp * 2^s (< 2^61) folds into the rounding constant
 // (floor((p + half - [p < 0] + zp * 2^s) / 2^s) = round_half_away(p / 2^s) + zp); odd lanes
 // shift by s - 32 so the result lands directly in their high dword.
-template <bool kClamp>
+//
+// kAway false: rounds half up, floor((p + half + zp * 2^s) / 2^s), without the [p < 0]
+// term (2 of the 12 instructions' 4 sign shifts and adds): exact for channels that can never
+// meet a negative tie (ties_possible), where half up and half away from zero agree.
+template <bool kAway>
+inline __m512i rounding_add(__m512i p, __m512i h) {  // p + h, - 1 where p < 0 when kAway
+  return kAway ? _mm512_add_epi64(_mm512_add_epi64(p, h), _mm512_srai_epi64(p, 63)) : _mm512_add_epi64(p, h);
+}
+
+template <bool kClamp, bool kAway = true>
 inline __m512i fast_requant16(__m512i acc, const FastReq& q, __m512i lo, __m512i hi) {
   const __m512i m = _mm512_set1_epi64(q.m), h = _mm512_set1_epi64(q.h);
   const __m512i pe = _mm512_mul_epi32(acc, m);
   const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
-  const __m512i re = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(pe, h), _mm512_srai_epi64(pe, 63)),
-                                       _mm512_set1_epi64(q.s));
-  const __m512i ro = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(po, h), _mm512_srai_epi64(po, 63)),
-                                       _mm512_set1_epi64(q.s32));
+  const __m512i re = _mm512_srav_epi64(rounding_add<kAway>(pe, h), _mm512_set1_epi64(q.s));
+  const __m512i ro = _mm512_srav_epi64(rounding_add<kAway>(po, h), _mm512_set1_epi64(q.s32));
   const __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, ro);
   if (!kClamp) return r;  // [lo, hi] is the output type's range: pack_bytes saturates to it
   return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
+}
+
+// Whether rounding acc * m / 2^s half away from zero can differ from rounding it half up for
+// some accumulator |acc| <= bound: only at a negative tie, |acc * m| = 2^(s-1) * odd, whose
+// 2-adic valuation v2(acc) + v2(m) is s - 1; that needs |acc| >= 2^(s - 1 - v2(m)). Real
+// multipliers' mantissas have few trailing zeros, so nearly every channel rules ties out
+// (ResNet-50: s about 36-40 against accumulators below 2^28); powers of two keep the full rule.
+inline bool ties_possible(QMultiplier q, int64_t bound) {
+  if (q.m <= 0) return true;
+  const int e = q.shift - 1 - __builtin_ctzll(static_cast<uint64_t>(q.m));
+  return e < 0 || (e < 62 && (int64_t{1} << e) <= bound);
 }
 
 // Up to 3 vectors of int32 results -> bytes 0..16*NV-1 of one zmm (vector v in bytes
@@ -211,8 +229,9 @@ inline __m512i pack_bytes_u(const __m512i* r) {
 }
 
 // dot_tile followed by the register requantization and byte stores of rows [0, mrows):
-// row r goes to the plane y + r * plane_bytes, through the tile's segments.
-template <int NV, bool kUnsigned, bool kClamp>
+// row r goes to the plane y + r * plane_bytes, through the tile's segments. kAway: see
+// fast_requant16 (false only for blocks whose 8 channels rule ties out).
+template <int NV, bool kUnsigned, bool kClamp, bool kAway>
 void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane, const int8_t* w,
                 const int32_t* bias, const FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
                 int64_t plane_bytes, const Seg64* segs, int nseg) {
@@ -224,7 +243,7 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
     if (r >= mrows) break;
     __m512i q[NV];
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) q[v] = fast_requant16<kClamp>(acc[r][v], fq[r], vlo, vhi);
+    for (int v = 0; v < NV; ++v) q[v] = fast_requant16<kClamp, kAway>(acc[r][v], fq[r], vlo, vhi);
     const __m512i b = kUnsigned ? pack_bytes_u<NV>(q) : pack_bytes<NV>(q);
     uint8_t* yp = y + r * plane_bytes;
     for (int s = 0; s < nseg; ++s)
@@ -234,12 +253,15 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
 
 using DotQFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*,
                         const FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int);
-// [unsigned pack][clamp][nv]
-constexpr DotQFn kDotQ[2][2][kMaxNv + 1] = {
-    {{nullptr, dot_tile_q<1, false, false>, dot_tile_q<2, false, false>, dot_tile_q<3, false, false>},
-     {nullptr, dot_tile_q<1, false, true>, dot_tile_q<2, false, true>, dot_tile_q<3, false, true>}},
-    {{nullptr, dot_tile_q<1, true, false>, dot_tile_q<2, true, false>, dot_tile_q<3, true, false>},
-     {nullptr, dot_tile_q<1, true, true>, dot_tile_q<2, true, true>, dot_tile_q<3, true, true>}}};
+template <bool U, bool C, bool A>
+constexpr DotQFn kDotQRow[kMaxNv + 1] = {nullptr, dot_tile_q<1, U, C, A>, dot_tile_q<2, U, C, A>,
+                                         dot_tile_q<3, U, C, A>};
+// [unsigned pack][clamp][away]
+constexpr const DotQFn* kDotQ[2][2][2] = {
+    {{kDotQRow<false, false, false>, kDotQRow<false, false, true>},
+     {kDotQRow<false, true, false>, kDotQRow<false, true, true>}},
+    {{kDotQRow<true, false, false>, kDotQRow<true, false, true>},
+     {kDotQRow<true, true, false>, kDotQRow<true, true, true>}}};
 
 // a, b, c, d: n bytes each -> dst: n groups of 4 bytes (a[i], b[i], c[i], d[i]), each byte
 // xor `flip`. Reads and writes exactly the n (4n) bytes (masked tails).
@@ -323,10 +345,12 @@ constexpr int64_t kTkMaxK = 256;  // im2col quads (pack_tk) up to this K
 
 // acc[NP][MV] = bias + sum over K steps of w (16 channels per vector) * x (pixel's 4 bytes
 // broadcast). xp[j]: pixel j's packed channels-last row; koff[t]: tap t's byte offset;
-// w: the block's weights [taps][c4][48][4]; out: [NP][48] int32.
+// w: the block's weights [taps][c4][48][4]; out: [NP][48] int32. pf: pf_lines cache lines
+// (of the next block's weights) to prefetch into L2, one per K step.
 template <int MV, int NP>
 void cv_tile(const uint8_t* const* xp, const int64_t* koff, int ntaps, int c4n, const int8_t* w,
-             const int32_t* bias, int32_t* out) {
+             const int32_t* bias, int32_t* out, const char* pf, int64_t pf_lines) {
+  const char* const pf_end = pf + 64 * pf_lines;
   __m512i acc[NP][MV];
 #pragma GCC unroll 3
   for (int v = 0; v < MV; ++v) {
@@ -340,6 +364,10 @@ void cv_tile(const uint8_t* const* xp, const int64_t* koff, int ntaps, int c4n, 
   for (int t = 0; t < ntaps; ++t) {
     const int64_t o0 = koff[t];
     for (int64_t o = o0, oe = o0 + 4 * int64_t{c4n}; o < oe; o += 4, w += 4 * kCvMb) {
+      if (pf < pf_end) {
+        _mm_prefetch(pf, _MM_HINT_T1);
+        pf += 64;
+      }
       __m512i wv[MV];
 #pragma GCC unroll 3
       for (int v = 0; v < MV; ++v) wv[v] = _mm512_loadu_si512(w + 64 * v);
@@ -359,7 +387,8 @@ void cv_tile(const uint8_t* const* xp, const int64_t* koff, int ntaps, int c4n, 
     for (int v = 0; v < MV; ++v) _mm512_storeu_si512(out + j * kCvMb + 16 * v, acc[j][v]);
 }
 
-using CvFn = void (*)(const uint8_t* const*, const int64_t*, int, int, const int8_t*, const int32_t*, int32_t*);
+using CvFn = void (*)(const uint8_t* const*, const int64_t*, int, int, const int8_t*, const int32_t*, int32_t*,
+                     const char*, int64_t);
 template <int MV>
 constexpr CvFn kCvRow[kCvMaxNp + 1] = {nullptr,          cv_tile<MV, 1>, cv_tile<MV, 2>, cv_tile<MV, 3>,
                                        cv_tile<MV, 4>, cv_tile<MV, 5>, cv_tile<MV, 6>, cv_tile<MV, 7>,
@@ -373,16 +402,13 @@ struct alignas(64) CvFastReq {
   int64_t me[8], mo[8], he[8], ho[8], se[8], so[8];
 };
 
+template <bool kAway>
 inline __m512i cv_fast_requant16(__m512i acc, const CvFastReq& q) {
   const __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512(q.me));
   const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_load_si512(q.mo));
-  const __m512i re = _mm512_srav_epi64(
-      _mm512_add_epi64(_mm512_add_epi64(pe, _mm512_load_si512(q.he)), _mm512_srai_epi64(pe, 63)),
-      _mm512_load_si512(q.se));
-  const __m512i ro = _mm512_srav_epi64(
-      _mm512_add_epi64(_mm512_add_epi64(po, _mm512_load_si512(q.ho)), _mm512_srai_epi64(po, 63)),
-      _mm512_load_si512(q.so));
-  return _mm512_mask_blend_epi32(0xAAAA, re, ro);
+  return _mm512_mask_blend_epi32(
+      0xAAAA, _mm512_srav_epi64(rounding_add<kAway>(pe, _mm512_load_si512(q.he)), _mm512_load_si512(q.se)),
+      _mm512_srav_epi64(rounding_add<kAway>(po, _mm512_load_si512(q.ho)), _mm512_load_si512(q.so)));
 }
 
 // 16 x 16 dword transpose: r[i] lane j -> r[j] lane i.
@@ -475,7 +501,13 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
         else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
       }
-    // Register requantization when every channel's shift allows it (fast_requant16).
+    // Register requantization when every channel's shift allows it (fast_requant16), rounding
+    // half up in the blocks of channels that can never meet a tie (ties_possible) for an
+    // accumulator within the int32 bound of qconv_int32_exact.
+    int64_t acc_bound = 0;
+    for (int32_t b : p.bias) acc_bound = std::max<int64_t>(acc_bound, b < 0 ? -int64_t{b} : b);
+    acc_bound += cg_ * g.kh * g.kw * 255 * 128;
+    away_.assign(static_cast<size_t>(g.group * mb_), 0);
     fastq_ = !p.float_out;
     qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
     fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
@@ -487,6 +519,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           else
             fq_[static_cast<size_t>(gi * mb_ * kMr + mi)] =
                 FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift, q.shift - 32};
+          if (ties_possible(q, acc_bound)) away_[static_cast<size_t>(gi * mb_ + mi / kMr)] = 1;
         }
 
     // Fully connected (a few rows of one pixel): vectorized over output channels.
@@ -534,6 +567,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       cvs_.assign(static_cast<size_t>(mp), 31);
       cvscale_.assign(static_cast<size_t>(mp), 0.0);
       cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
+      cv_away_.assign(static_cast<size_t>(mp / 16), 0);
       for (int64_t m = 0; m < g.m; ++m) {
         bcv_[static_cast<size_t>(m)] = bias_[static_cast<size_t>((m / kMr) * kMr + m % kMr)];
         if (p.float_out) {
@@ -544,6 +578,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         cvm_[static_cast<size_t>(m)] = q.m;
         cvs_[static_cast<size_t>(m)] = q.shift;
         if (fastq_) {
+          if (ties_possible(q, acc_bound)) cv_away_[static_cast<size_t>(m / 16)] = 1;
           CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
           const int l = static_cast<int>(m % 16) / 2;
           const int64_t h = (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift);
@@ -867,7 +902,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
             const int64_t row0 = (gi * mb_ + mb) * kMr;
             const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
             uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + gi * mg_ + mb * kMr) * ohow;
-            kDotQ[lo_ >= 0][qclamp_][nv](xq, to, ktaps, kc4n, plane_pix * 4,
+            const bool away = away_[static_cast<size_t>(gi * mb_ + mb)] != 0;
+            kDotQ[lo_ >= 0][qclamp_][away][nv](xq, to, ktaps, kc4n, plane_pix * 4,
                                 w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
                                 hi_, static_cast<int>(mrows), yp, ohow, s64, ns);
           }
@@ -950,12 +986,19 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     const int64_t ohow = g.oh * g.ow, ntile = ceil_div(ohow, kCvMaxNp);
     const int64_t pstep = (g.stride_w / cv_gsw_) * cb, rstep = (g.stride_h / cv_gsh_) * cv_pw_ * cb;
     const int64_t k4 = taps_ * c4n_;
+    // A block's weights are read once per pixel tile: from L2 after the first tile, from DRAM
+    // (or L3) in it, since a model's weights do not stay cached between runs (ResNet-50's 7x7
+    // stage ran 15-29% slower in the network than alone). So while a block runs, its tiles
+    // prefetch the next block's weights into L2, each tile its share, one line per K step.
+    const int64_t block_lines = kCvMb * k4 * 4 / 64;
     alignas(64) int32_t acc[kCvMaxNp * kCvMb];
     for (int64_t blk = blk0; blk < blk1; ++blk) {
       const int64_t mrem = g.m - blk * kCvMb;
       const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
       const int8_t* wb = wcv_.data() + blk * kCvMb * k4 * 4;
       const int32_t* bb = bcv_.data() + blk * kCvMb;
+      const char* next = reinterpret_cast<const char*>(wb + kCvMb * k4 * 4);
+      const int64_t next_lines = blk + 1 < cv_nmb_ ? block_lines : 0;
       for (int64_t tile = 0; tile < ntile; ++tile) {
         const int64_t p0 = ohow * tile / ntile, np = ohow * (tile + 1) / ntile - p0;
         const uint8_t* xp[kCvMaxNp];
@@ -963,7 +1006,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           const int64_t oy = (p0 + j) / g.ow, ox = (p0 + j) % g.ow;
           xp[j] = xcl + oy * rstep + ox * pstep;
         }
-        kCv[mv][np](xp, cv_koff_.data(), static_cast<int>(taps_), static_cast<int>(c4n_), wb, bb, acc);
+        const int64_t l0 = next_lines * tile / ntile, l1 = next_lines * (tile + 1) / ntile;
+        kCv[mv][np](xp, cv_koff_.data(), static_cast<int>(taps_), static_cast<int>(c4n_), wb, bb, acc, next + 64 * l0,
+                    l1 - l0);
         cv_store(acc, y, n, blk, mv, p0, static_cast<int>(np));
       }
     }
@@ -996,9 +1041,13 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       __m128i r[8];
       if (fastq_) {
         const CvFastReq& q = cvq_[static_cast<size_t>(m0 / 16)];
-        for (int j = 0; j < np; ++j)
-          r[j] = _mm512_cvtepi32_epi8(_mm512_min_epi32(
-              _mm512_max_epi32(cv_fast_requant16(_mm512_load_si512(acc + j * kCvMb + 16 * v), q), vlo), vhi));
+        auto requant = [&]<bool kAway>() {
+          for (int j = 0; j < np; ++j)
+            r[j] = _mm512_cvtepi32_epi8(_mm512_min_epi32(
+                _mm512_max_epi32(cv_fast_requant16<kAway>(_mm512_load_si512(acc + j * kCvMb + 16 * v), q), vlo), vhi));
+        };
+        if (cv_away_[static_cast<size_t>(m0 / 16)]) requant.template operator()<true>();
+        else requant.template operator()<false>();
       } else {
         const avx512::RequantLanes rq =
             avx512::requant_lanes(_mm512_loadu_si512(cvm_.data() + m0), _mm512_loadu_si512(cvs_.data() + m0));
@@ -1173,10 +1222,12 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   KVector<int32_t> bcv_, cvm_, cvs_;
   KVector<double> cvscale_;
   KVector<CvFastReq> cvq_;
+  KVector<uint8_t> cv_away_;       // per 16 channels: some channel may meet a tie (ties_possible)
   KVector<int64_t> cv_koff_;
   KVector<int8_t> wfc_;            // fully connected: [m / kFcMb][c4][kFcMb][4]
   KVector<int32_t> fcm_, fcs_;     // per channel mantissas and shifts, padded
   KVector<FastReq> fq_;
+  KVector<uint8_t> away_;          // per [group][block of 8]: some channel may meet a tie
   uint8_t pad_byte_ = 0, flip_ = 0;
   KVector<int8_t> w_;
   KVector<int32_t> bias_;

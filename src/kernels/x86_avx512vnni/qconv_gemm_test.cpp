@@ -580,5 +580,48 @@ TEST(QConvGemmAvx512Vnni, RandomGeometries) {
   }
 }
 
+// Register requantization rounds half up in blocks whose channels can never meet a tie
+// (ties_possible) and half away from zero in the others: blocks of 8 (general path) and 16
+// (channel-vectorized path) channels that mix random multipliers with exact powers of two
+// (2^-12: a tie whenever acc = 2^11 * odd), so both variants run side by side, with ties hit.
+TEST(QConvGemmAvx512Vnni, RoundingVariantsPerBlock) {
+  SKIP_WITHOUT_VNNI();
+  struct S {
+    int64_t c, h, w, m, k, s, pad;
+  };
+  const S shapes[] = {{64, 20, 20, 40, 1, 1, 0}, {32, 15, 17, 33, 3, 1, 1}, {16, 24, 24, 17, 3, 2, 1},
+                      {256, 7, 7, 50, 1, 1, 0},  {128, 7, 7, 48, 3, 1, 1}, {3, 20, 20, 16, 7, 2, 3}};
+  int i = 0;
+  for (const S& s : shapes)
+    for (int tie_every : {1, 3, 8, 17}) {
+      ConvCase k = conv(1, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      vary(&k, i);
+      k.float_out = false;
+      k.mult_lo = 0.002;  // the register requantization's shift range
+      k.mult_hi = 0.2;
+      k.tie_every = tie_every;
+      k.bias_range = 1 << 14;
+      k.seed = static_cast<uint32_t>(7000 + i);
+      check(k, 1 + i % 3);
+      ++i;
+    }
+  // The channel-vectorized path on enough outputs (batch 24, no Relu) for the 2^-12 channels'
+  // negative ties (acc = -4096 * odd: about 1 in 16384 outputs).
+  for (int tie_every : {1, 2, 5}) {
+    ConvCase k = conv(24, 256, 7, 7, 64, 1, 1);
+    vary(&k, i);
+    k.float_out = false;
+    k.relu = false;
+    k.y_signed = true;  // negative results in range, so negative ties show
+    k.zy = tie_every - 3;
+    k.mult_lo = 0.002;
+    k.mult_hi = 0.2;
+    k.tie_every = tie_every;
+    k.bias_range = 1 << 14;
+    k.seed = static_cast<uint32_t>(7100 + i++);
+    check(k, 1 + i % 3);
+  }
+}
+
 }  // namespace
 }  // namespace qmap::kernels
