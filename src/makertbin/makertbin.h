@@ -17,6 +17,12 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "ir/graph.h"
+
+namespace qmap {
+struct MakertbinConfig;
+class CustomOpSet;
+}  // namespace qmap
 
 namespace qmap {
 
@@ -29,6 +35,11 @@ struct MakertbinOptions {
   // --custom-op-lib: plugin libraries loaded after the YAML's custom_op section's.
   std::vector<std::string> custom_op_libs;
 };
+
+// The model the config names, imported as makertbin imports it (the YAML's input shapes
+// given to the importer), with cfg.inputs completed from it: an empty input_name names the
+// model's only input, an empty input_shape takes the model's; names and shapes are checked.
+Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& log);
 
 // Runs the whole conversion. `log` gets the console lines; the function adds the log file.
 Status run_makertbin(const MakertbinOptions& options, Logger& log);

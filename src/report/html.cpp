@@ -1,0 +1,45 @@
+// Shared HTML pieces of the reports (html.h).
+#include "report/html.h"
+
+namespace qmap {
+
+std::string html_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&#39;";
+        break;
+      default:
+        o += c;
+    }
+  }
+  return o;
+}
+
+const char* report_css() {
+  return R"(body{font-family:sans-serif;margin:16px;color:#222}
+table{border-collapse:collapse;margin:8px 0 16px 0;font-size:12px}
+td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}
+td.t,th.t{text-align:left}
+th{background:#eee}
+tr.npu td.on{background:#d8f0dd} tr.cpu td.on{background:#fbe2c8}
+.graph svg{max-width:100%;height:auto}
+.note{color:#666;font-size:12px}
+.grid{display:flex;flex-wrap:wrap;gap:8px}
+pre{background:#f4f4f4;padding:6px;font-size:12px})";
+}
+
+}  // namespace qmap
