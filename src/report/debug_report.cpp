@@ -247,7 +247,7 @@ std::string debug_html(const DebugReport& r) {
   row("weights", r.per_channel ? "per channel" : "per tensor");
   row("samples", fmt::format("{} (the first calibration samples)", r.samples));
   for (const auto& o : r.cumulative.outputs)
-    row("output " + o.name, fmt::format("cosine {:.6f}, SQNR {} dB, MSE {:.6g}", o.distance.cosine,
+    row("output '" + o.name + "'", fmt::format("cosine {:.6f}, SQNR {} dB, MSE {:.6g}", o.distance.cosine,
                                         db(o.distance.sqnr_db), o.distance.mse));
   if (r.suspects_on_cpu_cosine)
     row(fmt::format("with the {} suspects in float", r.suspects.size()),
