@@ -248,53 +248,47 @@ std::string debug_html(const DebugReport& r) {
   row("samples", fmt::format("{} (the first calibration samples)", r.samples));
   for (const auto& o : r.cumulative.outputs)
     row("output '" + o.name + "'", fmt::format("cosine {:.6f}, SQNR {} dB, MSE {:.6g}", o.distance.cosine,
-                                        db(o.distance.sqnr_db), o.distance.mse));
+                                               db(o.distance.sqnr_db), o.distance.mse));
   if (r.suspects_on_cpu_cosine)
     row(fmt::format("with the {} suspects in float", r.suspects.size()),
         fmt::format("output cosine {:.6f}, SQNR {} dB", *r.suspects_on_cpu_cosine,
                     db(r.suspects_on_cpu_sqnr_db.value_or(0))));
   s += "</table>\n";
 
-  s += "<h2>Top suspects</h2>\n<table id=\"suspects\"><tr><th>rank</th><th "
-       "class=\"t\">node</th><th>cosine</th><th>SQNR dB</th><th class=\"t\">why</th></tr>\n";
+  s += "<h2>Top suspects</h2>\n";
+  std::vector<HtmlRow> rows;
   for (size_t i = 0; i < r.suspects.size(); ++i) {
     const auto& x = r.suspects[i];
-    s += fmt::format(
-        "<tr class=\"suspect\"><td>{}</td><td class=\"t\">{}</td><td>{:.6f}</td><td>{}</td><td "
-        "class=\"t\">{}</td></tr>\n",
-        i + 1, html_escape(join(x.members, " + ")), x.cosine, db(x.sqnr_db), html_escape(x.why));
+    rows.push_back(
+        {"suspect",
+         {std::to_string(i + 1), join(x.members, " + "), fmt::format("{:.6f}", x.cosine), db(x.sqnr_db), x.why}});
   }
-  s += "</table>\n<p class=\"note\">Keep them in float on the CPU (qmap's higher precision) with these lines in the "
+  s += html_table("suspects", {"rank", "t:node", "cosine", "SQNR dB", "t:why"}, rows);
+  s += "<p class=\"note\">Keep them in float on the CPU (qmap's higher precision) with these lines in the "
        "makertbin YAML:</p>\n<pre id=\"suspects-yaml\">" +
        html_escape(r.suspects_yaml) + "</pre>\n";
 
   s += "<h2>Per-node sensitivity</h2>\n<p class=\"note\">Each node (or fused group) quantized alone, every other "
        "node in float; the model outputs against the float model's, mean over the samples.</p>\n<div>" +
        sensitivity_chart(r) + "</div>\n";
-  s += "<table id=\"sensitivity\"><tr><th>rank</th><th class=\"t\">node</th><th class=\"t\">type</th><th "
-       "class=\"t\">members</th><th>cosine</th><th>MSE</th><th>SQNR dB</th></tr>\n";
+  rows.clear();
   for (size_t i = 0; i < r.sensitivity.size(); ++i) {
     const auto& u = r.sensitivity[i];
-    s += fmt::format(
-        "<tr class=\"sens\"><td>{}</td><td class=\"t\">{}</td><td class=\"t\">{}</td><td "
-        "class=\"t\">{}</td><td>{:.6f}</td><td>{:.6g}</td><td>{}</td></tr>\n",
-        i + 1, html_escape(u.node), html_escape(u.op_type), html_escape(join(u.members, ", ")), u.cosine, u.mse,
-        db(u.sqnr_db));
+    rows.push_back({"sens",
+                    {std::to_string(i + 1), u.node, u.op_type, join(u.members, ", "), fmt::format("{:.6f}", u.cosine),
+                     fmt::format("{:.6g}", u.mse), db(u.sqnr_db)}});
   }
-  s += "</table>\n";
+  s += html_table("sensitivity", {"rank", "t:node", "t:type", "t:members", "cosine", "MSE", "SQNR dB"}, rows);
 
   s += "<h2>Cumulative error</h2>\n<p class=\"note\">The full quantized model (the file) in the integer simulator: "
        "each node's output against float, mean cosine over the samples.</p>\n<div>" +
        cumulative_chart(r) + "</div>\n";
-  s += "<table id=\"cumulative\"><tr><th class=\"t\">node</th><th class=\"t\">on</th><th "
-       "class=\"t\">type</th><th>cosine</th><th>threshold</th></tr>\n";
+  rows.clear();
   for (const auto& n : r.cumulative.nodes)
-    s += fmt::format(
-        "<tr class=\"cum {}\"><td class=\"t\">{}</td><td class=\"t on\">{}</td><td "
-        "class=\"t\">{}</td><td>{}</td><td>{}</td></tr>\n",
-        n.where == Placement::kNpu ? "npu" : "cpu", html_escape(n.name), on_name(n.where), html_escape(n.op_type),
-        n.cosine ? fmt::format("{:.6f}", *n.cosine) : "--", n.threshold ? fmt::format("{:.6g}", *n.threshold) : "--");
-  s += "</table>\n";
+    rows.push_back({n.where == Placement::kNpu ? "cum npu" : "cum cpu",
+                    {n.name, on_name(n.where), n.op_type, n.cosine ? fmt::format("{:.6f}", *n.cosine) : "--",
+                     n.threshold ? fmt::format("{:.6g}", *n.threshold) : "--"}});
+  s += html_table("cumulative", {"t:node", "t:on", "t:type", "cosine", "threshold"}, rows);
 
   s += "<h2>Activation histograms</h2>\n<p class=\"note\">|x| over the samples (log counts); red: the threshold "
        "the quantized model clips at.</p>\n<div class=\"grid\" id=\"histograms\">";

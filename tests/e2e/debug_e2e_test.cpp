@@ -184,6 +184,16 @@ TEST(DebugE2e, RanksTheBadNodeFirstAndItsYamlLineHelps) {
          "correction in either";
 }
 
+// The same samples give byte-identical files whatever the worker count (units run in
+// parallel, results are kept in graph order).
+TEST(DebugE2e, SameReportWhateverTheJobs) {
+  const fs::path dir = prepare();
+  ASSERT_EQ(run_qmap_in(dir, "debug --config cfg.yaml --no-progress --jobs 1 --output-dir j1", "none").code, 0);
+  ASSERT_EQ(run_qmap_in(dir, "debug --config cfg.yaml --no-progress --jobs 3 --output-dir j3", "none").code, 0);
+  EXPECT_EQ(slurp(dir / "j1/bad_debug.json"), slurp(dir / "j3/bad_debug.json"));
+  EXPECT_EQ(slurp(dir / "j1/bad_debug.html"), slurp(dir / "j3/bad_debug.html"));
+}
+
 // Headless Chromium opens the page from disk: the summary, one row per ranked unit and per
 // node, one histogram per value and one weight chart per Conv; the screenshot is not blank.
 TEST(DebugE2e, HtmlOpensInHeadlessChromium) {
