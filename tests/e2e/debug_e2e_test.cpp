@@ -255,6 +255,14 @@ TEST(DebugE2e, BadInputIsOneNamedErrorAndNoReport) {
   EXPECT_NE(expect_one_error(r, false).find("bad_calibration_table.txt"), std::string::npos) << r.err;
   fs::copy_file(dir / "saved.txt", dir / "model_output/bad_calibration_table.txt",
                 fs::copy_options::overwrite_existing);
+  // Outputs of another conversion in the working_dir (makertbin re-run with conv3 on the CPU):
+  // the quantized model no longer matches this config, and the first differing node is named.
+  std::ofstream(dir / "cpu3.yaml") << config("  run_on_cpu: conv3\n");
+  ASSERT_EQ(run_qmap_in(dir, "makertbin --config cpu3.yaml --model-type onnx --no-progress", "none").code, 0);
+  r = run_qmap_in(dir, "debug --config cfg.yaml --output-dir out", "none");
+  EXPECT_NE(expect_one_error(r, false).find("does not match"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("run qmap makertbin --config cfg.yaml again"), std::string::npos) << r.err;
+  ASSERT_EQ(run_qmap_in(dir, "makertbin --config cfg.yaml --model-type onnx --no-progress", "none").code, 0);
   // A config without calibration data.
   std::string text = config();
   text = text.substr(0, text.find("  cal_data_dir")) + "  calibration_type: skip\n";
