@@ -47,7 +47,7 @@ void register_debug(CLI::App& app, Runner* run) {
       ->default_val("onnx")
       ->check(CLI::IsMember({"onnx", "caffe"}));
   cmd->add_option("--samples", o.samples, "calibration samples to run (the first ones)")
-      ->default_val(4)
+      ->default_val(8)
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--top", o.top, "suspects listed with their YAML lines")->default_val(5)->check(CLI::Range(1, 1000));
   cmd->add_option("--rows", a->rows, "rows of the ranked table printed (the report has all)")

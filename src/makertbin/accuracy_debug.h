@@ -31,7 +31,7 @@ namespace qmap {
 struct AccuracyDebugOptions {
   std::string config_path;
   std::string model_type = "onnx";  // as makertbin's --model-type
-  size_t samples = 4;               // calibration samples used (the first ones)
+  size_t samples = 8;               // calibration samples used (the first ones)
   size_t top = 5;                   // suspects listed
   int jobs = 0;                     // worker threads; 0: compiler_parameters.jobs or all cores
   bool progress = true;             // progress bars on a terminal
