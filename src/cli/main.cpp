@@ -1,6 +1,7 @@
 // qmap command-line entry point: dispatches to the subcommands in src/cli/*.cpp.
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,15 @@ int main(int argc, char** argv) {
   }
   try {
     return run ? run() : 2;
+  } catch (const std::bad_alloc&) {
+    // Readers refuse sizes over their documented limits before allocating
+    // (docs/reliability.md); a model or data set within them can still need more memory than
+    // this process may have (RAM, ulimit -v). One line naming the command, not a crash.
+    std::string cmd;
+    for (int i = 1; i < argc; ++i) cmd += std::string(i > 1 ? " " : "") + argv[i];
+    std::fprintf(stderr, "ERROR qmap: out of memory running 'qmap %s': the model or its data needs more memory than "
+                 "this process may use (RAM, ulimit -v)\n", cmd.c_str());
+    return 3;
   } catch (const std::exception& e) {
     // Everything that reads user input returns a Status; reaching here is a bug, but the
     // user still gets one line and a non-zero exit rather than an abort.

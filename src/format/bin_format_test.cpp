@@ -457,6 +457,10 @@ TEST_F(BinCorrupt, SizeOverflow) {
   expect_has(msg, "4294967296x4294967296: the element count overflows int64");
   p.tensors[static_cast<size_t>(t)].dims = {3, -1};
   expect_has(read_error(serialized(p)), "dimension 1 is -1: dimensions are non-negative");
+  // Within int64, over the per-tensor limit (core/limits.h): the context would allocate 2^30
+  // bytes of arena for a file of a few kilobytes.
+  p.tensors[static_cast<size_t>(t)].dims = {1, 1ll << 15, 1ll << 15};
+  expect_has(read_error(serialized(p)), "1x32768x32768: more than 2^29 elements, over qmap's limit for one tensor");
 }
 
 TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
@@ -472,6 +476,22 @@ TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
   p = program_;
   p.steps[si].conv.oh += 1;
   expect_has(read_error(serialized(p)), "has 256 elements (1x4x8x8): conv geometry N*M*OH*OW = 288");
+}
+
+// Conv geometry whose windows run far past the input (a corrupt dilation, stride or output
+// size): kernels size their packed row planes by the kernel extent and the output width, so
+// the validator stops it before any of them is prepared.
+TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
+  const size_t si = step_of(StepKind::kConv);
+  IntProgram p = program_;
+  p.steps[si].conv.dil_w = int64_t{1} << 40;
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, fmt::format("conv '{}' (step {}): conv width: input 8 + leading pad", p.steps[si].node, si));
+  expect_has(msg, "dilation 1099511627776");
+  expect_has(msg, "the windows must lie near the padded input");
+  p = program_;
+  p.steps[si].conv.stride_h = int64_t{1} << 50;
+  expect_has(read_error(serialized(p)), "conv height: input 8 + leading pad");
 }
 
 // The reader and the runtime's prepare run one step validator (program/step_check.h): the same

@@ -1,5 +1,6 @@
 #include "ir/infer.h"
 
+#include "core/limits.h"
 #include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
 
@@ -30,13 +31,8 @@ Status fold_node(Graph& g, const Node& n, const OpDef& def, const InferCtx& ictx
 
 }  // namespace
 
-// The largest tensor shape inference accepts: 2^40 elements (4 TiB of float32), far above any
-// CNN tensor and far below int64 overflow, so the ops' infer functions can add and multiply
-// dims of tensors that passed this check without overflowing. Shapes come from the model
-// file (declared inputs, Reshape targets, Resize sizes), so a crafted model must get an error
-// here instead of signed overflow (undefined) in the element counts.
+// Shape inference refuses tensors over core/limits.h's kMaxTensorElements.
 namespace {
-constexpr int64_t kMaxTensorElements = int64_t{1} << 40;
 
 // Elements of `dims` (unknown dims, negative, count as 1), or -1 past kMaxTensorElements.
 int64_t bounded_elements(const Dims& dims) {
@@ -53,8 +49,8 @@ int64_t bounded_elements(const Dims& dims) {
 
 Status check_size(const Node& n, const char* what, size_t i, const std::optional<Dims>& dims) {
   if (!dims || bounded_elements(*dims) >= 0) return ok_status();
-  return error("shape inference: {} '{}': {} {} has shape {}: more than 2^40 elements, larger than any tensor qmap "
-               "can hold",
+  return error("shape inference: {} '{}': {} {} has shape {}: more than 2^29 elements, over qmap's limit for one "
+               "tensor",
                n.op_type, n.name, what, i, dims_str(*dims));
 }
 }  // namespace

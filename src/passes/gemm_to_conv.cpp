@@ -1,6 +1,7 @@
 // gemm_to_conv: a fully connected layer on a flattened [N, C, 1, 1] map as a 1x1 Conv, the
 // form the NPU's conv engine runs, followed by the Flatten (passes.h).
 #include "passes/channel_affine.h"
+#include "passes/graph_edit.h"
 #include "passes/passes.h"
 
 namespace qmap {
@@ -79,6 +80,22 @@ Status gemm_to_conv(Graph& g, PassLog* log) {
     std::string label = node_label(n);
     if (bias_add) label += fmt::format(" with {}", node_label(g.nodes[*bias_add]));
     const ValueId y = bias_add ? g.nodes[*bias_add].outputs[0] : n.outputs[0];
+    // A layer that gives a graph output stays (or becomes) a Gemm on the flattened rows: the
+    // quantizer hands its output out in float straight from the int32 accumulator
+    // (high-precision output), where a Conv followed by Flatten, or a MatMul followed by its
+    // bias Add, would requantize the logits to 8 bits first.
+    if (is_graph_output(g, y)) {
+      if (!bias_add) continue;
+      Tensor w2 = w->reshaped({w->dims()[0], w->dims()[1]});
+      const ValueId rows = n.inputs[0];
+      erase_node(g, *bias_add);  // after node i: index i is unchanged
+      const ValueId wid = add_initializer(g, name + "_W", std::move(w2));
+      const ValueId bid = add_initializer(g, name + "_B", std::move(*bias));
+      g.nodes[i] = make_node("Gemm", name, {rows, wid, bid}, {y}, {{"transB", int64_t{1}}});
+      log_rewrite(log, fmt::format("gemm_to_conv: {} became a Gemm with its bias: it gives the graph output '{}'",
+                                   label, g.value(y).name));
+      continue;
+    }
     if (bias_add) erase_node(g, *bias_add);  // after node i: index i is unchanged
     const ValueId wid = add_initializer(g, name + "_W", std::move(*w));
     std::vector<ValueId> ins = {x, wid};

@@ -48,7 +48,9 @@ Status fuse_pad_into_conv(Graph& g, PassLog* log = nullptr);
 // transA 0, C absent or per column) or MatMul (constant 2-D B) becomes a 1x1 Conv on the 4-D
 // tensor followed by a Flatten to the original [N, M] output. A MatMul whose only reader is an
 // Add of a per-column constant (an exported Gemm) takes that Add in as the Conv's bias. With spatial dims other than
-// 1x1 the pattern is left alone (a Conv would have to cover the whole map).
+// 1x1 the pattern is left alone (a Conv would have to cover the whole map). A layer whose
+// output is a graph output stays a Gemm (MatMul + bias Add becomes one Gemm), so that the
+// quantizer gives it in float from the accumulator instead of requantized to 8 bits.
 Status gemm_to_conv(Graph& g, PassLog* log = nullptr);
 
 // Sub(x, c) -> Add(x, -c) and Div(x, c) -> Mul(x, 1 / c) for a float constant c (every

@@ -166,7 +166,7 @@ TEST(GemmToConv, FlattenGemmOnOneByOneMapBecomesConv) {
     const ValueId y = b.node("Gemm", "fc",
                              {flat, b.random("fc_w", trans_b ? Dims{5, 8} : Dims{8, 5}, 12), b.random("fc_b", {5}, 13)},
                              {{"transB", trans_b}, {"alpha", 1.5f}, {"beta", 0.5f}});
-    const Graph before = b.build({y});
+    const Graph before = b.build({b.node("Relu", "relu", {y})});
     PassLog log;
     const Graph after = run_pass(gemm_to_conv, before, &log);
     EXPECT_EQ(dump_graph(after),
@@ -177,7 +177,8 @@ TEST(GemmToConv, FlattenGemmOnOneByOneMapBecomesConv) {
               "%gap: float32[2x8x1x1] = GlobalAveragePool 'gap' (%x)\n"
               "%fc_nchw: float32[2x5x1x1] = Conv 'fc' (%gap, %fc_W, %fc_B) {kernel_shape=[1,1]}\n"
               "%fc: float32[2x5] = Flatten 'fc_flatten' (%fc_nchw) {axis=1}\n"
-              "output %fc\n")
+              "%relu: float32[2x5] = Relu 'relu' (%fc)\n"
+              "output %relu\n")
         << "transB " << trans_b;
     EXPECT_EQ(log, (PassLog{"gemm_to_conv: Gemm 'fc' became a 1x1 Conv on 'gap' followed by Flatten 'fc_flatten'"}));
     EXPECT_TRUE(same_numerics(before, after, 106)) << "transB " << trans_b;
@@ -190,9 +191,9 @@ TEST(GemmToConv, ReshapeMatMulAndLargerMapsLeftAlone) {
     const ValueId x = b.input("x", {3, 4, hw, hw});
     const ValueId r = b.node("Reshape", "reshape", {x, b.constant("shape", Tensor::from_vector<int64_t>({2}, {3, -1}))});
     const ValueId y = b.node("MatMul", "mm", {r, b.random("w", {4 * hw * hw, 6}, 14)});
-    const Graph before = b.build({y});
+    const Graph before = b.build({b.node("Relu", "relu", {y})});
     const Graph after = run_pass(gemm_to_conv, before);
-    EXPECT_EQ(op_sequence(after), hw == 1 ? "Conv Flatten" : "Reshape MatMul") << "hw " << hw;
+    EXPECT_EQ(op_sequence(after), hw == 1 ? "Conv Flatten Relu" : "Reshape MatMul Relu") << "hw " << hw;
     EXPECT_TRUE(same_numerics(before, after, 107)) << "hw " << hw;
   }
 }
@@ -204,14 +205,46 @@ TEST(GemmToConv, MatMulAddBiasBecomesConvBias) {
   const ValueId r = b.node("Reshape", "reshape", {x, b.constant("shape", Tensor::from_vector<int64_t>({2}, {1, 6}))});
   const ValueId mm = b.node("MatMul", "mm", {r, b.random("w", {6, 4}, 16)});
   const ValueId y = b.node("Add", "bias", {b.random("c", {4}, 17), mm});
-  const Graph before = b.build({y});
+  const Graph before = b.build({b.node("Relu", "relu", {y})});
   PassLog log;
   const Graph after = run_pass(gemm_to_conv, before, &log);
-  EXPECT_EQ(op_sequence(after), "Conv Flatten");
-  EXPECT_EQ(after.value(after.outputs[0]).name, "bias");
+  EXPECT_EQ(op_sequence(after), "Conv Flatten Relu");
+  EXPECT_EQ(after.value(after.nodes[1].outputs[0]).name, "bias");
   EXPECT_EQ(after.nodes[0].inputs.size(), 3u);
   EXPECT_EQ(log, (PassLog{"gemm_to_conv: MatMul 'mm' with Add 'bias' became a 1x1 Conv on 'x' followed by Flatten 'mm_flatten'"}));
   EXPECT_TRUE(same_numerics(before, after, 109));
+}
+
+// A layer giving a graph output is left a Gemm (a MatMul + bias Add becomes one): the
+// quantizer gives a Gemm's graph output in float from the int32 accumulator, where Conv +
+// Flatten would requantize the logits to 8 bits first.
+TEST(GemmToConv, GraphOutputLayerStaysAGemm) {
+  {
+    GraphBuilder b;
+    const ValueId x = b.input("x", {2, 8, 1, 1});
+    const ValueId flat = b.node("Flatten", "flatten", {x});
+    const ValueId y = b.node("Gemm", "fc", {flat, b.random("fc_w", {5, 8}, 12), b.random("fc_b", {5}, 13)},
+                             {{"transB", int64_t{1}}});
+    const Graph before = b.build({y});
+    PassLog log;
+    const Graph after = run_pass(gemm_to_conv, before, &log);
+    EXPECT_EQ(op_sequence(after), "Flatten Gemm");
+    EXPECT_TRUE(log.empty());
+  }
+  GraphBuilder b;
+  const ValueId x = b.input("x", {1, 6, 1, 1});
+  const ValueId r = b.node("Reshape", "reshape", {x, b.constant("shape", Tensor::from_vector<int64_t>({2}, {1, 6}))});
+  const ValueId mm = b.node("MatMul", "mm", {r, b.random("w", {6, 4}, 16)});
+  const ValueId y = b.node("Add", "bias", {b.random("c", {4}, 17), mm});
+  const Graph before = b.build({y});
+  PassLog log;
+  const Graph after = run_pass(gemm_to_conv, before, &log);
+  EXPECT_EQ(op_sequence(after), "Reshape Gemm");
+  EXPECT_EQ(after.value(after.outputs[0]).name, "bias");
+  EXPECT_EQ(after.nodes[1].inputs.size(), 3u);
+  EXPECT_EQ(log, (PassLog{"gemm_to_conv: MatMul 'mm' with Add 'bias' became a Gemm with its bias: it gives the graph "
+                          "output 'bias'"}));
+  EXPECT_TRUE(same_numerics(before, after, 110));
 }
 
 TEST(CanonicalizeSubDiv, ConstantSubDivBecomeAddMul) {

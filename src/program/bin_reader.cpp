@@ -13,6 +13,7 @@
 #include <map>
 
 #include "core/file_io.h"
+#include "core/limits.h"
 #include "program/step_check.h"
 
 namespace qmap {
@@ -119,6 +120,11 @@ class BinReader {
         fail("{} {} at offset {}: {}: the element count overflows int64", where_, field, at, dims_str(*out));
         return 0;
       }
+    }
+    if (n > kMaxTensorElements) {
+      fail("{} {} at offset {}: {}: more than 2^29 elements, over qmap's limit for one tensor", where_, field, at,
+           dims_str(*out));
+      return 0;
     }
     int64_t bytes = 0;
     if (!mul_ok(n, static_cast<int64_t>(std::max<size_t>(elem_size, 1)), &bytes)) {

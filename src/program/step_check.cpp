@@ -152,6 +152,26 @@ Status Checker::conv(bool float_out) const {
   if (g.pad_top < 0 || g.pad_left < 0) return fail("conv pads {} {}: pads are >= 0", g.pad_top, g.pad_left);
   if (g.c % g.group != 0 || g.m % g.group != 0)
     return fail("conv C {} and M {}: both are multiples of group {}", g.c, g.m, g.group);
+  // The windows stay near the padded input. A conv step stores its leading pads only, so the
+  // bounds allow a trailing pad up to the leading pad plus the kernel extent (ONNX's and
+  // Caffe's SAME and explicit pads stay far inside them): the kernel extent at most twice
+  // the input plus its leading pad, plus one, and every window starting before the padded
+  // input ends. Kernels size their packed row planes by the extent and the output width
+  // (kernels/x86_avx512vnni/qconv_gemm.cpp), so a corrupt dilation or output size must stop
+  // here. 128-bit so no product of file values overflows.
+  const auto axis = [&](const char* name, int64_t in, int64_t pad, int64_t k, int64_t dil, int64_t stride,
+                        int64_t out) -> Status {
+    const __int128 extent = static_cast<__int128>(k - 1) * dil + 1;
+    const __int128 last_start = static_cast<__int128>(out - 1) * stride;
+    if (extent > 2 * (static_cast<__int128>(in) + pad) + 1 || last_start >= static_cast<__int128>(in) + 2 * pad + extent)
+      return fail("conv {}: input {} + leading pad {}, kernel {} dilation {} stride {}, output {}: the windows must lie "
+                  "near the padded input (kernel extent <= 2 * (input + pad) + 1, (output - 1) * stride < input + "
+                  "2 * pad + extent)",
+                  name, in, pad, k, dil, stride, out);
+    return ok_status();
+  };
+  QMAP_RETURN_IF_ERROR(axis("height", g.h, g.pad_top, g.kh, g.dil_h, g.stride_h, g.oh));
+  QMAP_RETURN_IF_ERROR(axis("width", g.w, g.pad_left, g.kw, g.dil_w, g.stride_w, g.ow));
   int64_t xin = 0, xout = 0, wn = 0;
   QMAP_RETURN_IF_ERROR(product({g.n, g.c, g.h, g.w}, "conv geometry N*C*H*W", &xin));
   QMAP_RETURN_IF_ERROR(product({g.n, g.m, g.oh, g.ow}, "conv geometry N*M*OH*OW", &xout));

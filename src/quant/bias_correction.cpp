@@ -203,35 +203,50 @@ Result<std::vector<std::vector<double>>> tap_means(const std::vector<Layer>& lay
   return means;
 }
 
-// Per layer, per output channel: the float output's standard deviation over positions and
-// samples (the scale the report measures shifts against).
-Result<std::vector<double>> output_spread(const std::vector<Layer>& layers,
-                                          const std::vector<std::map<std::string, Tensor>>& outputs) {
+// One sample's float output of a layer, per output channel: sum and sum of squares over
+// positions, and the positions counted.
+struct ChannelMoments {
+  std::vector<double> s1, s2;
+  int64_t count = 0;
+};
+
+ChannelMoments channel_moments(const Layer& l, const Tensor& y) {
+  ChannelMoments m{std::vector<double>(static_cast<size_t>(l.channels)), std::vector<double>(static_cast<size_t>(l.channels)), 0};
+  const auto d = y.data<float>();
+  const int64_t inner = l.gemm ? 1 : static_cast<int64_t>(d.size()) / (y.dims()[0] * l.channels);
+  const int64_t outer = static_cast<int64_t>(d.size()) / (inner * l.channels);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < l.channels; ++c)
+      for (int64_t p = 0; p < inner; ++p) {
+        const double v = d[static_cast<size_t>((o * l.channels + c) * inner + p)];
+        m.s1[static_cast<size_t>(c)] += v;
+        m.s2[static_cast<size_t>(c)] += v * v;
+      }
+  m.count = outer * inner;
+  return m;
+}
+
+// Per layer: the float output's standard deviation over positions and samples, averaged over
+// output channels (the scale the report measures shifts against). moments[sample][layer],
+// summed in sample order.
+std::vector<double> output_spread(const std::vector<Layer>& layers, const std::vector<std::vector<ChannelMoments>>& moments) {
   std::vector<double> spread(layers.size(), 0.0);
   for (size_t li = 0; li < layers.size(); ++li) {
-    const Layer& l = layers[li];
-    std::vector<double> s1(static_cast<size_t>(l.channels)), s2(static_cast<size_t>(l.channels));
+    const size_t channels = static_cast<size_t>(layers[li].channels);
+    std::vector<double> s1(channels), s2(channels);
     int64_t count = 0;
-    for (const auto& values : outputs) {
-      const Tensor& y = values.at(l.y);
-      const auto d = y.data<float>();
-      const int64_t inner = l.gemm ? 1 : static_cast<int64_t>(d.size()) / (y.dims()[0] * l.channels);
-      const int64_t outer = static_cast<int64_t>(d.size()) / (inner * l.channels);
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t c = 0; c < l.channels; ++c)
-          for (int64_t p = 0; p < inner; ++p) {
-            const double v = d[static_cast<size_t>((o * l.channels + c) * inner + p)];
-            s1[static_cast<size_t>(c)] += v;
-            s2[static_cast<size_t>(c)] += v * v;
-          }
-      count += outer * inner;
+    for (const auto& per_layer : moments) {
+      const ChannelMoments& m = per_layer[li];
+      for (size_t c = 0; c < channels; ++c) {
+        s1[c] += m.s1[c];
+        s2[c] += m.s2[c];
+      }
+      count += m.count;
     }
+    const double n = static_cast<double>(std::max<int64_t>(count, 1));
     double total = 0;
-    for (int64_t c = 0; c < l.channels; ++c) {
-      const double m = s1[static_cast<size_t>(c)] / static_cast<double>(std::max<int64_t>(count, 1));
-      total += std::sqrt(std::max(0.0, s2[static_cast<size_t>(c)] / static_cast<double>(std::max<int64_t>(count, 1)) - m * m));
-    }
-    spread[li] = total / static_cast<double>(std::max<int64_t>(l.channels, 1));
+    for (size_t c = 0; c < channels; ++c) total += std::sqrt(std::max(0.0, s2[c] / n - (s1[c] / n) * (s1[c] / n)));
+    spread[li] = total / static_cast<double>(std::max<size_t>(channels, 1));
   }
   return spread;
 }
@@ -274,7 +289,7 @@ Result<BiasCorrectionResult> correct_biases(const Graph& graph, const std::map<s
 
   // The float model's tap means, and its output spread for the report.
   std::vector<std::optional<FloatEngine>> engines(static_cast<size_t>(pool.size()));
-  std::vector<std::map<std::string, Tensor>> float_outputs(samples.size());
+  std::vector<std::vector<ChannelMoments>> float_moments(samples.size());
   auto run_float = [&](size_t i, int w) -> Result<const std::map<std::string, Tensor>*> {
     auto& e = engines[static_cast<size_t>(w)];
     if (!e) {
@@ -282,15 +297,16 @@ Result<BiasCorrectionResult> correct_biases(const Graph& graph, const std::map<s
       e.emplace(std::move(made));
     }
     QMAP_RETURN_IF_ERROR(e->run(samples[i]).status());
-    for (const Layer& l : layers) float_outputs[i][l.y] = e->all_values().at(l.y).clone();
+    float_moments[i].clear();
+    for (const Layer& l : layers) float_moments[i].push_back(channel_moments(l, e->all_values().at(l.y)));
     return &e->all_values();
   };
   const auto float_name = [](const Layer& l) { return l.x; };
   QMAP_ASSIGN_OR_RETURN(const std::vector<std::vector<double>> mf,
                         tap_means(layers, samples, inputs, pool, float_name, run_float));
   engines.clear();
-  QMAP_ASSIGN_OR_RETURN(const std::vector<double> spread, output_spread(layers, float_outputs));
-  float_outputs.clear();
+  const std::vector<double> spread = output_spread(layers, float_moments);
+  float_moments.clear();
 
   // The integer model, run step by step on every sample at once: at a layer's step, its
   // input (the quantized upstream, every earlier layer already corrected) is measured, the
