@@ -46,7 +46,7 @@ void register_debug(CLI::App& app, Runner* run) {
   cmd->add_option("--model-type", o.model_type, "model format, as given to makertbin")
       ->default_val("onnx")
       ->check(CLI::IsMember({"onnx", "caffe"}));
-  cmd->add_option("--samples", o.samples, "calibration samples to run (the first ones)")
+  cmd->add_option("--samples", o.samples, "calibration samples to run, spread over the calibration set")
       ->default_val(8)
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--top", o.top, "suspects listed with their YAML lines")->default_val(5)->check(CLI::Range(1, 1000));

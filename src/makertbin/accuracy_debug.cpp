@@ -271,17 +271,17 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   }
   full.graph = std::move(quantized_file);
 
-  // The samples: the first ones of the calibration set.
+  // The samples: spread over the calibration set, as makertbin's method search picks them
+  // (sets sorted by class would otherwise show the debugger one or two classes).
   QMAP_ASSIGN_OR_RETURN(CalibDataset dataset,
                         CalibDataset::open(cfg.inputs, cfg.calibration.cal_data_dirs, cfg.calibration.cal_data_types,
                                            cfg.calibration.preprocess_on));
-  const size_t n = std::min(o.samples, dataset.size());
   std::vector<std::vector<Tensor>> samples;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i : spread_indices(dataset.size(), o.samples)) {
     QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> s, dataset.load_runtime(i));
     samples.push_back(std::move(s));
   }
-  r.samples = n;
+  r.samples = samples.size();
   const int threads = o.jobs > 0 ? o.jobs : cfg.compiler.jobs > 0 ? cfg.compiler.jobs : default_thread_count();
 
   std::vector<std::vector<Tensor>> reference;

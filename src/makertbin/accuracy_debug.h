@@ -1,8 +1,8 @@
 // `qmap debug`: the accuracy debugger over makertbin's outputs (docs/debug.md), in the
 // manner of Horizon's hmct-debugger and RKNN's accuracy_analysis. From the makertbin YAML it
 // finds <prefix>_optimized_float_model.onnx, <prefix>_quantized_model.onnx and
-// <prefix>_calibration_table.txt in the working_dir, loads the first `samples` calibration
-// samples and measures:
+// <prefix>_calibration_table.txt in the working_dir, loads `samples` calibration samples
+// spread over the set (makertbin's spread_indices) and measures:
 //   - per-node sensitivity: each quantization unit (a node or a fused group) quantized alone
 //     by the quantizer (every other node forced to the CPU, so in float; the unit's own
 //     Quantize/Dequantize kept) and run in the integer simulator, against the float model's
@@ -31,7 +31,7 @@ namespace qmap {
 struct AccuracyDebugOptions {
   std::string config_path;
   std::string model_type = "onnx";  // as makertbin's --model-type
-  size_t samples = 8;               // calibration samples used (the first ones)
+  size_t samples = 8;               // calibration samples used, spread over the set (spread_indices)
   size_t top = 5;                   // suspects listed
   int jobs = 0;                     // worker threads; 0: compiler_parameters.jobs or all cores
   bool progress = true;             // progress bars on a terminal

@@ -53,19 +53,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// k sample indices spread evenly over a calibration set of n (all of them when k >= n).
-// Calibration sets are often sorted by class (file names start with the label, as in
-// ../shared's cifar10 images): the first k samples may show one or two classes, and a choice
-// made on them does not carry over. On the CIFAR-10 ResNet-8 the method search on the first 4
-// images (all airplanes) picked percentile 0.9995 (output cosine 0.9910 on 900 other images)
-// where kl, picked on 16 spread ones, gives 0.9969 (docs/accuracy.md).
-std::vector<size_t> spread_indices(size_t n, size_t k) {
-  k = std::min(k, n);
-  std::vector<size_t> idx(k);
-  for (size_t j = 0; j < k; ++j) idx[j] = j * n / k;
-  return idx;
-}
-
 // Candidates the `default` method compares: hb_mapper's default tries max, one percentile
 // (0.99995) and kl and keeps the best. qmap tries a ladder of percentiles and mse as well:
 // on MobileNetV2 percentile 0.9999 loses 0.67 top-1 points where 0.99995 loses 2.0
@@ -324,6 +311,13 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
   return std::optional<Graph>(std::move(bc.graph));
 }
 }  // namespace
+
+std::vector<size_t> spread_indices(size_t n, size_t k) {
+  k = std::min(k, n);
+  std::vector<size_t> idx(k);
+  for (size_t j = 0; j < k; ++j) idx[j] = j * n / k;
+  return idx;
+}
 
 Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
   QMAP_ASSIGN_OR_RETURN(Graph g, import_model(cfg, custom_ops, L));

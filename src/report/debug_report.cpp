@@ -245,7 +245,7 @@ std::string debug_html(const DebugReport& r) {
   row("quantized model", r.quantized_model);
   row("calibration table", r.calibration_table + " (method " + r.calibration_method + ")");
   row("weights", r.per_channel ? "per channel" : "per tensor");
-  row("samples", fmt::format("{} (the first calibration samples)", r.samples));
+  row("samples", fmt::format("{} (spread over the calibration set)", r.samples));
   for (const auto& o : r.cumulative.outputs)
     row("output '" + o.name + "'", fmt::format("cosine {:.6f}, SQNR {} dB, MSE {:.6g}", o.distance.cosine,
                                                db(o.distance.sqnr_db), o.distance.mse));
