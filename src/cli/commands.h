@@ -23,6 +23,7 @@ void register_infer(CLI::App& app, Runner* run);    // cli/infer.cpp
 void register_eval(CLI::App& app, Runner* run);     // cli/eval.cpp
 void register_verify(CLI::App& app, Runner* run);  // cli/verify.cpp
 void register_perf(CLI::App& app, Runner* run);    // cli/perf.cpp
+void register_debug(CLI::App& app, Runner* run);   // cli/debug.cpp
 
 inline constexpr RegisterFn kCommands[] = {
     register_info,
@@ -34,6 +35,7 @@ inline constexpr RegisterFn kCommands[] = {
     register_eval,
     register_verify,
     register_perf,
+    register_debug,
 };
 
 }  // namespace qmap::cli

@@ -38,6 +38,7 @@
 #include "quant/int_simulator.h"
 #include "quant/quantize.h"
 #include "report/compare.h"
+#include "report/node_compare.h"
 #include "report/text_table.h"
 #include "target/placement.h"
 #include "target/target_spec.h"
@@ -51,19 +52,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// k sample indices spread evenly over a calibration set of n (all of them when k >= n).
-// Calibration sets are often sorted by class (file names start with the label, as in
-// ../shared's cifar10 images): the first k samples may show one or two classes, and a choice
-// made on them does not carry over. On the CIFAR-10 ResNet-8 the method search on the first 4
-// images (all airplanes) picked percentile 0.9995 (output cosine 0.9910 on 900 other images)
-// where kl, picked on 16 spread ones, gives 0.9969 (docs/accuracy.md).
-std::vector<size_t> spread_indices(size_t n, size_t k) {
-  k = std::min(k, n);
-  std::vector<size_t> idx(k);
-  for (size_t j = 0; j < k; ++j) idx[j] = j * n / k;
-  return idx;
-}
 
 // Candidates the `default` method compares: hb_mapper's default tries max, one percentile
 // (0.99995) and kl and keeps the best. qmap tries a ladder of percentiles and mse as well:
@@ -123,22 +111,6 @@ Status write_model(const Graph& g, const fs::path& path, Logger& L) {
 
 // One FloatEngine and one IntSimulator per worker thread, run over the same samples: the
 // mean output cosine of a quantized candidate against float.
-Tensor as_float(const Tensor& t) { return t.dtype() == DType::kFloat32 ? t : cast_tensor(t, DType::kFloat32); }
-
-// Cosine of the float graph's value `name` against its integer simulation, found through the
-// quantizer's value_map; nullopt when either side does not hold it as a comparable tensor.
-std::optional<double> value_cosine(const std::map<std::string, Tensor>& float_values,
-                                   const std::map<std::string, Tensor>& int_values,
-                                   const std::map<std::string, std::string>& value_map, const std::string& name) {
-  auto f = float_values.find(name);
-  auto m = value_map.find(name);
-  if (f == float_values.end() || m == value_map.end()) return std::nullopt;
-  auto q = int_values.find(m->second);
-  if (q == int_values.end() || f->second.dtype() != DType::kFloat32 || f->second.numel() != q->second.numel())
-    return std::nullopt;
-  return compare_tensors(f->second, as_float(q->second)).cosine;
-}
-
 class CandidateScorer {
  public:
   CandidateScorer(const Graph& float_graph, std::vector<std::vector<Tensor>> samples, int threads)
@@ -288,49 +260,13 @@ Result<std::set<std::string>> quantizer_unsigned_values(const Graph& g, const St
 // float at that node's output on the first calibration sample, threshold) and per output.
 Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized, const std::vector<Tensor>& sample,
                          Logger& L) {
-  QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized, {.keep_all_values = true}));
-  QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> fout, fe.run(sample));
-  QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(quantized.graph, true));
-  QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> qout, sim.run(sample));
-  const auto& fvals = fe.all_values();
-  const auto& qvals = sim.all_values();
-  std::map<std::string, const Node*> by_name;
-  for (const Node& n : optimized.nodes) by_name[n.name] = &n;
-  auto cosine_of = [&](const std::string& value) -> std::string {
-    const auto c = value_cosine(fvals, qvals, quantized.value_map, value);
-    return c ? fmt::format("{:.6f}", *c) : "--";
-  };
-  // A fused group (Conv + Relu) produces one integer tensor, after its last node: every
-  // member shows that tensor's cosine (the head's own float output never exists in integer).
-  std::map<std::string, std::string> group_tail;
-  for (const QuantNodeInfo& n : quantized.nodes)
-    if (!n.group.empty()) group_tail[n.group] = n.name;
-  std::vector<TextRow> rows = {{"Node", "ON", "Subgraph", "Type", "Cosine Similarity", "Threshold"}};
-  for (const QuantNodeInfo& n : quantized.nodes) {
-    const auto tail = group_tail.find(n.group.empty() ? n.name : n.group);
-    const auto it = by_name.find(tail == group_tail.end() ? n.name : tail->second);
-    const std::string out_name =
-        it != by_name.end() && !it->second->outputs.empty() ? optimized.value(it->second->outputs[0]).name : "";
-    const bool npu = n.where == Placement::kNpu;
-    const bool quantized_output = npu && std::isfinite(n.threshold) && n.threshold > 0;
-    rows.push_back({n.name, npu ? "NPU" : n.where == Placement::kCpu ? "CPU" : "--",
-                    npu ? fmt::format("id({})", n.subgraph) : "--", n.op_type, cosine_of(out_name),
-                    quantized_output ? fmt::format("{:.6f}", n.threshold) : "--"});
-  }
+  QMAP_ASSIGN_OR_RETURN(const NodeComparison c, compare_nodes(optimized, quantized, {sample}));
   L.info("The converted model node information:");
-  L.raw(render_text_table(rows));
-
-  std::vector<TextRow> orows = {{"Output", "Cosine Similarity", "L1 Distance", "L2 Distance", "Chebyshev Distance"}};
-  for (size_t k = 0; k < fout.size() && k < qout.size(); ++k) {
-    const TensorDistance d = compare_tensors(fout[k], as_float(qout[k]));
-    orows.push_back({optimized.value(optimized.outputs[k]).name, fmt::format("{:.6f}", d.cosine),
-                     fmt::format("{:.6f}", d.l1), fmt::format("{:.6f}", d.l2), fmt::format("{:.6f}", d.chebyshev)});
-  }
+  L.raw(render_text_table(node_table_rows(c)));
   L.info("The quantized model output:");
-  L.raw(render_text_table(orows));
+  L.raw(render_text_table(output_table_rows(c)));
   return ok_status();
 }
-
 
 // Bias correction (quant/bias_correction.h) on kBiasCorrectionSamples calibration samples
 // spread over the set. kAuto keeps it only when it raises the mean output cosine on up to
@@ -375,6 +311,19 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
   return std::optional<Graph>(std::move(bc.graph));
 }
 }  // namespace
+
+std::vector<size_t> spread_indices(size_t n, size_t k) {
+  k = std::min(k, n);
+  std::vector<size_t> idx(k);
+  for (size_t j = 0; j < k; ++j) idx[j] = j * n / k;
+  return idx;
+}
+
+Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
+  QMAP_ASSIGN_OR_RETURN(Graph g, import_model(cfg, custom_ops, L));
+  QMAP_RETURN_IF_ERROR(complete_input_specs(g, cfg.inputs));
+  return g;
+}
 
 Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   const auto t_start = Clock::now();
@@ -423,8 +372,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   std::vector<std::string> removed;  // remove_node_type's deletions, recorded in the .bin
   {
     Stage st{L, "import", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(imported, import_model(cfg, custom_ops, L));
-    QMAP_RETURN_IF_ERROR(complete_input_specs(imported, cfg.inputs));
+    QMAP_ASSIGN_OR_RETURN(imported, import_config_model(cfg, custom_ops, L));
     if (ctype == CalibrationType::kLoad) {
       QMAP_ASSIGN_OR_RETURN(qat_thresholds, take_thresholds_from_qdq(imported));
       L.info("calibration_type load: {} thresholds taken from the model's QuantizeLinear/DequantizeLinear nodes",

@@ -101,7 +101,8 @@ ProgramStats IntProgram::stats() const {
 
 namespace qmap {
 
-Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs) {
+Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
+                      kernels::f32::SgemmFn sgemm) {
   const OpDef& def = op_def(node.op);
   std::vector<TensorInfo> infos;
   for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
@@ -121,6 +122,7 @@ Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs
     buffers[i] = outputs[i].raw();
   }
   EvalCtx ectx{node, inputs, outputs};
+  ectx.sgemm = sgemm;
   QMAP_RETURN_IF_ERROR(def.eval(ectx));
   // An eval that replaced an output Tensor (instead of writing into it) leaves the values in a
   // new buffer: copy them to the caller's memory.

@@ -23,6 +23,7 @@
 #include "core/fixed_point.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
+#include "kernels/f32/sgemm.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
 #include "kernels/ref/qelementwise.h"
@@ -147,6 +148,9 @@ Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const 
 // The same into caller-provided outputs (the runtime's arena views): one entry per output the
 // op infers; an undefined entry is allocated here, a defined one must have the inferred dtype
 // and dims (else an error naming the node) and receives the values in its own buffer.
-Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs);
+// sgemm: the GEMM of float Conv/Gemm/MatMul (the runtime's portable one unless a toolchain
+// caller passes another).
+Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
+                      kernels::f32::SgemmFn sgemm = kernels::f32::sgemm_portable);
 
 }  // namespace qmap

@@ -56,6 +56,9 @@ class IntSimulator {
   // index, for bit-exact comparison with the runtime.
   const std::vector<Tensor>& raw_values() const { return raw_values_; }
   const IntProgram& program() const { return executor_->program(); }
+  // Float steps' GEMM (rt::Executor::set_float_sgemm): kernels::f32::sgemm_blas makes float
+  // steps compute as the FloatEngine does instead of as the runtime does; copies keep it.
+  void set_float_sgemm(kernels::f32::SgemmFn sgemm) { executor_->set_float_sgemm(sgemm); }
 
  private:
   IntSimulator() = default;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/status.h"
 
@@ -32,6 +33,8 @@ TensorDistance compare_tensors(const Tensor& reference, const Tensor& other) {
   r.l1 = l1 / n;
   r.l2 = std::sqrt(l2) / n;
   r.chebyshev = cheb;
+  r.mse = l2 / n;
+  r.sqnr_db = l2 == 0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(na / l2);
   return r;
 }
 

@@ -11,6 +11,10 @@ struct TensorDistance {
   double l1 = 0;         // mean |a - b|
   double l2 = 0;         // sqrt(sum (a - b)^2) / n (hb_mapper's "L2 Distance")
   double chebyshev = 0;  // max |a - b|
+  double mse = 0;        // mean (a - b)^2
+  // Signal-to-quantization-noise ratio in dB: 10 log10(sum a^2 / sum (a - b)^2); +inf when
+  // the tensors are equal, -inf when the reference is all zero and the other is not.
+  double sqnr_db = 0;
 };
 
 // Both tensors float32 with the same element count (dims may differ by reshaping); sums in

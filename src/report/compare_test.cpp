@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace qmap {
 namespace {
 
@@ -14,11 +17,17 @@ TEST(CompareTensors, HandComputedDistances) {
   EXPECT_NEAR(d.l1, 1.0 / 3, 1e-12);
   EXPECT_NEAR(d.l2, 1.0 / 3, 1e-12);
   EXPECT_EQ(d.chebyshev, 1.0);
+  // Noise sum (a - b)^2 = 1 over 3 elements; signal sum a^2 = 5: SQNR 10 log10 5 dB.
+  EXPECT_NEAR(d.mse, 1.0 / 3, 1e-12);
+  EXPECT_NEAR(d.sqnr_db, 10 * std::log10(5.0), 1e-12);
 }
 
 TEST(CompareTensors, ZeroTensors) {
   EXPECT_EQ(compare_tensors(vec({0, 0}), vec({0, 0})).cosine, 1.0);
   EXPECT_EQ(compare_tensors(vec({0, 0}), vec({1, 0})).cosine, 0.0);
+  // Equal tensors have no noise: infinite SQNR; noise on an all-zero reference: -inf.
+  EXPECT_EQ(compare_tensors(vec({1, 2}), vec({1, 2})).sqnr_db, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(compare_tensors(vec({0, 0}), vec({1, 0})).sqnr_db, -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace

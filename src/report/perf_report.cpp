@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "report/html.h"
 #include "report/text_table.h"
 
 namespace qmap {
@@ -44,20 +45,7 @@ double measured_layer_total(const PerfReport& r) {
 
 bool in_scope(const LayerPerf& L, std::optional<int> sg) { return !sg || L.subgraph == *sg; }
 
-std::string esc(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+std::string esc(const std::string& s) { return html_escape(s); }
 
 std::string shapes_str(const std::vector<Dims>& shapes) {
   std::string s;
@@ -159,15 +147,6 @@ std::string roofline_chart(const PerfReport& r, std::optional<int> sg) {
   }
   return s + "</svg>";
 }
-
-const char* kCss = R"(body{font-family:sans-serif;margin:16px;color:#222}
-table{border-collapse:collapse;margin:8px 0 16px 0;font-size:12px}
-td,th{border:1px solid #bbb;padding:2px 6px;text-align:right}
-td.t,th.t{text-align:left}
-th{background:#eee}
-tr.npu td.on{background:#d8f0dd} tr.cpu td.on{background:#fbe2c8}
-.graph svg{max-width:100%;height:auto}
-.note{color:#666;font-size:12px})";
 
 std::string summary_rows(const PerfReport& r, std::optional<int> sg) {
   std::vector<std::pair<std::string, std::string>> rows;
@@ -400,7 +379,7 @@ Result<std::string> render_dot_svg(const std::string& dot_text) {
 std::string perf_html(const PerfReport& r, const std::string& graph_svg, const std::string& graph_note,
                       std::optional<int> sg) {
   std::string s = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>qmap perf: " + esc(r.model) +
-                  (sg ? fmt::format(" subgraph {}", *sg) : "") + "</title><style>" + kCss + "</style></head><body>\n";
+                  (sg ? fmt::format(" subgraph {}", *sg) : "") + "</title><style>" + report_css() + "</style></head><body>\n";
   s += "<h1>qmap perf: " + esc(r.model) + (sg ? fmt::format(", subgraph {}", *sg) : "") + "</h1>\n";
   s += "<h2>Summary</h2>\n" + summary_rows(r, sg);
   if (!sg) {

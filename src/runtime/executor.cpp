@@ -316,7 +316,7 @@ Status Executor::run_step(size_t si, ExecState& st) const {
       // scratch buffer (allocated by eval_node_into) that is dropped afterwards.
       std::vector<Tensor> outs;
       for (int32_t t : s.outputs) outs.push_back(t < 0 ? Tensor() : st.views_[static_cast<size_t>(t)]);
-      QMAP_RETURN_IF_ERROR(eval_node_into(step_nodes_[si], ins, outs).with_context("runtime: "));
+      QMAP_RETURN_IF_ERROR(eval_node_into(step_nodes_[si], ins, outs, float_sgemm_).with_context("runtime: "));
       break;
     }
   }

@@ -95,6 +95,12 @@ class Executor {
   // quantize, dequantize, pools) is not split over threads (tests lower it to split small ones).
   ExecState make_state(bool keep_all = false, int threads = 1, int64_t min_task_elements = 16384) const;
 
+  // The GEMM of the float steps (Conv/Gemm/MatMul on the CPU): the portable one, so the runtime
+  // and the integer simulator agree bit for bit. A toolchain caller that compares float steps
+  // with the float engine rather than with the runtime (qmap debug's sensitivity runs, where
+  // most of the graph is float) may pass the float engine's sgemm_blas instead.
+  void set_float_sgemm(kernels::f32::SgemmFn sgemm) { float_sgemm_ = sgemm; }
+
   // Runs every step; the inputs must already be in state.input(i).
   Status run(ExecState& state) const;
   // Runs steps [begin, end) only: every tensor they read must already be computed in `state`
@@ -116,6 +122,7 @@ class Executor {
   MemoryPlan plan_;
   std::vector<Node> step_nodes_;  // per step: a Node carrying op + attrs (kMove/kFloat)
   kernels::Isa isa_ = kernels::Isa::kRef;
+  kernels::f32::SgemmFn float_sgemm_ = kernels::f32::sgemm_portable;
   // Per step: the prepared fast convolution (kConv/kConvFloatOut), or null for the reference.
   std::vector<std::shared_ptr<const kernels::QConvKernel>> conv_kernels_;
   size_t scratch_per_worker_ = 0;  // bytes, the largest any step needs

@@ -7,11 +7,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "image/decode.h"
 
 namespace qmap::e2e {
 
@@ -73,6 +76,65 @@ inline std::string expect_one_error(const CliRun& r, bool check_log = true) {
     EXPECT_NE(r.log.find(" ERROR " + msg), std::string::npos) << r.log;
   }
   return msg;
+}
+
+// Headless Chromium (Debian's chromium, scripts/install-deps.sh) opens `page` from disk; the
+// DOM it built is returned (empty after a failure, which is reported). Work files go in `dir`.
+inline std::string chromium_dom(const fs::path& page, const fs::path& dir) {
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "chromium missing: run scripts/install-deps.sh";
+    return "";
+  }
+  const std::string flags = "--headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
+                            (dir / "chromium-profile").string() + "'";
+  const std::string cmd = "timeout 120 chromium " + flags + " --dump-dom 'file://" + fs::absolute(page).string() +
+                          "' >'" + (dir / "dom.html").string() + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) {
+    ADD_FAILURE() << cmd;
+    return "";
+  }
+  return slurp(dir / "dom.html");
+}
+
+// Headless Chromium's screenshot of `page` (1200x1600) as a PNG in `dir`; returns its path,
+// empty after a failure (reported).
+inline fs::path chromium_screenshot(const fs::path& page, const fs::path& dir) {
+  const std::string flags = "--headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
+                            (dir / "chromium-profile").string() + "'";
+  const fs::path shot = dir / "shot.png";
+  const std::string cmd = "timeout 120 chromium " + flags + " --window-size=1200,1600 --screenshot='" + shot.string() +
+                          "' 'file://" + fs::absolute(page).string() + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) {
+    ADD_FAILURE() << cmd;
+    return {};
+  }
+  return shot;
+}
+
+// A screenshot of a report is not blank.
+inline void expect_not_blank(const fs::path& shot) {
+  auto img = qmap::read_image(shot.string());
+  ASSERT_TRUE(img.ok()) << img.status().message();
+  // Not blank: a page of text, tables and charts has many pixels that are not the white
+  // background and more than a handful of distinct colours (a blank or error page has
+  // almost none; 1 % and 16 are far below what the report draws, far above a blank page).
+  const auto* px = img->pixels.data<uint8_t>().data();
+  const int64_t n = img->pixels.numel() / 3;
+  int64_t dark = 0;
+  std::set<uint32_t> colours;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2];
+    if (r < 200 || g < 200 || b < 200) ++dark;
+    if (colours.size() < 1000) colours.insert(static_cast<uint32_t>(r) << 16 | g << 8 | b);
+  }
+  EXPECT_GT(dark, n / 100) << "screenshot looks blank";
+  EXPECT_GT(colours.size(), 16u);
+}
+
+inline size_t count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
+  return n;
 }
 
 }  // namespace qmap::e2e

@@ -34,12 +34,6 @@ void write_models(const fs::path& dir) {
 
 json read_json(const fs::path& p) { return json::parse(slurp(p)); }
 
-size_t count(const std::string& text, const std::string& part) {
-  size_t n = 0;
-  for (size_t pos = text.find(part); pos != std::string::npos; pos = text.find(part, pos + 1)) ++n;
-  return n;
-}
-
 // Nothing but the named files under the output folder (no temporary folder left over).
 std::vector<std::string> entries(const fs::path& dir) {
   std::vector<std::string> out;
@@ -129,42 +123,19 @@ TEST(PerfE2e, QuantizedOnnxGivesTheBinsEstimate) {
 // Headless Chromium (Debian's chromium, scripts/install-deps.sh) opens the page from disk:
 // its DOM has the summary and one row per layer, and the screenshot is not blank.
 TEST(PerfE2e, HtmlOpensInHeadlessChromium) {
-  ASSERT_EQ(std::system("command -v chromium >/dev/null 2>&1"), 0) << "chromium missing: run scripts/install-deps.sh";
   const fs::path dir = test_dir();
   write_models(dir);
   ASSERT_EQ(run_qmap_in(dir, "perf net.bin --output-dir out", "none").code, 0);
   const size_t steps = read_json(dir / "out/net/net.json")["layers"].size();
-  const fs::path page = fs::absolute(dir / "out/net/net.html");
-  const std::string flags = "--headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir='" +
-                            (dir / "chromium-profile").string() + "'";
-  const std::string dom_cmd = "timeout 120 chromium " + flags + " --dump-dom 'file://" + page.string() + "' >'" +
-                              (dir / "dom.html").string() + "' 2>/dev/null";
-  ASSERT_EQ(std::system(dom_cmd.c_str()), 0) << dom_cmd;
-  const std::string dom = slurp(dir / "dom.html");
+  const fs::path page = dir / "out/net/net.html";
+  const std::string dom = chromium_dom(page, dir);
   EXPECT_NE(dom.find("id=\"summary\""), std::string::npos);
   EXPECT_NE(dom.find("estimated latency"), std::string::npos);
   EXPECT_EQ(count(dom, "<tr class=\"layer "), steps);
   EXPECT_NE(dom.find("id=\"roofline-chart\""), std::string::npos);
-  const fs::path shot = dir / "shot.png";
-  const std::string shot_cmd = "timeout 120 chromium " + flags + " --window-size=1200,1600 --screenshot='" +
-                               shot.string() + "' 'file://" + page.string() + "' >/dev/null 2>&1";
-  ASSERT_EQ(std::system(shot_cmd.c_str()), 0) << shot_cmd;
-  auto img = qmap::read_image(shot.string());
-  ASSERT_TRUE(img.ok()) << img.status().message();
-  // Not blank: a page of text, tables and charts has many pixels that are not the white
-  // background and more than a handful of distinct colours (a blank or error page has
-  // almost none; 1 % and 16 are far below what the report draws, far above a blank page).
-  const auto* px = img->pixels.data<uint8_t>().data();
-  const int64_t n = img->pixels.numel() / 3;
-  int64_t dark = 0;
-  std::set<uint32_t> colours;
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t r = px[3 * i], g = px[3 * i + 1], b = px[3 * i + 2];
-    if (r < 200 || g < 200 || b < 200) ++dark;
-    if (colours.size() < 1000) colours.insert(static_cast<uint32_t>(r) << 16 | g << 8 | b);
-  }
-  EXPECT_GT(dark, n / 100) << "screenshot looks blank";
-  EXPECT_GT(colours.size(), 16u);
+  const fs::path shot = chromium_screenshot(page, dir);
+  ASSERT_FALSE(shot.empty());
+  expect_not_blank(shot);
 }
 
 TEST(PerfE2e, BadInputIsOneNamedErrorAndNoReport) {

@@ -1,0 +1,386 @@
+// `qmap debug`'s analysis (accuracy_debug.h).
+#include "makertbin/accuracy_debug.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "calib/calib_table.h"
+#include "calib/dataset.h"
+#include "calib/statistics.h"
+#include "config/makertbin_config.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "engine/float_engine.h"
+#include "import/onnx/onnx_import.h"
+#include "kernels/f32/sgemm_blas.h"
+#include "makertbin/makertbin.h"
+#include "ops/custom/custom_op.h"
+#include "quant/int_simulator.h"
+#include "quant/quantize.h"
+#include "runtime/model_impl.h"
+#include "target/target_spec.h"
+
+namespace qmap {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Histogram bins kept per value: 2048 statistics bins summed 32 at a time (a chart's width).
+constexpr int kReportBins = 64;
+// A value clips "visibly" above this fraction of its elements (one in a thousand): reported
+// as a reason beside a suspect.
+constexpr double kClipNote = 1e-3;
+// A Conv's per-channel weight ranges are "spread" beyond this max/median ratio: one channel
+// takes most of a per-tensor scale's 127 steps (reported as a reason beside a suspect).
+constexpr double kSpreadNote = 10.0;
+
+// One quantization unit: a node, or a fused group (Conv + Relu) named by its head.
+struct Unit {
+  std::string name, op_type;
+  std::vector<std::string> members;
+};
+
+// The NPU units of a quantized model, in graph order.
+std::vector<Unit> npu_units(const QuantizedModel& q) {
+  std::vector<Unit> units;
+  std::map<std::string, size_t> index;
+  for (const QuantNodeInfo& n : q.nodes) {
+    if (n.where != Placement::kNpu) continue;
+    const std::string key = n.group.empty() ? n.name : n.group;
+    auto [it, fresh] = index.emplace(key, units.size());
+    if (fresh) units.push_back({key, n.op_type, {}});
+    units[it->second].members.push_back(n.name);
+  }
+  return units;
+}
+
+// Quantize options that force every NPU node outside `keep` to the CPU (float), the config's
+// own run_on_cpu kept.
+QuantizeOptions only_units_on_npu(const QuantizeOptions& base, const QuantizedModel& full,
+                                  const std::set<std::string>& keep) {
+  QuantizeOptions o = base;
+  for (const QuantNodeInfo& n : full.nodes)
+    if (n.where == Placement::kNpu && !keep.count(n.name)) {
+      o.run_on_cpu.insert(n.name);
+      o.run_on_npu.erase(n.name);
+    }
+  return o;
+}
+
+struct Score {
+  double cosine = 0, mse = 0, sqnr_db = 0;
+};
+
+// Mean over samples (and outputs) of the simulated outputs' distances to the float outputs.
+Result<Score> score_model(IntSimulator& sim, const std::vector<std::vector<Tensor>>& samples,
+                          const std::vector<std::vector<Tensor>>& reference) {
+  Score s;
+  size_t n = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, sim.run(samples[i]));
+    for (size_t k = 0; k < out.size() && k < reference[i].size(); ++k) {
+      const TensorDistance d = compare_tensors(reference[i][k], as_float(out[k]));
+      s.cosine += d.cosine;
+      s.mse += d.mse;
+      // An output equal to float (no noise) counts as 200 dB, so a mean stays finite.
+      s.sqnr_db += std::isfinite(d.sqnr_db) ? d.sqnr_db : d.sqnr_db > 0 ? 200.0 : -200.0;
+      ++n;
+    }
+  }
+  if (n == 0) return error("debug: the model has no output to compare");
+  s.cosine /= static_cast<double>(n);
+  s.mse /= static_cast<double>(n);
+  s.sqnr_db /= static_cast<double>(n);
+  return s;
+}
+
+Result<Score> score_graph(const Graph& qdq, kernels::Isa isa, const std::vector<std::vector<Tensor>>& samples,
+                          const std::vector<std::vector<Tensor>>& reference) {
+  QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(qdq, false, isa));
+  // Most of a sensitivity run's graph is float on the CPU: those steps use the float engine's
+  // GEMM (OpenBLAS), as the float reference does, instead of the runtime's portable one
+  // (which made 58% of MobileNetV2's debug time).
+  sim.set_float_sgemm(kernels::f32::sgemm_blas);
+  return score_model(sim, samples, reference);
+}
+
+ActivationHistogram histogram_of(const std::string& name, const ValueStats& vs, float threshold) {
+  ActivationHistogram h;
+  h.value = name;
+  h.threshold = threshold;
+  h.min = vs.min;
+  h.max = vs.max;
+  h.abs_max = vs.abs_max;
+  h.bins.assign(kReportBins, 0);
+  const size_t per = vs.histogram.size() / kReportBins;
+  uint64_t clipped = 0, total = 0;
+  for (size_t b = 0; b < vs.histogram.size(); ++b) {
+    h.bins[std::min<size_t>(b / std::max<size_t>(per, 1), kReportBins - 1)] += vs.histogram[b];
+    total += vs.histogram[b];
+    // Bins whose lower edge is at or beyond the threshold: clipped at the statistics' bin
+    // resolution (abs_max / 2048).
+    if (static_cast<double>(b) * vs.bin_width() >= threshold) clipped += vs.histogram[b];
+  }
+  h.clipped = total ? static_cast<double>(clipped) / static_cast<double>(total) : 0.0;
+  return h;
+}
+
+std::optional<WeightRanges> weight_ranges_of(const Graph& g, const Node& n) {
+  if (n.op_type != "Conv" || n.inputs.size() < 2) return std::nullopt;
+  const Value& w = g.value(n.inputs[1]);
+  if (!w.constant || w.constant->dtype() != DType::kFloat32 || w.constant->dims().empty()) return std::nullopt;
+  const Tensor& t = *w.constant;
+  const int64_t oc = t.dims()[0];
+  if (oc <= 0) return std::nullopt;
+  const auto v = t.data<float>();
+  const size_t per = v.size() / static_cast<size_t>(oc);
+  WeightRanges r;
+  r.node = n.name;
+  const int64_t group = attr_int(n, "group", 1);
+  r.depthwise = group > 1 && group == oc;
+  std::vector<double> amax;
+  for (int64_t c = 0; c < oc; ++c) {
+    float lo = 0, hi = 0;
+    for (size_t i = 0; i < per; ++i) {
+      lo = std::min(lo, v[static_cast<size_t>(c) * per + i]);
+      hi = std::max(hi, v[static_cast<size_t>(c) * per + i]);
+    }
+    r.min.push_back(lo);
+    r.max.push_back(hi);
+    amax.push_back(std::max(-static_cast<double>(lo), static_cast<double>(hi)));
+  }
+  std::vector<double> sorted = amax;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<ptrdiff_t>(sorted.size() / 2), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  const double top = *std::max_element(amax.begin(), amax.end());
+  r.spread = median > 0 ? top / median : top > 0 ? std::numeric_limits<double>::infinity() : 1.0;
+  return r;
+}
+
+// What the report saw at a suspect, one clause per fact: its output value's threshold against
+// the range it saw (and the share of elements it clips), clipping of its other values, and a
+// spread of its weight channels.
+std::string suspect_reason(const Graph& g, const Unit& u, const std::map<std::string, const ActivationHistogram*>& hist,
+                           const std::map<std::string, const WeightRanges*>& weights, bool per_channel) {
+  std::vector<std::string> why;
+  std::set<std::string> seen;
+  const std::set<std::string> members(u.members.begin(), u.members.end());
+  auto clause = [&](const std::string& name, bool always) {
+    const auto h = hist.find(name);
+    if (h == hist.end() || !seen.insert(name).second) return;
+    const ActivationHistogram& a = *h->second;
+    if (!always && a.clipped <= kClipNote) return;
+    why.push_back(fmt::format("'{}' threshold {:.4g} for max |x| {:.4g} ({:.0f}% of it), clips {:.3f}% of the elements",
+                              name, a.threshold, a.abs_max, a.abs_max > 0 ? 100.0 * a.threshold / a.abs_max : 100.0,
+                              100 * a.clipped));
+  };
+  // The unit's output: the last member's first output.
+  for (const Node& n : g.nodes)
+    if (n.name == u.members.back() && !n.outputs.empty()) clause(g.value(n.outputs[0]).name, true);
+  for (const Node& n : g.nodes) {
+    if (!members.count(n.name)) continue;
+    for (ValueId v : n.inputs) clause(g.value(v).name, false);
+    if (const auto w = weights.find(n.name); w != weights.end() && (w->second->spread > kSpreadNote || !per_channel))
+      why.push_back(fmt::format("{}weight channels: the widest spans {:.1f}x the median channel's range{}",
+                                w->second->depthwise ? "depthwise " : "", w->second->spread,
+                                per_channel ? "" : " (per-tensor weight scale: per_channel: True would help)"));
+  }
+  std::string s;
+  for (const auto& w : why) s += (s.empty() ? "" : "; ") + w;
+  return s.empty() ? "no statistics for its values" : s;
+}
+
+}  // namespace
+
+Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
+  if (o.samples == 0) return error("debug: --samples 0: expected 1 or more");
+  const std::optional<ModelType> model_type = parse_model_type(o.model_type);
+  if (!model_type) return error("debug: --model-type '{}': expected onnx or caffe", o.model_type);
+  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(o.config_path, *model_type));
+  std::vector<std::string> libs = cfg.custom_op_libs;
+  libs.insert(libs.end(), o.custom_op_libs.begin(), o.custom_op_libs.end());
+  QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(libs));
+  {
+    // Only to complete the input specs (names, shapes) as makertbin did; the importer's
+    // notes are makertbin's to print.
+    Logger quiet(stderr, LogLevel::kError);
+    QMAP_RETURN_IF_ERROR(import_config_model(cfg, custom_ops, quiet).status());
+  }
+  if (cfg.calibration.cal_data_dirs.empty())
+    return error(
+        "debug: calibration_parameters.cal_data_dir of '{}' is empty: the debugger runs the calibration "
+        "samples",
+        o.config_path);
+
+  DebugReport r;
+  r.model = cfg.model.output_model_file_prefix;
+  r.config = o.config_path;
+  const fs::path work = cfg.model.working_dir;
+  r.float_model = (work / (r.model + "_optimized_float_model.onnx")).string();
+  r.quantized_model = (work / (r.model + "_quantized_model.onnx")).string();
+  r.calibration_table = (work / (r.model + "_calibration_table.txt")).string();
+  for (const std::string& p : {r.float_model, r.quantized_model, r.calibration_table})
+    if (!fs::is_regular_file(p))
+      return error(
+          "debug: '{}': no such file: qmap debug reads what `qmap makertbin --config {}` writes "
+          "(model_parameters.working_dir and output_model_file_prefix)",
+          p, o.config_path);
+
+  OnnxImportOptions import;
+  import.custom_ops = &custom_ops;
+  QMAP_ASSIGN_OR_RETURN(Graph optimized, import_onnx(r.float_model, import));
+  QMAP_ASSIGN_OR_RETURN(Graph quantized_file, import_onnx(r.quantized_model, import));
+  const auto method = quantized_file.metadata.find("qmap_calibration_method");
+  if (method == quantized_file.metadata.end() || !quantized_file.metadata.count(kMetadataYamlKey))
+    return error("debug: '{}': not a makertbin quantized model (no qmap_calibration_method metadata)",
+                 r.quantized_model);
+  r.calibration_method = method->second;
+  QMAP_ASSIGN_OR_RETURN(const CalibTable table, read_calib_table(r.calibration_table));
+  const Thresholds thresholds = table.thresholds();
+  QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, r.calibration_table));
+
+  QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, load_target_spec(cfg.model.march));
+  QuantizeOptions qopts;
+  qopts.per_channel = cfg.calibration.per_channel;
+  qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
+  qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
+  qopts.target = &spec;
+  r.per_channel = qopts.per_channel;
+
+  // The quantizer's view of the model (value_map, placement, groups) with the file's graph:
+  // the same nodes, and the file's constants (bias correction's biases).
+  QMAP_ASSIGN_OR_RETURN(QuantizedModel full, quantize_graph(optimized, thresholds, qopts));
+  {
+    const auto& a = full.graph.nodes;
+    const auto& b = quantized_file.nodes;
+    for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {
+      const std::string want = i < a.size() ? fmt::format("'{}' ({})", a[i].name, a[i].op_type) : "nothing";
+      const std::string got = i < b.size() ? fmt::format("'{}' ({})", b[i].name, b[i].op_type) : "nothing";
+      if (want != got)
+        return error(
+            "debug: '{}' does not match '{}' quantized with '{}' and the config's options: node {} is {} in "
+            "the file, {} re-quantized: run qmap makertbin --config {} again",
+            r.quantized_model, r.float_model, r.calibration_table, i, got, want, o.config_path);
+    }
+  }
+  full.graph = std::move(quantized_file);
+
+  // The samples: spread over the calibration set, as makertbin's method search picks them
+  // (sets sorted by class would otherwise show the debugger one or two classes).
+  QMAP_ASSIGN_OR_RETURN(CalibDataset dataset,
+                        CalibDataset::open(cfg.inputs, cfg.calibration.cal_data_dirs, cfg.calibration.cal_data_types,
+                                           cfg.calibration.preprocess_on));
+  std::vector<std::vector<Tensor>> samples;
+  for (size_t i : spread_indices(dataset.size(), o.samples)) {
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> s, dataset.load_runtime(i));
+    samples.push_back(std::move(s));
+  }
+  r.samples = samples.size();
+  const int threads = o.jobs > 0 ? o.jobs : cfg.compiler.jobs > 0 ? cfg.compiler.jobs : default_thread_count();
+
+  std::vector<std::vector<Tensor>> reference;
+  {
+    QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized));
+    for (const auto& s : samples) {
+      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, fe.run(s));
+      reference.push_back(std::move(out));
+    }
+  }
+
+  // ---- per-unit sensitivity ----
+  // The runtime's integer kernels (bit-exact with the reference, faster), as makertbin's
+  // method search uses.
+  QMAP_ASSIGN_OR_RETURN(const kernels::Isa isa, rt::select_isa(""));
+  const std::vector<Unit> units = npu_units(full);
+  std::vector<Score> scores(units.size());
+  std::vector<Status> errors(units.size());
+  {
+    ProgressBar bar("sensitivity", units.size(), o.progress);
+    ThreadPool pool(std::min<int>(threads, static_cast<int>(std::max<size_t>(units.size(), 1))));
+    pool.parallel_for(units.size(), [&](size_t u, int) {
+      const std::set<std::string> keep(units[u].members.begin(), units[u].members.end());
+      auto q = quantize_graph(optimized, thresholds, only_units_on_npu(qopts, full, keep));
+      if (!q.ok()) {
+        errors[u] = q.status();
+      } else if (auto s = score_graph(q->graph, isa, samples, reference); !s.ok()) {
+        errors[u] = s.status();
+      } else {
+        scores[u] = *s;
+      }
+      bar.advance();
+    });
+  }
+  for (size_t u = 0; u < units.size(); ++u)
+    QMAP_RETURN_IF_ERROR(errors[u].with_context(fmt::format("debug: node '{}' quantized alone: ", units[u].name)));
+  std::vector<size_t> order(units.size());
+  for (size_t u = 0; u < order.size(); ++u) order[u] = u;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (scores[a].cosine != scores[b].cosine) return scores[a].cosine < scores[b].cosine;
+    return scores[a].sqnr_db < scores[b].sqnr_db;
+  });
+  for (size_t u : order)
+    r.sensitivity.push_back(
+        {units[u].name, units[u].op_type, units[u].members, scores[u].cosine, scores[u].mse, scores[u].sqnr_db});
+
+  // ---- the cumulative error of the whole quantized model ----
+  QMAP_ASSIGN_OR_RETURN(r.cumulative, compare_nodes(optimized, full, samples));
+
+  // ---- activation histograms over the same samples ----
+  CollectOptions copts;
+  copts.threads = threads;
+  copts.progress = o.progress;
+  QMAP_ASSIGN_OR_RETURN(
+      const Statistics stats,
+      collect_statistics(
+          optimized, samples.size(), [&](size_t i) -> Result<std::vector<Tensor>> { return samples[i]; }, copts));
+  for (const std::string& v : calibrated_values(optimized)) {
+    const auto st = stats.values.find(v);
+    const auto t = thresholds.find(v);
+    if (st != stats.values.end() && t != thresholds.end())
+      r.histograms.push_back(histogram_of(v, st->second, t->second));
+  }
+  for (const Node& node : optimized.nodes)
+    if (auto w = weight_ranges_of(optimized, node)) r.weights.push_back(std::move(*w));
+
+  // ---- suspects ----
+  std::map<std::string, const ActivationHistogram*> hist;
+  for (const auto& h : r.histograms) hist[h.value] = &h;
+  std::map<std::string, const WeightRanges*> weights;
+  for (const auto& w : r.weights) weights[w.node] = &w;
+  std::set<std::string> suspects_members;
+  for (size_t i = 0; i < std::min(o.top, order.size()); ++i) {
+    const Unit& u = units[order[i]];
+    r.suspects.push_back({u.name, u.members, scores[order[i]].cosine, scores[order[i]].sqnr_db,
+                          suspect_reason(optimized, u, hist, weights, qopts.per_channel)});
+    suspects_members.insert(u.members.begin(), u.members.end());
+  }
+  if (!r.suspects.empty()) {
+    // The YAML line: the config's own run_on_cpu first, then the suspects' nodes in graph order.
+    std::vector<std::string> cpu = cfg.calibration.run_on_cpu;
+    for (const QuantNodeInfo& qn : full.nodes)
+      if (suspects_members.count(qn.name) && std::find(cpu.begin(), cpu.end(), qn.name) == cpu.end())
+        cpu.push_back(qn.name);
+    std::string list;
+    for (const auto& c : cpu) list += (list.empty() ? "" : ";") + c;
+    r.suspects_yaml = "calibration_parameters:\n  run_on_cpu: '" + list + "'\n";
+    // What those lines give: the model re-quantized with the suspects in float.
+    QuantizeOptions cpu_opts = qopts;
+    for (const auto& m : suspects_members) {
+      cpu_opts.run_on_cpu.insert(m);
+      cpu_opts.run_on_npu.erase(m);
+    }
+    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, cpu_opts));
+    QMAP_ASSIGN_OR_RETURN(const Score s, score_graph(q.graph, isa, samples, reference));
+    r.suspects_on_cpu_cosine = s.cosine;
+    r.suspects_on_cpu_sqnr_db = s.sqnr_db;
+  }
+  return r;
+}
+
+}  // namespace qmap
