@@ -16,6 +16,7 @@ Status optimize_graph(Graph& g, const OptimizeOptions& opts, std::vector<std::st
       {opts.fold_batchnorm, fold_batchnorm},
       {opts.fold_scale_into_conv, fold_scale_into_conv},
       {opts.gemm_to_conv, gemm_to_conv},
+      {opts.reduce_transpose_rank, reduce_transpose_rank},
   };
   PassLog log;
   for (int round = 0; round < opts.max_rounds; ++round) {

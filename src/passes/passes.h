@@ -57,6 +57,14 @@ Status gemm_to_conv(Graph& g, PassLog* log = nullptr);
 // element nonzero for Div), so the quantizer and later folds see one form.
 Status canonicalize_sub_div(Graph& g, PassLog* log = nullptr);
 
+// A Transpose above rank 4 (static input dims) whose permutation keeps runs of adjacent axes
+// together, so that at most 4 runs remain, becomes Reshape -> Transpose of the merged axes ->
+// Reshape: ShuffleNet's channel shuffle, Reshape [N, g, C/g, H, W] -> Transpose (0, 2, 1, 3, 4)
+// -> Reshape [N, C, H, W], becomes a rank-4 Transpose (0, 2, 1, 3) over [N, g, C/g, H*W], which
+// a march's rank limit of 4 keeps on the NPU. A Reshape of a rank-5+ Reshape output that only
+// it reads then reads the first Reshape's input.
+Status reduce_transpose_rank(Graph& g, PassLog* log = nullptr);
+
 struct OptimizeOptions {
   bool fold_constants = true;
   bool remove_identity = true;
@@ -65,12 +73,13 @@ struct OptimizeOptions {
   bool fold_batchnorm = true;
   bool fold_scale_into_conv = true;
   bool gemm_to_conv = true;
+  bool reduce_transpose_rank = true;
   int max_rounds = 16;  // rounds of the whole sequence; stops earlier at a fixed point
 };
 
 // Runs the enabled passes in a fixed order (remove_identity, fold_constants,
 // canonicalize_sub_div, fuse_pad_into_conv, fold_batchnorm, fold_scale_into_conv,
-// gemm_to_conv) and repeats the sequence until a round rewrites nothing. Appends every
+// gemm_to_conv, reduce_transpose_rank) and repeats the sequence until a round rewrites nothing. Appends every
 // rewrite's log line to `log_lines` when given.
 Status optimize_graph(Graph& g, const OptimizeOptions& opts, std::vector<std::string>* log_lines);
 

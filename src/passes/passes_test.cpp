@@ -247,6 +247,45 @@ TEST(GemmToConv, GraphOutputLayerStaysAGemm) {
   EXPECT_TRUE(same_numerics(before, after, 110));
 }
 
+// ShuffleNet's channel shuffle: Reshape [N, g, C/g, H, W] -> Transpose (0, 2, 1, 3, 4) ->
+// Reshape [N, C, H, W]. A march's rank limit of 4 put all three on the CPU in float; after the
+// pass every tensor is rank 4 or less and the result is the same.
+TEST(ReduceTransposeRank, ChannelShuffleBecomesRankFour) {
+  GraphBuilder b;
+  const ValueId x = b.input("x", {1, 8, 3, 5});
+  const ValueId r1 = b.node("Reshape", "r1", {x, b.constant("s1", Tensor::from_vector<int64_t>({5}, {1, 2, 4, 3, 5}))});
+  const ValueId t = b.node("Transpose", "shuffle", {r1}, {{"perm", Dims{0, 2, 1, 3, 4}}});
+  const ValueId r2 = b.node("Reshape", "r2", {t, b.constant("s2", Tensor::from_vector<int64_t>({4}, {1, -1, 3, 5}))});
+  const Graph before = b.build({b.node("Relu", "relu", {r2})});
+  PassLog log;
+  const Graph after = run_pass(reduce_transpose_rank, before, &log);
+  EXPECT_EQ(op_sequence(after), "Reshape Transpose Reshape Relu");
+  for (const Value& v : after.values)
+    if (v.dims && !v.constant) EXPECT_LE(v.dims->size(), 4u) << v.name;
+  EXPECT_EQ(attr_ints(after.nodes[1], "perm"), (std::vector<int64_t>{0, 2, 1, 3}));
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0], "reduce_transpose_rank: Transpose 'shuffle' of rank 5 became a rank-4 Transpose between Reshapes "
+                    "(perm [0,2,1,3])");
+  EXPECT_TRUE(same_numerics(before, after, 111));
+}
+
+// A permutation that moves every axis on its own has nothing to merge; rank 4 is left alone.
+TEST(ReduceTransposeRank, UnmergeablePermutationsAndRankFourStay) {
+  for (const Dims& perm : {Dims{4, 3, 2, 1, 0}, Dims{0, 2, 4, 1, 3}}) {
+    GraphBuilder b;
+    const ValueId x = b.input("x", {2, 3, 2, 2, 3});
+    const Graph before = b.build({b.node("Transpose", "t", {x}, {{"perm", perm}})});
+    PassLog log;
+    const Graph after = run_pass(reduce_transpose_rank, before, &log);
+    EXPECT_EQ(op_sequence(after), "Transpose");
+    EXPECT_TRUE(log.empty());
+  }
+  GraphBuilder b;
+  const ValueId x = b.input("x", {2, 3, 4, 5});
+  const Graph before = b.build({b.node("Transpose", "t", {x}, {{"perm", Dims{0, 2, 3, 1}}})});
+  EXPECT_EQ(op_sequence(run_pass(reduce_transpose_rank, before)), "Transpose");
+}
+
 TEST(CanonicalizeSubDiv, ConstantSubDivBecomeAddMul) {
   GraphBuilder b;
   const ValueId x = b.input("x", {2, 3});
