@@ -192,7 +192,8 @@ YAML
   ln -sfn "$src" "$d/float.onnx"
   ln -sfn "$data/input.bin" "$d/input.bin"
   if [ -f "$d/$m.bin" ] && [ -f "$d/${m}_quantized_model.onnx" ] && [ "$d/$m.bin" -nt "$src" ] &&
-     [ "$d/$m.bin" -nt "$d/$m.yaml" ] && [ "$d/$m.bin" -nt "$data/done" ] && [ "$force" = 0 ]; then
+     [ "$d/$m.bin" -nt "$d/$m.yaml" ] && [ "$d/$m.bin" -nt "$data/done" ] && [ "$d/$m.bin" -nt "$qmap" ] &&
+     [ "$force" = 0 ]; then
     echo "run_int8_vs_ort: $m: up to date" >&2
   else
     echo "run_int8_vs_ort: $m: qmap makertbin" >&2
