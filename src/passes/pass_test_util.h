@@ -90,6 +90,13 @@ inline Graph run_pass(Status (*pass)(Graph&, PassLog*), const Graph& g, PassLog*
   return out;
 }
 
+// Runs `pass` on `g` and expects it to rewrite nothing: no log line, the ops as `ops` says.
+inline void expect_untouched(Status (*pass)(Graph&, PassLog*), const Graph& g, const std::string& ops) {
+  PassLog log;
+  EXPECT_EQ(op_sequence(run_pass(pass, g, &log)), ops);
+  EXPECT_TRUE(log.empty());
+}
+
 inline Result<std::vector<Tensor>> run_graph(const Graph& g, const std::vector<Tensor>& inputs) {
   QMAP_ASSIGN_OR_RETURN(FloatEngine e, FloatEngine::create(g));
   return e.run(inputs);
