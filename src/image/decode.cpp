@@ -19,13 +19,9 @@ namespace qmap {
 
 namespace {
 
-// Larger images are refused before allocating: 2^28 pixels (16384 x 16384) x 3 bytes is
-// 768 MiB, far beyond any calibration image, and a corrupt header must not exhaust memory.
-constexpr uint64_t kMaxPixels = uint64_t{1} << 28;
-
-Status too_large(const std::string& name, uint64_t w, uint64_t h) {
+Status too_large(const std::string& name, uint64_t w, uint64_t h, uint64_t max_pixels) {
   return error("image '{}': size {}x{} (WxH) exceeds the limit of {} pixels", name, w, h,
-               kMaxPixels);
+               max_pixels);
 }
 
 Image make_image(std::vector<uint8_t>&& buf, int64_t h, int64_t w, int64_t c) {
@@ -66,8 +62,8 @@ struct DecodeInfo {
 };
 
 // Returns false with err->message set on a libjpeg error.
-bool jpeg_decode_raw(const unsigned char* data, size_t size, JpegError* err, DecodeInfo* out,
-                     std::vector<uint8_t>* pixels) {
+bool jpeg_decode_raw(const unsigned char* data, size_t size, uint64_t max_pixels, JpegError* err,
+                     DecodeInfo* out, std::vector<uint8_t>* pixels) {
   jpeg_decompress_struct cinfo;
   cinfo.err = jpeg_std_error(&err->mgr);
   err->mgr.error_exit = jpeg_on_error;
@@ -91,37 +87,47 @@ bool jpeg_decode_raw(const unsigned char* data, size_t size, JpegError* err, Dec
     jpeg_destroy_decompress(&cinfo);
     return true;
   }
-  jpeg_start_decompress(&cinfo);
+  // The size is checked before jpeg_start_decompress: for a progressive file that call reads
+  // the whole file into coefficient buffers sized by the header.
+  jpeg_calc_output_dimensions(&cinfo);
   out->width = static_cast<int>(cinfo.output_width);
   out->height = static_cast<int>(cinfo.output_height);
   out->channels = cinfo.output_components;
-  if (uint64_t{cinfo.output_width} * cinfo.output_height > kMaxPixels) {
+  if (uint64_t{cinfo.output_width} * cinfo.output_height > max_pixels) {
     out->oversize = true;
     jpeg_destroy_decompress(&cinfo);
     return true;
   }
+  jpeg_start_decompress(&cinfo);
   const size_t row_bytes = size_t{cinfo.output_width} * static_cast<size_t>(cinfo.output_components);
   pixels->resize(row_bytes * cinfo.output_height);
-  while (cinfo.output_scanline < cinfo.output_height) {
+  // A truncated file is refused (below), so decoding stops at the end of its data instead of
+  // padding a header-sized image with gray rows: a 1 KB file declaring 16384 x 16384 pixels
+  // costs a header parse, not seconds of decoding.
+  while (cinfo.output_scanline < cinfo.output_height && !err->truncated) {
     JSAMPROW row = pixels->data() + row_bytes * cinfo.output_scanline;
     jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  if (err->truncated) {
+    jpeg_destroy_decompress(&cinfo);
+    return true;
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return true;
 }
 
-Result<Image> decode_jpeg(std::string_view bytes, const std::string& name) {
+Result<Image> decode_jpeg(std::string_view bytes, const std::string& name, uint64_t max_pixels) {
   JpegError err;
   DecodeInfo out;
   std::vector<uint8_t> pixels;
-  if (!jpeg_decode_raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), &err,
-                       &out, &pixels)) {
+  if (!jpeg_decode_raw(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), max_pixels,
+                       &err, &out, &pixels)) {
     return error("image '{}': JPEG decode failed: {}", name, err.message);
   }
   if (out.unsupported_color)
     return error("image '{}': CMYK/YCCK JPEG is not supported (RGB, YCbCr or gray)", name);
-  if (out.oversize) return too_large(name, out.width, out.height);
+  if (out.oversize) return too_large(name, out.width, out.height, max_pixels);
   if (err.truncated) return error("image '{}': truncated JPEG (premature end of data)", name);
   return make_image(std::move(pixels), out.height, out.width, out.channels);
 }
@@ -150,7 +156,7 @@ void png_read_from_memory(png_structp png, png_bytep out, png_size_t n) {
   r->pos += n;
 }
 
-bool png_decode_raw(PngReader* r, DecodeInfo* out, std::vector<uint8_t>* pixels,
+bool png_decode_raw(PngReader* r, uint64_t max_pixels, DecodeInfo* out, std::vector<uint8_t>* pixels,
                     std::vector<png_bytep>* rows) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, png_on_error, png_on_warning);
   if (png == nullptr) {
@@ -173,7 +179,7 @@ bool png_decode_raw(PngReader* r, DecodeInfo* out, std::vector<uint8_t>* pixels,
   const png_uint_32 h = png_get_image_height(png, info);
   out->width = static_cast<int>(w);
   out->height = static_cast<int>(h);
-  if (uint64_t{w} * h > kMaxPixels) {
+  if (uint64_t{w} * h > max_pixels) {
     out->oversize = true;
     png_destroy_read_struct(&png, &info, nullptr);
     return true;
@@ -196,14 +202,14 @@ bool png_decode_raw(PngReader* r, DecodeInfo* out, std::vector<uint8_t>* pixels,
   return true;
 }
 
-Result<Image> decode_png(std::string_view bytes, const std::string& name) {
+Result<Image> decode_png(std::string_view bytes, const std::string& name, uint64_t max_pixels) {
   PngReader r{reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), 0, {}};
   DecodeInfo out;
   std::vector<uint8_t> pixels;
   std::vector<png_bytep> rows;
-  if (!png_decode_raw(&r, &out, &pixels, &rows))
+  if (!png_decode_raw(&r, max_pixels, &out, &pixels, &rows))
     return error("image '{}': PNG decode failed: {}", name, r.message);
-  if (out.oversize) return too_large(name, out.width, out.height);
+  if (out.oversize) return too_large(name, out.width, out.height, max_pixels);
   if (out.channels != 1 && out.channels != 3)
     return error("image '{}': PNG with {} channels after expansion (1 or 3 expected)", name,
                  out.channels);
@@ -224,7 +230,7 @@ uint16_t le16(std::string_view b, size_t at) {
 // Windows BMP: BITMAPFILEHEADER (14 bytes) + BITMAPINFOHEADER (40 bytes) or a later V4/V5
 // header. Uncompressed (BI_RGB) 24-bit BGR or 32-bit BGRX, or BI_BITFIELDS with the standard
 // 32-bit masks. Rows are padded to 4 bytes; a positive height means bottom-up rows.
-Result<Image> decode_bmp(std::string_view b, const std::string& name) {
+Result<Image> decode_bmp(std::string_view b, const std::string& name, uint64_t max_pixels) {
   if (b.size() < 14 + 40) return error("image '{}': truncated BMP header ({} bytes)", name, b.size());
   const uint32_t offset = le32(b, 10);
   const uint32_t header = le32(b, 14);
@@ -239,7 +245,7 @@ Result<Image> decode_bmp(std::string_view b, const std::string& name) {
     return error("image '{}': invalid BMP size {}x{} (WxH)", name, w, h_signed);
   const bool top_down = h_signed < 0;
   const int64_t h = top_down ? -static_cast<int64_t>(h_signed) : h_signed;
-  if (uint64_t(w) * uint64_t(h) > kMaxPixels) return too_large(name, uint64_t(w), uint64_t(h));
+  if (uint64_t(w) * uint64_t(h) > max_pixels) return too_large(name, uint64_t(w), uint64_t(h), max_pixels);
   if (bpp != 24 && bpp != 32)
     return error("image '{}': unsupported BMP with {} bits per pixel (24 or 32 supported)", name, bpp);
   constexpr uint32_t kBiRgb = 0, kBiBitfields = 3;
@@ -289,11 +295,11 @@ ImageFormat detect_image_format(std::string_view b) {
   return ImageFormat::kUnknown;
 }
 
-Result<Image> decode_image(std::string_view bytes, const std::string& name) {
+Result<Image> decode_image(std::string_view bytes, const std::string& name, uint64_t max_pixels) {
   switch (detect_image_format(bytes)) {
-    case ImageFormat::kJpeg: return decode_jpeg(bytes, name);
-    case ImageFormat::kPng: return decode_png(bytes, name);
-    case ImageFormat::kBmp: return decode_bmp(bytes, name);
+    case ImageFormat::kJpeg: return decode_jpeg(bytes, name, max_pixels);
+    case ImageFormat::kPng: return decode_png(bytes, name, max_pixels);
+    case ImageFormat::kBmp: return decode_bmp(bytes, name, max_pixels);
     case ImageFormat::kUnknown: break;
   }
   std::string head;

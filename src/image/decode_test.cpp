@@ -182,6 +182,28 @@ TEST(ImageDecode, CorruptFilesNameFileAndReason) {
   EXPECT_NE(r.status().message().find("exceeds the limit"), std::string::npos) << r.status().message();
 }
 
+// The pixel cap applies to every format from its header, and a caller may lower it (the fuzz
+// harness does); a truncated JPEG declaring a huge size is refused as truncated.
+TEST(ImageDecode, PixelCapFromTheHeaderAndTruncatedHugeJpeg) {
+  const Image img = random_image(40, 30, 3, 9);  // 1200 pixels
+  for (const auto& [file, name] : {std::pair{encode_jpeg(img), "a.jpg"}, std::pair{encode_png(img), "a.png"},
+                                   std::pair{encode_bmp(img), "a.bmp"}}) {
+    auto r = decode_image(file, name, 1199);
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.status().message(),
+              std::string("image '") + name + "': size 30x40 (WxH) exceeds the limit of 1199 pixels");
+    EXPECT_TRUE(decode_image(file, name, 1200).ok()) << name;
+  }
+  std::string jpg = encode_jpeg(random_image(64, 64, 3, 5));
+  const size_t sof = jpg.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  jpg[sof + 5] = jpg[sof + 7] = '\x08';  // height and width 2048
+  jpg[sof + 6] = jpg[sof + 8] = '\x00';
+  auto r = decode_image(jpg.substr(0, jpg.size() / 2), "huge.jpg");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "image 'huge.jpg': truncated JPEG (premature end of data)");
+}
+
 TEST(ImageDecode, ReadImageNamesMissingPath) {
   auto r = read_image("/nonexistent/dir/x.png");
   ASSERT_FALSE(r.ok());
