@@ -240,6 +240,44 @@ TEST(IntSimulator, PoolsAndMoves) {
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(a2q), b.scale_of(gq)});
 }
 
+TEST(IntSimulator, SpatialReduceIsGlobalPoolingAndOtherAxesStayFloat) {
+  // ReduceMean / ReduceMax over H and W (squeeze-excitation blocks) are global average / max
+  // pooling; over the channels they have no integer form and run in float.
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 3, 4, 5}, 31, -1.f, 1.f));
+  const ValueId xq = b.quantize(x);
+  const ValueId mean = b.op("ReduceMean", {b.dequantize(xq)}, {{"axes", std::vector<int64_t>{-1, 2}}});
+  const ValueId mq = b.quantize(mean);
+  const ValueId mx = b.op("ReduceMax", {b.dequantize(xq)}, {{"axes", std::vector<int64_t>{2, 3}}, {"keepdims", int64_t{0}}});
+  const ValueId xx = b.qdq_like(mx, xq);
+  const ValueId ch = b.op("ReduceMean", {b.dequantize(xq)}, {{"axes", std::vector<int64_t>{1}}});
+  const ValueId cq = b.quantize(ch);
+  b.output(b.dequantize(mq));
+  b.output(xx);
+  b.output(b.dequantize(cq));
+  const Graph g = b.finish();
+  expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kAvgPool, 1}, {StepKind::kMaxPool, 1},
+                            {StepKind::kFloat, 1}, {StepKind::kDequantize, 4}});
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(mq), b.scale_of(xq), b.scale_of(cq)});
+}
+
+TEST(IntSimulator, PReluWithOneSlopeIsATable) {
+  // Every channel's slope equal: a table, like LeakyRelu. Per-channel slopes stay float.
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 2, 3, 3}, 32, -2.f, 2.f));
+  const ValueId xd = b.qdq(x);
+  const ValueId same = b.constant("same", Tensor::from_vector<float>({2, 1, 1}, {0.25f, 0.25f}));
+  const ValueId pq = b.quantize(b.op("PRelu", {xd, same}));
+  const ValueId diff = b.constant("diff", Tensor::from_vector<float>({2, 1, 1}, {0.25f, 0.5f}));
+  const ValueId dq = b.quantize(b.op("PRelu", {xd, diff}));
+  b.output(b.dequantize(pq));
+  b.output(b.dequantize(dq));
+  const Graph g = b.finish();
+  expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kLut, 1}, {StepKind::kFloat, 1},
+                            {StepKind::kDequantize, 3}});
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(pq), b.scale_of(dq)}, 0.0, 1.0);
+}
+
 TEST(IntSimulator, MoreMovesKeepTheScale) {
   // Resize nearest, Slice, Split, Flatten, Unsqueeze, Identity, Squeeze on the 8-bit values.
   QdqBuilder b;

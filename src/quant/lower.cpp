@@ -9,6 +9,7 @@
 #include "ir/verify.h"
 #include "ops/common/conv_pool_window.h"
 #include "ops/custom/custom_op.h"
+#include "quant/quantize_rules.h"
 
 namespace qmap {
 namespace {
@@ -438,8 +439,19 @@ Result<bool> Lowerer::lower_lut(size_t ni) {
   const int32_t base = q8_min(x->is_signed);
   for (int32_t k = 0; k < 256; ++k)
     in.data<float>()[static_cast<size_t>(k)] = static_cast<float>(base + k - x->q.zero_point) * x->q.scale;
+  // Parameters (Clip bounds, PRelu's slope) apply to every element alike (quant_kind made
+  // sure): one value of each, broadcast over the 256 inputs.
+  std::vector<Tensor> params;
+  params.reserve(n.inputs.size());
   std::vector<const Tensor*> ins = {&in};
-  for (size_t i = 1; i < n.inputs.size(); ++i) ins.push_back(constant(n.inputs[i]));
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    const Tensor* c = constant(n.inputs[i]);
+    if (c && c->numel() > 1) {
+      if (!uniform(*c)) return false;
+      c = &params.emplace_back(Tensor::scalar<float>(static_cast<float>(c->to_double()[0])));
+    }
+    ins.push_back(c);
+  }
   auto outs = eval_node(n, ins);
   if (!outs.ok()) return outs.status().with_context("lower: ");
   Step s = new_step(StepKind::kLut, n);
@@ -456,7 +468,8 @@ Result<bool> Lowerer::lower_pool(size_t ni) {
   if (!x || n.outputs.size() != 1) return false;  // MaxPool's Indices output stays float
   const Dims& xd = *g_.value(n.inputs[0]).dims;
   if (xd.size() != 4) return false;
-  const bool is_max = n.op == OpId::MaxPool || n.op == OpId::GlobalMaxPool;
+  const bool is_max = n.op == OpId::MaxPool || n.op == OpId::GlobalMaxPool || n.op == OpId::ReduceMax;
+  if ((n.op == OpId::ReduceMean || n.op == OpId::ReduceMax) && !reduces_spatial_axes(g_, n)) return false;
   kernels::ref::PoolGeometry2d geo{xd[0], xd[1], xd[2], xd[3], 1, 1, xd[2], xd[3]};
   if (n.op == OpId::MaxPool || n.op == OpId::AveragePool) {
     auto wg = ops::pool_geometry(n, xd, n.op == OpId::MaxPool);
@@ -620,11 +633,12 @@ Result<IntProgram> Lowerer::run() {
         break;
       }
       case OpId::Sigmoid: case OpId::Tanh: case OpId::HardSigmoid: case OpId::HardSwish:
-      case OpId::LeakyRelu: case OpId::Elu: case OpId::Relu: case OpId::Clip: {
+      case OpId::LeakyRelu: case OpId::Elu: case OpId::Relu: case OpId::Clip: case OpId::PRelu: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_lut(ni));
         break;
       }
-      case OpId::MaxPool: case OpId::GlobalMaxPool: case OpId::AveragePool: case OpId::GlobalAveragePool: {
+      case OpId::MaxPool: case OpId::GlobalMaxPool: case OpId::AveragePool: case OpId::GlobalAveragePool:
+      case OpId::ReduceMean: case OpId::ReduceMax: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_pool(ni));
         break;
       }

@@ -445,9 +445,8 @@ class Emitter {
     return it->second.first;
   }
 
-  // Weight axis of the output channel: Conv W [M, C/g, kh, kw] axis 0; ConvTranspose W
-  // [C, M, kh, kw] axis 1; Gemm B [N, K] (transB=1) axis 0 or [K, N] axis 1; MatMul B [K, N]
-  // axis 1.
+  // Weight axis of the output channel: Conv W [M, C/g, kh, kw] axis 0; Gemm B [N, K]
+  // (transB=1) axis 0 or [K, N] axis 1; MatMul B [K, N] axis 1.
   static int weight_axis(const Node& n) {
     if (n.op == OpId::Conv) return 0;
     if (n.op == OpId::Gemm && attr_int(n, "transB", 0) != 0) return 0;

@@ -52,33 +52,48 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
       }
       return QuantKind::kWeighted;
     }
-    case OpId::ConvTranspose: {
-      // W [C, M/group, kh, kw]: with one group axis 1 is the output channel; with more, one
-      // scale per axis-1 index would be shared by several output channels.
-      const Tensor* w = constant_input(g, n, 1);
-      if (!w || (present(n, 2) && !constant_input(g, n, 2)) || attr_int(n, "group", 1) != 1) {
-        *why = "ConvTranspose with non-constant weights or bias, or group > 1";
-        return QuantKind::kFloat;
-      }
-      return QuantKind::kWeighted;
-    }
+    case OpId::ConvTranspose:
+      // The weights would quantize per output channel, but lowering has no transposed
+      // convolution: it would run in float anyway.
+      *why = "ConvTranspose (lowering has no integer transposed convolution)";
+      return QuantKind::kFloat;
     case OpId::Gemm: return gemm_kind(g, n, why);
     case OpId::MatMul: {
       const Tensor* b = constant_input(g, n, 1);
       if (!b || b->rank() != 2) { *why = "MatMul with a non-constant or non-2-D right-hand side"; return QuantKind::kFloat; }
       return QuantKind::kWeighted;
     }
-    case OpId::Add: case OpId::Sub: case OpId::Mul:
+    case OpId::Add: case OpId::Mul:
       if (!is_float(g, n.inputs[1])) { *why = n.op_type + " with a non-float operand"; return QuantKind::kFloat; }
       return QuantKind::kOwnScale;
-    case OpId::AveragePool: case OpId::GlobalAveragePool: case OpId::ReduceMean:
+    case OpId::Sub:
+      // Sub(x, c) became Add(x, -c) in the float passes; what reaches here subtracts a tensor,
+      // which the integer add (positive Q31 multipliers) cannot.
+      *why = "Sub of a tensor (the integer add has no subtracting form; Sub of a constant becomes an Add)";
+      return QuantKind::kFloat;
+    case OpId::AveragePool: case OpId::GlobalAveragePool:
       return QuantKind::kOwnScale;
+    case OpId::ReduceMean: case OpId::ReduceMax:
+      // Over H and W of an NCHW tensor they are global average / max pooling.
+      if (!reduces_spatial_axes(g, n)) {
+        *why = n.op_type + " over axes other than H and W of a 4-D tensor";
+        return QuantKind::kFloat;
+      }
+      return n.op == OpId::ReduceMean ? QuantKind::kOwnScale : QuantKind::kPassThrough;
     case OpId::Resize: {
       const std::string mode = attr_string(n, "mode", "nearest");
       if (mode == "nearest") return QuantKind::kPassThrough;
-      if (mode == "linear") return QuantKind::kOwnScale;
-      *why = "Resize mode " + mode;
+      *why = "Resize mode " + mode + " (only nearest moves 8-bit values unchanged)";
       return QuantKind::kFloat;
+    }
+    case OpId::PRelu: {
+      // A table when every channel has the same slope (LeakyRelu in disguise).
+      const Tensor* slope = constant_input(g, n, 1);
+      if (!slope || !uniform(*slope)) {
+        *why = "PRelu with per-channel or non-constant slopes (a table holds one function of the input)";
+        return QuantKind::kFloat;
+      }
+      return QuantKind::kTable;
     }
     case OpId::Clip:
       if ((present(n, 1) && !constant_input(g, n, 1)) || (present(n, 2) && !constant_input(g, n, 2))) {
@@ -98,7 +113,7 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
         return QuantKind::kFloat;
       }
       return QuantKind::kPassThrough;
-    case OpId::GlobalMaxPool: case OpId::ReduceMax: case OpId::Reshape: case OpId::Flatten:
+    case OpId::GlobalMaxPool: case OpId::Reshape: case OpId::Flatten:
     case OpId::Transpose: case OpId::Squeeze: case OpId::Unsqueeze: case OpId::Slice: case OpId::Split:
       return QuantKind::kPassThrough;
     case OpId::Concat: return QuantKind::kConcat;
@@ -117,6 +132,21 @@ QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
 }
 
 }  // namespace
+
+bool uniform(const Tensor& t) {
+  const std::vector<double> d = t.to_double();
+  return !d.empty() && std::all_of(d.begin(), d.end(), [&](double x) { return x == d[0]; });
+}
+
+bool reduces_spatial_axes(const Graph& g, const Node& n) {
+  if (n.op != OpId::ReduceMean && n.op != OpId::ReduceMax) return false;
+  const auto& dims = g.value(n.inputs[0]).dims;
+  if (!dims || dims->size() != 4) return false;
+  std::vector<int64_t> axes = attr_ints(n, "axes", {0, 1, 2, 3});
+  for (int64_t& a : axes) a = a < 0 ? a + 4 : a;
+  std::sort(axes.begin(), axes.end());
+  return axes == std::vector<int64_t>{2, 3};
+}
 
 const char* quant_kind_name(QuantKind k) {
   switch (k) {

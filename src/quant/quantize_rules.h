@@ -14,10 +14,10 @@ enum class QuantKind {
   kFloat,        // no integer form: runs in float on the CPU
   kWeighted,     // Conv, ConvTranspose (one group), Gemm, MatMul with constant weights:
                  // int8 weights per output channel, int32 bias
-  kOwnScale,     // Add, Sub, Mul, AveragePool, GlobalAveragePool, ReduceMean, Resize linear:
+  kOwnScale,     // Add, Mul, AveragePool, GlobalAveragePool, ReduceMean over H and W:
                  // integer arithmetic requantized to the output's calibrated scale
-  kTable,        // Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, Elu, Relu, Clip: a
-                 // 256-entry table from the input's 8-bit code to the output's
+  kTable,        // Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, Elu, Relu, Clip, PRelu
+                 // with one slope: a 256-entry table from the input's 8-bit code to the output's
   kPassThrough,  // data movement and max selection: the output keeps the input's scale
   kConcat,       // one shared output scale; inputs requantized to it unless unified
   kImageInput,   // Cast of a uint8 image input: becomes DequantizeLinear(scale 1, zp 0)
@@ -25,9 +25,16 @@ enum class QuantKind {
 
 const char* quant_kind_name(QuantKind k);
 
+// ReduceMean / ReduceMax over exactly H and W of a 4-D input: global average / max pooling.
+bool reduces_spatial_axes(const Graph& g, const Node& n);
+
+// Every element equal (and at least one).
+bool uniform(const Tensor& t);
+
 // The integer form of `node`, or kFloat with what lacks one in *why_float, to follow
 // "no integer form for ": "Softmax", "MatMul with a non-constant or non-2-D right-hand
-// side", "Resize mode cubic".
+// side", "Resize mode linear (...)". Every other kind has an integer step in lowering
+// (quant/lower.cpp) for every node it is returned for.
 QuantKind quant_kind(const Graph& g, const Node& node, std::string* why_float);
 
 // Indices of the inputs that carry 8-bit activations for that kind (others — shapes, pads,

@@ -195,7 +195,8 @@ TEST(Quantize, ConvWeightsAndBiasPerChannel) {
 
 TEST(Quantize, WeightAxisPerOp) {
   // The output channel's axis: Gemm B [N, K] with transB=1 -> 0, [K, N] -> 1; MatMul B
-  // [K, N] -> 1; ConvTranspose W [C, M, kh, kw] -> 1. Biases are int32 [N] on axis 0.
+  // [K, N] -> 1. Biases are int32 [N] on axis 0. ConvTranspose has no integer form: its
+  // weights stay float and it runs on the CPU.
   Builder b;
   const ValueId x = b.input("x", {2, 4});
   const ValueId g1 = b.node("Gemm", "gemm_t", {x, b.random_constant("bt", {3, 4}, 21), b.random_constant("ct", {3}, 22)},
@@ -209,15 +210,18 @@ TEST(Quantize, WeightAxisPerOp) {
   ASSERT_TRUE(m.ok()) << m.status().message();
   const Graph& q = m->graph;
   for (const auto& [w, axis, n] : std::vector<std::tuple<std::string, int64_t, int64_t>>{
-           {"bt", 0, 3}, {"bn", 1, 5}, {"bm", 1, 6}, {"wd", 1, 3}}) {
+           {"bt", 0, 3}, {"bn", 1, 5}, {"bm", 1, 6}}) {
     EXPECT_EQ(attr_int(*find_node(q, w + "_DequantizeLinear"), "axis", -1), axis) << w;
     EXPECT_EQ(constant_of(q, w + "_scale").dims(), (Dims{n})) << w;
   }
-  for (const auto& [bias, n] : std::vector<std::pair<std::string, int64_t>>{{"ct", 3}, {"cn", 5}, {"bd", 3}}) {
+  for (const auto& [bias, n] : std::vector<std::pair<std::string, int64_t>>{{"ct", 3}, {"cn", 5}}) {
     EXPECT_EQ(constant_of(q, bias + "_quantized").dims(), (Dims{n})) << bias;
     EXPECT_EQ(attr_int(*find_node(q, bias + "_DequantizeLinear"), "axis", -1), 0) << bias;
   }
-  for (const char* node : {"gemm_t", "gemm_n", "mm", "deconv"}) EXPECT_EQ(info(*m, node).where, Placement::kNpu) << node;
+  for (const char* node : {"gemm_t", "gemm_n", "mm"}) EXPECT_EQ(info(*m, node).where, Placement::kNpu) << node;
+  EXPECT_EQ(info(*m, "deconv").where, Placement::kCpu);
+  EXPECT_EQ(info(*m, "deconv").reason, "no integer form for ConvTranspose (lowering has no integer transposed convolution)");
+  EXPECT_TRUE(q.find_value("wd").has_value());  // float weights kept
 }
 
 TEST(Quantize, PerTensorWeightsOnRequest) {
@@ -567,7 +571,8 @@ TEST(Quantize, AddReluGroupAndSharedHighPrecisionOutput) {
 }
 
 TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
-  // The generic march runs PRelu on the NPU; the quantizer has no integer form for it.
+  // The generic march runs PRelu on the NPU; with per-channel slopes it has no integer form
+  // (a uniform slope is a table, below).
   const TargetSpec spec = generic_march();
   Builder b;
   const ValueId x = b.input("x", {1, 2, 3, 3});
@@ -579,9 +584,19 @@ TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
   auto m = quantize(b.finish({y}), {{"x", 1}, {"c", 2}, {"pr", 2}}, o);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(info(*m, "prelu").where, Placement::kCpu);
-  EXPECT_EQ(info(*m, "prelu").reason, "no integer form for PRelu");
+  EXPECT_EQ(info(*m, "prelu").reason,
+            "no integer form for PRelu with per-channel or non-constant slopes (a table holds one function of the input)");
   EXPECT_EQ(input_name(m->graph, *find_node(m->graph, "prelu"), 1), "slope");  // float constant
   EXPECT_EQ(m->num_subgraphs, 2);
+
+  Builder u;
+  const ValueId ux = u.input("x", {1, 2, 3, 3});
+  const ValueId uc = u.node("Conv", "conv", {ux, u.random_constant("w", {2, 2, 1, 1}, 32)}, "c");
+  const ValueId up = u.node("PRelu", "prelu", {uc, u.constant("slope", Tensor::from_vector<float>({2, 1, 1}, {0.1f, 0.1f}))}, "pr");
+  auto um = quantize(u.finish({up}), {{"x", 1}, {"c", 2}, {"pr", 2}}, o);
+  ASSERT_TRUE(um.ok()) << um.status().message();
+  EXPECT_EQ(info(*um, "prelu").where, Placement::kNpu);
+  EXPECT_EQ(um->num_subgraphs, 1);
 }
 
 TEST(Quantize, MalformedGraphIsAnErrorNotACrash) {
