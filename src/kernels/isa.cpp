@@ -1,7 +1,26 @@
 // CPU feature detection for the kernel tables (see isa.h).
 #include "kernels/isa.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
+
 namespace qmap::kernels {
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// AVX-VNNI: cpuid leaf 7 subleaf 1, EAX bit 4. Read directly because clang 14's
+// __builtin_cpu_supports does not know "avxvnni" (gcc 12's does); the caller has checked
+// AVX2 through __builtin_cpu_supports, which includes the OS saving the ymm state.
+[[maybe_unused]] bool has_avx_vnni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid_count(7, 1, &a, &b, &c, &d) == 0) return false;
+  return (a >> 4) & 1u;
+}
+#endif
+
+}  // namespace
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -17,14 +36,13 @@ std::vector<Isa> host_isas() {
   std::vector<Isa> out{Isa::kRef};
 #if defined(__x86_64__) && defined(__GNUC__)
   // libgcc's cpuid reader also checks the OS saves ymm/zmm state (XGETBV), so a level is
-  // reported only when its registers are usable: "avxvnni" (cpuid leaf 7 subleaf 1, EAX bit
-  // 4) is set only when XCR0 has the SSE and YMM state bits, as "avx2" is.
+  // reported only when its registers are usable.
   __builtin_cpu_init();
 #if QMAP_HAVE_AVX2
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (avx2) out.push_back(Isa::kAvx2);
 #if QMAP_HAVE_AVXVNNI
-  if (avx2 && __builtin_cpu_supports("avxvnni")) out.push_back(Isa::kAvxVnni);
+  if (avx2 && has_avx_vnni()) out.push_back(Isa::kAvxVnni);
 #endif
 #if QMAP_HAVE_AVX512VNNI
   if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
