@@ -20,6 +20,7 @@
 #include "import/onnx/onnx_import.h"
 #include "ops/custom/custom_op.h"
 #include "ops/registry.h"
+#include "quant/checker_placement.h"
 #include "report/text_table.h"
 #include "target/placement.h"
 #include "target/spec_doc.h"
@@ -190,13 +191,18 @@ int run_checker(const CheckerArgs& a) {
   }
   L.info("opset: {} (IR), {} nodes", graph.onnx_opset, graph.nodes.size());
 
-  const GraphPlacement pl = place_graph(graph, *spec);
-  if (!pl.unsupported_ops.empty()) {
+  const GraphPlacement march = place_graph(graph, *spec);
+  if (!march.unsupported_ops.empty()) {
     for (size_t i = 0; i < graph.nodes.size(); ++i)
-      if (pl.nodes[i].where == Placement::kUnsupported)
-        L.info("node '{}' ({}): {}", graph.nodes[i].name, graph.nodes[i].op_type, pl.nodes[i].reason);
-    return log.fail(unsupported_message(pl.unsupported_ops));
+      if (march.nodes[i].where == Placement::kUnsupported)
+        L.info("node '{}' ({}): {}", graph.nodes[i].name, graph.nodes[i].op_type, march.nodes[i].reason);
+    return log.fail(unsupported_message(march.unsupported_ops));
   }
+  // makertbin's placement (the march's rules, then the ops without an integer form on the
+  // CPU), shown on the nodes of the model as given.
+  Result<GraphPlacement> placed = checker_placement(graph, *spec);
+  if (!placed) return log.fail(placed.status().message());
+  const GraphPlacement& pl = *placed;
   L.info("The converted model node information:");
   L.raw(node_table(graph, pl));
   const int npu = pl.count(Placement::kNpu), cpu = pl.count(Placement::kCpu);

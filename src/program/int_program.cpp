@@ -108,7 +108,7 @@ Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs
   for (const Tensor* t : inputs) infos.push_back(tensor_info_of(t));
   InferCtx ictx(node, infos);
   QMAP_RETURN_IF_ERROR(def.infer(ictx));
-  if (ictx.outputs().size() != outputs.size())
+  if (ictx.outputs().size() < outputs.size())
     return error("{} '{}': {} outputs inferred, {} expected", node.op_type, node.name, ictx.outputs().size(),
                  outputs.size());
   std::vector<std::byte*> buffers(outputs.size());
@@ -121,9 +121,18 @@ Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs
                    dims_str(outputs[i].dims()));
     buffers[i] = outputs[i].raw();
   }
-  EvalCtx ectx{node, inputs, outputs};
+  // Trailing optional outputs the node does not use (Dropout's mask) are computed into
+  // scratch tensors and dropped.
+  std::vector<Tensor> widened;
+  if (ictx.outputs().size() > outputs.size()) {
+    widened.assign(outputs.begin(), outputs.end());
+    for (size_t i = outputs.size(); i < ictx.outputs().size(); ++i)
+      widened.push_back(Tensor::uninitialized(ictx.outputs()[i].dtype, *ictx.outputs()[i].dims));
+  }
+  EvalCtx ectx{node, inputs, widened.empty() ? outputs : std::span<Tensor>(widened)};
   ectx.sgemm = sgemm;
   QMAP_RETURN_IF_ERROR(def.eval(ectx));
+  for (size_t i = 0; i < outputs.size() && !widened.empty(); ++i) outputs[i] = widened[i];
   // An eval that replaced an output Tensor (instead of writing into it) leaves the values in a
   // new buffer: copy them to the caller's memory.
   for (size_t i = 0; i < outputs.size(); ++i)

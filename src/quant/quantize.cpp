@@ -82,41 +82,9 @@ Status check_node_names(const Graph& g, const QuantizeOptions& opts) {
 }
 
 Status place(const Graph& g, const QuantizeOptions& opts, Plan& p) {
-  QMAP_RETURN_IF_ERROR(check_node_names(g, opts));
-  const TargetSpec fallback = opts.target ? TargetSpec{} : any_npu_spec();
-  const TargetSpec& spec = opts.target ? *opts.target : fallback;
-
-  std::vector<QuantKind> kinds(g.nodes.size());
-  std::vector<std::string> why(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i) kinds[i] = quant_kind(g, g.nodes[i], &why[i]);
-
-  // The march's placement first, to know which NPU nodes the quantizer must move.
-  const GraphPlacement first = place_graph(g, spec);
-  if (!first.unsupported_ops.empty()) {
-    std::string list;
-    for (const std::string& op : first.unsupported_ops) list += (list.empty() ? "" : ", ") + op;
-    return error("quantize: march {}: ops supported neither on the NPU nor on the CPU: {{{}}}", spec.name, list);
-  }
-  PlacementOptions po;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
-    if (opts.run_on_npu.count(n.name)) {
-      if (kinds[i] == QuantKind::kFloat) return node_error(n, "run_on_npu: no integer form for {}", why[i]);
-      po.forced[n.name] = {Placement::kNpu, -1, "run_on_npu"};
-    } else if (opts.run_on_cpu.count(n.name)) {
-      po.forced[n.name] = {Placement::kCpu, -1, "run_on_cpu"};
-    } else if (kinds[i] == QuantKind::kImageInput) {
-      // The image input's Cast becomes the NPU's DequantizeLinear(scale 1): the preprocess
-      // chain runs on the NPU even where the march lists Cast as a CPU op.
-      po.forced[n.name] = {Placement::kNpu, -1, "uint8 image input read by DequantizeLinear(scale 1)"};
-    } else if (first.nodes[i].where == Placement::kNpu && kinds[i] == QuantKind::kFloat) {
-      po.forced[n.name] = {Placement::kCpu, -1, "no integer form for " + why[i]};
-    }
-  }
-  p.placement = place_graph(g, spec, po);
-  p.kind.resize(g.nodes.size());
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    p.kind[i] = p.placement.nodes[i].where == Placement::kNpu ? kinds[i] : QuantKind::kFloat;
+  QMAP_ASSIGN_OR_RETURN(QuantPlacement qp, plan_placement(g, opts));
+  p.placement = std::move(qp.placement);
+  p.kind = std::move(qp.kind);
   return ok_status();
 }
 
@@ -585,5 +553,47 @@ Result<QuantizedModel> quantize_graph(const Graph& g, const std::map<std::string
   m.num_subgraphs = p.placement.num_subgraphs;
   return m;
 }
+
+Result<QuantPlacement> plan_placement(const Graph& g, const QuantizeOptions& opts) {
+  QMAP_RETURN_IF_ERROR(check_node_names(g, opts));
+  const TargetSpec fallback = opts.target ? TargetSpec{} : any_npu_spec();
+  const TargetSpec& spec = opts.target ? *opts.target : fallback;
+
+  std::vector<QuantKind> kinds(g.nodes.size());
+  std::vector<std::string> why(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) kinds[i] = quant_kind(g, g.nodes[i], &why[i]);
+
+  // The march's placement first, to know which NPU nodes the quantizer must move.
+  PlacementOptions po;
+  po.canonicalized = true;
+  const GraphPlacement first = place_graph(g, spec, po);
+  if (!first.unsupported_ops.empty()) {
+    std::string list;
+    for (const std::string& op : first.unsupported_ops) list += (list.empty() ? "" : ", ") + op;
+    return error("quantize: march {}: ops supported neither on the NPU nor on the CPU: {{{}}}", spec.name, list);
+  }
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (opts.run_on_npu.count(n.name)) {
+      if (kinds[i] == QuantKind::kFloat) return node_error(n, "run_on_npu: no integer form for {}", why[i]);
+      po.forced[n.name] = {Placement::kNpu, -1, "run_on_npu"};
+    } else if (opts.run_on_cpu.count(n.name)) {
+      po.forced[n.name] = {Placement::kCpu, -1, "run_on_cpu"};
+    } else if (kinds[i] == QuantKind::kImageInput) {
+      // The image input's Cast becomes the NPU's DequantizeLinear(scale 1): the preprocess
+      // chain runs on the NPU even where the march lists Cast as a CPU op.
+      po.forced[n.name] = {Placement::kNpu, -1, "uint8 image input read by DequantizeLinear(scale 1)"};
+    } else if (first.nodes[i].where == Placement::kNpu && kinds[i] == QuantKind::kFloat) {
+      po.forced[n.name] = {Placement::kCpu, -1, "no integer form for " + why[i]};
+    }
+  }
+  QuantPlacement p;
+  p.placement = place_graph(g, spec, po);
+  p.kind.resize(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    p.kind[i] = p.placement.nodes[i].where == Placement::kNpu ? kinds[i] : QuantKind::kFloat;
+  return p;
+}
+
 
 }  // namespace qmap

@@ -16,6 +16,7 @@
 
 #include "core/status.h"
 #include "ir/graph.h"
+#include "quant/quantize_rules.h"
 #include "target/placement.h"
 #include "target/target_spec.h"
 
@@ -54,6 +55,19 @@ struct QuantizedModel {
   std::vector<QuantNodeInfo> nodes;
   int num_subgraphs = 0;
 };
+
+// Where each node of the optimized float graph runs once quantized: the march's placement
+// (place_graph; every op with an integer form without a march) with run_on_cpu /
+// run_on_npu applied, the uint8 image input's Cast on the NPU, and every NPU node without an
+// integer form (quant_kind) moved to the CPU with "no integer form for <why>". The one
+// source of placement: makertbin quantizes with it and `qmap checker` prints it. Needs no
+// thresholds. Errors: unknown run_on_* names, run_on_npu without an integer form, ops the
+// march supports nowhere.
+struct QuantPlacement {
+  GraphPlacement placement;
+  std::vector<QuantKind> kind;  // per node; kFloat unless placed on the NPU
+};
+Result<QuantPlacement> plan_placement(const Graph& optimized_float_graph, const QuantizeOptions& opts);
 
 // Errors name the node: "quantize: Conv 'conv1': no threshold for input 'x'". The result
 // passes verify_graph and infer_shapes; the same inputs give the same graph, byte for byte.

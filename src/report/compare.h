@@ -17,8 +17,9 @@ struct TensorDistance {
   double sqnr_db = 0;
 };
 
-// Both tensors float32 with the same element count (dims may differ by reshaping); sums in
-// double, in element order, so the result is deterministic.
+// Two tensors with the same element count (dims may differ by reshaping); sums in double, in
+// element order, so the result is deterministic. Float32 is read directly; other numeric
+// dtypes (an ArgMax's int64 graph output) compare by value.
 TensorDistance compare_tensors(const Tensor& reference, const Tensor& other);
 
 }  // namespace qmap

@@ -30,5 +30,14 @@ TEST(CompareTensors, ZeroTensors) {
   EXPECT_EQ(compare_tensors(vec({0, 0}), vec({1, 0})).sqnr_db, -std::numeric_limits<double>::infinity());
 }
 
+TEST(CompareTensors, IntegerTensorsCompareByValue) {
+  // An ArgMax graph output is int64: the same distances as the float tensors of its values.
+  const Tensor a = Tensor::from_vector<int64_t>({3}, {1, 0, 2}), b = Tensor::from_vector<int64_t>({3}, {1, 1, 2});
+  const TensorDistance d = compare_tensors(a, b);
+  EXPECT_NEAR(d.cosine, 5 / std::sqrt(30.0), 1e-12);
+  EXPECT_EQ(d.chebyshev, 1.0);
+  EXPECT_NEAR(compare_tensors(a, vec({1, 1, 2})).mse, 1.0 / 3, 1e-12);
+}
+
 }  // namespace
 }  // namespace qmap

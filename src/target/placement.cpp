@@ -257,6 +257,9 @@ GraphPlacement place_graph(const Graph& graph, const TargetSpec& spec, const Pla
     if (all_outputs_constant(graph, node)) {
       np.where = Placement::kFolded;
       np.reason = "constant output, computed at compile time";
+    } else if (removed_by_canonicalize(node) && options.canonicalized) {
+      np.where = Placement::kCpu;
+      np.reason = "kept by the float passes (it connects a graph input or output): a copy on the CPU";
     } else if (removed_by_canonicalize(node)) {
       np.where = Placement::kRemoved;
       np.reason = "removed by canonicalization";
@@ -281,11 +284,10 @@ GraphPlacement place_graph(const Graph& graph, const TargetSpec& spec, const Pla
       np.reason = fmt::format("op supported neither on the NPU nor on the CPU of march {}", spec.name);
       unsupported.insert(node.op_type);
     }
-    // Forcing cannot make an op the march lacks runnable, nor bring back a folded or
-    // removed node.
+    // Forcing cannot make an op the march lacks runnable, nor bring back a folded node.
     const auto forced = options.forced.find(node.name);
     if (forced != options.forced.end() &&
-        (np.where == Placement::kNpu || np.where == Placement::kCpu)) {
+        (np.where == Placement::kNpu || np.where == Placement::kCpu || np.where == Placement::kRemoved)) {
       np.where = forced->second.where;
       np.reason = forced->second.reason;
     }

@@ -61,8 +61,13 @@ struct PlacementOptions {
   // Placements forced by node name (makertbin's run_on_cpu / run_on_npu, and the quantizer
   // moving to the CPU an NPU node it has no integer form for). Applied after the march's
   // rules and before the subgraph split, so subgraphs follow the forced placement; `where`
-  // and `reason` are taken, `subgraph` is ignored. Folded and removed nodes are not forced.
+  // and `reason` are taken, `subgraph` is ignored. Folded nodes are not forced; removed ones
+  // are (the checker shows an Identity the passes kept where it runs).
   std::map<std::string, NodePlacement> forced;
+  // The graph went through the float passes: an Identity or Dropout still in it could not be
+  // bypassed (it connects a graph input or output whose name must stay) and runs, as a copy
+  // on the CPU, instead of being "removed".
+  bool canonicalized = false;
 };
 
 // Places every node and splits the NPU nodes into subgraphs. Never fails on a graph the
