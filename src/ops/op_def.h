@@ -7,7 +7,13 @@
 //             every check of attributes and shapes: the float kernel may assume they passed;
 //   eval    — the float reference kernel (also integer for shape arithmetic such as Shape,
 //             Gather, Cast); runs only on inputs that `infer` accepted.
-// Later issues add the quantization, NPU support, lowering and cost hooks here.
+// and its integer side (docs/adding-an-op.md):
+//   quant_rule — how the quantizer treats a node (QuantKind), or why it stays float;
+//   lowering   — the integer step family lowering emits for it (quant/lower.cpp);
+//   int8_via   — for an op without an integer step of its own that the float passes rewrite
+//                into ops that have one (BatchNormalization -> Conv): how.
+// A march may list an op as an NPU op only when it has `lowering` or `int8_via` (checked when
+// the spec loads).
 #pragma once
 
 #include <cstdint>
@@ -138,6 +144,41 @@ using UpgradeFn = Status (*)(Graph& graph, int64_t opset, std::vector<Node>& nod
 using NpuParamsFn = void (*)(const InferCtx& ctx, std::span<const std::optional<Dims>> outputs,
                              OpParams& params);
 
+// How the quantizer treats a node of the optimized float graph (quant/quantize_rules.h,
+// docs/quantization.md "Integer forms").
+enum class QuantKind {
+  kFloat,        // no integer form: runs in float on the CPU
+  kWeighted,     // Conv, Gemm, MatMul with constant weights: int8 weights per output channel,
+                 // int32 bias
+  kOwnScale,     // Add, Mul, AveragePool, GlobalAveragePool, ReduceMean over H and W:
+                 // integer arithmetic requantized to the output's calibrated scale
+  kTable,        // Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, Elu, Relu, Clip, PRelu
+                 // with one slope: a 256-entry table from the input's 8-bit code to the output's
+  kPassThrough,  // data movement and max selection: the output keeps the input's scale
+  kConcat,       // one shared output scale; inputs requantized to it unless unified
+  kImageInput,   // Cast of a uint8 image input: becomes DequantizeLinear(scale 1, zp 0)
+};
+
+// The integer form of `n`, or kFloat with what lacks one in *why (it follows "no integer form
+// for ": "PRelu with per-channel or non-constant slopes (...)"). Only structure is used
+// (shapes, constants, attributes), never calibration data. Called only for nodes whose data
+// input and outputs are float32.
+using QuantRuleFn = QuantKind (*)(const Graph& g, const Node& n, std::string* why);
+
+// The integer step family lowering (quant/lower.cpp) emits for a quantized node; a pattern
+// that does not match (a scale that differs, a non-constant parameter) becomes a float step.
+enum class Int8Lowering {
+  kNone,
+  kMatMulLike,  // conv (Conv, Gemm, MatMul; fused Relu/Clip; high-precision outputs)
+  kBinary,      // add, mul
+  kTable,       // lut: Q(f(DQ(code))) for the 256 codes
+  kPool,        // max / average pooling, global ones, spatial ReduceMean / ReduceMax
+  kConcat,      // concat, copying or requantizing each input
+  kMove,        // data movement on the codes (reshape, transpose, slice, pad, resize nearest, ...)
+  kQuantize,    // QuantizeLinear of a float tensor
+  kDequantize,  // DequantizeLinear (read on demand by patterns, or at a CPU border)
+};
+
 struct OpDef {
   const char* name;
   const char* summary;  // one line for docs/ops.md and the checker
@@ -155,6 +196,17 @@ struct OpDef {
   // (elementwise ops). The engine then hands a dying input's buffer to the output instead of
   // allocating a new one and streaming through both.
   bool in_place = false;
+
+  // Integer side (see the top of this file). quant_rule nullptr: float, reason the op type.
+  QuantRuleFn quant_rule = nullptr;
+  Int8Lowering lowering = Int8Lowering::kNone;
+  const char* int8_via = nullptr;
 };
+
+// Quant rules shared by ops whose integer form does not depend on the node.
+template <QuantKind K>
+QuantKind quant_always(const Graph&, const Node&, std::string*) {
+  return K;
+}
 
 }  // namespace qmap

@@ -8,7 +8,9 @@
 #include "ir/infer.h"
 #include "ir/verify.h"
 #include "ops/common/conv_pool_window.h"
+#include "ops/common/int8_rules.h"
 #include "ops/custom/custom_op.h"
+#include "ops/registry.h"
 #include "quant/quantize_rules.h"
 
 namespace qmap {
@@ -447,7 +449,7 @@ Result<bool> Lowerer::lower_lut(size_t ni) {
   for (size_t i = 1; i < n.inputs.size(); ++i) {
     const Tensor* c = constant(n.inputs[i]);
     if (c && c->numel() > 1) {
-      if (!uniform(*c)) return false;
+      if (!ops::uniform(*c)) return false;
       c = &params.emplace_back(Tensor::scalar<float>(static_cast<float>(c->to_double()[0])));
     }
     ins.push_back(c);
@@ -469,7 +471,7 @@ Result<bool> Lowerer::lower_pool(size_t ni) {
   const Dims& xd = *g_.value(n.inputs[0]).dims;
   if (xd.size() != 4) return false;
   const bool is_max = n.op == OpId::MaxPool || n.op == OpId::GlobalMaxPool || n.op == OpId::ReduceMax;
-  if ((n.op == OpId::ReduceMean || n.op == OpId::ReduceMax) && !reduces_spatial_axes(g_, n)) return false;
+  if ((n.op == OpId::ReduceMean || n.op == OpId::ReduceMax) && !ops::reduces_spatial_axes(g_, n)) return false;
   kernels::ref::PoolGeometry2d geo{xd[0], xd[1], xd[2], xd[3], 1, 1, xd[2], xd[3]};
   if (n.op == OpId::MaxPool || n.op == OpId::AveragePool) {
     auto wg = ops::pool_geometry(n, xd, n.op == OpId::MaxPool);
@@ -618,41 +620,39 @@ Result<IntProgram> Lowerer::run() {
       continue;
     }
     bool lowered = false;
-    switch (n.op) {
-      case OpId::DequantizeLinear: continue;  // on demand: materialize() or read by a pattern
-      case OpId::QuantizeLinear:
+    switch (op_def(n.op).lowering) {
+      case Int8Lowering::kDequantize:
+        if (n.op == OpId::DequantizeLinear) continue;  // on demand: materialize() or read by a pattern
+        break;  // a Cast: the quantizer replaced the image input's (a remaining one is float)
+      case Int8Lowering::kQuantize:
         QMAP_RETURN_IF_ERROR(materialize(n.inputs[0]));
         lowered = lower_quantize(ni);
         break;
-      case OpId::Conv: case OpId::Gemm: case OpId::MatMul: {
+      case Int8Lowering::kMatMulLike: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_matmul_like(ni));
         break;
       }
-      case OpId::Add: case OpId::Mul: {
+      case Int8Lowering::kBinary: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_binary(ni));
         break;
       }
-      case OpId::Sigmoid: case OpId::Tanh: case OpId::HardSigmoid: case OpId::HardSwish:
-      case OpId::LeakyRelu: case OpId::Elu: case OpId::Relu: case OpId::Clip: case OpId::PRelu: {
+      case Int8Lowering::kTable: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_lut(ni));
         break;
       }
-      case OpId::MaxPool: case OpId::GlobalMaxPool: case OpId::AveragePool: case OpId::GlobalAveragePool:
-      case OpId::ReduceMean: case OpId::ReduceMax: {
+      case Int8Lowering::kPool: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_pool(ni));
         break;
       }
-      case OpId::Concat: {
+      case Int8Lowering::kConcat: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_concat(ni));
         break;
       }
-      case OpId::Reshape: case OpId::Flatten: case OpId::Transpose: case OpId::Squeeze:
-      case OpId::Unsqueeze: case OpId::Slice: case OpId::Split: case OpId::Pad: case OpId::Resize:
-      case OpId::Identity: {
+      case Int8Lowering::kMove: {
         QMAP_ASSIGN_OR_RETURN(lowered, lower_move(ni));
         break;
       }
-      default: break;
+      case Int8Lowering::kNone: break;
     }
     if (!lowered) QMAP_RETURN_IF_ERROR(emit_float(ni));
   }

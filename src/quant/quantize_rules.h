@@ -7,29 +7,13 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "ops/op_def.h"
 
 namespace qmap {
 
-enum class QuantKind {
-  kFloat,        // no integer form: runs in float on the CPU
-  kWeighted,     // Conv, ConvTranspose (one group), Gemm, MatMul with constant weights:
-                 // int8 weights per output channel, int32 bias
-  kOwnScale,     // Add, Mul, AveragePool, GlobalAveragePool, ReduceMean over H and W:
-                 // integer arithmetic requantized to the output's calibrated scale
-  kTable,        // Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, Elu, Relu, Clip, PRelu
-                 // with one slope: a 256-entry table from the input's 8-bit code to the output's
-  kPassThrough,  // data movement and max selection: the output keeps the input's scale
-  kConcat,       // one shared output scale; inputs requantized to it unless unified
-  kImageInput,   // Cast of a uint8 image input: becomes DequantizeLinear(scale 1, zp 0)
-};
 
 const char* quant_kind_name(QuantKind k);
 
-// ReduceMean / ReduceMax over exactly H and W of a 4-D input: global average / max pooling.
-bool reduces_spatial_axes(const Graph& g, const Node& n);
-
-// Every element equal (and at least one).
-bool uniform(const Tensor& t);
 
 // The integer form of `node`, or kFloat with what lacks one in *why_float, to follow
 // "no integer form for ": "Softmax", "MatMul with a non-constant or non-2-D right-hand

@@ -473,6 +473,12 @@ Result<TargetSpec> SpecReader::read(std::string_view text) {
     rule.name = name;
     QMAP_ASSIGN_OR_RETURN(std::optional<OpId> id, op_of(key_node(npu, name), path, name));
     if (id) rule.op = *id;
+    // An NPU op must have an integer form: its own step, or a float pass turning it into ops
+    // that have one. Otherwise the checker would say NPU and makertbin run it on the CPU.
+    if (id && op_def(*id).lowering == Int8Lowering::kNone && op_def(*id).int8_via == nullptr)
+      return fail(key_node(npu, name), path,
+                  fmt::format("{} has no integer lowering in qmap, so it cannot run on the NPU: list it under cpu_ops",
+                              name));
     QMAP_RETURN_IF_ERROR(read_param_limits(npu[name], path, true, rule.limits, &rule.note));
     spec.npu_ops.push_back(std::move(rule));
   }

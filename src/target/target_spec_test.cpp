@@ -103,6 +103,11 @@ TEST(TargetSpec, RejectsEachMalformedClass) {
       {"bad name", "name: My Npu\ndescription: d\ncost_model: {}\nnpu_ops: {}\n",
        {"key 'name'", "must be lower-case letters"}},
       {"npu_ops not a map", with_ops("  - Relu\n"), {"key 'npu_ops'", "must be a map"}},
+      {"NPU op without an integer form", with_ops("  Relu:\n  ConvTranspose:\n    kernel: {max: 4}\n"),
+       {"key 'npu_ops.ConvTranspose' (line 6)",
+        "ConvTranspose has no integer lowering in qmap, so it cannot run on the NPU: list it under cpu_ops"}},
+      {"NPU op without an integer form (float only)", with_ops("  Softmax:\n"),
+       {"key 'npu_ops.Softmax'", "Softmax has no integer lowering in qmap"}},
   };
   for (const BadSpec& c : cases) {
     Result<TargetSpec> r = parse_target_spec(c.yaml, "bad.yaml");

@@ -55,6 +55,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_always<QuantKind::kOwnScale>,
+    .lowering = Int8Lowering::kPool,
 };
 
 }  // namespace qmap::ops::average_pool

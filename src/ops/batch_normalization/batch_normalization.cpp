@@ -132,6 +132,7 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .int8_via = "fold_batchnorm: folded into the Conv or Gemm before it, or a depthwise 1x1 Conv (rank >= 3)",
 };
 
 }  // namespace qmap::ops::batch_normalization

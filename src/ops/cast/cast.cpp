@@ -32,6 +32,16 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
+// The Cast of a uint8 image input becomes DequantizeLinear(scale 1, zero point 0).
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  const Value& in = g.value(n.inputs[0]);
+  const bool image = in.dtype == DType::kUInt8 && !in.constant &&
+                     std::find(g.inputs.begin(), g.inputs.end(), n.inputs[0]) != g.inputs.end();
+  if (image) return QuantKind::kImageInput;
+  *why = "Cast other than of a uint8 image input";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "Cast",
     .summary = "Converts elements to another dtype (float->int truncates toward zero, saturating).",
@@ -39,6 +49,8 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer,
     .eval = eval,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kDequantize,
 };
 
 }  // namespace qmap::ops::cast

@@ -6,6 +6,7 @@
 #include <cfloat>
 
 #include "ops/common/elementwise_binary.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::clip {
 
@@ -82,6 +83,14 @@ static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>
   params.push_back({.name = "mode", .ints = {}, .text = mode});
 }
 
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  if ((input_present(n, 1) && !constant_input(g, n, 1)) || (input_present(n, 2) && !constant_input(g, n, 2))) {
+    *why = "Clip with non-constant bounds";
+    return QuantKind::kFloat;
+  }
+  return QuantKind::kTable;
+}
+
 extern const OpDef kDef = {
     .name = "Clip",
     .summary = "Clamps every element to [min, max]; min and max are optional scalar inputs.",
@@ -92,6 +101,8 @@ extern const OpDef kDef = {
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
     .in_place = true,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kTable,
 };
 
 }  // namespace qmap::ops::clip

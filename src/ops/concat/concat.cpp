@@ -83,6 +83,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = axis_npu_params,
+    .quant_rule = quant_always<QuantKind::kConcat>,
+    .lowering = Int8Lowering::kConcat,
 };
 
 }  // namespace qmap::ops::concat

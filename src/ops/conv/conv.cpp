@@ -3,6 +3,7 @@
 // Fast paths (kernels/f32/conv.h) serve 1-D and 2-D; other ranks use the reference loop.
 #include "kernels/f32/conv.h"
 #include "ops/common/conv_pool_window.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::conv {
 
@@ -31,6 +32,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_rule_weighted,
+    .lowering = Int8Lowering::kMatMulLike,
 };
 
 }  // namespace qmap::ops::conv

@@ -29,6 +29,13 @@ void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>, OpPar
 
 }  // namespace
 
+// Lowering has no transposed convolution: the node stays float (a BatchNormalization or Mul
+// after it still folds into its float weights).
+static QuantKind quant_rule(const Graph&, const Node&, std::string* why) {
+  *why = "ConvTranspose (lowering has no integer transposed convolution)";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "ConvTranspose",
     .summary = "N-D transposed convolution (deconvolution) with groups, strides, dilations, "
@@ -38,6 +45,7 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_rule,
 };
 
 }  // namespace qmap::ops::conv_transpose

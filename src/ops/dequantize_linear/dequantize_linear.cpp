@@ -47,6 +47,7 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params_quant,
+    .lowering = Int8Lowering::kDequantize,
 };
 
 }  // namespace qmap::ops::dequantize_linear

@@ -35,6 +35,8 @@ extern const OpDef kDef = {
     .attrs = kAttrs,
     .infer = infer,
     .eval = eval,
+    .quant_rule = quant_always<QuantKind::kPassThrough>,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::flatten

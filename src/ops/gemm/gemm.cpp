@@ -2,6 +2,7 @@
 // A and B 2-D, C optional and unidirectionally broadcast to [M, N]. Float32, via sgemm.
 #include "ops/common/conv_pool_matrix.h"
 #include "ops/common/helpers.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::gemm {
 
@@ -88,6 +89,25 @@ void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>, OpPar
 
 }  // namespace
 
+// Integer form: Y = A * B + C with constant 2-D B, C broadcast along N only, and no scaling
+// or transposed A (the integer kernel computes exactly that product).
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  const Tensor* b = constant_input(g, n, 1);
+  if (!b || b->rank() != 2) { *why = "Gemm with a non-constant or non-2-D B"; return QuantKind::kFloat; }
+  if (attr_int(n, "transA", 0) != 0) { *why = "Gemm with transA=1"; return QuantKind::kFloat; }
+  if (attr_float(n, "alpha", 1.f) != 1.f || (input_present(n, 2) && attr_float(n, "beta", 1.f) != 1.f)) {
+    *why = "Gemm with alpha or beta other than 1";
+    return QuantKind::kFloat;
+  }
+  if (input_present(n, 2)) {
+    const Tensor* c = constant_input(g, n, 2);
+    const int64_t cols = attr_int(n, "transB", 0) ? b->dims()[0] : b->dims()[1];
+    const bool row = c && (c->numel() == 1 || (c->numel() == cols && c->dims().back() == cols));
+    if (!row) { *why = "Gemm whose C is not a constant row of N biases"; return QuantKind::kFloat; }
+  }
+  return QuantKind::kWeighted;
+}
+
 extern const OpDef kDef = {
     .name = "Gemm",
     .summary = "General matrix product Y = alpha * op(A) * op(B) + beta * C.",
@@ -97,6 +117,8 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kMatMulLike,
 };
 
 }  // namespace qmap::ops::gemm

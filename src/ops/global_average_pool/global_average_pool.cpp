@@ -26,6 +26,8 @@ extern const OpDef kDef = {
     .infer = infer_global_pool,
     .eval = eval,
     .npu_params = global_pool_npu_params,
+    .quant_rule = quant_always<QuantKind::kOwnScale>,
+    .lowering = Int8Lowering::kPool,
 };
 
 }  // namespace qmap::ops::global_average_pool

@@ -22,6 +22,8 @@ extern const OpDef kDef = {
     .attrs = {},
     .infer = infer,
     .eval = eval,
+    .quant_rule = quant_always<QuantKind::kPassThrough>,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::identity

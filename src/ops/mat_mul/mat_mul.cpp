@@ -2,6 +2,7 @@
 // and the added axis removed from the result; leading (batch) axes broadcast. Float32, sgemm.
 #include "ops/common/conv_pool_matrix.h"
 #include "ops/common/helpers.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::mat_mul {
 
@@ -96,6 +97,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_rule_weighted,
+    .lowering = Int8Lowering::kMatMulLike,
 };
 
 }  // namespace qmap::ops::mat_mul

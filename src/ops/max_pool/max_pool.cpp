@@ -70,6 +70,14 @@ void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>, OpPar
 
 }  // namespace
 
+static QuantKind quant_rule(const Graph&, const Node& n, std::string* why) {
+  if (n.outputs.size() > 1 && n.outputs[1] != kNoValue) {
+    *why = "MaxPool with Indices";
+    return QuantKind::kFloat;
+  }
+  return QuantKind::kPassThrough;
+}
+
 extern const OpDef kDef = {
     .name = "MaxPool",
     .summary = "N-D max pooling with strides, dilations, padding and ceil_mode; optional argmax Indices.",
@@ -78,6 +86,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kPool,
 };
 
 }  // namespace qmap::ops::max_pool

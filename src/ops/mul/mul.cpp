@@ -1,6 +1,7 @@
 // Mul (ONNX Mul-14): C = A * B, with multidirectional broadcasting.
 // float32 and int32/int64/uint8/int8; integer overflow wraps like ONNX Runtime.
 #include "ops/common/elementwise_binary.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::mul {
 
@@ -21,6 +22,8 @@ extern const OpDef kDef = {
     .eval = eval_arith<MulFn>,
     .npu_params = npu_params_broadcast,
     .in_place = true,
+    .quant_rule = quant_rule_binary,
+    .lowering = Int8Lowering::kBinary,
 };
 
 }  // namespace qmap::ops::mul

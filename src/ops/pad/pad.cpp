@@ -6,6 +6,7 @@
 #include "ops/common/helpers.h"
 #include "ops/common/tensor_args.h"
 #include "ops/common/tensor_copy.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::pad {
 
@@ -103,6 +104,14 @@ static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>
   if (auto pads = known_ints(ctx, 1)) params.push_back({"pad", *pads, ""});
 }
 
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  if (attr_string(n, "mode", "constant") != "constant" || (input_present(n, 2) && !constant_input(g, n, 2))) {
+    *why = "Pad other than constant mode with a constant value";
+    return QuantKind::kFloat;
+  }
+  return QuantKind::kPassThrough;
+}
+
 extern const OpDef kDef = {
     .name = "Pad",
     .summary = "Pads a tensor with a constant, its reflection or its edge values.",
@@ -113,6 +122,8 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::pad

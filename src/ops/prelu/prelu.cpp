@@ -1,6 +1,7 @@
 // PRelu (ONNX PRelu-16): y = x for x >= 0, slope * x otherwise. `slope` broadcasts
 // unidirectionally to X (typically C x 1 x 1 per channel, or one value).
 #include "ops/common/elementwise_binary.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::prelu {
 
@@ -29,6 +30,14 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
+// A table when every channel has the same slope (LeakyRelu in disguise).
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  const Tensor* slope = constant_input(g, n, 1);
+  if (slope && uniform(*slope)) return QuantKind::kTable;
+  *why = "PRelu with per-channel or non-constant slopes (a table holds one function of the input)";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "PRelu",
     .summary = "Parametric ReLU, y = x >= 0 ? x : slope * x (slope broadcast to X).",
@@ -38,6 +47,8 @@ extern const OpDef kDef = {
     .eval = eval,
     // `broadcast` of slope against X: an NPU usually supports scalar or per-channel slopes.
     .npu_params = npu_params_broadcast,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kTable,
 };
 
 }  // namespace qmap::ops::prelu

@@ -58,6 +58,7 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params_quant,
+    .lowering = Int8Lowering::kQuantize,
 };
 
 }  // namespace qmap::ops::quantize_linear

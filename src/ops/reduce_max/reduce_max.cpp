@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "ops/common/tensor_reduce.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::reduce_max {
 
@@ -35,6 +36,13 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
+// Over H and W of an NCHW tensor it is global max pooling.
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  if (reduces_spatial_axes(g, n)) return QuantKind::kPassThrough;
+  *why = "ReduceMax over axes other than H and W of a 4-D tensor";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "ReduceMax",
     .summary = "Maximum of the elements over some axes.",
@@ -43,6 +51,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = reduce_npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kPool,
 };
 
 }  // namespace qmap::ops::reduce_max

@@ -1,6 +1,7 @@
 // ReduceMean (ONNX ReduceMean-13, opset 13-17 form): mean over `axes`. float32 only; sums are
 // accumulated in double so the result does not depend on the reduction order.
 #include "ops/common/tensor_reduce.h"
+#include "ops/common/int8_rules.h"
 
 namespace qmap::ops::reduce_mean {
 
@@ -13,6 +14,13 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
+// Over H and W of an NCHW tensor it is global average pooling.
+static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
+  if (reduces_spatial_axes(g, n)) return QuantKind::kOwnScale;
+  *why = "ReduceMean over axes other than H and W of a 4-D tensor";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "ReduceMean",
     .summary = "Mean of the elements over some axes.",
@@ -21,6 +29,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = reduce_npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kPool,
 };
 
 }  // namespace qmap::ops::reduce_mean

@@ -392,6 +392,13 @@ static void npu_params(const InferCtx& ctx, std::span<const std::optional<Dims>>
   params.push_back({"scale", scale, ""});
 }
 
+static QuantKind quant_rule(const Graph&, const Node& n, std::string* why) {
+  const std::string mode = attr_string(n, "mode", "nearest");
+  if (mode == "nearest") return QuantKind::kPassThrough;
+  *why = "Resize mode " + mode + " (only nearest moves 8-bit values unchanged)";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "Resize",
     .summary = "Resizes a tensor by nearest, N-linear or cubic interpolation.",
@@ -401,6 +408,8 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .quant_rule = quant_rule,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::resize

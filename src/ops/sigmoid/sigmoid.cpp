@@ -21,6 +21,8 @@ extern const OpDef kDef = {
     .infer = infer_unary_float,
     .eval = eval,
     .in_place = true,
+    .quant_rule = quant_always<QuantKind::kTable>,
+    .lowering = Int8Lowering::kTable,
 };
 
 }  // namespace qmap::ops::sigmoid

@@ -92,6 +92,8 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = axis_npu_params,
+    .quant_rule = quant_always<QuantKind::kPassThrough>,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::split

@@ -12,6 +12,13 @@ struct SubFn {
   }
 };
 
+// Sub of a constant became an Add in the float passes; what reaches the quantizer subtracts a
+// tensor, which the integer add (positive Q31 multipliers) cannot.
+static QuantKind quant_rule(const Graph&, const Node&, std::string* why) {
+  *why = "Sub of a tensor (the integer add has no subtracting form; Sub of a constant becomes an Add)";
+  return QuantKind::kFloat;
+}
+
 extern const OpDef kDef = {
     .name = "Sub",
     .summary = "Elementwise subtraction with numpy-style broadcasting, C = A - B.",
@@ -21,6 +28,8 @@ extern const OpDef kDef = {
     .eval = eval_arith<SubFn>,
     .npu_params = npu_params_broadcast,
     .in_place = true,
+    .quant_rule = quant_rule,
+    .int8_via = "canonicalize_sub_div: Sub of a constant becomes an Add of its negation",
 };
 
 }  // namespace qmap::ops::sub

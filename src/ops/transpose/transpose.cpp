@@ -95,6 +95,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .npu_params = npu_params,
+    .quant_rule = quant_always<QuantKind::kPassThrough>,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::transpose

@@ -36,6 +36,8 @@ extern const OpDef kDef = {
     .infer = infer,
     .eval = eval,
     .upgrade_onnx = upgrade_axes_attr_to_input,
+    .quant_rule = quant_always<QuantKind::kPassThrough>,
+    .lowering = Int8Lowering::kMove,
 };
 
 }  // namespace qmap::ops::unsqueeze

@@ -1,0 +1,25 @@
+// Helpers for the ops' integer hooks (OpDef::quant_rule): constant inputs, uniform
+// parameters, spatial reductions. Only graph structure is read.
+#pragma once
+
+#include <string>
+
+#include "ops/op_def.h"
+
+namespace qmap::ops {
+
+// True if input i exists and is not an omitted optional input.
+bool input_present(const Node& n, size_t i);
+// Input i's constant value, or nullptr (absent or computed at run time).
+const Tensor* constant_input(const Graph& g, const Node& n, size_t i);
+// Every element equal (and at least one).
+bool uniform(const Tensor& t);
+// ReduceMean / ReduceMax over exactly H and W of a 4-D input: global average / max pooling.
+bool reduces_spatial_axes(const Graph& g, const Node& n);
+
+// Add and Mul: integer when the second operand is float32 (an activation or a constant).
+QuantKind quant_rule_binary(const Graph& g, const Node& n, std::string* why);
+// Conv, MatMul: integer with constant weights (and bias).
+QuantKind quant_rule_weighted(const Graph& g, const Node& n, std::string* why);
+
+}  // namespace qmap::ops
