@@ -24,9 +24,8 @@
 #include "core/thread_pool.h"
 #include "format/model_bin.h"
 #include "engine/float_engine.h"
-#include "import/caffe/caffe_import.h"
+#include "import/import_model.h"
 #include "import/onnx/onnx_export.h"
-#include "import/onnx/onnx_import.h"
 #include "ir/infer.h"
 #include "ir/verify.h"
 #include "ops/custom/custom_op.h"
@@ -82,26 +81,6 @@ struct Stage {
     log.info("{} done in {:.2f} s", name, s);
   }
 };
-
-Result<Graph> import_model(const MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
-  std::map<std::string, Dims> shapes;
-  for (const InputSpec& in : cfg.inputs)
-    // Without input_name the shape cannot go to the importer; complete_input_specs checks it
-    // against the model afterwards.
-    if (!in.shape.empty() && !in.name.empty()) shapes[in.name] = in.shape;
-  if (cfg.model_type == ModelType::kCaffe) {
-    CaffeImportOptions o;
-    o.input_shapes = shapes;
-    o.log = &L;
-    o.custom_ops = &custom_ops;
-    return import_caffe(cfg.model.prototxt, cfg.model.caffe_model, o);
-  }
-  OnnxImportOptions o;
-  o.input_shapes = shapes;
-  o.log = &L;
-  o.custom_ops = &custom_ops;
-  return import_onnx(cfg.model.onnx_model, o);
-}
 
 Status write_model(const Graph& g, const fs::path& path, Logger& L) {
   QMAP_RETURN_IF_ERROR(export_onnx(g, path.string()));
@@ -320,7 +299,16 @@ std::vector<size_t> spread_indices(size_t n, size_t k) {
 }
 
 Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
-  QMAP_ASSIGN_OR_RETURN(Graph g, import_model(cfg, custom_ops, L));
+  std::map<std::string, Dims> shapes;
+  for (const InputSpec& in : cfg.inputs)
+    // Without input_name the shape cannot go to the importer; complete_input_specs checks it
+    // against the model afterwards.
+    if (!in.shape.empty() && !in.name.empty()) shapes[in.name] = in.shape;
+  const ModelFiles files = cfg.model_type == ModelType::kCaffe
+                               ? ModelFiles{.model = cfg.model.caffe_model, .proto = cfg.model.prototxt}
+                               : ModelFiles{.model = cfg.model.onnx_model};
+  QMAP_ASSIGN_OR_RETURN(Graph g, import_model(cfg.model_type, files,
+                                              {.input_shapes = shapes, .log = &L, .custom_ops = &custom_ops}));
   QMAP_RETURN_IF_ERROR(complete_input_specs(g, cfg.inputs));
   return g;
 }
