@@ -2,41 +2,29 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <limits>
 #include <map>
-#include <mutex>
-#include <set>
-#include <thread>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "calib/calib_table.h"
+#include "calib/calibrate.h"
 #include "calib/dataset.h"
-#include "calib/methods.h"
-#include "calib/statistics.h"
+#include "calib/output_scorer.h"
 #include "calib/qdq_thresholds.h"
 #include "config/makertbin_config.h"
-#include "core/thread_pool.h"
-#include "format/model_bin.h"
 #include "core/file_io.h"
 #include "core/thread_pool.h"
 #include "format/model_bin.h"
-#include "engine/float_engine.h"
 #include "import/import_model.h"
 #include "import/onnx/onnx_export.h"
-#include "ir/infer.h"
-#include "ir/verify.h"
 #include "ops/custom/custom_op.h"
 #include "passes/model_boundary.h"
 #include "passes/passes.h"
 #include "passes/preprocess.h"
 #include "quant/bias_correction.h"
-#include "runtime/model_impl.h"
-#include "quant/int_simulator.h"
 #include "quant/quantize.h"
-#include "report/compare.h"
 #include "report/node_compare.h"
 #include "report/text_table.h"
 #include "target/placement.h"
@@ -52,16 +40,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Candidates the `default` method compares: hb_mapper's default tries max, one percentile
-// (0.99995) and kl and keeps the best. qmap tries a ladder of percentiles and mse as well:
-// on MobileNetV2 percentile 0.9999 loses 0.67 top-1 points where 0.99995 loses 2.0
-// (docs/accuracy.md), and the output cosine on a few samples tells them apart.
-constexpr double kDefaultPercentiles[] = {0.99999, 0.99995, 0.9999, 0.9995};
-// Samples the method search simulates, spread over the calibration set. The output cosine is
-// averaged over them; each costs one integer simulation per candidate (about 3 ms for
-// MobileNetV2 on the fast kernels). 16 spread samples gave the same choice as 8 and 32 on
-// every model of the accuracy suite; 4 were too few on the ResNet-8.
-constexpr size_t kSearchSamples = 16;
 // Samples bias correction measures mean shifts on (spread over the calibration set):
 // enough that the per-channel means settle (their spread over sample subsets is a few percent
 // of the shift they correct on MobileNetV2), few enough to keep it a few seconds.
@@ -86,105 +64,6 @@ Status write_model(const Graph& g, const fs::path& path, Logger& L) {
   QMAP_RETURN_IF_ERROR(export_onnx(g, path.string()));
   L.info("wrote {}", path.string());
   return ok_status();
-}
-
-// One FloatEngine and one IntSimulator per worker thread, run over the same samples: the
-// mean output cosine of a quantized candidate against float.
-class CandidateScorer {
- public:
-  CandidateScorer(const Graph& float_graph, std::vector<std::vector<Tensor>> samples, int threads)
-      : float_graph_(float_graph), samples_(std::move(samples)), threads_(threads) {}
-
-  Status compute_reference() {
-    QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(float_graph_));
-    for (const auto& s : samples_) {
-      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, engine.run(s));
-      reference_.push_back(std::move(out));
-    }
-    return ok_status();
-  }
-
-  // Mean over samples of the mean over outputs of cosine(float, quantized). Samples run in
-  // parallel, one simulator copy per worker; the sum is taken in sample order.
-  // The candidates run on the runtime's integer kernels (QMAP_ISA, else the best this CPU
-  // has): bit-exact with the reference, so the scores are the same, in a fraction of the time.
-  Result<double> score(const Graph& qdq) {
-    QMAP_ASSIGN_OR_RETURN(const kernels::Isa isa, rt::select_isa(""));
-    QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(qdq, false, isa));
-    ThreadPool pool(std::min<int>(threads_, static_cast<int>(samples_.size())));
-    std::vector<std::optional<IntSimulator>> sims(static_cast<size_t>(pool.size()));
-    std::vector<double> per_sample(samples_.size(), 0);
-    std::vector<Status> errors(samples_.size());
-    pool.parallel_for(samples_.size(), [&](size_t i, int w) {
-      auto& local = sims[static_cast<size_t>(w)];
-      if (!local) local.emplace(sim);
-      auto out = local->run(samples_[i]);
-      if (!out) {
-        errors[i] = out.status();
-        return;
-      }
-      double c = 0;
-      for (size_t k = 0; k < out->size(); ++k) c += compare_tensors(reference_[i][k], as_float((*out)[k])).cosine;
-      per_sample[i] = c / static_cast<double>(std::max<size_t>(out->size(), 1));
-    });
-    double total = 0;
-    for (size_t i = 0; i < samples_.size(); ++i) {
-      QMAP_RETURN_IF_ERROR(errors[i]);
-      total += per_sample[i];
-    }
-    return total / static_cast<double>(std::max<size_t>(samples_.size(), 1));
-  }
-
-  // For each model: cosine of every original value (via value_map) against float, on the
-  // first sample.
-  Result<std::vector<std::map<std::string, double>>> value_cosines(const std::vector<QuantizedModel>& models) {
-    QMAP_ASSIGN_OR_RETURN(FloatEngine engine, FloatEngine::create(float_graph_, {.keep_all_values = true}));
-    QMAP_RETURN_IF_ERROR(engine.run(samples_.front()).status());
-    std::vector<std::map<std::string, double>> out;
-    for (const QuantizedModel& m : models) {
-      QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(m.graph, true));
-      QMAP_RETURN_IF_ERROR(sim.run(samples_.front()).status());
-      std::map<std::string, double> cos;
-      for (const auto& entry : m.value_map)
-        if (auto c = value_cosine(engine.all_values(), sim.all_values(), m.value_map, entry.first)) cos[entry.first] = *c;
-      out.push_back(std::move(cos));
-    }
-    return out;
-  }
-
- private:
-  const Graph& float_graph_;
-  std::vector<std::vector<Tensor>> samples_;
-  int threads_;
-  std::vector<std::vector<Tensor>> reference_;
-};
-
-// Seeded inputs for calibration_type skip: uint8 image inputs uniform in 0..255, float
-// inputs uniform in [-1, 1). A fixed xorshift so runs are reproducible.
-Result<std::vector<Tensor>> random_inputs(const Graph& g, uint32_t seed) {
-  std::vector<Tensor> out;
-  uint32_t s = seed ? seed : 1;
-  auto next = [&s] {
-    s ^= s << 13;
-    s ^= s >> 17;
-    s ^= s << 5;
-    return (s >> 8) / 16777216.0;
-  };
-  for (ValueId id : g.inputs) {
-    const Value& v = g.value(id);
-    if (!v.dims) return error("makertbin: input '{}' has no static shape", v.name);
-    Tensor t(v.dtype, *v.dims);
-    if (v.dtype == DType::kUInt8) {
-      for (auto& x : t.data<uint8_t>()) x = static_cast<uint8_t>(next() * 256.0);
-    } else if (v.dtype == DType::kFloat32) {
-      for (auto& x : t.data<float>()) x = static_cast<float>(2.0 * next() - 1.0);
-    } else {
-      return error("makertbin: input '{}' is {}: calibration_type skip feeds uint8 or float32 inputs only",
-                   v.name, dtype_name(v.dtype));
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
 }
 
 // Fills what the YAML left to the model: an empty input_name names the model's only input,
@@ -216,23 +95,6 @@ Status complete_input_specs(const Graph& g, std::vector<InputSpec>& specs) {
     }
   }
   return ok_status();
-}
-
-// The values the quantizer will store as uint8 (proven non-negative by the graph), so the
-// calibration methods use 255 levels exactly where the quantized model has them.
-Result<std::set<std::string>> quantizer_unsigned_values(const Graph& g, const Statistics& stats,
-                                                        const QuantizeOptions& qopts) {
-  Thresholds probe;
-  for (const auto& [name, vs] : stats.values) probe[name] = vs.abs_max > 0 ? vs.abs_max : 1.0f;
-  QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(g, probe, qopts));
-  std::set<std::string> out;
-  for (const QuantNodeInfo& n : q.nodes) {
-    if (!n.output_unsigned) continue;
-    for (const Node& node : g.nodes)
-      if (node.name == n.name)
-        for (ValueId v : node.outputs) out.insert(g.value(v).name);
-  }
-  return out;
 }
 
 // hb_mapper's two tables: per node (ON, subgraph, type, cosine of the integer simulation vs
@@ -276,26 +138,28 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
     return std::optional<Graph>(std::move(bc.graph));
   }
   const bool own = held_out.empty();
-  CandidateScorer scorer(optimized, own ? samples : held_out, threads);
-  QMAP_RETURN_IF_ERROR(scorer.compute_reference());
+  QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer,
+                        OutputScorer::create(optimized, own ? samples : held_out, {.threads = threads}));
   QMAP_ASSIGN_OR_RETURN(QuantizedModel plain, quantize_graph(optimized, thresholds, qopts));
   QMAP_ASSIGN_OR_RETURN(QuantizedModel corrected, quantize_graph(bc.graph, thresholds, qopts));
-  QMAP_ASSIGN_OR_RETURN(const double before, scorer.score(plain.graph));
-  QMAP_ASSIGN_OR_RETURN(const double after, scorer.score(corrected.graph));
-  const bool keep = after > before;
+  QMAP_ASSIGN_OR_RETURN(const OutputScore before, scorer.score(plain.graph));
+  QMAP_ASSIGN_OR_RETURN(const OutputScore after, scorer.score(corrected.graph));
+  const bool keep = after.cosine > before.cosine;
   L.info("bias correction: {} (output cosine on {} {} samples: {:.6f} without, {:.6f} with)",
          keep ? "kept" : "not kept", own ? samples.size() : held_out.size(),
-         own ? "of its own (no held-out calibration sample left)" : "held-out", before, after);
+         own ? "of its own (no held-out calibration sample left)" : "held-out", before.cosine, after.cosine);
   if (!keep) return std::optional<Graph>();
   return std::optional<Graph>(std::move(bc.graph));
 }
 }  // namespace
 
-std::vector<size_t> spread_indices(size_t n, size_t k) {
-  k = std::min(k, n);
-  std::vector<size_t> idx(k);
-  for (size_t j = 0; j < k; ++j) idx[j] = j * n / k;
-  return idx;
+QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const TargetSpec& spec) {
+  QuantizeOptions qopts;
+  qopts.per_channel = cfg.calibration.per_channel;
+  qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
+  qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
+  qopts.target = &spec;
+  return qopts;
 }
 
 Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& L) {
@@ -402,16 +266,10 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   }
 
   // ---- calibration ----
-  QuantizeOptions qopts;
-  qopts.per_channel = cfg.calibration.per_channel;
-  qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
-  qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
-  qopts.target = &spec;
+  const QuantizeOptions qopts = makertbin_quantize_options(cfg, spec);
 
-  Thresholds thresholds;
-  std::string method = calibration_type_name(ctype);
+  Calibration calibration;
   std::optional<CalibDataset> dataset;
-  std::vector<std::vector<Tensor>> search_samples;
   {
     Stage st{L, "calibration", Clock::now(), &times};
     // load needs no data: the QAT model holds the thresholds (values it leaves out are then
@@ -424,150 +282,21 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
                                                                 cfg.calibration.preprocess_on));
       dataset = std::move(ds);
       L.info("calibration data: {} samples", dataset->size());
-      for (size_t i : spread_indices(dataset->size(), kSearchSamples)) {
-        QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, dataset->load_runtime(i));
-        search_samples.push_back(std::move(sample));
-      }
-    } else {
-      if (ctype == CalibrationType::kSkip)
-        L.warn("calibration_type skip: thresholds from seeded random inputs; the quantized model's accuracy "
-               "is meaningless (use it for performance work only)");
-      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, random_inputs(optimized, 20251125));
-      search_samples.push_back(std::move(sample));
     }
-
-    if (!options.calibration_table.empty()) {
-      QMAP_ASSIGN_OR_RETURN(CalibTable table, read_calib_table(options.calibration_table));
-      thresholds = table.thresholds();
-      QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, options.calibration_table));
-      method = table.method.empty() ? "table" : table.method;
-      L.info("thresholds read from {} ({} values)", options.calibration_table, thresholds.size());
-    } else {
-      // Statistics over the calibration data, or (skip, load without data) over the seeded
-      // random samples.
-      const size_t num_samples = dataset ? dataset->size() : search_samples.size();
-      const auto loader = [&](size_t i) -> Result<std::vector<Tensor>> {
-        if (dataset) return dataset->load_runtime(i);
-        return search_samples[i];
-      };
-      CollectOptions copts;
-      copts.threads = threads;
-      copts.progress = options.progress;
-      QMAP_ASSIGN_OR_RETURN(Statistics stats, collect_statistics(optimized, num_samples, loader, copts));
-      QMAP_ASSIGN_OR_RETURN(const std::set<std::string> unsigned_values, quantizer_unsigned_values(optimized, stats, qopts));
-      auto thresholds_of = [&](CalibMethod m, double percentile) {
-        MethodOptions mo;
-        mo.method = m;
-        mo.max_percentile = percentile;
-        mo.threads = threads;
-        mo.is_unsigned = [&unsigned_values](const std::string& v) { return unsigned_values.count(v) != 0; };
-        return compute_thresholds(stats, mo);
-      };
-      if (ctype == CalibrationType::kSkip) {
-        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(CalibMethod::kMax, 1.0));
-      } else if (ctype == CalibrationType::kLoad) {
-        // Values the QAT model did not quantize (and values the float passes renamed) still
-        // need a threshold: those are calibrated with max.
-        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(CalibMethod::kMax, 1.0));
-        size_t taken = 0;
-        for (const auto& [name, t] : qat_thresholds) {
-          auto it = thresholds.find(name);
-          if (it == thresholds.end()) continue;
-          it->second = t;
-          ++taken;
-        }
-        L.info("calibration_type load: {} of {} values use the model's thresholds, the others max", taken,
-               thresholds.size());
-        if (!dataset && taken < thresholds.size())
-          L.warn("calibration_type load without cal_data_dir: {} of {} values have no threshold in the model and "
-                 "take max |x| over seeded random inputs; give cal_data_dir to calibrate them on real data",
-                 thresholds.size() - taken, thresholds.size());
-      } else if (ctype == CalibrationType::kDefault || ctype == CalibrationType::kMix) {
-        // The percentile ladder, or the user's max_percentile alone.
-        std::vector<double> percentiles(std::begin(kDefaultPercentiles), std::end(kDefaultPercentiles));
-        if (cfg.calibration.max_percentile) percentiles = {*cfg.calibration.max_percentile};
-        struct Candidate {
-          std::string name;
-          Thresholds t;
-          double score = 0;
-        };
-        std::vector<Candidate> cands;
-        auto add = [&](std::string name, CalibMethod m, double p) -> Status {
-          QMAP_ASSIGN_OR_RETURN(Thresholds t, thresholds_of(m, p));
-          cands.push_back({std::move(name), std::move(t), 0});
-          return ok_status();
-        };
-        QMAP_RETURN_IF_ERROR(add("max", CalibMethod::kMax, 1.0));
-        for (double p : percentiles)
-          QMAP_RETURN_IF_ERROR(add(fmt::format("max-percentile:{:.6g}", p), CalibMethod::kPercentile, p));
-        QMAP_RETURN_IF_ERROR(add("kl", CalibMethod::kKl, 1.0));
-        QMAP_RETURN_IF_ERROR(add("mse", CalibMethod::kMse, 1.0));
-        CandidateScorer scorer(optimized, search_samples, threads);
-        QMAP_RETURN_IF_ERROR(scorer.compute_reference());
-        size_t best = 0;
-        std::vector<QuantizedModel> models;
-        for (size_t c = 0; c < cands.size(); ++c) {
-          QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(optimized, cands[c].t, qopts));
-          QMAP_ASSIGN_OR_RETURN(cands[c].score, scorer.score(q.graph));
-          L.info("calibration method {}: output cosine {:.6f}", cands[c].name, cands[c].score);
-          if (cands[c].score > cands[best].score) best = c;
-          models.push_back(std::move(q));
-        }
-        if (ctype == CalibrationType::kDefault) {
-          thresholds = cands[best].t;
-          L.info("Select {} method", cands[best].name);
-          method = cands[best].name;  // the table and the model say which method made the thresholds
-        } else {
-          // mix: per value, the candidate whose integer simulation of that value (each candidate
-          // quantized as a whole) is closest to float on the first sample; ties keep the
-          // globally best candidate. The mixed set is then scored like the others.
-          using PerValue = std::vector<std::map<std::string, double>>;
-          QMAP_ASSIGN_OR_RETURN(PerValue per_value, scorer.value_cosines(models));
-          thresholds = cands[best].t;
-          std::map<std::string, int> picks;
-          for (auto& [name, t] : thresholds) {
-            size_t pick = best;
-            for (size_t c = 0; c < cands.size(); ++c) {
-              auto it = per_value[c].find(name);
-              auto bt = per_value[pick].find(name);
-              if (it != per_value[c].end() && bt != per_value[pick].end() && it->second > bt->second) pick = c;
-            }
-            t = cands[pick].t.at(name);
-            ++picks[cands[pick].name];
-          }
-          for (const auto& [name, count] : picks) L.info("mix: {} values use {}", count, name);
-          QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(optimized, thresholds, qopts));
-          QMAP_ASSIGN_OR_RETURN(double mixed, scorer.score(q.graph));
-          L.info("calibration method mix: output cosine {:.6f}", mixed);
-          if (mixed < cands[best].score) {
-            thresholds = cands[best].t;
-            L.info("Select {} method (the per-value mix scored lower)", cands[best].name);
-            method = cands[best].name;
-          } else {
-            L.info("Select mix method");
-            method = "mix";
-          }
-        }
-      } else {
-        CalibMethod m = CalibMethod::kMax;
-        double percentile = 1.0;
-        if (ctype == CalibrationType::kMax && cfg.calibration.max_percentile) {
-          m = CalibMethod::kPercentile;
-          percentile = *cfg.calibration.max_percentile;
-          method = fmt::format("max-percentile:{:.6g}", percentile);
-        } else if (ctype == CalibrationType::kKl) {
-          m = CalibMethod::kKl;
-        } else if (ctype == CalibrationType::kMse) {
-          m = CalibMethod::kMse;
-        }
-        QMAP_ASSIGN_OR_RETURN(thresholds, thresholds_of(m, percentile));
-      }
-    }
+    CalibrateOptions co;
+    co.quantize = qopts;
+    co.threads = threads;
+    co.progress = options.progress;
+    co.qat_thresholds = std::move(qat_thresholds);
+    co.calibration_table = options.calibration_table;
+    QMAP_ASSIGN_OR_RETURN(calibration, calibrate(optimized, dataset ? &*dataset : nullptr, cfg.calibration, co, L));
     const CalibTable table =
-        make_calib_table(optimized, thresholds, method, dataset ? dataset->size() : 0);
+        make_calib_table(optimized, calibration.thresholds, calibration.method, dataset ? dataset->size() : 0);
     QMAP_RETURN_IF_ERROR(write_calib_table(out_path("_calibration_table.txt").string(), table));
     L.info("wrote {}", out_path("_calibration_table.txt").string());
   }
+  const Thresholds& thresholds = calibration.thresholds;
+  const std::string& method = calibration.method;
 
   // ---- bias correction: the float graph the quantizer reads gets corrected biases; the
   // optimized float model (written above, and the reference of the node table) keeps its own.
@@ -601,7 +330,7 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   // ---- the node table: float vs integer simulation on the first sample ----
   {
     Stage st{L, "node comparison", Clock::now(), &times};
-    QMAP_RETURN_IF_ERROR(print_node_tables(optimized, quantized, search_samples.front(), L));
+    QMAP_RETURN_IF_ERROR(print_node_tables(optimized, quantized, calibration.samples.front(), L));
   }
   L.info("calibration method: {}", method);
   std::string per_stage;
