@@ -37,7 +37,8 @@ TEST(ImportModel, TheTypePicksTheImporterAndItsFiles) {
   auto onnx = import_model(ModelType::kOnnx, {.model = "/nonexistent/m.onnx", .proto = "/nonexistent/d.prototxt"});
   ASSERT_FALSE(onnx.ok());
   EXPECT_NE(onnx.status().message().find("m.onnx"), std::string::npos) << onnx.status().message();
-  auto caffe = import_model(ModelType::kCaffe, {.model = "/nonexistent/m.caffemodel", .proto = "/nonexistent/d.prototxt"});
+  auto caffe =
+      import_model(ModelType::kCaffe, {.model = "/nonexistent/m.caffemodel", .proto = "/nonexistent/d.prototxt"});
   ASSERT_FALSE(caffe.ok());
   EXPECT_NE(caffe.status().message().find("caffe import"), std::string::npos) << caffe.status().message();
   EXPECT_NE(caffe.status().message().find("d.prototxt"), std::string::npos) << caffe.status().message();

@@ -1,3 +1,6 @@
+// run_makertbin (makertbin.h) as its pipeline: import -> float passes -> calibrate
+// (calib/calibrate.h) -> bias correction -> quantize -> lower and write the .bin -> node
+// table; each stage one function, timed ("<stage> done in N.NN s" and the "stage times" line).
 #include "makertbin/makertbin.h"
 
 #include <algorithm>
@@ -48,15 +51,28 @@ constexpr size_t kBiasCorrectionSamples = 32;
 // correction is kept (auto).
 constexpr size_t kBiasCorrectionHeldOut = 16;
 
+// What every stage reads: the options, the config, the working dir, the log, and the stage
+// times the last log line sums up.
+struct Pipeline {
+  const MakertbinOptions& options;
+  Logger& L;
+  MakertbinConfig cfg;
+  fs::path work;
+  int threads = 1;
+  std::vector<std::pair<std::string, double>> times;
+
+  fs::path out_path(const std::string& suffix) const { return work / (cfg.model.output_model_file_prefix + suffix); }
+};
+
+// A stage's timing: "<stage> done in N.NN s" when it ends, and a row of the "stage times" line.
 struct Stage {
-  Logger& log;
+  Pipeline& p;
   std::string name;
   Clock::time_point start = Clock::now();
-  std::vector<std::pair<std::string, double>>* times;
   ~Stage() {
     const double s = seconds_since(start);
-    times->emplace_back(name, s);
-    log.info("{} done in {:.2f} s", name, s);
+    p.times.emplace_back(name, s);
+    p.L.info("{} done in {:.2f} s", name, s);
   }
 };
 
@@ -151,6 +167,179 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
   if (!keep) return std::optional<Graph>();
   return std::optional<Graph>(std::move(bc.graph));
 }
+// The config, the working dir with its log file, and the lines that open the log.
+Result<MakertbinConfig> start(const MakertbinOptions& options, fs::path& work, Logger& L) {
+  const std::optional<ModelType> model_type = parse_model_type(options.model_type);
+  if (!model_type) return error("makertbin: --model-type '{}': expected onnx or caffe", options.model_type);
+  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(options.config_path, *model_type));
+  work = cfg.model.working_dir;
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  if (ec) return error("makertbin: model_parameters.working_dir '{}': cannot create: {}", work.string(), ec.message());
+  QMAP_RETURN_IF_ERROR(L.add_file((work / "makertbin.log").string()));
+  L.info("Start qmap makertbin....");
+  L.info("qmap version {}", QMAP_VERSION_STRING);
+  L.info("config: {}", options.config_path);
+  L.info("model type: {}", options.model_type);
+  L.info("working dir: {}", work.string());
+  L.info("march: {}", cfg.model.march);
+  // Temporary files of an earlier run that was killed mid-write (SIGKILL, power loss): the
+  // finished outputs are complete (write_file_atomic renames), the temporaries are litter.
+  for (const std::string& name : remove_stale_temp_files(work.string()))
+    L.info("removed '{}', the temporary file of an earlier run that was killed", name);
+  for (const std::string& w : cfg.warnings) L.warn("{}", w);
+  for (const std::string& n : cfg.notes) L.info("{}", n);
+  return cfg;
+}
+
+// Custom-op plugins (the YAML's custom_op section, then --custom-op-lib): their ops run in
+// float on the CPU in every stage; the .bin records which ops it needs, not their code.
+Result<CustomOpSet> load_custom_ops(const Pipeline& p) {
+  std::vector<std::string> libs = p.cfg.custom_op_libs;
+  libs.insert(libs.end(), p.options.custom_op_libs.begin(), p.options.custom_op_libs.end());
+  QMAP_ASSIGN_OR_RETURN(CustomOpSet custom_ops, CustomOpSet::load(libs));
+  for (const auto& op : custom_ops.ops())
+    p.L.info("custom op {} version {} from {}: {}", op->qualified_name(), op->version, op->library, op->summary);
+  return custom_ops;
+}
+
+struct Imported {
+  Graph graph;
+  Thresholds qat_thresholds;         // calibration_type load: the model's QDQ thresholds
+  std::vector<std::string> removed;  // remove_node_type's deletions, recorded in the .bin
+};
+
+// The model and the graph surgery the YAML asks for; load takes the QDQ thresholds out.
+Result<Imported> import_stage(Pipeline& p, const CustomOpSet& custom_ops) {
+  Stage st{p, "import"};
+  Imported im;
+  QMAP_ASSIGN_OR_RETURN(im.graph, import_config_model(p.cfg, custom_ops, p.L));
+  if (p.cfg.calibration.type == CalibrationType::kLoad) {
+    QMAP_ASSIGN_OR_RETURN(im.qat_thresholds, take_thresholds_from_qdq(im.graph));
+    p.L.info("calibration_type load: {} thresholds taken from the model's QuantizeLinear/DequantizeLinear nodes",
+             im.qat_thresholds.size());
+  }
+  if (!p.cfg.model.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(im.graph, p.cfg.model.output_nodes));
+  if (!p.cfg.model.remove_node_type.empty()) {
+    QMAP_RETURN_IF_ERROR(remove_node_types(im.graph, p.cfg.model.remove_node_type, &im.removed));
+    for (const std::string& r : im.removed) p.L.info("remove_node_type: removed '{}'", r);
+  }
+  return im;
+}
+
+Result<TargetSpec> check_placement(const Pipeline& p, const Graph& imported) {
+  QMAP_ASSIGN_OR_RETURN(TargetSpec spec, load_target_spec(p.cfg.model.march));
+  const GraphPlacement pl = place_graph(imported, spec);
+  if (!pl.unsupported_ops.empty())
+    return error("makertbin: march {} does not support these operators: {{{}}}", p.cfg.model.march,
+                 fmt::join(pl.unsupported_ops, ", "));
+  return spec;
+}
+
+// The original float model: the imported graph with qmap's metadata and the preprocess node.
+Result<Graph> preprocess_stage(Pipeline& p, const Graph& imported) {
+  Stage st{p, "preprocess node"};
+  Graph original = imported;
+  original.metadata[kMetadataVersionKey] = QMAP_VERSION_STRING;
+  original.metadata[kMetadataMarchKey] = p.cfg.model.march;
+  original.metadata[kMetadataYamlKey] = p.cfg.yaml_text;
+  QMAP_RETURN_IF_ERROR(insert_preprocess(original, p.cfg.inputs));
+  QMAP_RETURN_IF_ERROR(write_model(original, p.out_path("_original_float_model.onnx"), p.L));
+  return original;
+}
+
+// The optimized float model: the float passes over the original.
+Result<Graph> passes_stage(Pipeline& p, const Graph& original) {
+  Stage st{p, "float passes"};
+  Graph optimized = original;
+  std::vector<std::string> pass_log;
+  QMAP_RETURN_IF_ERROR(optimize_graph(optimized, OptimizeOptions{}, &pass_log));
+  for (const std::string& line : pass_log) p.L.debug("{}", line);
+  p.L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(),
+           optimized.nodes.size());
+  QMAP_RETURN_IF_ERROR(write_model(optimized, p.out_path("_optimized_float_model.onnx"), p.L));
+  return optimized;
+}
+
+struct Calibrated {
+  Calibration calibration;
+  std::optional<CalibDataset> dataset;  // none for skip, and load without cal_data_dir
+};
+
+// The data set, calib::calibrate, and the calibration table.
+Result<Calibrated> calibration_stage(Pipeline& p, const Graph& optimized, Thresholds qat_thresholds,
+                                     const QuantizeOptions& qopts) {
+  Stage st{p, "calibration"};
+  const CalibrationParameters& cp = p.cfg.calibration;
+  Calibrated c;
+  // load needs no data: the QAT model holds the thresholds (values it leaves out are then
+  // taken from seeded random inputs, with a warning).
+  const bool no_data =
+      cp.type == CalibrationType::kSkip || (cp.type == CalibrationType::kLoad && cp.cal_data_dirs.empty());
+  if (!no_data) {
+    QMAP_ASSIGN_OR_RETURN(CalibDataset ds,
+                          CalibDataset::open(p.cfg.inputs, cp.cal_data_dirs, cp.cal_data_types, cp.preprocess_on));
+    c.dataset = std::move(ds);
+    p.L.info("calibration data: {} samples", c.dataset->size());
+  }
+  CalibrateOptions co;
+  co.quantize = qopts;
+  co.threads = p.threads;
+  co.progress = p.options.progress;
+  co.qat_thresholds = std::move(qat_thresholds);
+  co.calibration_table = p.options.calibration_table;
+  QMAP_ASSIGN_OR_RETURN(c.calibration, calibrate(optimized, c.dataset ? &*c.dataset : nullptr, cp, co, p.L));
+  const CalibTable table = make_calib_table(optimized, c.calibration.thresholds, c.calibration.method,
+                                            c.dataset ? c.dataset->size() : 0);
+  QMAP_RETURN_IF_ERROR(write_calib_table(p.out_path("_calibration_table.txt").string(), table));
+  p.L.info("wrote {}", p.out_path("_calibration_table.txt").string());
+  return c;
+}
+
+// Bias correction: the float graph the quantizer reads gets corrected biases; the optimized
+// float model (written before, and the reference of the node table) keeps its own.
+Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Calibrated& c, const QuantizeOptions& qopts) {
+  const BiasCorrectionMode mode = p.cfg.calibration.bias_correction;
+  if (mode == BiasCorrectionMode::kOff) {
+    p.L.info("bias correction: off (calibration_parameters.bias_correction: False)");
+    return optimized;
+  }
+  if (!c.dataset || p.cfg.calibration.type == CalibrationType::kLoad) return optimized;
+  Stage st{p, "bias correction"};
+  QMAP_ASSIGN_OR_RETURN(std::optional<Graph> corrected,
+                        bias_corrected_graph(optimized, c.calibration.thresholds, qopts, *c.dataset, mode,
+                                             p.threads, p.L));
+  if (corrected) return std::move(*corrected);
+  return optimized;
+}
+
+// The QDQ model: <prefix>_quantized_model.onnx.
+Result<QuantizedModel> quantization_stage(Pipeline& p, const Graph& to_quantize, const Graph& original,
+                                          const Calibration& cal, const QuantizeOptions& qopts) {
+  Stage st{p, "quantization"};
+  QMAP_ASSIGN_OR_RETURN(QuantizedModel quantized, quantize_graph(to_quantize, cal.thresholds, qopts));
+  quantized.graph.metadata = original.metadata;
+  quantized.graph.metadata["qmap_calibration_method"] = cal.method;
+  QMAP_RETURN_IF_ERROR(write_model(quantized.graph, p.out_path("_quantized_model.onnx"), p.L));
+  return quantized;
+}
+
+// The deployable program: lowered and written as <prefix>.bin (format/model_bin.h).
+Status bin_stage(Pipeline& p, const QuantizedModel& quantized, const std::vector<std::string>& removed) {
+  Stage st{p, "bin"};
+  QMAP_RETURN_IF_ERROR(
+      write_model_bin(quantized.graph, makertbin_bin_metadata(p.cfg, removed), p.out_path(".bin").string()));
+  p.L.info("wrote {}", p.out_path(".bin").string());
+  return ok_status();
+}
+
+// The node table: float vs integer simulation on the first search sample.
+Status node_table_stage(Pipeline& p, const Graph& optimized, const QuantizedModel& quantized,
+                        const std::vector<Tensor>& sample) {
+  Stage st{p, "node comparison"};
+  return print_node_tables(optimized, quantized, sample, p.L);
+}
+
 }  // namespace
 
 QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const TargetSpec& spec) {
@@ -179,162 +368,30 @@ Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custo
 
 Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   const auto t_start = Clock::now();
-  std::vector<std::pair<std::string, double>> times;
+  fs::path work;
+  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, start(options, work, L));
+  Pipeline p{options, L, std::move(cfg), std::move(work)};
+  p.threads = options.jobs > 0 ? options.jobs : p.cfg.compiler.jobs > 0 ? p.cfg.compiler.jobs : default_thread_count();
+  L.info("worker threads: {}", p.threads);
+  QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, load_custom_ops(p));
 
-  const std::optional<ModelType> model_type = parse_model_type(options.model_type);
-  if (!model_type) return error("makertbin: --model-type '{}': expected onnx or caffe", options.model_type);
-  QMAP_ASSIGN_OR_RETURN(MakertbinConfig cfg, load_makertbin_config(options.config_path, *model_type));
+  // import -> float passes -> calibrate -> quantize -> lower and write the .bin -> node table
+  QMAP_ASSIGN_OR_RETURN(Imported imported, import_stage(p, custom_ops));
+  QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, check_placement(p, imported.graph));
+  QMAP_ASSIGN_OR_RETURN(const Graph original, preprocess_stage(p, imported.graph));
+  QMAP_ASSIGN_OR_RETURN(const Graph optimized, passes_stage(p, original));
+  const QuantizeOptions qopts = makertbin_quantize_options(p.cfg, spec);
+  QMAP_ASSIGN_OR_RETURN(Calibrated calibrated,
+                        calibration_stage(p, optimized, std::move(imported.qat_thresholds), qopts));
+  QMAP_ASSIGN_OR_RETURN(const Graph to_quantize, bias_correction_stage(p, optimized, calibrated, qopts));
+  const Calibration& cal = calibrated.calibration;
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel quantized, quantization_stage(p, to_quantize, original, cal, qopts));
+  QMAP_RETURN_IF_ERROR(bin_stage(p, quantized, imported.removed));
+  QMAP_RETURN_IF_ERROR(node_table_stage(p, optimized, quantized, cal.samples.front()));
 
-  const fs::path work = cfg.model.working_dir;
-  std::error_code ec;
-  fs::create_directories(work, ec);
-  if (ec) return error("makertbin: model_parameters.working_dir '{}': cannot create: {}", work.string(), ec.message());
-  QMAP_RETURN_IF_ERROR(L.add_file((work / "makertbin.log").string()));
-  const std::string prefix = cfg.model.output_model_file_prefix;
-  auto out_path = [&](const std::string& suffix) { return work / (prefix + suffix); };
-
-  L.info("Start qmap makertbin....");
-  L.info("qmap version {}", QMAP_VERSION_STRING);
-  L.info("config: {}", options.config_path);
-  L.info("model type: {}", options.model_type);
-  L.info("working dir: {}", work.string());
-  L.info("march: {}", cfg.model.march);
-  // Temporary files of an earlier run that was killed mid-write (SIGKILL, power loss): the
-  // finished outputs are complete (write_file_atomic renames), the temporaries are litter.
-  for (const std::string& name : remove_stale_temp_files(work.string()))
-    L.info("removed '{}', the temporary file of an earlier run that was killed", name);
-  for (const std::string& w : cfg.warnings) L.warn("{}", w);
-  for (const std::string& n : cfg.notes) L.info("{}", n);
-  const int threads = options.jobs > 0           ? options.jobs
-                      : cfg.compiler.jobs > 0    ? cfg.compiler.jobs
-                                                 : default_thread_count();
-  L.info("worker threads: {}", threads);
-  const CalibrationType ctype = cfg.calibration.type;
-  // Custom-op plugins (the YAML's custom_op section, then --custom-op-lib): their ops run in
-  // float on the CPU in every stage; the .bin records which ops it needs, not their code.
-  std::vector<std::string> libs = cfg.custom_op_libs;
-  libs.insert(libs.end(), options.custom_op_libs.begin(), options.custom_op_libs.end());
-  QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(libs));
-  for (const auto& op : custom_ops.ops())
-    L.info("custom op {} version {} from {}: {}", op->qualified_name(), op->version, op->library, op->summary);
-
-  // ---- import and the graph surgery the YAML asks for ----
-  Graph imported;
-  Thresholds qat_thresholds;
-  std::vector<std::string> removed;  // remove_node_type's deletions, recorded in the .bin
-  {
-    Stage st{L, "import", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(imported, import_config_model(cfg, custom_ops, L));
-    if (ctype == CalibrationType::kLoad) {
-      QMAP_ASSIGN_OR_RETURN(qat_thresholds, take_thresholds_from_qdq(imported));
-      L.info("calibration_type load: {} thresholds taken from the model's QuantizeLinear/DequantizeLinear nodes",
-             qat_thresholds.size());
-    }
-    if (!cfg.model.output_nodes.empty()) QMAP_RETURN_IF_ERROR(set_output_nodes(imported, cfg.model.output_nodes));
-    if (!cfg.model.remove_node_type.empty()) {
-      QMAP_RETURN_IF_ERROR(remove_node_types(imported, cfg.model.remove_node_type, &removed));
-      for (const std::string& r : removed) L.info("remove_node_type: removed '{}'", r);
-    }
-  }
-  QMAP_ASSIGN_OR_RETURN(TargetSpec spec, load_target_spec(cfg.model.march));
-  {
-    const GraphPlacement pl = place_graph(imported, spec);
-    if (!pl.unsupported_ops.empty())
-      return error("makertbin: march {} does not support these operators: {{{}}}", cfg.model.march,
-                   fmt::join(pl.unsupported_ops, ", "));
-  }
-
-  // ---- the float models ----
-  Graph original = imported;
-  original.metadata[kMetadataVersionKey] = QMAP_VERSION_STRING;
-  original.metadata[kMetadataMarchKey] = cfg.model.march;
-  original.metadata[kMetadataYamlKey] = cfg.yaml_text;
-  {
-    Stage st{L, "preprocess node", Clock::now(), &times};
-    QMAP_RETURN_IF_ERROR(insert_preprocess(original, cfg.inputs));
-    QMAP_RETURN_IF_ERROR(write_model(original, out_path("_original_float_model.onnx"), L));
-  }
-  Graph optimized = original;
-  {
-    Stage st{L, "float passes", Clock::now(), &times};
-    std::vector<std::string> pass_log;
-    QMAP_RETURN_IF_ERROR(optimize_graph(optimized, OptimizeOptions{}, &pass_log));
-    for (const std::string& line : pass_log) L.debug("{}", line);
-    L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(),
-           optimized.nodes.size());
-    QMAP_RETURN_IF_ERROR(write_model(optimized, out_path("_optimized_float_model.onnx"), L));
-  }
-
-  // ---- calibration ----
-  const QuantizeOptions qopts = makertbin_quantize_options(cfg, spec);
-
-  Calibration calibration;
-  std::optional<CalibDataset> dataset;
-  {
-    Stage st{L, "calibration", Clock::now(), &times};
-    // load needs no data: the QAT model holds the thresholds (values it leaves out are then
-    // taken from seeded random inputs, with a warning).
-    const bool no_data = ctype == CalibrationType::kSkip ||
-                         (ctype == CalibrationType::kLoad && cfg.calibration.cal_data_dirs.empty());
-    if (!no_data) {
-      QMAP_ASSIGN_OR_RETURN(CalibDataset ds, CalibDataset::open(cfg.inputs, cfg.calibration.cal_data_dirs,
-                                                                cfg.calibration.cal_data_types,
-                                                                cfg.calibration.preprocess_on));
-      dataset = std::move(ds);
-      L.info("calibration data: {} samples", dataset->size());
-    }
-    CalibrateOptions co;
-    co.quantize = qopts;
-    co.threads = threads;
-    co.progress = options.progress;
-    co.qat_thresholds = std::move(qat_thresholds);
-    co.calibration_table = options.calibration_table;
-    QMAP_ASSIGN_OR_RETURN(calibration, calibrate(optimized, dataset ? &*dataset : nullptr, cfg.calibration, co, L));
-    const CalibTable table =
-        make_calib_table(optimized, calibration.thresholds, calibration.method, dataset ? dataset->size() : 0);
-    QMAP_RETURN_IF_ERROR(write_calib_table(out_path("_calibration_table.txt").string(), table));
-    L.info("wrote {}", out_path("_calibration_table.txt").string());
-  }
-  const Thresholds& thresholds = calibration.thresholds;
-  const std::string& method = calibration.method;
-
-  // ---- bias correction: the float graph the quantizer reads gets corrected biases; the
-  // optimized float model (written above, and the reference of the node table) keeps its own.
-  Graph to_quantize = optimized;
-  const BiasCorrectionMode bc_mode = cfg.calibration.bias_correction;
-  if (bc_mode != BiasCorrectionMode::kOff && dataset && ctype != CalibrationType::kLoad) {
-    Stage st{L, "bias correction", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(std::optional<Graph> corrected,
-                          bias_corrected_graph(optimized, thresholds, qopts, *dataset, bc_mode, threads, L));
-    if (corrected) to_quantize = std::move(*corrected);
-  } else if (bc_mode == BiasCorrectionMode::kOff) {
-    L.info("bias correction: off (calibration_parameters.bias_correction: False)");
-  }
-
-  // ---- quantization ----
-  QuantizedModel quantized;
-  {
-    Stage st{L, "quantization", Clock::now(), &times};
-    QMAP_ASSIGN_OR_RETURN(quantized, quantize_graph(to_quantize, thresholds, qopts));
-    quantized.graph.metadata = original.metadata;
-    quantized.graph.metadata["qmap_calibration_method"] = method;
-    QMAP_RETURN_IF_ERROR(write_model(quantized.graph, out_path("_quantized_model.onnx"), L));
-  }
-  {
-    Stage st{L, "bin", Clock::now(), &times};
-    QMAP_RETURN_IF_ERROR(
-        write_model_bin(quantized.graph, makertbin_bin_metadata(cfg, removed), out_path(".bin").string()));
-    L.info("wrote {}", out_path(".bin").string());
-  }
-
-  // ---- the node table: float vs integer simulation on the first sample ----
-  {
-    Stage st{L, "node comparison", Clock::now(), &times};
-    QMAP_RETURN_IF_ERROR(print_node_tables(optimized, quantized, calibration.samples.front(), L));
-  }
-  L.info("calibration method: {}", method);
+  L.info("calibration method: {}", cal.method);
   std::string per_stage;
-  for (const auto& [name, sec] : times) per_stage += fmt::format("{}{} {:.2f} s", per_stage.empty() ? "" : ", ", name, sec);
+  for (const auto& [name, sec] : p.times) per_stage += fmt::format("{}{} {:.2f} s", per_stage.empty() ? "" : ", ", name, sec);
   L.info("stage times: {}", per_stage);
   L.info("End qmap makertbin: conversion took {:.2f} s", seconds_since(t_start));
   return ok_status();
