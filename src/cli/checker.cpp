@@ -16,8 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/log.h"
-#include "import/caffe/caffe_import.h"
-#include "import/onnx/onnx_import.h"
+#include "import/import_model.h"
 #include "ops/custom/custom_op.h"
 #include "ops/registry.h"
 #include "quant/checker_placement.h"
@@ -159,22 +158,9 @@ int run_checker(const CheckerArgs& a) {
   for (const auto& op : custom_ops->ops())
     L.info("custom op {} version {} from {}: {}", op->qualified_name(), op->version, op->library, op->summary);
   std::vector<std::string> unknown_ops;
-  Result<Graph> imported = Status::error("no model");
-  if (a.model_type == "caffe") {
-    CaffeImportOptions opts;
-    opts.input_shapes = *shapes;
-    opts.log = &L;
-    opts.unsupported_ops = &unknown_ops;
-    opts.custom_ops = &*custom_ops;
-    imported = import_caffe(a.proto, a.model, opts);
-  } else {
-    OnnxImportOptions opts;
-    opts.input_shapes = *shapes;
-    opts.log = &L;
-    opts.unsupported_ops = &unknown_ops;
-    opts.custom_ops = &*custom_ops;
-    imported = import_onnx(a.model, opts);
-  }
+  const Result<Graph> imported =
+      import_model(a.model_type == "caffe" ? ModelType::kCaffe : ModelType::kOnnx, {.model = a.model, .proto = a.proto},
+                   {.input_shapes = *shapes, .log = &L, .unsupported_ops = &unknown_ops, .custom_ops = &*custom_ops});
   if (!imported) {
     if (!unknown_ops.empty()) return log.fail(unsupported_message(unknown_ops));
     return log.fail(imported.status().message());

@@ -21,11 +21,11 @@
 #include "config/input_spec.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "import/import_model.h"
 
 namespace qmap {
 
-// `--model-type` of makertbin and checker.
-enum class ModelType { kOnnx, kCaffe };
+// `--model-type` of makertbin and checker: ModelType (import/import_model.h).
 const char* model_type_name(ModelType t);  // "onnx", "caffe"
 std::optional<ModelType> parse_model_type(const std::string& s);
 

@@ -10,19 +10,17 @@
 #include <set>
 
 #include "calib/calib_table.h"
+#include "calib/calibrate.h"
 #include "calib/dataset.h"
+#include "calib/output_scorer.h"
 #include "calib/statistics.h"
 #include "config/makertbin_config.h"
 #include "core/progress.h"
 #include "core/thread_pool.h"
-#include "engine/float_engine.h"
 #include "import/onnx/onnx_import.h"
-#include "kernels/f32/sgemm_blas.h"
 #include "makertbin/makertbin.h"
 #include "ops/custom/custom_op.h"
-#include "quant/int_simulator.h"
 #include "quant/quantize.h"
-#include "runtime/model_impl.h"
 #include "target/target_spec.h"
 
 namespace qmap {
@@ -71,43 +69,6 @@ QuantizeOptions only_units_on_npu(const QuantizeOptions& base, const QuantizedMo
       o.run_on_npu.erase(n.name);
     }
   return o;
-}
-
-struct Score {
-  double cosine = 0, mse = 0, sqnr_db = 0;
-};
-
-// Mean over samples (and outputs) of the simulated outputs' distances to the float outputs.
-Result<Score> score_model(IntSimulator& sim, const std::vector<std::vector<Tensor>>& samples,
-                          const std::vector<std::vector<Tensor>>& reference) {
-  Score s;
-  size_t n = 0;
-  for (size_t i = 0; i < samples.size(); ++i) {
-    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, sim.run(samples[i]));
-    for (size_t k = 0; k < out.size() && k < reference[i].size(); ++k) {
-      const TensorDistance d = compare_tensors(reference[i][k], as_float(out[k]));
-      s.cosine += d.cosine;
-      s.mse += d.mse;
-      // An output equal to float (no noise) counts as 200 dB, so a mean stays finite.
-      s.sqnr_db += std::isfinite(d.sqnr_db) ? d.sqnr_db : d.sqnr_db > 0 ? 200.0 : -200.0;
-      ++n;
-    }
-  }
-  if (n == 0) return error("debug: the model has no output to compare");
-  s.cosine /= static_cast<double>(n);
-  s.mse /= static_cast<double>(n);
-  s.sqnr_db /= static_cast<double>(n);
-  return s;
-}
-
-Result<Score> score_graph(const Graph& qdq, kernels::Isa isa, const std::vector<std::vector<Tensor>>& samples,
-                          const std::vector<std::vector<Tensor>>& reference) {
-  QMAP_ASSIGN_OR_RETURN(IntSimulator sim, IntSimulator::create(qdq, false, isa));
-  // Most of a sensitivity run's graph is float on the CPU: those steps use the float engine's
-  // GEMM (OpenBLAS), as the float reference does, instead of the runtime's portable one
-  // (which made 58% of MobileNetV2's debug time).
-  sim.set_float_sgemm(kernels::f32::sgemm_blas);
-  return score_model(sim, samples, reference);
 }
 
 ActivationHistogram histogram_of(const std::string& name, const ValueStats& vs, float threshold) {
@@ -246,11 +207,7 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, r.calibration_table));
 
   QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, load_target_spec(cfg.model.march));
-  QuantizeOptions qopts;
-  qopts.per_channel = cfg.calibration.per_channel;
-  qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
-  qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
-  qopts.target = &spec;
+  const QuantizeOptions qopts = makertbin_quantize_options(cfg, spec);
   r.per_channel = qopts.per_channel;
 
   // The quantizer's view of the model (value_map, placement, groups) with the file's graph:
@@ -284,21 +241,17 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   r.samples = samples.size();
   const int threads = o.jobs > 0 ? o.jobs : cfg.compiler.jobs > 0 ? cfg.compiler.jobs : default_thread_count();
 
-  std::vector<std::vector<Tensor>> reference;
-  {
-    QMAP_ASSIGN_OR_RETURN(FloatEngine fe, FloatEngine::create(optimized));
-    for (const auto& s : samples) {
-      QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> out, fe.run(s));
-      reference.push_back(std::move(out));
-    }
-  }
+  // The runtime's integer kernels (bit-exact with the reference, faster), as makertbin's
+  // method search uses. Most of a sensitivity run's graph is float on the CPU: those steps use
+  // the float engine's GEMM (OpenBLAS), as the float reference does, instead of the runtime's
+  // portable one (which made 58% of MobileNetV2's debug time). One thread a score: the units
+  // run in parallel.
+  QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer,
+                        OutputScorer::create(optimized, samples, {.threads = 1, .float_sgemm_blas = true}));
 
   // ---- per-unit sensitivity ----
-  // The runtime's integer kernels (bit-exact with the reference, faster), as makertbin's
-  // method search uses.
-  QMAP_ASSIGN_OR_RETURN(const kernels::Isa isa, rt::select_isa(""));
   const std::vector<Unit> units = npu_units(full);
-  std::vector<Score> scores(units.size());
+  std::vector<OutputScore> scores(units.size());
   std::vector<Status> errors(units.size());
   {
     ProgressBar bar("sensitivity", units.size(), o.progress);
@@ -308,7 +261,7 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
       auto q = quantize_graph(optimized, thresholds, only_units_on_npu(qopts, full, keep));
       if (!q.ok()) {
         errors[u] = q.status();
-      } else if (auto s = score_graph(q->graph, isa, samples, reference); !s.ok()) {
+      } else if (auto s = scorer.score(q->graph); !s.ok()) {
         errors[u] = s.status();
       } else {
         scores[u] = *s;
@@ -376,7 +329,7 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
       cpu_opts.run_on_npu.erase(m);
     }
     QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, cpu_opts));
-    QMAP_ASSIGN_OR_RETURN(const Score s, score_graph(q.graph, isa, samples, reference));
+    QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
     r.suspects_on_cpu_cosine = s.cosine;
     r.suspects_on_cpu_sqnr_db = s.sqnr_db;
   }

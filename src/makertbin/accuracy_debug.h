@@ -2,11 +2,11 @@
 // manner of Horizon's hmct-debugger and RKNN's accuracy_analysis. From the makertbin YAML it
 // finds <prefix>_optimized_float_model.onnx, <prefix>_quantized_model.onnx and
 // <prefix>_calibration_table.txt in the working_dir, loads `samples` calibration samples
-// spread over the set (makertbin's spread_indices) and measures:
+// spread over the set (calib/calibrate.h's spread_indices) and measures:
 //   - per-node sensitivity: each quantization unit (a node or a fused group) quantized alone
 //     by the quantizer (every other node forced to the CPU, so in float; the unit's own
 //     Quantize/Dequantize kept) and run in the integer simulator, against the float model's
-//     outputs: cosine, MSE, SQNR, ranked;
+//     outputs: cosine, MSE, SQNR (calib/output_scorer.h, as makertbin's method search), ranked;
 //   - the cumulative error: the per-node cosine of the full quantized model (the file, with
 //     its bias correction) against float, as makertbin's node table (report/node_compare.h);
 //   - per-value activation histograms with the calibration table's threshold;

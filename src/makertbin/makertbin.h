@@ -3,7 +3,9 @@
 //   config → import (ONNX | Caffe) → output_nodes / remove_node_type → placement check
 //   → preprocess node ............................ <prefix>_original_float_model.onnx
 //   → float passes ............................... <prefix>_optimized_float_model.onnx
-//   → calibration (statistics over the samples, method selection) <prefix>_calibration_table.txt
+//   → calibration (calib/calibrate.h: statistics, methods, the candidate search)
+//                                                 <prefix>_calibration_table.txt
+//   → bias correction (quant/bias_correction.h)
 //   → quantization (QDQ) ......................... <prefix>_quantized_model.onnx
 //   → the deployable program (docs/format.md) .... <prefix>.bin
 //   → node table: per-node cosine of the integer simulation vs float on the first sample
@@ -18,10 +20,12 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "ir/graph.h"
+#include "quant/quantize.h"
 
 namespace qmap {
 struct MakertbinConfig;
 class CustomOpSet;
+struct TargetSpec;
 }  // namespace qmap
 
 namespace qmap {
@@ -36,20 +40,19 @@ struct MakertbinOptions {
   std::vector<std::string> custom_op_libs;
 };
 
-// k sample indices spread evenly over a calibration set of n (all of them when k >= n).
-// Calibration sets are often sorted by class (file names start with the label, as in
-// ../shared's cifar10 images): the first k samples may show one or two classes, and a choice
-// made on them does not carry over. On the CIFAR-10 ResNet-8 the method search on the first 4
-// images (all airplanes) picked percentile 0.9995 (output cosine 0.9910 on 900 other images)
-// where kl, picked on 16 spread ones, gives 0.9969 (docs/accuracy.md).
-std::vector<size_t> spread_indices(size_t n, size_t k);
+// The quantizer's options the config asks for (per_channel, run_on_cpu, run_on_npu) on `spec`
+// (kept alive by the caller).
+QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const TargetSpec& spec);
 
 // The model the config names, imported as makertbin imports it (the YAML's input shapes
 // given to the importer), with cfg.inputs completed from it: an empty input_name names the
 // model's only input, an empty input_shape takes the model's; names and shapes are checked.
 Result<Graph> import_config_model(MakertbinConfig& cfg, const CustomOpSet& custom_ops, Logger& log);
 
-// Runs the whole conversion. `log` gets the console lines; the function adds the log file.
+// Runs the whole conversion, one function a stage (import, preprocess node, float passes,
+// calibration, bias correction, quantization, bin, node comparison), each logging
+// "<stage> done in N.NN s"; the "stage times" line sums them up. `log` gets the console
+// lines; the function adds the log file.
 Status run_makertbin(const MakertbinOptions& options, Logger& log);
 
 }  // namespace qmap

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "config/makertbin_config.h"
-#include "import/onnx/onnx_import.h"
+#include "import/import_model.h"
 #include "ops/custom/custom_op.h"
 #include "session/backends.h"
 
@@ -45,9 +45,7 @@ Result<std::vector<InputSpec>> specs_from_metadata(const Graph& g, const std::ve
 
 Result<std::unique_ptr<Session>> open_onnx(const std::string& path, const std::vector<std::string>& custom_op_libs) {
   QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, CustomOpSet::load(custom_op_libs));
-  OnnxImportOptions import;
-  import.custom_ops = &custom_ops;
-  QMAP_ASSIGN_OR_RETURN(Graph g, import_onnx(path, import));
+  QMAP_ASSIGN_OR_RETURN(Graph g, import_model(ModelType::kOnnx, {.model = path}, {.custom_ops = &custom_ops}));
   std::vector<IoInfo> inputs = io_infos(g, g.inputs);
   std::vector<IoInfo> outputs = io_infos(g, g.outputs);
   QMAP_ASSIGN_OR_RETURN(std::vector<InputSpec> specs, specs_from_metadata(g, inputs, path));
