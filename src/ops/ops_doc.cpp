@@ -14,6 +14,24 @@ std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+// The integer form column: the step family lowering emits, the pass that gives the op one,
+// or float.
+std::string int8_form(const OpDef& d) {
+  switch (d.lowering) {
+    case Int8Lowering::kMatMulLike: return "conv";
+    case Int8Lowering::kBinary: return "add / mul";
+    case Int8Lowering::kTable: return "table";
+    case Int8Lowering::kPool: return "pool";
+    case Int8Lowering::kConcat: return "concat";
+    case Int8Lowering::kMove: return "move";
+    case Int8Lowering::kQuantize: return "quantize";
+    case Int8Lowering::kDequantize: return "dequantize";
+    case Int8Lowering::kNone: break;
+  }
+  if (d.int8_via) return fmt::format("via {}", d.int8_via);
+  return "float (CPU)";
+}
+
 }  // namespace
 
 std::string ops_markdown() {
@@ -23,8 +41,10 @@ std::string ops_markdown() {
       "(`scripts/gen-docs.sh` rewrites it, and a test fails when it is stale).\n\n"
       "The IR follows ONNX opset-17 semantics. Models of older opsets are upgraded on import\n"
       "(attributes that later became inputs, `Upsample` to `Resize`, ...). The id is stored in\n"
-      "`.bin` files and never changes.\n\n"
-      "| id | op | inputs | outputs | summary |\n|---:|---|---|---|---|\n";
+      "`.bin` files and never changes. The int8 column is the integer step lowering emits for a\n"
+      "quantized node of the op (`OpDef::lowering`; when a node qualifies is in\n"
+      "docs/quantization.md, \"Integer forms\"), the float pass that gives it one, or float.\n\n"
+      "| id | op | inputs | outputs | int8 | summary |\n|---:|---|---|---|---|---|\n";
   for (OpId id : all_ops()) {
     const OpDef& d = op_def(id);
     const std::string ins = d.max_inputs < 0 ? fmt::format("{}+", d.min_inputs)
@@ -33,8 +53,8 @@ std::string ops_markdown() {
     const std::string outs = d.max_outputs < 0 ? fmt::format("{}+", d.min_outputs)
                              : d.min_outputs == d.max_outputs ? std::to_string(d.min_outputs)
                                                               : fmt::format("{}-{}", d.min_outputs, d.max_outputs);
-    s += fmt::format("| {} | [{}](#{}) | {} | {} | {} |\n", static_cast<int>(id), d.name, lower(d.name),
-                     ins, outs, d.summary);
+    s += fmt::format("| {} | [{}](#{}) | {} | {} | {} | {} |\n", static_cast<int>(id), d.name, lower(d.name),
+                     ins, outs, int8_form(d), d.summary);
   }
   s += "\n## Attributes\n";
   for (OpId id : all_ops()) {
