@@ -1,4 +1,5 @@
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -21,6 +22,9 @@ TEST(Abs, RejectsBool) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("supported types are"), std::string::npos) << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Abs, testing::unary_example("Abs"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -56,6 +57,9 @@ TEST(Add, NpuBroadcastParam) {
   EXPECT_EQ(testing::param_text(testing::npu_params_of("Add", {&x, &per_c}), "broadcast"), "channel");
   EXPECT_EQ(testing::param_text(testing::npu_params_of("Add", {&x, &row}), "broadcast"), "general");
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Add, testing::unary_example("Add", {}, {Tensor::from_vector<float>({4, 1, 1}, {0.1f, -0.2f, 0.3f, 0.5f})}));
 
 }  // namespace
 }  // namespace qmap

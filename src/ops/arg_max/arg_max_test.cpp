@@ -1,4 +1,5 @@
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -23,6 +24,9 @@ TEST(ArgMax, RejectsBadAxis) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("out of range"), std::string::npos) << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(ArgMax, testing::unary_example("ArgMax", {{"axis", int64_t{1}}}));
 
 }  // namespace
 }  // namespace qmap

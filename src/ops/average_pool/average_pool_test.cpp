@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -69,6 +70,9 @@ TEST(AveragePoolOp, SameUpperAndThreeD) {
   ASSERT_TRUE(y3.ok());
   EXPECT_TRUE(testing::tensors_near((*y3)[0].reshaped({1, 1, 3, 3}), (*y)[0]));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(AveragePool, testing::unary_example("AveragePool", {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}));
 
 }  // namespace
 }  // namespace qmap

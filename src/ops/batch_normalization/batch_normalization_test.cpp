@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -88,6 +89,11 @@ TEST(BatchNormalizationOp, UpgradeRejectsSpatialZeroAndTraining) {
   ASSERT_TRUE(bn_def().upgrade_onnx(g, 15, nodes).ok());
   EXPECT_EQ(nodes[0].attrs.size(), 1u);
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(BatchNormalization, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.batchnorm("n", x, 4, 4)};
+}});
 
 }  // namespace
 }  // namespace qmap

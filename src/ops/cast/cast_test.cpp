@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -36,6 +37,9 @@ TEST(Cast, RejectsTypesOutsideTheIr) {
   EXPECT_TRUE(testing::fails_with(testing::run_op("Cast", {&x}, {{"to", int64_t{99}}}), "(UNKNOWN)"));
   EXPECT_TRUE(testing::fails_with(testing::run_op("Cast", {&x}), "attribute 'to' is missing"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Cast, testing::unary_example("Cast", {{"to", int64_t{1}}}));
 
 }  // namespace
 }  // namespace qmap

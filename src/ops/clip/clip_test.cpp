@@ -1,6 +1,7 @@
 #include <cfloat>
 
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -86,6 +87,9 @@ TEST(Clip, NpuMode) {
   EXPECT_EQ(testing::param_text(testing::npu_params_of("Clip", {&x, &zero}), "mode"), "relu");
   EXPECT_EQ(testing::param_text(testing::npu_params_of("Clip", {&x, &two, &six}), "mode"), "range");
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Clip, testing::unary_example("Clip", {}, {Tensor::scalar<float>(0.f), Tensor::scalar<float>(6.f)}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -63,6 +64,11 @@ TEST(Concat, NpuParamsAxis) {
   EXPECT_EQ(p[0].name, "axis");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{1}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Concat, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("Concat", "n", {x, x}, {{"axis", int64_t{1}}})};
+}});
 
 }  // namespace
 }  // namespace qmap

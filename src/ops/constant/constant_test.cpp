@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -33,6 +34,9 @@ TEST(Constant, Errors) {
       testing::run_op("Constant", {}, {{"value_int", int64_t{1}}, {"value_float", 1.f}}).status(),
       "has 2 value attributes"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Constant, {.skip = "a Constant node alone has no input to run on: it is folded"});
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -126,6 +127,12 @@ TEST(ConvOp, NpuParams) {
   EXPECT_EQ(testing::find_param(r.params, "in_channels")->ints, (Ints{8}));
   EXPECT_EQ(testing::find_param(r.params, "out_channels")->ints, (Ints{8}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Conv, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("Conv", "n", {x, b.random("w", {8, 4, 3, 3}, 1), b.random("b", {8}, 2)},
+                                     {{"pads", std::vector<int64_t>{1, 1, 1, 1}}})};
+}});
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -106,6 +107,12 @@ TEST(ConvTransposeOp, ThreeDReferenceMatchesTwoDFastPath) {
   const Dims d = (*y2)[0].dims();
   EXPECT_TRUE(testing::tensors_near((*y3)[0].reshaped(d), (*y2)[0], 1e-5, 1e-5));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(ConvTranspose, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("ConvTranspose", "n", {x, b.random("w", {4, 4, 2, 2}, 3)},
+                                     {{"strides", std::vector<int64_t>{2, 2}}})};
+}});
 
 }  // namespace
 }  // namespace qmap

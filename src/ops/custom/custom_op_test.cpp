@@ -18,6 +18,7 @@
 #include "qmap/runtime_c.h"
 #include "quant/lower.h"
 #include "quant/runtime_model.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -253,6 +254,9 @@ TEST(CustomOp, BinRecordsTheOpAndTheRuntimeNeedsItsPlugin) {
   mctx.run();
   EXPECT_EQ(mctx.output_float(0), std::vector<float>(good, good + 4));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Custom, {.skip = "needs a plugin library (tests/e2e and src/ops/custom cover custom ops)"});
 
 }  // namespace
 }  // namespace qmap

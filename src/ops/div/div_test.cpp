@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -37,6 +38,9 @@ TEST(Div, IntegerZeroDivisorIsAnError) {
   Tensor b = Tensor::from_vector<int32_t>({2}, {1, 0});
   EXPECT_TRUE(testing::fails_with(testing::run_op("Div", {&a, &b}), "integer division by zero"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Div, testing::unary_example("Div", {}, {Tensor::scalar<float>(4.f)}));
 
 }  // namespace
 }  // namespace qmap

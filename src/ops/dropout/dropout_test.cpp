@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -57,6 +58,9 @@ TEST(Dropout, UpgradeOpset7MaskBecomesCastOfBoolMask) {
   EXPECT_EQ(attr_int(c, "to", 0), 1);             // ONNX FLOAT
   EXPECT_EQ(g.graph.value(d.outputs[1]).dtype, DType::kBool);
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Dropout, testing::unary_example("Dropout"));
 
 }  // namespace
 }  // namespace qmap

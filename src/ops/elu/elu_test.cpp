@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -22,6 +23,9 @@ TEST(Elu, DefaultAlphaAndTinyInputs) {
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(testing::tensors_near((*out)[0], Tensor::from_vector<float>({2}, {-9.999995e-7f, 2.f}), 0, 1e-6));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Elu, testing::unary_example("Elu"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -28,6 +29,9 @@ TEST(Flatten, AxisOutOfRange) {
   auto out = testing::run_op("Flatten", {&x}, {{"axis", int64_t{3}}});
   EXPECT_TRUE(testing::has_text(out.status(), "axis 3 is out of range for a rank-2 input: must be in [-2, 2]"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Flatten, testing::unary_example("Flatten"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -65,6 +66,9 @@ TEST(Gather, RandomAgainstReferenceLoop) {
     ASSERT_TRUE(testing::tensors_near((*out)[0], expect, 0, 0)) << "seed " << seed;
   }
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Gather, testing::unary_example("Gather", {{"axis", int64_t{1}}}, {testing::ints({0, 2})}));
 
 }  // namespace
 }  // namespace qmap

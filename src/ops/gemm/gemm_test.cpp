@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -103,6 +104,11 @@ TEST(GemmOp, UpgradeDropsBroadcast) {
   ASSERT_TRUE(def.upgrade_onnx(g, 13, nodes).ok());
   EXPECT_TRUE(nodes[0].has_attr("broadcast"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Gemm, {.x = {1, 16}, .build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("Gemm", "n", {x, b.random("w", {16, 8}, 5), b.random("c", {8}, 6)})};
+}});
 
 }  // namespace
 }  // namespace qmap

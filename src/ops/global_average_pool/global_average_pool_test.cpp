@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -21,6 +22,9 @@ TEST(GlobalAveragePoolOp, ShapeValuesAndRejections) {
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(r.outputs[0].dims.has_value());
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(GlobalAveragePool, testing::unary_example("GlobalAveragePool"));
 
 }  // namespace
 }  // namespace qmap

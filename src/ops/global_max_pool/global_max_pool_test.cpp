@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -17,6 +18,9 @@ TEST(GlobalMaxPoolOp, ShapeAndValues) {
   EXPECT_TRUE(testing::tensors_near((*y)[0], Tensor::from_vector<float>({1, 1, 1}, {3})));
   EXPECT_TRUE(testing::fails_with(testing::infer_op("GlobalMaxPool", {{Dims{3}}}).status, "rank >= 2"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(GlobalMaxPool, testing::unary_example("GlobalMaxPool"));
 
 }  // namespace
 }  // namespace qmap

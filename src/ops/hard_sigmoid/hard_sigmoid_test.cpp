@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -18,6 +19,9 @@ TEST(HardSigmoid, AlphaBeta) {
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(testing::tensors_near((*out)[0], Tensor::from_vector<float>({3}, {0.1f, 0.6f, 1.f})));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(HardSigmoid, testing::unary_example("HardSigmoid"));
 
 }  // namespace
 }  // namespace qmap

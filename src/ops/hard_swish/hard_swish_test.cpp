@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -13,6 +14,9 @@ TEST(HardSwish, Values) {
                                                   0.2916666567325592f, 0.6666666865348816f, 3.f, 8.f}),
       0, 2e-7));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(HardSwish, testing::unary_example("HardSwish"));
 
 }  // namespace
 }  // namespace qmap

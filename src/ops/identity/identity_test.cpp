@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -16,6 +17,9 @@ TEST(Identity, CopiesEveryDtype) {
     EXPECT_TRUE(testing::tensors_near((*out)[0], x, 0, 0));
   }
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Identity, testing::unary_example("Identity"));
 
 }  // namespace
 }  // namespace qmap

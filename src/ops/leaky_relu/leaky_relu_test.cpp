@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -23,6 +24,9 @@ TEST(LeakyRelu, RejectsInteger) {
   Tensor x = Tensor::from_vector<int32_t>({1}, {1});
   EXPECT_TRUE(testing::fails_with(testing::run_op("LeakyRelu", {&x}), "supported types are float32"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(LeakyRelu, testing::unary_example("LeakyRelu", {{"alpha", 0.1f}}));
 
 }  // namespace
 }  // namespace qmap

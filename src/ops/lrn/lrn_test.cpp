@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -21,6 +22,9 @@ TEST(LRN, RejectsLowRank) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("rank >= 3"), std::string::npos) << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(LRN, testing::unary_example("LRN", {{"size", int64_t{3}}}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -98,6 +99,11 @@ TEST(MatMulOp, ShapesRejectionsAndParams) {
   ASSERT_TRUE(r.status.ok());
   EXPECT_FALSE(r.outputs[0].dims.has_value());
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(MatMul, {.x = {1, 16}, .build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("MatMul", "n", {x, b.random("w", {16, 8}, 7)})};
+}});
 
 }  // namespace
 }  // namespace qmap

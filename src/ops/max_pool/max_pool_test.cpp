@@ -1,4 +1,5 @@
 #include "ops/common/conv_pool_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -103,6 +104,9 @@ TEST(MaxPoolOp, FastAndReferencePathsAgreeIn1d2d3d) {
   ASSERT_TRUE(y1.ok() && y13.ok());
   EXPECT_TRUE(testing::tensors_near((*y13)[0].reshaped((*y1)[0].dims()), (*y1)[0], 0, 0));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(MaxPool, testing::unary_example("MaxPool", {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}));
 
 }  // namespace
 }  // namespace qmap

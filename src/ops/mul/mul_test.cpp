@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -26,6 +27,9 @@ TEST(Mul, IntegerTypes) {
   ASSERT_TRUE(o2.ok());
   EXPECT_EQ((*o2)[0].to_int64(), (std::vector<int64_t>{6, -14}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Mul, testing::self_binary_example("Mul"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -100,6 +101,9 @@ TEST(Pad, NpuParams) {
   EXPECT_EQ(p[0].text, "edge");
   EXPECT_EQ(p[1].ints, (std::vector<int64_t>{0, 0, 1, 1, 0, 0, 1, 1}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Pad, testing::unary_example("Pad", {}, {testing::ints({0, 0, 1, 1, 0, 0, 1, 1})}));
 
 }  // namespace
 }  // namespace qmap

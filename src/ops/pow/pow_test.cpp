@@ -1,4 +1,5 @@
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -34,6 +35,9 @@ TEST(Pow, RejectsNonBroadcastable) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("do not broadcast"), std::string::npos) << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Pow, testing::unary_example("Pow", {}, {Tensor::scalar<float>(2.f)}));
 
 }  // namespace
 }  // namespace qmap

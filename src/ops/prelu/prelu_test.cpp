@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -30,6 +31,9 @@ TEST(PRelu, SlopeMustBroadcastIntoX) {
   Tensor s2(DType::kFloat32, {2});
   EXPECT_TRUE(testing::fails_with(testing::run_op("PRelu", {&x, &s2}), "does not broadcast"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(PRelu, testing::unary_example("PRelu", {}, {Tensor::from_vector<float>({4, 1, 1}, {0.1f, 0.2f, 0.3f, 0.4f})}));
 
 }  // namespace
 }  // namespace qmap

@@ -2,6 +2,7 @@
 #include <limits>
 
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -51,6 +52,9 @@ TEST(ReduceMax, RejectsBool) {
   Tensor x(DType::kBool, {2});
   EXPECT_TRUE(testing::has_text(testing::run_op("ReduceMax", {&x}).status(), "input 0 has type bool"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(ReduceMax, testing::unary_example("ReduceMax", {{"axes", std::vector<int64_t>{1}}}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -84,6 +85,9 @@ TEST(ReduceMean, NpuParamsAxes) {
   EXPECT_EQ(p[0].name, "axis");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{2, 3}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(ReduceMean, testing::unary_example("ReduceMean", {{"axes", std::vector<int64_t>{2, 3}}}));
 
 }  // namespace
 }  // namespace qmap

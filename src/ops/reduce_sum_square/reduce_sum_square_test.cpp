@@ -1,4 +1,5 @@
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -20,6 +21,9 @@ TEST(ReduceSumSquare, RejectsRepeatedAxis) {
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("twice"), std::string::npos) << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(ReduceSumSquare, testing::unary_example("ReduceSumSquare", {{"axes", std::vector<int64_t>{2, 3}}}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -18,6 +19,9 @@ TEST(Relu, RejectsIntegerInput) {
   EXPECT_NE(out.status().message().find("supported types are float32"), std::string::npos)
       << out.status().message();
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Relu, testing::unary_example("Relu"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -52,6 +53,9 @@ TEST(Reshape, UnknownShapeValueGivesUnknownDims) {
   EXPECT_FALSE((*out)[0].dims.has_value());
   EXPECT_EQ((*out)[0].dtype, DType::kFloat32);
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Reshape, testing::unary_example("Reshape", {}, {testing::ints({1, 4, 36})}));
 
 }  // namespace
 }  // namespace qmap

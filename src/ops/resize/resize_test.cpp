@@ -1,6 +1,7 @@
 #include <cmath>
 
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -193,6 +194,12 @@ TEST(Resize, NpuParams) {
   EXPECT_EQ(p[1].text, "half_pixel");
   EXPECT_EQ(p[2].ints, (std::vector<int64_t>{1, 1, 2, 2}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Resize, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  return std::vector<ValueId>{b.node("Resize", "n", {x, kNoValue, b.constant("scales", Tensor::from_vector<float>({4}, {1, 1, 2, 2}))},
+                                     {{"mode", std::string("nearest")}})};
+}});
 
 }  // namespace
 }  // namespace qmap

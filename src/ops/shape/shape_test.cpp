@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -36,6 +37,9 @@ TEST(Shape, InferenceSetsValueWhenDimsKnown) {
   ASSERT_TRUE(unk.ok());
   EXPECT_FALSE((*unk)[0].dims.has_value());
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Shape, {.skip = "Shape of a static input is a constant: folded, nothing to place"});
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -23,6 +24,9 @@ TEST(Sigmoid, TailsKeepRelativeAccuracy) {
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(testing::tensors_near((*out)[0], Tensor::from_vector<float>({3}, {1.8048513e-35f, 0.f, 1.f}), 0, 1e-6));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Sigmoid, testing::unary_example("Sigmoid"));
 
 }  // namespace
 }  // namespace qmap

@@ -1,6 +1,7 @@
 #include <random>
 
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -125,6 +126,9 @@ TEST(Slice, UpgradeSlice1Attributes) {
   auto d = testing::upgrade_case("Slice", "Slice", 1, {{"starts", std::vector<int64_t>{1}}});
   EXPECT_TRUE(has_text(op_def(OpId::Slice).upgrade_onnx(d.graph, 7, d.nodes), "attribute ends is required"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Slice, testing::unary_example("Slice", {}, {testing::ints({1}), testing::ints({5}), testing::ints({2})}));
 
 }  // namespace
 }  // namespace qmap

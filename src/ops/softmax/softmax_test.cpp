@@ -2,6 +2,7 @@
 
 #include "ops/common/elementwise_test_util.h"
 #include "ops/common/helpers.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -132,6 +133,9 @@ TEST(Softmax, UpgradeRejectsAxisOutOfRange) {
   auto g = testing::one_node_graph("Softmax", {Dims{2, 3}}, {{"axis", int64_t{3}}});
   EXPECT_TRUE(testing::fails_with(op_def(OpId::Softmax).upgrade_onnx(g.graph, 11, g.nodes), "axis 3 is out of range"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Softmax, testing::unary_example("Softmax", {{"axis", int64_t{1}}}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -57,6 +58,13 @@ TEST(Split, UpgradeMovesSplitAttributeToInput) {
   ASSERT_TRUE(op_def(OpId::Split).upgrade_onnx(d.graph, 13, d.nodes).ok());
   EXPECT_EQ(d.nodes[0].inputs.size(), 1u);
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Split, {.build = [](testing::GraphBuilder& b, ValueId x) {
+  const ValueId y0 = b.g.add_value("y0"), y1 = b.g.add_value("y1");
+  b.g.nodes.push_back(make_node("Split", "n", {x, b.constant("split", testing::ints({1, 3}))}, {y0, y1}, {{"axis", int64_t{1}}}));
+  return std::vector<ValueId>{y0, y1};
+}});
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -35,6 +36,9 @@ TEST(Squeeze, UpgradeAxesAttribute) {
   ASSERT_TRUE(op_def(OpId::Squeeze).upgrade_onnx(d.graph, 11, d.nodes).ok());
   EXPECT_EQ(d.nodes[0].inputs.size(), 1u);
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Squeeze, testing::unary_example("Squeeze", {}, {testing::ints({0})}));
 
 }  // namespace
 }  // namespace qmap

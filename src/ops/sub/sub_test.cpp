@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -24,6 +25,9 @@ TEST(Sub, Uint8Wraps) {
   ASSERT_TRUE(out.ok());
   EXPECT_EQ((*out)[0].to_int64(), (std::vector<int64_t>{255, 100}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Sub, testing::self_binary_example("Sub"));
 
 }  // namespace
 }  // namespace qmap

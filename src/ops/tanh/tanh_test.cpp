@@ -1,4 +1,5 @@
 #include "ops/common/elementwise_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -25,6 +26,9 @@ TEST(Tanh, UnknownShapeStaysUnknown) {
   ASSERT_TRUE(op_def(OpId::Tanh).infer(ctx).ok());
   EXPECT_FALSE(ctx.outputs()[0].dims.has_value());
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Tanh, testing::unary_example("Tanh"));
 
 }  // namespace
 }  // namespace qmap

@@ -2,6 +2,7 @@
 #include <numeric>
 
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -64,6 +65,9 @@ TEST(Transpose, NpuParamsPerm) {
   EXPECT_EQ(p[0].name, "perm");
   EXPECT_EQ(p[0].ints, (std::vector<int64_t>{0, 2, 3, 1}));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Transpose, testing::unary_example("Transpose", {{"perm", std::vector<int64_t>{0, 2, 3, 1}}}));
 
 }  // namespace
 }  // namespace qmap

@@ -1,4 +1,5 @@
 #include "ops/common/tensor_test_util.h"
+#include "op_example.h"
 
 namespace qmap {
 namespace {
@@ -39,6 +40,9 @@ TEST(Unsqueeze, UpgradeAxesAttribute) {
   auto d = testing::upgrade_case("Unsqueeze", "Unsqueeze", 1, {{"axes", std::vector<float>{3.f}}});
   EXPECT_TRUE(testing::has_text(op_def(OpId::Unsqueeze).upgrade_onnx(d.graph, 11, d.nodes), "must be ints"));
 }
+
+// The one-node model PlacementAgreement converts on every march (tests/op_example.h).
+QMAP_OP_EXAMPLE(Unsqueeze, testing::unary_example("Unsqueeze", {}, {testing::ints({4})}));
 
 }  // namespace
 }  // namespace qmap
