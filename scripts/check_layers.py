@@ -5,10 +5,10 @@
     scripts/check_layers.py --self-test      check the checker on a small made-up tree
 
 Every `#include "folder/..."` (or <folder/...>) in src/ and include/qmap/ names the folder it
-reaches; that folder must sit in a lower layer of LAYERS than the including file's folder.
+reaches; that folder must sit in a lower layer of LAYER_TABLE than the including file's folder.
 Folders of one layer are independent: they may not include each other either. Each
 violation is printed as `file:line: <folder> (layer N) includes <folder> (layer M)`, and
-the exit status is 1. A folder under src/ that LAYERS does not place is an error too, so a
+the exit status is 1. A folder under src/ that LAYER_TABLE does not place is an error too, so a
 new folder gets a layer when it is added. FILE_LAYERS places a few files below their
 folder's layer (the op list, which ir's Node needs).
 
@@ -25,30 +25,32 @@ import re
 import sys
 import tempfile
 
-# Bottom up. A folder includes only folders of lower layers. Keep in step with the table in
-# docs/architecture.md. `qmap` is include/qmap/, the public runtime API.
-LAYERS = [
-    # the runtime library (libqmap_runtime), which ships alone
-    ("core, public API", ["core", "qmap"]),
-    ("kernels", ["kernels"]),
-    ("ir", ["ir"]),
-    ("ops", ["ops"]),
-    ("program", ["program"]),
-    ("runtime", ["runtime"]),
-    # the toolchain
-    ("float engine", ["engine"]),
-    ("import, target", ["import", "target"]),
-    ("config", ["config"]),
-    ("image", ["image"]),
-    ("passes", ["passes"]),
-    ("quant", ["quant"]),
-    ("format writer", ["format"]),
-    ("report", ["report"]),
-    ("calib", ["calib"]),
-    ("pipelines", ["makertbin", "session"]),
-    # the front end (python/ is outside src/ and may include anything)
-    ("front end", ["cli"]),
-]
+# Bottom up, one layer a line: `name: folders`. A folder includes only folders of lower
+# layers. Keep in step with the table in docs/architecture.md (check_doc compares them).
+# `qmap` is include/qmap/, the public runtime API. Layers 0-5 are the runtime library
+# (libqmap_runtime), which ships alone; then the toolchain; last the front end (python/ is
+# outside src/ and may include anything).
+LAYER_TABLE = """
+core, public API: core qmap
+kernels: kernels
+ir: ir
+ops: ops
+program: program
+runtime: runtime
+float engine: engine
+import, target: import target
+config: config
+image: image
+passes: passes
+quant: quant
+format writer: format
+report: report
+calib: calib
+pipelines: makertbin session
+front end: cli
+"""
+LAYERS = [(name.strip(), folders.split())
+          for name, folders in (line.split(":") for line in LAYER_TABLE.strip().splitlines())]
 
 # Files that live in one folder but belong to a lower layer: (path pattern, layer name). The
 # checker places them (and checks their own includes) by this table instead of by their folder.
@@ -110,7 +112,7 @@ def check(root):
     src = os.path.join(root, "src")
     for name in sorted(os.listdir(src)):
         if os.path.isdir(os.path.join(src, name)) and name not in index:
-            problems.append(f"src/{name}/: folder has no layer; add it to LAYERS in "
+            problems.append(f"src/{name}/: folder has no layer; add it to LAYER_TABLE in "
                             f"scripts/check_layers.py and to docs/architecture.md")
     # Folders that exist, so `#include <fmt/...>` and other outside headers are not checked.
     project = set(index) | {n for n in os.listdir(src) if os.path.isdir(os.path.join(src, n))}
@@ -159,7 +161,8 @@ def check_doc(root):
         for lineno, line in enumerate(f, 1):
             m = re.match(r"\|\s*(\d+)\s*\|\s*([^|]+?)\s*\|\s*([^|]+?)\s*\|", line)
             if m:
-                names = {w.replace("include/qmap", "qmap") for w in re.findall(r"`([^`]+)`", m.group(3))}
+                quoted = re.findall(r"`([^`]+)`", m.group(3))
+                names = {w.replace("include/qmap", "qmap") for w in quoted}
                 rows[int(m.group(1))] = (lineno, m.group(2), sorted(n for n in names if n in index))
     problems = []
     for i, (name, folders) in enumerate(LAYERS):
@@ -169,9 +172,10 @@ def check_doc(root):
         lineno, doc_name, doc_folders = rows[i]
         if doc_name != name or doc_folders != sorted(folders):
             problems.append(f"docs/architecture.md:{lineno}: layer {i} reads '{doc_name}' "
-                            f"{doc_folders}; scripts/check_layers.py has '{name}' {sorted(folders)}")
+                            f"{doc_folders}; scripts/check_layers.py has '{name}' "
+                            f"{sorted(folders)}")
     for i in sorted(set(rows) - set(range(len(LAYERS)))):
-        problems.append(f"docs/architecture.md:{rows[i][0]}: layer {i} is not in LAYERS")
+        problems.append(f"docs/architecture.md:{rows[i][0]}: layer {i} is not in LAYER_TABLE")
     return problems
 
 
@@ -190,7 +194,8 @@ def self_test():
                 if folder != "qmap":
                     write(f"src/{folder}/a.h", "#pragma once\n")
         write("include/qmap/runtime.h", "#pragma once\n")
-        write("src/kernels/k.cpp", '#include "core/a.h"\n#include <vector>\n#include "kernels/a.h"\n')
+        write("src/kernels/k.cpp",
+              '#include "core/a.h"\n#include <vector>\n#include "kernels/a.h"\n')
         write("src/core/bad.cpp", '// back edge\n#include "kernels/a.h"\n')
         write("src/import/bad.h", '#include "target/a.h"\n')  # same layer, other folder
         write("src/ir/graph.h", '#include "ops/op_id.h"\n#include "ops/registry.h"\n')
@@ -215,7 +220,8 @@ def self_test():
 def main(argv):
     if len(argv) > 1 and argv[1] == "--self-test":
         return self_test()
-    root = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = argv[1] if len(argv) > 1 else os.path.join(here, "..")
     problems = check(root) + check_doc(root)
     for p in problems:
         print(p)
