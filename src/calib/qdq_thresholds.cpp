@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "engine/float_engine.h"
-#include "ir/verify.h"
+#include "ops/verify.h"
 
 namespace qmap {
 

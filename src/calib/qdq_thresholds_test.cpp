@@ -8,7 +8,7 @@
 #include "engine/float_engine.h"
 #include "import/onnx/onnx_export.h"
 #include "import/onnx/onnx_import.h"
-#include "ir/infer.h"
+#include "ops/infer.h"
 #include "test_util.h"
 
 namespace qmap {

@@ -19,7 +19,7 @@
 #include "format/model_bin.h"
 #include "program/bin_reader.h"
 #include "import/onnx/onnx_import.h"
-#include "ir/dump.h"
+#include "ops/dump.h"
 #include "report/text_table.h"
 #include "runtime/model_impl.h"
 

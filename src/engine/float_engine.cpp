@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "ir/verify.h"
 #include "kernels/f32/sgemm_blas.h"
 #include "ops/registry.h"
+#include "ops/verify.h"
 
 namespace qmap {
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "ir/infer.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
 
 namespace qmap {

@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "engine/float_engine.h"
-#include "ir/dump.h"
-#include "ir/infer.h"
-#include "ir/verify.h"
+#include "ops/dump.h"
+#include "ops/infer.h"
+#include "ops/verify.h"
 #include "passes/graph_edit.h"
 #include "test_util.h"
 

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <set>
 
-#include "ir/infer.h"
-#include "ir/verify.h"
 #include "ops/common/conv_pool_window.h"
 #include "ops/common/int8_rules.h"
 #include "ops/custom/custom_op.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
+#include "ops/verify.h"
 #include "quant/quantize_rules.h"
 
 namespace qmap {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "engine/float_engine.h"
-#include "ir/infer.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
 #include "quant/qdq_test_util.h"
 

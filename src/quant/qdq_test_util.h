@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/float_engine.h"
-#include "ir/infer.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
 #include "program/int_program.h"
 #include "quant/int_simulator.h"

@@ -14,9 +14,9 @@
 #include <limits>
 #include <optional>
 
-#include "ir/infer.h"
-#include "ir/verify.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
+#include "ops/verify.h"
 #include "quant/quantize_params.h"
 #include "quant/quantize_rules.h"
 

@@ -12,8 +12,8 @@
 
 #include "engine/float_engine.h"
 #include "import/onnx/onnx_export.h"
-#include "ir/dump.h"
-#include "ir/infer.h"
+#include "ops/dump.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
 #include "quant/quantize_params.h"
 #include "target/target_spec.h"

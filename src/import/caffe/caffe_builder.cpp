@@ -1,10 +1,10 @@
 // LayerCtx: building IR nodes for one Caffe layer, with shapes inferred as nodes are added.
 #include "import/caffe/caffe_builder.h"
 
-#include "ir/infer.h"
-#include "ir/verify.h"
 #include "ops/custom/custom_op.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
+#include "ops/verify.h"
 
 namespace qmap::caffe_import {
 

@@ -17,9 +17,9 @@
 
 #include "core/file_io.h"
 #include "import/caffe/caffe_builder.h"
-#include "ir/infer.h"
-#include "ir/verify.h"
 #include "ops/custom/custom_op.h"
+#include "ops/infer.h"
+#include "ops/verify.h"
 
 namespace qmap {
 

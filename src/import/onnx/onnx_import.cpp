@@ -15,10 +15,10 @@
 #include <onnx/onnx_pb.h>
 
 #include "core/file_io.h"
-#include "ir/infer.h"
-#include "ir/verify.h"
 #include "ops/custom/custom_op.h"
+#include "ops/infer.h"
 #include "ops/registry.h"
+#include "ops/verify.h"
 
 namespace qmap {
 

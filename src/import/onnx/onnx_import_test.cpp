@@ -8,7 +8,7 @@
 
 #include "engine/float_engine.h"
 #include "import/onnx/onnx_export.h"
-#include "ir/dump.h"
+#include "ops/dump.h"
 #include "test_util.h"
 
 namespace qmap {
@@ -333,7 +333,7 @@ TEST(OnnxImport, ExternalDataIsRead) {
   }
 }
 
-// A declared input shape beyond 2^29 elements (ir/infer.cpp's cap): an error naming the node,
+// A declared input shape beyond 2^29 elements (ops/infer.cpp's cap): an error naming the node,
 // before any op multiplies its dims (signed overflow otherwise).
 TEST(OnnxImportBadInput, InputShapeBeyondTheTensorCap) {
   ModelBuilder b;

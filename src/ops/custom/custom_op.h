@@ -64,7 +64,7 @@ class CustomOpSet {
 void make_custom_node(Node& n, std::shared_ptr<const CustomOp> op);
 
 // Checks a custom node's attributes against the plugin's declaration (names, types, required
-// ones): the custom half of validate_attributes (ir/verify.h).
+// ones): the custom half of validate_attributes (ops/verify.h).
 Status validate_custom_attributes(const Node& n);
 
 }  // namespace qmap

@@ -11,8 +11,8 @@
 
 #include "engine/float_engine.h"
 #include "format/bin_writer.h"
-#include "ir/infer.h"
-#include "ir/verify.h"
+#include "ops/infer.h"
+#include "ops/verify.h"
 #include "program/bin_reader.h"
 #include "qmap/runtime.h"
 #include "qmap/runtime_c.h"

@@ -1,4 +1,4 @@
-#include "ir/infer.h"
+#include "ops/infer.h"
 
 #include "core/limits.h"
 #include "kernels/f32/sgemm_blas.h"

@@ -20,10 +20,4 @@ Status infer_shapes(Graph& graph, bool require_static = true);
 // node; infer_shapes is this over every node plus the final every-shape-known check.
 Status infer_node(Graph& graph, size_t node_index);
 
-// Infers (and, when its inputs are known and small, folds) the single node
-// graph.nodes[node_index] from its inputs' current dtype/dims/constants. Importers that need
-// shapes while they build the graph (Caffe's layer parameters depend on them) call it per
-// node; infer_shapes is this over every node plus the final every-shape-known check.
-Status infer_node(Graph& graph, size_t node_index);
-
 }  // namespace qmap

@@ -1,4 +1,4 @@
-#include "ir/verify.h"
+#include "ops/verify.h"
 
 #include <set>
 

@@ -1,4 +1,4 @@
-#include "ir/dump.h"
+#include "ops/dump.h"
 
 #include "ops/registry.h"
 
