@@ -39,7 +39,7 @@ static Status infer(InferCtx& ctx) {
   }
   if (infer_at >= 0 && has_zero)
     return ctx.error("shape [{}] has both -1 and 0 with allowzero=1: the -1 dim cannot be inferred", fmt::join(*shape, ","));
-  const int64_t n = num_elements(in);  // shape inference bounds input sizes (ir/infer.cpp)
+  const int64_t n = num_elements(in);  // shape inference bounds input sizes (ops/infer.cpp)
   // The target dims come from the model file: multiply them without signed overflow.
   auto too_large = [&] {
     return ctx.error("shape [{}] has more elements than int64 holds: the input has {}", fmt::join(*shape, ","), n);
