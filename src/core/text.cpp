@@ -67,9 +67,13 @@ std::optional<std::string> closest_name(std::string_view word, std::span<const s
   std::optional<std::string> best;
   size_t best_distance = 0;
   for (const std::string& c : candidates) {
-    const size_t d = edit_distance(word, c);
     const bool affix = word.size() >= 3 && (c.starts_with(word) || c.ends_with(word) ||
                                             word.starts_with(c) || word.ends_with(c));
+    // The distance is at least the length difference, and exactly that for a prefix or
+    // suffix: a long garbage key costs no table (the config fuzzer's keys reach 8 KiB).
+    const size_t diff = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (!affix && diff > limit) continue;
+    const size_t d = affix ? diff : edit_distance(word, c);
     if (d > limit && !affix) continue;
     if (!best || d < best_distance) {
       best = c;

@@ -42,6 +42,39 @@ TEST(Text, ClosestName) {
   EXPECT_EQ(closest_name("nv21", Strings{"rgb", "nv12"}), "nv12");
   // Ties go to the first candidate.
   EXPECT_EQ(closest_name("abc", Strings{"abx", "xbc"}), "abx");
+  // Long keys (a mutated config) skip the distance table without changing the answer.
+  EXPECT_EQ(closest_name(std::string(5000, 'x'), keys), std::nullopt);
+  EXPECT_EQ(closest_name("mean_value" + std::string(40, 'x'), keys), "mean_value");  // suffix garbage
+}
+
+TEST(Text, ClosestNameEqualsTheFullSearch) {
+  // Against the definition (every candidate's distance computed), on seeded random words over
+  // a small alphabet, so prefixes, suffixes and near misses all occur.
+  auto reference = [](const std::string& w, const Strings& cands) -> std::optional<std::string> {
+    const size_t limit = w.size() <= 2 ? 0 : std::max<size_t>(1, w.size() / 3);
+    std::optional<std::string> best;
+    size_t best_d = 0;
+    for (const std::string& c : cands) {
+      const size_t d = edit_distance(w, c);
+      const bool affix = w.size() >= 3 && (c.starts_with(w) || c.ends_with(w) || w.starts_with(c) || w.ends_with(c));
+      if (d > limit && !affix) continue;
+      if (!best || d < best_d) best = c, best_d = d;
+    }
+    return best;
+  };
+  uint32_t state = 12345;
+  auto next = [&] { return state = state * 1664525u + 1013904223u; };
+  auto word = [&] {
+    std::string w(next() % 12, 'a');
+    for (char& ch : w) ch = static_cast<char>('a' + next() % 3);
+    return w;
+  };
+  for (int t = 0; t < 2000; ++t) {
+    Strings cands;
+    for (int k = 0; k < 5; ++k) cands.push_back(word());
+    const std::string w = word();
+    EXPECT_EQ(closest_name(w, cands), reference(w, cands)) << w;
+  }
 }
 
 }  // namespace
