@@ -51,7 +51,15 @@ std::string preprocess_output_name(const std::string& image_name, DType dtype) {
 
 Result<Tensor> preprocess_image(const Image& decoded, const PreprocessOptions& opt) {
   QMAP_ASSIGN_OR_RETURN(Image img, convert_color(decoded, ColorType::kRgb));
-  if (opt.short_side > 0) img = resize_short_side(img, opt.short_side);
+  if (opt.short_side > 0) {
+    // A thin image grows along its long side: 1 x 100000 to a short side of 256 would be
+    // 256 x 25600000. The result must fit the decoder's pixel limit too.
+    const auto [oh, ow] = short_side_size(img.height(), img.width(), opt.short_side);
+    if (static_cast<double>(oh) * static_cast<double>(ow) > static_cast<double>(kMaxImagePixels))
+      return error("{}: --short-side-resize {} of a {}x{} (HxW) image gives {}x{}, more than {} pixels", kStage,
+                   opt.short_side, img.height(), img.width(), oh, ow, kMaxImagePixels);
+    img = resize_short_side(img, opt.short_side);
+  }
   if (opt.resize_h > 0) img = resize_bilinear(img, opt.resize_h, opt.resize_w);
   if (opt.crop_h > 0) {
     QMAP_ASSIGN_OR_RETURN(img, center_crop(img, opt.crop_h, opt.crop_w));

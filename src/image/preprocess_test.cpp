@@ -174,5 +174,22 @@ TEST_F(PreprocessTest, OptionAndFolderErrors) {
   EXPECT_EQ(s.status().message(), fmt::format("preprocess: folder '{}/nope': does not exist", root_));
 }
 
+TEST(PreprocessImage, ShortSideResizeOfAThinImageIsCapped) {
+  // 1 x 20000 pixels: short side 256 would give 256 x 5120000 (1.3 G pixels); short side 2
+  // gives 2 x 40000, which runs.
+  const Image thin = random_image(1, 20000, 3, 4);
+  PreprocessOptions o;
+  o.input_dir = o.output_dir = "/unused";
+  o.short_side = 256;
+  auto r = preprocess_image(thin, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "preprocess: --short-side-resize 256 of a 1x20000 (HxW) image gives 256x5120000, more than 268435456 pixels");
+  o.short_side = 2;
+  auto ok = preprocess_image(thin, o);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(short_side_size(1, 20000, 2), (std::pair<int64_t, int64_t>{2, 40000}));
+}
+
 }  // namespace
 }  // namespace qmap

@@ -224,14 +224,18 @@ Image resize_bilinear(const Image& img, int64_t out_h, int64_t out_w) {
                                       : resize_linear<float, float>(img, out_h, out_w);
 }
 
-Image resize_short_side(const Image& img, int64_t short_side) {
-  const int64_t h = img.height(), w = img.width();
+std::pair<int64_t, int64_t> short_side_size(int64_t h, int64_t w, int64_t short_side) {
   // Python: int(size * long / short), true division in double then truncation.
   auto long_of = [&](int64_t lng, int64_t shrt) {
     return static_cast<int64_t>(static_cast<double>(short_side * lng) / static_cast<double>(shrt));
   };
-  if (h <= w) return resize_bilinear(img, short_side, long_of(w, h));
-  return resize_bilinear(img, long_of(h, w), short_side);
+  if (h <= w) return {short_side, long_of(w, h)};
+  return {long_of(h, w), short_side};
+}
+
+Image resize_short_side(const Image& img, int64_t short_side) {
+  const auto [oh, ow] = short_side_size(img.height(), img.width(), short_side);
+  return resize_bilinear(img, oh, ow);
 }
 
 Result<Image> center_crop(const Image& img, int64_t crop_h, int64_t crop_w) {

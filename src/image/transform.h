@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "config/input_spec.h"
 #include "core/status.h"
@@ -27,6 +28,8 @@ Image resize_bilinear(const Image& img, int64_t out_h, int64_t out_w);
 // int(short_side * long / short) (truncated), but interpolated with resize_bilinear (OpenCV
 // INTER_LINEAR, not PIL's antialiased bilinear).
 Image resize_short_side(const Image& img, int64_t short_side);
+// The {height, width} resize_short_side gives an h x w image.
+std::pair<int64_t, int64_t> short_side_size(int64_t h, int64_t w, int64_t short_side);
 
 // torchvision CenterCrop: top = round((H - h) / 2), left = round((W - w) / 2), with
 // Python's round (half to even). A crop larger than the image is an error naming both sizes.
