@@ -23,8 +23,8 @@ ImageFormat detect_image_format(std::string_view bytes);
 // (as PIL.Image.open). `name` is used in error messages only ("image 'name': truncated").
 // Larger images are refused from the header, before anything is allocated: 2^28 pixels
 // (16384 x 16384) x 3 bytes is 768 MiB, far beyond any calibration image, and a corrupt header
-// must not exhaust memory. `max_pixels` lowers the cap (the fuzz harness uses 2^20, as
-// libjpeg-turbo's own fuzzers do, so its time goes to the decoders' logic, not to big images).
+// must not exhaust memory. `max_pixels` lowers the cap (the fuzz harness uses 2^16, so
+// its time goes to the decoders' logic, not to big images, as libjpeg-turbo's fuzzers cap theirs).
 inline constexpr uint64_t kMaxImagePixels = uint64_t{1} << 28;
 Result<Image> decode_image(std::string_view bytes, const std::string& name,
                            uint64_t max_pixels = kMaxImagePixels);
