@@ -327,6 +327,17 @@ inline void copy(const uint8_t* src, int64_t n, uint8_t* dst) {
   }
 }
 
+// Row `row` of the input (x's element index of its column 0, which lies before the row or
+// before x itself when the window starts in the padding) into d[jlo, jhi): d[j] = x[row + j *
+// stride_w]. Pointers are formed only for the valid columns (forming one outside x is
+// undefined behaviour, and a crafted .bin's large pads made the old pointer wrap).
+inline void copy_row_segment(const uint8_t* x, int64_t row, int64_t jlo, int64_t jhi, int64_t stride_w, uint8_t* d) {
+  if (stride_w == 1) copy(x + (row + jlo), jhi - jlo, d + jlo);
+  else if (stride_w == 2) gather_even(x + (row + 2 * jlo), jhi - jlo, d + jlo);
+  else
+    for (int64_t j = jlo; j < jhi; ++j) d[j] = x[row + j * stride_w];
+}
+
 // Vectors in the next pixel tile when `rest` pixels remain: the fewest tiles of at most
 // kMaxNv vectors, as even as possible (63 pixels: 2 + 2 vectors, not 3 + 1, whose 8x16 tile
 // needs 9 loads per 8 vpdpbusd).
@@ -741,10 +752,12 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           uint8_t* dst = xb + ((slot * c4n_ + c4) * plane_pix) * 4;
           if (contiguous && 4 * c4 + 3 < cg_) {
             fill(tmp, std::max(ilo, prow - ihi) * wph_, padv);
-            const uint8_t* src = x + ((n * g.c + gi * cg_ + 4 * c4) * g.h + ybase + ilo) * g.w;
-            const int64_t cs = g.h * g.w;
             if (ilo > 0) interleave4(tmp, tmp, tmp, tmp, ilo * wph_, flip_, dst);
-            interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, (ihi - ilo) * wph_, flip_, dst + ilo * wph_ * 4);
+            if (ihi > ilo) {  // else the window misses the input: no pointer into it is formed
+              const uint8_t* src = x + ((n * g.c + gi * cg_ + 4 * c4) * g.h + ybase + ilo) * g.w;
+              const int64_t cs = g.h * g.w;
+              interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, (ihi - ilo) * wph_, flip_, dst + ilo * wph_ * 4);
+            }
             if (ihi < prow) interleave4(tmp, tmp, tmp, tmp, (prow - ihi) * wph_, flip_, dst + ihi * wph_ * 4);
           } else {
             const uint8_t* planes[4];
@@ -754,15 +767,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
               planes[k] = t;
               fill(t, npix, padv);
               if (ci >= cg_ || jhi <= jlo) continue;
-              const uint8_t* src = x + ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
-              for (int64_t i = ilo; i < ihi; ++i) {
-                const uint8_t* s = src + i * g.stride_h * g.w;
-                uint8_t* d = t + i * wph_;
-                if (g.stride_w == 1) copy(s + jlo, jhi - jlo, d + jlo);
-                else if (g.stride_w == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
-                else
-                  for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * g.stride_w];
-              }
+              const int64_t base = ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
+              for (int64_t i = ilo; i < ihi; ++i)
+                copy_row_segment(x, base + i * g.stride_h * g.w, jlo, jhi, g.stride_w, t + i * wph_);
             }
             interleave4(planes[0], planes[1], planes[2], planes[3], npix, flip_, dst);
           }
@@ -801,15 +808,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           uint8_t* t = tmp + (ci * nph_ + slot) * tk_tplane_;
           fill(t, npl, padv);
           if (jhi <= jlo) continue;
-          const uint8_t* src = x + ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
-          for (int64_t i = ilo; i < ihi; ++i) {
-            const uint8_t* s = src + i * g.stride_h * g.w;
-            uint8_t* d = t + i * wph_;
-            if (g.stride_w == 1) copy(s + jlo, jhi - jlo, d + jlo);
-            else if (g.stride_w == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
-            else
-              for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * g.stride_w];
-          }
+          const int64_t base = ((n * g.c + gi * cg_ + ci) * g.h + ybase) * g.w + off;
+          for (int64_t i = ilo; i < ihi; ++i)
+            copy_row_segment(x, base + i * g.stride_h * g.w, jlo, jhi, g.stride_w, t + i * wph_);
         }
       }
     for (int64_t k4 = 0; k4 < tk_c4n_; ++k4) {
@@ -969,15 +970,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         planes[k] = t;
         fill(t, pix, padv);
         if (ci >= cg_ || jhi <= jlo) continue;
-        const uint8_t* src = x + (n * g.c + ci) * g.h * g.w;
-        for (int64_t i = ilo; i < ihi; ++i) {
-          const uint8_t* s = src + (i * cv_gsh_ - g.pad_top) * g.w - g.pad_left;
-          uint8_t* d = t + i * cv_pw_;
-          if (cv_gsw_ == 1) copy(s + jlo, jhi - jlo, d + jlo);
-          else if (cv_gsw_ == 2) gather_even(s + 2 * jlo, jhi - jlo, d + jlo);
-          else
-            for (int64_t j = jlo; j < jhi; ++j) d[j] = s[j * cv_gsw_];
-        }
+        const int64_t plane = (n * g.c + ci) * g.h * g.w;
+        for (int64_t i = ilo; i < ihi; ++i)
+          copy_row_segment(x, plane + (i * cv_gsh_ - g.pad_top) * g.w - g.pad_left, jlo, jhi, cv_gsw_, t + i * cv_pw_);
       }
       interleave4(planes[0], planes[1], planes[2], planes[3], pix, flip_, dst);
     }

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/limits.h"
 #include "ops/common/helpers.h"
 #include "ops/common/tensor_args.h"
 #include "ops/common/tensor_copy.h"
@@ -77,7 +78,10 @@ static std::vector<AxisScale> axis_scales(const Dims& in, const Tensor* scales, 
     for (size_t d = 0; d < in.size(); ++d) {
       const double sd = static_cast<double>(s[d]);
       const double w = sd * static_cast<double>(in[d]);
-      a[d] = {sd, static_cast<int64_t>(std::floor(w)), w};
+      // Beyond one tensor's element limit the length only matters for the error infer gives;
+      // clamped first, since converting a double past int64's range is undefined.
+      const double capped = std::min(std::floor(w), static_cast<double>(kMaxTensorElements) + 1);
+      a[d] = {sd, static_cast<int64_t>(capped), w};
     }
   } else {
     const auto z = sizes->to_int64();
@@ -146,6 +150,9 @@ static Status infer(InferCtx& ctx) {
     if (a.out <= 0)
       return ctx.error("scales [{}] give an empty output for input {}: each output dim must be >= 1",
                        fmt::join(v.to_double(), ","), dims_str(in));
+    if (a.out > kMaxTensorElements)
+      return ctx.error("scales [{}] give an output dim of {:.6g} for input {}: more than 2^29 elements, over "
+                       "qmap's limit for one tensor", fmt::join(v.to_double(), ","), a.out_width, dims_str(in));
     out.push_back(a.out);
   }
   ctx.set_output(0, dt, out);
