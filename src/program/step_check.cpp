@@ -248,6 +248,12 @@ Status Checker::pool(bool avg) const {
       return fail("pool {}: input {} + pads {}+{}, kernel {} dilation {} stride {}, output {}: the windows must lie in the "
                   "padded input (kernel extent <= padded size, (output - 1) * stride < padded size, stride <= padded size)",
                   name, in, pad_b, pad_e, k, dil, stride, out);
+    // Pads at most the input plus 8: kernels size their row buffers by the padded row, which
+    // must stay proportional to the tensor (a crafted pad of 2^40 threw bad_alloc inside a
+    // kernel). Real pads are below the kernel (ONNX Runtime requires it) plus ceil_mode's
+    // stride - 1, and kernels fit the padded input.
+    if (pad_b > in + 8 || pad_e > in + 8)
+      return fail("pool {}: pads {}+{} on an input of {}: each pad is at most the input size + 8", name, pad_b, pad_e, in);
     return ok_status();
   };
   QMAP_RETURN_IF_ERROR(axis("height", g.h, g.pad_top, g.pad_bottom, g.kh, g.dil_h, g.stride_h, g.oh));
