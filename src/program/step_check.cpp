@@ -252,7 +252,7 @@ Status Checker::pool(bool avg) const {
     // must stay proportional to the tensor (a crafted pad of 2^40 threw bad_alloc inside a
     // kernel). Real pads are below the kernel (ONNX Runtime requires it) plus ceil_mode's
     // stride - 1, and kernels fit the padded input.
-    if (pad_b > in + 8 || pad_e > in + 8)
+    if (pad_b > static_cast<__int128>(in) + 8 || pad_e > static_cast<__int128>(in) + 8)
       return fail("pool {}: pads {}+{} on an input of {}: each pad is at most the input size + 8", name, pad_b, pad_e, in);
     return ok_status();
   };
