@@ -163,7 +163,7 @@ Status Checker::conv(bool float_out) const {
                         int64_t out) -> Status {
     const __int128 extent = static_cast<__int128>(k - 1) * dil + 1;
     const __int128 last_start = static_cast<__int128>(out - 1) * stride;
-    if (extent > 2 * (static_cast<__int128>(in) + pad) + 1 || last_start >= static_cast<__int128>(in) + 2 * pad + extent)
+    if (extent > 2 * (static_cast<__int128>(in) + pad) + 1 || last_start >= static_cast<__int128>(in) + 2 * static_cast<__int128>(pad) + extent)
       return fail("conv {}: input {} + leading pad {}, kernel {} dilation {} stride {}, output {}: the windows must lie "
                   "near the padded input (kernel extent <= 2 * (input + pad) + 1, (output - 1) * stride < input + "
                   "2 * pad + extent)",
