@@ -573,7 +573,7 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
   const kernels::SerialRunner serial;
   for (const Step& s : prog.steps) {
     if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut) continue;
-    const auto& g = s.conv;
+    const auto& g = s.conv_weights()->geom;
     const kernels::QConvParams p = conv_kernel_params(prog, s);
     LayerRow r;
     r.node = s.node;

@@ -20,10 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size >= qmap::binfmt::kHeaderSize) {
     const uint64_t file_size = size;
     std::memcpy(bytes.data() + qmap::binfmt::kOffFileSize, &file_size, 8);  // little-endian host
-    uint32_t version = 0;
-    std::memcpy(&version, bytes.data() + qmap::binfmt::kOffVersion, 4);
-    const uint64_t sum =
-        qmap::binfmt::file_checksum(version, std::span<const std::byte>(bytes).subspan(qmap::binfmt::kHeaderSize));
+    const uint64_t sum = qmap::binfmt::file_checksum(std::span<const std::byte>(bytes).subspan(qmap::binfmt::kHeaderSize));
     std::memcpy(bytes.data() + qmap::binfmt::kOffChecksum, &sum, 8);
   }
   try {

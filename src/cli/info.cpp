@@ -89,8 +89,8 @@ std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
   // Custom ops the runtime needs plugins for (the .bin names them, never holds their code).
   std::set<std::string> custom;
   for (const Step& s : p.steps)
-    if (s.op == OpId::Custom)
-      custom.insert(fmt::format("{}.{} v{} ({})", s.domain, s.op_type, s.custom_version, s.custom_library));
+    if (const auto* op = std::get_if<GenericParams>(&s.params); op && s.op == OpId::Custom)
+      custom.insert(fmt::format("{}.{} v{} ({})", op->domain, s.op_type, op->custom_version, op->custom_library));
   out += custom.empty() ? std::string("Custom ops: none\n")
                         : fmt::format("Custom ops (load their plugins with --custom-op-lib): {}\n", fmt::join(custom, ", "));
   out += m.removed_nodes.empty() ? std::string("Removed nodes: none\n")

@@ -109,8 +109,7 @@ void put_at(std::string& b, size_t at, T v) {
 }
 // Re-seals the header checksum after an edit, as a forged file would.
 void reseal(std::string& b) {
-  const uint32_t version = get_at<uint32_t>(b, binfmt::kOffVersion);
-  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::file_checksum(version, as_span(b).subspan(binfmt::kHeaderSize)));
+  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::file_checksum(as_span(b).subspan(binfmt::kHeaderSize)));
 }
 // File offset of the section table entry for `type`.
 size_t entry_of(const std::string& b, binfmt::SectionType type) {
@@ -157,10 +156,19 @@ TEST(BinFormat, RoundTripKeepsEveryField) {
   EXPECT_EQ(serialized(r->program, r->metadata), bytes);
   // A few fields spelled out, for a readable failure.
   for (size_t i = 0; i < p.steps.size(); ++i) {
-    EXPECT_EQ(r->program.steps[i].weights, p.steps[i].weights) << i;
-    EXPECT_EQ(r->program.steps[i].bias, p.steps[i].bias) << i;
-    EXPECT_EQ(r->program.steps[i].table, p.steps[i].table) << i;
-    EXPECT_EQ(r->program.steps[i].attrs.size(), p.steps[i].attrs.size()) << i;
+    const Step& a = r->program.steps[i];
+    const Step& b = p.steps[i];
+    ASSERT_EQ(a.params.index(), b.params.index()) << i;
+    if (const ConvWeights* cw = b.conv_weights()) {
+      EXPECT_EQ(a.conv_weights()->weights, cw->weights) << i;
+      EXPECT_EQ(a.conv_weights()->bias, cw->bias) << i;
+    }
+    if (b.kind == StepKind::kLut) {
+      EXPECT_EQ(a.as<LutParams>().table, b.as<LutParams>().table) << i;
+    }
+    if (const auto* op = std::get_if<GenericParams>(&b.params)) {
+      EXPECT_EQ(a.as<GenericParams>().attrs.size(), op->attrs.size()) << i;
+    }
   }
   EXPECT_EQ(r->program.aliases, p.aliases);
 
@@ -290,31 +298,18 @@ TEST_F(BinCorrupt, NewerVersion) {
                                        binfmt::kFormatVersion + 1, binfmt::kFormatVersion));
 }
 
-// Format v2 steps have no custom-op fields (v3 added them after the op type): files written
-// before v3 still load, into the same program.
-TEST_F(BinCorrupt, FormatV2FilesStillLoad) {
-  auto v2 = serialize_bin(program_, test_metadata(), 2);
-  ASSERT_TRUE(v2.ok()) << v2.status().message();
-  EXPECT_LT(v2->size(), good_.size());  // not the v3 bytes relabelled
-  auto r = read_bin(as_span(*v2), "m.bin");
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->format_version, 2u);
-  EXPECT_EQ(program_text(r->program), program_text(program_));
-  EXPECT_EQ(serialized(r->program, r->metadata), good_);  // read back, then written as v3: the same file
-}
-
-// Format v1 differs from v2 only in its checksum (FNV-1a 64): files written before v2 still load.
-TEST_F(BinCorrupt, FormatV1FilesStillLoad) {
-  auto v2 = serialize_bin(program_, test_metadata(), 2);
-  ASSERT_TRUE(v2.ok()) << v2.status().message();
-  std::string b = *v2;
-  put_at<uint32_t>(b, binfmt::kOffVersion, 1);
-  reseal(b);
-  auto r = read_bin(as_span(b), "m.bin");
-  ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->format_version, 1u);
-  b[b.size() - 1] ^= 0x5a;
-  expect_has(read_error(b), "(FNV-1a 64): the file is corrupt");
+// Formats v1-v3 stored every kind's fields in every step; v4 stores each kind's own. An older
+// file is refused up front, saying what to do, not misread.
+TEST_F(BinCorrupt, OlderFormatsAreRefusedWithWhatToDo) {
+  for (uint32_t v = 1; v < binfmt::kFormatVersion; ++v) {
+    std::string b = good_;
+    put_at<uint32_t>(b, binfmt::kOffVersion, v);
+    reseal(b);
+    EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': made by an older qmap (format v{}; this qmap reads v{}, whose "
+                                         "steps store their own kind's parameters): rebuild it with `qmap makertbin "
+                                         "--config <its YAML>`",
+                                         v, binfmt::kFormatVersion));
+  }
 }
 
 // Published XXH64 values (seed 0), as `xxhsum -H1` prints them, across every tail length
@@ -466,15 +461,15 @@ TEST_F(BinCorrupt, SizeOverflow) {
 TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
   IntProgram p = program_;
   const size_t si = step_of(StepKind::kConv);
-  p.steps[si].weights.pop_back();
+  p.steps[si].as<ConvParams>().weights.pop_back();
   expect_has(read_error(serialized(p)), fmt::format("conv '{}' (step {}): weights blob holds 107 values: "
                                                     "M*C/group*KH*KW int8 = 108",
                                                     p.steps[si].node, si));
   p = program_;
-  p.steps[step_of(StepKind::kLut)].table.resize(255);
+  p.steps[step_of(StepKind::kLut)].as<LutParams>().table.resize(255);
   expect_has(read_error(serialized(p)), "table holds 255 values: one entry per 8-bit input value = 256");
   p = program_;
-  p.steps[si].conv.oh += 1;
+  p.steps[si].as<ConvParams>().geom.oh += 1;
   expect_has(read_error(serialized(p)), "has 256 elements (1x4x8x8): conv geometry N*M*OH*OW = 288");
 }
 
@@ -484,13 +479,13 @@ TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
 TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
   const size_t si = step_of(StepKind::kConv);
   IntProgram p = program_;
-  p.steps[si].conv.dil_w = int64_t{1} << 40;
+  p.steps[si].as<ConvParams>().geom.dil_w = int64_t{1} << 40;
   const std::string msg = read_error(serialized(p));
   expect_has(msg, fmt::format("conv '{}' (step {}): conv width: input 8 + leading pad", p.steps[si].node, si));
   expect_has(msg, "dilation 1099511627776");
   expect_has(msg, "the windows must lie near the padded input");
   p = program_;
-  p.steps[si].conv.stride_h = int64_t{1} << 50;
+  p.steps[si].as<ConvParams>().geom.stride_h = int64_t{1} << 50;
   expect_has(read_error(serialized(p)), "conv height: input 8 + leading pad");
 }
 
@@ -499,11 +494,11 @@ TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
 TEST_F(BinCorrupt, ReaderAndPrepareShareTheStepValidator) {
   IntProgram p = program_;
   const size_t si = step_of(StepKind::kConcat);
-  p.steps[si].concat_requant.push_back(1);
+  p.steps[si].as<ConcatParams>().requant.push_back(1);
   const Status direct = check_step(p, si);
   ASSERT_FALSE(direct.ok());
   expect_has(direct.message(), fmt::format("concat '{}' (step {}): concat requant flags holds {} values: one per input",
-                                           p.steps[si].node, si, p.steps[si].concat_requant.size()));
+                                           p.steps[si].node, si, p.steps[si].as<ConcatParams>().requant.size()));
   const std::string read = read_error(serialized(p));
   expect_has(read, "bin 'm.bin': STEPS at offset ");
   expect_has(read, fmt::format(": {}", direct.message()));
@@ -540,6 +535,16 @@ TEST_F(BinCorrupt, EveryByteFlipIsReadOrRejected) {
     }
   }
   EXPECT_GT(rejected, 0);
+}
+
+// docs/format.md lists each kind's step fields as the one description (step_params.h) orders
+// them, which the writer and reader follow: a field added to a parameter type without the doc
+// fails here.
+TEST(BinFormatDoc, StepFieldsListedAsTheDescriptionOrdersThem) {
+  auto doc = read_file(std::string(QMAP_SOURCE_DIR) + "/docs/format.md");
+  ASSERT_TRUE(doc.ok()) << doc.status().message();
+  const std::string layout = step_params_layout();
+  EXPECT_NE(doc->find(layout), std::string::npos) << "docs/format.md §3 STEPS should list, verbatim:\n" << layout;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstring>
+#include <map>
 #include <type_traits>
 
 #include "core/file_io.h"
@@ -151,49 +152,45 @@ void write_attr(ByteWriter& w, BlobWriter& blobs, const AttrValue& v) {
       v);
 }
 
-void write_steps(ByteWriter& w, BlobWriter& blobs, const IntProgram& p, uint32_t version) {
+// Writes a step's parameters in the order of their description (program/step_params.h).
+class StepFieldWriter {
+ public:
+  StepFieldWriter(ByteWriter& w, BlobWriter& blobs) : w_(w), blobs_(blobs) {}
+  template <typename T>
+  void field(const char*, const T& x) {
+    if constexpr (std::is_same_v<T, bool>) w_.u8(x ? 1 : 0);
+    else if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> || std::is_same_v<T, float>) w_.put(x);
+    else if constexpr (std::is_same_v<T, std::string>) w_.str(x);
+    else if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<uint8_t>>) w_.vec(x);
+    else if constexpr (std::is_same_v<T, std::map<std::string, AttrValue>>) {
+      w_.count(x.size());
+      for (const auto& [key, v] : x) {
+        w_.str(key);
+        write_attr(w_, blobs_, v);
+      }
+    } else static_assert(sizeof(T) == 0, "a field type the .bin does not encode: add it to docs/format.md §4 too");
+  }
+  template <typename T>
+  void blob(const char*, const T& x) { blobs_.ref(w_, x); }
+
+ private:
+  ByteWriter& w_;
+  BlobWriter& blobs_;
+};
+
+void write_steps(ByteWriter& w, BlobWriter& blobs, const IntProgram& p) {
   w.count(p.steps.size());
   for (const Step& s : p.steps) {
     w.u16(static_cast<uint16_t>(s.kind));
     w.u16(static_cast<uint16_t>(s.op));
     w.str(s.node);
     w.str(s.op_type);
-    if (version >= binfmt::kFirstCustomOpVersion) {  // v3: the custom op's identity (empty for built-ins)
-      w.str(s.domain);
-      w.i64(s.custom_version);
-      w.str(s.custom_library);
-    }
     w.vec(s.inputs);
     w.vec(s.outputs);
-    const auto& c = s.conv;
-    for (int64_t v : {c.n, c.c, c.h, c.w, c.m, c.oh, c.ow, c.kh, c.kw, c.stride_h, c.stride_w, c.dil_h, c.dil_w,
-                      c.pad_top, c.pad_left, c.group})
-      w.i64(v);
-    const auto& q = s.pool;
-    for (int64_t v : {q.n, q.c, q.h, q.w, q.oh, q.ow, q.kh, q.kw, q.stride_h, q.stride_w, q.dil_h, q.dil_w, q.pad_top,
-                      q.pad_left, q.pad_bottom, q.pad_right})
-      w.i64(v);
-    w.vec(s.binary.out);
-    w.vec(s.binary.a_strides);
-    w.vec(s.binary.b_strides);
-    w.u8(s.count_include_pad ? 1 : 0);
-    w.i32(s.lo);
-    w.i32(s.hi);
-    w.f32(s.float_min);
-    w.f32(s.float_max);
-    w.i64(s.concat_outer);
-    w.vec(s.concat_blocks);
-    w.vec(s.concat_requant);
-    blobs.ref(w, s.weights);
-    blobs.ref(w, s.bias);
-    blobs.ref(w, s.multipliers);  // (m i32, shift i32) pairs
-    blobs.ref(w, s.acc_scales);
-    blobs.ref(w, s.table);
-    w.count(s.attrs.size());
-    for (const auto& [key, v] : s.attrs) {
-      w.str(key);
-      write_attr(w, blobs, v);
-    }
+    QMAP_CHECK(s.params.index() == step_params_index(s.kind), "bin writer: step '{}' ({}) holds another kind's parameters",
+               s.node, step_kind_name(s.kind));
+    StepFieldWriter fields(w, blobs);
+    describe_params(fields, s.params);
   }
 }
 
@@ -215,14 +212,7 @@ static_assert(sizeof(QMultiplier) == 8 && std::is_trivially_copyable_v<QMultipli
 
 }  // namespace
 
-Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta, uint32_t version) {
-  if (version < 2 || version > binfmt::kFormatVersion)
-    return error("bin writer: format v{}: this qmap writes v2 (tests) or v{}", version, binfmt::kFormatVersion);
-  if (version < binfmt::kFirstCustomOpVersion)
-    for (const Step& s : p.steps)
-      if (s.op == OpId::Custom)
-        return error("bin writer: step '{}' is custom op {}.{}: format v{} cannot record custom ops (v{} and later)",
-                     s.node, s.domain, s.op_type, version, binfmt::kFirstCustomOpVersion);
+Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) {
   std::vector<BinInputSpec> specs = meta.inputs;
   if (specs.empty()) {
     for (int32_t t : p.inputs) specs.push_back(BinInputSpec{.name = p.tensors.at(static_cast<size_t>(t)).name});
@@ -251,7 +241,7 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta, 
   write_metadata(add(binfmt::SectionType::kMetadata), meta);
   write_io(add(binfmt::SectionType::kIo), p, specs);
   write_tensors(add(binfmt::SectionType::kTensors), blobs, p);
-  write_steps(add(binfmt::SectionType::kSteps), blobs, p, version);
+  write_steps(add(binfmt::SectionType::kSteps), blobs, p);
   write_placement(add(binfmt::SectionType::kPlacement), p);
   if (meta.memory_plan) write_memory_plan(add(binfmt::SectionType::kMemoryPlan), *meta.memory_plan);
   add(binfmt::SectionType::kBlobs).bytes() = std::move(blobs.bytes());
@@ -278,13 +268,13 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta, 
 
   ByteWriter header;
   header.raw(binfmt::kMagic, sizeof binfmt::kMagic);
-  header.u32(version);
+  header.u32(binfmt::kFormatVersion);
   header.u32(0);  // flags: none defined
   header.u64(file_size);
   header.u32(binfmt::kHeaderSize);
   header.u32(static_cast<uint32_t>(sections.size()));
   header.u64(table_at);
-  header.u64(binfmt::file_checksum(version, std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
+  header.u64(binfmt::file_checksum(std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
   header.pad_to(binfmt::kHeaderSize);
   QMAP_CHECK(header.bytes().size() == binfmt::kHeaderSize, "header is {} bytes", header.bytes().size());
   return std::move(header.bytes()) + body.bytes();

@@ -15,10 +15,8 @@ namespace qmap {
 
 // Errors: metadata inconsistent with the program (input specs not one per program input
 // or named differently, a memory plan not one offset per tensor).
-// `format_version`: the current one; an older one (2) only for the format tests that check
-// older files still load (no custom steps then: v2 has no place for them).
-Result<std::string> serialize_bin(const IntProgram& program, const BinMetadata& metadata,
-                                  uint32_t format_version = binfmt::kFormatVersion);
+// Writes format binfmt::kFormatVersion.
+Result<std::string> serialize_bin(const IntProgram& program, const BinMetadata& metadata);
 
 // serialize_bin, then written to `path` atomically (temporary file + rename).
 Status write_bin(const std::string& path, const IntProgram& program, const BinMetadata& metadata);

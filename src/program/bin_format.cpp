@@ -46,15 +46,6 @@ std::optional<Layout> layout_from_code(uint32_t c) { return from_code(kLayouts, 
 uint32_t color_range_code(ColorRange r) { return code_of(kRanges, r); }
 std::optional<ColorRange> color_range_from_code(uint32_t c) { return from_code(kRanges, c); }
 
-uint64_t fnv1a64(std::span<const std::byte> bytes) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (std::byte b : bytes) {
-    h ^= static_cast<uint8_t>(b);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 namespace {
 // XXH64 (Yann Collet's xxHash, 64-bit variant), written from its specification.
 constexpr uint64_t kP1 = 0x9E3779B185EBCA87ull, kP2 = 0xC2B2AE3D27D4EB4Full, kP3 = 0x165667B19E3779F9ull,
@@ -107,11 +98,7 @@ uint64_t xxh64(std::span<const std::byte> bytes, uint64_t seed) {
   return h;
 }
 
-uint64_t file_checksum(uint32_t format_version, std::span<const std::byte> bytes) {
-  return format_version == 1 ? fnv1a64(bytes) : xxh64(bytes);
-}
-
-const char* file_checksum_name(uint32_t format_version) { return format_version == 1 ? "FNV-1a 64" : "XXH64"; }
+uint64_t file_checksum(std::span<const std::byte> bytes) { return xxh64(bytes); }
 
 }  // namespace qmap::binfmt
 

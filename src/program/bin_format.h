@@ -20,11 +20,10 @@ namespace qmap::binfmt {
 
 // ---- File layout (all integers little-endian, fixed width; docs/format.md §2) ----
 inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
-// v2 (qmap 0.2): the header checksum is XXH64 (v1: FNV-1a 64); nothing else changed.
-// v3: each step stores a custom op's domain, version and plugin file name after its op type
-// (docs/format.md §4). The reader takes v1, v2 and v3.
-inline constexpr uint32_t kFormatVersion = 3;
-inline constexpr uint32_t kFirstCustomOpVersion = 3;  // the first version with custom-op step fields
+// v4: each step stores its kind's own parameters (program/step_params.h, docs/format.md §4)
+// where v1-v3 stored every kind's fields for every step. v1-v3 files are refused with a
+// message that says to rebuild them (docs/format.md §7 lists the history).
+inline constexpr uint32_t kFormatVersion = 4;
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry
 inline constexpr uint64_t kAlignment = 64;      // sections and blobs start on 64-byte boundaries
@@ -63,14 +62,10 @@ std::optional<Layout> layout_from_code(uint32_t c);
 uint32_t color_range_code(ColorRange r);  // regular 1, bt601_video 2
 std::optional<ColorRange> color_range_from_code(uint32_t c);
 
-// The header's checksum of everything after the header (docs/format.md §2): FNV-1a 64 in
-// format v1 (one byte at a time, about 1 GB/s), XXH64 with seed 0 from v2 on (four
-// independent 64-bit lanes over 32-byte stripes, about 10 GB/s; a .bin's load time is
-// dominated by it otherwise).
-uint64_t fnv1a64(std::span<const std::byte> bytes);
+// The header's checksum of everything after the header (docs/format.md §2): XXH64 with seed 0
+// (four independent 64-bit lanes over 32-byte stripes, about 10 GB/s).
 uint64_t xxh64(std::span<const std::byte> bytes, uint64_t seed = 0);
-uint64_t file_checksum(uint32_t format_version, std::span<const std::byte> bytes);
-const char* file_checksum_name(uint32_t format_version);  // "FNV-1a 64", "XXH64"
+uint64_t file_checksum(std::span<const std::byte> bytes);
 
 // Kept in the memory plan for tensors that live outside the arena (inputs, outputs, constants).
 inline constexpr uint64_t kNotInArena = UINT64_MAX;

@@ -205,6 +205,75 @@ class BinReader {
     return x;
   }
 
+  // A step's attribute map (kMove / kFloat steps).
+  std::map<std::string, AttrValue> attributes(const std::string& owner) {
+    std::map<std::string, AttrValue> attrs;
+    const uint32_t na = count("attribute count", 5);
+    for (uint32_t i = 0; i < na && ok(); ++i) {
+      std::string key = str("attribute name");
+      const uint64_t tat = pos_;
+      const uint8_t code = get<uint8_t>("attribute type");
+      if (!ok()) break;
+      AttrValue v;
+      switch (static_cast<binfmt::AttrCode>(code)) {
+        case binfmt::AttrCode::kInt: v = get<int64_t>("attribute int"); break;
+        case binfmt::AttrCode::kFloat: v = get<float>("attribute float"); break;
+        case binfmt::AttrCode::kString: v = str("attribute string"); break;
+        case binfmt::AttrCode::kInts: v = vec<int64_t>("attribute ints"); break;
+        case binfmt::AttrCode::kFloats: v = vec<float>("attribute floats"); break;
+        case binfmt::AttrCode::kStrings: v = strs("attribute strings"); break;
+        case binfmt::AttrCode::kTensor:
+          v = tensor_payload("attribute tensor", fmt::format("{} attribute '{}'", owner, key));
+          break;
+        default:
+          fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where_, key, tat, code);
+      }
+      attrs[std::move(key)] = std::move(v);
+    }
+    return attrs;
+  }
+
+  // Reads a step's parameters in the order of their description (program/step_params.h),
+  // the one the writer follows.
+  class StepFields {
+   public:
+    StepFields(BinReader& r, std::string owner) : r_(r), owner_(std::move(owner)) {}
+    template <typename T>
+    void field(const char* name, T& x) {
+      if (!r_.ok()) return;
+      if constexpr (std::is_same_v<T, bool>) {
+        const uint64_t at = r_.pos_;
+        const uint8_t v = r_.get<uint8_t>(name);
+        if (r_.ok() && v > 1) r_.fail("{} {} at offset {} is {}: 0 or 1", r_.where_, name, at, v);
+        x = v == 1;
+      } else if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> || std::is_same_v<T, float>) {
+        x = r_.get<T>(name);
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        x = r_.str(name);
+      } else if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<uint8_t>>) {
+        x = r_.vec<typename T::value_type>(name);
+      } else if constexpr (std::is_same_v<T, std::map<std::string, AttrValue>>) {
+        x = r_.attributes(owner_);
+      } else {
+        static_assert(sizeof(T) == 0, "a field type the .bin does not encode");
+      }
+    }
+    template <typename T>
+    void blob(const char* name, T& x) {
+      const BlobRef ref = r_.blob(name, owner_);
+      if constexpr (std::is_same_v<T, SharedArray<int8_t>>) r_.blob_to(ref, &x);
+      else if constexpr (std::is_same_v<T, std::vector<int32_t>>) r_.blob_to(ref, &x, "int32");
+      else if constexpr (std::is_same_v<T, std::vector<QMultiplier>>) r_.blob_to(ref, &x, "(m, shift) int32 pairs");
+      else if constexpr (std::is_same_v<T, std::vector<double>>) r_.blob_to(ref, &x, "float64");
+      else if constexpr (std::is_same_v<T, std::vector<uint8_t>>) r_.blob_to(ref, &x, "uint8");
+      else static_assert(sizeof(T) == 0, "a blob type the .bin does not encode");
+    }
+
+   private:
+    BinReader& r_;
+    std::string owner_;
+  };
+
   void enter(SectionType t) {
     const auto& s = sections_.at(static_cast<uint32_t>(t));
     pos_ = s.first;
@@ -266,6 +335,12 @@ void BinReader::read_header() {
   }
   if (version_ == 0) {
     fail("header format version at offset {} is 0: versions start at 1", binfmt::kOffVersion);
+    return;
+  }
+  if (version_ < binfmt::kFormatVersion) {
+    fail("made by an older qmap (format v{}; this qmap reads v{}, whose steps store their own kind's parameters): "
+         "rebuild it with `qmap makertbin --config <its YAML>`",
+         version_, binfmt::kFormatVersion);
     return;
   }
   const uint32_t flags = get<uint32_t>("flags");
@@ -353,11 +428,11 @@ void BinReader::read_section_table() {
 void BinReader::check_checksum() {
   uint64_t stored = 0;
   std::memcpy(&stored, file_.data() + binfmt::kOffChecksum, 8);
-  const uint64_t actual = binfmt::file_checksum(version_, file_.subspan(binfmt::kHeaderSize));
+  const uint64_t actual = binfmt::file_checksum(file_.subspan(binfmt::kHeaderSize));
   if (stored != actual)
     fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file is "
          "corrupt",
-         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, binfmt::file_checksum_name(version_));
+         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, "XXH64");
 }
 
 void BinReader::read_metadata(LoadedBin& out) {
@@ -472,10 +547,9 @@ void BinReader::read_io(LoadedBin& out) {
 void BinReader::read_steps(LoadedBin& out) {
   enter(SectionType::kSteps);
   IntProgram& p = out.program;
-  // Fixed part of a step: kind/op 4, two names 8, in/out counts 8, geometries 256, binary
-  // counts 12, flags/clamps/floats 17, concat 16, five blob refs 80, attr count 4.
-  // v3 adds the custom op's domain, version and library (str, i64, str: 16 bytes at least).
-  const uint32_t n = count("step count", version_ >= binfmt::kFirstCustomOpVersion ? 421 : 405);
+  // The common part of a step: kind/op 4, two names 8, in/out counts 8; then its kind's own
+  // parameters.
+  const uint32_t n = count("step count", 20);
   p.steps.resize(n);
   for (uint32_t si = 0; si < n && ok(); ++si) {
     Step& s = p.steps[si];
@@ -485,71 +559,25 @@ void BinReader::read_steps(LoadedBin& out) {
     const uint16_t op = get<uint16_t>("op id");
     s.node = str("node");
     s.op_type = str("op type");
-    if (version_ >= binfmt::kFirstCustomOpVersion) {
-      s.domain = str("custom op domain");
-      s.custom_version = get<int64_t>("custom op version");
-      s.custom_library = str("custom op library");
-    }
     if (!ok()) break;
     where_ = fmt::format("STEPS step {} '{}'", si, s.node);
     // Any code is stored as read: the kind, the op id and the tensor indices are step
-    // semantics, which check_step checks below once the whole step is parsed.
+    // semantics, which check_step checks once the step is parsed. The parameters' layout
+    // depends on the kind, so an unknown kind stops here, with check_step's message.
     s.kind = static_cast<StepKind>(kind);
     s.op = static_cast<OpId>(op);
     s.inputs = vec<int32_t>("inputs");
     s.outputs = vec<int32_t>("outputs");
-    auto& c = s.conv;
-    for (int64_t* v : {&c.n, &c.c, &c.h, &c.w, &c.m, &c.oh, &c.ow, &c.kh, &c.kw, &c.stride_h, &c.stride_w, &c.dil_h,
-                       &c.dil_w, &c.pad_top, &c.pad_left, &c.group})
-      *v = get<int64_t>("conv geometry");
-    auto& q = s.pool;
-    for (int64_t* v : {&q.n, &q.c, &q.h, &q.w, &q.oh, &q.ow, &q.kh, &q.kw, &q.stride_h, &q.stride_w, &q.dil_h, &q.dil_w,
-                       &q.pad_top, &q.pad_left, &q.pad_bottom, &q.pad_right})
-      *v = get<int64_t>("pool geometry");
-    s.binary.out = vec<int64_t>("binary out dims");
-    s.binary.a_strides = vec<int64_t>("binary a strides");
-    s.binary.b_strides = vec<int64_t>("binary b strides");
-    const uint64_t fat = pos_;
-    const uint8_t cip = get<uint8_t>("count_include_pad");
-    if (ok() && cip > 1) fail("{} count_include_pad at offset {} is {}: 0 or 1", where_, fat, cip);
-    s.count_include_pad = cip == 1;
-    s.lo = get<int32_t>("lo");
-    s.hi = get<int32_t>("hi");
-    s.float_min = get<float>("float min");
-    s.float_max = get<float>("float max");
-    s.concat_outer = get<int64_t>("concat outer");
-    s.concat_blocks = vec<int64_t>("concat blocks");
-    s.concat_requant = vec<uint8_t>("concat requant");
-    const std::string owner = fmt::format("step {} '{}'", si, s.node);
-    const BlobRef w = blob("weights", owner), b = blob("bias", owner), m = blob("multipliers", owner),
-                  a = blob("acc scales", owner), t = blob("table", owner);
-    blob_to(w, &s.weights);
-    blob_to(b, &s.bias, "int32");
-    blob_to(m, &s.multipliers, "(m, shift) int32 pairs");
-    blob_to(a, &s.acc_scales, "float64");
-    blob_to(t, &s.table, "uint8");
-    const uint32_t na = count("attribute count", 5);
-    for (uint32_t i = 0; i < na && ok(); ++i) {
-      std::string key = str("attribute name");
-      const uint64_t tat = pos_;
-      const uint8_t code = get<uint8_t>("attribute type");
-      if (!ok()) break;
-      AttrValue v;
-      switch (static_cast<binfmt::AttrCode>(code)) {
-        case binfmt::AttrCode::kInt: v = get<int64_t>("attribute int"); break;
-        case binfmt::AttrCode::kFloat: v = get<float>("attribute float"); break;
-        case binfmt::AttrCode::kString: v = str("attribute string"); break;
-        case binfmt::AttrCode::kInts: v = vec<int64_t>("attribute ints"); break;
-        case binfmt::AttrCode::kFloats: v = vec<float>("attribute floats"); break;
-        case binfmt::AttrCode::kStrings: v = strs("attribute strings"); break;
-        case binfmt::AttrCode::kTensor:
-          v = tensor_payload("attribute tensor", fmt::format("{} attribute '{}'", owner, key));
-          break;
-        default:
-          fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where_, key, tat, code);
-      }
-      s.attrs[std::move(key)] = std::move(v);
+    if (!ok()) break;
+    if (kind < 1 || kind > kMaxStepKind) {
+      s.params = NoParams{};
+      const Status st = check_step(p, si);
+      fail("STEPS at offset {}: {}", at, st.message());
+      break;
     }
+    s.params = default_step_params(s.kind);
+    StepFields fields(*this, fmt::format("step {} '{}'", si, s.node));
+    describe_params(fields, s.params);
     // The step's semantics: the one validator the executor's prepare runs too.
     if (ok()) {
       const Status st = check_step(p, si);

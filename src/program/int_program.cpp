@@ -1,4 +1,4 @@
-// IntProgram helpers: step names and statistics.
+// IntProgram helpers: step names, parameters, listing and statistics.
 #include "program/int_program.h"
 
 #include <fmt/format.h>
@@ -26,28 +26,134 @@ const char* step_kind_name(StepKind k) {
   return "?";
 }
 
+StepParams default_step_params(StepKind k) {
+  switch (k) {
+    case StepKind::kQuantize:
+    case StepKind::kDequantize: return NoParams{};
+    case StepKind::kConv: return ConvParams{};
+    case StepKind::kConvFloatOut: return ConvFloatOutParams{};
+    case StepKind::kAdd:
+    case StepKind::kMul: return BinaryParams{};
+    case StepKind::kLut: return LutParams{};
+    case StepKind::kMaxPool: return MaxPoolParams{};
+    case StepKind::kAvgPool: return AvgPoolParams{};
+    case StepKind::kConcat: return ConcatParams{};
+    case StepKind::kMove:
+    case StepKind::kFloat: return GenericParams{};
+  }
+  QMAP_CHECK(false, "default_step_params: kind {} is not a step kind", static_cast<int>(k));
+  return NoParams{};
+}
+
+const ConvWeights* Step::conv_weights() const {
+  if (const auto* c = std::get_if<ConvParams>(&params)) return c;
+  if (const auto* c = std::get_if<ConvFloatOutParams>(&params)) return c;
+  return nullptr;
+}
+
 kernels::QConvParams conv_kernel_params(const IntProgram& p, const Step& s) {
   const ProgramTensor& x = p.tensors[static_cast<size_t>(s.inputs[0])];
   const ProgramTensor& y = p.tensors[static_cast<size_t>(s.outputs[0])];
+  const ConvWeights* cw = s.conv_weights();
+  QMAP_CHECK(cw != nullptr, "conv_kernel_params: step '{}' is {}, not a convolution", s.node, step_kind_name(s.kind));
   kernels::QConvParams k;
-  k.g = s.conv;
+  k.g = cw->geom;
   k.x_signed = x.dtype == DType::kInt8;
   k.zx = x.quant->zero_point;
-  k.weights = s.weights;
-  k.bias = s.bias;
+  k.weights = cw->weights;
+  k.bias = cw->bias;
   k.float_out = s.kind == StepKind::kConvFloatOut;
   if (k.float_out) {
-    k.acc_scale = s.acc_scales;
-    k.float_min = s.float_min;
-    k.float_max = s.float_max;
+    const auto& c = s.as<ConvFloatOutParams>();
+    k.acc_scale = c.acc_scales;
+    k.float_min = c.float_min;
+    k.float_max = c.float_max;
   } else {
+    const auto& c = s.as<ConvParams>();
     k.y_signed = y.dtype == DType::kInt8;
-    k.mult = s.multipliers;
+    k.mult = c.multipliers;
     k.zy = y.quant->zero_point;
-    k.lo = s.lo;
-    k.hi = s.hi;
+    k.lo = c.lo;
+    k.hi = c.hi;
   }
   return k;
+}
+
+namespace {
+
+// Lists a step's parameters through their description: "name value" for every scalar, the
+// values of short inline lists, the element count of blobs and the keys of attributes;
+// empty strings, lists and blobs are left out.
+class ParamLister {
+ public:
+  template <class T>
+  void field(const char* name, const T& x) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!x.empty()) parts_.push_back(fmt::format("{} {}", name, x));
+    } else if constexpr (std::is_same_v<T, std::map<std::string, AttrValue>>) {
+      std::vector<std::string> keys;
+      for (const auto& [k, v] : x) keys.push_back(k);
+      if (!keys.empty()) parts_.push_back(fmt::format("{} {}", name, fmt::join(keys, " ")));
+    } else if constexpr (std::is_same_v<T, std::vector<int64_t>> || std::is_same_v<T, std::vector<uint8_t>>) {
+      if (!x.empty()) parts_.push_back(fmt::format("{} [{}]", name, fmt::join(x, " ")));
+    } else {
+      parts_.push_back(fmt::format("{} {}", name, x));
+    }
+  }
+  template <class T>
+  void blob(const char* name, const T& x) {
+    if (!x.empty()) parts_.push_back(fmt::format("{} {}", name, x.size()));
+  }
+  std::string text() const { return fmt::format("{}", fmt::join(parts_, ", ")); }
+
+ private:
+  std::vector<std::string> parts_;
+};
+
+// Names each field's encoding (docs/format.md §3) in description order.
+class LayoutLister {
+ public:
+  template <class T>
+  void field(const char* name, const T&) {
+    const char* type = std::is_same_v<T, bool>                                  ? "u8"
+                       : std::is_same_v<T, int32_t>                             ? "i32"
+                       : std::is_same_v<T, int64_t>                             ? "i64"
+                       : std::is_same_v<T, float>                               ? "f32"
+                       : std::is_same_v<T, std::string>                         ? "str"
+                       : std::is_same_v<T, std::vector<int64_t>>                ? "vec<i64>"
+                       : std::is_same_v<T, std::vector<uint8_t>>                ? "vec<u8>"
+                       : std::is_same_v<T, std::map<std::string, AttrValue>>    ? "attributes"
+                                                                                : "?";
+    parts_.push_back(fmt::format("{} {}", type, name));
+  }
+  template <class T>
+  void blob(const char* name, const T&) {
+    const char* type = std::is_same_v<T, SharedArray<int8_t>>        ? "blob<i8>"
+                       : std::is_same_v<T, std::vector<int32_t>>     ? "blob<i32>"
+                       : std::is_same_v<T, std::vector<QMultiplier>> ? "blob<(i32 m, i32 shift)>"
+                       : std::is_same_v<T, std::vector<double>>      ? "blob<f64>"
+                       : std::is_same_v<T, std::vector<uint8_t>>     ? "blob<u8>"
+                                                                     : "?";
+    parts_.push_back(fmt::format("{} {}", type, name));
+  }
+  std::string text() const { return parts_.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(parts_, ", ")); }
+
+ private:
+  std::vector<std::string> parts_;
+};
+
+}  // namespace
+
+std::string step_params_layout() {
+  std::string out;
+  for (int k = 1; k <= kMaxStepKind; ++k) {
+    const auto kind = static_cast<StepKind>(k);
+    LayoutLister lister;
+    const StepParams params = default_step_params(kind);
+    describe_params(lister, params);
+    out += fmt::format("{:>2} {}: {}\n", k, step_kind_name(kind), lister.text());
+  }
+  return out;
 }
 
 std::string program_text(const IntProgram& p) {
@@ -67,16 +173,11 @@ std::string program_text(const IntProgram& p) {
   for (size_t i = 0; i < p.steps.size(); ++i) {
     const Step& s = p.steps[i];
     out += fmt::format("s{} {}({}) {} -> {}", i, step_kind_name(s.kind), s.node, ids(s.inputs), ids(s.outputs));
-    std::vector<std::string> extra;
-    if (s.kind == StepKind::kMove || s.kind == StepKind::kFloat)
-      extra.push_back(s.op == OpId::Custom ? fmt::format("custom {}.{} v{}", s.domain, s.op_type, s.custom_version)
-                                           : s.op_type);
-    if (s.lo != 0 || s.hi != 0) extra.push_back(fmt::format("lo {} hi {}", s.lo, s.hi));
-    if (!s.multipliers.empty()) extra.push_back(fmt::format("{} multipliers", s.multipliers.size()));
-    if (!s.weights.empty()) extra.push_back(fmt::format("weights {}", s.weights.size()));
-    if (!s.bias.empty()) extra.push_back(fmt::format("bias {}", s.bias.size()));
-    if (!s.table.empty()) extra.push_back("table 256");
-    if (!extra.empty()) out += fmt::format(" [{}]", fmt::join(extra, ", "));
+    ParamLister lister;
+    if (std::holds_alternative<GenericParams>(s.params)) lister.field("op", s.op_type);
+    describe_params(lister, s.params);
+    const std::string extra = lister.text();
+    if (!extra.empty()) out += fmt::format(" [{}]", extra);
     out += "\n";
   }
   return out;
@@ -155,19 +256,20 @@ Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const 
 
 Status resolve_custom_ops(IntProgram& p, const CustomOpSet& ops, const std::string& name) {
   for (size_t si = 0; si < p.steps.size(); ++si) {
-    Step& s = p.steps[si];
-    if (s.op != OpId::Custom) continue;
+    const Step& step = p.steps[si];
+    if (step.op != OpId::Custom) continue;
+    GenericParams& s = p.steps[si].as<GenericParams>();
     const std::string expected = s.custom_library.empty() ? std::string("the plugin that defines it") : "'" + s.custom_library + "'";
-    auto op = ops.find(s.domain, s.op_type);
+    auto op = ops.find(s.domain, step.op_type);
     if (!op)
       return error("runtime: '{}': step {} '{}' needs custom op {}.{} version {}, which no loaded plugin provides: load "
                    "{} (LoadOptions::custom_op_libs, --custom-op-lib){}",
-                   name, si, s.node, s.domain, s.op_type, s.custom_version, expected,
+                   name, si, step.node, s.domain, step.op_type, s.custom_version, expected,
                    ops.libraries().empty() ? "" : fmt::format("; loaded: {}", fmt::join(ops.libraries(), ", ")));
     if (op->version != s.custom_version)
       return error("runtime: '{}': step {} '{}' needs custom op {}.{} version {}, but '{}' provides version {}: load "
                    "the plugin version the model was built with ({})",
-                   name, si, s.node, s.domain, s.op_type, s.custom_version, op->library, op->version, expected);
+                   name, si, step.node, s.domain, step.op_type, s.custom_version, op->library, op->version, expected);
     s.custom = std::move(op);
   }
   return ok_status();

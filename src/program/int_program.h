@@ -17,9 +17,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/shared_array.h"
+#include "core/status.h"
 #include "core/fixed_point.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
@@ -29,26 +31,9 @@
 #include "kernels/ref/qelementwise.h"
 #include "kernels/ref/qpool.h"
 #include "ops/op_id.h"
+#include "program/step_params.h"
 
 namespace qmap {
-
-// Stable numeric values: the .bin stores them. Never renumber or reuse one.
-enum class StepKind : uint16_t {
-  kQuantize = 1,      // float32 -> 8-bit (QuantizeLinear, per tensor)
-  kDequantize = 2,    // 8-bit -> float32 (DequantizeLinear, per tensor)
-  kConv = 3,          // Conv/Gemm/MatMul [+ Relu/Clip], 8-bit out: conv, weights, bias, multipliers, lo/hi
-  kConvFloatOut = 4,  // same, float32 out from the accumulator: acc_scales, float_min/max
-  kAdd = 5,           // binary, multipliers = {s_a/s_y, s_b/s_y}, lo/hi
-  kMul = 6,           // binary, multipliers = {s_a*s_b/s_y}, lo/hi
-  kLut = 7,           // table (256 bytes)
-  kMaxPool = 8,       // pool
-  kAvgPool = 9,       // pool, count_include_pad, multipliers[count], lo/hi
-  kConcat = 10,       // concat_outer, concat_blocks, concat_requant, multipliers per input
-  kMove = 11,         // data movement on 8-bit values (Reshape, Transpose, Slice, Pad, Resize
-                      // nearest, ...): op + attrs run by the op's own eval, any dtype
-  kFloat = 12,        // a node run literally in float: op + attrs (CPU ops, unmatched nodes)
-};
-const char* step_kind_name(StepKind k);
 
 struct TensorQuant {
   float scale = 1.f;
@@ -66,37 +51,34 @@ struct ProgramTensor {
 struct Step {
   StepKind kind = StepKind::kFloat;
   std::string node;                // the QDQ-graph node lowered (the compute node of a pattern)
+  OpId op{};                       // that node's op (every kind: tools name steps by it)
+  std::string op_type;
   std::vector<int32_t> inputs;     // tensor indices; -1 for an omitted optional input
   std::vector<int32_t> outputs;
-  // Integer parameters; which ones a kind uses is listed at StepKind.
-  kernels::ref::ConvGeometry2d conv;
-  kernels::ref::PoolGeometry2d pool;
-  kernels::ref::BinaryGeometry binary;
-  bool count_include_pad = false;
-  int32_t lo = 0, hi = 0;          // clamp of the 8-bit output (fused Relu/Clip)
-  int64_t concat_outer = 0;
-  std::vector<int64_t> concat_blocks;   // per input: axis length * inner size (elements)
-  std::vector<uint8_t> concat_requant;  // per input: 1 = requantize, 0 = copy
-  // Blobs.
-  SharedArray<int8_t> weights;          // [M][C/group][KH][KW], int8 (a .bin's are views into its bytes)
-  std::vector<int32_t> bias;            // [M] at scale s_x * s_w[m]; empty: none
-  std::vector<QMultiplier> multipliers;
-  std::vector<double> acc_scales;       // kConvFloatOut: (double)s_x * s_w[m]
-  float float_min = -std::numeric_limits<float>::infinity();  // kConvFloatOut fused Relu/Clip
-  float float_max = std::numeric_limits<float>::infinity();
-  std::vector<uint8_t> table;           // kLut: output byte for input q8_min + k
-  // kMove / kFloat: the op and its node's attributes.
-  OpId op{};
-  std::string op_type;
-  std::map<std::string, AttrValue> attrs;
-  // kFloat steps of a custom op (op == OpId::Custom): the op's domain and version and the file
-  // name of the plugin that defined it when the program was made (for the error when no loaded
-  // plugin provides it), and the plugin's op that runs it: set by the lowering, or by
-  // resolve_custom_ops for a program read from a .bin (which never holds plugin code).
-  std::string domain;
-  int64_t custom_version = 0;
-  std::string custom_library;
-  std::shared_ptr<const CustomOp> custom;
+  StepParams params = GenericParams{};  // the alternative of `kind` (step_params_index); set()
+
+  // Sets the kind and fresh parameters of its type; P must be the kind's type.
+  template <class P>
+  P& set(StepKind k) {
+    QMAP_CHECK(step_params_index(k) == step_params_index_of<P>(), "Step::set: {} steps do not hold these parameters",
+               step_kind_name(k));
+    kind = k;
+    return params.emplace<P>();
+  }
+  // The parameters as P; P must be the type the step holds.
+  template <class P>
+  P& as() {
+    P* p = std::get_if<P>(&params);
+    QMAP_CHECK(p != nullptr, "step '{}' ({}): parameters of another type", node, step_kind_name(kind));
+    return *p;
+  }
+  template <class P>
+  const P& as() const {
+    return const_cast<Step*>(this)->as<P>();
+  }
+  // The weights and geometry of a kConv or kConvFloatOut step; nullptr for other kinds.
+  const ConvWeights* conv_weights() const;
+  ConvWeights* conv_weights() { return const_cast<ConvWeights*>(std::as_const(*this).conv_weights()); }
 };
 
 struct ProgramStats {
@@ -124,6 +106,11 @@ struct IntProgram {
 //   t3 conv1_quantized uint8 1x4x8x8 q(0.0123, 0)
 //   s1 conv(Conv_2) t1 -> t3 [lo 0 hi 255, 4 multipliers, weights 108, bias 4]
 std::string program_text(const IntProgram& p);
+
+// Each step kind's parameter fields in file order with their encodings, one line per kind
+// ("3 conv: i64 n, ..., blob<i8> weights, ..."): what docs/format.md §3 STEPS lists (a test
+// keeps the two equal).
+std::string step_params_layout();
 
 // Binds every custom step of `p` to the op of `ops` with its domain, type and version. An
 // error, one line naming the op and the library the program expects, when none is loaded or

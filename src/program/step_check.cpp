@@ -7,6 +7,7 @@
 #include <cmath>
 #include <initializer_list>
 #include <string>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -32,7 +33,7 @@ class Checker {
   template <typename... Args>
   Status fail(fmt::format_string<Args...> f, Args&&... args) const {
     const int kind = static_cast<int>(s_.kind);
-    const std::string who = kind >= 1 && kind <= static_cast<int>(StepKind::kFloat)
+    const std::string who = kind >= 1 && kind <= kMaxStepKind
                                 ? std::string(step_kind_name(s_.kind))
                                 : fmt::format("step kind {}", kind);
     return Status::error(
@@ -104,24 +105,24 @@ class Checker {
     return ok_status();
   }
   // The output clamp inside the output type's range.
-  Status clamp(const ProgramTensor& y) const {
+  Status clamp(const ProgramTensor& y, int32_t lo, int32_t hi) const {
     const bool sg = y.dtype == DType::kInt8;
-    if (s_.lo < kr::q8_min(sg) || s_.hi > kr::q8_max(sg) || s_.lo > s_.hi)
-      return fail("clamp [{}, {}]: inside the output's {} range [{}, {}] with lo <= hi", s_.lo, s_.hi,
+    if (lo < kr::q8_min(sg) || hi > kr::q8_max(sg) || lo > hi)
+      return fail("clamp [{}, {}]: inside the output's {} range [{}, {}] with lo <= hi", lo, hi,
                   dtype_name(y.dtype), kr::q8_min(sg), kr::q8_max(sg));
     return ok_status();
   }
   // Multiplier i, one the kernel uses.
-  Status multiplier(size_t i) const {
-    const QMultiplier& q = s_.multipliers[i];
+  Status multiplier(const std::vector<QMultiplier>& ms, size_t i) const {
+    const QMultiplier& q = ms[i];
     if (q.m < (int32_t{1} << 30) || q.shift < kMinShift || q.shift > kMaxShift)
       return fail("multiplier {} is (m {}, shift {}): m is in [2^30, 2^31) and shift in [{}, {}]", i, q.m, q.shift,
                   kMinShift, kMaxShift);
     return ok_status();
   }
-  Status multipliers(int64_t want, const char* rule) const {
-    QMAP_RETURN_IF_ERROR(size(s_.multipliers.size(), want, "multipliers", rule));
-    for (size_t i = 0; i < s_.multipliers.size(); ++i) QMAP_RETURN_IF_ERROR(multiplier(i));
+  Status multipliers(const std::vector<QMultiplier>& ms, int64_t want, const char* rule) const {
+    QMAP_RETURN_IF_ERROR(size(ms.size(), want, "multipliers", rule));
+    for (size_t i = 0; i < ms.size(); ++i) QMAP_RETURN_IF_ERROR(multiplier(ms, i));
     return ok_status();
   }
   // One input, one output of the same element count.
@@ -143,7 +144,8 @@ class Checker {
 Status Checker::conv(bool float_out) const {
   QMAP_RETURN_IF_ERROR(arity(1));  // weights and bias are blobs
   QMAP_RETURN_IF_ERROR(q8(in(0), "input"));
-  const auto& g = s_.conv;
+  const ConvWeights& cw = *s_.conv_weights();
+  const auto& g = cw.geom;
   for (int64_t v : {g.n, g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.group})
     if (v < 1)
       return fail("conv geometry n {} c {} h {} w {} m {} oh {} ow {} kernel {}x{} stride {}x{} dilation {}x{} group {} "
@@ -178,25 +180,27 @@ Status Checker::conv(bool float_out) const {
   QMAP_RETURN_IF_ERROR(product({g.m, g.c / g.group, g.kh, g.kw}, "conv geometry M*C/group*KH*KW", &wn));
   QMAP_RETURN_IF_ERROR(count(in(0), "input", xin, "conv geometry N*C*H*W"));
   QMAP_RETURN_IF_ERROR(count(out(), "output", xout, "conv geometry N*M*OH*OW"));
-  QMAP_RETURN_IF_ERROR(size(s_.weights.size(), wn, "weights blob", "M*C/group*KH*KW int8"));
-  if (!s_.bias.empty()) QMAP_RETURN_IF_ERROR(size(s_.bias.size(), g.m, "bias blob", "M int32 (or none)"));
+  QMAP_RETURN_IF_ERROR(size(cw.weights.size(), wn, "weights blob", "M*C/group*KH*KW int8"));
+  if (!cw.bias.empty()) QMAP_RETURN_IF_ERROR(size(cw.bias.size(), g.m, "bias blob", "M int32 (or none)"));
   if (float_out) {
     QMAP_RETURN_IF_ERROR(f32(out(), "output"));
-    return size(s_.acc_scales.size(), g.m, "acc scales blob", "M float64");
+    return size(s_.as<ConvFloatOutParams>().acc_scales.size(), g.m, "acc scales blob", "M float64");
   }
+  const auto& c = s_.as<ConvParams>();
   QMAP_RETURN_IF_ERROR(q8(out(), "output"));
-  QMAP_RETURN_IF_ERROR(clamp(out()));
-  return multipliers(g.m, "M");
+  QMAP_RETURN_IF_ERROR(clamp(out(), c.lo, c.hi));
+  return multipliers(c.multipliers, g.m, "M");
 }
 
 Status Checker::binary() const {
   QMAP_RETURN_IF_ERROR(arity(2));
   QMAP_RETURN_IF_ERROR(q8(in(0), "input a"));
   QMAP_RETURN_IF_ERROR(q8(in(1), "input b"));
+  const auto& bp = s_.as<BinaryParams>();
   QMAP_RETURN_IF_ERROR(q8(out(), "output"));
-  QMAP_RETURN_IF_ERROR(clamp(out()));
-  QMAP_RETURN_IF_ERROR(multipliers(s_.kind == StepKind::kAdd ? 2 : 1, "2 for add, 1 for mul"));
-  const auto& g = s_.binary;
+  QMAP_RETURN_IF_ERROR(clamp(out(), bp.lo, bp.hi));
+  QMAP_RETURN_IF_ERROR(multipliers(bp.multipliers, s_.kind == StepKind::kAdd ? 2 : 1, "2 for add, 1 for mul"));
+  const auto& g = bp.geom;
   if (g.a_strides.size() != g.out.size() || g.b_strides.size() != g.out.size())
     return fail("binary geometry has {} output dims but {} and {} strides: one stride per output dim", g.out.size(),
                 g.a_strides.size(), g.b_strides.size());
@@ -227,7 +231,7 @@ Status Checker::pool(bool avg) const {
   QMAP_RETURN_IF_ERROR(arity(1));
   QMAP_RETURN_IF_ERROR(q8(in(0), "input"));
   QMAP_RETURN_IF_ERROR(q8(out(), "output"));
-  const auto& g = s_.pool;
+  const auto& g = avg ? s_.as<AvgPoolParams>().geom : s_.as<MaxPoolParams>().geom;
   for (int64_t v : {g.n, g.c, g.h, g.w, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w})
     if (v < 1)
       return fail("pool geometry n {} c {} h {} w {} oh {} ow {} kernel {}x{} stride {}x{} dilation {}x{} has {}: sizes, "
@@ -270,36 +274,38 @@ Status Checker::pool(bool avg) const {
                   dtype_name(out().dtype));
     return ok_status();
   }
-  QMAP_RETURN_IF_ERROR(clamp(out()));
+  const auto& ap = s_.as<AvgPoolParams>();
+  QMAP_RETURN_IF_ERROR(clamp(out(), ap.lo, ap.hi));
   if (taps == INT64_MAX) return fail("pool geometry KH*KW {}: too large", taps);
   // mult[count] for every tap count 1..KH*KW; index 0 is present but unused (a window with no
   // tap writes the clamped zero point).
-  QMAP_RETURN_IF_ERROR(size(s_.multipliers.size(), taps + 1, "multipliers blob", "KH*KW + 1 (one per tap count)"));
-  for (size_t i = 1; i < s_.multipliers.size(); ++i) QMAP_RETURN_IF_ERROR(multiplier(i));
+  QMAP_RETURN_IF_ERROR(size(ap.multipliers.size(), taps + 1, "multipliers blob", "KH*KW + 1 (one per tap count)"));
+  for (size_t i = 1; i < ap.multipliers.size(); ++i) QMAP_RETURN_IF_ERROR(multiplier(ap.multipliers, i));
   return ok_status();
 }
 
 Status Checker::concat() const {
   QMAP_RETURN_IF_ERROR(arity(0));
   QMAP_RETURN_IF_ERROR(q8(out(), "output"));
+  const auto& cp = s_.as<ConcatParams>();
   const size_t n = s_.inputs.size();
   const auto k = static_cast<int64_t>(n);
-  QMAP_RETURN_IF_ERROR(size(s_.concat_blocks.size(), k, "concat blocks", "one per input"));
-  QMAP_RETURN_IF_ERROR(size(s_.concat_requant.size(), k, "concat requant flags", "one per input"));
-  QMAP_RETURN_IF_ERROR(size(s_.multipliers.size(), k, "multipliers blob", "one per input"));
-  if (s_.concat_outer < 0) return fail("concat outer {}: outer counts are >= 0", s_.concat_outer);
+  QMAP_RETURN_IF_ERROR(size(cp.blocks.size(), k, "concat blocks", "one per input"));
+  QMAP_RETURN_IF_ERROR(size(cp.requant.size(), k, "concat requant flags", "one per input"));
+  QMAP_RETURN_IF_ERROR(size(cp.multipliers.size(), k, "multipliers blob", "one per input"));
+  if (cp.outer < 0) return fail("concat outer {}: outer counts are >= 0", cp.outer);
   int64_t total = 0;
   for (size_t i = 0; i < n; ++i) {
     const std::string role = fmt::format("input {}", i);
     QMAP_RETURN_IF_ERROR(q8(in(i), role));
     int64_t part = 0;
-    if (s_.concat_blocks[i] < 0 || !mul_ok(s_.concat_outer, s_.concat_blocks[i], &part) || !add_ok(total, part, &total))
-      return fail("concat block {} of input {}: blocks are >= 0 and outer * blocks fit int64", s_.concat_blocks[i], i);
+    if (cp.blocks[i] < 0 || !mul_ok(cp.outer, cp.blocks[i], &part) || !add_ok(total, part, &total))
+      return fail("concat block {} of input {}: blocks are >= 0 and outer * blocks fit int64", cp.blocks[i], i);
     if (numel(in(i)) != part)
       return fail("input {} '{}' has {} elements ({}): concat outer {} * block {} = {}", i, in(i).name, numel(in(i)),
-                  dims_str(in(i).dims), s_.concat_outer, s_.concat_blocks[i], part);
-    if (s_.concat_requant[i]) {
-      QMAP_RETURN_IF_ERROR(multiplier(i));
+                  dims_str(in(i).dims), cp.outer, cp.blocks[i], part);
+    if (cp.requant[i]) {
+      QMAP_RETURN_IF_ERROR(multiplier(cp.multipliers, i));
     } else if (in(i).dtype != out().dtype) {
       return fail("input {} '{}' is copied but is {}, the output {}: a copied input has the output's type", i,
                   in(i).name, dtype_name(in(i).dtype), dtype_name(out().dtype));
@@ -323,13 +329,21 @@ Status Checker::check() const {
   if (std::find(ops.begin(), ops.end(), s_.op) == ops.end())
     return fail("op id {} ({}): not an op this qmap knows (ids in ops/op_list.def)", static_cast<int>(s_.op),
                 s_.op_type);
-  if (s_.op == OpId::Custom && (s_.kind != StepKind::kFloat || s_.domain.empty() || s_.custom_version < 1))
-    return fail("custom op '{}' (domain '{}', version {}): custom ops are float steps (kind 12) with a domain and a "
-                "version >= 1",
-                s_.op_type, s_.domain, s_.custom_version);
-  if (s_.op != OpId::Custom && (!s_.domain.empty() || s_.custom_version != 0 || !s_.custom_library.empty()))
-    return fail("op '{}' has a custom-op domain '{}', version {} or library '{}': only custom ops (op id {}) have them",
-                s_.op_type, s_.domain, s_.custom_version, s_.custom_library, static_cast<int>(OpId::Custom));
+  // The parameters are the kind's type (the reader builds them so; a program made in memory
+  // could hold another).
+  if (s_.params.index() != step_params_index(s_.kind))
+    return fail("parameters of type {} of {}: not this kind's (type {})", s_.params.index(),
+                std::variant_size_v<StepParams>, step_params_index(s_.kind));
+  if (s_.op == OpId::Custom && s_.kind != StepKind::kFloat)
+    return fail("custom op '{}': custom ops are float steps (kind 12)", s_.op_type);
+  if (const auto* op = std::get_if<GenericParams>(&s_.params)) {
+    if (s_.op == OpId::Custom && (op->domain.empty() || op->custom_version < 1))
+      return fail("custom op '{}' (domain '{}', version {}): custom ops have a domain and a version >= 1", s_.op_type,
+                  op->domain, op->custom_version);
+    if (s_.op != OpId::Custom && (!op->domain.empty() || op->custom_version != 0 || !op->custom_library.empty()))
+      return fail("op '{}' has a custom-op domain '{}', version {} or library '{}': only custom ops (op id {}) have them",
+                  s_.op_type, op->domain, op->custom_version, op->custom_library, static_cast<int>(OpId::Custom));
+  }
   switch (s_.kind) {
     case StepKind::kQuantize:
       QMAP_RETURN_IF_ERROR(arity(1));
@@ -349,7 +363,7 @@ Status Checker::check() const {
       QMAP_RETURN_IF_ERROR(arity(1));
       QMAP_RETURN_IF_ERROR(q8(in(0), "input"));
       QMAP_RETURN_IF_ERROR(q8(out(), "output"));
-      QMAP_RETURN_IF_ERROR(size(s_.table.size(), 256, "table", "one entry per 8-bit input value"));
+      QMAP_RETURN_IF_ERROR(size(s_.as<LutParams>().table.size(), 256, "table", "one entry per 8-bit input value"));
       return elementwise();
     case StepKind::kMaxPool: return pool(false);
     case StepKind::kAvgPool: return pool(true);

@@ -94,8 +94,8 @@ TEST(IntSimulator, ConvClipFusedAndHighPrecisionOutput) {
   const Graph g = b.finish();
   const IntProgram p = lowered(g);
   expect_steps(p, {{StepKind::kQuantize, 1}, {StepKind::kConv, 1}, {StepKind::kConvFloatOut, 1}});
-  EXPECT_EQ(p.steps[1].lo, 0);    // Q(0) = zero point
-  EXPECT_EQ(p.steps[1].hi, 128);  // Q(0.5) = 0.5 / 2^-8, exact
+  EXPECT_EQ(p.steps[1].as<ConvParams>().lo, 0);    // Q(0) = zero point
+  EXPECT_EQ(p.steps[1].as<ConvParams>().hi, 128);  // Q(0.5) = 0.5 / 2^-8, exact
   // High precision: within float rounding of the float path, not a quantization step.
   testing::expect_sim_matches_float(g, b.inputs(), {1e-5f}, 1.0, 0.0);
 }
@@ -111,8 +111,9 @@ TEST(IntSimulator, PerTensorWeights) {
   const Graph g = b.finish();
   const IntProgram p = lowered(g);
   expect_steps(p, {{StepKind::kQuantize, 1}, {StepKind::kConv, 1}, {StepKind::kDequantize, 1}});
-  EXPECT_EQ(p.steps[1].multipliers.size(), 3u);  // one per channel, all equal
-  EXPECT_EQ(p.steps[1].multipliers[0].m, p.steps[1].multipliers[2].m);
+  const auto& mults = p.steps[1].as<ConvParams>().multipliers;
+  EXPECT_EQ(mults.size(), 3u);  // one per channel, all equal
+  EXPECT_EQ(mults[0].m, mults[2].m);
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(yq)});
 }
 
@@ -187,7 +188,7 @@ TEST(IntSimulator, ConstantOperandAndProgramText) {
   const std::string text = program_text(p);
   EXPECT_NE(text.find("k_quantized int8 3 q(0.02, 0) const"), std::string::npos) << text;
   EXPECT_NE(text.find("s1 mul(Mul_"), std::string::npos) << text;
-  EXPECT_NE(text.find("[lo -128 hi 127, 1 multipliers]"), std::string::npos) << text;
+  EXPECT_NE(text.find("[out dims [2 3], a strides [3 1], b strides [0 1], multipliers 1, lo -128, hi 127]"), std::string::npos) << text;
 }
 
 TEST(IntSimulator, ConcatRequantizesAndCopies) {
@@ -201,7 +202,7 @@ TEST(IntSimulator, ConcatRequantizesAndCopies) {
   const Graph g = b.finish();
   const IntProgram p = lowered(g);
   expect_steps(p, {{StepKind::kQuantize, 2}, {StepKind::kConcat, 1}, {StepKind::kDequantize, 1}});
-  EXPECT_EQ(p.steps[2].concat_requant, (std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(p.steps[2].as<ConcatParams>().requant, (std::vector<uint8_t>{1, 0}));
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(q2)});
 }
 

@@ -87,7 +87,7 @@ class Lowerer {
   std::optional<OutChain> out_chain(ValueId v, bool allow_act, bool allow_float_out) const;
   int32_t finish_chain(const OutChain& c, ValueId first, Step& s);
   bool emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chains);
-  void clamp_range(const OutChain& c, Step& s) const;
+  void clamp_range(const OutChain& c, int32_t& lo, int32_t& hi) const;
   Step new_step(StepKind kind, const Node& n) const;
   Status emit_float(size_t ni);
 
@@ -148,14 +148,18 @@ int32_t Lowerer::add_constant_tensor(std::string name, Tensor c) {
 Step Lowerer::new_step(StepKind kind, const Node& n) const {
   Step s;
   s.kind = kind;
+  s.params = default_step_params(kind);
   s.node = n.name;
   s.op = n.op;
   s.op_type = n.op_type;
-  if (n.custom) {
-    s.domain = n.domain;
-    s.custom_version = n.custom->version;
-    s.custom_library = n.custom->library_name;
-    s.custom = n.custom;
+  if (auto* op = std::get_if<GenericParams>(&s.params)) {
+    op->attrs = n.attrs;
+    if (n.custom) {
+      op->domain = n.domain;
+      op->custom_version = n.custom->version;
+      op->custom_library = n.custom->library_name;
+      op->custom = n.custom;
+    }
   }
   return s;
 }
@@ -258,10 +262,10 @@ bool Lowerer::emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chain
 
 // lo/hi of the 8-bit output: the type's range narrowed by a fused Relu/Clip. Quantization
 // is monotone, so Q(clamp(v, min, max)) = clamp(Q(v), Q(min), Q(max)).
-void Lowerer::clamp_range(const OutChain& c, Step& s) const {
+void Lowerer::clamp_range(const OutChain& c, int32_t& lo, int32_t& hi) const {
   const bool sg = c.qp.qtype == DType::kInt8;
-  s.lo = std::max(q8_min(sg), quantize_value(c.act_min, c.qp.quant(), sg));
-  s.hi = std::min(q8_max(sg), quantize_value(c.act_max, c.qp.quant(), sg));
+  lo = std::max(q8_min(sg), quantize_value(c.act_min, c.qp.quant(), sg));
+  hi = std::min(q8_max(sg), quantize_value(c.act_max, c.qp.quant(), sg));
 }
 
 Status Lowerer::materialize(ValueId v) {
@@ -294,7 +298,6 @@ Status Lowerer::emit_float(size_t ni) {
     s.inputs.push_back(v == kNoValue ? -1 : tensor_of_[static_cast<size_t>(v)]);
   }
   for (ValueId v : n.outputs) s.outputs.push_back(v == kNoValue ? -1 : add_tensor(v));
-  s.attrs = n.attrs;
   p_.steps.push_back(std::move(s));
   return ok_status();
 }
@@ -365,7 +368,10 @@ Result<bool> Lowerer::lower_matmul_like(size_t ni) {
   if (!chain) return false;
 
   Step s = new_step(chain->q >= 0 ? StepKind::kConv : StepKind::kConvFloatOut, n);
-  s.conv = geo;
+  ConvWeights cw;
+  std::vector<QMultiplier> multipliers;
+  std::vector<double> acc_scales;
+  cw.geom = geo;
   s.inputs = {x->tensor};
   auto wv = w->data->data<int8_t>();
   if (transpose_w) {
@@ -373,9 +379,9 @@ Result<bool> Lowerer::lower_matmul_like(size_t ni) {
     std::vector<int8_t> t(wv.size());
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t mm = 0; mm < m; ++mm) t[static_cast<size_t>(mm * k + kk)] = wv[static_cast<size_t>(kk * m + mm)];
-    s.weights = std::move(t);
+    cw.weights = std::move(t);
   } else {
-    s.weights.assign(wv.begin(), wv.end());
+    cw.weights.assign(wv.begin(), wv.end());
   }
   auto scale_at = [](const QParams& q, int64_t c) { return q.scales[q.per_tensor() ? 0 : static_cast<size_t>(c)]; };
   const double sx = x->q.scale;
@@ -387,20 +393,26 @@ Result<bool> Lowerer::lower_matmul_like(size_t ni) {
       const int32_t bq = b->data->data<int32_t>()[static_cast<size_t>(c)];
       const double bs = scale_at(b->qp, c);
       if (std::fabs(bs - acc_scale) <= 1e-6 * acc_scale) {
-        s.bias.push_back(bq);
+        cw.bias.push_back(bq);
       } else {
         const double r = std::nearbyint(static_cast<double>(bq) * bs / acc_scale);
-        s.bias.push_back(static_cast<int32_t>(std::clamp(r, double{INT32_MIN}, double{INT32_MAX})));
+        cw.bias.push_back(static_cast<int32_t>(std::clamp(r, double{INT32_MIN}, double{INT32_MAX})));
       }
     }
-    if (chain->q >= 0) s.multipliers.push_back(quantize_multiplier(acc_scale / static_cast<double>(chain->qp.scales[0])));
-    else s.acc_scales.push_back(acc_scale);
+    if (chain->q >= 0) multipliers.push_back(quantize_multiplier(acc_scale / static_cast<double>(chain->qp.scales[0])));
+    else acc_scales.push_back(acc_scale);
   }
   if (chain->q >= 0) {
-    clamp_range(*chain, s);
+    auto& c = s.as<ConvParams>();
+    static_cast<ConvWeights&>(c) = std::move(cw);
+    c.multipliers = std::move(multipliers);
+    clamp_range(*chain, c.lo, c.hi);
   } else {
-    s.float_min = chain->act_min;
-    s.float_max = chain->act_max;
+    auto& c = s.as<ConvFloatOutParams>();
+    static_cast<ConvWeights&>(c) = std::move(cw);
+    c.acc_scales = std::move(acc_scales);
+    c.float_min = chain->act_min;
+    c.float_max = chain->act_max;
   }
   return emit_pattern(ni, std::move(s), {*chain});
 }
@@ -413,18 +425,19 @@ Result<bool> Lowerer::lower_binary(size_t ni) {
   auto chain = out_chain(n.outputs[0], n.op == OpId::Add, false);
   if (!chain) return false;
   Step s = new_step(n.op == OpId::Add ? StepKind::kAdd : StepKind::kMul, n);
+  auto& bp = s.as<BinaryParams>();
   const Dims& out = *g_.value(n.outputs[0]).dims;
-  s.binary.out = out;
-  s.binary.a_strides = kernels::ref::broadcast_strides(*g_.value(n.inputs[0]).dims, out);
-  s.binary.b_strides = kernels::ref::broadcast_strides(*g_.value(n.inputs[1]).dims, out);
+  bp.geom.out = out;
+  bp.geom.a_strides = kernels::ref::broadcast_strides(*g_.value(n.inputs[0]).dims, out);
+  bp.geom.b_strides = kernels::ref::broadcast_strides(*g_.value(n.inputs[1]).dims, out);
   s.inputs = {a->tensor, b->tensor};
   const double sy = chain->qp.scales[0];
   if (n.op == OpId::Add) {
-    s.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
+    bp.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
   } else {
-    s.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
+    bp.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
   }
-  clamp_range(*chain, s);
+  clamp_range(*chain, bp.lo, bp.hi);
   return emit_pattern(ni, std::move(s), {*chain});
 }
 
@@ -459,8 +472,9 @@ Result<bool> Lowerer::lower_lut(size_t ni) {
   Step s = new_step(StepKind::kLut, n);
   s.inputs = {x->tensor};
   const bool sg = chain->qp.qtype == DType::kInt8;
-  s.table.resize(256);
-  kernels::ref::quantize((*outs)[0].template data<float>(), chain->qp.scales[0], chain->qp.zps[0], {s.table.data(), sg});
+  auto& table = s.as<LutParams>().table;
+  table.resize(256);
+  kernels::ref::quantize((*outs)[0].template data<float>(), chain->qp.scales[0], chain->qp.zps[0], {table.data(), sg});
   return emit_pattern(ni, std::move(s), {*chain});
 }
 
@@ -490,16 +504,19 @@ Result<bool> Lowerer::lower_pool(size_t ni) {
   if (is_max && (!same_quant(x->q, chain->qp.quant()) || (chain->qp.qtype == DType::kInt8) != x->is_signed))
     return false;
   Step s = new_step(is_max ? StepKind::kMaxPool : StepKind::kAvgPool, n);
-  s.pool = geo;
   s.inputs = {x->tensor};
-  if (!is_max) {
-    s.count_include_pad = n.op == OpId::AveragePool && attr_int(n, "count_include_pad", 0) != 0;
+  if (is_max) {
+    s.as<MaxPoolParams>().geom = geo;
+  } else {
+    auto& ap = s.as<AvgPoolParams>();
+    ap.geom = geo;
+    ap.count_include_pad = n.op == OpId::AveragePool && attr_int(n, "count_include_pad", 0) != 0;
     // One multiplier per possible tap count: s_x / (s_y * count).
-    s.multipliers.push_back({});  // count 0 never divides
+    ap.multipliers.push_back({});  // count 0 never divides
     for (int64_t c = 1; c <= geo.kh * geo.kw; ++c)
-      s.multipliers.push_back(quantize_multiplier(static_cast<double>(x->q.scale) /
-                                                  (static_cast<double>(chain->qp.scales[0]) * static_cast<double>(c))));
-    clamp_range(*chain, s);
+      ap.multipliers.push_back(quantize_multiplier(static_cast<double>(x->q.scale) /
+                                                   (static_cast<double>(chain->qp.scales[0]) * static_cast<double>(c))));
+    clamp_range(*chain, ap.lo, ap.hi);
   }
   return emit_pattern(ni, std::move(s), {*chain});
 }
@@ -518,19 +535,20 @@ Result<bool> Lowerer::lower_concat(size_t ni) {
   int64_t axis = attr_int(n, "axis", 0);
   if (axis < 0) axis += static_cast<int64_t>(out.size());
   Step s = new_step(StepKind::kConcat, n);
+  auto& cp = s.as<ConcatParams>();
   int64_t inner = 1;
   for (size_t d = static_cast<size_t>(axis) + 1; d < out.size(); ++d) inner *= out[d];
-  s.concat_outer = 1;
-  for (size_t d = 0; d < static_cast<size_t>(axis); ++d) s.concat_outer *= out[d];
+  cp.outer = 1;
+  for (size_t d = 0; d < static_cast<size_t>(axis); ++d) cp.outer *= out[d];
   const TensorQuant qy = chain->qp.quant();
   const bool sy = chain->qp.qtype == DType::kInt8;
   for (size_t i = 0; i < xs.size(); ++i) {
     const IntSrc& x = xs[i];
     s.inputs.push_back(x.tensor);
-    s.concat_blocks.push_back((*g_.value(n.inputs[i]).dims)[static_cast<size_t>(axis)] * inner);
+    cp.blocks.push_back((*g_.value(n.inputs[i]).dims)[static_cast<size_t>(axis)] * inner);
     const bool copy = same_quant(x.q, qy) && x.is_signed == sy;
-    s.concat_requant.push_back(copy ? 0 : 1);
-    s.multipliers.push_back(copy ? QMultiplier{} : quantize_multiplier(static_cast<double>(x.q.scale) / qy.scale));
+    cp.requant.push_back(copy ? 0 : 1);
+    cp.multipliers.push_back(copy ? QMultiplier{} : quantize_multiplier(static_cast<double>(x.q.scale) / qy.scale));
   }
   return emit_pattern(ni, std::move(s), {*chain});
 }
@@ -552,7 +570,6 @@ Result<bool> Lowerer::lower_move(size_t ni) {
     chains.push_back(*c);
   }
   Step s = new_step(StepKind::kMove, n);
-  s.attrs = n.attrs;
   s.inputs = {x->tensor};
   for (size_t i = 1; i < n.inputs.size(); ++i)
     s.inputs.push_back(n.inputs[i] == kNoValue ? -1 : add_tensor(n.inputs[i]));

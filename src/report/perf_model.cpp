@@ -68,9 +68,10 @@ int64_t float_step_macs(const IntProgram& p, const Step& s) {
   if (s.op_type == "Conv" && !w.dims.empty() && w.dims[0] > 0) return out * (num_elements(w.dims) / w.dims[0]);
   if ((s.op_type == "Gemm" || s.op_type == "MatMul") && !a.dims.empty()) {
     int64_t k = a.dims.back();
-    if (s.op_type == "Gemm") {
-      auto it = s.attrs.find("transA");
-      const int64_t* trans = it == s.attrs.end() ? nullptr : std::get_if<int64_t>(&it->second);
+    const auto* op = std::get_if<GenericParams>(&s.params);
+    if (s.op_type == "Gemm" && op != nullptr) {
+      auto it = op->attrs.find("transA");
+      const int64_t* trans = it == op->attrs.end() ? nullptr : std::get_if<int64_t>(&it->second);
       if (trans && *trans != 0 && a.dims.size() == 2) k = a.dims[0];
     }
     return out * k;
@@ -179,8 +180,9 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
     }
     // Blobs baked into the step (requantization multipliers are not counted: 8 bytes per
     // output channel, under 1 % of a convolution's weights).
-    L.weight_bytes += static_cast<int64_t>(s.weights.size()) + 4 * static_cast<int64_t>(s.bias.size()) +
-                      static_cast<int64_t>(s.table.size());
+    if (const ConvWeights* cw = s.conv_weights())
+      L.weight_bytes += static_cast<int64_t>(cw->weights.size()) + 4 * static_cast<int64_t>(cw->bias.size());
+    if (const auto* lut = std::get_if<LutParams>(&s.params)) L.weight_bytes += static_cast<int64_t>(lut->table.size());
     L.ddr_load_bytes += L.weight_bytes;
 
     double rate_per_cycle = static_cast<double>(c.vector_rate());
@@ -188,7 +190,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
     switch (s.kind) {
       case StepKind::kConv:
       case StepKind::kConvFloatOut: {
-        const auto& g = s.conv;
+        const auto& g = s.conv_weights()->geom;
         L.macs = g.n * g.oh * g.ow * g.m * (g.c / std::max<int64_t>(g.group, 1)) * g.kh * g.kw;
         L.ops = L.macs;
         const bool depthwise = g.group > 1 && g.group == g.c;
@@ -203,7 +205,10 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
       }
       case StepKind::kMaxPool:
       case StepKind::kAvgPool:
-        L.ops = out_elements * s.pool.kh * s.pool.kw;  // one compare or add per tap
+      {
+        const auto& g = s.kind == StepKind::kMaxPool ? s.as<MaxPoolParams>().geom : s.as<AvgPoolParams>().geom;
+        L.ops = out_elements * g.kh * g.kw;  // one compare or add per tap
+      }
         L.unit = "vector";
         rate_per_cycle = static_cast<double>(c.simple_rate());
         break;
@@ -215,8 +220,8 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
       case StepKind::kConcat:
         // Inputs whose scale differs from the output's are requantized (vector unit); the
         // others are copied (DMA).
-        for (size_t i = 0; i < s.inputs.size() && i < s.concat_requant.size(); ++i)
-          if (s.concat_requant[i] && s.inputs[i] >= 0) L.ops += num_elements(p.tensors[static_cast<size_t>(s.inputs[i])].dims);
+        for (size_t i = 0; i < s.inputs.size() && i < s.as<ConcatParams>().requant.size(); ++i)
+          if (s.as<ConcatParams>().requant[i] && s.inputs[i] >= 0) L.ops += num_elements(p.tensors[static_cast<size_t>(s.inputs[i])].dims);
         L.unit = L.ops > 0 ? "vector" : "dma";
         break;
       case StepKind::kMove:

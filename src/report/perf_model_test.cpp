@@ -37,13 +37,13 @@ int32_t add_tensor(IntProgram& p, Dims dims, DType t = DType::kUInt8) {
 // A 3x3 'same' convolution x [1, c, h, w] -> y [1, m, h, w] with int8 weights and int32 bias.
 void add_conv(IntProgram& p, int32_t x, int32_t y, int64_t c, int64_t m, int64_t h, int64_t w, int64_t group = 1) {
   Step s;
-  s.kind = StepKind::kConv;
   s.node = "conv" + std::to_string(p.steps.size());
   s.inputs = {x};
   s.outputs = {y};
-  s.conv = {.n = 1, .c = c, .h = h, .w = w, .m = m, .oh = h, .ow = w, .kh = 3, .kw = 3, .pad_top = 1, .pad_left = 1, .group = group};
-  s.weights.assign(static_cast<size_t>(m * (c / group) * 9), 1);
-  s.bias.assign(static_cast<size_t>(m), 0);
+  auto& cp = s.set<ConvParams>(StepKind::kConv);
+  cp.geom = {.n = 1, .c = c, .h = h, .w = w, .m = m, .oh = h, .ow = w, .kh = 3, .kw = 3, .pad_top = 1, .pad_left = 1, .group = group};
+  cp.weights.assign(static_cast<size_t>(m * (c / group) * 9), 1);
+  cp.bias.assign(static_cast<size_t>(m), 0);
   p.steps.push_back(std::move(s));
 }
 

@@ -30,12 +30,12 @@ PerfReport small_report(bool measured) {
   p.inputs = {x};
   p.outputs = {z};
   Step c;
-  c.kind = StepKind::kConvFloatOut;
   c.node = "conv";
   c.inputs = {x};
   c.outputs = {y};
-  c.conv = {.n = 1, .c = 4, .h = 8, .w = 8, .m = 4, .oh = 8, .ow = 8};
-  c.weights.assign(16, 1);
+  auto& cp = c.set<ConvFloatOutParams>(StepKind::kConvFloatOut);
+  cp.geom = {.n = 1, .c = 4, .h = 8, .w = 8, .m = 4, .oh = 8, .ow = 8};
+  cp.weights.assign(16, 1);
   p.steps.push_back(c);
   Step s;
   s.kind = StepKind::kFloat;

@@ -91,12 +91,14 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     n.name = s.node;
     n.op = s.op;
     n.op_type = s.op_type;
-    n.attrs = s.attrs;
-    n.domain = s.domain;
-    n.custom = s.custom;
-    if (s.op == OpId::Custom && !s.custom)
-      return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
-                   s.node, s.domain, s.op_type, s.custom_version);
+    if (const auto* op = std::get_if<GenericParams>(&s.params)) {
+      n.attrs = op->attrs;
+      n.domain = op->domain;
+      n.custom = op->custom;
+      if (s.op == OpId::Custom && !op->custom)
+        return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
+                     s.node, op->domain, s.op_type, op->custom_version);
+    }
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
     if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)
@@ -194,13 +196,14 @@ Status Executor::run_steps(ExecState& st, size_t begin, size_t end) const {
 Result<Executor> Executor::with_conv_bias(size_t step, std::vector<int32_t> bias) const {
   if (step >= program_->steps.size()) return error("runtime: step {} out of range ({} steps)", step, program_->steps.size());
   const Step& s = program_->steps[step];
-  if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut)
+  const ConvWeights* cw = s.conv_weights();
+  if (cw == nullptr)
     return error("runtime: {} '{}' (step {}): not a convolution: no bias to set", step_kind_name(s.kind), s.node, step);
-  if (static_cast<int64_t>(bias.size()) != s.conv.m)
+  if (static_cast<int64_t>(bias.size()) != cw->geom.m)
     return error("runtime: {} '{}' (step {}): bias of {} values for {} output channels", step_kind_name(s.kind), s.node,
-                 step, bias.size(), s.conv.m);
+                 step, bias.size(), cw->geom.m);
   auto program = std::make_shared<IntProgram>(*program_);
-  program->steps[step].bias = std::move(bias);
+  program->steps[step].conv_weights()->bias = std::move(bias);
   Executor out = *this;
   // A fast kernel folded the bias (and zx * sum w) when it was made: make this step's again,
   // for the same ISA and shape (so the same scratch size).
@@ -244,18 +247,22 @@ Status Executor::run_step(size_t si, ExecState& st) const {
         break;
       }
       if (s.kind == StepKind::kConvFloatOut) {
+        const auto& c = s.as<ConvFloatOutParams>();
         float* yp = out().data<float>().data();
-        kr::qconv2d_float_out(s.conv, q8_in(in(0)), qin(0).zero_point, s.weights, s.bias, s.acc_scales, yp);
+        kr::qconv2d_float_out(c.geom, q8_in(in(0)), qin(0).zero_point, c.weights, c.bias, c.acc_scales, yp);
         // The fused Relu/Clip, in float (the output is not requantized).
-        for (int64_t i = 0; i < out().numel(); ++i) yp[i] = std::min(std::max(yp[i], s.float_min), s.float_max);
+        for (int64_t i = 0; i < out().numel(); ++i) yp[i] = std::min(std::max(yp[i], c.float_min), c.float_max);
         break;
+      } else {
+        const auto& c = s.as<ConvParams>();
+        kr::qconv2d(c.geom, q8_in(in(0)), qin(0).zero_point, c.weights, c.bias, c.multipliers, qy.zero_point, c.lo,
+                    c.hi, q8_out(out()));
       }
-      kr::qconv2d(s.conv, q8_in(in(0)), qin(0).zero_point, s.weights, s.bias, s.multipliers, qy.zero_point, s.lo,
-                  s.hi, q8_out(out()));
       break;
     case StepKind::kAdd:
     case StepKind::kMul: {
-      const kr::BinaryGeometry& g = s.binary;
+      const auto& bp = s.as<BinaryParams>();
+      const kr::BinaryGeometry& g = bp.geom;
       size_t d = 0;  // the axis the parts split: the first longer than 1
       while (d + 1 < g.out.size() && g.out[d] <= 1) ++d;
       const int64_t parts = g.out.empty() ? 1 : std::min(parts_for(run, out().numel(), st.min_task_elements_), g.out[d]);
@@ -265,11 +272,11 @@ Status Executor::run_step(size_t si, ExecState& st) const {
       for_slices(run, n, parts, [&](int64_t lo, int64_t hi) {
         const BinarySlice p = parts > 1 ? binary_slice(g, d, lo, hi) : BinarySlice{g};
         if (s.kind == StepKind::kAdd)
-          ew.qadd(p.g, q8_at(a, p.a_off), qin(0).zero_point, s.multipliers[0], q8_at(b, p.b_off), qin(1).zero_point,
-                  s.multipliers[1], qy.zero_point, s.lo, s.hi, q8_at(y, p.y_off));
+          ew.qadd(p.g, q8_at(a, p.a_off), qin(0).zero_point, bp.multipliers[0], q8_at(b, p.b_off), qin(1).zero_point,
+                  bp.multipliers[1], qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
         else
-          ew.qmul(p.g, q8_at(a, p.a_off), qin(0).zero_point, q8_at(b, p.b_off), qin(1).zero_point, s.multipliers[0],
-                  qy.zero_point, s.lo, s.hi, q8_at(y, p.y_off));
+          ew.qmul(p.g, q8_at(a, p.a_off), qin(0).zero_point, q8_at(b, p.b_off), qin(1).zero_point, bp.multipliers[0],
+                  qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
       });
       break;
     }
@@ -277,13 +284,16 @@ Status Executor::run_step(size_t si, ExecState& st) const {
       const kr::Q8In x = q8_in(in(0));
       const kr::Q8Out y = q8_out(out());
       const int64_t n = in(0).numel();
-      for_slices(run, n, parts_for(run, n, st.min_task_elements_), [&](int64_t b, int64_t e) { ew.lut8(q8_at(x, b), e - b, s.table, q8_at(y, b)); });
+      for_slices(run, n, parts_for(run, n, st.min_task_elements_), [&](int64_t b, int64_t e) {
+        ew.lut8(q8_at(x, b), e - b, s.as<LutParams>().table, q8_at(y, b));
+      });
       break;
     }
     case StepKind::kMaxPool:
     case StepKind::kAvgPool: {
       // Parts of whole channel planes (N * C of them, each independent).
-      const kr::PoolGeometry2d& g = s.pool;
+      const bool is_max = s.kind == StepKind::kMaxPool;
+      const kr::PoolGeometry2d& g = is_max ? s.as<MaxPoolParams>().geom : s.as<AvgPoolParams>().geom;
       const int64_t planes = g.n * g.c;
       const int64_t parts = std::min(parts_for(run, out().numel() + in(0).numel() / 4, st.min_task_elements_), planes);
       const kr::Q8In x = q8_in(in(0));
@@ -292,20 +302,22 @@ Status Executor::run_step(size_t si, ExecState& st) const {
         kr::PoolGeometry2d pg = g;
         if (parts > 1) pg.n = 1, pg.c = hi - lo;
         const int64_t xo = parts > 1 ? lo * g.h * g.w : 0, yo = parts > 1 ? lo * g.oh * g.ow : 0;
-        if (s.kind == StepKind::kMaxPool)
+        if (is_max) {
           ew.qmaxpool2d(pg, q8_at(x, xo), q8_at(y, yo));
-        else
-          ew.qavgpool2d(pg, s.count_include_pad, q8_at(x, xo), qin(0).zero_point, s.multipliers, qy.zero_point, s.lo,
-                        s.hi, q8_at(y, yo));
+        } else {
+          const auto& ap = s.as<AvgPoolParams>();
+          ew.qavgpool2d(pg, ap.count_include_pad, q8_at(x, xo), qin(0).zero_point, ap.multipliers, qy.zero_point, ap.lo,
+                        ap.hi, q8_at(y, yo));
+        }
       });
       break;
     }
     case StepKind::kConcat: {
+      const auto& cp = s.as<ConcatParams>();
       std::vector<kr::ConcatInput> parts;
       for (size_t i = 0; i < s.inputs.size(); ++i)
-        parts.push_back({q8_in(in(i)), s.concat_blocks[i], s.concat_requant[i] != 0, qin(i).zero_point,
-                         s.multipliers[i]});
-      ew.qconcat(parts, s.concat_outer, qy.zero_point, q8_out(out()));
+        parts.push_back({q8_in(in(i)), cp.blocks[i], cp.requant[i] != 0, qin(i).zero_point, cp.multipliers[i]});
+      ew.qconcat(parts, cp.outer, qy.zero_point, q8_out(out()));
       break;
     }
     case StepKind::kMove:

@@ -158,35 +158,37 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConv);
-    s.weights.pop_back();
+    auto& w = s.as<ConvParams>().weights;
+    w.pop_back();
     expect_rejected(p, fmt::format("runtime: conv '{}' (step {}): weights blob holds {} values: M*C/group*KH*KW int8 = {}",
-                                   s.node, index_of(p, s), s.weights.size(), s.weights.size() + 1));
+                                   s.node, index_of(p, s), w.size(), w.size() + 1));
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConv);
-    s.multipliers[0].shift = 99;
+    s.as<ConvParams>().multipliers[0].shift = 99;
     expect_rejected(p, fmt::format("runtime: conv '{}' (step {}): multiplier 0 is (m ", s.node, index_of(p, s)));
     expect_rejected(p, "shift 99): m is in [2^30, 2^31) and shift in [1, 62]");
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kLut);
-    s.table.resize(10);
+    s.as<LutParams>().table.resize(10);
     expect_rejected(p, fmt::format("runtime: lut '{}' (step {}): table holds 10 values: one entry per 8-bit input value = 256",
                                    s.node, index_of(p, s)));
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConcat);
-    s.concat_blocks[0] += 1;
+    auto& cp = s.as<ConcatParams>();
+    cp.blocks[0] += 1;
     expect_rejected(p, fmt::format("runtime: concat '{}' (step {}): input 0 '", s.node, index_of(p, s)));
-    expect_rejected(p, fmt::format("concat outer {} * block {} = ", s.concat_outer, s.concat_blocks[0]));
+    expect_rejected(p, fmt::format("concat outer {} * block {} = ", cp.outer, cp.blocks[0]));
   }
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kAdd);
-    s.binary.a_strides[1] = 1000;
+    s.as<BinaryParams>().geom.a_strides[1] = 1000;
     expect_rejected(p, fmt::format("runtime: add '{}' (step {}): binary strides ", s.node, index_of(p, s)));
     expect_rejected(p, ": reads stay inside the operand");
   }
@@ -200,7 +202,7 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kMaxPool);
-    s.pool.kh = 0;
+    s.as<MaxPoolParams>().geom.kh = 0;
     expect_rejected(p, fmt::format("runtime: maxpool '{}' (step {}): pool geometry", s.node, index_of(p, s)));
     expect_rejected(p, "has 0: sizes, strides and dilations are >= 1");
   }

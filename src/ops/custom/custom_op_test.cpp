@@ -148,7 +148,7 @@ TEST(CustomOp, KernelThatThrowsIsAnErrorNotACrash) {
                         fs::path(QMAP_TEST_PLUGIN_OK).filename().string()));
 }
 
-// The graph lowered to a program with one custom float step, written as a .bin (format v3) and
+// The graph lowered to a program with one custom float step, written as a .bin and
 // loaded by the runtime with and without the plugin.
 TEST(CustomOp, BinRecordsTheOpAndTheRuntimeNeedsItsPlugin) {
   auto set = CustomOpSet::load({QMAP_TEST_PLUGIN_OK});
@@ -161,28 +161,23 @@ TEST(CustomOp, BinRecordsTheOpAndTheRuntimeNeedsItsPlugin) {
   const Step& s = program->steps[0];
   EXPECT_EQ(s.kind, StepKind::kFloat);
   EXPECT_EQ(s.op, OpId::Custom);
-  EXPECT_EQ(s.domain, "qmap.test");
-  EXPECT_EQ(s.custom_version, 1);
+  EXPECT_EQ(s.as<GenericParams>().domain, "qmap.test");
+  EXPECT_EQ(s.as<GenericParams>().custom_version, 1);
   const std::string lib = fs::path(QMAP_TEST_PLUGIN_OK).filename().string();
-  EXPECT_EQ(s.custom_library, lib);
+  EXPECT_EQ(s.as<GenericParams>().custom_library, lib);
 
   auto bytes = serialize_bin(*program, BinMetadata{});
   ASSERT_TRUE(bytes.ok()) << bytes.status().message();
   auto read = read_bin(std::as_bytes(std::span(bytes->data(), bytes->size())), "c.bin");
   ASSERT_TRUE(read.ok()) << read.status().message();
-  EXPECT_EQ(read->format_version, 3u);
+  EXPECT_EQ(read->format_version, binfmt::kFormatVersion);
   const Step& r = read->program.steps[0];
   EXPECT_EQ(r.op, OpId::Custom);
   EXPECT_EQ(r.op_type, "Clamp1000");
-  EXPECT_EQ(r.domain, "qmap.test");
-  EXPECT_EQ(r.custom_version, 1);
-  EXPECT_EQ(r.custom_library, lib);
-  EXPECT_FALSE(r.custom);  // the file names the op; it never holds the plugin's code
-
-  // Format v2 has no place for a custom step: the writer refuses instead of dropping it.
-  auto v2 = serialize_bin(*program, BinMetadata{}, 2);
-  ASSERT_FALSE(v2.ok());
-  EXPECT_HAS(v2.status().message(), "format v2 cannot record custom ops");
+  EXPECT_EQ(r.as<GenericParams>().domain, "qmap.test");
+  EXPECT_EQ(r.as<GenericParams>().custom_version, 1);
+  EXPECT_EQ(r.as<GenericParams>().custom_library, lib);
+  EXPECT_FALSE(r.as<GenericParams>().custom);  // the file names the op; it never holds the plugin's code
 
   try {
     rt::Model::load_from_memory(bytes->data(), bytes->size(), "c.bin");
@@ -217,7 +212,7 @@ TEST(CustomOp, BinRecordsTheOpAndTheRuntimeNeedsItsPlugin) {
 
   // A .bin made with another version of the op: the loaded plugin's version does not do.
   IntProgram v9 = *program;
-  v9.steps[0].custom_version = 9;
+  v9.steps[0].as<GenericParams>().custom_version = 9;
   auto bytes9 = serialize_bin(v9, BinMetadata{});
   ASSERT_TRUE(bytes9.ok());
   try {
