@@ -115,7 +115,7 @@ static Status upgrade(Graph& graph, int64_t opset, std::vector<Node>& nodes) {
   QMAP_ASSIGN_OR_RETURN(Node shape, make_node(node, "Shape", "/shape"));
   QMAP_ASSIGN_OR_RETURN(Node flatten, make_node(node, "Flatten", "/flatten"));
   QMAP_ASSIGN_OR_RETURN(Node reshape, make_node(node, "Reshape", "/reshape"));
-  const std::string& out_name = graph.value(node.outputs[0]).name;
+  const std::string out_name = graph.value(node.outputs[0]).name;  // a copy: add_value reallocates the values
   const ValueId shape_v = graph.add_value(graph.unique_value_name(out_name + "/shape"), DType::kInt64);
   const ValueId flat_v = graph.add_value(graph.unique_value_name(out_name + "/flat"), DType::kFloat32);
   const ValueId soft_v = graph.add_value(graph.unique_value_name(out_name + "/softmax2d"), DType::kFloat32);
