@@ -11,7 +11,8 @@
 //   quant_rule — how the quantizer treats a node (QuantKind), or why it stays float;
 //   lowering   — the integer step family lowering emits for it (quant/lower.cpp);
 //   int8_via   — for an op without an integer step of its own that the float passes rewrite
-//                into ops that have one (BatchNormalization -> Conv): how.
+//                into ops that have one (BatchNormalization -> Conv): how;
+//   output_non_negative — whether the outputs are >= 0 given the inputs' signs (unsigned codes).
 // A march may list an op as an NPU op only when it has `lowering` or `int8_via` (checked when
 // the spec loads).
 #pragma once
@@ -179,6 +180,27 @@ enum class Int8Lowering {
   kDequantize,  // DequantizeLinear (read on demand by patterns, or at a CPU border)
 };
 
+// What the quantizer knows about the signs of a node's inputs (quant/quantize.cpp propagates
+// it through the graph): input i is non-negative when it is omitted, a constant without a
+// negative element (NaN counts as negative), or an activation already proven non-negative.
+class InputSigns {
+ public:
+  InputSigns(const Graph& g, const Node& n, const std::vector<bool>& non_negative_values)
+      : g_(g), n_(n), values_(non_negative_values) {}
+  bool non_negative(size_t i) const;
+  bool all_non_negative() const;
+
+ private:
+  const Graph& g_;
+  const Node& n_;
+  const std::vector<bool>& values_;
+};
+
+// True when every output value of `n` is >= 0 whatever the inputs' values, given which inputs
+// are: the quantizer then gives the outputs unsigned 8-bit codes (VNNI multiplies unsigned by
+// signed bytes). nullptr: nothing is proven (signed codes).
+using NonNegativeFn = bool (*)(const Graph& g, const Node& n, const InputSigns& inputs);
+
 struct OpDef {
   const char* name;
   const char* summary;  // one line for docs/ops.md and the checker
@@ -201,6 +223,7 @@ struct OpDef {
   QuantRuleFn quant_rule = nullptr;
   Int8Lowering lowering = Int8Lowering::kNone;
   const char* int8_via = nullptr;
+  NonNegativeFn output_non_negative = nullptr;
 };
 
 // Quant rules shared by ops whose integer form does not depend on the node.
@@ -208,5 +231,12 @@ template <QuantKind K>
 QuantKind quant_always(const Graph&, const Node&, std::string*) {
   return K;
 }
+
+// Sign rules shared by many ops: outputs never negative (Relu, Sigmoid, Softmax, ...); as
+// input 0 (selections, copies and averages of it); when every input is (sums, products and
+// concatenations of non-negative values).
+inline bool non_negative_always(const Graph&, const Node&, const InputSigns&) { return true; }
+inline bool non_negative_as_input0(const Graph&, const Node&, const InputSigns& in) { return in.non_negative(0); }
+inline bool non_negative_as_all_inputs(const Graph&, const Node&, const InputSigns& in) { return in.all_non_negative(); }
 
 }  // namespace qmap

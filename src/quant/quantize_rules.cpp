@@ -15,12 +15,6 @@ using ops::input_present;
 
 bool is_float(const Graph& g, ValueId v) { return g.value(v).dtype == DType::kFloat32; }
 
-// Every element >= 0 (NaN counts as negative: nothing is proven about it).
-bool all_non_negative(const Tensor& t) {
-  const std::vector<double> d = t.to_double();
-  return std::all_of(d.begin(), d.end(), [](double x) { return x >= 0; });
-}
-
 QuantKind kind_of(const Graph& g, const Node& n, std::string* why) {
   if (const QuantRuleFn rule = op_def(n.op).quant_rule) return rule(g, n, why);
   *why = n.op_type;
@@ -75,41 +69,8 @@ std::vector<int> data_inputs(const Node& node, QuantKind kind) {
 }
 
 bool output_non_negative(const Graph& g, const Node& n, const std::vector<bool>& non_negative) {
-  auto input_nn = [&](size_t i) {
-    if (!input_present(n, i)) return true;
-    const Value& v = g.value(n.inputs[i]);
-    return v.constant ? all_non_negative(*v.constant) : static_cast<bool>(non_negative[static_cast<size_t>(n.inputs[i])]);
-  };
-  switch (n.op) {
-    case OpId::Relu: case OpId::Sigmoid: case OpId::HardSigmoid: case OpId::Softmax:
-      return true;
-    case OpId::Clip: {
-      // min >= 0 proves it; so does a non-negative input (Clip only narrows it further).
-      // (With max < min every output equals max, so max must be >= 0 too.)
-      const Tensor* lo = constant_input(g, n, 1);
-      const Tensor* hi = constant_input(g, n, 2);
-      return (!hi || all_non_negative(*hi)) && ((lo && all_non_negative(*lo)) || input_nn(0));
-    }
-    case OpId::Cast:
-      return g.value(n.inputs[0]).dtype == DType::kUInt8;
-    case OpId::Pad:  // the padding value is an element of the output too
-      return input_nn(0) && input_nn(2);
-    // Selections, copies and averages of non-negative values; sums and products of them.
-    case OpId::MaxPool: case OpId::GlobalMaxPool: case OpId::ReduceMax: case OpId::Reshape:
-    case OpId::Flatten: case OpId::Transpose: case OpId::Squeeze: case OpId::Unsqueeze: case OpId::Slice:
-    case OpId::Split: case OpId::AveragePool: case OpId::GlobalAveragePool:
-    case OpId::ReduceMean:
-      return input_nn(0);
-    case OpId::Concat: case OpId::Add: case OpId::Mul: {
-      for (size_t i = 0; i < n.inputs.size(); ++i)
-        if (!input_nn(i)) return false;
-      return true;
-    }
-    case OpId::Resize:  // cubic interpolation overshoots below the smallest input
-      return attr_string(n, "mode", "nearest") != "cubic" && input_nn(0);
-    default:
-      return false;
-  }
+  const NonNegativeFn rule = op_def(n.op).output_non_negative;
+  return rule != nullptr && rule(g, n, InputSigns(g, n, non_negative));
 }
 
 }  // namespace qmap

@@ -42,6 +42,11 @@ static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
   return QuantKind::kFloat;
 }
 
+// A Cast from uint8 (an image input) holds only non-negative values.
+static bool non_negative(const Graph& g, const Node& n, const InputSigns&) {
+  return g.value(n.inputs[0]).dtype == DType::kUInt8;
+}
+
 extern const OpDef kDef = {
     .name = "Cast",
     .summary = "Converts elements to another dtype (float->int truncates toward zero, saturating).",
@@ -51,6 +56,7 @@ extern const OpDef kDef = {
     .eval = eval,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kDequantize,
+    .output_non_negative = non_negative,
 };
 
 }  // namespace qmap::ops::cast

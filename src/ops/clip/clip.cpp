@@ -91,6 +91,14 @@ static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
   return QuantKind::kTable;
 }
 
+// Non-negative when min >= 0, or when the input is (Clip only narrows it further); with
+// max < min every output equals max, so max must be >= 0 too.
+static bool non_negative(const Graph& g, const Node& n, const InputSigns& in) {
+  const Tensor* lo = ops::constant_input(g, n, 1);
+  const Tensor* hi = ops::constant_input(g, n, 2);
+  return (!hi || ops::all_non_negative(*hi)) && ((lo && ops::all_non_negative(*lo)) || in.non_negative(0));
+}
+
 extern const OpDef kDef = {
     .name = "Clip",
     .summary = "Clamps every element to [min, max]; min and max are optional scalar inputs.",
@@ -103,6 +111,7 @@ extern const OpDef kDef = {
     .in_place = true,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kTable,
+    .output_non_negative = non_negative,
 };
 
 }  // namespace qmap::ops::clip

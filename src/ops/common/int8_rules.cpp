@@ -13,6 +13,11 @@ const Tensor* constant_input(const Graph& g, const Node& n, size_t i) {
   return v.constant ? &*v.constant : nullptr;
 }
 
+bool all_non_negative(const Tensor& t) {
+  const std::vector<double> d = t.to_double();
+  return std::all_of(d.begin(), d.end(), [](double x) { return x >= 0; });
+}
+
 bool uniform(const Tensor& t) {
   const std::vector<double> d = t.to_double();
   return !d.empty() && std::all_of(d.begin(), d.end(), [&](double x) { return x == d[0]; });
@@ -53,3 +58,19 @@ QuantKind quant_rule_weighted(const Graph& g, const Node& n, std::string* why) {
 }
 
 }  // namespace qmap::ops
+
+namespace qmap {
+
+bool InputSigns::non_negative(size_t i) const {
+  if (!ops::input_present(n_, i)) return true;
+  const Value& v = g_.value(n_.inputs[i]);
+  return v.constant ? ops::all_non_negative(*v.constant) : static_cast<bool>(values_[static_cast<size_t>(n_.inputs[i])]);
+}
+
+bool InputSigns::all_non_negative() const {
+  for (size_t i = 0; i < n_.inputs.size(); ++i)
+    if (!non_negative(i)) return false;
+  return true;
+}
+
+}  // namespace qmap

@@ -12,6 +12,8 @@ namespace qmap::ops {
 bool input_present(const Node& n, size_t i);
 // Input i's constant value, or nullptr (absent or computed at run time).
 const Tensor* constant_input(const Graph& g, const Node& n, size_t i);
+// Every element >= 0 (NaN counts as negative: nothing is proven about it).
+bool all_non_negative(const Tensor& t);
 // Every element equal (and at least one).
 bool uniform(const Tensor& t);
 // ReduceMean / ReduceMax over exactly H and W of a 4-D input: global average / max pooling.

@@ -85,6 +85,7 @@ extern const OpDef kDef = {
     .npu_params = axis_npu_params,
     .quant_rule = quant_always<QuantKind::kConcat>,
     .lowering = Int8Lowering::kConcat,
+    .output_non_negative = non_negative_as_all_inputs,
 };
 
 }  // namespace qmap::ops::concat

@@ -28,6 +28,7 @@ extern const OpDef kDef = {
     .npu_params = global_pool_npu_params,
     .quant_rule = quant_always<QuantKind::kOwnScale>,
     .lowering = Int8Lowering::kPool,
+    .output_non_negative = non_negative_as_input0,
 };
 
 }  // namespace qmap::ops::global_average_pool

@@ -88,6 +88,7 @@ extern const OpDef kDef = {
     .npu_params = npu_params,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kPool,
+    .output_non_negative = non_negative_as_input0,
 };
 
 }  // namespace qmap::ops::max_pool

@@ -24,6 +24,7 @@ extern const OpDef kDef = {
     .in_place = true,
     .quant_rule = quant_rule_binary,
     .lowering = Int8Lowering::kBinary,
+    .output_non_negative = non_negative_as_all_inputs,
 };
 
 }  // namespace qmap::ops::mul

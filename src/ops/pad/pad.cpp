@@ -112,6 +112,11 @@ static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
   return QuantKind::kPassThrough;
 }
 
+// The padding value is an element of the output too.
+static bool non_negative(const Graph&, const Node&, const InputSigns& in) {
+  return in.non_negative(0) && in.non_negative(2);
+}
+
 extern const OpDef kDef = {
     .name = "Pad",
     .summary = "Pads a tensor with a constant, its reflection or its edge values.",
@@ -124,6 +129,7 @@ extern const OpDef kDef = {
     .npu_params = npu_params,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kMove,
+    .output_non_negative = non_negative,
 };
 
 }  // namespace qmap::ops::pad

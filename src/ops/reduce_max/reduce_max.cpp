@@ -53,6 +53,7 @@ extern const OpDef kDef = {
     .npu_params = reduce_npu_params,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kPool,
+    .output_non_negative = non_negative_as_input0,
 };
 
 }  // namespace qmap::ops::reduce_max

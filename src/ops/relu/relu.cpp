@@ -17,6 +17,7 @@ extern const OpDef kDef = {
     .in_place = true,
     .quant_rule = quant_always<QuantKind::kTable>,
     .lowering = Int8Lowering::kTable,
+    .output_non_negative = non_negative_always,
 };
 
 }  // namespace qmap::ops::relu

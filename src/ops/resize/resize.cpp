@@ -406,6 +406,12 @@ static QuantKind quant_rule(const Graph&, const Node& n, std::string* why) {
   return QuantKind::kFloat;
 }
 
+// Nearest and linear interpolation stay within the inputs' range; cubic overshoots below the
+// smallest input.
+static bool non_negative(const Graph&, const Node& n, const InputSigns& in) {
+  return attr_string(n, "mode", "nearest") != "cubic" && in.non_negative(0);
+}
+
 extern const OpDef kDef = {
     .name = "Resize",
     .summary = "Resizes a tensor by nearest, N-linear or cubic interpolation.",
@@ -417,6 +423,7 @@ extern const OpDef kDef = {
     .npu_params = npu_params,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kMove,
+    .output_non_negative = non_negative,
 };
 
 }  // namespace qmap::ops::resize

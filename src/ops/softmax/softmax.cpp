@@ -150,6 +150,7 @@ extern const OpDef kDef = {
     .eval = eval,
     .upgrade_onnx = upgrade,
     .npu_params = npu_params,
+    .output_non_negative = non_negative_always,
 };
 
 }  // namespace qmap::ops::softmax

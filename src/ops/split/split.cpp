@@ -94,6 +94,7 @@ extern const OpDef kDef = {
     .npu_params = axis_npu_params,
     .quant_rule = quant_always<QuantKind::kPassThrough>,
     .lowering = Int8Lowering::kMove,
+    .output_non_negative = non_negative_as_input0,
 };
 
 }  // namespace qmap::ops::split

@@ -38,6 +38,7 @@ extern const OpDef kDef = {
     .upgrade_onnx = upgrade_axes_attr_to_input,
     .quant_rule = quant_always<QuantKind::kPassThrough>,
     .lowering = Int8Lowering::kMove,
+    .output_non_negative = non_negative_as_input0,
 };
 
 }  // namespace qmap::ops::unsqueeze
