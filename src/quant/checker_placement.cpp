@@ -27,15 +27,19 @@ Result<GraphPlacement> checker_placement(const Graph& imported, const TargetSpec
     for (ValueId v : imported.nodes[i].inputs)
       if (v != kNoValue) readers[imported.value(v).name].push_back(i);
 
+  auto same_name = [&](const std::string& name) -> std::optional<size_t> {
+    if (auto it = by_name.find(name); it != by_name.end()) return it->second;
+    return std::nullopt;
+  };
   auto became = [&](const Node& n) -> std::optional<size_t> {
-    if (auto it = by_name.find(n.name); it != by_name.end()) return it->second;
+    if (auto j = same_name(n.name)) return j;
     for (ValueId o : n.outputs)
       if (o != kNoValue)
         if (auto it = by_output.find(imported.value(o).name); it != by_output.end()) return it->second;
     for (ValueId o : n.outputs)
       if (o != kNoValue)
         for (size_t r : readers[imported.value(o).name])
-          if (auto it = by_name.find(imported.nodes[r].name); it != by_name.end()) return it->second;
+          if (auto j = same_name(imported.nodes[r].name)) return j;
     return std::nullopt;
   };
 
@@ -45,8 +49,7 @@ Result<GraphPlacement> checker_placement(const Graph& imported, const TargetSpec
     if (where == Placement::kFolded || where == Placement::kUnsupported) continue;
     // A removed node counts only when it is still there (an Identity the passes kept).
     const std::optional<size_t> j =
-        where == Placement::kRemoved ? (by_name.count(imported.nodes[i].name) ? std::optional<size_t>(by_name.at(imported.nodes[i].name)) : std::nullopt)
-                                     : became(imported.nodes[i]);
+        where == Placement::kRemoved ? same_name(imported.nodes[i].name) : became(imported.nodes[i]);
     if (!j) continue;
     const NodePlacement& p = planned.placement.nodes[*j];
     if (p.where == Placement::kNpu || p.where == Placement::kCpu) po.forced[imported.nodes[i].name] = p;
