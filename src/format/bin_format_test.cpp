@@ -3,6 +3,7 @@
 // deliberately corrupted file per defect class, each rejected with its own message. Byte-level
 // corruptions that should reach the structural checks re-seal the checksum first, as a forged
 // file would.
+#include <algorithm>
 #include <cstring>
 
 #include <gtest/gtest.h>
@@ -487,6 +488,27 @@ TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
   p = program_;
   p.steps[si].as<ConvParams>().geom.stride_h = int64_t{1} << 50;
   expect_has(read_error(serialized(p)), "conv height: input 8 + leading pad");
+}
+
+// A move or float step's declared outputs are what its op infers from the declared inputs: the
+// runtime sizes its arena by them before anything runs (the bin fuzzer's 2-KB file declared a
+// 2 GiB Transpose output, fuzz/regressions/bin/transpose_output_forged_2gib.bin).
+TEST_F(BinCorrupt, GenericStepOutputsAreWhatTheOpInfers) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kFloat);
+  ProgramTensor& y = p.tensors[static_cast<size_t>(p.steps[si].outputs[0])];
+  const std::string want = dims_str(y.dims);
+  y.dims = {1, 3, 2752516, 65};
+  const std::string msg = read_error(serialized(p));
+  expect_has(msg, fmt::format("float '{}' (step {}): output 0 '{}' is float32 1x3x2752516x65: {} infers float32 {} "
+                              "from the inputs",
+                              p.steps[si].node, si, y.name, p.steps[si].op_type, want));
+  // An attribute of another type than the op defines would abort the op's infer: refused.
+  p = program_;
+  const auto softmax = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& s) { return s.op_type == "Softmax"; });
+  ASSERT_NE(softmax, p.steps.end());
+  softmax->as<GenericParams>().attrs["axis"] = std::string("one");
+  expect_has(read_error(serialized(p)), "attribute 'axis' has type string: Softmax expects int");
 }
 
 // The reader and the runtime's prepare run one step validator (program/step_check.h): the same

@@ -14,4 +14,9 @@ const OpDef& op_def(OpId id);
 std::optional<OpId> op_by_name(std::string_view name);  // never OpId::Custom
 std::span<const OpId> all_ops();  // in list order
 
+// The node's attributes against its op's AttrSpecs: every key defined, of its type, and every
+// required one present (built-in ops; ops/verify.h validate_attributes adds custom ops). What
+// the ops' infer and eval assume (attr_int and friends abort on a type not validated).
+Status validate_builtin_attributes(const Node& n);
+
 }  // namespace qmap

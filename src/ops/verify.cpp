@@ -9,25 +9,7 @@ namespace qmap {
 
 Status validate_attributes(const Node& n) {
   if (n.op == OpId::Custom) return validate_custom_attributes(n);  // the plugin's declaration
-  const OpDef& def = op_def(n.op);
-  for (const auto& [key, value] : n.attrs) {
-    const AttrSpec* spec = nullptr;
-    for (const AttrSpec& s : def.attrs)
-      if (key == s.name) spec = &s;
-    if (spec == nullptr) {
-      std::string known;
-      for (const AttrSpec& s : def.attrs) known += std::string(known.empty() ? "" : ", ") + s.name;
-      return error("{} '{}': attribute '{}' is not defined for {}: known attributes are {{{}}}", n.op_type,
-                   n.name, key, def.name, known);
-    }
-    if (attr_type_of(value) != spec->type)
-      return error("{} '{}': attribute '{}' has type {}: {} expects {}", n.op_type, n.name, key,
-                   attr_type_name(attr_type_of(value)), def.name, attr_type_name(spec->type));
-  }
-  for (const AttrSpec& s : def.attrs)
-    if (s.default_text == nullptr && !n.has_attr(s.name))
-      return error("{} '{}': required attribute '{}' is missing", n.op_type, n.name, s.name);
-  return ok_status();
+  return validate_builtin_attributes(n);
 }
 
 Status verify_graph(const Graph& g) {

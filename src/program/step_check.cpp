@@ -317,6 +317,39 @@ Status Checker::concat() const {
 Status Checker::generic() const {
   QMAP_RETURN_IF_ERROR(indices(true));
   if (s_.outputs.empty()) return fail("no outputs: the step writes at least one tensor");
+  // The declared output types and dims are what the op infers from the declared inputs (the
+  // runtime sizes its arena by them before any step runs, so a forged 2 GiB output of a
+  // Transpose must stop here, not when the step runs). Inputs computed at run time are known
+  // by type and dims only; where the op cannot infer from that (a value-dependent shape, an
+  // error it would not give on the real values), the run-time check stands. Custom ops are
+  // bound to their plugin after reading (resolve_custom_ops).
+  if (s_.op == OpId::Custom) return ok_status();
+  Node n;
+  n.name = s_.node;
+  n.op = s_.op;
+  n.op_type = s_.op_type;
+  n.attrs = s_.as<GenericParams>().attrs;
+  // The op's infer and eval read attributes by type: a forged type or key stops here.
+  if (const Status st = validate_builtin_attributes(n); !st.ok()) return fail("{}", st.message());
+  std::vector<TensorInfo> infos;
+  for (int32_t t : s_.inputs) {
+    if (t < 0) {
+      infos.push_back(TensorInfo{});
+      continue;
+    }
+    const ProgramTensor& pt = p_.tensors[static_cast<size_t>(t)];
+    infos.push_back(TensorInfo{true, pt.dtype, pt.dims, pt.constant ? &*pt.constant : nullptr});
+  }
+  InferCtx ctx(n, infos);
+  if (!op_def(s_.op).infer(ctx).ok()) return ok_status();
+  for (size_t i = 0; i < s_.outputs.size() && i < ctx.outputs().size(); ++i) {
+    if (s_.outputs[i] < 0) continue;
+    const ProgramTensor& y = p_.tensors[static_cast<size_t>(s_.outputs[i])];
+    const auto& o = ctx.outputs()[i];
+    if (o.dims && (o.dtype != y.dtype || *o.dims != y.dims))
+      return fail("output {} '{}' is {} {}: {} infers {} {} from the inputs", i, y.name, dtype_name(y.dtype),
+                  dims_str(y.dims), s_.op_type, dtype_name(o.dtype), dims_str(*o.dims));
+  }
   return ok_status();
 }
 
