@@ -45,6 +45,19 @@ StepParams default_step_params(StepKind k) {
   return NoParams{};
 }
 
+Node step_node(const Step& s) {
+  Node n;
+  n.name = s.node;
+  n.op = s.op;
+  n.op_type = s.op_type;
+  if (const auto* op = std::get_if<GenericParams>(&s.params)) {
+    n.attrs = op->attrs;
+    n.domain = op->domain;
+    n.custom = op->custom;
+  }
+  return n;
+}
+
 const ConvWeights* Step::conv_weights() const {
   if (const auto* c = std::get_if<ConvParams>(&params)) return c;
   if (const auto* c = std::get_if<ConvFloatOutParams>(&params)) return c;

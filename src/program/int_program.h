@@ -112,6 +112,10 @@ std::string program_text(const IntProgram& p);
 // keeps the two equal).
 std::string step_params_layout();
 
+// The node a move or float step runs through its op (name, op, attributes, custom-op domain
+// and plugin); for other kinds the node's identity only.
+Node step_node(const Step& s);
+
 // Binds every custom step of `p` to the op of `ops` with its domain, type and version. An
 // error, one line naming the op and the library the program expects, when none is loaded or
 // the loaded one has another version. `name` (the .bin) prefixes the message.

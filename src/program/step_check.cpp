@@ -324,11 +324,7 @@ Status Checker::generic() const {
   // error it would not give on the real values), the run-time check stands. Custom ops are
   // bound to their plugin after reading (resolve_custom_ops).
   if (s_.op == OpId::Custom) return ok_status();
-  Node n;
-  n.name = s_.node;
-  n.op = s_.op;
-  n.op_type = s_.op_type;
-  n.attrs = s_.as<GenericParams>().attrs;
+  const Node n = step_node(s_);
   // The op's infer and eval read attributes by type: a forged type or key stops here.
   if (const Status st = validate_builtin_attributes(n); !st.ok()) return fail("{}", st.message());
   std::vector<TensorInfo> infos;

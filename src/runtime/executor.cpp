@@ -87,18 +87,10 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
   const kernels::WeightArenaScope arena_scope(*arena);
   for (size_t si = 0; si < program.steps.size(); ++si) {
     const Step& s = program.steps[si];
-    Node n;
-    n.name = s.node;
-    n.op = s.op;
-    n.op_type = s.op_type;
-    if (const auto* op = std::get_if<GenericParams>(&s.params)) {
-      n.attrs = op->attrs;
-      n.domain = op->domain;
-      n.custom = op->custom;
-      if (s.op == OpId::Custom && !op->custom)
-        return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
-                     s.node, op->domain, s.op_type, op->custom_version);
-    }
+    Node n = step_node(s);
+    if (s.op == OpId::Custom && !n.custom)
+      return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
+                   s.node, n.domain, s.op_type, s.as<GenericParams>().custom_version);
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
     if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)
