@@ -217,13 +217,15 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         L.unit = "vector";
         rate_per_cycle = static_cast<double>(c.simple_rate());
         break;
-      case StepKind::kConcat:
+      case StepKind::kConcat: {
         // Inputs whose scale differs from the output's are requantized (vector unit); the
         // others are copied (DMA).
-        for (size_t i = 0; i < s.inputs.size() && i < s.as<ConcatParams>().requant.size(); ++i)
-          if (s.as<ConcatParams>().requant[i] && s.inputs[i] >= 0) L.ops += num_elements(p.tensors[static_cast<size_t>(s.inputs[i])].dims);
+        const std::vector<uint8_t>& requant = s.as<ConcatParams>().requant;
+        for (size_t i = 0; i < s.inputs.size() && i < requant.size(); ++i)
+          if (requant[i] && s.inputs[i] >= 0) L.ops += num_elements(p.tensors[static_cast<size_t>(s.inputs[i])].dims);
         L.unit = L.ops > 0 ? "vector" : "dma";
         break;
+      }
       case StepKind::kMove:
         L.ops = 0;  // data movement (DMA): only its bytes cost
         L.unit = "dma";
