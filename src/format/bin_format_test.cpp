@@ -5,6 +5,7 @@
 // file would.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <gtest/gtest.h>
 
@@ -480,14 +481,31 @@ TEST_F(BinCorrupt, BlobSizeDisagreesWithGeometry) {
 TEST_F(BinCorrupt, ConvWindowsFarOutsideTheInput) {
   const size_t si = step_of(StepKind::kConv);
   IntProgram p = program_;
-  p.steps[si].as<ConvParams>().geom.dil_w = int64_t{1} << 40;
+  p.steps[si].as<ConvParams>().geom.dil_w = 60000;
   const std::string msg = read_error(serialized(p));
   expect_has(msg, fmt::format("conv '{}' (step {}): conv width: input 8 + leading pad", p.steps[si].node, si));
-  expect_has(msg, "dilation 1099511627776");
+  expect_has(msg, "dilation 60000");
   expect_has(msg, "the windows must lie near the padded input");
   p = program_;
-  p.steps[si].as<ConvParams>().geom.stride_h = int64_t{1} << 50;
+  p.steps[si].as<ConvParams>().geom.stride_h = 60000;
   expect_has(read_error(serialized(p)), "conv height: input 8 + leading pad");
+}
+
+// The window checks scale with the pad, so pads (and strides, dilations) also have a fixed
+// bound: a pad near 2^63 passed them and overflowed the kernel's int64 row offsets (the bin
+// fuzzer's fuzz/regressions/bin/conv_pad_near_int64_max.bin).
+TEST_F(BinCorrupt, ConvPadsStridesAndDilationsAreBounded) {
+  const size_t si = step_of(StepKind::kConv);
+  using G = kernels::ref::ConvGeometry2d;
+  for (int64_t G::*field : {&G::pad_top, &G::pad_left, &G::stride_h, &G::dil_w}) {
+    for (const int64_t v : {kMaxConvWindowParam + 1, std::numeric_limits<int64_t>::max() - 1000}) {
+      IntProgram p = program_;
+      p.steps[si].as<ConvParams>().geom.*field = v;
+      const std::string msg = read_error(serialized(p));
+      expect_has(msg, fmt::format("conv '{}' (step {}): conv pads", p.steps[si].node, si));
+      expect_has(msg, fmt::format("has {}: each is at most 65535", v));
+    }
+  }
 }
 
 // A move or float step's declared outputs are what its op infers from the declared inputs: the

@@ -152,6 +152,14 @@ Status Checker::conv(bool float_out) const {
                   "has {}: sizes, strides, dilations and group are >= 1",
                   g.n, g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.group, v);
   if (g.pad_top < 0 || g.pad_left < 0) return fail("conv pads {} {}: pads are >= 0", g.pad_top, g.pad_left);
+  // An upper bound too: the window checks below scale with the pad, so a pad near 2^63 passed
+  // them and overflowed the kernels' int64 row offsets (fuzz/regressions/bin/
+  // conv_pad_near_int64_max.bin). Real networks stay far below (ASPP's dilation 36 is the
+  // largest in common use).
+  for (int64_t v : {g.pad_top, g.pad_left, g.stride_h, g.stride_w, g.dil_h, g.dil_w})
+    if (v > kMaxConvWindowParam)
+      return fail("conv pads {} {}, stride {}x{}, dilation {}x{} has {}: each is at most {}", g.pad_top, g.pad_left,
+                  g.stride_h, g.stride_w, g.dil_h, g.dil_w, v, kMaxConvWindowParam);
   if (g.c % g.group != 0 || g.m % g.group != 0)
     return fail("conv C {} and M {}: both are multiples of group {}", g.c, g.m, g.group);
   // The windows stay near the padded input. A conv step stores its leading pads only, so the

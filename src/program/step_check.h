@@ -6,9 +6,10 @@
 //
 // What it checks is what the kernels assume (docs/format.md §5): the step's tensor indices,
 // arity, dtypes and quantization (zero point inside the type's range, scale positive and
-// finite), its geometry (sizes, strides, dilations >= 1, pads >= 0, every product checked for
-// int64 overflow) against the element counts of the tensors it reads and writes, the blob sizes
-// the geometry implies (weights, bias, multipliers, accumulator scales, table, concat blocks),
+// finite), its geometry (sizes, strides, dilations >= 1, pads >= 0, a convolution's pads,
+// strides and dilations <= kMaxConvWindowParam, every product checked for int64 overflow)
+// against the element counts of the tensors it reads and writes, the blob sizes the geometry
+// implies (weights, bias, multipliers, accumulator scales, table, concat blocks),
 // the multipliers the kernel uses (m in [2^30, 2^31), shift in [kMinShift, kMaxShift]), the
 // output clamp, broadcast strides that stay inside their operands, the step kind, and an op id
 // of the registry (every kind). It does not check the dataflow between steps (read before written,
@@ -19,11 +20,15 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "core/status.h"
 #include "program/int_program.h"
 
 namespace qmap {
+
+// The largest pad, stride or dilation a convolution step may hold (docs/format.md §5).
+inline constexpr int64_t kMaxConvWindowParam = 65535;
 
 Status check_step(const IntProgram& p, size_t step);
 
