@@ -42,16 +42,30 @@ void gather_by_axis_maps(const Tensor& src, Tensor& dst, const AxisMaps& maps,
   }
   int64_t block_elems = 1;
   for (int d = lead; d < rank; ++d) block_elems *= out[static_cast<size_t>(d)];
-  const size_t block = static_cast<size_t>(block_elems) * esize;
-
   const Dims in_strides = strides_of(in);  // elements
-  std::vector<std::byte> fill_block(block);
+  // Then one more axis whose map is an ascending run (a slice's kept part, e.g. a channel
+  // split): its rows are adjacent in the source as in the destination, so they join the
+  // block (one copy instead of one per channel: 232 copies of 49 bytes for a 7x7 split).
+  int64_t run_offset = 0;  // source elements before the run's first row
+  if (lead > 0) {
+    const auto& m = maps[static_cast<size_t>(lead - 1)];
+    bool run = !m.empty() && m[0] >= 0;
+    for (size_t j = 1; j < m.size() && run; ++j) run = m[j] == m[0] + static_cast<int64_t>(j);
+    if (run) {
+      run_offset = m[0] * in_strides[static_cast<size_t>(lead - 1)];
+      block_elems *= out[static_cast<size_t>(lead - 1)];
+      --lead;
+    }
+  }
+  const size_t block = static_cast<size_t>(block_elems) * esize;
+  std::vector<std::byte> fill_block(fill != nullptr ? block : 0);  // only Pad and Resize fill
   if (fill != nullptr)
     for (int64_t e = 0; e < block_elems; ++e)
       std::memcpy(fill_block.data() + static_cast<size_t>(e) * esize, fill, esize);
 
   const std::byte* s = src.raw();
   std::byte* d = dst.raw();
+  s += static_cast<size_t>(run_offset) * esize;
   if (lead == 0) {
     std::memcpy(d, s, block);
     return;

@@ -30,6 +30,38 @@ TEST(Slice, DefaultAxesAndSteps2D) {
   EXPECT_TRUE(testing::tensors_near((*out)[0], Tensor::from_vector<float>({2, 2}, {5, 6, 9, 10})));
 }
 
+// A channel split copies whole runs of channels (gather_by_axis_maps joins an ascending axis to
+// the trailing block); every element still lands where numpy puts it, for both halves, a
+// batch of 2 and a middle range, and for a range on an inner axis under a strided outer one.
+TEST(Slice, ChannelRangesOfEveryBatchItem) {
+  const Dims dims{2, 6, 3, 5};
+  std::vector<int64_t> v(180);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int64_t>(i);
+  const Tensor x = Tensor::from_vector<int64_t>(dims, v);
+  auto at = [&](int64_t n, int64_t c, int64_t h, int64_t w) { return ((n * 6 + c) * 3 + h) * 5 + w; };
+  for (auto [b, e] : {std::pair<int64_t, int64_t>{0, 3}, {3, 6}, {1, 5}}) {
+    Tensor s = ints({b}), en = ints({e}), a = ints({1});
+    auto out = testing::run_op("Slice", {&x, &s, &en, &a});
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    std::vector<int64_t> want;
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t c = b; c < e; ++c)
+        for (int64_t h = 0; h < 3; ++h)
+          for (int64_t w = 0; w < 5; ++w) want.push_back(at(n, c, h, w));
+    EXPECT_EQ((*out)[0].to_int64(), want) << b << ":" << e;
+  }
+  // x[:, ::2, 1:3, :]: the range (h 1..2) joins the block under the strided channel axis.
+  Tensor s = ints({0, 1}), en = ints({6, 3}), a = ints({1, 2}), st = ints({2, 1});
+  auto out = testing::run_op("Slice", {&x, &s, &en, &a, &st});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  std::vector<int64_t> want;
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 6; c += 2)
+      for (int64_t h = 1; h < 3; ++h)
+        for (int64_t w = 0; w < 5; ++w) want.push_back(at(n, c, h, w));
+  EXPECT_EQ((*out)[0].to_int64(), want);
+}
+
 TEST(Slice, EmptyResultWhenStartPastEnd) {
   Tensor x(DType::kUInt8, {5});
   Tensor s = ints({4}), e = ints({2});
