@@ -58,8 +58,12 @@ void gather_by_axis_maps(const Tensor& src, Tensor& dst, const AxisMaps& maps,
     }
   }
   const size_t block = static_cast<size_t>(block_elems) * esize;
-  std::vector<std::byte> fill_block(fill != nullptr ? block : 0);  // only Pad and Resize fill
-  if (fill != nullptr)
+  // The block written where a map says -1 (outside the source): `fill`, or zeros without one.
+  bool outside_any = false;
+  for (const auto& m : maps)
+    for (size_t j = 0; j < m.size() && !outside_any; ++j) outside_any = m[j] < 0;
+  std::vector<std::byte> fill_block(outside_any ? block : 0);
+  if (fill != nullptr && outside_any)
     for (int64_t e = 0; e < block_elems; ++e)
       std::memcpy(fill_block.data() + static_cast<size_t>(e) * esize, fill, esize);
 

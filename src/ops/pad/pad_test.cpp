@@ -19,6 +19,18 @@ TEST(Pad, ReflectWiderThanAxis) {
                                                                                   6, 5, 4, 5, 6, 5, 4, 5, 6})));
 }
 
+// Constant mode without a constant_value input pads with zeros (the fill block is zeroed, not
+// read from an absent input); the unpadded rows are copied whole.
+TEST(Pad, ConstantWithoutValuePadsZeros) {
+  Tensor x = x23();
+  Tensor pads = ints({1, 0, 0, 1});  // a row before, a column after
+  auto out = testing::run_op("Pad", {&x, &pads});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_TRUE(testing::tensors_near((*out)[0], Tensor::from_vector<float>({3, 4}, {0, 0, 0, 0,  //
+                                                                                  1, 2, 3, 0,  //
+                                                                                  4, 5, 6, 0})));
+}
+
 TEST(Pad, Edge) {
   Tensor x = x23();
   Tensor pads = ints({0, 1, 1, 1});
