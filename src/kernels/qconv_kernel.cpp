@@ -29,4 +29,23 @@ std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
   return nullptr;
 }
 
+ConvPixelLayout conv_pixel_layout(Isa isa) {
+  switch (isa) {
+    case Isa::kRef: return {};
+    // x86_avx2/qconv_gemm.h: im2col pixels in 16-pixel panels, a tail of 1..8 costs 8.
+    case Isa::kAvx2:
+    case Isa::kAvxVnni: return {8, false};
+    // x86_avx512vnni/qconv_gemm.cpp: 16-pixel vectors over the virtual grid of rows
+    // ow + (kw-1)*dw/sw wide.
+    case Isa::kAvx512Vnni: return {16, true};
+  }
+  return {};
+}
+
+int64_t conv_computed_pixels(const ref::ConvGeometry2d& g, ConvPixelLayout l) {
+  if (l.vector <= 0 || (g.oh == 1 && g.ow == 1 && g.kh == 1 && g.kw == 1)) return g.oh * g.ow;
+  const int64_t row = g.ow + (l.row_halo ? (g.kw - 1) * g.dil_w / g.stride_w : 0);
+  return (g.oh * row + l.vector - 1) / l.vector * l.vector;
+}
+
 }  // namespace qmap::kernels

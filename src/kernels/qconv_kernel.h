@@ -68,4 +68,19 @@ std::unique_ptr<QConvKernel> make_qconv_avx2(const QConvParams& p);
 // The factory of `isa` (null for Isa::kRef and for a level this build did not compile).
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p);
 
+// How the dense (not depthwise) convolution kernel of `isa` covers the output pixels, for the
+// host march's cost model (docs/perf.md): runs of `vector` pixels in row-major order whose last
+// lanes past the pixels are computed and dropped, each output row widened by the window's halo
+// when `row_halo` (the AVX-512 kernel's phase-image grid). vector 0: the reference, no lanes.
+struct ConvPixelLayout {
+  int64_t vector = 0;
+  bool row_halo = false;
+};
+ConvPixelLayout conv_pixel_layout(Isa isa);
+// Output pixels per batch item that a dense convolution of geometry g computes with layout l:
+// oh*ow, or the row-major run of oh rows (each widened by the window's halo, (kw-1)*dil_w /
+// stride_w columns, when row_halo) rounded up to a multiple of l.vector. A fully connected
+// layer (1x1 kernel, 1x1 output) computes its one pixel.
+int64_t conv_computed_pixels(const ref::ConvGeometry2d& g, ConvPixelLayout l);
+
 }  // namespace qmap::kernels

@@ -243,8 +243,15 @@ KernelProbe measure_kernels(double seconds_per_test) {
   // A convolution's time is modelled as MACs / MAC rate + outputs / output rate (+ for
   // depthwise, channels x a per-channel cost); two or three shapes that weigh the terms
   // differently give each rate (docs/perf.md, "The host march").
-  auto macs = [](const kernels::ref::ConvGeometry2d& g) { return static_cast<double>(g.oh * g.ow * g.m * (g.c / g.group) * g.kh * g.kw); };
-  auto outs = [](const kernels::ref::ConvGeometry2d& g) { return static_cast<double>(g.oh * g.ow * g.m); };
+  // Dense shapes count the pixels the kernel computes (kernels::conv_computed_pixels).
+  const kernels::ConvPixelLayout layout = kernels::conv_pixel_layout(kernels::best_host_isa());
+  kp.conv_pixel_vector = layout.vector;
+  kp.conv_row_halo = layout.row_halo;
+  auto pixels = [&](const kernels::ref::ConvGeometry2d& g) {
+    return static_cast<double>(g.group == g.c && g.group > 1 ? g.oh * g.ow : kernels::conv_computed_pixels(g, layout));
+  };
+  auto macs = [&](const kernels::ref::ConvGeometry2d& g) { return pixels(g) * static_cast<double>(g.m * (g.c / g.group) * g.kh * g.kw); };
+  auto outs = [&](const kernels::ref::ConvGeometry2d& g) { return pixels(g) * static_cast<double>(g.m); };
   const auto deep = geom(64, 64, 28, 3, 1), shallow = geom(16, 96, 56, 1, 1);
   const double td = conv_seconds(deep, seconds_per_test), ts = conv_seconds(shallow, seconds_per_test);
   // [macs_d outs_d; macs_s outs_s] [1/R; 1/V] = [td; ts]

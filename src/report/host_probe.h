@@ -46,6 +46,10 @@ struct KernelProbe {
   double pool_gtaps = 0;       // 3x3 max pool over 64x56x56, G taps/s (simple ops: no requantization)
   double float_gflops = 0;     // y = y * a + b over 64 Ki floats (baseline x86-64 code, as CPU ops run)
   double call_us = 0;          // a step's fixed cost: an add of 64 elements
+  // The dense kernel's pixel layout (kernels::conv_pixel_layout): the rates above are per
+  // computed MAC and output, lanes the kernel drops included, as the cost model counts them.
+  int64_t conv_pixel_vector = 0;
+  bool conv_row_halo = false;
 };
 KernelProbe measure_kernels(double seconds_per_test);
 

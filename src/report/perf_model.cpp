@@ -5,6 +5,8 @@
 #include <map>
 #include <variant>
 
+#include "kernels/qconv_kernel.h"
+
 namespace qmap {
 
 const char* residency_name(Residency r) {
@@ -88,6 +90,19 @@ bool is_data_movement(const std::string& op) {
 
 }  // namespace
 
+int64_t move_runs(const IntProgram& p, const Step& s) {
+  if (s.kind != StepKind::kMove || s.op_type != "Transpose" || s.outputs.empty() || s.outputs[0] < 0) return 1;
+  const Dims& y = p.tensors[static_cast<size_t>(s.outputs[0])].dims;
+  std::vector<int64_t> perm;
+  if (const auto it = s.as<GenericParams>().attrs.find("perm"); it != s.as<GenericParams>().attrs.end())
+    if (const auto* v = std::get_if<std::vector<int64_t>>(&it->second)) perm = *v;
+  if (perm.empty())  // the default: reversed axes, no axis stays
+    for (size_t i = y.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
+  int64_t block = 1;
+  for (size_t i = y.size(); i-- > 0 && i < perm.size() && perm[i] == static_cast<int64_t>(i);) block *= y[i];
+  return block > 0 ? std::max<int64_t>(1, num_elements(y) / block) : 1;
+}
+
 std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<StepPlacement>& placement,
                                       int64_t sram_bytes, bool cpu_shares_sram) {
   const size_t nt = p.tensors.size();
@@ -139,6 +154,10 @@ std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<Ste
   return res;
 }
 
+int64_t conv_computed_pixels(const kernels::ref::ConvGeometry2d& g, const CostModel& c) {
+  return kernels::conv_computed_pixels(g, {c.conv_pixel_vector, c.conv_row_halo});
+}
+
 PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& placement, const CostModel& c,
                          int64_t arena_bytes) {
   PerfReport r;
@@ -186,7 +205,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
     L.ddr_load_bytes += L.weight_bytes;
 
     double rate_per_cycle = static_cast<double>(c.vector_rate());
-    std::optional<double> conv_cycles;  // set by convolutions (their own formula)
+    std::optional<double> own_cycles;  // set by convolutions and moves (their own formulas)
     switch (s.kind) {
       case StepKind::kConv:
       case StepKind::kConvFloatOut: {
@@ -196,11 +215,13 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         const bool depthwise = g.group > 1 && g.group == g.c;
         L.unit = depthwise ? "depthwise" : "conv";
         // Cycles: MACs on the array, then (in series) every output through the output stage,
-        // plus a depthwise convolution's fixed cost per channel.
-        double cycles = static_cast<double>(L.macs) / static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
-        if (c.output_ops_per_cycle > 0) cycles += static_cast<double>(out_elements) / static_cast<double>(c.output_ops_per_cycle);
+        // plus a depthwise convolution's fixed cost per channel. A dense convolution computes
+        // conv_computed_pixels per image: the lanes past the real pixels cost as real ones.
+        const double computed = depthwise ? 1.0 : static_cast<double>(conv_computed_pixels(g, c)) / static_cast<double>(g.oh * g.ow);
+        double cycles = static_cast<double>(L.macs) * computed / static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
+        if (c.output_ops_per_cycle > 0) cycles += static_cast<double>(out_elements) * computed / static_cast<double>(c.output_ops_per_cycle);
         if (depthwise) cycles += static_cast<double>(g.n * g.c) * c.depthwise_channel_cycles;
-        conv_cycles = cycles;
+        own_cycles = cycles;
         break;
       }
       case StepKind::kMaxPool:
@@ -227,8 +248,10 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         break;
       }
       case StepKind::kMove:
-        L.ops = 0;  // data movement (DMA): only its bytes cost
+        // Data movement (DMA): its bytes, and a fixed cost per contiguous run it copies.
+        L.ops = 0;
         L.unit = "dma";
+        own_cycles = static_cast<double>(move_runs(p, s)) * c.move_run_cycles;
         break;
       case StepKind::kFloat:
         L.macs = float_step_macs(p, s);
@@ -249,7 +272,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
       L.unit = "cpu";
       L.compute_us = static_cast<double>(L.ops) / (c.cpu_gflops * 1e3);  // GFLOP/s = 1e3 flop/us
     } else {
-      L.compute_us = (conv_cycles ? *conv_cycles : static_cast<double>(L.ops) / rate_per_cycle) / c.clock_mhz;  // MHz = cycles/us
+      L.compute_us = (own_cycles ? *own_cycles : static_cast<double>(L.ops) / rate_per_cycle) / c.clock_mhz;  // MHz = cycles/us
     }
     // A CPU step's tensors are all in DDR unless cpu_shares_sram (plan_residency).
     L.memory_us = static_cast<double>(L.ddr_load_bytes + L.ddr_store_bytes) / ddr_bytes_per_us +

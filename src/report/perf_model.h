@@ -112,6 +112,15 @@ std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<Ste
                                       int64_t sram_bytes, bool cpu_shares_sram = false);
 
 // The whole estimate. arena_bytes: the memory plan's arena (reported, not used by the model).
+// Output pixels per batch item that a dense convolution of geometry g computes under the cost
+// model's conv_pixel_vector and conv_row_halo (kernels::conv_computed_pixels, docs/perf.md).
+int64_t conv_computed_pixels(const kernels::ref::ConvGeometry2d& g, const CostModel& c);
+
+// Contiguous runs a data-movement step copies: a Transpose copies its output in blocks of the
+// trailing axes its permutation keeps in place (a channel shuffle 1x2x232x49 -> 1x232x2x49 is
+// 464 runs of 49); the other moves (reshapes, slices, splits) are counted as one run.
+int64_t move_runs(const IntProgram& p, const Step& s);
+
 PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& placement, const CostModel& cost,
                          int64_t arena_bytes);
 

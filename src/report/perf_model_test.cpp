@@ -76,6 +76,81 @@ TEST(PerfModel, SingleConvMacsBytesAndMemoryBound) {
   EXPECT_DOUBLE_EQ(r.est_total_us, 0.92);
 }
 
+// conv_pixel_vector / conv_row_halo: a 3x3 'same' conv at 7x7 computes 7 rows of 7 + 2 halo
+// columns = 63 pixels, rounded up to 64 with vectors of 16; without the halo 49 -> 64 too; with
+// vectors of 8 and no halo 49 -> 56. A 1x1 fully connected pixel stays 1.
+TEST(PerfModel, ConvComputedPixelsCountTheDroppedLanes) {
+  CostModel c = round_cost();
+  const kernels::ref::ConvGeometry2d g7 = {.n = 1, .c = 8, .h = 7, .w = 7, .m = 16, .oh = 7, .ow = 7, .kh = 3, .kw = 3,
+                                           .pad_top = 1, .pad_left = 1};
+  EXPECT_EQ(conv_computed_pixels(g7, c), 49);  // no vector: the real pixels
+  c.conv_pixel_vector = 16;
+  EXPECT_EQ(conv_computed_pixels(g7, c), 64);
+  c.conv_row_halo = true;
+  EXPECT_EQ(conv_computed_pixels(g7, c), 64);  // 63 -> 64
+  kernels::ref::ConvGeometry2d g56 = g7;
+  g56.h = g56.w = g56.oh = g56.ow = 56;
+  EXPECT_EQ(conv_computed_pixels(g56, c), 3248);  // 56 rows of 58
+  g56.stride_h = g56.stride_w = 2, g56.oh = g56.ow = 28;
+  EXPECT_EQ(conv_computed_pixels(g56, c), 28 * 29 + 4);  // halo 2/2 = 1 column; 812 -> 816
+  c.conv_pixel_vector = 8, c.conv_row_halo = false;
+  EXPECT_EQ(conv_computed_pixels(g7, c), 56);
+  const kernels::ref::ConvGeometry2d fc = {.n = 1, .c = 64, .h = 1, .w = 1, .m = 10, .oh = 1, .ow = 1, .kh = 1, .kw = 1};
+  EXPECT_EQ(conv_computed_pixels(fc, c), 1);
+
+  // The layer's cycles scale by computed / real pixels (MACs and outputs alike); its MACs
+  // stay the real ones.
+  IntProgram p;
+  const int32_t x = add_tensor(p, {1, 8, 7, 7}), y = add_tensor(p, {1, 16, 7, 7});
+  p.inputs = {x};
+  p.outputs = {y};
+  add_conv(p, x, y, 8, 16, 7, 7);
+  c = round_cost();
+  c.ddr_bandwidth_gbps = 1e6;  // compute bound
+  c.output_ops_per_cycle = 16;
+  c.conv_pixel_vector = 16;
+  c.conv_row_halo = true;
+  const LayerPerf L = estimate_perf(p, step_placement(p), c, 0).layers[0];
+  EXPECT_EQ(L.macs, 56448);  // 49 x 16 x 8 x 9
+  // (64 x 16 x 72 MACs / 1024 + 64 x 16 outputs / 16) cycles / 1000 cycles per us
+  EXPECT_DOUBLE_EQ(L.compute_us, (64.0 * 16 * 72 / 1024 + 64.0 * 16 / 16) / 1000);
+}
+
+// move_run_cycles: a channel shuffle (Transpose 1x2x232x49 -> 1x232x2x49, perm 0 2 1 3) copies
+// 464 runs of 49 bytes; a Transpose that moves the last axis copies every element alone; a
+// Reshape copies one block.
+TEST(PerfModel, MovesCostTheirContiguousRuns) {
+  IntProgram p;
+  const int32_t x = add_tensor(p, {1, 2, 232, 49}), y = add_tensor(p, {1, 232, 2, 49});
+  const int32_t z = add_tensor(p, {1, 232, 49, 2}), r = add_tensor(p, {1, 464, 49, 2});
+  p.inputs = {x};
+  p.outputs = {r};
+  auto add_move = [&](const char* op, int32_t in, int32_t out, std::vector<int64_t> perm) {
+    Step s;
+    s.node = op + std::to_string(p.steps.size());
+    s.op_type = op;
+    s.inputs = {in};
+    s.outputs = {out};
+    auto& g = s.set<GenericParams>(StepKind::kMove);
+    if (!perm.empty()) g.attrs["perm"] = std::move(perm);
+    p.steps.push_back(std::move(s));
+  };
+  add_move("Transpose", x, y, {0, 2, 1, 3});
+  add_move("Transpose", y, z, {0, 1, 3, 2});
+  add_move("Reshape", z, r, {});
+  EXPECT_EQ(move_runs(p, p.steps[0]), 464);
+  EXPECT_EQ(move_runs(p, p.steps[1]), 22736);
+  EXPECT_EQ(move_runs(p, p.steps[2]), 1);
+  CostModel c = round_cost();
+  c.ddr_bandwidth_gbps = 1e6;  // bytes nearly free: the runs decide
+  c.move_run_cycles = 5;
+  const PerfReport rep = estimate_perf(p, step_placement(p), c, 0);
+  EXPECT_DOUBLE_EQ(rep.layers[0].compute_us, 464.0 * 5 / 1000);  // runs x cycles / (cycles per us)
+  EXPECT_EQ(rep.layers[0].unit, "dma");
+  EXPECT_EQ(rep.layers[0].bound, "compute");
+  EXPECT_DOUBLE_EQ(rep.layers[2].compute_us, 5.0 / 1000);
+}
+
 TEST(PerfModel, ConvPlusAddKeepsTheIntermediateInSram) {
   IntProgram p;
   const int32_t x = add_tensor(p, {1, 8, 16, 16}), c = add_tensor(p, {1, 8, 16, 16}), y = add_tensor(p, {1, 8, 16, 16});

@@ -237,7 +237,10 @@ json perf_json(const PerfReport& r, std::optional<int> sg) {
                      {"output_ops_per_cycle", r.cost.output_ops_per_cycle},
                      {"depthwise_channel_cycles", r.cost.depthwise_channel_cycles},
                      {"eval_overhead_us", r.cost.eval_overhead_us},
-                     {"cpu_shares_sram", r.cost.cpu_shares_sram}};
+                     {"cpu_shares_sram", r.cost.cpu_shares_sram},
+                     {"conv_pixel_vector", r.cost.conv_pixel_vector},
+                     {"conv_row_halo", r.cost.conv_row_halo},
+                     {"move_run_cycles", r.cost.move_run_cycles}};
   json sum;
   int npu = 0, cpu = 0;
   for (const auto& s : r.subgraphs) (s.cpu ? cpu : npu)++;

@@ -84,7 +84,7 @@ const std::vector<std::string> kModelKeys = {
     "cost_model.ddr_bandwidth_gbps", "cost_model.sram_kib", "cost_model.sram_bandwidth_gbps", "cost_model.cpu_gflops",
     "cost_model.subgraph_switch_us", "cost_model.layer_overhead_us", "cost_model.simple_ops_per_cycle",
     "cost_model.output_ops_per_cycle", "cost_model.depthwise_channel_cycles", "cost_model.eval_overhead_us",
-    "cost_model.cpu_shares_sram", "summary", "summary.estimated_latency_us", "summary.estimated_npu_us",
+    "cost_model.cpu_shares_sram", "cost_model.conv_pixel_vector", "cost_model.conv_row_halo", "cost_model.move_run_cycles", "summary", "summary.estimated_latency_us", "summary.estimated_npu_us",
     "summary.estimated_cpu_us", "summary.subgraph_switches", "summary.switch_us", "summary.macs", "summary.gops",
     "summary.weight_bytes", "summary.ddr_load_bytes", "summary.ddr_store_bytes", "summary.ddr_bytes",
     "summary.arena_bytes", "summary.layers", "summary.npu_subgraphs", "summary.cpu_subgraphs", "measured",

@@ -48,6 +48,32 @@ double eval_overhead_us() {
   return time_stats(us).median_us;
 }
 
+// The cost of one contiguous run of a data-movement step, in us: two 8-bit channel shuffles
+// of the same 22,736 bytes through the generic eval the runtime's move steps use, 1x2x232x49
+// (464 runs of 49 bytes) and 1x2x29x392 (58 runs of 392), the difference of their medians
+// (21 batches of 50 calls) over the difference of their runs.
+double move_run_us() {
+  auto shuffle_us = [](int64_t c, int64_t hw) {
+    Node n;
+    n.name = "probe";
+    n.op = *op_by_name("Transpose");
+    n.op_type = "Transpose";
+    n.attrs["perm"] = std::vector<int64_t>{0, 2, 1, 3};
+    Tensor x(DType::kUInt8, {1, 2, c, hw});
+    std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, c, 2, hw})};
+    const std::vector<const Tensor*> ins{&x};
+    QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
+    std::vector<double> us;
+    for (int b = 0; b < 21; ++b) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 50; ++i) (void)eval_node_into(n, ins, outs);
+      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 50);
+    }
+    return time_stats(us).median_us;
+  };
+  return std::max(0.0, (shuffle_us(232, 49) - shuffle_us(29, 392)) / (464 - 58));
+}
+
 // Elements per second (G) of a float op run by its generic eval as the runtime runs CPU ops:
 // a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), the median of 21 runs.
 double float_eval_gops() {
@@ -168,16 +194,19 @@ CostModel host_cost_model(int threads, std::string* description) {
   c.subgraph_switch_us = 0;  // the CPU and the "NPU" are the same core: no hand-over
   c.layer_overhead_us = k.call_us;
   c.eval_overhead_us = eval_overhead_us();
+  c.move_run_cycles = move_run_us() * c.clock_mhz;
+  c.conv_pixel_vector = k.conv_pixel_vector;
+  c.conv_row_halo = k.conv_row_halo;
   if (description) {
     const double vnni = peak.vnni_zmm_gmacs > 0 ? peak.vnni_zmm_gmacs : peak.avx2_vpmaddwd_gmacs;
     *description = fmt::format(
         "host ({} kernels, {} thread{}): {:.2f} GHz; int8 peak {:.0f} MACs/cycle, qmap's conv {} / depthwise {} "
         "MACs/cycle (+{} outputs/cycle, +{:.0f} cycles per depthwise channel), add {} / pool {} elements/cycle, float ops {:.1f} G/s (vector peak {:.1f} GFLOP/s); L2 {} KiB at {:.1f} GB/s, DDR {:.1f} GB/s; "
-        "{:.2f} us per kernel step, {:.2f} us per generic step",
+        "{:.2f} us per kernel step, {:.2f} us per generic step, {:.1f} ns per copied run",
         k.isa, t, t == 1 ? "" : "s", ghz, vnni / ghz, c.int8_macs_per_cycle, c.depthwise_macs_per_cycle,
         c.output_ops_per_cycle, c.depthwise_channel_cycles,
         c.vector_ops_per_cycle, c.simple_ops_per_cycle, c.cpu_gflops, k.float_gflops, c.sram_kib, c.sram_bandwidth_gbps, c.ddr_bandwidth_gbps, c.layer_overhead_us,
-        c.eval_overhead_us);
+        c.eval_overhead_us, c.move_run_cycles / c.clock_mhz * 1e3);
   }
   return c;
 }

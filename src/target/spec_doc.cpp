@@ -100,6 +100,9 @@ constexpr const char* kCostDoc[][3] = {
     {"depthwise_channel_cycles", "cycles", "optional: fixed cycles per channel of a depthwise convolution (default 0)"},
     {"eval_overhead_us", "us", "optional: extra fixed cost of each data-movement and CPU step, which run generic code (default 0)"},
     {"cpu_shares_sram", "true/false", "optional: the CPU works in the same on-chip memory, so tensors crossing an NPU/CPU border need not go through DDR (default false)"},
+    {"conv_pixel_vector", "pixels", "optional: a dense convolution computes its output pixels in row-major runs of this many; the lanes past the last pixel cost as real ones (absent: no such loss)"},
+    {"move_run_cycles", "cycles", "optional: fixed cycles per contiguous run a data-movement step copies: a DMA descriptor on an NPU, a copy call on a CPU (a channel shuffle of 464 rows of 49 bytes is 464 runs; default 0)"},
+    {"conv_row_halo", "true/false", "optional: with conv_pixel_vector, each output row is widened by the window's halo ((kw-1)*dilation/stride columns), computed and dropped (default false)"},
 };
 
 const char* kind_name(ParamKind k) {
@@ -140,7 +143,10 @@ double cost_value(const CostModel& c, size_t i) {
     case 11: return static_cast<double>(c.output_ops_per_cycle);
     case 12: return c.depthwise_channel_cycles;
     case 13: return c.eval_overhead_us;
-    default: return c.cpu_shares_sram ? 1 : 0;
+    case 14: return c.cpu_shares_sram ? 1 : 0;
+    case 15: return static_cast<double>(c.conv_pixel_vector);
+    case 16: return c.move_run_cycles;
+    default: return c.conv_row_halo ? 1 : 0;
   }
 }
 

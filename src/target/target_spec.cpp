@@ -385,7 +385,8 @@ Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
                                                   "depthwise_macs_per_cycle", "vector_ops_per_cycle",
                                                   "sram_bandwidth_gbps", "layer_overhead_us", "simple_ops_per_cycle",
                                                   "cpu_shares_sram", "output_ops_per_cycle",
-                                                  "depthwise_channel_cycles", "eval_overhead_us"};
+                                                  "depthwise_channel_cycles", "eval_overhead_us",
+                                                  "conv_pixel_vector", "conv_row_halo", "move_run_cycles"};
   QMAP_RETURN_IF_ERROR(check_allowed(node, "cost_model", keys, all));
   for (const char* k : required)
     if (!node[k]) return fail(node, "cost_model", fmt::format("missing key '{}'", k));
@@ -411,7 +412,8 @@ Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   for (auto [k, out] : {std::pair<const char*, int64_t*>{"depthwise_macs_per_cycle", &cost.depthwise_macs_per_cycle},
                         {"vector_ops_per_cycle", &cost.vector_ops_per_cycle},
                         {"simple_ops_per_cycle", &cost.simple_ops_per_cycle},
-                        {"output_ops_per_cycle", &cost.output_ops_per_cycle}}) {
+                        {"output_ops_per_cycle", &cost.output_ops_per_cycle},
+                        {"conv_pixel_vector", &cost.conv_pixel_vector}}) {
     if (!node[k]) continue;
     QMAP_RETURN_IF_ERROR(read_int(node[k], std::string("cost_model.") + k, *out));
     if (*out <= 0) return fail(node[k], std::string("cost_model.") + k, "must be > 0");
@@ -419,10 +421,14 @@ Status SpecReader::read_cost(const YAML::Node& node, CostModel& cost) const {
   if (node["sram_bandwidth_gbps"]) QMAP_RETURN_IF_ERROR(positive("sram_bandwidth_gbps", cost.sram_bandwidth_gbps, true));
   if (node["layer_overhead_us"]) QMAP_RETURN_IF_ERROR(positive("layer_overhead_us", cost.layer_overhead_us, true));
   if (node["eval_overhead_us"]) QMAP_RETURN_IF_ERROR(positive("eval_overhead_us", cost.eval_overhead_us, true));
+  if (node["move_run_cycles"]) QMAP_RETURN_IF_ERROR(positive("move_run_cycles", cost.move_run_cycles, true));
   if (node["depthwise_channel_cycles"])
     QMAP_RETURN_IF_ERROR(positive("depthwise_channel_cycles", cost.depthwise_channel_cycles, true));
-  if (const YAML::Node b = node["cpu_shares_sram"]; b && (!b.IsScalar() || !YAML::convert<bool>::decode(b, cost.cpu_shares_sram)))
-    return fail(b, "cost_model.cpu_shares_sram", fmt::format("'{}' must be true or false", b.IsScalar() ? b.Scalar() : "(not a scalar)"));
+  for (auto [k, out] : {std::pair<const char*, bool*>{"cpu_shares_sram", &cost.cpu_shares_sram},
+                        {"conv_row_halo", &cost.conv_row_halo}})
+    if (const YAML::Node b = node[k]; b && (!b.IsScalar() || !YAML::convert<bool>::decode(b, *out)))
+      return fail(b, std::string("cost_model.") + k,
+                  fmt::format("'{}' must be true or false", b.IsScalar() ? b.Scalar() : "(not a scalar)"));
   return ok_status();
 }
 

@@ -120,6 +120,13 @@ struct CostModel {
                                          // (generic code: dispatch, shape checks)
   bool cpu_shares_sram = false;          // the CPU works in the same on-chip memory (a CPU-only
                                          // "march" such as host): NPU/CPU borders do not force DDR
+  int64_t conv_pixel_vector = 0;         // a dense convolution computes its output pixels in
+                                         // runs of this many (row-major); the lanes past the last
+                                         // pixel are computed and dropped; 0: no such loss
+  bool conv_row_halo = false;            // and each output row is widened by the window's halo
+                                         // ((kw-1)*dilation/stride columns), computed and dropped
+  double move_run_cycles = 0;            // fixed cycles per contiguous run a data-movement step
+                                         // copies (a DMA descriptor; a copy call on a CPU)
 
   int64_t depthwise_rate() const { return depthwise_macs_per_cycle > 0 ? depthwise_macs_per_cycle : int8_macs_per_cycle; }
   int64_t vector_rate() const { return vector_ops_per_cycle > 0 ? vector_ops_per_cycle : int8_macs_per_cycle; }
