@@ -36,7 +36,9 @@ static Status infer(InferCtx& ctx) {
     return ctx.error("pads has {} entries for a rank-{} input: must have 2 * rank = {}", pads->size(), r, 2 * r);
   Dims out(r);
   for (size_t d = 0; d < r; ++d) {
-    out[d] = in[d] + (*pads)[d] + (*pads)[d + r];
+    if (__builtin_add_overflow(in[d], (*pads)[d], &out[d]) || __builtin_add_overflow(out[d], (*pads)[d + r], &out[d]))
+      return ctx.error("pads [{}] on axis {} of length {}: the padded length overflows int64", fmt::join(*pads, ","), d,
+                       in[d]);
     if (out[d] < 0)
       return ctx.error("pads [{}] make axis {} of length {} negative: cropping cannot exceed the axis",
                        fmt::join(*pads, ","), d, in[d]);

@@ -63,6 +63,10 @@ TEST(Pad, Errors) {
   Tensor grow = ints({1, 0, 0, 0});
   EXPECT_TRUE(has_text(testing::run_op("Pad", {&e, &grow}, {{"mode", std::string("edge")}}).status(),
                        "cannot pad axis 0 of length 0"));
+  // Pads near int64's limit (the onnx fuzzer's fuzz/regressions/onnx/pad_length_overflows_int64.onnx
+  // summed two of them: undefined behaviour) are refused by name.
+  Tensor huge = ints({0, 4853479690653925121, 0, 7520844679062975609});
+  EXPECT_TRUE(has_text(testing::run_op("Pad", {&x, &huge}).status(), "on axis 1 of length 3: the padded length overflows int64"));
 }
 
 // Reference: numpy-style reflect by repeated mirroring, one index at a time.
