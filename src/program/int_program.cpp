@@ -215,6 +215,33 @@ ProgramStats IntProgram::stats() const {
 
 namespace qmap {
 
+namespace {
+
+// The op's eval into `outputs` (inferred already); an eval that replaced an output Tensor
+// (instead of writing into it) leaves the values in a new buffer: they are copied to
+// `buffers[i]`, the caller's memory.
+Status eval_into_buffers(const OpDef& def, const Node& node, const std::vector<const Tensor*>& inputs,
+                         std::span<Tensor> outputs, kernels::f32::SgemmFn sgemm, std::span<std::byte* const> buffers) {
+  EvalCtx ectx{node, inputs, outputs};
+  ectx.sgemm = sgemm;
+  QMAP_RETURN_IF_ERROR(def.eval(ectx));
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (outputs[i].raw() != buffers[i] && outputs[i].nbytes() > 0) std::memcpy(buffers[i], outputs[i].raw(), outputs[i].nbytes());
+  return ok_status();
+}
+
+}  // namespace
+
+Status eval_node_checked(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
+                         kernels::f32::SgemmFn sgemm) {
+  std::byte* fixed[8];  // no allocation for the usual output counts
+  std::vector<std::byte*> more;
+  std::byte** b = fixed;
+  if (outputs.size() > std::size(fixed)) more.resize(outputs.size()), b = more.data();
+  for (size_t i = 0; i < outputs.size(); ++i) b[i] = outputs[i].raw();
+  return eval_into_buffers(op_def(node.op), node, inputs, outputs, sgemm, std::span<std::byte* const>(b, outputs.size()));
+}
+
 Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
                       kernels::f32::SgemmFn sgemm) {
   const OpDef& def = op_def(node.op);
@@ -243,14 +270,9 @@ Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs
     for (size_t i = outputs.size(); i < ictx.outputs().size(); ++i)
       widened.push_back(Tensor::uninitialized(ictx.outputs()[i].dtype, *ictx.outputs()[i].dims));
   }
-  EvalCtx ectx{node, inputs, widened.empty() ? outputs : std::span<Tensor>(widened)};
-  ectx.sgemm = sgemm;
-  QMAP_RETURN_IF_ERROR(def.eval(ectx));
-  for (size_t i = 0; i < outputs.size() && !widened.empty(); ++i) outputs[i] = widened[i];
-  // An eval that replaced an output Tensor (instead of writing into it) leaves the values in a
-  // new buffer: copy them to the caller's memory.
-  for (size_t i = 0; i < outputs.size(); ++i)
-    if (outputs[i].raw() != buffers[i] && outputs[i].nbytes() > 0) std::memcpy(buffers[i], outputs[i].raw(), outputs[i].nbytes());
+  if (widened.empty()) return eval_into_buffers(def, node, inputs, outputs, sgemm, buffers);
+  QMAP_RETURN_IF_ERROR(eval_into_buffers(def, node, inputs, widened, sgemm, buffers));
+  for (size_t i = 0; i < outputs.size(); ++i) outputs[i] = widened[i];
   return ok_status();
 }
 

@@ -144,4 +144,12 @@ Result<std::vector<Tensor>> eval_node(const Node& node, const std::vector<const 
 Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
                       kernels::f32::SgemmFn sgemm = kernels::f32::sgemm_portable);
 
+// eval_node_into without its shape inference, for a caller that has proven once that every
+// output is defined with the dtype and dims the op infers from these inputs, one entry per
+// output the op has: the runtime's move and float steps (check_step compared their declared
+// outputs with the op's inference at prepare, and their tensors never change shape). Shape
+// inference was half the time of a small move (a channel Slice re-read its five inputs).
+Status eval_node_checked(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
+                         kernels::f32::SgemmFn sgemm = kernels::f32::sgemm_portable);
+
 }  // namespace qmap

@@ -20,6 +20,26 @@ namespace {
 
 namespace kr = kernels::ref;
 
+// Runs a move or float step's op inference on its declared inputs (constants with their values,
+// the others by type and dims) and passes the context to `use`; false when the op cannot infer
+// from them (a value-dependent shape, an error it would not give on the real values).
+template <class F>
+bool with_declared_inference(const IntProgram& p, const Step& s, const Node& n, F&& use) {
+  std::vector<TensorInfo> infos;
+  for (int32_t t : s.inputs) {
+    if (t < 0) {
+      infos.push_back(TensorInfo{});
+      continue;
+    }
+    const ProgramTensor& pt = p.tensors[static_cast<size_t>(t)];
+    infos.push_back(TensorInfo{true, pt.dtype, pt.dims, pt.constant ? &*pt.constant : nullptr});
+  }
+  InferCtx ctx(n, infos);
+  if (!op_def(s.op).infer(ctx).ok()) return false;
+  use(ctx);
+  return true;
+}
+
 bool mul_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
 
@@ -335,26 +355,18 @@ Status Checker::generic() const {
   const Node n = step_node(s_);
   // The op's infer and eval read attributes by type: a forged type or key stops here.
   if (const Status st = validate_builtin_attributes(n); !st.ok()) return fail("{}", st.message());
-  std::vector<TensorInfo> infos;
-  for (int32_t t : s_.inputs) {
-    if (t < 0) {
-      infos.push_back(TensorInfo{});
-      continue;
-    }
-    const ProgramTensor& pt = p_.tensors[static_cast<size_t>(t)];
-    infos.push_back(TensorInfo{true, pt.dtype, pt.dims, pt.constant ? &*pt.constant : nullptr});
-  }
-  InferCtx ctx(n, infos);
-  if (!op_def(s_.op).infer(ctx).ok()) return ok_status();
-  for (size_t i = 0; i < s_.outputs.size() && i < ctx.outputs().size(); ++i) {
-    if (s_.outputs[i] < 0) continue;
-    const ProgramTensor& y = p_.tensors[static_cast<size_t>(s_.outputs[i])];
-    const auto& o = ctx.outputs()[i];
-    if (o.dims && (o.dtype != y.dtype || *o.dims != y.dims))
-      return fail("output {} '{}' is {} {}: {} infers {} {} from the inputs", i, y.name, dtype_name(y.dtype),
+  Status st = ok_status();
+  with_declared_inference(p_, s_, n, [&](const InferCtx& ctx) {
+    for (size_t i = 0; i < s_.outputs.size() && i < ctx.outputs().size() && st.ok(); ++i) {
+      if (s_.outputs[i] < 0) continue;
+      const ProgramTensor& y = p_.tensors[static_cast<size_t>(s_.outputs[i])];
+      const auto& o = ctx.outputs()[i];
+      if (o.dims && (o.dtype != y.dtype || *o.dims != y.dims))
+        st = fail("output {} '{}' is {} {}: {} infers {} {} from the inputs", i, y.name, dtype_name(y.dtype),
                   dims_str(y.dims), s_.op_type, dtype_name(o.dtype), dims_str(*o.dims));
-  }
-  return ok_status();
+    }
+  });
+  return st;
 }
 
 Status Checker::check() const {
@@ -412,6 +424,18 @@ Status Checker::check() const {
 }
 
 }  // namespace
+
+bool step_outputs_fixed(const IntProgram& p, size_t step) {
+  const Step& s = p.steps[step];
+  if ((s.kind != StepKind::kMove && s.kind != StepKind::kFloat) || s.op == OpId::Custom) return false;
+  if (std::any_of(s.outputs.begin(), s.outputs.end(), [](int32_t t) { return t < 0; })) return false;
+  bool fixed = false;
+  with_declared_inference(p, s, step_node(s), [&](const InferCtx& ctx) {
+    fixed = ctx.outputs().size() == s.outputs.size() &&
+            std::all_of(ctx.outputs().begin(), ctx.outputs().end(), [](const auto& o) { return o.dims.has_value(); });
+  });
+  return fixed;
+}
 
 Status check_step(const IntProgram& p, size_t step) {
   QMAP_CHECK(step < p.steps.size(), "check_step: step {} of {}", step, p.steps.size());

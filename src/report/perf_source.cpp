@@ -26,9 +26,9 @@ namespace qmap {
 namespace {
 
 // The fixed cost of a step the runtime runs through the op's generic eval (data movement and
-// CPU ops, program/int_program.h eval_node_into: shape inference, output checks, dispatch),
-// in us: a Flatten of 64 bytes, the median of 21 batches of 200 calls (medians, as the kernel
-// probes and --measure).
+// CPU ops whose outputs their inputs fix, program/int_program.h eval_node_checked: dispatch,
+// the op's argument handling), in us: a Flatten of 64 bytes, the median of 21 batches of 200
+// calls (medians, as the kernel probes and --measure).
 double eval_overhead_us() {
   Node n;
   n.name = "probe";
@@ -42,7 +42,7 @@ double eval_overhead_us() {
   std::vector<double> us;
   for (int b = 0; b < 21; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) (void)eval_node_into(n, ins, outs);
+    for (int i = 0; i < 200; ++i) (void)eval_node_checked(n, ins, outs);
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200);
   }
   return time_stats(us).median_us;
@@ -66,7 +66,7 @@ double move_run_us() {
     std::vector<double> us;
     for (int b = 0; b < 21; ++b) {
       const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < 50; ++i) (void)eval_node_into(n, ins, outs);
+      for (int i = 0; i < 50; ++i) (void)eval_node_checked(n, ins, outs);
       us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 50);
     }
     return time_stats(us).median_us;
@@ -89,7 +89,7 @@ double float_eval_gops() {
   std::vector<double> us;
   for (int b = 0; b < 21; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
-    (void)eval_node_into(n, ins, outs);
+    (void)eval_node_checked(n, ins, outs);
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }
   return static_cast<double>(x.numel()) / time_stats(us).median_us / 1e3;

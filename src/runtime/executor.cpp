@@ -91,6 +91,9 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     if (s.op == OpId::Custom && !n.custom)
       return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
                    s.node, n.domain, s.op_type, s.as<GenericParams>().custom_version);
+    // A move or float step whose outputs its inputs fix skips shape inference at run time:
+    // check_step above compared them with the op's inference.
+    ex.outputs_checked_.push_back(step_outputs_fixed(program, si));
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
     if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)
@@ -320,7 +323,9 @@ Status Executor::run_step(size_t si, ExecState& st) const {
       // scratch buffer (allocated by eval_node_into) that is dropped afterwards.
       std::vector<Tensor> outs;
       for (int32_t t : s.outputs) outs.push_back(t < 0 ? Tensor() : st.views_[static_cast<size_t>(t)]);
-      QMAP_RETURN_IF_ERROR(eval_node_into(step_nodes_[si], ins, outs, float_sgemm_).with_context("runtime: "));
+      QMAP_RETURN_IF_ERROR((outputs_checked_[si] ? eval_node_checked(step_nodes_[si], ins, outs, float_sgemm_)
+                                                 : eval_node_into(step_nodes_[si], ins, outs, float_sgemm_))
+                               .with_context("runtime: "));
       break;
     }
   }

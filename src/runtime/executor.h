@@ -121,6 +121,7 @@ class Executor {
   std::shared_ptr<const IntProgram> program_;  // shared so copies of an Executor stay cheap
   MemoryPlan plan_;
   std::vector<Node> step_nodes_;  // per step: a Node carrying op + attrs (kMove/kFloat)
+  std::vector<bool> outputs_checked_;  // per step: run by eval_node_checked (no shape inference)
   kernels::Isa isa_ = kernels::Isa::kRef;
   kernels::f32::SgemmFn float_sgemm_ = kernels::f32::sgemm_portable;
   // Per step: the prepared fast convolution (kConv/kConvFloatOut), or null for the reference.

@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "ops/registry.h"
+#include "program/step_check.h"
 #include "quant/int_simulator.h"
 #include "quant/lower.h"
 #include "runtime/runtime_test_graphs.h"
@@ -210,6 +212,56 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
     IntProgram p = good;
     p.tensors[static_cast<size_t>(step_of(p, StepKind::kQuantize).outputs[0])].quant->zero_point = 300;
     expect_rejected(p, "zero point 300: outside the");
+  }
+}
+
+}  // namespace
+}  // namespace qmap::rt
+
+namespace qmap::rt {
+namespace {
+
+// A float Reshape whose target shape is a constant has outputs its inputs fix: prepare marks it
+// to run without shape inference (eval_node_checked), and it gives the same values. With the
+// target shape computed at run time (a program input here) it keeps the checked path, whose
+// shape inference refuses a target that disagrees with the arena's output.
+TEST(RuntimeExecutor, StepsWhoseInputsFixTheirOutputsSkipInference) {
+  auto program = [](bool constant_shape) {
+    IntProgram p;
+    p.tensors.push_back({"x", DType::kFloat32, {1, 6}, std::nullopt, std::nullopt});
+    p.tensors.push_back({"shape", DType::kInt64, {2}, std::nullopt,
+                         constant_shape ? std::optional<Tensor>(Tensor::from_vector<int64_t>({2}, {2, 3})) : std::nullopt});
+    p.tensors.push_back({"y", DType::kFloat32, {2, 3}, std::nullopt, std::nullopt});
+    Step s;
+    s.node = "reshape";
+    s.op = *op_by_name("Reshape");
+    s.op_type = "Reshape";
+    s.set<GenericParams>(StepKind::kFloat);
+    s.inputs = {0, 1};
+    s.outputs = {2};
+    p.steps.push_back(std::move(s));
+    p.inputs = constant_shape ? std::vector<int32_t>{0} : std::vector<int32_t>{0, 1};
+    p.outputs = {2};
+    return p;
+  };
+  const IntProgram fixed = program(true), open = program(false);
+  EXPECT_TRUE(step_outputs_fixed(fixed, 0));
+  EXPECT_FALSE(step_outputs_fixed(open, 0));  // the shape is known at run time only
+  for (const IntProgram* p : {&fixed, &open}) {
+    auto ex = Executor::prepare(*p);
+    ASSERT_TRUE(ex.ok()) << ex.status().message();
+    ExecState st = ex->make_state();
+    for (int i = 0; i < 6; ++i) st.input(0).data<float>()[static_cast<size_t>(i)] = static_cast<float>(i);
+    if (p == &open) std::memcpy(st.input(1).raw(), std::vector<int64_t>{2, 3}.data(), 16);
+    ASSERT_TRUE(ex->run(st).ok());
+    const Tensor& y = st.tensor(2);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(y.data<float>()[static_cast<size_t>(i)], static_cast<float>(i));
+    if (p == &open) {
+      std::memcpy(st.input(1).raw(), std::vector<int64_t>{3, 2}.data(), 16);
+      const Status bad = ex->run(st);
+      EXPECT_FALSE(bad.ok());
+      EXPECT_NE(bad.message().find("the program says"), std::string::npos) << bad.message();
+    }
   }
 }
 
