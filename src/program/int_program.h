@@ -148,7 +148,7 @@ Status eval_node_into(const Node& node, const std::vector<const Tensor*>& inputs
 // output is defined with the dtype and dims the op infers from these inputs, one entry per
 // output the op has: the runtime's move and float steps (check_step compared their declared
 // outputs with the op's inference at prepare, and their tensors never change shape). Shape
-// inference was half the time of a small move (a channel Slice re-read its five inputs).
+// inference was a third to nearly half of a small move's time (bench/move_steps).
 Status eval_node_checked(const Node& node, const std::vector<const Tensor*>& inputs, std::span<Tensor> outputs,
                          kernels::f32::SgemmFn sgemm = kernels::f32::sgemm_portable);
 
