@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -25,74 +26,52 @@ namespace qmap {
 
 namespace {
 
-// The fixed cost of a step the runtime runs through the op's generic eval (data movement and
-// CPU ops whose outputs their inputs fix, program/int_program.h eval_node_checked: dispatch,
-// the op's argument handling), in us: a Flatten of 64 bytes, the median of 21 batches of 200
-// calls (medians, as the kernel probes and --measure).
-double eval_overhead_us() {
+// A probe of the generic eval the runtime's move and float steps use (eval_node_checked, for
+// steps whose inputs fix their outputs): `op` with `attrs` from an input of `in` dims into
+// `out` dims, both of type t; the median µs per call over 21 batches of `calls` calls
+// (medians, as the kernel probes and --measure).
+double eval_probe_us(const char* op, std::map<std::string, AttrValue> attrs, DType t, Dims in, Dims out, int calls) {
   Node n;
   n.name = "probe";
-  n.op = *op_by_name("Flatten");
-  n.op_type = "Flatten";
-  n.attrs["axis"] = int64_t{1};
-  Tensor x(DType::kUInt8, {1, 64, 1, 1});
-  std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, 64})};
+  n.op = *op_by_name(op);
+  n.op_type = op;
+  n.attrs = std::move(attrs);
+  const Tensor x(t, std::move(in));
+  std::vector<Tensor> outs{Tensor(t, std::move(out))};
   const std::vector<const Tensor*> ins{&x};
-  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Flatten probe must run");
+  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the {} probe must run", op);
   std::vector<double> us;
   for (int b = 0; b < 21; ++b) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 200; ++i) (void)eval_node_checked(n, ins, outs);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200);
+    for (int i = 0; i < calls; ++i) (void)eval_node_checked(n, ins, outs);
+    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / calls);
   }
   return time_stats(us).median_us;
 }
 
+// The fixed cost of a step run through the generic eval (data movement and CPU ops), in us:
+// a Flatten of 64 bytes.
+double eval_overhead_us() {
+  return eval_probe_us("Flatten", {{"axis", int64_t{1}}}, DType::kUInt8, {1, 64, 1, 1}, {1, 64}, 200);
+}
+
 // The cost of one contiguous run of a data-movement step, in us: two 8-bit channel shuffles
-// of the same 22,736 bytes through the generic eval the runtime's move steps use, 1x2x232x49
-// (464 runs of 49 bytes) and 1x2x29x392 (58 runs of 392), the difference of their medians
-// (21 batches of 50 calls) over the difference of their runs.
+// of the same 22,736 bytes, 1x2x232x49 (464 runs of 49 bytes) and 1x2x29x392 (58 runs of 392),
+// the difference of their times over the difference of their runs.
 double move_run_us() {
   auto shuffle_us = [](int64_t c, int64_t hw) {
-    Node n;
-    n.name = "probe";
-    n.op = *op_by_name("Transpose");
-    n.op_type = "Transpose";
-    n.attrs["perm"] = std::vector<int64_t>{0, 2, 1, 3};
-    Tensor x(DType::kUInt8, {1, 2, c, hw});
-    std::vector<Tensor> outs{Tensor(DType::kUInt8, {1, c, 2, hw})};
-    const std::vector<const Tensor*> ins{&x};
-    QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
-    std::vector<double> us;
-    for (int b = 0; b < 21; ++b) {
-      const auto t0 = std::chrono::steady_clock::now();
-      for (int i = 0; i < 50; ++i) (void)eval_node_checked(n, ins, outs);
-      us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 50);
-    }
-    return time_stats(us).median_us;
+    return eval_probe_us("Transpose", {{"perm", std::vector<int64_t>{0, 2, 1, 3}}}, DType::kUInt8, {1, 2, c, hw},
+                         {1, c, 2, hw}, 50);
   };
   return std::max(0.0, (shuffle_us(232, 49) - shuffle_us(29, 392)) / (464 - 58));
 }
 
 // Elements per second (G) of a float op run by its generic eval as the runtime runs CPU ops:
-// a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), the median of 21 runs.
+// a Transpose of 1x2x58x28x28 floats (ShuffleNet's channel shuffle), one call per batch.
 double float_eval_gops() {
-  Node n;
-  n.name = "probe";
-  n.op = *op_by_name("Transpose");
-  n.op_type = "Transpose";
-  n.attrs["perm"] = std::vector<int64_t>{0, 2, 1, 3, 4};
-  Tensor x(DType::kFloat32, {1, 2, 58, 28, 28});
-  std::vector<Tensor> outs{Tensor(DType::kFloat32, {1, 58, 2, 28, 28})};
-  const std::vector<const Tensor*> ins{&x};
-  QMAP_CHECK(eval_node_into(n, ins, outs).ok(), "the Transpose probe must run");
-  std::vector<double> us;
-  for (int b = 0; b < 21; ++b) {
-    const auto t0 = std::chrono::steady_clock::now();
-    (void)eval_node_checked(n, ins, outs);
-    us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return static_cast<double>(x.numel()) / time_stats(us).median_us / 1e3;
+  const double us = eval_probe_us("Transpose", {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}}, DType::kFloat32,
+                                  {1, 2, 58, 28, 28}, {1, 58, 2, 28, 28}, 1);
+  return 2.0 * 58 * 28 * 28 / us / 1e3;
 }
 
 }  // namespace
