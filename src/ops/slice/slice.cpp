@@ -57,11 +57,12 @@ static Result<std::vector<AxisSlice>> resolve(const InferCtx* ictx, const EvalCt
     } else if (step > 0) {
       s = std::clamp<int64_t>(s, 0, dim);
       e = std::clamp<int64_t>(e, 0, dim);
-      count = e > s ? (e - s + step - 1) / step : 0;
+      count = e > s ? 1 + (e - s - 1) / step : 0;  // ceil((e - s) / step), no overflow near INT64_MAX
     } else {
       s = std::clamp<int64_t>(s, 0, dim - 1);
       e = std::clamp<int64_t>(e, -1, dim - 1);
-      count = s > e ? (s - e - step - 1) / (-step) : 0;
+      // ceil((s - e) / -step); -INT64_MIN does not exist, and any |step| beyond the axis gives 1.
+      count = s > e ? 1 + (s - e - 1) / (step < -dim ? dim : -step) : 0;
     }
     out[static_cast<size_t>(a)] = {s, step, count};
   }

@@ -1,3 +1,4 @@
+#include <limits>
 #include <random>
 
 #include "ops/common/tensor_test_util.h"
@@ -18,6 +19,22 @@ TEST(Slice, NegativeStepAndClamping) {
   auto out = testing::run_op("Slice", {&x, &s, &e, &a, &st});
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ((*out)[0].to_int64(), (std::vector<int64_t>{9, 6, 3, 0}));
+}
+
+// Steps at int64's limits take one element (ceil((end - start) / step) without overflow).
+TEST(Slice, ExtremeStepsTakeOneElement) {
+  std::vector<int64_t> v(10);
+  for (int i = 0; i < 10; ++i) v[static_cast<size_t>(i)] = i;
+  const Tensor x = Tensor::from_vector<int64_t>({10}, v);
+  Tensor a = ints({0});
+  Tensor s = ints({2}), e = ints({9}), up = ints({std::numeric_limits<int64_t>::max()});
+  auto out = testing::run_op("Slice", {&x, &s, &e, &a, &up});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].to_int64(), (std::vector<int64_t>{2}));
+  Tensor s2 = ints({8}), e2 = ints({std::numeric_limits<int64_t>::min()}), down = ints({std::numeric_limits<int64_t>::min()});
+  out = testing::run_op("Slice", {&x, &s2, &e2, &a, &down});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].to_int64(), (std::vector<int64_t>{8}));
 }
 
 TEST(Slice, DefaultAxesAndSteps2D) {

@@ -34,9 +34,15 @@ static Status infer(InferCtx& ctx) {
     if (n_out > 0 && static_cast<int>(parts.size()) != n_out)
       return ctx.error("split has {} entries but the node has {} outputs: they must match",
                        parts.size(), n_out);
+    for (int64_t p : parts)
+      if (p < 0) return ctx.error("split [{}] has a negative length: lengths must be >= 0", fmt::join(parts, ","));
     int64_t sum = 0;
     for (int64_t p : parts) {
-      if (p < 0) return ctx.error("split [{}] has a negative length: lengths must be >= 0", fmt::join(parts, ","));
+      // Each part at most the axis, so the sum cannot overflow (the onnx fuzzer summed two
+      // lengths near 2^62: fuzz/regressions/onnx/split_lengths_overflow_int64.onnx).
+      if (p > len)
+        return ctx.error("split [{}] has a length {} longer than axis {} ({}): they must sum to it", fmt::join(parts, ","),
+                         p, axis, len);
       sum += p;
     }
     if (sum != len)

@@ -35,6 +35,10 @@ TEST(Split, Errors) {
                        "the node has 3 outputs"));
   Tensor neg = Tensor::from_vector<int64_t>({2}, {6, -1});
   EXPECT_TRUE(has_text(testing::run_op_n("Split", {&x, &neg}, {{"axis", int64_t{1}}}, 2).status(), "negative length"));
+  // Lengths near 2^62 summed past int64 (the onnx fuzzer's split_lengths_overflow_int64.onnx).
+  Tensor huge = Tensor::from_vector<int64_t>({2}, {5798491503579889672, 4899916385996271471});
+  EXPECT_TRUE(has_text(testing::run_op_n("Split", {&x, &huge}, {{"axis", int64_t{1}}}, 2).status(),
+                       "has a length 5798491503579889672 longer than axis 1"));
   Tensor fsplit(DType::kFloat32, {2});
   EXPECT_TRUE(has_text(testing::run_op_n("Split", {&x, &fsplit}, {}, 2).status(), "supported types are int64"));
 }
