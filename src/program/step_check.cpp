@@ -20,32 +20,12 @@ namespace {
 
 namespace kr = kernels::ref;
 
-// Runs a move or float step's op inference on its declared inputs (constants with their values,
-// the others by type and dims) and passes the context to `use`; false when the op cannot infer
-// from them (a value-dependent shape, an error it would not give on the real values).
-template <class F>
-bool with_declared_inference(const IntProgram& p, const Step& s, const Node& n, F&& use) {
-  std::vector<TensorInfo> infos;
-  for (int32_t t : s.inputs) {
-    if (t < 0) {
-      infos.push_back(TensorInfo{});
-      continue;
-    }
-    const ProgramTensor& pt = p.tensors[static_cast<size_t>(t)];
-    infos.push_back(TensorInfo{true, pt.dtype, pt.dims, pt.constant ? &*pt.constant : nullptr});
-  }
-  InferCtx ctx(n, infos);
-  if (!op_def(s.op).infer(ctx).ok()) return false;
-  use(ctx);
-  return true;
-}
-
 bool mul_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_add_overflow(a, b, out); }
 
 class Checker {
  public:
-  Checker(const IntProgram& p, size_t si) : p_(p), s_(p.steps[si]), si_(si) {}
+  Checker(const IntProgram& p, size_t si, bool* outputs_fixed) : p_(p), s_(p.steps[si]), si_(si), fixed_(outputs_fixed) {}
 
   Status check() const;
 
@@ -159,6 +139,7 @@ class Checker {
   const IntProgram& p_;
   const Step& s_;
   size_t si_;
+  bool* fixed_;  // check_step's outputs_fixed (may be null)
 };
 
 Status Checker::conv(bool float_out) const {
@@ -355,18 +336,29 @@ Status Checker::generic() const {
   const Node n = step_node(s_);
   // The op's infer and eval read attributes by type: a forged type or key stops here.
   if (const Status st = validate_builtin_attributes(n); !st.ok()) return fail("{}", st.message());
-  Status st = ok_status();
-  with_declared_inference(p_, s_, n, [&](const InferCtx& ctx) {
-    for (size_t i = 0; i < s_.outputs.size() && i < ctx.outputs().size() && st.ok(); ++i) {
-      if (s_.outputs[i] < 0) continue;
-      const ProgramTensor& y = p_.tensors[static_cast<size_t>(s_.outputs[i])];
-      const auto& o = ctx.outputs()[i];
-      if (o.dims && (o.dtype != y.dtype || *o.dims != y.dims))
-        st = fail("output {} '{}' is {} {}: {} infers {} {} from the inputs", i, y.name, dtype_name(y.dtype),
-                  dims_str(y.dims), s_.op_type, dtype_name(o.dtype), dims_str(*o.dims));
+  std::vector<TensorInfo> infos;
+  for (int32_t t : s_.inputs) {
+    if (t < 0) {
+      infos.push_back(TensorInfo{});
+      continue;
     }
-  });
-  return st;
+    const ProgramTensor& pt = p_.tensors[static_cast<size_t>(t)];
+    infos.push_back(TensorInfo{true, pt.dtype, pt.dims, pt.constant ? &*pt.constant : nullptr});
+  }
+  InferCtx ctx(n, infos);
+  if (!op_def(s_.op).infer(ctx).ok()) return ok_status();
+  bool fixed = ctx.outputs().size() == s_.outputs.size();
+  for (size_t i = 0; i < s_.outputs.size() && i < ctx.outputs().size(); ++i) {
+    const auto& o = ctx.outputs()[i];
+    fixed = fixed && s_.outputs[i] >= 0 && o.dims.has_value();
+    if (s_.outputs[i] < 0) continue;
+    const ProgramTensor& y = p_.tensors[static_cast<size_t>(s_.outputs[i])];
+    if (o.dims && (o.dtype != y.dtype || *o.dims != y.dims))
+      return fail("output {} '{}' is {} {}: {} infers {} {} from the inputs", i, y.name, dtype_name(y.dtype),
+                  dims_str(y.dims), s_.op_type, dtype_name(o.dtype), dims_str(*o.dims));
+  }
+  if (fixed_) *fixed_ = fixed;
+  return ok_status();
 }
 
 Status Checker::check() const {
@@ -425,21 +417,10 @@ Status Checker::check() const {
 
 }  // namespace
 
-bool step_outputs_fixed(const IntProgram& p, size_t step) {
-  const Step& s = p.steps[step];
-  if ((s.kind != StepKind::kMove && s.kind != StepKind::kFloat) || s.op == OpId::Custom) return false;
-  if (std::any_of(s.outputs.begin(), s.outputs.end(), [](int32_t t) { return t < 0; })) return false;
-  bool fixed = false;
-  with_declared_inference(p, s, step_node(s), [&](const InferCtx& ctx) {
-    fixed = ctx.outputs().size() == s.outputs.size() &&
-            std::all_of(ctx.outputs().begin(), ctx.outputs().end(), [](const auto& o) { return o.dims.has_value(); });
-  });
-  return fixed;
-}
-
-Status check_step(const IntProgram& p, size_t step) {
+Status check_step(const IntProgram& p, size_t step, bool* outputs_fixed) {
   QMAP_CHECK(step < p.steps.size(), "check_step: step {} of {}", step, p.steps.size());
-  return Checker(p, step).check();
+  if (outputs_fixed) *outputs_fixed = false;
+  return Checker(p, step, outputs_fixed).check();
 }
 
 }  // namespace qmap

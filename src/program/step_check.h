@@ -30,12 +30,10 @@ namespace qmap {
 // The largest pad, stride or dilation a convolution step may hold (docs/format.md §5).
 inline constexpr int64_t kMaxConvWindowParam = 65535;
 
-Status check_step(const IntProgram& p, size_t step);
-
-// Whether a move or float step's outputs are fixed by its declared inputs: the op infers
-// every output's dtype and dims from their types, dims and constant values, one per declared
-// output, none omitted. After check_step (which compared them with the declared outputs) such a
-// step may run without shape inference (eval_node_checked): its tensors never change.
-bool step_outputs_fixed(const IntProgram& p, size_t step);
+// outputs_fixed (optional): set to whether a move or float step's outputs are fixed by its
+// declared inputs, i.e. the inference that compared them gave every output's dtype and dims
+// from the inputs' types, dims and constant values, one per declared output, none omitted.
+// Such a step may run without shape inference (eval_node_checked): its tensors never change.
+Status check_step(const IntProgram& p, size_t step, bool* outputs_fixed = nullptr);
 
 }  // namespace qmap

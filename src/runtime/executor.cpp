@@ -75,8 +75,13 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
   Executor ex;
   // Every step against the kernels' assumptions (program/step_check.h, the validator the .bin
   // reader runs too), then the dataflow and memory plan.
-  for (size_t si = 0; si < program.steps.size(); ++si)
-    QMAP_RETURN_IF_ERROR(check_step(program, si).with_context("runtime: "));
+  // A move or float step whose outputs its inputs fix skips shape inference at run time
+  // (check_step's own inference says which).
+  for (size_t si = 0; si < program.steps.size(); ++si) {
+    bool fixed = false;
+    QMAP_RETURN_IF_ERROR(check_step(program, si, &fixed).with_context("runtime: "));
+    ex.outputs_checked_.push_back(fixed);
+  }
   if (stored_plan) {
     QMAP_ASSIGN_OR_RETURN(ex.plan_, adopt_memory_plan(program, *stored_plan));
   } else {
@@ -91,9 +96,6 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     if (s.op == OpId::Custom && !n.custom)
       return error("runtime: step {} '{}': custom op {}.{} version {} has no plugin bound (resolve_custom_ops)", si,
                    s.node, n.domain, s.op_type, s.as<GenericParams>().custom_version);
-    // A move or float step whose outputs its inputs fix skips shape inference at run time:
-    // check_step above compared them with the op's inference.
-    ex.outputs_checked_.push_back(step_outputs_fixed(program, si));
     ex.step_nodes_.push_back(std::move(n));
     std::shared_ptr<const kernels::QConvKernel> k;
     if (s.kind == StepKind::kConv || s.kind == StepKind::kConvFloatOut)

@@ -245,8 +245,11 @@ TEST(RuntimeExecutor, StepsWhoseInputsFixTheirOutputsSkipInference) {
     return p;
   };
   const IntProgram fixed = program(true), open = program(false);
-  EXPECT_TRUE(step_outputs_fixed(fixed, 0));
-  EXPECT_FALSE(step_outputs_fixed(open, 0));  // the shape is known at run time only
+  bool fixed_outputs = false, open_outputs = true;
+  ASSERT_TRUE(check_step(fixed, 0, &fixed_outputs).ok());
+  ASSERT_TRUE(check_step(open, 0, &open_outputs).ok());
+  EXPECT_TRUE(fixed_outputs);
+  EXPECT_FALSE(open_outputs);  // the shape is known at run time only
   for (const IntProgram* p : {&fixed, &open}) {
     auto ex = Executor::prepare(*p);
     ASSERT_TRUE(ex.ok()) << ex.status().message();
