@@ -43,7 +43,8 @@ ConvPixelLayout conv_pixel_layout(Isa isa) {
 }
 
 int64_t conv_computed_pixels(const ref::ConvGeometry2d& g, ConvPixelLayout l) {
-  if (l.vector <= 0 || (g.oh == 1 && g.ow == 1 && g.kh == 1 && g.kw == 1)) return g.oh * g.ow;
+  const bool depthwise = g.group > 1 && g.group == g.c;  // its own kernel, vectorized over channels
+  if (l.vector <= 0 || depthwise || (g.oh == 1 && g.ow == 1 && g.kh == 1 && g.kw == 1)) return g.oh * g.ow;
   const int64_t row = g.ow + (l.row_halo ? (g.kw - 1) * g.dil_w / g.stride_w : 0);
   return (g.oh * row + l.vector - 1) / l.vector * l.vector;
 }

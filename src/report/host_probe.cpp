@@ -247,9 +247,7 @@ KernelProbe measure_kernels(double seconds_per_test) {
   const kernels::ConvPixelLayout layout = kernels::conv_pixel_layout(kernels::best_host_isa());
   kp.conv_pixel_vector = layout.vector;
   kp.conv_row_halo = layout.row_halo;
-  auto pixels = [&](const kernels::ref::ConvGeometry2d& g) {
-    return static_cast<double>(g.group == g.c && g.group > 1 ? g.oh * g.ow : kernels::conv_computed_pixels(g, layout));
-  };
+  auto pixels = [&](const kernels::ref::ConvGeometry2d& g) { return static_cast<double>(kernels::conv_computed_pixels(g, layout)); };
   auto macs = [&](const kernels::ref::ConvGeometry2d& g) { return pixels(g) * static_cast<double>(g.m * (g.c / g.group) * g.kh * g.kw); };
   auto outs = [&](const kernels::ref::ConvGeometry2d& g) { return pixels(g) * static_cast<double>(g.m); };
   const auto deep = geom(64, 64, 28, 3, 1), shallow = geom(16, 96, 56, 1, 1);

@@ -93,8 +93,9 @@ bool is_data_movement(const std::string& op) {
 int64_t move_runs(const IntProgram& p, const Step& s) {
   if (s.kind != StepKind::kMove || s.op_type != "Transpose" || s.outputs.empty() || s.outputs[0] < 0) return 1;
   const Dims& y = p.tensors[static_cast<size_t>(s.outputs[0])].dims;
+  const auto& attrs = s.as<GenericParams>().attrs;
   std::vector<int64_t> perm;
-  if (const auto it = s.as<GenericParams>().attrs.find("perm"); it != s.as<GenericParams>().attrs.end())
+  if (const auto it = attrs.find("perm"); it != attrs.end())
     if (const auto* v = std::get_if<std::vector<int64_t>>(&it->second)) perm = *v;
   if (perm.empty())  // the default: reversed axes, no axis stays
     for (size_t i = y.size(); i-- > 0;) perm.push_back(static_cast<int64_t>(i));
@@ -217,7 +218,7 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         // Cycles: MACs on the array, then (in series) every output through the output stage,
         // plus a depthwise convolution's fixed cost per channel. A dense convolution computes
         // conv_computed_pixels per image: the lanes past the real pixels cost as real ones.
-        const double computed = depthwise ? 1.0 : static_cast<double>(conv_computed_pixels(g, c)) / static_cast<double>(g.oh * g.ow);
+        const double computed = static_cast<double>(conv_computed_pixels(g, c)) / static_cast<double>(g.oh * g.ow);
         double cycles = static_cast<double>(L.macs) * computed / static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
         if (c.output_ops_per_cycle > 0) cycles += static_cast<double>(out_elements) * computed / static_cast<double>(c.output_ops_per_cycle);
         if (depthwise) cycles += static_cast<double>(g.n * g.c) * c.depthwise_channel_cycles;

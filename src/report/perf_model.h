@@ -111,7 +111,6 @@ struct PerfReport {
 std::vector<Residency> plan_residency(const IntProgram& p, const std::vector<StepPlacement>& placement,
                                       int64_t sram_bytes, bool cpu_shares_sram = false);
 
-// The whole estimate. arena_bytes: the memory plan's arena (reported, not used by the model).
 // Output pixels per batch item that a dense convolution of geometry g computes under the cost
 // model's conv_pixel_vector and conv_row_halo (kernels::conv_computed_pixels, docs/perf.md).
 int64_t conv_computed_pixels(const kernels::ref::ConvGeometry2d& g, const CostModel& c);
@@ -121,6 +120,7 @@ int64_t conv_computed_pixels(const kernels::ref::ConvGeometry2d& g, const CostMo
 // 464 runs of 49); the other moves (reshapes, slices, splits) are counted as one run.
 int64_t move_runs(const IntProgram& p, const Step& s);
 
+// The whole estimate. arena_bytes: the memory plan's arena (reported, not used by the model).
 PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& placement, const CostModel& cost,
                          int64_t arena_bytes);
 

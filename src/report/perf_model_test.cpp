@@ -97,6 +97,9 @@ TEST(PerfModel, ConvComputedPixelsCountTheDroppedLanes) {
   EXPECT_EQ(conv_computed_pixels(g7, c), 56);
   const kernels::ref::ConvGeometry2d fc = {.n = 1, .c = 64, .h = 1, .w = 1, .m = 10, .oh = 1, .ow = 1, .kh = 1, .kw = 1};
   EXPECT_EQ(conv_computed_pixels(fc, c), 1);
+  kernels::ref::ConvGeometry2d dw = g7;  // depthwise: its own kernel, vectorized over channels
+  dw.m = dw.group = 8;
+  EXPECT_EQ(conv_computed_pixels(dw, c), 49);
 
   // The layer's cycles scale by computed / real pixels (MACs and outputs alike); its MACs
   // stay the real ones.
