@@ -102,7 +102,7 @@ const std::vector<SectionSchema>& schema() {
                           "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
-        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction"},
+        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -841,6 +841,20 @@ Status ConfigReader::read_calibration() {
       if (!b.ok()) return fail(f_bc, fmt::format("'{}': use auto, True or False", v));
       c.bias_correction = *b ? BiasCorrectionMode::kOn : BiasCorrectionMode::kOff;
     }
+  }
+
+  const Field f_budget = field(kSec, "accuracy_budget");
+  if (f_budget.given()) {
+    QMAP_ASSIGN_OR_RETURN(const double b, number(f_budget));
+    if (!(b > 0 && b < 1))
+      return fail(f_budget, fmt::format("{}: the least mean output cosine against the float model, in (0, 1), e.g. "
+                                        "0.999",
+                                        b));
+    if (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty()))
+      return fail(f_budget, fmt::format("{}: needs calibration data (cal_data_dir) to measure the output cosine on, "
+                                        "and calibration_type {} has none",
+                                        b, calibration_type_name(c.type)));
+    c.accuracy_budget = b;
   }
 
   const Field f_opt = field(kSec, "optimization");

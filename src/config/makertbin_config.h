@@ -86,6 +86,11 @@ struct CalibrationParameters {
   // on held-out calibration samples; kOn always; kOff never. Needs calibration data; never
   // with calibration_type load or skip.
   BiasCorrectionMode bias_correction = BiasCorrectionMode::kAuto;
+  // accuracy_budget (qmap's key): the least mean output cosine against the float model, on
+  // the calibration samples the method search scores, in (0, 1). When the quantized model
+  // falls short, makertbin keeps the fewest most sensitive nodes in float on the CPU until it
+  // holds (calib/mixed_precision.h). Unset: every node the march supports is quantized.
+  std::optional<double> accuracy_budget;
 };
 
 // Read and validated so that hb_mapper configs work unchanged. Only `jobs` changes what qmap
@@ -143,6 +148,9 @@ Result<MakertbinConfig> load_makertbin_config(const std::string& path, ModelType
 inline constexpr const char* kMetadataYamlKey = "qmap_makertbin_yaml";  // the YAML, verbatim
 inline constexpr const char* kMetadataVersionKey = "qmap_version";
 inline constexpr const char* kMetadataMarchKey = "qmap_march";
+// The nodes calibration_parameters.accuracy_budget kept in float on the CPU, ';'-separated
+// (absent when it moved none): `qmap debug` re-quantizes with them.
+inline constexpr const char* kMetadataBudgetCpuKey = "qmap_accuracy_budget_run_on_cpu";
 
 // The input specs of a stored makertbin YAML (model metadata, a .bin), whatever the model
 // type it was written for: the type is not stored, and the YAML names either onnx_model or

@@ -84,6 +84,44 @@ TEST(MakertbinConfig, BiasCorrectionKeyAndToken) {
   }
 }
 
+TEST(MakertbinConfig, AccuracyBudget) {
+  auto with = [](const std::string& lines) {
+    std::string y = kFull;
+    const std::string anchor = "  optimization: set_model_output_int8\n";
+    y.replace(y.find(anchor), anchor.size(), lines);
+    return parse(y);
+  };
+  auto none = with("");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_FALSE(none->calibration.accuracy_budget.has_value());  // unset: nothing moves
+  for (const auto& [line, want] : std::vector<std::pair<std::string, double>>{
+           {"  accuracy_budget: 0.999\n", 0.999}, {"  accuracy_budget: '0.9995'\n", 0.9995}}) {
+    auto r = with(line);
+    ASSERT_TRUE(r.ok()) << line << r.status().message();
+    ASSERT_TRUE(r->calibration.accuracy_budget.has_value());
+    EXPECT_DOUBLE_EQ(*r->calibration.accuracy_budget, want);
+  }
+  for (const std::string v : {"0", "1", "1.5", "-0.9"}) {
+    auto r = with("  accuracy_budget: " + v + "\n");
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_NE(r.status().message().find("calibration_parameters.accuracy_budget"), std::string::npos);
+    EXPECT_NE(r.status().message().find(v + ": the least mean output cosine against the float model, in (0, 1)"),
+              std::string::npos)
+        << r.status().message();
+  }
+  auto text = with("  accuracy_budget: high\n");
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("calibration_parameters.accuracy_budget"), std::string::npos)
+      << text.status().message();
+  // Nothing to measure on without calibration data.
+  std::string skip = kFull;
+  const std::string method = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
+  skip.replace(skip.find(method), method.size(), "  calibration_type: skip\n  accuracy_budget: 0.999\n");
+  auto r = parse(skip);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("needs calibration data"), std::string::npos) << r.status().message();
+}
+
 TEST(MakertbinConfig, ParsesFullConfig) {
   Result<MakertbinConfig> r = parse(kFull);
   ASSERT_TRUE(r.ok()) << r.status().message();

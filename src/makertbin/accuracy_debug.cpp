@@ -12,10 +12,11 @@
 #include "calib/calib_table.h"
 #include "calib/calibrate.h"
 #include "calib/dataset.h"
+#include "calib/mixed_precision.h"
 #include "calib/output_scorer.h"
 #include "calib/statistics.h"
 #include "config/makertbin_config.h"
-#include "core/progress.h"
+#include "core/text.h"
 #include "core/thread_pool.h"
 #include "import/onnx/onnx_import.h"
 #include "makertbin/makertbin.h"
@@ -37,39 +38,6 @@ constexpr double kClipNote = 1e-3;
 // A Conv's per-channel weight ranges are "spread" beyond this max/median ratio: one channel
 // takes most of a per-tensor scale's 127 steps (reported as a reason beside a suspect).
 constexpr double kSpreadNote = 10.0;
-
-// One quantization unit: a node, or a fused group (Conv + Relu) named by its head.
-struct Unit {
-  std::string name, op_type;
-  std::vector<std::string> members;
-};
-
-// The NPU units of a quantized model, in graph order.
-std::vector<Unit> npu_units(const QuantizedModel& q) {
-  std::vector<Unit> units;
-  std::map<std::string, size_t> index;
-  for (const QuantNodeInfo& n : q.nodes) {
-    if (n.where != Placement::kNpu) continue;
-    const std::string key = n.group.empty() ? n.name : n.group;
-    auto [it, fresh] = index.emplace(key, units.size());
-    if (fresh) units.push_back({key, n.op_type, {}});
-    units[it->second].members.push_back(n.name);
-  }
-  return units;
-}
-
-// Quantize options that force every NPU node outside `keep` to the CPU (float), the config's
-// own run_on_cpu kept.
-QuantizeOptions only_units_on_npu(const QuantizeOptions& base, const QuantizedModel& full,
-                                  const std::set<std::string>& keep) {
-  QuantizeOptions o = base;
-  for (const QuantNodeInfo& n : full.nodes)
-    if (n.where == Placement::kNpu && !keep.count(n.name)) {
-      o.run_on_cpu.insert(n.name);
-      o.run_on_npu.erase(n.name);
-    }
-  return o;
-}
 
 ActivationHistogram histogram_of(const std::string& name, const ValueStats& vs, float threshold) {
   ActivationHistogram h;
@@ -127,7 +95,7 @@ std::optional<WeightRanges> weight_ranges_of(const Graph& g, const Node& n) {
 // What the report saw at a suspect, one clause per fact: its output value's threshold against
 // the range it saw (and the share of elements it clips), clipping of its other values, and a
 // spread of its weight channels.
-std::string suspect_reason(const Graph& g, const Unit& u, const std::map<std::string, const ActivationHistogram*>& hist,
+std::string suspect_reason(const Graph& g, const QuantUnit& u, const std::map<std::string, const ActivationHistogram*>& hist,
                            const std::map<std::string, const WeightRanges*>& weights, bool per_channel) {
   std::vector<std::string> why;
   std::set<std::string> seen;
@@ -207,8 +175,14 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   QMAP_RETURN_IF_ERROR(check_thresholds_cover(optimized, thresholds, r.calibration_table));
 
   QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, load_target_spec(cfg.model.march));
-  const QuantizeOptions qopts = makertbin_quantize_options(cfg, spec);
+  QuantizeOptions qopts = makertbin_quantize_options(cfg, spec);
   r.per_channel = qopts.per_channel;
+  // The nodes makertbin's accuracy budget kept in float: the file was quantized with them on
+  // the CPU, and the suspects' YAML line keeps them there.
+  std::vector<std::string> cpu_nodes = cfg.calibration.run_on_cpu;
+  if (const auto b = quantized_file.metadata.find(kMetadataBudgetCpuKey); b != quantized_file.metadata.end())
+    for (const std::string& node : split_trimmed(b->second, ';'))
+      if (!node.empty() && qopts.run_on_cpu.insert(node).second) cpu_nodes.push_back(node);
 
   // The quantizer's view of the model (value_map, placement, groups) with the file's graph:
   // the same nodes, and the file's constants (bias correction's biases).
@@ -249,37 +223,13 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer,
                         OutputScorer::create(optimized, samples, {.threads = 1, .float_sgemm_blas = true}));
 
-  // ---- per-unit sensitivity ----
-  const std::vector<Unit> units = npu_units(full);
-  std::vector<OutputScore> scores(units.size());
-  std::vector<Status> errors(units.size());
-  {
-    ProgressBar bar("sensitivity", units.size(), o.progress);
-    ThreadPool pool(std::min<int>(threads, static_cast<int>(std::max<size_t>(units.size(), 1))));
-    pool.parallel_for(units.size(), [&](size_t u, int) {
-      const std::set<std::string> keep(units[u].members.begin(), units[u].members.end());
-      auto q = quantize_graph(optimized, thresholds, only_units_on_npu(qopts, full, keep));
-      if (!q.ok()) {
-        errors[u] = q.status();
-      } else if (auto s = scorer.score(q->graph); !s.ok()) {
-        errors[u] = s.status();
-      } else {
-        scores[u] = *s;
-      }
-      bar.advance();
-    });
-  }
-  for (size_t u = 0; u < units.size(); ++u)
-    QMAP_RETURN_IF_ERROR(errors[u].with_context(fmt::format("debug: node '{}' quantized alone: ", units[u].name)));
-  std::vector<size_t> order(units.size());
-  for (size_t u = 0; u < order.size(); ++u) order[u] = u;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (scores[a].cosine != scores[b].cosine) return scores[a].cosine < scores[b].cosine;
-    return scores[a].sqnr_db < scores[b].sqnr_db;
-  });
-  for (size_t u : order)
-    r.sensitivity.push_back(
-        {units[u].name, units[u].op_type, units[u].members, scores[u].cosine, scores[u].mse, scores[u].sqnr_db});
+  // ---- per-unit sensitivity (calib/mixed_precision.h) ----
+  auto ranked_or =
+      rank_unit_sensitivity(optimized, thresholds, qopts, full, scorer, {.threads = threads, .progress = o.progress});
+  if (!ranked_or.ok()) return ranked_or.status().with_context("debug: ");
+  const std::vector<UnitSensitivity>& ranked = *ranked_or;
+  for (const UnitSensitivity& u : ranked)
+    r.sensitivity.push_back({u.unit.name, u.unit.op_type, u.unit.members, u.score.cosine, u.score.mse, u.score.sqnr_db});
 
   // ---- the cumulative error of the whole quantized model ----
   QMAP_ASSIGN_OR_RETURN(r.cumulative, compare_nodes(optimized, full, samples));
@@ -307,15 +257,15 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   std::map<std::string, const WeightRanges*> weights;
   for (const auto& w : r.weights) weights[w.node] = &w;
   std::set<std::string> suspects_members;
-  for (size_t i = 0; i < std::min(o.top, order.size()); ++i) {
-    const Unit& u = units[order[i]];
-    r.suspects.push_back({u.name, u.members, scores[order[i]].cosine, scores[order[i]].sqnr_db,
+  for (size_t i = 0; i < std::min(o.top, ranked.size()); ++i) {
+    const QuantUnit& u = ranked[i].unit;
+    r.suspects.push_back({u.name, u.members, ranked[i].score.cosine, ranked[i].score.sqnr_db,
                           suspect_reason(optimized, u, hist, weights, qopts.per_channel)});
     suspects_members.insert(u.members.begin(), u.members.end());
   }
   if (!r.suspects.empty()) {
     // The YAML line: the config's own run_on_cpu first, then the suspects' nodes in graph order.
-    std::vector<std::string> cpu = cfg.calibration.run_on_cpu;
+    std::vector<std::string> cpu = cpu_nodes;
     for (const QuantNodeInfo& qn : full.nodes)
       if (suspects_members.count(qn.name) && std::find(cpu.begin(), cpu.end(), qn.name) == cpu.end())
         cpu.push_back(qn.name);

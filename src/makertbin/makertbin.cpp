@@ -14,6 +14,7 @@
 #include "calib/calib_table.h"
 #include "calib/calibrate.h"
 #include "calib/dataset.h"
+#include "calib/mixed_precision.h"
 #include "calib/output_scorer.h"
 #include "calib/qdq_thresholds.h"
 #include "config/makertbin_config.h"
@@ -27,8 +28,10 @@
 #include "passes/passes.h"
 #include "passes/preprocess.h"
 #include "quant/bias_correction.h"
+#include "quant/lower.h"
 #include "quant/quantize.h"
 #include "report/node_compare.h"
+#include "report/perf_model.h"
 #include "report/text_table.h"
 #include "target/placement.h"
 #include "target/target_spec.h"
@@ -296,6 +299,64 @@ Result<Calibrated> calibration_stage(Pipeline& p, const Graph& optimized, Thresh
   return c;
 }
 
+// The march's estimate of a quantization (report/perf_model.h): the QDQ graph lowered as the
+// .bin is, its steps placed, priced by the march's cost model.
+Result<PerfReport> estimated_perf(const Graph& optimized, const Thresholds& thresholds, const QuantizeOptions& qopts,
+                                  const TargetSpec& spec) {
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, qopts));
+  QMAP_ASSIGN_OR_RETURN(const IntProgram program, lower_qdq_graph(q.graph));
+  return estimate_perf(program, step_placement(program), spec.cost, 0);
+}
+
+// calibration_parameters.accuracy_budget (calib/mixed_precision.h): the fewest most sensitive
+// nodes kept in float on the CPU until the output cosine on the method search's samples
+// reaches the budget. Returns the options with them on the CPU; `moved` gets their names.
+Result<QuantizeOptions> accuracy_budget_stage(Pipeline& p, const Graph& optimized, const Calibrated& c,
+                                              const QuantizeOptions& qopts, const TargetSpec& spec,
+                                              std::vector<std::string>* moved) {
+  const std::optional<double> budget = p.cfg.calibration.accuracy_budget;
+  if (!budget) return qopts;
+  Stage st{p, "accuracy budget"};
+  const Calibration& cal = c.calibration;
+  QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
+  // The units' sensitivities run in parallel, one thread each, with the float engine's GEMM
+  // for their mostly-float graphs (as qmap debug's).
+  QMAP_ASSIGN_OR_RETURN(const OutputScorer unit_scorer,
+                        OutputScorer::create(optimized, cal.samples, {.threads = 1, .float_sgemm_blas = true}));
+  auto fit_or = fit_accuracy_budget(optimized, cal.thresholds, qopts, *budget, scorer, unit_scorer,
+                                    {.threads = p.threads, .progress = p.options.progress});
+  if (!fit_or.ok()) return fit_or.status().with_context("makertbin: accuracy budget: ");
+  const BudgetFit& fit = *fit_or;
+  const size_t n = cal.samples.size();
+  if (fit.moved.empty() && fit.met) {
+    p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples: reached, no node moved", *budget,
+             fit.before.cosine, n);
+    return qopts;
+  }
+  if (!fit.met)
+    return error(
+        "makertbin: calibration_parameters.accuracy_budget {}: not reached even with all {} movable NPU nodes in "
+        "float (output cosine {:.6f} on {} calibration samples, {:.6f} as quantized): lower the budget",
+        *budget, fit.moved.size(), fit.after.cosine, n, fit.before.cosine);
+  std::vector<std::string> names;
+  for (const QuantUnit& u : fit.moved) {
+    names.push_back(fmt::format("{} ({})", u.name, u.op_type));
+    moved->insert(moved->end(), u.members.begin(), u.members.end());
+  }
+  p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; {} of {} NPU nodes kept "
+           "in float on the CPU, most sensitive first: {}; output cosine {:.6f} ({} quantize and score runs)",
+           *budget, fit.before.cosine, n, fit.moved.size(), fit.units, fmt::join(names, ", "), fit.after.cosine,
+           fit.evaluations);
+  QMAP_ASSIGN_OR_RETURN(const PerfReport before, estimated_perf(optimized, cal.thresholds, qopts, spec));
+  QMAP_ASSIGN_OR_RETURN(const PerfReport after, estimated_perf(optimized, cal.thresholds, fit.options, spec));
+  p.L.info("accuracy budget: estimated latency on march {}: {:.3f} ms -> {:.3f} ms ({:+.1f}%), NPU/CPU switches {} -> "
+           "{} (qmap perf's cost model)",
+           p.cfg.model.march, before.est_total_us / 1e3, after.est_total_us / 1e3,
+           before.est_total_us > 0 ? 100.0 * (after.est_total_us / before.est_total_us - 1.0) : 0.0, before.switches,
+           after.switches);
+  return fit.options;
+}
+
 // Bias correction: the float graph the quantizer reads gets corrected biases; the optimized
 // float model (written before, and the reference of the node table) keeps its own.
 Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Calibrated& c, const QuantizeOptions& qopts) {
@@ -315,13 +376,32 @@ Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Calibra
 
 // The QDQ model: <prefix>_quantized_model.onnx.
 Result<QuantizedModel> quantization_stage(Pipeline& p, const Graph& to_quantize, const Graph& original,
-                                          const Calibration& cal, const QuantizeOptions& qopts) {
+                                          const Calibration& cal, const QuantizeOptions& qopts,
+                                          const std::vector<std::string>& budget_cpu) {
   Stage st{p, "quantization"};
   QMAP_ASSIGN_OR_RETURN(QuantizedModel quantized, quantize_graph(to_quantize, cal.thresholds, qopts));
   quantized.graph.metadata = original.metadata;
   quantized.graph.metadata["qmap_calibration_method"] = cal.method;
+  if (!budget_cpu.empty()) quantized.graph.metadata[kMetadataBudgetCpuKey] = fmt::format("{}", fmt::join(budget_cpu, ";"));
   QMAP_RETURN_IF_ERROR(write_model(quantized.graph, p.out_path("_quantized_model.onnx"), p.L));
   return quantized;
+}
+
+// With nodes moved for the accuracy budget: the written model's output cosine on the same
+// samples (bias correction, decided after the budget, may have changed it).
+Status log_final_budget_score(Pipeline& p, const Graph& optimized, const Calibration& cal,
+                              const QuantizedModel& quantized) {
+  QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
+  QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(quantized.graph));
+  const double budget = *p.cfg.calibration.accuracy_budget;
+  if (s.cosine >= budget)
+    p.L.info("accuracy budget {}: the quantized model's output cosine {:.6f} on {} calibration samples", budget, s.cosine,
+             cal.samples.size());
+  else
+    p.L.warn("accuracy budget {}: the quantized model's output cosine is {:.6f} on {} calibration samples after bias "
+             "correction, below the budget (set calibration_parameters.bias_correction: False to keep the budget's)",
+             budget, s.cosine, cal.samples.size());
+  return ok_status();
 }
 
 // The deployable program: lowered and written as <prefix>.bin (format/model_bin.h).
@@ -380,12 +460,18 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, check_placement(p, imported.graph));
   QMAP_ASSIGN_OR_RETURN(const Graph original, preprocess_stage(p, imported.graph));
   QMAP_ASSIGN_OR_RETURN(const Graph optimized, passes_stage(p, original));
-  const QuantizeOptions qopts = makertbin_quantize_options(p.cfg, spec);
   QMAP_ASSIGN_OR_RETURN(Calibrated calibrated,
-                        calibration_stage(p, optimized, std::move(imported.qat_thresholds), qopts));
+                        calibration_stage(p, optimized, std::move(imported.qat_thresholds),
+                                          makertbin_quantize_options(p.cfg, spec)));
+  std::vector<std::string> budget_cpu;
+  QMAP_ASSIGN_OR_RETURN(const QuantizeOptions qopts,
+                        accuracy_budget_stage(p, optimized, calibrated, makertbin_quantize_options(p.cfg, spec), spec,
+                                              &budget_cpu));
   QMAP_ASSIGN_OR_RETURN(const Graph to_quantize, bias_correction_stage(p, optimized, calibrated, qopts));
   const Calibration& cal = calibrated.calibration;
-  QMAP_ASSIGN_OR_RETURN(const QuantizedModel quantized, quantization_stage(p, to_quantize, original, cal, qopts));
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel quantized,
+                        quantization_stage(p, to_quantize, original, cal, qopts, budget_cpu));
+  if (!budget_cpu.empty()) QMAP_RETURN_IF_ERROR(log_final_budget_score(p, optimized, cal, quantized));
   QMAP_RETURN_IF_ERROR(bin_stage(p, quantized, imported.removed));
   QMAP_RETURN_IF_ERROR(node_table_stage(p, optimized, quantized, cal.samples.front()));
 

@@ -184,6 +184,47 @@ TEST(DebugE2e, RanksTheBadNodeFirstAndItsYamlLineHelps) {
          "correction in either";
 }
 
+// calibration_parameters.accuracy_budget does what the debugger's YAML line does, by itself:
+// makertbin finds conv2 (and only it) worth keeping in float, logs the cosine before and after
+// and the march's latency estimate, writes the nodes into the quantized model's metadata and
+// places them on the CPU in the .bin; `qmap debug` re-quantizes with them and reports the
+// remaining units only. A budget the model already meets moves nothing.
+TEST(DebugE2e, AccuracyBudgetKeepsTheBadNodeInFloat) {
+  const fs::path dir = prepare(false);
+  std::ofstream(dir / "budget.yaml") << config("  accuracy_budget: 0.999\n", "budget_output");
+  const CliRun r =
+      run_qmap_in(dir, "makertbin --config budget.yaml --model-type onnx --no-progress", "budget_output/makertbin.log");
+  ASSERT_EQ(r.code, 0) << r.out << r.err << r.log;
+  EXPECT_NE(r.log.find("1 of 3 NPU nodes kept in float on the CPU, most sensitive first: conv2 (Conv); output cosine"),
+            std::string::npos)
+      << r.log;
+  EXPECT_NE(r.log.find("accuracy budget: estimated latency on march generic:"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("conv2  CPU"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("relu2  CPU"), std::string::npos) << r.log;
+  EXPECT_NE(r.log.find("conv1  NPU"), std::string::npos) << r.log;
+  const CliRun info = run_qmap_in(dir, "info budget_output/bad.bin", "none");
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("1         CPU  2      conv2              relu2"), std::string::npos) << info.out;
+  // The debugger reads the moved nodes from the quantized model: two units left, and its
+  // YAML line keeps conv2 and relu2 on the CPU beside its own suspects.
+  const CliRun d = run_qmap_in(dir, "debug --config budget.yaml --no-progress --top 1", "none");
+  ASSERT_EQ(d.code, 0) << d.out << d.err;
+  const json j = read_json(dir / "budget_output/bad_debug.json");
+  ASSERT_EQ(j["sensitivity"].size(), 2u) << j["sensitivity"].dump(1);
+  EXPECT_GT(j["outputs"][0]["cosine"].get<double>(), 0.999);
+  const std::string yaml = j["suspects_yaml"];
+  EXPECT_NE(yaml.find("conv2;relu2;"), std::string::npos) << yaml;
+
+  // Already met: nothing moves, the log says so.
+  std::ofstream(dir / "easy.yaml") << config("  accuracy_budget: 0.5\n", "easy_output");
+  const CliRun easy =
+      run_qmap_in(dir, "makertbin --config easy.yaml --model-type onnx --no-progress", "easy_output/makertbin.log");
+  ASSERT_EQ(easy.code, 0) << easy.err;
+  EXPECT_NE(easy.log.find("accuracy budget 0.5: output cosine"), std::string::npos) << easy.log;
+  EXPECT_NE(easy.log.find("reached, no node moved"), std::string::npos) << easy.log;
+  EXPECT_NE(easy.log.find("conv2  NPU"), std::string::npos) << easy.log;
+}
+
 // The same samples give byte-identical files whatever the worker count (units run in
 // parallel, results are kept in graph order).
 TEST(DebugE2e, SameReportWhateverTheJobs) {

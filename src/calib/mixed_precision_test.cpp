@@ -1,0 +1,175 @@
+// Mixed precision to an accuracy budget on a small network with one badly clipped tensor: the
+// fit keeps the nodes around it in float, reaches the budget, moves no node it does not need.
+#include "calib/mixed_precision.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/float_engine.h"
+#include "passes/pass_test_util.h"
+
+namespace qmap {
+namespace {
+
+// conv 3x3 (3 -> 8) -> Relu -> conv 3x3 (8 -> 8) -> Relu -> conv 1x1 (8 -> 4) -> Add (with
+// the first Relu's output through a 1x1 conv) : five units, one clipped value ('c2' output).
+Graph network() {
+  testing::GraphBuilder b;
+  const ValueId x = b.input("x", {1, 3, 8, 8});
+  const ValueId c1 = b.node("Conv", "c1", {x, b.random("w1", {8, 3, 3, 3}, 21), b.random("b1", {8}, 22, -0.1f, 0.1f)},
+                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId r1 = b.node("Relu", "r1", {c1});
+  const ValueId c2 = b.node("Conv", "c2", {r1, b.random("w2", {8, 8, 3, 3}, 23)},
+                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId r2 = b.node("Relu", "r2", {c2});
+  const ValueId c3 = b.node("Conv", "c3", {r2, b.random("w3", {4, 8, 1, 1}, 24)});
+  const ValueId c4 = b.node("Conv", "c4", {r1, b.random("w4", {4, 8, 1, 1}, 25)});
+  const ValueId y = b.node("Add", "add", {c3, c4});
+  return b.build({y});
+}
+
+std::vector<std::vector<Tensor>> samples(uint32_t seed, int n) {
+  std::vector<std::vector<Tensor>> out;
+  for (int i = 0; i < n; ++i) out.push_back({testing::random_tensor({1, 3, 8, 8}, seed + i, -1.f, 1.f)});
+  return out;
+}
+
+// max |v| of every float value over the samples, with 'r2' (c2 + Relu's output) clipped to a
+// twentieth of its range: the one badly quantized tensor.
+Thresholds thresholds_with_one_clipped(const Graph& g, const std::vector<std::vector<Tensor>>& s) {
+  auto fe = FloatEngine::create(g, {.keep_all_values = true});
+  QMAP_CHECK(fe.ok(), "{}", fe.status().message());
+  Thresholds t;
+  for (const auto& in : s) {
+    QMAP_CHECK(fe->run(in).ok(), "float run");
+    for (const auto& [name, v] : fe->all_values())
+      if (v.dtype() == DType::kFloat32)
+        for (float e : v.data<float>()) t[name] = std::max(t[name], std::fabs(e));
+    for (float e : in[0].data<float>()) t["x"] = std::max(t["x"], std::fabs(e));
+  }
+  t.at("r2") /= 20.f;
+  return t;
+}
+
+struct Fixture {
+  Graph g = network();
+  std::vector<std::vector<Tensor>> s = samples(300, 8);
+  Thresholds t = thresholds_with_one_clipped(g, s);
+  OutputScorer scorer = *OutputScorer::create(g, s, {.threads = 2});
+  OutputScorer unit_scorer = *OutputScorer::create(g, s, {.threads = 1});
+
+  double cosine(const QuantizeOptions& o) const {
+    auto q = quantize_graph(g, t, o);
+    QMAP_CHECK(q.ok(), "{}", q.status().message());
+    auto sc = scorer.score(q->graph);
+    QMAP_CHECK(sc.ok(), "{}", sc.status().message());
+    return sc->cosine;
+  }
+};
+
+std::set<std::string> names(const std::vector<QuantUnit>& units) {
+  std::set<std::string> n;
+  for (const auto& u : units) n.insert(u.name);
+  return n;
+}
+
+TEST(MixedPrecision, UnitsAreTheNpuNodesWithFusedGroups) {
+  const Fixture f;
+  auto q = quantize_graph(f.g, f.t, {});
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  const auto units = npu_units(*q);
+  ASSERT_EQ(units.size(), 5u);  // c1+r1, c2+r2, c3, c4, add
+  EXPECT_EQ(units[0].name, "c1");
+  EXPECT_EQ(units[0].members, (std::vector<std::string>{"c1", "r1"}));
+  EXPECT_EQ(units[1].members, (std::vector<std::string>{"c2", "r2"}));
+}
+
+TEST(MixedPrecision, SensitivityRanksTheClippedTensorsNodesFirst) {
+  const Fixture f;
+  auto q = quantize_graph(f.g, f.t, {});
+  ASSERT_TRUE(q.ok());
+  auto ranked = rank_unit_sensitivity(f.g, f.t, {}, *q, f.unit_scorer, {.threads = 2});
+  ASSERT_TRUE(ranked.ok()) << ranked.status().message();
+  ASSERT_EQ(ranked->size(), 5u);
+  // c2 writes the clipped tensor and c3 reads it: quantized alone, each clips it.
+  EXPECT_EQ((std::set<std::string>{(*ranked)[0].unit.name, (*ranked)[1].unit.name}),
+            (std::set<std::string>{"c2", "c3"}));
+  for (size_t i = 1; i < ranked->size(); ++i) EXPECT_LE((*ranked)[i - 1].score.cosine, (*ranked)[i].score.cosine);
+  // The same ranking on every thread count (each unit's score is its own run).
+  auto serial = rank_unit_sensitivity(f.g, f.t, {}, *q, f.unit_scorer, {.threads = 1});
+  ASSERT_TRUE(serial.ok());
+  for (size_t i = 0; i < ranked->size(); ++i) EXPECT_EQ((*serial)[i].unit.name, (*ranked)[i].unit.name);
+}
+
+TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
+  const Fixture f;
+  const double before = f.cosine({});
+  // Between the model as quantized and the model with the clipped tensor's nodes in float.
+  QuantizeOptions both;
+  both.run_on_cpu = {"c2", "r2", "c3"};
+  const double fixed = f.cosine(both);
+  ASSERT_LT(before, fixed);
+  const double budget = (before + fixed) / 2;
+  auto fit = fit_accuracy_budget(f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 2});
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_TRUE(fit->met);
+  EXPECT_EQ(fit->units, 5u);
+  EXPECT_DOUBLE_EQ(fit->before.cosine, before);
+  EXPECT_GE(fit->after.cosine, budget);
+  EXPECT_LT(fit->before.cosine, budget);
+  ASSERT_FALSE(fit->moved.empty());
+  // Only the clipped tensor's writer and reader are worth moving.
+  for (const auto& n : names(fit->moved)) EXPECT_TRUE(n == "c2" || n == "c3") << n;
+  // The options keep exactly the moved units' nodes on the CPU, and reach the budget.
+  EXPECT_DOUBLE_EQ(f.cosine(fit->options), fit->after.cosine);
+  // Minimal: no moved unit can go back to the NPU with the budget still reached.
+  for (size_t i = 0; i < fit->moved.size(); ++i) {
+    std::vector<QuantUnit> rest = fit->moved;
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+    EXPECT_LT(f.cosine(units_on_cpu({}, rest)), budget) << fit->moved[i].name << " was not needed";
+  }
+  // Deterministic: the same fit again.
+  auto again = fit_accuracy_budget(f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 1});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(names(again->moved), names(fit->moved));
+  EXPECT_EQ(again->after.cosine, fit->after.cosine);
+}
+
+TEST(MixedPrecision, ABudgetAlreadyReachedMovesNothing) {
+  const Fixture f;
+  const double before = f.cosine({});
+  auto fit = fit_accuracy_budget(f.g, f.t, {}, before * 0.999, f.scorer, f.unit_scorer);
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_TRUE(fit->met);
+  EXPECT_TRUE(fit->moved.empty());
+  EXPECT_EQ(fit->evaluations, 1u);  // the model as quantized, scored once
+}
+
+TEST(MixedPrecision, NodesTheConfigPutOnTheNpuNeverMove) {
+  const Fixture f;
+  QuantizeOptions pinned;
+  pinned.run_on_npu = {"c2", "r2", "c3"};
+  QuantizeOptions both;
+  both.run_on_cpu = {"c2", "r2", "c3"};
+  const double budget = (f.cosine({}) + f.cosine(both)) / 2;
+  auto fit = fit_accuracy_budget(f.g, f.t, pinned, budget, f.scorer, f.unit_scorer);
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  // Without c2 and c3 nothing reaches the budget: every other unit moved, and `met` says no.
+  EXPECT_FALSE(fit->met);
+  EXPECT_EQ(names(fit->moved), (std::set<std::string>{"c1", "c4", "add"}));
+  for (const auto& u : fit->moved)
+    for (const auto& m : u.members) EXPECT_FALSE(pinned.run_on_npu.count(m)) << m;
+}
+
+TEST(MixedPrecision, BudgetOutsideZeroToOneIsAnError) {
+  const Fixture f;
+  for (double b : {0.0, 1.0, -0.5, 1.5, std::nan("")}) {
+    auto fit = fit_accuracy_budget(f.g, f.t, {}, b, f.scorer, f.unit_scorer);
+    ASSERT_FALSE(fit.ok()) << b;
+    EXPECT_NE(fit.status().message().find("(0, 1)"), std::string::npos) << fit.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace qmap
