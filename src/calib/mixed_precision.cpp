@@ -82,14 +82,34 @@ Result<std::vector<UnitSensitivity>> rank_unit_sensitivity(const Graph& optimize
   return ranked;
 }
 
-Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& thresholds,
+Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, const std::set<std::string>& nodes) {
+  Graph g = to_quantize;
+  if (nodes.empty()) return g;
+  QMAP_CHECK(g.nodes.size() == float_graph.nodes.size(), "with_float_constants: {} and {} nodes", g.nodes.size(),
+             float_graph.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (!nodes.count(n.name)) continue;
+    const Node& f = float_graph.nodes[i];
+    for (size_t j = 0; j < n.inputs.size() && j < f.inputs.size(); ++j) {
+      if (n.inputs[j] == kNoValue || f.inputs[j] == kNoValue) continue;
+      Value& v = g.value(n.inputs[j]);
+      const Value& fv = float_graph.value(f.inputs[j]);
+      if (v.constant && fv.constant) v.constant = fv.constant;
+    }
+  }
+  return g;
+}
+
+Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_quantize, const Thresholds& thresholds,
                                       const QuantizeOptions& qopts, double budget, const OutputScorer& scorer,
                                       const OutputScorer& sensitivity_scorer, const SensitivityOptions& options) {
   if (!(budget > 0 && budget < 1)) return error("accuracy budget {}: expected an output cosine in (0, 1)", budget);
   BudgetFit fit;
   fit.budget = budget;
   fit.options = qopts;
-  QMAP_ASSIGN_OR_RETURN(const QuantizedModel full, quantize_graph(optimized, thresholds, qopts));
+  fit.graph = to_quantize;
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel full, quantize_graph(to_quantize, thresholds, qopts));
   QMAP_ASSIGN_OR_RETURN(fit.before, scorer.score(full.graph));
   fit.evaluations = 1;
   fit.after = fit.before;
@@ -100,7 +120,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& 
   }
 
   QMAP_ASSIGN_OR_RETURN(const std::vector<UnitSensitivity> ranked,
-                        rank_unit_sensitivity(optimized, thresholds, qopts, full, sensitivity_scorer, options));
+                        rank_unit_sensitivity(float_graph, thresholds, qopts, full, sensitivity_scorer, options));
   fit.evaluations += ranked.size();
   // The candidates: every unit none of whose nodes the config put on the NPU itself.
   std::vector<QuantUnit> candidates;
@@ -110,6 +130,12 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& 
     if (!pinned) candidates.push_back(s.unit);
   }
 
+  // The graph with `units` computing in float: their own constants back.
+  auto restored = [&](const std::vector<QuantUnit>& units) {
+    std::set<std::string> nodes;
+    for (const QuantUnit& u : units) nodes.insert(u.members.begin(), u.members.end());
+    return with_float_constants(to_quantize, float_graph, nodes);
+  };
   // One evaluation per distinct set of moved units (by index into candidates), remembered.
   std::map<std::vector<size_t>, OutputScore> seen;
   auto evaluate = [&](const std::vector<size_t>& set) -> Result<OutputScore> {
@@ -117,7 +143,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& 
     if (auto it = seen.find(set); it != seen.end()) return it->second;
     std::vector<QuantUnit> units;
     for (size_t i : set) units.push_back(candidates[i]);
-    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, units_on_cpu(qopts, units)));
+    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(restored(units), thresholds, units_on_cpu(qopts, units)));
     QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
     ++fit.evaluations;
     seen.emplace(set, s);
@@ -147,6 +173,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& 
     fit.moved = candidates;
     QMAP_ASSIGN_OR_RETURN(fit.after, evaluate(prefix(n)));
     fit.options = units_on_cpu(qopts, fit.moved);
+    fit.graph = restored(fit.moved);
     return fit;
   }
   while (hi - lo > 1) {
@@ -168,6 +195,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& 
   QMAP_ASSIGN_OR_RETURN(fit.after, evaluate(set));
   fit.met = true;
   fit.options = units_on_cpu(qopts, fit.moved);
+  fit.graph = restored(fit.moved);
   return fit;
 }
 

@@ -8,7 +8,10 @@
 // scores). The lower the cosine, the more the unit costs on its own.
 //
 // fit_accuracy_budget keeps the fewest most sensitive units in float on the CPU such that the
-// quantized model's mean output cosine reaches the budget:
+// quantized model's mean output cosine reaches the budget. The model quantized is the graph
+// makertbin would quantize (after adaptive rounding and bias correction, which change weights
+// and biases); a unit kept in float gets the float model's own constants back (its weights
+// and bias, not their rounded or corrected forms), so it computes what the float model does:
 //   1. score the model as quantized; at or above the budget nothing moves;
 //   2. rank the units by sensitivity (most sensitive first);
 //   3. find the shortest prefix of that ranking whose units, in float, reach the budget:
@@ -75,13 +78,20 @@ struct BudgetFit {
   size_t evaluations = 0;        // quantize + score runs, sensitivity included
   bool met = false;              // after.cosine >= budget
   QuantizeOptions options;       // qopts with `moved` on the CPU
+  Graph graph;                   // to_quantize with `moved`'s constants from the float graph
 };
 
-// budget in (0, 1): the least mean output cosine. `scorer` scores the search (its samples
-// decide); `sensitivity_scorer` may be a single-threaded scorer over the same samples (the
-// units are scored in parallel with options.threads). `met` is false only when even every
+// `to_quantize` with the constant inputs of `nodes` taken from `float_graph` (same nodes in
+// the same order; only constants differ).
+Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, const std::set<std::string>& nodes);
+
+// budget in (0, 1): the least mean output cosine. `float_graph`: the optimized float model (the
+// units are ranked on it); `to_quantize`: what makertbin quantizes (the same graph, or its
+// rounded / bias-corrected form). `scorer` scores the search against the float model (its
+// samples decide); `sensitivity_scorer` may be a single-threaded scorer over the same samples
+// (the units are scored in parallel with options.threads). `met` is false only when even every
 // movable unit in float falls short (then `moved` holds them all).
-Result<BudgetFit> fit_accuracy_budget(const Graph& optimized, const Thresholds& thresholds,
+Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_quantize, const Thresholds& thresholds,
                                       const QuantizeOptions& qopts, double budget, const OutputScorer& scorer,
                                       const OutputScorer& sensitivity_scorer, const SensitivityOptions& options = {});
 

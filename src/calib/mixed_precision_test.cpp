@@ -111,7 +111,7 @@ TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
   const double fixed = f.cosine(both);
   ASSERT_LT(before, fixed);
   const double budget = (before + fixed) / 2;
-  auto fit = fit_accuracy_budget(f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 2});
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 2});
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   EXPECT_TRUE(fit->met);
   EXPECT_EQ(fit->units, 5u);
@@ -130,7 +130,7 @@ TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
     EXPECT_LT(f.cosine(units_on_cpu({}, rest)), budget) << fit->moved[i].name << " was not needed";
   }
   // Deterministic: the same fit again.
-  auto again = fit_accuracy_budget(f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 1});
+  auto again = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 1});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(names(again->moved), names(fit->moved));
   EXPECT_EQ(again->after.cosine, fit->after.cosine);
@@ -139,7 +139,7 @@ TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
 TEST(MixedPrecision, ABudgetAlreadyReachedMovesNothing) {
   const Fixture f;
   const double before = f.cosine({});
-  auto fit = fit_accuracy_budget(f.g, f.t, {}, before * 0.999, f.scorer, f.unit_scorer);
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, {}, before * 0.999, f.scorer, f.unit_scorer);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   EXPECT_TRUE(fit->met);
   EXPECT_TRUE(fit->moved.empty());
@@ -153,7 +153,7 @@ TEST(MixedPrecision, NodesTheConfigPutOnTheNpuNeverMove) {
   QuantizeOptions both;
   both.run_on_cpu = {"c2", "r2", "c3"};
   const double budget = (f.cosine({}) + f.cosine(both)) / 2;
-  auto fit = fit_accuracy_budget(f.g, f.t, pinned, budget, f.scorer, f.unit_scorer);
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, pinned, budget, f.scorer, f.unit_scorer);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   // Without c2 and c3 nothing reaches the budget: every other unit moved, and `met` says no.
   EXPECT_FALSE(fit->met);
@@ -162,10 +162,48 @@ TEST(MixedPrecision, NodesTheConfigPutOnTheNpuNeverMove) {
     for (const auto& m : u.members) EXPECT_FALSE(pinned.run_on_npu.count(m)) << m;
 }
 
+// A unit kept in float computes with the float model's own constants, not their rounded or
+// bias-corrected forms in the graph makertbin quantizes; the other nodes keep those.
+TEST(MixedPrecision, NodesKeptInFloatGetTheFloatConstantsBack) {
+  const Fixture f;
+  Graph changed = f.g;
+  for (Value& v : changed.values)
+    if (v.constant && v.constant->dtype() == DType::kFloat32) {
+      v.constant = v.constant->clone();  // copies share buffers: f.g must keep its own
+      for (float& x : v.constant->data<float>()) x *= 1.01f;
+    }
+  const Graph mixed = with_float_constants(changed, f.g, {"c2", "add"});
+  for (size_t i = 0; i < mixed.nodes.size(); ++i) {
+    const Node& n = mixed.nodes[i];
+    if (n.inputs.size() < 2 || !mixed.value(n.inputs[1]).constant) continue;
+    const auto got = mixed.value(n.inputs[1]).constant->data<float>();
+    const auto want = (n.name == "c2" ? f.g : changed).value(f.g.nodes[i].inputs[1]).constant->data<float>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], want[k]) << n.name;
+  }
+  // The fit returns that graph: the perturbed model needs c2 and c3 in float, with their own
+  // weights back.
+  QuantizeOptions both;
+  both.run_on_cpu = {"c2", "r2", "c3"};
+  const double budget = (f.cosine({}) + f.cosine(both)) / 2;
+  auto fit = fit_accuracy_budget(f.g, changed, f.t, {}, budget, f.scorer, f.unit_scorer);
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  ASSERT_FALSE(fit->moved.empty());
+  const std::set<std::string> moved = names(fit->moved);
+  for (size_t i = 0; i < fit->graph.nodes.size(); ++i) {
+    const Node& n = fit->graph.nodes[i];
+    if (n.inputs.size() < 2 || !fit->graph.value(n.inputs[1]).constant) continue;
+    const bool in_float = moved.count(n.name) > 0;
+    EXPECT_EQ(fit->graph.value(n.inputs[1]).constant->data<float>()[0],
+              (in_float ? f.g : changed).value(n.inputs[1]).constant->data<float>()[0])
+        << n.name;
+  }
+}
+
 TEST(MixedPrecision, BudgetOutsideZeroToOneIsAnError) {
   const Fixture f;
   for (double b : {0.0, 1.0, -0.5, 1.5, std::nan("")}) {
-    auto fit = fit_accuracy_budget(f.g, f.t, {}, b, f.scorer, f.unit_scorer);
+    auto fit = fit_accuracy_budget(f.g, f.g, f.t, {}, b, f.scorer, f.unit_scorer);
     ASSERT_FALSE(fit.ok()) << b;
     EXPECT_NE(fit.status().message().find("(0, 1)"), std::string::npos) << fit.status().message();
   }

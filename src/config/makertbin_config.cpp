@@ -102,7 +102,7 @@ const std::vector<SectionSchema>& schema() {
                           "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
-        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget"},
+        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget", "adaround"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -125,6 +125,7 @@ constexpr UnsupportedKey kUnsupportedOptimizations[] = {
 };
 constexpr const char* kModelOutputInt8 = "set_model_output_int8";
 constexpr const char* kBiasCorrection = "bias_correction";
+constexpr const char* kAdaRound = "adaround";
 
 // hb_mapper templates write None or '' for "use the default"; YAML writes null or ~.
 bool is_none(std::string_view item) {
@@ -843,6 +844,13 @@ Status ConfigReader::read_calibration() {
     }
   }
 
+  const Field f_adaround = field(kSec, "adaround");
+  bool adaround_asked = false;  // True by the key or the token: an error without data
+  if (f_adaround.given()) {
+    QMAP_ASSIGN_OR_RETURN(c.adaround, boolean(f_adaround));
+    adaround_asked = c.adaround;
+  }
+
   const Field f_budget = field(kSec, "accuracy_budget");
   if (f_budget.given()) {
     QMAP_ASSIGN_OR_RETURN(const double b, number(f_budget));
@@ -859,12 +867,18 @@ Status ConfigReader::read_calibration() {
 
   const Field f_opt = field(kSec, "optimization");
   QMAP_ASSIGN_OR_RETURN(std::vector<std::string> opts, items(f_opt, ','));
-  std::vector<std::string> known = {kModelOutputInt8, kBiasCorrection};
+  std::vector<std::string> known = {kModelOutputInt8, kBiasCorrection, kAdaRound};
   for (const UnsupportedKey& u : kUnsupportedOptimizations) known.emplace_back(u.key);
   for (const std::string& o : opts) {
     if (is_none(o)) continue;
     if (o == kModelOutputInt8) {
       c.model_output_int8 = true;
+      continue;
+    }
+    if (o == kAdaRound) {
+      if (f_adaround.given() && !c.adaround)
+        return fail(f_opt, "'adaround' contradicts calibration_parameters.adaround: False");
+      c.adaround = adaround_asked = true;
       continue;
     }
     if (o == kBiasCorrection) {
@@ -878,10 +892,15 @@ Status ConfigReader::read_calibration() {
     if (u != std::end(kUnsupportedOptimizations))
       return fail(f_opt, fmt::format("'{}' is not supported by qmap: {}", o, u->reason));
     const std::optional<std::string> near = closest_name(o, known);
-    return fail(f_opt, fmt::format("'{}' is not a known optimization: qmap supports {}, {}{}", o, kModelOutputInt8,
-                                   kBiasCorrection,
+    return fail(f_opt, fmt::format("'{}' is not a known optimization: qmap supports {}, {}, {}{}", o, kModelOutputInt8,
+                                   kBiasCorrection, kAdaRound,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : ""));
   }
+  if (adaround_asked && (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty())))
+    return fail(f_adaround.given() ? f_adaround : f_opt,
+                fmt::format("'adaround' needs calibration data (cal_data_dir) to round the weights on, and "
+                            "calibration_type {} has none",
+                            calibration_type_name(c.type)));
   return read_node_lists();
 }
 

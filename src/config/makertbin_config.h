@@ -91,6 +91,10 @@ struct CalibrationParameters {
   // falls short, makertbin keeps the fewest most sensitive nodes in float on the CPU until it
   // holds (calib/mixed_precision.h). Unset: every node the march supports is quantized.
   std::optional<double> accuracy_budget;
+  // adaround (qmap's key; the `optimization: adaround` token means True): adaptive rounding of
+  // the NPU layers' weights on calibration samples (quant/adaround.h) before bias correction.
+  // On by default; no effect without calibration data (skip, load without cal_data_dir).
+  bool adaround = true;
 };
 
 // Read and validated so that hb_mapper configs work unchanged. Only `jobs` changes what qmap

@@ -122,6 +122,44 @@ TEST(MakertbinConfig, AccuracyBudget) {
   EXPECT_NE(r.status().message().find("needs calibration data"), std::string::npos) << r.status().message();
 }
 
+TEST(MakertbinConfig, AdaRoundToken) {
+  auto with = [](const std::string& method, const std::string& opt) {
+    std::string y = kFull;
+    const std::string anchor = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
+    y.replace(y.find(anchor), anchor.size(), method);
+    y.replace(y.find("  optimization: set_model_output_int8\n"), 38, opt);
+    return parse(y);
+  };
+  auto dflt = with("  calibration_type: default\n", "");
+  ASSERT_TRUE(dflt.ok()) << dflt.status().message();
+  EXPECT_TRUE(dflt->calibration.adaround);  // on by default
+  auto off = with("  calibration_type: default\n  adaround: False\n", "");
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_FALSE(off->calibration.adaround);
+  auto both = with("  calibration_type: default\n  adaround: False\n", "  optimization: adaround\n");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("'adaround' contradicts calibration_parameters.adaround: False"),
+            std::string::npos);
+  // Without data the default has no effect; asking for it is an error.
+  EXPECT_TRUE(with("  calibration_type: skip\n", "").ok());
+  auto key = with("  calibration_type: skip\n  adaround: True\n", "");
+  ASSERT_FALSE(key.ok());
+  EXPECT_NE(key.status().message().find("calibration_parameters.adaround"), std::string::npos);
+  auto on = with("  calibration_type: default\n", "  optimization: 'adaround,bias_correction'\n");
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->calibration.adaround);
+  EXPECT_EQ(on->calibration.bias_correction, BiasCorrectionMode::kOn);
+  auto typo = with("  calibration_type: default\n", "  optimization: adaroud\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("'adaroud' is not a known optimization"), std::string::npos);
+  EXPECT_NE(typo.status().message().find("did you mean 'adaround'?"), std::string::npos) << typo.status().message();
+  auto skip = with("  calibration_type: skip\n", "  optimization: adaround\n");
+  ASSERT_FALSE(skip.ok());
+  EXPECT_NE(skip.status().message().find("calibration_parameters.optimization"), std::string::npos);
+  EXPECT_NE(skip.status().message().find("'adaround' needs calibration data"), std::string::npos)
+      << skip.status().message();
+}
+
 TEST(MakertbinConfig, ParsesFullConfig) {
   Result<MakertbinConfig> r = parse(kFull);
   ASSERT_TRUE(r.ok()) << r.status().message();

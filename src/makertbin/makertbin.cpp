@@ -1,6 +1,7 @@
 // run_makertbin (makertbin.h) as its pipeline: import -> float passes -> calibrate
-// (calib/calibrate.h) -> bias correction -> quantize -> lower and write the .bin -> node
-// table; each stage one function, timed ("<stage> done in N.NN s" and the "stage times" line).
+// (calib/calibrate.h) -> adaptive rounding (optional) -> bias correction -> accuracy budget
+// (optional) -> quantize -> lower and write the .bin -> node table; each stage one function,
+// timed ("<stage> done in N.NN s" and the "stage times" line).
 #include "makertbin/makertbin.h"
 
 #include <algorithm>
@@ -27,6 +28,7 @@
 #include "passes/model_boundary.h"
 #include "passes/passes.h"
 #include "passes/preprocess.h"
+#include "quant/adaround.h"
 #include "quant/bias_correction.h"
 #include "quant/lower.h"
 #include "quant/quantize.h"
@@ -46,6 +48,9 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// Samples adaptive rounding measures its layers' input statistics on (spread over the set):
+// enough output positions for the 1x1 layers of a 7x7 stage (64 * 49 = 3136 >= 2 * 960 taps).
+constexpr size_t kAdaRoundSamples = 64;
 // Samples bias correction measures mean shifts on (spread over the calibration set):
 // enough that the per-channel means settle (their spread over sample subsets is a few percent
 // of the shift they correct on MobileNetV2), few enough to keep it a few seconds.
@@ -132,8 +137,10 @@ Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized
 // spread over the set. kAuto keeps it only when it raises the mean output cosine on up to
 // kBiasCorrectionHeldOut other samples, interleaved with those (held out: the correction never
 // saw them; with too small a set, the correction's own samples, and the log says so). Returns
-// the corrected graph, or nullopt when it is not kept.
-Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const Thresholds& thresholds,
+// the corrected graph, or nullopt when it is not kept. `base` is the graph corrected (the
+// optimized float graph, or its adaptively rounded form); the decision scores against
+// `optimized`, the float model.
+Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const Graph& base, const Thresholds& thresholds,
                                                   const QuantizeOptions& qopts, CalibDataset& dataset,
                                                   BiasCorrectionMode mode, int threads, Logger& L) {
   std::vector<std::vector<Tensor>> samples, held_out;
@@ -147,7 +154,7 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
     const bool is_held = (j + 1) * held / m != j * held / m;
     (is_held ? held_out : samples).push_back(std::move(sample));
   }
-  QMAP_ASSIGN_OR_RETURN(BiasCorrectionResult bc, correct_biases(optimized, thresholds, qopts, samples, {.threads = threads}));
+  QMAP_ASSIGN_OR_RETURN(BiasCorrectionResult bc, correct_biases(base, thresholds, qopts, samples, {.threads = threads}));
   L.info("bias correction: {} layers on {} samples; mean output-mean shift corrected per layer: {:.4f} output std",
          bc.layers, samples.size(), bc.mean_relative_shift);
   for (const auto& [name, shift] : bc.layer_shift) L.debug("bias correction: {}: {:.5f} output std", name, shift);
@@ -159,7 +166,7 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
   const bool own = held_out.empty();
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer,
                         OutputScorer::create(optimized, own ? samples : held_out, {.threads = threads}));
-  QMAP_ASSIGN_OR_RETURN(QuantizedModel plain, quantize_graph(optimized, thresholds, qopts));
+  QMAP_ASSIGN_OR_RETURN(QuantizedModel plain, quantize_graph(base, thresholds, qopts));
   QMAP_ASSIGN_OR_RETURN(QuantizedModel corrected, quantize_graph(bc.graph, thresholds, qopts));
   QMAP_ASSIGN_OR_RETURN(const OutputScore before, scorer.score(plain.graph));
   QMAP_ASSIGN_OR_RETURN(const OutputScore after, scorer.score(corrected.graph));
@@ -301,21 +308,28 @@ Result<Calibrated> calibration_stage(Pipeline& p, const Graph& optimized, Thresh
 
 // The march's estimate of a quantization (report/perf_model.h): the QDQ graph lowered as the
 // .bin is, its steps placed, priced by the march's cost model.
-Result<PerfReport> estimated_perf(const Graph& optimized, const Thresholds& thresholds, const QuantizeOptions& qopts,
+Result<PerfReport> estimated_perf(const Graph& to_quantize, const Thresholds& thresholds, const QuantizeOptions& qopts,
                                   const TargetSpec& spec) {
-  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, qopts));
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(to_quantize, thresholds, qopts));
   QMAP_ASSIGN_OR_RETURN(const IntProgram program, lower_qdq_graph(q.graph));
   return estimate_perf(program, step_placement(program), spec.cost, 0);
 }
 
+// What the quantizer reads: the graph (after adaptive rounding, bias correction and the
+// accuracy budget) and the options (run_on_cpu with the budget's nodes).
+struct ToQuantize {
+  Graph graph;
+  QuantizeOptions qopts;
+  std::vector<std::string> budget_cpu;  // the nodes the accuracy budget kept in float
+};
+
 // calibration_parameters.accuracy_budget (calib/mixed_precision.h): the fewest most sensitive
-// nodes kept in float on the CPU until the output cosine on the method search's samples
-// reaches the budget. Returns the options with them on the CPU; `moved` gets their names.
-Result<QuantizeOptions> accuracy_budget_stage(Pipeline& p, const Graph& optimized, const Calibrated& c,
-                                              const QuantizeOptions& qopts, const TargetSpec& spec,
-                                              std::vector<std::string>* moved) {
+// nodes kept in float on the CPU (with their float constants) until the output cosine on the
+// method search's samples reaches the budget.
+Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, ToQuantize in, const Calibrated& c,
+                                         const TargetSpec& spec) {
   const std::optional<double> budget = p.cfg.calibration.accuracy_budget;
-  if (!budget) return qopts;
+  if (!budget) return in;
   Stage st{p, "accuracy budget"};
   const Calibration& cal = c.calibration;
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
@@ -323,15 +337,15 @@ Result<QuantizeOptions> accuracy_budget_stage(Pipeline& p, const Graph& optimize
   // for their mostly-float graphs (as qmap debug's).
   QMAP_ASSIGN_OR_RETURN(const OutputScorer unit_scorer,
                         OutputScorer::create(optimized, cal.samples, {.threads = 1, .float_sgemm_blas = true}));
-  auto fit_or = fit_accuracy_budget(optimized, cal.thresholds, qopts, *budget, scorer, unit_scorer,
+  auto fit_or = fit_accuracy_budget(optimized, in.graph, cal.thresholds, in.qopts, *budget, scorer, unit_scorer,
                                     {.threads = p.threads, .progress = p.options.progress});
   if (!fit_or.ok()) return fit_or.status().with_context("makertbin: accuracy budget: ");
-  const BudgetFit& fit = *fit_or;
+  BudgetFit& fit = *fit_or;
   const size_t n = cal.samples.size();
   if (fit.moved.empty() && fit.met) {
     p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples: reached, no node moved", *budget,
              fit.before.cosine, n);
-    return qopts;
+    return in;
   }
   if (!fit.met)
     return error(
@@ -339,39 +353,70 @@ Result<QuantizeOptions> accuracy_budget_stage(Pipeline& p, const Graph& optimize
         "float (output cosine {:.6f} on {} calibration samples, {:.6f} as quantized): lower the budget",
         *budget, fit.moved.size(), fit.after.cosine, n, fit.before.cosine);
   std::vector<std::string> names;
+  ToQuantize out{std::move(fit.graph), fit.options, {}};
   for (const QuantUnit& u : fit.moved) {
     names.push_back(fmt::format("{} ({})", u.name, u.op_type));
-    moved->insert(moved->end(), u.members.begin(), u.members.end());
+    out.budget_cpu.insert(out.budget_cpu.end(), u.members.begin(), u.members.end());
   }
   p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; {} of {} NPU nodes kept "
            "in float on the CPU, most sensitive first: {}; output cosine {:.6f} ({} quantize and score runs)",
            *budget, fit.before.cosine, n, fit.moved.size(), fit.units, fmt::join(names, ", "), fit.after.cosine,
            fit.evaluations);
-  QMAP_ASSIGN_OR_RETURN(const PerfReport before, estimated_perf(optimized, cal.thresholds, qopts, spec));
-  QMAP_ASSIGN_OR_RETURN(const PerfReport after, estimated_perf(optimized, cal.thresholds, fit.options, spec));
+  QMAP_ASSIGN_OR_RETURN(const PerfReport before, estimated_perf(in.graph, cal.thresholds, in.qopts, spec));
+  QMAP_ASSIGN_OR_RETURN(const PerfReport after, estimated_perf(out.graph, cal.thresholds, out.qopts, spec));
   p.L.info("accuracy budget: estimated latency on march {}: {:.3f} ms -> {:.3f} ms ({:+.1f}%), NPU/CPU switches {} -> "
            "{} (qmap perf's cost model)",
            p.cfg.model.march, before.est_total_us / 1e3, after.est_total_us / 1e3,
            before.est_total_us > 0 ? 100.0 * (after.est_total_us / before.est_total_us - 1.0) : 0.0, before.switches,
            after.switches);
-  return fit.options;
+  return out;
 }
 
 // Bias correction: the float graph the quantizer reads gets corrected biases; the optimized
 // float model (written before, and the reference of the node table) keeps its own.
-Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Calibrated& c, const QuantizeOptions& qopts) {
+Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Graph base, Calibrated& c,
+                                    const QuantizeOptions& qopts) {
   const BiasCorrectionMode mode = p.cfg.calibration.bias_correction;
   if (mode == BiasCorrectionMode::kOff) {
     p.L.info("bias correction: off (calibration_parameters.bias_correction: False)");
-    return optimized;
+    return base;
   }
-  if (!c.dataset || p.cfg.calibration.type == CalibrationType::kLoad) return optimized;
+  if (!c.dataset || p.cfg.calibration.type == CalibrationType::kLoad) return base;
   Stage st{p, "bias correction"};
   QMAP_ASSIGN_OR_RETURN(std::optional<Graph> corrected,
-                        bias_corrected_graph(optimized, c.calibration.thresholds, qopts, *c.dataset, mode,
+                        bias_corrected_graph(optimized, base, c.calibration.thresholds, qopts, *c.dataset, mode,
                                              p.threads, p.L));
   if (corrected) return std::move(*corrected);
-  return optimized;
+  return base;
+}
+
+// optimization: adaround (quant/adaround.h): the NPU layers' weights rounded on their int8 grids
+// to the rounding that moves each layer's output least on kAdaRoundSamples spread samples.
+Result<Graph> adaround_stage(Pipeline& p, const Graph& optimized, Calibrated& c, const QuantizeOptions& qopts) {
+  if (!p.cfg.calibration.adaround || !c.dataset) return optimized;
+  Stage st{p, "adaround"};
+  std::vector<std::vector<Tensor>> samples;
+  for (size_t i : spread_indices(c.dataset->size(), kAdaRoundSamples)) {
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, c.dataset->load_runtime(i));
+    samples.push_back(std::move(sample));
+  }
+  QMAP_ASSIGN_OR_RETURN(AdaRoundResult r, adaround_weights(optimized, qopts, samples, {.threads = p.threads}));
+  double nearest = 0, rounded = 0;
+  int64_t flipped = 0, weights = 0;
+  for (const AdaRoundLayer& l : r.layers) {
+    nearest += l.error_nearest;
+    rounded += l.error_adaround;
+    flipped += l.flipped;
+    weights += l.weights;
+    p.L.debug("adaround: {}: output error {:.4g} -> {:.4g} ({} of {} weights rounded the other way, {} positions)",
+              l.node, l.error_nearest, l.error_adaround, l.flipped, l.weights, l.positions);
+  }
+  for (const auto& [node, why] : r.skipped) p.L.info("adaround: {} left at round-to-nearest: {}", node, why);
+  p.L.info("adaround: {} layers on {} samples; their summed output error {:.4g} -> {:.4g} ({:.1f}% lower); {:.1f}% of "
+           "their weights rounded the other way",
+           r.layers.size(), samples.size(), nearest, rounded, nearest > 0 ? 100.0 * (1.0 - rounded / nearest) : 0.0,
+           weights > 0 ? 100.0 * static_cast<double>(flipped) / static_cast<double>(weights) : 0.0);
+  return std::move(r.graph);
 }
 
 // The QDQ model: <prefix>_quantized_model.onnx.
@@ -385,23 +430,6 @@ Result<QuantizedModel> quantization_stage(Pipeline& p, const Graph& to_quantize,
   if (!budget_cpu.empty()) quantized.graph.metadata[kMetadataBudgetCpuKey] = fmt::format("{}", fmt::join(budget_cpu, ";"));
   QMAP_RETURN_IF_ERROR(write_model(quantized.graph, p.out_path("_quantized_model.onnx"), p.L));
   return quantized;
-}
-
-// With nodes moved for the accuracy budget: the written model's output cosine on the same
-// samples (bias correction, decided after the budget, may have changed it).
-Status log_final_budget_score(Pipeline& p, const Graph& optimized, const Calibration& cal,
-                              const QuantizedModel& quantized) {
-  QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
-  QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(quantized.graph));
-  const double budget = *p.cfg.calibration.accuracy_budget;
-  if (s.cosine >= budget)
-    p.L.info("accuracy budget {}: the quantized model's output cosine {:.6f} on {} calibration samples", budget, s.cosine,
-             cal.samples.size());
-  else
-    p.L.warn("accuracy budget {}: the quantized model's output cosine is {:.6f} on {} calibration samples after bias "
-             "correction, below the budget (set calibration_parameters.bias_correction: False to keep the budget's)",
-             budget, s.cosine, cal.samples.size());
-  return ok_status();
 }
 
 // The deployable program: lowered and written as <prefix>.bin (format/model_bin.h).
@@ -455,7 +483,8 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   L.info("worker threads: {}", p.threads);
   QMAP_ASSIGN_OR_RETURN(const CustomOpSet custom_ops, load_custom_ops(p));
 
-  // import -> float passes -> calibrate -> quantize -> lower and write the .bin -> node table
+  // import -> float passes -> calibrate -> adaround -> bias correction -> accuracy budget ->
+  // quantize -> lower and write the .bin -> node table
   QMAP_ASSIGN_OR_RETURN(Imported imported, import_stage(p, custom_ops));
   QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, check_placement(p, imported.graph));
   QMAP_ASSIGN_OR_RETURN(const Graph original, preprocess_stage(p, imported.graph));
@@ -463,15 +492,15 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   QMAP_ASSIGN_OR_RETURN(Calibrated calibrated,
                         calibration_stage(p, optimized, std::move(imported.qat_thresholds),
                                           makertbin_quantize_options(p.cfg, spec)));
-  std::vector<std::string> budget_cpu;
-  QMAP_ASSIGN_OR_RETURN(const QuantizeOptions qopts,
-                        accuracy_budget_stage(p, optimized, calibrated, makertbin_quantize_options(p.cfg, spec), spec,
-                                              &budget_cpu));
-  QMAP_ASSIGN_OR_RETURN(const Graph to_quantize, bias_correction_stage(p, optimized, calibrated, qopts));
+  const QuantizeOptions qopts = makertbin_quantize_options(p.cfg, spec);
+  QMAP_ASSIGN_OR_RETURN(Graph rounded, adaround_stage(p, optimized, calibrated, qopts));
+  QMAP_ASSIGN_OR_RETURN(Graph corrected, bias_correction_stage(p, optimized, std::move(rounded), calibrated, qopts));
+  QMAP_ASSIGN_OR_RETURN(const ToQuantize to_quantize,
+                        accuracy_budget_stage(p, optimized, {std::move(corrected), qopts, {}}, calibrated, spec));
   const Calibration& cal = calibrated.calibration;
   QMAP_ASSIGN_OR_RETURN(const QuantizedModel quantized,
-                        quantization_stage(p, to_quantize, original, cal, qopts, budget_cpu));
-  if (!budget_cpu.empty()) QMAP_RETURN_IF_ERROR(log_final_budget_score(p, optimized, cal, quantized));
+                        quantization_stage(p, to_quantize.graph, original, cal, to_quantize.qopts,
+                                           to_quantize.budget_cpu));
   QMAP_RETURN_IF_ERROR(bin_stage(p, quantized, imported.removed));
   QMAP_RETURN_IF_ERROR(node_table_stage(p, optimized, quantized, cal.samples.front()));
 

@@ -13,6 +13,7 @@
 #include "quant/int_simulator.h"
 #include "quant/lower.h"
 #include "quant/quantize_params.h"
+#include "quant/weighted_layers.h"
 #include "runtime/executor.h"
 #include "runtime/model_impl.h"
 
@@ -21,19 +22,7 @@ namespace qmap {
 namespace {
 
 using kernels::f32::WindowGeometry;
-
-// One layer to correct: where its input and weights are, and how its taps map to weights.
-struct Layer {
-  size_t node = 0;         // index in graph.nodes
-  std::string x, y;        // input and output value names (float graph)
-  bool gemm = false;       // Gemm: x [M, K], W as B (transB or not); Conv: x [N, C, spatial]
-  bool trans_b = false;
-  WindowGeometry geo;      // Conv: 2-D view of the window
-  int64_t channels = 0;    // output channels
-  int64_t taps = 0;        // per-tap means per layer: Conv C_in * KH * KW, Gemm K
-  Tensor w, wq;            // float and dequantized int8 weights
-  int weight_axis = -1;    // the quantizer's weight axis (-1: per tensor)
-};
+using Layer = WeightedLayer;
 
 // Sum over every output position (and batch item) of each tap's input value, added to
 // sums[c * KH * KW + kh * KW + kw]; returns the number of output positions.
@@ -80,81 +69,6 @@ Result<int64_t> add_tap_sums(const Layer& l, const Tensor& x, double* sums) {
   if (x.numel() != l.geo.batch * l.geo.in_channels * l.geo.in[0] * l.geo.in[1])
     return error("bias correction: Conv input '{}' has shape {}", l.x, dims_str(x.dims()));
   return add_conv_tap_sums(l.geo, x.data<float>().data(), sums);
-}
-
-// Weight of output channel c at tap k (k in the layer's tap numbering; 0 when tap k is
-// outside c's group).
-float weight_at(const Layer& l, const Tensor& w, int64_t c, int64_t k) {
-  const float* d = w.data<float>().data();
-  if (l.gemm) return l.trans_b ? d[c * l.taps + k] : d[k * l.channels + c];
-  const int64_t per_tap = l.geo.kernel[0] * l.geo.kernel[1];
-  const int64_t cin_g = l.geo.in_channels / l.geo.group, cout_g = l.channels / l.geo.group;
-  const int64_t ci = k / per_tap, t = k % per_tap;
-  const int64_t g = c / cout_g;
-  if (ci / cin_g != g) return 0.f;
-  return d[(c * cin_g + ci % cin_g) * per_tap + t];
-}
-
-Tensor dequantized(const QuantizedWeights& q, int axis) {
-  Tensor out(DType::kFloat32, q.q.dims());
-  const auto qd = q.q.data<int8_t>();
-  const auto sd = q.scale.data<float>();
-  auto od = out.data<float>();
-  const Dims& d = q.q.dims();
-  int64_t inner = 1;
-  for (size_t i = static_cast<size_t>(std::max(axis, 0)) + 1; i < d.size(); ++i) inner *= d[i];
-  for (size_t i = 0; i < od.size(); ++i) {
-    const size_t ch = axis < 0 ? 0 : static_cast<size_t>((static_cast<int64_t>(i) / inner) % d[static_cast<size_t>(axis)]);
-    od[i] = static_cast<float>(qd[i]) * sd[ch];
-  }
-  return out;
-}
-
-// The layers to correct: integer (NPU) Conv with a 2-D window and Gemm (alpha = beta = 1, no
-// transA, 1-D or absent bias), each with a constant float weight.
-Result<std::vector<Layer>> find_layers(const Graph& g, const QuantizedModel& q, bool per_channel) {
-  std::map<std::string, Placement> where;
-  for (const QuantNodeInfo& n : q.nodes) where[n.name] = n.where;
-  std::vector<Layer> out;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
-    if (n.op != OpId::Conv && n.op != OpId::Gemm) continue;
-    if (auto it = where.find(n.name); it == where.end() || it->second != Placement::kNpu) continue;
-    if (n.inputs.size() < 2 || !g.value(n.inputs[1]).constant) continue;
-    const Tensor& w = *g.value(n.inputs[1]).constant;
-    if (w.dtype() != DType::kFloat32) continue;
-    const Value& xv = g.value(n.inputs[0]);
-    if (!xv.dims) continue;
-    if (n.inputs.size() > 2 && n.inputs[2] != kNoValue) {
-      const Value& b = g.value(n.inputs[2]);
-      if (!b.constant || b.constant->dtype() != DType::kFloat32 || b.constant->dims().size() != 1) continue;
-    }
-    Layer l;
-    l.node = i;
-    l.x = xv.name;
-    l.y = g.value(n.outputs[0]).name;
-    l.w = w;
-    int axis = 0;
-    if (n.op == OpId::Gemm) {
-      if (attr_int(n, "transA", 0) != 0 || attr_float(n, "alpha", 1.f) != 1.f || attr_float(n, "beta", 1.f) != 1.f ||
-          w.dims().size() != 2 || xv.dims->size() != 2)
-        continue;
-      l.gemm = true;
-      l.trans_b = attr_int(n, "transB", 0) != 0;
-      axis = l.trans_b ? 0 : 1;
-      l.channels = w.dims()[static_cast<size_t>(axis)];
-      l.taps = w.dims()[static_cast<size_t>(1 - axis)];
-    } else {
-      if (w.dims().size() != 4) continue;  // 2-D convolutions (1-D and 3-D stay as they are)
-      QMAP_ASSIGN_OR_RETURN(l.geo, ops::conv_geometry(n, *xv.dims, w.dims()));
-      l.channels = w.dims()[0];
-      l.taps = l.geo.in_channels * l.geo.kernel[0] * l.geo.kernel[1];
-    }
-    l.weight_axis = per_channel ? axis : -1;
-    l.wq = dequantized(quantize_weights(w, l.weight_axis), l.weight_axis);
-    out.push_back(std::move(l));
-  }
-  return out;
 }
 
 // Per layer: the mean of every tap's input over all output positions of all samples, from
@@ -280,7 +194,7 @@ Result<BiasCorrectionResult> correct_biases(const Graph& graph, const std::map<s
   BiasCorrectionResult result;
   result.graph = graph;
   QMAP_ASSIGN_OR_RETURN(QuantizedModel q, quantize_graph(graph, thresholds, qopts));
-  QMAP_ASSIGN_OR_RETURN(std::vector<Layer> layers, find_layers(graph, q, qopts.per_channel));
+  QMAP_ASSIGN_OR_RETURN(std::vector<Layer> layers, find_weighted_layers(graph, npu_node_names(q), qopts.per_channel));
   if (layers.empty()) return result;
   const int threads = std::max(1, options.threads);
   std::map<std::string, size_t> inputs;  // graph input name -> index (the same in the QDQ graph)
