@@ -8,6 +8,7 @@
 
 #include "engine/float_engine.h"
 #include "passes/pass_test_util.h"
+#include "quant/float_range_test_util.h"
 
 namespace qmap {
 namespace {
@@ -29,32 +30,17 @@ Graph network() {
   return b.build({y});
 }
 
-std::vector<std::vector<Tensor>> samples(uint32_t seed, int n) {
-  std::vector<std::vector<Tensor>> out;
-  for (int i = 0; i < n; ++i) out.push_back({testing::random_tensor({1, 3, 8, 8}, seed + i, -1.f, 1.f)});
-  return out;
-}
-
 // max |v| of every float value over the samples, with 'r2' (c2 + Relu's output) clipped to a
 // twentieth of its range: the one badly quantized tensor.
 Thresholds thresholds_with_one_clipped(const Graph& g, const std::vector<std::vector<Tensor>>& s) {
-  auto fe = FloatEngine::create(g, {.keep_all_values = true});
-  QMAP_CHECK(fe.ok(), "{}", fe.status().message());
-  Thresholds t;
-  for (const auto& in : s) {
-    QMAP_CHECK(fe->run(in).ok(), "float run");
-    for (const auto& [name, v] : fe->all_values())
-      if (v.dtype() == DType::kFloat32)
-        for (float e : v.data<float>()) t[name] = std::max(t[name], std::fabs(e));
-    for (float e : in[0].data<float>()) t["x"] = std::max(t["x"], std::fabs(e));
-  }
+  Thresholds t = testing::max_abs_thresholds(g, s);
   t.at("r2") /= 20.f;
   return t;
 }
 
 struct Fixture {
   Graph g = network();
-  std::vector<std::vector<Tensor>> s = samples(300, 8);
+  std::vector<std::vector<Tensor>> s = testing::seeded_samples({1, 3, 8, 8}, 300, 8, -1.f, 1.f);
   Thresholds t = thresholds_with_one_clipped(g, s);
   OutputScorer scorer = *OutputScorer::create(g, s, {.threads = 2});
   OutputScorer unit_scorer = *OutputScorer::create(g, s, {.threads = 1});

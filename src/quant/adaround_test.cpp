@@ -11,6 +11,7 @@
 #include "calib/output_scorer.h"
 #include "engine/float_engine.h"
 #include "passes/pass_test_util.h"
+#include "quant/float_range_test_util.h"
 #include "quant/quantize_params.h"
 
 namespace qmap {
@@ -31,23 +32,7 @@ Graph network() {
 }
 
 std::vector<std::vector<Tensor>> samples(uint32_t seed, int n) {
-  std::vector<std::vector<Tensor>> out;
-  for (int i = 0; i < n; ++i) out.push_back({testing::random_tensor({1, 4, 10, 10}, seed + i, -1.f, 1.f)});
-  return out;
-}
-
-std::map<std::string, float> max_thresholds(const Graph& g, const std::vector<std::vector<Tensor>>& s) {
-  auto fe = FloatEngine::create(g, {.keep_all_values = true});
-  QMAP_CHECK(fe.ok(), "{}", fe.status().message());
-  std::map<std::string, float> t;
-  for (const auto& in : s) {
-    QMAP_CHECK(fe->run(in).ok(), "float run");
-    for (const auto& [name, v] : fe->all_values())
-      if (v.dtype() == DType::kFloat32)
-        for (float e : v.data<float>()) t[name] = std::max(t[name], std::fabs(e));
-    for (float e : in[0].data<float>()) t["x"] = std::max(t["x"], std::fabs(e));
-  }
-  return t;
+  return testing::seeded_samples({1, 4, 10, 10}, seed, n, -1.f, 1.f);
 }
 
 const Tensor& weight_of(const Graph& g, const std::string& node) {
@@ -72,7 +57,7 @@ TEST(AdaRound, LowersEveryLayersErrorAndTheModelsOnUnseenSamples) {
   const Graph g = network();
   const auto calib = samples(100, 16);
   const auto unseen = samples(700, 16);
-  const auto t = max_thresholds(g, calib);
+  const auto t = testing::max_abs_thresholds(g, calib);
   for (bool per_channel : {true, false}) {
     SCOPED_TRACE(per_channel ? "per channel" : "per tensor");
     QuantizeOptions o;

@@ -9,6 +9,7 @@
 
 #include "engine/float_engine.h"
 #include "passes/pass_test_util.h"
+#include "quant/float_range_test_util.h"
 #include "quant/int_simulator.h"
 
 namespace qmap {
@@ -35,26 +36,13 @@ Graph network() {
   return b.build({c3});
 }
 
+// Inputs with a positive mean, so input means (and their shifts) are not zero.
 std::vector<std::vector<Tensor>> samples(uint32_t seed, int n) {
-  std::vector<std::vector<Tensor>> out;
-  // Inputs with a positive mean, so input means (and their shifts) are not zero.
-  for (int i = 0; i < n; ++i) out.push_back({testing::random_tensor({1, 4, 10, 10}, seed + i, -0.5f, 1.5f)});
-  return out;
+  return testing::seeded_samples({1, 4, 10, 10}, seed, n, -0.5f, 1.5f);
 }
 
 std::map<std::string, float> max_thresholds(const Graph& g, const std::vector<std::vector<Tensor>>& s) {
-  auto fe = FloatEngine::create(g, {.keep_all_values = true});
-  QMAP_CHECK(fe.ok(), "{}", fe.status().message());
-  std::map<std::string, float> t;
-  for (const auto& in : s) {
-    QMAP_CHECK(fe->run(in).ok(), "float run");
-    for (const auto& [name, v] : fe->all_values())
-      if (v.dtype() == DType::kFloat32)
-        for (float e : v.data<float>()) t[name] = std::max(t[name], std::fabs(e));
-    for (size_t i = 0; i < g.inputs.size(); ++i)
-      for (float e : in[i].data<float>()) t[g.value(g.inputs[i]).name] = std::max(t[g.value(g.inputs[i]).name], std::fabs(e));
-  }
-  return t;
+  return testing::max_abs_thresholds(g, s);
 }
 
 // Mean over output channels of |mean_q(y_c) - mean_f(y_c)|, means over samples and positions.
