@@ -30,7 +30,7 @@ shared="${SHARED:-$here/../shared}"
 jobs="${JOBS:-2}"
 python=/usr/bin/python3
 models=""
-variants="default,default+adaround=False,default+bias_correction=False,max,kl,mse"
+variants="default,default+adaround=True,default+bias_correction=False,max,kl,mse"
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in

@@ -845,10 +845,8 @@ Status ConfigReader::read_calibration() {
   }
 
   const Field f_adaround = field(kSec, "adaround");
-  bool adaround_asked = false;  // True by the key or the token: an error without data
   if (f_adaround.given()) {
     QMAP_ASSIGN_OR_RETURN(c.adaround, boolean(f_adaround));
-    adaround_asked = c.adaround;
   }
 
   const Field f_budget = field(kSec, "accuracy_budget");
@@ -878,7 +876,7 @@ Status ConfigReader::read_calibration() {
     if (o == kAdaRound) {
       if (f_adaround.given() && !c.adaround)
         return fail(f_opt, "'adaround' contradicts calibration_parameters.adaround: False");
-      c.adaround = adaround_asked = true;
+      c.adaround = true;
       continue;
     }
     if (o == kBiasCorrection) {
@@ -896,7 +894,7 @@ Status ConfigReader::read_calibration() {
                                    kBiasCorrection, kAdaRound,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : ""));
   }
-  if (adaround_asked && (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty())))
+  if (c.adaround && (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty())))
     return fail(f_adaround.given() ? f_adaround : f_opt,
                 fmt::format("'adaround' needs calibration data (cal_data_dir) to round the weights on, and "
                             "calibration_type {} has none",

@@ -132,7 +132,10 @@ TEST(MakertbinConfig, AdaRoundToken) {
   };
   auto dflt = with("  calibration_type: default\n", "");
   ASSERT_TRUE(dflt.ok()) << dflt.status().message();
-  EXPECT_TRUE(dflt->calibration.adaround);  // on by default
+  EXPECT_FALSE(dflt->calibration.adaround);  // off by default
+  auto key_on = with("  calibration_type: default\n  adaround: True\n", "");
+  ASSERT_TRUE(key_on.ok()) << key_on.status().message();
+  EXPECT_TRUE(key_on->calibration.adaround);
   auto off = with("  calibration_type: default\n  adaround: False\n", "");
   ASSERT_TRUE(off.ok()) << off.status().message();
   EXPECT_FALSE(off->calibration.adaround);
@@ -140,7 +143,7 @@ TEST(MakertbinConfig, AdaRoundToken) {
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.status().message().find("'adaround' contradicts calibration_parameters.adaround: False"),
             std::string::npos);
-  // Without data the default has no effect; asking for it is an error.
+  // Without data there is nothing to round on: asking for it is an error.
   EXPECT_TRUE(with("  calibration_type: skip\n", "").ok());
   auto key = with("  calibration_type: skip\n  adaround: True\n", "");
   ASSERT_FALSE(key.ok());

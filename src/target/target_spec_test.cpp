@@ -69,6 +69,12 @@ std::string with_ops(const std::string& npu_ops, const std::string& extra = "") 
          "sram_kib: 1, cpu_gflops: 1, subgraph_switch_us: 1}\nnpu_ops:\n" + npu_ops + extra;
 }
 
+// A valid spec with one more cost_model key.
+std::string with_cost(const std::string& key) {
+  return "name: t\ndescription: d\ncost_model: {clock_mhz: 1, int8_macs_per_cycle: 1, ddr_bandwidth_gbps: 1, "
+         "sram_kib: 1, cpu_gflops: 1, subgraph_switch_us: 1, " + key + "}\nnpu_ops: {}\n";
+}
+
 TEST(TargetSpec, RejectsEachMalformedClass) {
   const std::vector<BadSpec> cases = {
       {"yaml syntax", "name: [unclosed", {"bad.yaml", "invalid YAML"}},
@@ -100,6 +106,13 @@ TEST(TargetSpec, RejectsEachMalformedClass) {
        {"key 'cost_model.clock_mhz'", "must be > 0"}},
       {"missing cost key", "name: t\ndescription: d\ncost_model: {clock_mhz: 1}\nnpu_ops: {}\n",
        {"missing key 'int8_macs_per_cycle'"}},
+      {"zero conv_pixel_vector", with_cost("conv_pixel_vector: 0"), {"key 'cost_model.conv_pixel_vector'", "must be > 0"}},
+      {"fractional conv_pixel_vector", with_cost("conv_pixel_vector: 7.5"),
+       {"key 'cost_model.conv_pixel_vector'", "'7.5' must be an integer"}},
+      {"conv_row_halo not a bool", with_cost("conv_row_halo: sometimes"),
+       {"key 'cost_model.conv_row_halo'", "'sometimes' must be true or false"}},
+      {"negative move_run_cycles", with_cost("move_run_cycles: -2"),
+       {"key 'cost_model.move_run_cycles'", "-2 must be >= 0"}},
       {"bad name", "name: My Npu\ndescription: d\ncost_model: {}\nnpu_ops: {}\n",
        {"key 'name'", "must be lower-case letters"}},
       {"npu_ops not a map", with_ops("  - Relu\n"), {"key 'npu_ops'", "must be a map"}},

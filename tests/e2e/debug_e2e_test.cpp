@@ -82,7 +82,7 @@ std::string config(const std::string& extra_calibration = "", const std::string&
          "input_parameters:\n  input_name: x\n  input_type_train: featuremap\n  input_layout_train: NCHW\n"
          "  input_type_rt: featuremap\n  norm_type: no_preprocess\n"
          "calibration_parameters:\n  cal_data_dir: calib\n  cal_data_type: float32\n  calibration_type: max\n"
-         "  bias_correction: False\n  adaround: False\n" +
+         "  bias_correction: False\n" +
          extra_calibration;
 }
 
