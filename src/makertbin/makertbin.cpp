@@ -358,8 +358,9 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
     names.push_back(fmt::format("{} ({})", u.name, u.op_type));
     out.budget_cpu.insert(out.budget_cpu.end(), u.members.begin(), u.members.end());
   }
-  p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; {} of {} NPU nodes kept "
-           "in float on the CPU, most sensitive first: {}; output cosine {:.6f} ({} quantize and score runs)",
+  p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; {} of {} NPU units "
+           "(a fused group is one) kept in float on the CPU, most sensitive first: {}; output cosine {:.6f} ({} "
+           "quantize and score runs)",
            *budget, fit.before.cosine, n, fit.moved.size(), fit.units, fmt::join(names, ", "), fit.after.cosine,
            fit.evaluations);
   QMAP_ASSIGN_OR_RETURN(const PerfReport before, estimated_perf(in.graph, cal.thresholds, in.qopts, spec));

@@ -195,7 +195,8 @@ TEST(DebugE2e, AccuracyBudgetKeepsTheBadNodeInFloat) {
   const CliRun r =
       run_qmap_in(dir, "makertbin --config budget.yaml --model-type onnx --no-progress", "budget_output/makertbin.log");
   ASSERT_EQ(r.code, 0) << r.out << r.err << r.log;
-  EXPECT_NE(r.log.find("1 of 3 NPU nodes kept in float on the CPU, most sensitive first: conv2 (Conv); output cosine"),
+  EXPECT_NE(r.log.find("1 of 3 NPU units (a fused group is one) kept in float on the CPU, most sensitive first: "
+                       "conv2 (Conv); output cosine"),
             std::string::npos)
       << r.log;
   EXPECT_NE(r.log.find("accuracy budget: estimated latency on march generic:"), std::string::npos) << r.log;
