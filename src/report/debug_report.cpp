@@ -168,6 +168,7 @@ json debug_json(const DebugReport& r) {
   j["quantized_model"] = r.quantized_model;
   j["calibration_table"] = r.calibration_table;
   j["calibration_method"] = r.calibration_method;
+  j["budget_cpu"] = r.budget_cpu;
   j["per_channel"] = r.per_channel;
   j["samples"] = r.samples;
   json outs = json::array();
@@ -245,6 +246,8 @@ std::string debug_html(const DebugReport& r) {
   row("quantized model", r.quantized_model);
   row("calibration table", r.calibration_table + " (method " + r.calibration_method + ")");
   row("weights", r.per_channel ? "per channel" : "per tensor");
+  if (!r.budget_cpu.empty())
+    row("kept in float by accuracy_budget", fmt::format("{} nodes: {}", r.budget_cpu.size(), fmt::join(r.budget_cpu, ", ")));
   row("samples", fmt::format("{} (spread over the calibration set)", r.samples));
   for (const auto& o : r.cumulative.outputs)
     row("output '" + o.name + "'", fmt::format("cosine {:.6f}, SQNR {} dB, MSE {:.6g}", o.distance.cosine,

@@ -59,6 +59,9 @@ struct DebugReport {
   std::string config;  // the makertbin YAML's path
   std::string float_model, quantized_model, calibration_table;
   std::string calibration_method;  // the quantized model's metadata
+  // The nodes makertbin's accuracy_budget kept in float (the quantized model's metadata),
+  // in graph order; empty when none.
+  std::vector<std::string> budget_cpu;
   bool per_channel = true;
   size_t samples = 0;
   NodeComparison cumulative;                 // the full quantized model against float

@@ -44,7 +44,20 @@ TEST(DebugReport, JsonHasEverySectionAndNoInfinity) {
   EXPECT_EQ(j["histograms"][0]["abs_bins"].size(), 64u);
   EXPECT_EQ(j["weights"][0]["max"], nlohmann::ordered_json({1.f, 0.2f}));
   EXPECT_TRUE(j["suspects_on_cpu"].is_null());
+  EXPECT_EQ(j["budget_cpu"], nlohmann::ordered_json::array());  // no accuracy budget: empty
   EXPECT_NO_THROW((void)nlohmann::json::parse(j.dump()));
+}
+
+// The nodes an accuracy budget kept in float: listed in the JSON and the HTML summary
+// (escaped: node names are user input).
+TEST(DebugReport, BudgetNodesAreListed) {
+  DebugReport r = sample_report();
+  r.budget_cpu = {"add<1>", "conv9"};
+  EXPECT_EQ(debug_json(r)["budget_cpu"], nlohmann::ordered_json({"add<1>", "conv9"}));
+  const std::string html = debug_html(r);
+  EXPECT_NE(html.find("kept in float by accuracy_budget"), std::string::npos);
+  EXPECT_NE(html.find("2 nodes: add&lt;1&gt;, conv9"), std::string::npos);
+  EXPECT_EQ(debug_html(sample_report()).find("kept in float by accuracy_budget"), std::string::npos);
 }
 
 TEST(DebugReport, HtmlEscapesNamesAndDrawsEveryChart) {

@@ -212,6 +212,8 @@ TEST(DebugE2e, AccuracyBudgetKeepsTheBadNodeInFloat) {
   ASSERT_EQ(d.code, 0) << d.out << d.err;
   const json j = read_json(dir / "budget_output/bad_debug.json");
   ASSERT_EQ(j["sensitivity"].size(), 2u) << j["sensitivity"].dump(1);
+  EXPECT_EQ(j["budget_cpu"], json({"conv2", "relu2"}));
+  EXPECT_NE(slurp(dir / "budget_output/bad_debug.html").find("kept in float by accuracy_budget"), std::string::npos);
   EXPECT_GT(j["outputs"][0]["cosine"].get<double>(), 0.999);
   const std::string yaml = j["suspects_yaml"];
   EXPECT_NE(yaml.find("conv2;relu2;"), std::string::npos) << yaml;
