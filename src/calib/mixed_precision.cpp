@@ -88,9 +88,14 @@ Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, c
   QMAP_CHECK(g.nodes.size() == float_graph.nodes.size(), "with_float_constants: {} and {} nodes", g.nodes.size(),
              float_graph.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
+    Node& n = g.nodes[i];
     if (!nodes.count(n.name)) continue;
     const Node& f = float_graph.nodes[i];
+    // Constant inputs the float node does not have (bias correction gives a Conv without a
+    // bias one) go: the node computes what the float model's does.
+    while (n.inputs.size() > f.inputs.size() &&
+           (n.inputs.back() == kNoValue || g.value(n.inputs.back()).constant))
+      n.inputs.pop_back();
     for (size_t j = 0; j < n.inputs.size() && j < f.inputs.size(); ++j) {
       if (n.inputs[j] == kNoValue || f.inputs[j] == kNoValue) continue;
       Value& v = g.value(n.inputs[j]);

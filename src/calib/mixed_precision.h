@@ -82,7 +82,8 @@ struct BudgetFit {
 };
 
 // `to_quantize` with the constant inputs of `nodes` taken from `float_graph` (same nodes in
-// the same order; only constants differ).
+// the same order; only constants differ, or a constant input `to_quantize` added, such as
+// bias correction's bias of a Conv that had none: it is dropped).
 Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, const std::set<std::string>& nodes);
 
 // budget in (0, 1): the least mean output cosine. `float_graph`: the optimized float model (the

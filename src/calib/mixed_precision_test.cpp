@@ -158,7 +158,12 @@ TEST(MixedPrecision, NodesKeptInFloatGetTheFloatConstantsBack) {
       v.constant = v.constant->clone();  // copies share buffers: f.g must keep its own
       for (float& x : v.constant->data<float>()) x *= 1.01f;
     }
+  // c2 had no bias; the changed graph gives it one (as bias correction does).
+  for (Node& n : changed.nodes)
+    if (n.name == "c2") n.inputs.push_back(changed.add_constant("c2_bias", Tensor(DType::kFloat32, {8})));
   const Graph mixed = with_float_constants(changed, f.g, {"c2", "add"});
+  for (const Node& n : mixed.nodes)
+    if (n.name == "c2") EXPECT_EQ(n.inputs.size(), 2u) << "the added bias is dropped";
   for (size_t i = 0; i < mixed.nodes.size(); ++i) {
     const Node& n = mixed.nodes[i];
     if (n.inputs.size() < 2 || !mixed.value(n.inputs[1]).constant) continue;
