@@ -15,7 +15,8 @@
 #                10,000 test images (needs dataset-fashion-mnist)
 # A variant is a calibration_type, optionally followed by calibration_parameters keys:
 #   default   max   kl   default+bias_correction=off   max+max_percentile=0.9999
-# Default variants: default, max, kl, mse, and default with each accuracy technique off.
+# Default variants: default, max, kl, mse, default with bias correction off, and default
+# with each optional technique on (adaround=True, accuracy_budget=0.999).
 #
 # Prints one row per model and variant: float and int8 top-1/top-5 (%), the top-1 drop in
 # points, the mean output cosine of the .bin against the float model over the evaluation
@@ -30,7 +31,7 @@ shared="${SHARED:-$here/../shared}"
 jobs="${JOBS:-2}"
 python=/usr/bin/python3
 models=""
-variants="default,default+adaround=True,default+bias_correction=False,max,kl,mse"
+variants="default,default+adaround=True,default+accuracy_budget=0.999,default+bias_correction=False,max,kl,mse"
 do_build=1
 while [ $# -gt 0 ]; do
   case "$1" in
