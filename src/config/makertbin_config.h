@@ -93,7 +93,7 @@ struct CalibrationParameters {
   std::optional<double> accuracy_budget;
   // adaround (qmap's key; the `optimization: adaround` token means True): adaptive rounding of
   // the NPU layers' weights on calibration samples (quant/adaround.h) before bias correction.
-  // Off by default (it costs 34 s on ResNet-50 for output-cosine gains that top-1 on the dev
+  // Off by default (it costs 25 s on ResNet-50 for output-cosine gains that top-1 on the dev
   // sets does not resolve: docs/accuracy.md). Needs calibration data.
   bool adaround = false;
 };

@@ -33,24 +33,22 @@ struct LayerStats {
   WeightedLayer layer;
   int64_t groups = 1;
   int64_t k = 0;  // taps per group
-  std::vector<double> h;  // groups * k * k
+  std::vector<float> h;  // groups * k * k (float: ResNet-50's layers hold ~200 MB of them)
   int64_t positions = 0;
   int64_t per_sample = 0;  // Conv: output positions taken per sample and group (evenly spaced)
-  std::vector<float> cols, picked, tmp;  // scratch: im2col columns, the positions taken, K x K
+  std::vector<float> cols, picked;  // scratch: im2col columns, the positions taken
 };
 
 // Adds one sample's input x of the layer into s.h.
 Status accumulate(LayerStats& s, const Tensor& x) {
   const WeightedLayer& l = s.layer;
   const size_t kk = static_cast<size_t>(s.k * s.k);
-  s.tmp.resize(kk);
   if (l.gemm) {
     if (x.dtype() != DType::kFloat32 || x.dims().size() != 2 || x.dims()[1] != s.k)
       return error("adaround: Gemm input '{}' is {} {}", l.x, dtype_name(x.dtype()), dims_str(x.dims()));
     const int64_t rows = x.dims()[0];
-    kf::sgemm_blas(true, false, s.k, s.k, rows, 1.f, x.data<float>().data(), s.k, x.data<float>().data(), s.k, 0.f,
-                   s.tmp.data(), s.k);
-    for (size_t i = 0; i < kk; ++i) s.h[i] += s.tmp[i];
+    kf::sgemm_blas(true, false, s.k, s.k, rows, 1.f, x.data<float>().data(), s.k, x.data<float>().data(), s.k, 1.f,
+                   s.h.data(), s.k);
     s.positions += rows;
     return ok_status();
   }
@@ -72,9 +70,8 @@ Status accumulate(LayerStats& s, const Tensor& x) {
           for (int64_t j = 0; j < take; ++j) s.picked[static_cast<size_t>(r * take + j)] = cols[r * p + j * p / take];
         cols = s.picked.data();
       }
-      kf::sgemm_blas(false, true, s.k, s.k, take, 1.f, cols, take, cols, take, 0.f, s.tmp.data(), s.k);
-      double* h = s.h.data() + static_cast<size_t>(gi) * kk;
-      for (size_t i = 0; i < kk; ++i) h[i] += s.tmp[i];
+      kf::sgemm_blas(false, true, s.k, s.k, take, 1.f, cols, take, cols, take, 1.f,
+                     s.h.data() + static_cast<size_t>(gi) * kk, s.k);
     }
   s.positions += g.batch * take;
   return ok_status();
@@ -111,8 +108,8 @@ AdaRoundLayer round_layer(LayerStats& s, Tensor& w, int max_sweeps) {
   rep.taps = s.k;
   rep.positions = s.positions;
   const int64_t m = l.channels, k = s.k, cout_g = m / s.groups;
-  const double inv_p = 1.0 / static_cast<double>(s.positions);
-  for (double& v : s.h) v *= inv_p;
+  const float inv_p = static_cast<float>(1.0 / static_cast<double>(s.positions));
+  for (float& v : s.h) v *= inv_p;
   // The quantizer's scales (quantize_params.h): per output channel, or one.
   const QuantizedWeights nearest = quantize_weights(l.w, l.weight_axis);
   const auto scales = nearest.scale.data<float>();
@@ -125,19 +122,18 @@ AdaRoundLayer round_layer(LayerStats& s, Tensor& w, int max_sweeps) {
   auto scale_of = [&](int64_t c) -> double { return scales[l.weight_axis < 0 ? 0 : static_cast<size_t>(c)]; };
   // H d for every row of a group at once (one float GEMM: the K^2 per row that dominates the
   // rounding), then kept in double as weights flip.
-  std::vector<float> hf(static_cast<size_t>(k * k)), dg(static_cast<size_t>(cout_g * k)), gg(dg.size());
+  std::vector<float> dg(static_cast<size_t>(cout_g * k)), gg(dg.size());
   for (int64_t c = 0; c < m; ++c) {
-    const double* h = s.h.data() + static_cast<size_t>(c / cout_g) * static_cast<size_t>(k * k);
+    const float* h = s.h.data() + static_cast<size_t>(c / cout_g) * static_cast<size_t>(k * k);
     const double sc = scale_of(c);
     if (c % cout_g == 0) {  // a group's first row: H d of all its rows
-      for (size_t i = 0; i < hf.size(); ++i) hf[i] = static_cast<float>(h[i]);
       for (int64_t r = 0; r < cout_g; ++r)
         for (int64_t i = 0; i < k; ++i) {
           const int64_t wi = weight_index(l, k, c + r, i);
           dg[static_cast<size_t>(r * k + i)] = static_cast<float>(scale_of(c + r) * q0[static_cast<size_t>(wi)] -
                                                                   static_cast<double>(src[static_cast<size_t>(wi)]));
         }
-      kf::sgemm_blas(false, false, cout_g, k, k, 1.f, dg.data(), k, hf.data(), k, 0.f, gg.data(), k);
+      kf::sgemm_blas(false, false, cout_g, k, k, 1.f, dg.data(), k, h, k, 0.f, gg.data(), k);
     }
     for (int64_t i = 0; i < k; ++i) {
       const int64_t wi = weight_index(l, k, c, i);
@@ -228,7 +224,7 @@ Result<AdaRoundResult> adaround_weights(const Graph& graph, const QuantizeOption
     s.per_sample = std::max<int64_t>(
         1, (std::max(kTargetPositionsPerTap * s.k, kTargetPositions) + static_cast<int64_t>(samples.size()) - 1) /
                static_cast<int64_t>(samples.size()));
-    s.h.assign(static_cast<size_t>(s.groups * s.k * s.k), 0.0);
+    s.h.assign(static_cast<size_t>(s.groups * s.k * s.k), 0.f);
     s.layer = std::move(l);
     stats.push_back(std::move(s));
   }

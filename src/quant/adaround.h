@@ -26,9 +26,9 @@
 // the reason: weights already on their int8 grid (within 1e-4 of a step: nothing to gain, and
 // nothing measured), a weight shared by several nodes, and a layer whose samples give fewer output
 // positions than 2 K (H would be fitted to the samples, not the data: a classifier on 64
-// samples with K = 1280). H is accumulated in float32 per sample (OpenBLAS sgemm, as the float
-// engine) and summed in double in sample order, from at least max(16 K, 16384) positions: a
-// layer whose samples give more takes evenly spaced positions of each sample.
+// samples with K = 1280). H is accumulated in float32 over the samples in order (OpenBLAS sgemm,
+// as the float engine), from at most max(16 K, 16384) positions: a layer whose samples give
+// more takes evenly spaced positions of each sample.
 #pragma once
 
 #include <map>
