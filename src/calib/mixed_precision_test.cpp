@@ -43,7 +43,7 @@ struct Fixture {
   std::vector<std::vector<Tensor>> s = testing::seeded_samples({1, 3, 8, 8}, 300, 8, -1.f, 1.f);
   Thresholds t = thresholds_with_one_clipped(g, s);
   OutputScorer scorer = *OutputScorer::create(g, s, {.threads = 2});
-  OutputScorer unit_scorer = *OutputScorer::create(g, s, {.threads = 1});
+  OutputScorer unit_scorer = scorer.with_options({.threads = 1});
 
   double cosine(const QuantizeOptions& o) const {
     auto q = quantize_graph(g, t, o);

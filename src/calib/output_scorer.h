@@ -42,6 +42,13 @@ class OutputScorer {
   static Result<OutputScorer> create(const Graph& float_graph, std::vector<std::vector<Tensor>> samples,
                                      const OutputScorerOptions& options = {});
 
+  // The same samples and float reference, scored with other options (no float run).
+  OutputScorer with_options(const OutputScorerOptions& options) const {
+    OutputScorer s = *this;
+    s.options_ = options;
+    return s;
+  }
+
   // The distance of `qdq`'s outputs to the reference. Safe to call from several threads.
   Result<OutputScore> score(const Graph& qdq) const;
 

@@ -856,7 +856,7 @@ Status ConfigReader::read_calibration() {
       return fail(f_budget, fmt::format("{}: the least mean output cosine against the float model, in (0, 1), e.g. "
                                         "0.999",
                                         b));
-    if (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty()))
+    if (!needs_data)
       return fail(f_budget, fmt::format("{}: needs calibration data (cal_data_dir) to measure the output cosine on, "
                                         "and calibration_type {} has none",
                                         b, calibration_type_name(c.type)));
@@ -894,7 +894,7 @@ Status ConfigReader::read_calibration() {
                                    kBiasCorrection, kAdaRound,
                                    near ? fmt::format(" (did you mean '{}'?)", *near) : ""));
   }
-  if (c.adaround && (c.type == CalibrationType::kSkip || (c.type == CalibrationType::kLoad && c.cal_data_dirs.empty())))
+  if (c.adaround && !needs_data)
     return fail(f_adaround.given() ? f_adaround : f_opt,
                 fmt::format("'adaround' needs calibration data (cal_data_dir) to round the weights on, and "
                             "calibration_type {} has none",

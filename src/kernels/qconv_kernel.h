@@ -78,9 +78,10 @@ struct ConvPixelLayout {
 };
 ConvPixelLayout conv_pixel_layout(Isa isa);
 // Output pixels per batch item that a convolution of geometry g computes with layout l: oh*ow
-// for a depthwise one (its own kernel), else oh*ow or the row-major run of oh rows (each widened by the window's halo, (kw-1)*dil_w /
-// stride_w columns, when row_halo) rounded up to a multiple of l.vector. A fully connected
-// layer (1x1 kernel, 1x1 output) computes its one pixel.
+// for a depthwise one (its own kernel), else oh*ow or the row-major run of oh rows (each
+// widened by the window's halo, (kw-1)*dil_w / stride_w columns, when row_halo) rounded up to
+// a multiple of l.vector. A fully connected layer (1x1 kernel, 1x1 output) computes its one
+// pixel.
 int64_t conv_computed_pixels(const ref::ConvGeometry2d& g, ConvPixelLayout l);
 
 }  // namespace qmap::kernels

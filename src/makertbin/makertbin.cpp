@@ -335,8 +335,7 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
   // The units' sensitivities run in parallel, one thread each, with the float engine's GEMM
   // for their mostly-float graphs (as qmap debug's).
-  QMAP_ASSIGN_OR_RETURN(const OutputScorer unit_scorer,
-                        OutputScorer::create(optimized, cal.samples, {.threads = 1, .float_sgemm_blas = true}));
+  const OutputScorer unit_scorer = scorer.with_options({.threads = 1, .float_sgemm_blas = true});
   auto fit_or = fit_accuracy_budget(optimized, in.graph, cal.thresholds, in.qopts, *budget, scorer, unit_scorer,
                                     {.threads = p.threads, .progress = p.options.progress});
   if (!fit_or.ok()) return fit_or.status().with_context("makertbin: accuracy budget: ");

@@ -31,6 +31,7 @@ constexpr int64_t kTargetPositions = 16384;
 // One layer's statistics: per group, H summed over positions (K x K, row-major).
 struct LayerStats {
   WeightedLayer layer;
+  QuantizedWeights nearest;  // the quantizer's own: its scales and round-to-nearest
   int64_t groups = 1;
   int64_t k = 0;  // taps per group
   std::vector<float> h;  // groups * k * k (float: ResNet-50's layers hold ~200 MB of them)
@@ -77,27 +78,29 @@ Status accumulate(LayerStats& s, const Tensor& x) {
   return ok_status();
 }
 
-// Every weight within 1e-4 of a step of its int8 value (a model trained or exported for int8:
-// ../shared's MobileNetV2): rounding loses nothing, so no rounding can do better.
-bool on_grid(const WeightedLayer& l) {
-  const QuantizedWeights q = quantize_weights(l.w, l.weight_axis);
-  const auto src = l.w.data<float>();
-  const auto qd = q.q.data<int8_t>();
-  const auto sc = q.scale.data<float>();
-  const int64_t per = l.w.numel() / static_cast<int64_t>(sc.size());
-  const int64_t inner = l.gemm && !l.trans_b ? 1 : per;  // [M][...] rows, or B [K, N] columns
-  for (int64_t i = 0; i < l.w.numel(); ++i) {
-    const size_t c = sc.size() == 1 ? 0 : static_cast<size_t>(inner == 1 ? i % l.channels : i / inner);
-    if (std::fabs(static_cast<double>(src[static_cast<size_t>(i)]) / sc[c] - qd[static_cast<size_t>(i)]) > 1e-4)
-      return false;
-  }
-  return true;
-}
-
 // Index of weight (row c, tap k within c's group) in the layer's weight tensor.
 int64_t weight_index(const WeightedLayer& l, int64_t k_per_group, int64_t c, int64_t k) {
   if (l.gemm && !l.trans_b) return k * l.channels + c;  // B [K, N]
   return c * k_per_group + k;                            // Conv [M, C/g, kh, kw]; Gemm B^T [N, K]
+}
+
+// The scale of output channel c in q (per channel, or the one).
+double scale_of(const QuantizedWeights& q, int64_t c) {
+  const auto sc = q.scale.data<float>();
+  return sc[sc.size() == 1 ? 0 : static_cast<size_t>(c)];
+}
+
+// Every weight within 1e-4 of a step of its int8 value (a model trained or exported for int8:
+// ../shared's MobileNetV2): rounding loses nothing, so no rounding can do better.
+bool on_grid(const WeightedLayer& l, const QuantizedWeights& nearest, int64_t k_per_group) {
+  const auto src = l.w.data<float>();
+  const auto q = nearest.q.data<int8_t>();
+  for (int64_t c = 0; c < l.channels; ++c)
+    for (int64_t i = 0; i < k_per_group; ++i) {
+      const size_t wi = static_cast<size_t>(weight_index(l, k_per_group, c, i));
+      if (std::fabs(static_cast<double>(src[wi]) / scale_of(nearest, c) - q[wi]) > 1e-4) return false;
+    }
+  return true;
 }
 
 // Rounds one layer: returns its report and writes the rounded weights into `w`.
@@ -110,27 +113,23 @@ AdaRoundLayer round_layer(LayerStats& s, Tensor& w, int max_sweeps) {
   const int64_t m = l.channels, k = s.k, cout_g = m / s.groups;
   const float inv_p = static_cast<float>(1.0 / static_cast<double>(s.positions));
   for (float& v : s.h) v *= inv_p;
-  // The quantizer's scales (quantize_params.h): per output channel, or one.
-  const QuantizedWeights nearest = quantize_weights(l.w, l.weight_axis);
-  const auto scales = nearest.scale.data<float>();
-  const auto q0 = nearest.q.data<int8_t>();
+  const auto q0 = s.nearest.q.data<int8_t>();
   const auto src = l.w.data<float>();
   auto dst = w.data<float>();
   std::vector<double> d(static_cast<size_t>(k)), hd(static_cast<size_t>(k));
   std::vector<int32_t> q(static_cast<size_t>(k));
   std::vector<char> alt_ok(static_cast<size_t>(k));
-  auto scale_of = [&](int64_t c) -> double { return scales[l.weight_axis < 0 ? 0 : static_cast<size_t>(c)]; };
   // H d for every row of a group at once (one float GEMM: the K^2 per row that dominates the
   // rounding), then kept in double as weights flip.
   std::vector<float> dg(static_cast<size_t>(cout_g * k)), gg(dg.size());
   for (int64_t c = 0; c < m; ++c) {
     const float* h = s.h.data() + static_cast<size_t>(c / cout_g) * static_cast<size_t>(k * k);
-    const double sc = scale_of(c);
+    const double sc = scale_of(s.nearest, c);
     if (c % cout_g == 0) {  // a group's first row: H d of all its rows
       for (int64_t r = 0; r < cout_g; ++r)
         for (int64_t i = 0; i < k; ++i) {
           const int64_t wi = weight_index(l, k, c + r, i);
-          dg[static_cast<size_t>(r * k + i)] = static_cast<float>(scale_of(c + r) * q0[static_cast<size_t>(wi)] -
+          dg[static_cast<size_t>(r * k + i)] = static_cast<float>(scale_of(s.nearest, c + r) * q0[static_cast<size_t>(wi)] -
                                                                   static_cast<double>(src[static_cast<size_t>(wi)]));
         }
       kf::sgemm_blas(false, false, cout_g, k, k, 1.f, dg.data(), k, h, k, 0.f, gg.data(), k);
@@ -205,13 +204,14 @@ Result<AdaRoundResult> adaround_weights(const Graph& graph, const QuantizeOption
                                                       graph.value(n.inputs[1]).name));
       continue;
     }
-    if (on_grid(l)) {
-      result.skipped.emplace_back(n.name, "its weights already lie on their int8 grid (round-to-nearest is exact)");
-      continue;
-    }
     LayerStats s;
     s.groups = l.gemm ? 1 : l.geo.group;
     s.k = l.taps / s.groups;
+    s.nearest = quantize_weights(l.w, l.weight_axis);  // the quantizer's scales (quantize_params.h)
+    if (on_grid(l, s.nearest, s.k)) {
+      result.skipped.emplace_back(n.name, "its weights already lie on their int8 grid (round-to-nearest is exact)");
+      continue;
+    }
     // The positions the samples will give, known from the shapes: a layer that would be
     // skipped for too few gets no statistics (nor their memory, K^2 per group).
     const int64_t per_sample = l.gemm ? (*graph.value(n.inputs[0]).dims)[0] : l.geo.batch * l.geo.out[0] * l.geo.out[1];

@@ -2,7 +2,6 @@
 #include "quant/weighted_layers.h"
 
 #include <algorithm>
-#include <map>
 
 #include "ops/common/conv_pool_window.h"
 

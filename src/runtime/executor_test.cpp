@@ -215,12 +215,6 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
   }
 }
 
-}  // namespace
-}  // namespace qmap::rt
-
-namespace qmap::rt {
-namespace {
-
 // A float Reshape whose target shape is a constant has outputs its inputs fix: prepare marks it
 // to run without shape inference (eval_node_checked), and it gives the same values. With the
 // target shape computed at run time (a program input here) it keeps the checked path, whose
