@@ -18,8 +18,10 @@
 // rises above round-to-nearest's.
 //
 // The result is a float graph whose weights lie exactly on their int8 grids (w' = s_c q): the
-// quantizer's round-to-nearest then gives q, and its scales are unchanged (every weight that
-// rounds to +-127 keeps its value, so max |w'| = max |w|). Nothing else changes: per-channel
+// quantizer's round-to-nearest then gives q. Every weight that rounds to +-127 stays there, so
+// max |w'| = 127 s_c, the float next to max |w|: the scale the quantizer derives again is s_c
+// or, at worst, its neighbouring float, which moves no integer weight (w' / s is within 1e-6 of
+// q). The test's network keeps every scale bit for bit. Nothing else changes: per-channel
 // symmetric int8 weights, int32 bias, the activations and the arithmetic are as before.
 //
 // Layers: the weighted layers the quantizer puts on the NPU (weighted_layers.h). Skipped, with
