@@ -181,11 +181,15 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   // the CPU, and the suspects' YAML line keeps them there.
   std::vector<std::string> cpu_nodes = cfg.calibration.run_on_cpu;
   if (const auto b = quantized_file.metadata.find(kMetadataBudgetCpuKey); b != quantized_file.metadata.end())
-    for (const std::string& node : split_trimmed(b->second, ';'))
-      if (!node.empty()) {
-        r.budget_cpu.push_back(node);
-        if (qopts.run_on_cpu.insert(node).second) cpu_nodes.push_back(node);
-      }
+    for (const std::string& node : split_trimmed(b->second, ';')) {
+      if (node.empty()) continue;
+      if (std::none_of(optimized.nodes.begin(), optimized.nodes.end(), [&](const Node& n) { return n.name == node; }))
+        return error("debug: '{}': metadata {} names node '{}', which '{}' does not have: run qmap makertbin "
+                     "--config {} again",
+                     r.quantized_model, kMetadataBudgetCpuKey, node, r.float_model, o.config_path);
+      r.budget_cpu.push_back(node);
+      if (qopts.run_on_cpu.insert(node).second) cpu_nodes.push_back(node);
+    }
 
   // The quantizer's view of the model (value_map, placement, groups) with the file's graph:
   // the same nodes, and the file's constants (bias correction's biases).

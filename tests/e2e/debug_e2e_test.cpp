@@ -15,6 +15,7 @@
 
 #include "cli_util.h"
 #include "import/onnx/onnx_export.h"
+#include "import/onnx/onnx_import.h"
 #include "ir/graph.h"
 #include "ops/registry.h"
 
@@ -299,6 +300,20 @@ TEST(DebugE2e, BadInputIsOneNamedErrorAndNoReport) {
   EXPECT_NE(expect_one_error(r, false).find("bad_calibration_table.txt"), std::string::npos) << r.err;
   fs::copy_file(dir / "saved.txt", dir / "model_output/bad_calibration_table.txt",
                 fs::copy_options::overwrite_existing);
+  // An accuracy-budget metadata entry naming a node the model does not have (an edited file).
+  {
+    auto q = qmap::import_onnx((dir / "model_output/bad_quantized_model.onnx").string());
+    ASSERT_TRUE(q.ok()) << q.status().message();
+    q->metadata["qmap_accuracy_budget_run_on_cpu"] = "conv2;nosuch";
+    ASSERT_TRUE(qmap::export_onnx(*q, (dir / "model_output/bad_quantized_model.onnx").string()).ok());
+    r = run_qmap_in(dir, "debug --config cfg.yaml --output-dir out", "none");
+    EXPECT_EQ(expect_one_error(r, false),
+              "debug: 'model_output/bad_quantized_model.onnx': metadata qmap_accuracy_budget_run_on_cpu names node "
+              "'nosuch', which 'model_output/bad_optimized_float_model.onnx' does not have: run qmap makertbin "
+              "--config cfg.yaml again");
+    fs::copy_file(dir / "saved.onnx", dir / "model_output/bad_quantized_model.onnx",
+                  fs::copy_options::overwrite_existing);
+  }
   // Outputs of another conversion in the working_dir (makertbin re-run with conv3 on the CPU):
   // the quantized model no longer matches this config, and the first differing node is named.
   std::ofstream(dir / "cpu3.yaml") << config("  run_on_cpu: conv3\n");
