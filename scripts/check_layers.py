@@ -35,7 +35,7 @@ core, public API: core qmap
 kernels: kernels
 ir: ir
 ops: ops
-program: program
+program: program steps
 runtime: runtime
 float engine: engine
 import, target: import target
@@ -60,7 +60,21 @@ FILE_LAYERS = [
     # stay in ops/ beside the op folders that the list names (adding an op is one line there)
     # and include nothing but each other.
     (re.compile(r"src/ops/(op_id\.h|[a-z_]+\.def)"), "ir"),
+    # The step list (steps/step_list.def), which ops' OpDef (its Int8Lowering values) and the
+    # program (StepKind) are made from, sits in the ir layer like the op list. A step family's
+    # folder (steps/<folder>/) holds one kind's parts for each layer that needs them: its
+    # parameter types and checks (program), its prepare/run (runtime) and its lowering (quant).
+    (re.compile(r"src/steps/step_list\.def"), "ir"),
+    (re.compile(r"src/steps/[a-z0-9_]+/[a-z0-9_]+_run\.cpp"), "runtime"),
+    (re.compile(r"src/steps/[a-z0-9_]+/[a-z0-9_]+_lower\.cpp"), "quant"),
+    (re.compile(r"src/steps/[a-z0-9_]+/[a-z0-9_]+(\.h|_check\.cpp)"), "program"),
 ]
+
+# An include line may end in `// layer: <name>`: the line is compiled only where a file of that
+# layer includes the file holding it, so it is checked as that layer's. The step list's
+# section that includes the families' parameter headers is the one use: program/step_params.h
+# alone defines QMAP_STEP_PARAM_HEADERS before including the list.
+LAYER_NOTE_RE = re.compile(r"//\s*layer:\s*([A-Za-z ,]+?)\s*$")
 
 SOURCE_SUFFIXES = (".h", ".hpp", ".cpp", ".cc", ".c", ".def", ".inc")
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"]([A-Za-z0-9_]+)/([^">]+)[">]')
@@ -121,12 +135,25 @@ def check(root):
         if folder is None or folder not in index:
             continue
         moved = file_layer(rel) is not None
-        own = index[file_layer(rel)] if moved else index[folder]
+        file_own = index[file_layer(rel)] if moved else index[folder]
         with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
             for lineno, line in enumerate(f, 1):
                 m = INCLUDE_RE.match(line)
                 if not m or m.group(1) not in project:
                     continue
+                own = file_own
+                note = LAYER_NOTE_RE.search(line)
+                if note:
+                    names = {name: i for i, (name, _) in enumerate(LAYERS)}
+                    if note.group(1) not in names:
+                        problems.append(f"{rel}:{lineno}: '// layer: {note.group(1)}' names no layer "
+                                        f"of LAYER_TABLE")
+                        continue
+                    if names[note.group(1)] < file_own:
+                        problems.append(f"{rel}:{lineno}: '// layer: {note.group(1)}' is below the "
+                                        f"file's own layer ({LAYERS[file_own][0]})")
+                        continue
+                    own = names[note.group(1)]
                 target, rest = m.group(1), m.group(2)
                 target_rel = f"src/{target}/{rest}" if target != "qmap" else f"include/qmap/{rest}"
                 target_moved = file_layer(target_rel) is not None
@@ -202,8 +229,11 @@ def self_test():
         write("src/ops/op_id.h", '#include "ops/op_list.def"\n')
         write("src/ops/op_list.def", "\n")
         write("src/runtime/executor_test.cpp", '#include "quant/a.h"\n')  # tests are exempt
+        # A layer note lifts one include line to the noted layer (allowed), not below the file's.
+        write("src/ops/noted.def", '#include "program/a.h"  // layer: program\n'
+                                   '#include "kernels/a.h"  // layer: core, public API\n')
         got = [p.split(": ")[0] for p in check(root)]
-        want = ["src/core/bad.cpp:2", "src/import/bad.h:1", "src/ir/graph.h:2"]
+        want = ["src/core/bad.cpp:2", "src/import/bad.h:1", "src/ir/graph.h:2", "src/ops/noted.def:2"]
         if sorted(got) != want:
             print(f"self-test: expected violations {want}, got {got}")
             for p in check(root):

@@ -62,9 +62,12 @@ Model every_kind_model(uint32_t seed) {
   const ValueId sm = b.op("Softmax", {b.op("Add", {fc2, k})});
   const ValueId scales = b.constant("scales", Tensor::from_vector<float>({4}, {1.f, 1.f, 2.f, 2.f}));
   const ValueId rz = b.op("Resize", {cd, kNoValue, scales}, {{"mode", std::string("linear")}});
+  const ValueId slope = b.constant("slope", Tensor::from_vector<float>({4, 1, 1}, {0.1f, 0.2f, 0.3f, 0.4f}));
+  const ValueId pr = b.qdq(b.op("PRelu", {b.dequantize(aq), slope}));  // a slope per channel
   b.output(fc);
   b.output(sm);
   b.output(rz);
+  b.output(pr);
   return {b.finish(), b.inputs()};
 }
 
@@ -144,9 +147,8 @@ TEST(BinFormat, RoundTripKeepsEveryField) {
   const IntProgram p = lowered(m.graph);
   std::map<StepKind, int> kinds;
   for (const Step& s : p.steps) ++kinds[s.kind];
-  for (int k = 1; k <= static_cast<int>(StepKind::kFloat); ++k)
-    EXPECT_GT(kinds[static_cast<StepKind>(k)], 0) << "the test model lowers no " << step_kind_name(static_cast<StepKind>(k))
-                                                  << " step:\n" << program_text(p);
+  for (const StepKind k : kAllStepKinds)
+    EXPECT_GT(kinds[k], 0) << "the test model lowers no " << step_kind_name(k) << " step:\n" << program_text(p);
 
   const std::string bytes = serialized(p);
   auto r = read_bin(as_span(bytes), "m.bin");
@@ -167,6 +169,10 @@ TEST(BinFormat, RoundTripKeepsEveryField) {
     }
     if (b.kind == StepKind::kLut) {
       EXPECT_EQ(a.as<LutParams>().table, b.as<LutParams>().table) << i;
+    }
+    if (b.kind == StepKind::kChannelLut) {
+      EXPECT_EQ(a.as<ChannelLutParams>().tables, b.as<ChannelLutParams>().tables) << i;
+      EXPECT_EQ(a.as<ChannelLutParams>().channels, 4) << i;
     }
     if (const auto* op = std::get_if<GenericParams>(&b.params)) {
       EXPECT_EQ(a.as<GenericParams>().attrs.size(), op->attrs.size()) << i;
@@ -303,14 +309,27 @@ TEST_F(BinCorrupt, NewerVersion) {
 // Formats v1-v3 stored every kind's fields in every step; v4 stores each kind's own. An older
 // file is refused up front, saying what to do, not misread.
 TEST_F(BinCorrupt, OlderFormatsAreRefusedWithWhatToDo) {
-  for (uint32_t v = 1; v < binfmt::kFormatVersion; ++v) {
+  for (uint32_t v = 1; v < binfmt::kMinFormatVersion; ++v) {
     std::string b = good_;
     put_at<uint32_t>(b, binfmt::kOffVersion, v);
     reseal(b);
-    EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': made by an older qmap (format v{}; this qmap reads v{}, whose "
-                                         "steps store their own kind's parameters): rebuild it with `qmap makertbin "
-                                         "--config <its YAML>`",
-                                         v, binfmt::kFormatVersion));
+    EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': made by an older qmap (format v{}; this qmap reads v{} to v{}, "
+                                         "whose steps store their own kind's parameters): rebuild it with `qmap "
+                                         "makertbin --config <its YAML>`",
+                                         v, binfmt::kMinFormatVersion, binfmt::kFormatVersion));
+  }
+}
+
+// v5 added a step kind (channel_lut) and nothing else: a file of an older readable version is
+// the same bytes with another version number, and reads the same.
+TEST_F(BinCorrupt, OlderReadableVersionsRead) {
+  for (uint32_t v = binfmt::kMinFormatVersion; v <= binfmt::kFormatVersion; ++v) {
+    std::string b = good_;
+    put_at<uint32_t>(b, binfmt::kOffVersion, v);
+    reseal(b);
+    auto r = read_bin(as_span(b), "m.bin");
+    ASSERT_TRUE(r.ok()) << "v" << v << ": " << r.status().message();
+    EXPECT_EQ(r->format_version, v);
   }
 }
 
@@ -411,8 +430,8 @@ TEST_F(BinCorrupt, StepKindOutOfRange) {
   put_at<uint16_t>(b, kind_at, 77);
   reseal(b);
   EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': STEPS at offset {}: step kind 77 '{}' (step 0): not a step kind "
-                                       "(1..12)",
-                                       kind_at, node));
+                                       "(1..{})",
+                                       kind_at, node, kMaxStepKind));
 }
 
 TEST_F(BinCorrupt, TensorIndexOutOfRange) {

@@ -166,19 +166,23 @@ enum class QuantKind {
 // input and outputs are float32.
 using QuantRuleFn = QuantKind (*)(const Graph& g, const Node& n, std::string* why);
 
-// The integer step family lowering (quant/lower.cpp) emits for a quantized node; a pattern
-// that does not match (a scale that differs, a non-constant parameter) becomes a float step.
+// The integer step family whose lowering (src/steps/<folder>/<folder>_lower.cpp) handles a
+// quantized node, one value per QMAP_STEP_FAMILY line of src/steps/step_list.def: kNone (the
+// float family: no integer form), kMatMulLike (conv: Conv, Gemm, MatMul; fused Relu/Clip;
+// high-precision outputs), kBinary (add, mul), kTable (lut: Q(f(DQ(code))) for the 256 codes),
+// kPool (max / average pooling, global ones, spatial ReduceMean / ReduceMax), kConcat,
+// kMove (data movement on the codes), kQuantize, kDequantize. A pattern that does not match (a
+// scale that differs, a non-constant parameter) becomes a float step.
 enum class Int8Lowering {
-  kNone,
-  kMatMulLike,  // conv (Conv, Gemm, MatMul; fused Relu/Clip; high-precision outputs)
-  kBinary,      // add, mul
-  kTable,       // lut: Q(f(DQ(code))) for the 256 codes
-  kPool,        // max / average pooling, global ones, spatial ReduceMean / ReduceMax
-  kConcat,      // concat, copying or requantizing each input
-  kMove,        // data movement on the codes (reshape, transpose, slice, pad, resize nearest, ...)
-  kQuantize,    // QuantizeLinear of a float tensor
-  kDequantize,  // DequantizeLinear (read on demand by patterns, or at a CPU border)
+#define QMAP_STEP_FAMILY(Lowering, folder, label) k##Lowering,
+#define QMAP_STEP(Kind, name, id, Params)
+#include "steps/step_list.def"
+#undef QMAP_STEP
+#undef QMAP_STEP_FAMILY
 };
+
+// docs/ops.md's int8 column for a family ("conv", "table", ...; "" for kNone).
+const char* int8_lowering_label(Int8Lowering l);
 
 // What the quantizer knows about the signs of a node's inputs (quant/quantize.cpp propagates
 // it through the graph): input i is non-negative when it is omitted, a constant without a

@@ -17,17 +17,7 @@ std::string lower(std::string s) {
 // The integer form column: the step family lowering emits, the pass that gives the op one,
 // or float.
 std::string int8_form(const OpDef& d) {
-  switch (d.lowering) {
-    case Int8Lowering::kMatMulLike: return "conv";
-    case Int8Lowering::kBinary: return "add / mul";
-    case Int8Lowering::kTable: return "table";
-    case Int8Lowering::kPool: return "pool";
-    case Int8Lowering::kConcat: return "concat";
-    case Int8Lowering::kMove: return "move";
-    case Int8Lowering::kQuantize: return "quantize";
-    case Int8Lowering::kDequantize: return "dequantize";
-    case Int8Lowering::kNone: break;
-  }
+  if (d.lowering != Int8Lowering::kNone) return int8_lowering_label(d.lowering);
   if (d.int8_via) return fmt::format("via {}", d.int8_via);
   return "float (CPU)";
 }

@@ -79,4 +79,16 @@ Status validate_builtin_attributes(const Node& n) {
   return ok_status();
 }
 
+const char* int8_lowering_label(Int8Lowering l) {
+  switch (l) {
+#define QMAP_STEP_FAMILY(Lowering, folder, label) \
+  case Int8Lowering::k##Lowering: return label;
+#define QMAP_STEP(Kind, name, id, Params)
+#include "steps/step_list.def"
+#undef QMAP_STEP
+#undef QMAP_STEP_FAMILY
+  }
+  return "?";
+}
+
 }  // namespace qmap

@@ -21,9 +21,12 @@ namespace qmap::binfmt {
 // ---- File layout (all integers little-endian, fixed width; docs/format.md §2) ----
 inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
 // v4: each step stores its kind's own parameters (program/step_params.h, docs/format.md §4)
-// where v1-v3 stored every kind's fields for every step. v1-v3 files are refused with a
-// message that says to rebuild them (docs/format.md §7 lists the history).
-inline constexpr uint32_t kFormatVersion = 4;
+// where v1-v3 stored every kind's fields for every step. v5: step kind 13, channel_lut. A
+// reader reads kMinFormatVersion..kFormatVersion (a v4 file is a v5 file without the new
+// kind); v1-v3 files are refused with a message that says to rebuild them (docs/format.md §4
+// lists the history).
+inline constexpr uint32_t kFormatVersion = 5;
+inline constexpr uint32_t kMinFormatVersion = 4;
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry
 inline constexpr uint64_t kAlignment = 64;      // sections and blobs start on 64-byte boundaries

@@ -337,10 +337,10 @@ void BinReader::read_header() {
     fail("header format version at offset {} is 0: versions start at 1", binfmt::kOffVersion);
     return;
   }
-  if (version_ < binfmt::kFormatVersion) {
-    fail("made by an older qmap (format v{}; this qmap reads v{}, whose steps store their own kind's parameters): "
-         "rebuild it with `qmap makertbin --config <its YAML>`",
-         version_, binfmt::kFormatVersion);
+  if (version_ < binfmt::kMinFormatVersion) {
+    fail("made by an older qmap (format v{}; this qmap reads v{} to v{}, whose steps store their own kind's "
+         "parameters): rebuild it with `qmap makertbin --config <its YAML>`",
+         version_, binfmt::kMinFormatVersion, binfmt::kFormatVersion);
     return;
   }
   const uint32_t flags = get<uint32_t>("flags");
@@ -569,7 +569,7 @@ void BinReader::read_steps(LoadedBin& out) {
     s.inputs = vec<int32_t>("inputs");
     s.outputs = vec<int32_t>("outputs");
     if (!ok()) break;
-    if (kind < 1 || kind > kMaxStepKind) {
+    if (!is_step_kind(kind)) {
       s.params = NoParams{};
       const Status st = check_step(p, si);
       fail("STEPS at offset {}: {}", at, st.message());

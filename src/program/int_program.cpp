@@ -10,36 +10,24 @@ namespace qmap {
 
 const char* step_kind_name(StepKind k) {
   switch (k) {
-    case StepKind::kQuantize: return "quantize";
-    case StepKind::kDequantize: return "dequantize";
-    case StepKind::kConv: return "conv";
-    case StepKind::kConvFloatOut: return "conv_float_out";
-    case StepKind::kAdd: return "add";
-    case StepKind::kMul: return "mul";
-    case StepKind::kLut: return "lut";
-    case StepKind::kMaxPool: return "maxpool";
-    case StepKind::kAvgPool: return "avgpool";
-    case StepKind::kConcat: return "concat";
-    case StepKind::kMove: return "move";
-    case StepKind::kFloat: return "float";
+#define QMAP_STEP_FAMILY(Lowering, folder, label)
+#define QMAP_STEP(Kind, name, id, Params) \
+  case StepKind::k##Kind: return #name;
+#include "steps/step_list.def"
+#undef QMAP_STEP
+#undef QMAP_STEP_FAMILY
   }
   return "?";
 }
 
 StepParams default_step_params(StepKind k) {
   switch (k) {
-    case StepKind::kQuantize:
-    case StepKind::kDequantize: return NoParams{};
-    case StepKind::kConv: return ConvParams{};
-    case StepKind::kConvFloatOut: return ConvFloatOutParams{};
-    case StepKind::kAdd:
-    case StepKind::kMul: return BinaryParams{};
-    case StepKind::kLut: return LutParams{};
-    case StepKind::kMaxPool: return MaxPoolParams{};
-    case StepKind::kAvgPool: return AvgPoolParams{};
-    case StepKind::kConcat: return ConcatParams{};
-    case StepKind::kMove:
-    case StepKind::kFloat: return GenericParams{};
+#define QMAP_STEP_FAMILY(Lowering, folder, label)
+#define QMAP_STEP(Kind, name, id, Params) \
+  case StepKind::k##Kind: return Params{};
+#include "steps/step_list.def"
+#undef QMAP_STEP
+#undef QMAP_STEP_FAMILY
   }
   QMAP_CHECK(false, "default_step_params: kind {} is not a step kind", static_cast<int>(k));
   return NoParams{};
@@ -159,7 +147,8 @@ class LayoutLister {
 
 std::string step_params_layout() {
   std::string out;
-  for (int k = 1; k <= kMaxStepKind; ++k) {
+  for (int k = 1; k <= kMaxStepKind; ++k) {  // in id order
+    if (!is_step_kind(k)) continue;
     const auto kind = static_cast<StepKind>(k);
     LayoutLister lister;
     const StepParams params = default_step_params(kind);

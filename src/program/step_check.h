@@ -15,6 +15,9 @@
 // of the registry (every kind). It does not check the dataflow between steps (read before written,
 // one producer per tensor): the reader and the memory planner do.
 //
+// What every kind shares is checked here; each kind's own part is its family's check hook
+// (check_<kind>, src/steps/<folder>/<folder>_check.cpp, written with program/step_checker.h).
+//
 // Errors read "<kind> '<node>' (step <i>): <what> <value>: <rule>"; callers prefix their stage
 // ("runtime: ", "bin '<file>': STEPS at offset <n>: ").
 #pragma once

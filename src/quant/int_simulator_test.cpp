@@ -15,11 +15,7 @@ namespace {
 
 using testing::QdqBuilder;
 
-int count(const IntProgram& p, StepKind k) {
-  int n = 0;
-  for (const Step& s : p.steps) n += s.kind == k;
-  return n;
-}
+int count(const IntProgram& p, StepKind k) { return testing::count_steps(p, k); }
 
 // Expects exactly the listed step kinds (and counts), nothing else.
 void expect_steps(const IntProgram& p, const std::map<StepKind, int>& want) {
@@ -262,8 +258,9 @@ TEST(IntSimulator, SpatialReduceIsGlobalPoolingAndOtherAxesStayFloat) {
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(mq), b.scale_of(xq), b.scale_of(cq)});
 }
 
-TEST(IntSimulator, PReluWithOneSlopeIsATable) {
-  // Every channel's slope equal: a table, like LeakyRelu. Per-channel slopes stay float.
+TEST(IntSimulator, PReluWithOneSlopeIsATableAndPerChannelSlopesATablePerChannel) {
+  // Every channel's slope equal: a table, like LeakyRelu. Per-channel slopes: one table per
+  // channel (src/steps/channel_lut/).
   QdqBuilder b;
   const ValueId x = b.input("x", testing::random_tensor({1, 2, 3, 3}, 32, -2.f, 2.f));
   const ValueId xd = b.qdq(x);
@@ -274,8 +271,8 @@ TEST(IntSimulator, PReluWithOneSlopeIsATable) {
   b.output(b.dequantize(pq));
   b.output(b.dequantize(dq));
   const Graph g = b.finish();
-  expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kLut, 1}, {StepKind::kFloat, 1},
-                            {StepKind::kDequantize, 3}});
+  expect_steps(lowered(g), {{StepKind::kQuantize, 1}, {StepKind::kLut, 1}, {StepKind::kChannelLut, 1},
+                            {StepKind::kDequantize, 2}});
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(pq), b.scale_of(dq)}, 0.0, 1.0);
 }
 

@@ -165,6 +165,13 @@ class QdqBuilder {
 // Runs `g` in the FloatEngine (float ops between Q/DQ, as ONNX Runtime does) and in the
 // IntSimulator; expects every float output within `steps` output quantization steps
 // (`step` in float units) and prints the exact-match rate.
+// How many steps of kind k the program holds.
+inline int count_steps(const IntProgram& p, StepKind k) {
+  int n = 0;
+  for (const Step& s : p.steps) n += s.kind == k;
+  return n;
+}
+
 inline void expect_sim_matches_float(const Graph& g, const std::vector<Tensor>& inputs,
                                      const std::vector<float>& step, double steps = 1.0,
                                      double min_exact = 0.9) {

@@ -571,13 +571,13 @@ TEST(Quantize, AddReluGroupAndSharedHighPrecisionOutput) {
 }
 
 TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
-  // The generic march runs PRelu on the NPU; with per-channel slopes it has no integer form
-  // (a uniform slope is a table, below).
+  // The generic march runs PRelu on the NPU; with a slope computed at run time it has no
+  // integer form (a uniform slope is a table, a per-channel one a table per channel, below).
   const TargetSpec spec = generic_march();
   Builder b;
   const ValueId x = b.input("x", {1, 2, 3, 3});
   const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {2, 2, 1, 1}, 32)}, "c");
-  const ValueId pr = b.node("PRelu", "prelu", {c, b.constant("slope", Tensor::from_vector<float>({2, 1, 1}, {0.1f, 0.2f}))}, "pr");
+  const ValueId pr = b.node("PRelu", "prelu", {c, b.input("slope", {2, 1, 1})}, "pr");
   const ValueId y = b.node("Conv", "conv2", {pr, b.random_constant("w2", {2, 2, 1, 1}, 33)}, "y");
   QuantizeOptions o;
   o.target = &spec;
@@ -585,8 +585,8 @@ TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(info(*m, "prelu").where, Placement::kCpu);
   EXPECT_EQ(info(*m, "prelu").reason,
-            "no integer form for PRelu with per-channel or non-constant slopes (a table holds one function of the input)");
-  EXPECT_EQ(input_name(m->graph, *find_node(m->graph, "prelu"), 1), "slope");  // float constant
+            "no integer form for PRelu with a slope computed at run time (a table needs constant slopes)");
+  EXPECT_EQ(input_name(m->graph, *find_node(m->graph, "prelu"), 1), "slope");  // the float input
   EXPECT_EQ(m->num_subgraphs, 2);
 
   Builder u;
@@ -597,6 +597,16 @@ TEST(Quantize, NoIntegerFormMovesToCpuWithReason) {
   ASSERT_TRUE(um.ok()) << um.status().message();
   EXPECT_EQ(info(*um, "prelu").where, Placement::kNpu);
   EXPECT_EQ(um->num_subgraphs, 1);
+
+  Builder pc;  // a slope per channel
+  const ValueId px = pc.input("x", {1, 2, 3, 3});
+  const ValueId pcv = pc.node("Conv", "conv", {px, pc.random_constant("w", {2, 2, 1, 1}, 32)}, "c");
+  const ValueId pp =
+      pc.node("PRelu", "prelu", {pcv, pc.constant("slope", Tensor::from_vector<float>({2, 1, 1}, {0.1f, 0.2f}))}, "pr");
+  auto pm = quantize(pc.finish({pp}), {{"x", 1}, {"c", 2}, {"pr", 2}}, o);
+  ASSERT_TRUE(pm.ok()) << pm.status().message();
+  EXPECT_EQ(info(*pm, "prelu").where, Placement::kNpu);
+  EXPECT_EQ(pm->num_subgraphs, 1);
 }
 
 TEST(Quantize, MalformedGraphIsAnErrorNotACrash) {

@@ -2,7 +2,9 @@
 #include "report/perf_model.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <type_traits>
 #include <variant>
 
 #include "kernels/qconv_kernel.h"
@@ -54,8 +56,29 @@ std::string step_op(const Step& s) {
     case StepKind::kConcat: return "Concat";
     case StepKind::kMove: return "Move";
     case StepKind::kFloat: return "Float";
+    default: break;  // a kind without an ONNX op of its own: its name
   }
-  return "?";
+  return step_kind_name(s.kind);
+}
+
+// Bytes of a step's data blobs: int8 weights, int32 biases, byte tables (the description's
+// blobs, program/step_params.h), not its multipliers or scales.
+class BlobBytes {
+ public:
+  template <class T>
+  void field(const char*, const T&) {}
+  template <class T>
+  void blob(const char*, const T& x) {
+    using E = std::decay_t<decltype(*std::begin(x))>;
+    if constexpr (std::is_same_v<E, int8_t> || std::is_same_v<E, uint8_t> || std::is_same_v<E, int32_t>)
+      bytes += static_cast<int64_t>(x.size() * sizeof(E));
+  }
+  int64_t bytes = 0;
+};
+int64_t baked_blob_bytes(const Step& s) {
+  BlobBytes b;
+  describe_params(b, s.params);
+  return b.bytes;
 }
 
 // MACs of a float Conv/Gemm/MatMul step from its tensors' dims (CPU steps have no geometry):
@@ -198,11 +221,10 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
       if (r.residency[static_cast<size_t>(t)] == Residency::kDdr) L.ddr_load_bytes += tensor_bytes(pt);
       else L.sram_bytes += tensor_bytes(pt);
     }
-    // Blobs baked into the step (requantization multipliers are not counted: 8 bytes per
-    // output channel, under 1 % of a convolution's weights).
-    if (const ConvWeights* cw = s.conv_weights())
-      L.weight_bytes += static_cast<int64_t>(cw->weights.size()) + 4 * static_cast<int64_t>(cw->bias.size());
-    if (const auto* lut = std::get_if<LutParams>(&s.params)) L.weight_bytes += static_cast<int64_t>(lut->table.size());
+    // Blobs baked into the step, whatever its kind (weights, biases, tables), found through its
+    // parameters' description (requantization multipliers and accumulator scales are not
+    // counted: 8 bytes per output channel, under 1 % of a convolution's weights).
+    L.weight_bytes += baked_blob_bytes(s);
     L.ddr_load_bytes += L.weight_bytes;
 
     double rate_per_cycle = static_cast<double>(c.vector_rate());

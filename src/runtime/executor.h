@@ -26,10 +26,10 @@
 #include "core/thread_pool.h"
 #include "ir/graph.h"
 #include "kernels/isa.h"
-#include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
 #include "program/int_program.h"
 #include "runtime/memory_plan.h"
+#include "runtime/step_run.h"
 
 namespace qmap::rt {
 
@@ -124,8 +124,9 @@ class Executor {
   std::vector<bool> outputs_checked_;  // per step: run by eval_node_checked (no shape inference)
   kernels::Isa isa_ = kernels::Isa::kRef;
   kernels::f32::SgemmFn float_sgemm_ = kernels::f32::sgemm_portable;
-  // Per step: the prepared fast convolution (kConv/kConvFloatOut), or null for the reference.
-  std::vector<std::shared_ptr<const kernels::QConvKernel>> conv_kernels_;
+  // Per step: what its kind's prepare made (runtime/step_run.h), e.g. a convolution's fast
+  // kernel with packed weights.
+  std::vector<PreparedStep> prepared_;
   size_t scratch_per_worker_ = 0;  // bytes, the largest any step needs
   const kernels::QElementwiseTable* elementwise_ = nullptr;  // the other integer steps' kernels
 };

@@ -78,6 +78,15 @@ void lut8(Q8In x, int64_t count, std::span<const uint8_t> table, Q8Out y) {
   }
 }
 
+void lut8_per_channel(Q8In x, int64_t outer, int64_t channels, int64_t inner, std::span<const uint8_t> tables,
+                      Q8Out y) {
+  int64_t i = 0;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c, i += inner)
+      lut8({static_cast<const uint8_t*>(x.data) + i, x.is_signed}, inner, tables.subspan(static_cast<size_t>(c) * 256, 256),
+           {static_cast<uint8_t*>(y.data) + i, y.is_signed});
+}
+
 void qconcat(std::span<const ConcatInput> inputs, int64_t outer, int32_t zy, Q8Out y) {
   const int32_t lo = q8_min(y.is_signed), hi = q8_max(y.is_signed);
   int64_t o = 0;

@@ -38,6 +38,10 @@ void qmul(const BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMult
 // y[i] = table[x[i] - min(x's type)]: table[k] is the output value for input q8_min + k,
 // stored as the output type's byte (two's complement for int8).
 void lut8(Q8In x, int64_t count, std::span<const uint8_t> table, Q8Out y);
+// lut8 with one table per channel: x and y are outer x channels x inner (row-major), and
+// element (o, c, i) is looked up in tables[c * 256 ...] (PRelu with per-channel slopes).
+void lut8_per_channel(Q8In x, int64_t outer, int64_t channels, int64_t inner, std::span<const uint8_t> tables,
+                      Q8Out y);
 
 // Concat along one axis of 8-bit tensors: the output is `outer` blocks, each the
 // concatenation of every input's block of block[i] = axis_len[i] * inner elements. Input i

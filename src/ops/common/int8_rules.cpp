@@ -23,6 +23,39 @@ bool uniform(const Tensor& t) {
   return !d.empty() && std::all_of(d.begin(), d.end(), [&](double x) { return x == d[0]; });
 }
 
+std::optional<ChannelLayout> channel_layout(const Graph& g, const Node& n) {
+  if (n.inputs.empty() || n.inputs[0] == kNoValue || !g.value(n.inputs[0]).dims) return std::nullopt;
+  const Dims& x = *g.value(n.inputs[0]).dims;
+  const int64_t rank = static_cast<int64_t>(x.size());
+  ChannelLayout l;
+  for (size_t i = 1; i < n.inputs.size(); ++i) {
+    if (!input_present(n, i)) continue;
+    const Tensor* p = constant_input(g, n, i);
+    if (p == nullptr) return std::nullopt;  // computed at run time: no table holds it
+    if (uniform(*p)) continue;
+    // Right-aligned against input 0 (numpy and ONNX unidirectional broadcasting): exactly one
+    // dim longer than 1, and it equals input 0's.
+    const Dims& pd = p->dims();
+    const int64_t shift = rank - static_cast<int64_t>(pd.size());
+    if (shift < 0) return std::nullopt;
+    int64_t axis = -1;
+    for (size_t d = 0; d < pd.size(); ++d) {
+      if (pd[d] == 1) continue;
+      if (axis >= 0) return std::nullopt;
+      axis = static_cast<int64_t>(d) + shift;
+    }
+    if (axis < 0 || pd[static_cast<size_t>(axis - shift)] != x[static_cast<size_t>(axis)]) return std::nullopt;
+    if (l.axis >= 0 && l.axis != axis) return std::nullopt;
+    l.axis = axis;
+  }
+  if (l.axis < 0) return l;
+  for (int64_t d = 0; d < rank; ++d) {
+    if (x[static_cast<size_t>(d)] < 0) return std::nullopt;
+    (d < l.axis ? l.outer : d == l.axis ? l.channels : l.inner) *= x[static_cast<size_t>(d)];
+  }
+  return l;
+}
+
 bool reduces_spatial_axes(const Graph& g, const Node& n) {
   if (n.op != OpId::ReduceMean && n.op != OpId::ReduceMax) return false;
   const auto& dims = g.value(n.inputs[0]).dims;

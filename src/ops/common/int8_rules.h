@@ -2,6 +2,8 @@
 // parameters, spatial reductions. Only graph structure is read.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ops/op_def.h"
@@ -16,6 +18,16 @@ const Tensor* constant_input(const Graph& g, const Node& n, size_t i);
 bool all_non_negative(const Tensor& t);
 // Every element equal (and at least one).
 bool uniform(const Tensor& t);
+// The layout of a node's per-channel parameters: every constant parameter input (1 ..) is
+// either uniform or varies along one axis of input 0 only, the same axis for all, and input
+// 0's dims are known. Then input 0 is `outer` x `channels` x `inner` (row-major) and channel c
+// of parameter i is its element c (or its one value). For a per-channel table
+// (src/steps/channel_lut/).
+struct ChannelLayout {
+  int64_t axis = -1;  // in input 0; -1: every parameter is uniform
+  int64_t outer = 1, channels = 1, inner = 1;
+};
+std::optional<ChannelLayout> channel_layout(const Graph& g, const Node& n);
 // ReduceMean / ReduceMax over exactly H and W of a 4-D input: global average / max pooling.
 bool reduces_spatial_axes(const Graph& g, const Node& n);
 

@@ -30,11 +30,14 @@ static Status eval(EvalCtx& ctx) {
   return ok_status();
 }
 
-// A table when every channel has the same slope (LeakyRelu in disguise).
+// A table of the input: one when every slope is the same (LeakyRelu in disguise), one per
+// channel when the slopes vary along one axis of X (src/steps/channel_lut/).
 static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
   const Tensor* slope = constant_input(g, n, 1);
-  if (slope && uniform(*slope)) return QuantKind::kTable;
-  *why = "PRelu with per-channel or non-constant slopes (a table holds one function of the input)";
+  if (slope && channel_layout(g, n)) return QuantKind::kTable;
+  *why = slope ? "PRelu whose slopes vary along more than one axis of X (a table per channel holds one function "
+                 "of the input per channel)"
+               : "PRelu with a slope computed at run time (a table needs constant slopes)";
   return QuantKind::kFloat;
 }
 
@@ -48,7 +51,7 @@ extern const OpDef kDef = {
     // `broadcast` of slope against X: an NPU usually supports scalar or per-channel slopes.
     .npu_params = npu_params_broadcast,
     .quant_rule = quant_rule,
-    .lowering = Int8Lowering::kTable,
+    .lowering = Int8Lowering::kChannelTable,
 };
 
 }  // namespace qmap::ops::prelu

@@ -1,0 +1,33 @@
+// The binary family's lowering: DQ(a), DQ(b) -> Add [-> Relu|Clip] -> Q becomes kAdd, and
+// DQ(a), DQ(b) -> Mul -> Q becomes kMul, broadcasting by strides.
+#include "core/fixed_point.h"
+#include "kernels/ref/qelementwise.h"
+#include "quant/lowerer.h"
+
+namespace qmap::lowering {
+
+Result<bool> lower_binary(Lowerer& L, size_t ni) {
+  const Node& n = L.graph().nodes[ni];
+  auto a = L.int_source(n.inputs[0]);
+  auto b = L.int_source(n.inputs[1]);
+  if (!a || !b) return false;
+  auto chain = L.out_chain(n.outputs[0], n.op == OpId::Add, false);
+  if (!chain) return false;
+  Step s = L.new_step(n.op == OpId::Add ? StepKind::kAdd : StepKind::kMul, n);
+  auto& bp = s.as<BinaryParams>();
+  const Dims& out = *L.graph().value(n.outputs[0]).dims;
+  bp.geom.out = out;
+  bp.geom.a_strides = kernels::ref::broadcast_strides(*L.graph().value(n.inputs[0]).dims, out);
+  bp.geom.b_strides = kernels::ref::broadcast_strides(*L.graph().value(n.inputs[1]).dims, out);
+  s.inputs = {a->tensor, b->tensor};
+  const double sy = chain->qp.scales[0];
+  if (n.op == OpId::Add) {
+    bp.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
+  } else {
+    bp.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
+  }
+  L.clamp_range(*chain, bp.lo, bp.hi);
+  return L.emit_pattern(ni, std::move(s), {*chain});
+}
+
+}  // namespace qmap::lowering
