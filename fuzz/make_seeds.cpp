@@ -88,6 +88,7 @@ void bin_seeds(const fs::path& data) {
   for (uint32_t seed : {1u, 2u}) write("runtime_net_" + std::to_string(seed) + ".bin", runtime_test_net(seed).qdq, "");
   write("image_nchw.bin", image_input_net(false, 6, 8), yaml);
   write("image_nhwc.bin", image_input_net(true, 4, 6), "");
+  write("prelu_channel.bin", prelu_channel_net().qdq, "");  // a channel_lut step
 }
 
 // One option byte (image_fuzz.cpp) + the file.

@@ -56,6 +56,19 @@ inline RuntimeNet runtime_test_net(uint32_t seed) {
   return {std::move(q).value(), b.inputs()};
 }
 
+// x [1, 4, 5, 6] -> Conv -> PRelu with a slope per channel (a channel_lut step) -> Conv -> output.
+inline RuntimeNet prelu_channel_net() {
+  QdqBuilder b;
+  const ValueId x = b.input("x", random_tensor({1, 4, 5, 6}, 41, -1.f, 1.f));
+  const ValueId c = b.op("Conv", {x, b.constant("w", random_tensor({4, 4, 1, 1}, 42, -0.5f, 0.5f))});
+  const ValueId slope = b.constant("slope", Tensor::from_vector<float>({4, 1, 1}, {-0.1f, 0.f, 0.2f, 0.7f}));
+  const ValueId p = b.op("PRelu", {c, slope});
+  b.output(b.op("Conv", {p, b.constant("w2", random_tensor({2, 4, 1, 1}, 43, -0.5f, 0.5f))}));
+  auto q = quantize_for_test(b.finish(), b.inputs());
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  return {std::move(q).value(), b.inputs()};
+}
+
 // A uint8 yuv444 image input read by DequantizeLinear(scale 1) -> [Transpose NHWC->NCHW] ->
 // Conv -> Relu -> Q -> DQ: the shape of a makertbin model with an nv12 runtime input.
 inline Graph image_input_net(bool nhwc, int64_t h, int64_t w) {
