@@ -60,6 +60,22 @@ TEST(ChannelLut, PReluSlopesPerAxisLowerToATablePerChannel) {
   }
 }
 
+// One slope in a rank-3 tensor ([1, 1, 1], as a Caffe PReLU with channel_shared exports):
+// one table, its parameter taken as a scalar (kept at rank 3 it would broadcast the 256
+// table inputs to [1, 1, 256], which PRelu's shape rule refuses).
+TEST(ChannelLut, OneSlopeOfAnyRankIsOneTable) {
+  QdqBuilder b;
+  const ValueId x = b.input("x", testing::random_tensor({1, 3, 4, 4}, 8, -2.f, 2.f));
+  const ValueId slope = b.constant("slope", Tensor::from_vector<float>({1, 1, 1}, {0.25f}));
+  const ValueId yq = b.quantize(b.op("PRelu", {b.qdq(x), slope}));
+  b.output(b.dequantize(yq));
+  const Graph g = b.finish();
+  auto p = lower_qdq_graph(g);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(count_steps(*p, StepKind::kLut), 1) << program_text(*p);
+  testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(yq)}, 0.0, 1.0);
+}
+
 // Slopes varying along two axes have no table per channel: the node stays float, and the
 // checker's rule says why.
 TEST(ChannelLut, SlopesAlongTwoAxesStayFloat) {
