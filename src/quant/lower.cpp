@@ -5,14 +5,11 @@
 #include <cmath>
 #include <set>
 
-#include "ops/common/conv_pool_window.h"
-#include "ops/common/int8_rules.h"
 #include "ops/custom/custom_op.h"
 #include "ops/infer.h"
 #include "ops/registry.h"
 #include "ops/verify.h"
 #include "quant/lowerer.h"
-#include "quant/quantize_rules.h"
 
 namespace qmap {
 namespace lowering {

@@ -26,9 +26,8 @@ Result<std::optional<std::vector<uint8_t>>> tabulate(const Lowerer& L, const Nod
     const Tensor* c = L.constant(n.inputs[i]);
     if (n.inputs[i] != kNoValue && c == nullptr) return std::optional<std::vector<uint8_t>>();
     if (c && c->dtype() == DType::kFloat32) {
-      const bool one = channel < 0 || ops::uniform(*c);
-      if (!one && c->numel() <= channel) return std::optional<std::vector<uint8_t>>();
-      if (channel < 0 && !ops::uniform(*c)) return std::optional<std::vector<uint8_t>>();
+      const bool one = ops::uniform(*c);
+      if (!one && (channel < 0 || c->numel() <= channel)) return std::optional<std::vector<uint8_t>>();
       c = &params.emplace_back(Tensor::scalar<float>(c->data<float>()[static_cast<size_t>(one ? 0 : channel)]));
     } else if (c && c->numel() != 1) {
       return std::optional<std::vector<uint8_t>>();
