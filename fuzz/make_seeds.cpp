@@ -14,6 +14,7 @@
 #include "format/bin_writer.h"
 #include "image/test_image_writers.h"
 #include "quant/lower.h"
+#include "runtime/prepack.h"
 #include "runtime/runtime_test_graphs.h"
 
 namespace fs = std::filesystem;
@@ -72,9 +73,10 @@ void yaml_seeds(const fs::path& data, const fs::path& source) {
 
 void bin_seeds(const fs::path& data) {
   const std::string yaml = slurp(data / "yaml" / "featuremap_three_inputs.yaml");
-  auto write = [&](const std::string& name, const Graph& qdq, const std::string& yaml_text) {
+  auto write = [&](const std::string& name, const Graph& qdq, const std::string& yaml_text, bool packed = false) {
     auto prog = lower_qdq_graph(qdq);
     QMAP_CHECK(prog.ok(), "{}", prog.status().message());
+    if (packed) prog->packed = rt::prepack_conv_weights(*prog, kernels::best_host_isa());
     BinMetadata meta;
     meta.qmap_version = "0.1.0";
     meta.march = "generic";
@@ -89,6 +91,7 @@ void bin_seeds(const fs::path& data) {
   write("image_nchw.bin", image_input_net(false, 6, 8), yaml);
   write("image_nhwc.bin", image_input_net(true, 4, 6), "");
   write("prelu_channel.bin", prelu_channel_net().qdq, "");  // a channel_lut step
+  write("runtime_net_packed.bin", runtime_test_net(3).qdq, "", true);  // a PACKED section (this CPU's ISA)
 }
 
 // One option byte (image_fuzz.cpp) + the file.

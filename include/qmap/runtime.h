@@ -82,6 +82,17 @@ struct LoadOptions {
   // built with; so is a library that does not load or two that claim one op. A plugin is native
   // code running in this process: load only libraries you trust as you trust this program.
   std::vector<std::string> custom_op_libs;
+  // Map the file (mmap) and run its weights where they lie, instead of reading a private copy.
+  // Loading then touches only the parts it checks, and the pages are shared by every process
+  // that maps the same file. The file must not be modified in place while the model lives
+  // (replace it with a rename, as `qmap makertbin` does; as with a shared library, writing
+  // into a mapped file changes or, truncated, faults the running model). false: read a copy.
+  bool map_file = true;
+  // Hash the weights too (the .bin's payload checksum, docs/format.md §2). The structure
+  // (every field, offset and size) is always checked and its checksum verified; hashing the
+  // weights reads all of them, which costs more than the rest of a load, so it is opt-in here
+  // and done by `qmap info` and `qmap verify`.
+  bool check_weights = false;
 };
 
 class Model {

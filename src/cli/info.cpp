@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <fstream>
 
@@ -97,6 +98,16 @@ std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
                                  : fmt::format("Removed nodes: {}\n", fmt::join(m.removed_nodes, ", "));
   out += m.memory_plan ? fmt::format("Memory plan: arena of {} bytes\n", m.memory_plan->arena_bytes)
                        : std::string("Memory plan: none stored (the runtime plans at load)\n");
+  std::map<std::string, std::pair<int, uint64_t>> packed;  // ISA -> steps, bytes
+  for (const PackedWeights& pw : p.packed) {
+    auto& e = packed[pw.layout.substr(0, pw.layout.find('.'))];
+    ++e.first;
+    e.second += pw.bytes.size();
+  }
+  std::vector<std::string> packed_text;
+  for (const auto& [isa, e] : packed) packed_text.push_back(fmt::format("{} ({} steps, {:.1f} MB)", isa, e.first, e.second / 1e6));
+  out += packed.empty() ? std::string("Packed weights: none (a load packs every convolution's weights)\n")
+                        : fmt::format("Packed weights (a load on these ISAs adopts them): {}\n", fmt::join(packed_text, ", "));
   out += "\nYAML used:\n" + (m.yaml_text.empty() ? std::string("  (none)\n") : indented(m.yaml_text));
   return out;
 }
@@ -121,6 +132,7 @@ std::string runtime_kernels_text(const std::string& path, const std::vector<std:
   try {
     rt::LoadOptions load;
     load.custom_op_libs = custom_op_libs;
+    load.check_weights = true;
     const rt::Model model = rt::Model::load(path, load);
     std::map<std::string, int> by_kernel;  // convolutions on fast kernels, by kernel
     const std::vector<std::string> kernels = model.impl().exec.step_kernel_names();
@@ -134,9 +146,11 @@ std::string runtime_kernels_text(const std::string& path, const std::vector<std:
     int fast = 0;
     std::vector<std::string> names;
     for (const auto& [k, n] : by_kernel) fast += n, names.push_back(fmt::format("{} x{}", k, n));
+    const size_t adopted = model.impl().exec.adopted_packed_steps();
     return fmt::format("Runtime kernels: {} (this CPU has: {}; QMAP_ISA selects); {} of {} convolutions on fast "
-                       "kernels{}{}\n",
-                       model.isa(), cpu, fast, convs, names.empty() ? "" : ": ", fmt::join(names, ", "));
+                       "kernels{}{}{}\n",
+                       model.isa(), cpu, fast, convs, names.empty() ? "" : ": ", fmt::join(names, ", "),
+                       adopted > 0 ? fmt::format("; {} use the file's packed weights", adopted) : std::string());
   } catch (const rt::Error& e) {
     return fmt::format("Runtime kernels: the runtime does not load it: {}\n", e.what());
   }

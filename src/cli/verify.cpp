@@ -87,6 +87,7 @@ int run_verify(const std::string& quantized, const std::string& bin, const std::
     if (!bin.empty()) {
       rt::LoadOptions load;
       load.custom_op_libs = custom_op_libs;
+      load.check_weights = true;  // verify vouches for the file: hash its weights too
       model = rt::Model::load(bin, load);
     } else {
       auto m = runtime_model_from_qdq_graph(*g, quantized);

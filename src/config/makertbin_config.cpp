@@ -106,7 +106,7 @@ const std::vector<SectionSchema>& schema() {
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
-        "advice", "input_source", "hbdk3_compatible_mode", "extra_params"},
+        "advice", "input_source", "hbdk3_compatible_mode", "extra_params", "prepack"},
        {{"ability_entry", "qmap has no ability entry points"}}},
       {"custom_op", {"custom_op_method", "op_register_files", "custom_op_dir"}, {}},
   };
@@ -998,6 +998,31 @@ Status ConfigReader::read_compiler() {
     QMAP_ASSIGN_OR_RETURN(c.advice, number(f));
     if (c.advice < 0) return fail(f, fmt::format("{}: must be >= 0 microseconds (0 = off)", c.advice));
     no_effect(f, "`qmap perf` reports every layer's estimated time instead");
+  }
+  // `none` (or an empty value) is an absent value to the other keys; here it means no ISA.
+  if (const Field f = field(kSec, "prepack"); f.present() && !f.given()) c.prepack.clear();
+  if (const Field f = field(kSec, "prepack"); f.given()) {
+    QMAP_ASSIGN_OR_RETURN(std::vector<std::string> names, items(f, ','));
+    c.prepack.clear();
+    const std::vector<kernels::Isa> have = kernels::host_isas();
+    std::string have_text;
+    for (kernels::Isa i : have) have_text += std::string(have_text.empty() ? "" : ", ") + kernels::isa_name(i);
+    for (const std::string& name : names) {
+      if (names.size() == 1 && name == "host") {
+        c.prepack = {kernels::best_host_isa()};
+        break;
+      }
+      kernels::Isa isa{};
+      std::string err;
+      if (name != "avx2" && name != "avxvnni" && name != "avx512vnni")
+        return fail(f, fmt::format("'{}': not an ISA with packed kernels (avx2, avxvnni, avx512vnni), nor host or none",
+                                   name));
+      if (!kernels::parse_isa(name, &isa, &err))
+        return fail(f, fmt::format("'{}': this CPU has no {} ({}), and packing runs that ISA's kernel code: run "
+                                   "makertbin on a machine that has it, or leave {} out",
+                                   name, name, have_text, name));
+      if (std::find(c.prepack.begin(), c.prepack.end(), isa) == c.prepack.end()) c.prepack.push_back(isa);
+    }
   }
   if (const Field f = field(kSec, "hbdk3_compatible_mode"); f.given()) {
     QMAP_RETURN_IF_ERROR(boolean(f).status());

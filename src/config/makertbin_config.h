@@ -21,6 +21,7 @@
 #include "config/input_spec.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "kernels/isa.h"
 #include "import/import_model.h"
 
 namespace qmap {
@@ -110,6 +111,10 @@ struct CompilerParameters {
   int64_t max_time_per_fc = 0;  // microseconds per function call; 0 = no limit
   double advice = 0;         // microseconds; report ops slower than this; 0 = off
   std::map<std::string, InputSource> input_source;  // input name -> source (default ddr)
+  // A qmap addition: the ISAs whose packed convolution weights the .bin stores (PACKED,
+  // docs/format.md), so that a load on one of them adopts them instead of packing. Default
+  // (`host`): the best ISA of the machine running makertbin; `none`: no packed weights.
+  std::vector<kernels::Isa> prepack = {kernels::best_host_isa()};
 };
 
 struct MakertbinConfig {

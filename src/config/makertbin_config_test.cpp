@@ -8,6 +8,10 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 namespace qmap {
 namespace {
@@ -628,6 +632,48 @@ TEST(MakertbinConfig, NewerHbMapperKeys) {
   r = parse(yaml);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->inputs.at(0).scale, (std::vector<float>{0.0078125f}));
+}
+
+// compiler_parameters.prepack (a qmap key): host (the default), none, or ISAs of this CPU;
+// an unknown name and an ISA this CPU lacks are errors naming the key, the value and why.
+TEST(MakertbinConfig, PrepackNamesIsasOfThisCpu) {
+  auto with = [](const std::string& v) {
+    std::string yaml = kFull;
+    const std::string line = "  jobs: 4\n";
+    yaml.insert(yaml.find(line) + line.size(), "  prepack: " + v + "\n");
+    return parse(yaml);
+  };
+  Result<MakertbinConfig> r = parse(kFull);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->compiler.prepack, std::vector<kernels::Isa>{kernels::best_host_isa()});
+  r = with("'none'");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->compiler.prepack.empty());
+  r = with("host");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->compiler.prepack, std::vector<kernels::Isa>{kernels::best_host_isa()});
+  r = with("'ref'");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("compiler_parameters.prepack"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("'ref': not an ISA with packed kernels (avx2, avxvnni, avx512vnni), nor host or "
+                                      "none"),
+            std::string::npos)
+      << r.status().message();
+  std::vector<std::string> have;
+  for (kernels::Isa i : kernels::host_isas())
+    if (i != kernels::Isa::kRef) have.push_back(kernels::isa_name(i));
+  if (!have.empty()) {
+    r = with("[" + fmt::format("{}", fmt::join(have, ", ")) + ", " + have.front() + "]");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->compiler.prepack.size(), have.size());  // each once, in order
+  }
+  for (const char* isa : {"avx2", "avxvnni", "avx512vnni"}) {
+    if (std::find(have.begin(), have.end(), isa) != have.end()) continue;
+    r = with(isa);
+    ASSERT_FALSE(r.ok()) << isa;
+    EXPECT_NE(r.status().message().find(fmt::format("'{}': this CPU has no {}", isa, isa)), std::string::npos)
+        << r.status().message();
+  }
 }
 
 struct BadCase {

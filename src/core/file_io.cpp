@@ -94,6 +94,18 @@ Result<FileBytes> read_file_bytes(const std::string& path) {
   return out;
 }
 
+Result<FileBytes> map_file_bytes(const std::string& path) {
+  Fd fd;
+  int64_t size = -1;
+  QMAP_RETURN_IF_ERROR(open_for_reading(path, fd, &size).status());
+  if (size <= 0) return read_file_bytes(path);  // a pipe or device, or empty: nothing to map
+  void* at = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd.fd, 0);
+  if (at == MAP_FAILED) return read_file_bytes(path);  // a file system that cannot map: read it
+  const size_t bytes = static_cast<size_t>(size);
+  return FileBytes{std::shared_ptr<std::byte[]>(static_cast<std::byte*>(at), [bytes](std::byte* p) { ::munmap(p, bytes); }),
+                   bytes};
+}
+
 namespace {
 
 // The temporary files being written right now, for the interrupt handler. This is the one

@@ -27,6 +27,11 @@ struct FileBytes {
   std::span<const std::byte> span() const { return {data.get(), size}; }
 };
 Result<FileBytes> read_file_bytes(const std::string& path);
+// The file mapped read-only (mmap, MAP_PRIVATE), unmapped with its last owner; page-aligned.
+// Pages are read when first touched. The file must not change while mapped (a truncation
+// faults readers of the lost pages). Reads a copy instead (read_file_bytes) when the file
+// cannot be mapped (a pipe, an empty file, a file system without mmap).
+Result<FileBytes> map_file_bytes(const std::string& path);
 
 // Writes `data` to `path` atomically: to `<path>.tmp.<pid>` in the same folder, fsync, rename
 // over `path`, fsync the folder. A crash or SIGKILL at any moment leaves `path` absent, or

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -112,20 +113,37 @@ template <typename T>
 void put_at(std::string& b, size_t at, T v) {
   std::memcpy(b.data() + at, &v, sizeof(T));
 }
-// Re-seals the header checksum after an edit, as a forged file would.
+std::optional<size_t> find_entry(const std::string& b, binfmt::SectionType type);
+// Re-seals the header checksums after an edit, as a forged file would: v6 hashes the bytes
+// before BLOBS and BLOBS apart, v4 and v5 everything after the header at once.
 void reseal(std::string& b) {
-  put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::file_checksum(as_span(b).subspan(binfmt::kHeaderSize)));
+  if (get_at<uint32_t>(b, binfmt::kOffVersion) < 6) {
+    put_at<uint64_t>(b, binfmt::kOffChecksum, binfmt::xxh64(as_span(b).subspan(binfmt::kHeaderSize)));
+    put_at<uint64_t>(b, binfmt::kOffPayloadChecksum, 0);  // reserved before v6
+    return;
+  }
+  // A damaged table may name no BLOBS (or one out of bounds): the reader refuses the table first.
+  const std::optional<size_t> e = find_entry(b, binfmt::SectionType::kBlobs);
+  const uint64_t blobs_at = e && *e + 16 <= b.size() ? get_at<uint64_t>(b, *e + 8) : b.size();
+  const binfmt::FileChecksums c = binfmt::file_checksums(as_span(b), blobs_at);
+  put_at<uint64_t>(b, binfmt::kOffChecksum, c.structure);
+  put_at<uint64_t>(b, binfmt::kOffPayloadChecksum, c.payload);
 }
-// File offset of the section table entry for `type`.
-size_t entry_of(const std::string& b, binfmt::SectionType type) {
+// File offset of the section table entry for `type`, when the table (read within the file) has one.
+std::optional<size_t> find_entry(const std::string& b, binfmt::SectionType type) {
   const uint32_t n = get_at<uint32_t>(b, binfmt::kOffSectionCount);
   const uint64_t table = get_at<uint64_t>(b, binfmt::kOffSectionTable);
-  for (uint32_t i = 0; i < n; ++i) {
-    const size_t e = table + i * binfmt::kSectionEntrySize;
-    if (get_at<uint32_t>(b, e) == static_cast<uint32_t>(type)) return e;
+  for (uint32_t i = 0; i < n && i < 64; ++i) {
+    const uint64_t e = table + uint64_t{i} * binfmt::kSectionEntrySize;
+    if (table > b.size() || e + binfmt::kSectionEntrySize > b.size()) break;
+    if (get_at<uint32_t>(b, static_cast<size_t>(e)) == static_cast<uint32_t>(type)) return static_cast<size_t>(e);
   }
-  QMAP_CHECK(false, "no section {}", static_cast<uint32_t>(type));
-  return 0;
+  return std::nullopt;
+}
+size_t entry_of(const std::string& b, binfmt::SectionType type) {
+  const std::optional<size_t> e = find_entry(b, type);
+  QMAP_CHECK(e.has_value(), "no section {}", static_cast<uint32_t>(type));
+  return *e;
 }
 // File offset just past the length-prefixed string `s` (its first occurrence).
 size_t after_string(const std::string& b, const std::string& s) {
@@ -267,7 +285,7 @@ TEST(BinFormat, WriteModelBinLowersWritesAndReadsBack) {
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(program_text(r->program), program_text(lowered(m.graph)));
   meta.inputs[0].name = "other";
-  const Status st = write_model_bin(m.graph, meta, path);
+  const Status st = write_model_bin(m.graph, meta, path).status();
   EXPECT_NE(st.message().find("model input 'image' has no input_parameters entry"), std::string::npos) << st.message();
 }
 
@@ -320,8 +338,9 @@ TEST_F(BinCorrupt, OlderFormatsAreRefusedWithWhatToDo) {
   }
 }
 
-// v5 added a step kind (channel_lut) and nothing else: a file of an older readable version is
-// the same bytes with another version number, and reads the same.
+// v5 added a step kind (channel_lut); v6 the optional PACKED section and the payload checksum
+// (header offset 48, reserved before). A v6 file without PACKED, resealed with one checksum
+// and another readable version number, reads the same.
 TEST_F(BinCorrupt, OlderReadableVersionsRead) {
   for (uint32_t v = binfmt::kMinFormatVersion; v <= binfmt::kFormatVersion; ++v) {
     std::string b = good_;
@@ -335,6 +354,67 @@ TEST_F(BinCorrupt, OlderReadableVersionsRead) {
 
 // Published XXH64 values (seed 0), as `xxhsum -H1` prints them, across every tail length
 // (8-, 4- and 1-byte steps) and the 32-byte stripe loop.
+// PACKED (v6): fast kernels' packed weights per convolution step. They round-trip as bytes,
+// and the reader refuses entries that name no convolution, repeat a (step, layout) pair, have
+// no bytes or a layout that is not a short printable word. A v5 file cannot carry them.
+TEST_F(BinCorrupt, PackedSectionRoundTripsAndIsChecked) {
+  const size_t conv = step_of(StepKind::kConv);
+  const int64_t m = program_.steps[conv].conv_weights()->geom.m;
+  auto with = [&](std::vector<PackedWeights> packs) {
+    IntProgram p = program_;
+    p.packed = std::move(packs);
+    return serialized(p);
+  };
+  // An entry for step `step` of `n` weight bytes `v` and `sums` row sums.
+  auto pk = [&](size_t step, const std::string& layout, size_t n, uint8_t v, int64_t sums) {
+    return PackedWeights{static_cast<int32_t>(step), layout, std::vector<std::byte>(n, std::byte{v}),
+                         std::vector<int64_t>(static_cast<size_t>(sums), v)};
+  };
+  const std::string good = with({pk(conv, "avx512vnni.gemm8.1", 192, 0x11, m), pk(conv, "avx2.gemm6x2.k64.1", 100, 0x22, m)});
+  auto r = read_bin(as_span(good), "m.bin");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->program.packed.size(), 2u);
+  EXPECT_EQ(r->program.packed[0].step, static_cast<int32_t>(conv));
+  EXPECT_EQ(r->program.packed[1].layout, "avx2.gemm6x2.k64.1");
+  EXPECT_EQ(r->program.packed[1].bytes, pk(conv, "", 100, 0x22, m).bytes);
+  EXPECT_EQ(r->program.packed[1].row_sums, pk(conv, "", 100, 0x22, m).row_sums);
+  EXPECT_EQ(serialized(r->program), good);
+  EXPECT_EQ(get_at<uint64_t>(good, entry_of(good, binfmt::SectionType::kPacked) + 8) % 64, 0u);
+
+  const size_t add = step_of(StepKind::kAdd);
+  expect_has(read_error(with({pk(999, "avx2.x.1", 8, 1, m)})), "PACKED entry 0 at offset ");
+  expect_has(read_error(with({pk(999, "avx2.x.1", 8, 1, m)})),
+             fmt::format(": step 999: out of range (the program has {} steps)", program_.steps.size()));
+  expect_has(read_error(with({pk(add, "avx2.x.1", 8, 1, m)})),
+             fmt::format(": step {} '{}' is a add step: only convolutions have packed weights", add,
+                         program_.steps[add].node));
+  expect_has(read_error(with({pk(conv, "avx2.x.1", 8, 1, m), pk(conv, "avx2.x.1", 8, 2, m)})),
+             "PACKED entry 1 at offset ");
+  expect_has(read_error(with({pk(conv, "avx2.x.1", 8, 1, m), pk(conv, "avx2.x.1", 8, 2, m)})),
+             ": a second blob of layout 'avx2.x.1' for step ");
+  expect_has(read_error(with({pk(conv, "avx2 x", 8, 1, m)})), "layout at offset ");
+  expect_has(read_error(with({pk(conv, "avx2 x", 8, 1, m)})), ": 'avx2 x': 1 to 64 printable characters without spaces");
+  expect_has(read_error(with({pk(conv, "avx2.x.1", 0, 1, m)})), ": empty: a packed entry holds bytes");
+  expect_has(read_error(with({pk(conv, "avx2.x.1", 8, 1, m + 1)})),
+             fmt::format(": {} bytes for {} output channels: one i64 each", 8 * (m + 1), m));
+
+  std::string v5 = good;
+  put_at<uint32_t>(v5, binfmt::kOffVersion, 5);
+  reseal(v5);
+  expect_has(read_error(v5), "section type 8: not a v5 section type (1..7)");
+
+  // Every byte of the section flipped (re-sealed) is read or rejected, never a crash.
+  const size_t e = entry_of(good, binfmt::SectionType::kPacked);
+  const uint64_t at = get_at<uint64_t>(good, e + 8), size = get_at<uint64_t>(good, e + 16);
+  for (uint64_t i = at; i < at + size; ++i) {
+    std::string b = good;
+    b[i] = static_cast<char>(b[i] ^ 0x81);
+    reseal(b);
+    auto rb = read_bin(as_span(b), "m.bin");
+    if (!rb.ok()) EXPECT_EQ(rb.status().message().rfind("bin 'm.bin': ", 0), 0u) << rb.status().message();
+  }
+}
+
 TEST(BinFormat, Xxh64MatchesTheReferenceValues) {
   auto h = [](std::string_view s) { return binfmt::xxh64(std::as_bytes(std::span(s.data(), s.size()))); };
   EXPECT_EQ(h(""), 0xef46db3751d8e999ull);
@@ -351,12 +431,43 @@ TEST_F(BinCorrupt, Truncated) {
   expect_has(read_error(good_ + "xx"), "2 bytes after the end the header declares");
 }
 
+// v6 has two checksums: the structure's (everything before BLOBS), always checked, and the
+// payload's (BLOBS), checked unless the reader is told to skip it (the runtime's load, where
+// hashing every weight byte would cost more than the rest of the load).
 TEST_F(BinCorrupt, ChecksumMismatch) {
   std::string b = good_;
-  b[b.size() - 1] ^= 0x5a;  // last blob byte
-  const std::string msg = read_error(b);
+  b[get_at<uint64_t>(b, entry_of(b, binfmt::SectionType::kMetadata) + 8) + 4] ^= 0x5a;  // a metadata byte
+  std::string msg = read_error(b);
   expect_has(msg, "bin 'm.bin': checksum mismatch: the header (offset 40) says 0x");
   expect_has(msg, "(XXH64): the file is corrupt");
+
+  b = good_;
+  b[b.size() - 1] ^= 0x5a;  // last blob byte
+  msg = read_error(b);
+  expect_has(msg, "bin 'm.bin': payload checksum mismatch: the header (offset 48) says 0x");
+  expect_has(msg, "(BLOBS: weights, tables, constants) hash to 0x");
+  auto skipped = read_bin(as_span(b), "m.bin", nullptr, BinReadOptions{.check_payload = false});
+  EXPECT_TRUE(skipped.ok()) << skipped.status().message();
+
+  // A v5 file has one checksum over everything, payload included, always checked.
+  b = good_;
+  put_at<uint32_t>(b, binfmt::kOffVersion, 5);
+  reseal(b);
+  b[b.size() - 1] ^= 0x5a;
+  auto v5 = read_bin(as_span(b), "m.bin", nullptr, BinReadOptions{.check_payload = false});
+  ASSERT_FALSE(v5.ok());
+  expect_has(v5.status().message(), "bin 'm.bin': checksum mismatch: the header (offset 40) says 0x");
+}
+
+// The payload of a v6 file is BLOBS, which must end the file: a section after it would be
+// covered by neither checksum.
+TEST_F(BinCorrupt, BlobsEndTheFile) {
+  std::string b = good_;
+  const size_t e = entry_of(b, binfmt::SectionType::kBlobs);
+  put_at<uint64_t>(b, e + 16, get_at<uint64_t>(b, e + 16) - 1);
+  reseal(b);
+  expect_has(read_error(b), "does not end the file");
+  expect_has(read_error(b), "in a v6 file BLOBS is the last section");
 }
 
 TEST_F(BinCorrupt, SectionOffsetPastTheEnd) {
@@ -570,7 +681,7 @@ TEST_F(BinCorrupt, UnknownSectionAndStringPastTheEnd) {
   std::string b = good_;
   put_at<uint32_t>(b, entry_of(b, binfmt::SectionType::kPlacement), 42);
   reseal(b);
-  expect_has(read_error(b), fmt::format("section type 42: not a v{} section type (1..7)", binfmt::kFormatVersion));
+  expect_has(read_error(b), fmt::format("section type 42: not a v{} section type (1..{})", binfmt::kFormatVersion, binfmt::kMaxSectionType));
   b = good_;
   const size_t len_at = after_string(b, "9.8.7") - 5 - 4;  // the qmap version's length
   put_at<uint32_t>(b, len_at, 1u << 30);

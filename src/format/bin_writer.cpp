@@ -1,6 +1,7 @@
 // .bin writer: sections are built in memory in file order (METADATA, IO, TENSORS, STEPS,
-// PLACEMENT, [MEMORY_PLAN], BLOBS), then laid out after the header and section table on
-// 64-byte boundaries, and the checksum is computed over everything after the header.
+// PLACEMENT, [MEMORY_PLAN], [PACKED], BLOBS), then laid out after the header and section table
+// on 64-byte boundaries, and the two checksums are computed: the structure's (everything
+// after the header up to BLOBS) and the payload's (BLOBS, which ends the file).
 // Field-by-field encoding is documented in docs/format.md §3.
 #include "format/bin_writer.h"
 
@@ -55,6 +56,7 @@ class ByteWriter {
   void raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
   void pad_to(uint64_t alignment) { buf_.resize(static_cast<size_t>((buf_.size() + alignment - 1) / alignment * alignment), '\0'); }
   std::string& bytes() { return buf_; }
+  const std::string& bytes() const { return buf_; }
 
  private:
   std::string buf_;
@@ -62,32 +64,54 @@ class ByteWriter {
 
 // The BLOBS section under construction; references are (offset, size) in bytes relative to
 // the section's start, each blob starting on a 64-byte boundary. Empty blobs are (0, 0).
+//
+// Two areas: everything a load reads (biases, multipliers, tables, constants, row sums) first,
+// then the weights (int8 convolution weights and packed weights), which a load only maps: the
+// first area's pages are then few and together, and a mapped load faults in little else.
+// The weights' offsets start at `weights_at`, the first area's size rounded up to 64, which
+// the writer learns from a first pass.
 class BlobWriter {
  public:
-  void ref(ByteWriter& w, const void* p, size_t n) {
+  explicit BlobWriter(uint64_t weights_at) : weights_at_(weights_at) {}
+  void ref(ByteWriter& w, const void* p, size_t n, bool weights = false) {
     if (n == 0) {
       w.u64(0);
       w.u64(0);
       return;
     }
-    blobs_.pad_to(kAlignment);
-    w.u64(blobs_.bytes().size());
+    ByteWriter& area = weights ? weights_ : blobs_;
+    area.pad_to(kAlignment);
+    w.u64((weights ? weights_at_ : 0) + area.bytes().size());
     w.u64(n);
-    blobs_.raw(p, n);
+    area.raw(p, n);
   }
   template <typename T>
   void ref(ByteWriter& w, const std::vector<T>& v) { ref(w, v.data(), v.size() * sizeof(T)); }
   template <typename T>
-  void ref(ByteWriter& w, const SharedArray<T>& v) { ref(w, v.data(), v.size() * sizeof(T)); }
+  void ref(ByteWriter& w, const SharedArray<T>& v) {
+    ref(w, v.data(), v.size() * sizeof(T), std::is_same_v<T, int8_t> || std::is_same_v<T, std::byte>);
+  }
   void tensor(ByteWriter& w, const Tensor& t) {
     w.i32(static_cast<int32_t>(t.dtype()));
     w.dims(t.dims());
     ref(w, t.raw(), t.nbytes());
   }
-  std::string& bytes() { return blobs_.bytes(); }
+  // The first area's size rounded up to 64: where the weights start.
+  uint64_t weights_at() const { return align_up(blobs_.bytes().size()); }
+  // The section: the first area, zeros to weights_at (the offset this writer was made with),
+  // the weights.
+  std::string take() {
+    if (!weights_.bytes().empty()) {
+      QMAP_CHECK(weights_at() == weights_at_, "BLOBS: weights at {}, expected {}", weights_at(), weights_at_);
+      blobs_.pad_to(kAlignment);
+      blobs_.raw(weights_.bytes().data(), weights_.bytes().size());
+    }
+    return std::move(blobs_.bytes());
+  }
 
  private:
-  ByteWriter blobs_;
+  uint64_t weights_at_;
+  ByteWriter blobs_, weights_;
 };
 
 void write_metadata(ByteWriter& w, const BinMetadata& m) {
@@ -208,6 +232,16 @@ void write_memory_plan(ByteWriter& w, const BinMemoryPlan& m) {
   w.vec(m.offsets);
 }
 
+void write_packed(ByteWriter& w, BlobWriter& blobs, const IntProgram& p) {
+  w.count(p.packed.size());
+  for (const PackedWeights& pw : p.packed) {
+    w.i32(pw.step);
+    w.str(pw.layout);
+    blobs.ref(w, pw.bytes);
+    blobs.ref(w, pw.row_sums);
+  }
+}
+
 static_assert(sizeof(QMultiplier) == 8 && std::is_trivially_copyable_v<QMultiplier>);
 
 }  // namespace
@@ -233,25 +267,37 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
     ByteWriter w;
   };
   std::vector<Section> sections;
-  BlobWriter blobs;
-  auto add = [&](binfmt::SectionType t) -> ByteWriter& {
-    sections.push_back({t, {}});
-    return sections.back().w;
-  };
-  write_metadata(add(binfmt::SectionType::kMetadata), meta);
-  write_io(add(binfmt::SectionType::kIo), p, specs);
-  write_tensors(add(binfmt::SectionType::kTensors), blobs, p);
-  write_steps(add(binfmt::SectionType::kSteps), blobs, p);
-  write_placement(add(binfmt::SectionType::kPlacement), p);
-  if (meta.memory_plan) write_memory_plan(add(binfmt::SectionType::kMemoryPlan), *meta.memory_plan);
-  add(binfmt::SectionType::kBlobs).bytes() = std::move(blobs.bytes());
+  // Twice: the first pass learns where BLOBS' weights area starts (BlobWriter).
+  uint64_t weights_at = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    sections.clear();
+    BlobWriter blobs(weights_at);
+    auto add = [&](binfmt::SectionType t) -> ByteWriter& {
+      sections.push_back({t, {}});
+      return sections.back().w;
+    };
+    write_metadata(add(binfmt::SectionType::kMetadata), meta);
+    write_io(add(binfmt::SectionType::kIo), p, specs);
+    write_tensors(add(binfmt::SectionType::kTensors), blobs, p);
+    write_steps(add(binfmt::SectionType::kSteps), blobs, p);
+    write_placement(add(binfmt::SectionType::kPlacement), p);
+    if (meta.memory_plan) write_memory_plan(add(binfmt::SectionType::kMemoryPlan), *meta.memory_plan);
+    if (!p.packed.empty()) write_packed(add(binfmt::SectionType::kPacked), blobs, p);
+    if (pass == 0) {
+      weights_at = blobs.weights_at();
+      continue;
+    }
+    add(binfmt::SectionType::kBlobs).bytes() = blobs.take();  // last: the payload checksum's bytes
+  }
 
   // Layout: header, section table, then each section on a 64-byte boundary.
   const uint64_t table_at = binfmt::kHeaderSize;
   uint64_t at = align_up(table_at + sections.size() * binfmt::kSectionEntrySize);
   ByteWriter table;
+  uint64_t blobs_at = 0;
   for (Section& s : sections) {
     const uint64_t size = s.w.bytes().size();
+    if (s.type == binfmt::SectionType::kBlobs) blobs_at = at;
     table.u32(static_cast<uint32_t>(s.type));
     table.u32(0);  // reserved
     table.u64(at);
@@ -274,7 +320,12 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
   header.u32(binfmt::kHeaderSize);
   header.u32(static_cast<uint32_t>(sections.size()));
   header.u64(table_at);
-  header.u64(binfmt::file_checksum(std::as_bytes(std::span(body.bytes().data(), body.bytes().size()))));
+  // Two checksums (docs/format.md §2): the structure, bytes [64, BLOBS), and the payload,
+  // bytes [BLOBS, end).
+  const auto all = std::as_bytes(std::span(body.bytes().data(), body.bytes().size()));
+  const size_t split = static_cast<size_t>(blobs_at - binfmt::kHeaderSize);
+  header.u64(binfmt::xxh64(all.first(split)));    // = file_checksums(file, blobs_at).structure
+  header.u64(binfmt::xxh64(all.subspan(split)));  // .payload
   header.pad_to(binfmt::kHeaderSize);
   QMAP_CHECK(header.bytes().size() == binfmt::kHeaderSize, "header is {} bytes", header.bytes().size());
   return std::move(header.bytes()) + body.bytes();

@@ -8,6 +8,7 @@
 #include "format/bin_writer.h"
 #include "quant/lower.h"
 #include "runtime/memory_plan.h"
+#include "runtime/prepack.h"
 
 namespace qmap {
 
@@ -23,8 +24,16 @@ BinMetadata makertbin_bin_metadata(const MakertbinConfig& cfg, const std::vector
   return m;
 }
 
-Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, const std::string& path) {
+Result<BinStats> write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, const std::string& path,
+                                 const std::vector<kernels::Isa>& prepack) {
   QMAP_ASSIGN_OR_RETURN(IntProgram program, lower_qdq_graph(qdq_graph));
+  BinStats stats;
+  for (kernels::Isa isa : prepack) {
+    for (PackedWeights& pw : rt::prepack_conv_weights(program, isa)) {
+      stats.packed_bytes[kernels::isa_name(isa)] += pw.bytes.size();
+      program.packed.push_back(std::move(pw));
+    }
+  }
   BinMetadata m = metadata;
   if (!m.inputs.empty()) {
     m.inputs.clear();
@@ -43,7 +52,8 @@ Status write_model_bin(const Graph& qdq_graph, const BinMetadata& metadata, cons
   stored.arena_bytes = static_cast<uint64_t>(plan.arena_bytes);
   for (int64_t off : plan.offset) stored.offsets.push_back(off < 0 ? binfmt::kNotInArena : static_cast<uint64_t>(off));
   m.memory_plan = std::move(stored);
-  return write_bin(path, program, m);
+  QMAP_RETURN_IF_ERROR(write_bin(path, program, m));
+  return stats;
 }
 
 bool looks_like_bin(const std::string& path) {

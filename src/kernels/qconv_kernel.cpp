@@ -4,6 +4,11 @@
 
 namespace qmap::kernels {
 
+bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes) {
+  return !p.prepacked.empty() && p.prepacked_layout == layout && p.prepacked.size() == weight_bytes &&
+         p.prepacked_sums.size() == static_cast<size_t>(p.g.m) && reinterpret_cast<uintptr_t>(p.prepacked.data()) % 64 == 0;
+}
+
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
   switch (isa) {
     case Isa::kRef: return nullptr;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 #include "core/fixed_point.h"
 #include "kernels/isa.h"
@@ -38,6 +39,22 @@ struct QConvParams {
   bool float_out = false;
   std::span<const double> acc_scale;  // [M]
   float float_min = 0, float_max = 0;
+  // Optional (docs/format.md, PACKED): what packed() of a kernel of layout `prepacked_layout`
+  // returned for these same parameters. A kernel whose path has that layout, and whose sizes
+  // agree, uses them in place (no copy: they must outlive the kernel) instead of packing; any
+  // other kernel packs as usual.
+  std::span<const std::byte> prepacked;      // 64-byte aligned
+  std::span<const int64_t> prepacked_sums;   // [M]
+  std::string_view prepacked_layout;
+};
+
+// A kernel's packed, input-independent state: what a `.bin` may store so that load need not
+// pack. `layout` names the kernel path and its packing version ("avx512vnni.gemm.1"); a
+// kernel adopts only a blob of its own layout.
+struct QConvPacked {
+  std::string_view layout;
+  std::span<const std::byte> weights;  // the packed weights, as run() reads them
+  std::span<const int64_t> row_sums;   // [M]: each output channel's sum of weights
 };
 
 class QConvKernel {
@@ -52,7 +69,16 @@ class QConvKernel {
   // scratch: num_workers() * scratch_bytes_per_worker() bytes, each worker's slice 64-byte aligned
   // (the slice of worker k starts at scratch + k * round_up(scratch_bytes_per_worker(), 64)).
   virtual void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const = 0;
+  // The packed state (empty layout: the kernel keeps nothing worth storing, e.g. depthwise).
+  virtual QConvPacked packed() const { return {}; }
+  // True when prepare took QConvParams::prepacked instead of packing.
+  virtual bool adopted() const { return false; }
 };
+
+// For a kernel of `layout` whose packed weights take weight_bytes, with M output channels:
+// whether p.prepacked holds that layout and size, 64-byte aligned, with M row sums (the kernel
+// then runs on them; else it packs).
+bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes);
 
 // Bytes between the scratch slices of two workers.
 inline size_t scratch_stride(size_t per_worker) { return (per_worker + 63) / 64 * 64; }

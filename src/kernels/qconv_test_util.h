@@ -75,6 +75,10 @@ struct ConvCase {
   double mult_lo = 1e-4, mult_hi = 0.05;  // real multipliers, log-uniform
   int tie_every = 0;  // > 0: channels m % tie_every == 0 get 2^-12 (mantissa 2^30: ties reachable)
   uint32_t seed = 1;
+  // Run a second kernel that adopts the first one's packed state (packed_conv_blob, as a .bin
+  // stores it), with the canonical weights overwritten first, so that it can only be right
+  // through the blob.
+  bool prepacked = false;
 };
 
 inline std::string describe(const ConvCase& c) {
@@ -152,6 +156,32 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   if (!k) {
     if (require) ADD_FAILURE() << kernel_family << " declined " << describe(c);
     return;
+  }
+  std::vector<std::byte> blob_buf;
+  std::vector<int64_t> sums;
+  std::string layout;
+  if (c.prepacked) {
+    const QConvPacked packed = k->packed();
+    ASSERT_FALSE(packed.layout.empty()) << k->name() << " packs nothing to store, " << describe(c);
+    layout = std::string(packed.layout);
+    sums.assign(packed.row_sums.begin(), packed.row_sums.end());
+    blob_buf.resize(packed.weights.size() + 64);
+    std::byte* at = blob_buf.data() + (64 - reinterpret_cast<uintptr_t>(blob_buf.data()) % 64) % 64;
+    std::memcpy(at, packed.weights.data(), packed.weights.size());
+    std::fill(w.begin(), w.end(), int8_t{0x33});
+    p.prepacked = {at, packed.weights.size()};
+    p.prepacked_sums = sums;
+    p.prepacked_layout = layout;
+    // Weights one byte short, or of another layout, are not adopted: the kernel packs instead.
+    QConvParams short_p = p;
+    short_p.prepacked = p.prepacked.first(p.prepacked.size() - 1);
+    const auto packs = factory(short_p);
+    ASSERT_TRUE(packs && !packs->adopted()) << "a short blob was adopted, " << describe(c);
+    QConvParams other = p;
+    other.prepacked_layout = "other.1";
+    ASSERT_FALSE(factory(other)->adopted()) << "a blob of another layout was adopted, " << describe(c);
+    k = factory(p);
+    ASSERT_TRUE(k && k->adopted()) << "the blob of layout " << layout << " was not adopted, " << describe(c);
   }
   // Clobber the parameter buffers: a kernel must have copied what it keeps.
   std::fill(w.begin(), w.end(), int8_t{0x55});

@@ -435,9 +435,12 @@ Result<QuantizedModel> quantization_stage(Pipeline& p, const Graph& to_quantize,
 // The deployable program: lowered and written as <prefix>.bin (format/model_bin.h).
 Status bin_stage(Pipeline& p, const QuantizedModel& quantized, const std::vector<std::string>& removed) {
   Stage st{p, "bin"};
-  QMAP_RETURN_IF_ERROR(
-      write_model_bin(quantized.graph, makertbin_bin_metadata(p.cfg, removed), p.out_path(".bin").string()));
-  p.L.info("wrote {}", p.out_path(".bin").string());
+  QMAP_ASSIGN_OR_RETURN(const BinStats stats, write_model_bin(quantized.graph, makertbin_bin_metadata(p.cfg, removed),
+                                                               p.out_path(".bin").string(), p.cfg.compiler.prepack));
+  std::vector<std::string> packed;
+  for (const auto& [isa, bytes] : stats.packed_bytes) packed.push_back(fmt::format("{} {:.1f} MB", isa, bytes / 1e6));
+  p.L.info("wrote {} (packed convolution weights: {})", p.out_path(".bin").string(),
+           packed.empty() ? std::string("none") : fmt::format("{}", fmt::join(packed, ", ")));
   return ok_status();
 }
 

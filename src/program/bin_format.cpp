@@ -1,6 +1,7 @@
 // .bin layout helpers: section names, stable enum codes, the checksum and step placement.
 #include "program/bin_format.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace qmap::binfmt {
@@ -14,9 +15,12 @@ const char* section_name(uint32_t type) {
     case 5: return "BLOBS";
     case 6: return "PLACEMENT";
     case 7: return "MEMORY_PLAN";
+    case 8: return "PACKED";
     default: return "?";
   }
 }
+
+uint32_t max_section_type(uint32_t version) { return version >= 6 ? 8 : 7; }
 
 namespace {
 // code = index + 1, so 0 is never a valid code (a zeroed field is caught).
@@ -98,7 +102,10 @@ uint64_t xxh64(std::span<const std::byte> bytes, uint64_t seed) {
   return h;
 }
 
-uint64_t file_checksum(std::span<const std::byte> bytes) { return xxh64(bytes); }
+FileChecksums file_checksums(std::span<const std::byte> file, uint64_t blobs_at) {
+  const size_t split = static_cast<size_t>(std::clamp<uint64_t>(blobs_at, kHeaderSize, file.size()));
+  return {xxh64(file.subspan(kHeaderSize, split - kHeaderSize)), xxh64(file.subspan(split))};
+}
 
 }  // namespace qmap::binfmt
 

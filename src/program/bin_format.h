@@ -24,8 +24,10 @@ inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
 // where v1-v3 stored every kind's fields for every step. v5: step kind 13, channel_lut. A
 // reader reads kMinFormatVersion..kFormatVersion (a v4 file is a v5 file without the new
 // kind); v1-v3 files are refused with a message that says to rebuild them (docs/format.md §4
-// lists the history).
-inline constexpr uint32_t kFormatVersion = 5;
+// lists the history). v6: the optional PACKED section (fast kernels' packed weights), BLOBS
+// last, and two checksums: the structure's (everything before BLOBS), which every read
+// checks, and the payload's (BLOBS), which a load may skip (ReadOptions::check_payload).
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr uint32_t kMinFormatVersion = 4;
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry
@@ -40,6 +42,7 @@ inline constexpr size_t kOffHeaderSize = 24;
 inline constexpr size_t kOffSectionCount = 28;
 inline constexpr size_t kOffSectionTable = 32;
 inline constexpr size_t kOffChecksum = 40;
+inline constexpr size_t kOffPayloadChecksum = 48;  // v6
 
 // Section types (stable: files store them).
 enum class SectionType : uint32_t {
@@ -50,8 +53,11 @@ enum class SectionType : uint32_t {
   kBlobs = 5,
   kPlacement = 6,
   kMemoryPlan = 7,  // optional
+  kPacked = 8,      // optional, v6
 };
-inline constexpr uint32_t kMaxSectionType = 7;
+inline constexpr uint32_t kMaxSectionType = 8;
+// The section types of a file of format `version` (1..this).
+uint32_t max_section_type(uint32_t version);
 const char* section_name(uint32_t type);  // "METADATA", ...; "?" when unknown
 
 // Attribute value type codes (stable; AttrType order is not part of the file format).
@@ -65,10 +71,15 @@ std::optional<Layout> layout_from_code(uint32_t c);
 uint32_t color_range_code(ColorRange r);  // regular 1, bt601_video 2
 std::optional<ColorRange> color_range_from_code(uint32_t c);
 
-// The header's checksum of everything after the header (docs/format.md §2): XXH64 with seed 0
-// (four independent 64-bit lanes over 32-byte stripes, about 10 GB/s).
+// The checksum of the header (docs/format.md §2): XXH64 with seed 0 (four independent 64-bit
+// lanes over 32-byte stripes, about 10 GB/s). v4 and v5 hash everything after the header.
 uint64_t xxh64(std::span<const std::byte> bytes, uint64_t seed = 0);
-uint64_t file_checksum(std::span<const std::byte> bytes);
+// The two v6 checksums of a whole file whose BLOBS section starts at blobs_at: the structure's,
+// XXH64 of bytes [64, blobs_at), and the payload's, XXH64 of bytes [blobs_at, end).
+struct FileChecksums {
+  uint64_t structure = 0, payload = 0;
+};
+FileChecksums file_checksums(std::span<const std::byte> file, uint64_t blobs_at);
 
 // Kept in the memory plan for tensors that live outside the arena (inputs, outputs, constants).
 inline constexpr uint64_t kNotInArena = UINT64_MAX;

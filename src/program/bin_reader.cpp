@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <map>
 
 #include "core/file_io.h"
@@ -39,8 +40,9 @@ struct BlobRef {
 
 class BinReader {
  public:
-  BinReader(std::span<const std::byte> file, const std::string& name, std::shared_ptr<std::byte[]> owner)
-      : file_(file), name_(name), owner_(std::move(owner)) {}
+  BinReader(std::span<const std::byte> file, const std::string& name, std::shared_ptr<std::byte[]> owner,
+            BinReadOptions options)
+      : file_(file), name_(name), owner_(std::move(owner)), options_(options) {}
 
   Result<LoadedBin> read();
 
@@ -295,12 +297,14 @@ class BinReader {
   void read_steps(LoadedBin& out);
   void read_placement(LoadedBin& out);
   void read_memory_plan(LoadedBin& out);
+  void read_packed(LoadedBin& out);
   void check_blob_overlaps();
   void check_dataflow(const IntProgram& p);
 
   std::span<const std::byte> file_;
   std::string name_;
   std::shared_ptr<std::byte[]> owner_;  // owns file_'s bytes when blobs may alias them
+  BinReadOptions options_;
   Status err_;
   uint64_t pos_ = 0, end_ = 0;
   std::string where_ = "header";
@@ -362,7 +366,8 @@ void BinReader::read_header() {
   if (header_size != binfmt::kHeaderSize)
     fail("header size at offset {} is {}: format v{} headers are {} bytes", binfmt::kOffHeaderSize, header_size, version_,
          binfmt::kHeaderSize);
-  for (size_t i = binfmt::kOffChecksum + 8; i < binfmt::kHeaderSize && ok(); ++i)
+  const size_t reserved_at = version_ >= 6 ? binfmt::kOffPayloadChecksum + 8 : binfmt::kOffChecksum + 8;
+  for (size_t i = reserved_at; i < binfmt::kHeaderSize && ok(); ++i)
     if (file_[i] != std::byte{0}) fail("header reserved byte at offset {} is {}: reserved bytes are 0", i, static_cast<int>(file_[i]));
 }
 
@@ -397,8 +402,9 @@ void BinReader::read_section_table() {
     if (!ok()) return;
     const std::string label = fmt::format("section table entry {} at offset {}", i, at);
     uint64_t sec_end = 0;
-    if (type == 0 || type > binfmt::kMaxSectionType)
-      fail("{}: section type {}: not a v{} section type (1..{})", label, type, version_, binfmt::kMaxSectionType);
+    if (type == 0 || type > binfmt::max_section_type(version_))
+      fail("{}: section type {}: not a v{} section type (1..{})", label, type, version_,
+           binfmt::max_section_type(version_));
     else if (reserved != 0)
       fail("{} ({}): reserved field is {}: must be 0", label, binfmt::section_name(type), reserved);
     else if (sections_.count(type))
@@ -417,22 +423,42 @@ void BinReader::read_section_table() {
     if (spans[i].begin < spans[i - 1].end)
       fail("{} [{}, {}) and {} [{}, {}) overlap", spans[i - 1].what, spans[i - 1].begin, spans[i - 1].end,
            spans[i].what, spans[i].begin, spans[i].end);
-  for (uint32_t t = 1; t <= binfmt::kMaxSectionType && ok(); ++t)
-    if (t != static_cast<uint32_t>(SectionType::kMemoryPlan) && !sections_.count(t))
+  for (uint32_t t = 1; t <= binfmt::max_section_type(version_) && ok(); ++t)
+    if (t != static_cast<uint32_t>(SectionType::kMemoryPlan) && t != static_cast<uint32_t>(SectionType::kPacked) &&
+        !sections_.count(t))
       fail("section table: no {} section: a v{} file has one", binfmt::section_name(t), version_);
   if (!ok()) return;
   blobs_at_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].first;
   blobs_size_ = sections_[static_cast<uint32_t>(SectionType::kBlobs)].second;
+  // v6 hashes the payload apart from the rest: BLOBS must be all of the file after its start.
+  if (version_ >= 6 && blobs_at_ + blobs_size_ != file_.size())
+    fail("section BLOBS [{}, {}) does not end the file ({} bytes): in a v{} file BLOBS is the last section", blobs_at_,
+         blobs_at_ + blobs_size_, file_.size(), version_);
 }
 
 void BinReader::check_checksum() {
-  uint64_t stored = 0;
+  uint64_t stored = 0, stored_payload = 0;
   std::memcpy(&stored, file_.data() + binfmt::kOffChecksum, 8);
-  const uint64_t actual = binfmt::file_checksum(file_.subspan(binfmt::kHeaderSize));
-  if (stored != actual)
+  std::memcpy(&stored_payload, file_.data() + binfmt::kOffPayloadChecksum, 8);
+  if (version_ < 6) {  // one checksum of everything after the header
+    const uint64_t actual = binfmt::xxh64(file_.subspan(binfmt::kHeaderSize));
+    if (stored != actual)
+      fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file "
+           "is corrupt",
+           binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, "XXH64");
+    return;
+  }
+  const uint64_t structure = binfmt::xxh64(file_.subspan(binfmt::kHeaderSize, blobs_at_ - binfmt::kHeaderSize));
+  if (stored != structure)
     fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file is "
          "corrupt",
-         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, "XXH64");
+         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, blobs_at_, structure, "XXH64");
+  if (!ok() || !options_.check_payload) return;
+  const uint64_t payload = binfmt::xxh64(file_.subspan(blobs_at_));
+  if (stored_payload != payload)
+    fail("payload checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} (BLOBS: weights, tables, "
+         "constants) hash to 0x{:016x} ({}): the file is corrupt",
+         binfmt::kOffPayloadChecksum, stored_payload, blobs_at_, file_.size(), payload, "XXH64");
 }
 
 void BinReader::read_metadata(LoadedBin& out) {
@@ -580,8 +606,10 @@ void BinReader::read_steps(LoadedBin& out) {
     describe_params(fields, s.params);
     // The step's semantics: the one validator the executor's prepare runs too.
     if (ok()) {
-      const Status st = check_step(p, si);
+      bool fixed = false;
+      const Status st = check_step(p, si, &fixed);
       if (!st.ok()) fail("STEPS at offset {}: {}", at, st.message());
+      out.outputs_fixed.push_back(fixed);
     }
   }
   where_ = "STEPS";
@@ -661,6 +689,60 @@ void BinReader::read_memory_plan(LoadedBin& out) {
   leave(SectionType::kMemoryPlan);
 }
 
+// PACKED (v6, optional): per entry the step, the kernel layout and the blob. The step must be
+// a convolution; whether a kernel adopts the bytes is the kernel's to decide at load (a blob
+// of another layout or size is ignored, and the kernel packs).
+void BinReader::read_packed(LoadedBin& out) {
+  if (!sections_.count(static_cast<uint32_t>(SectionType::kPacked))) return;
+  enter(SectionType::kPacked);
+  IntProgram& p = out.program;
+  const uint32_t n = count("entry count", 40);  // step 4, layout length 4, two blobs 32
+  std::set<std::pair<int32_t, std::string>> seen;
+  for (uint32_t i = 0; i < n && ok(); ++i) {
+    where_ = fmt::format("PACKED entry {}", i);
+    const uint64_t at = pos_;
+    PackedWeights pw;
+    pw.step = get<int32_t>("step");
+    pw.layout = str("layout");
+    const BlobRef r = blob("weights", fmt::format("packed entry {}", i));
+    const BlobRef rs = blob("row sums", fmt::format("packed entry {}", i));
+    if (!ok()) break;
+    if (pw.step < 0 || static_cast<size_t>(pw.step) >= p.steps.size()) {
+      fail("{} at offset {}: step {}: out of range (the program has {} steps)", where_, at, pw.step, p.steps.size());
+      break;
+    }
+    const Step& s = p.steps[static_cast<size_t>(pw.step)];
+    if (s.conv_weights() == nullptr)
+      fail("{} at offset {}: step {} '{}' is a {} step: only convolutions have packed weights", where_, at, pw.step,
+           s.node, step_kind_name(s.kind));
+    else if (pw.layout.empty() || pw.layout.size() > 64 ||
+             !std::all_of(pw.layout.begin(), pw.layout.end(), [](char c) { return c > ' ' && c < 127; }))
+      fail("{} layout at offset {}: '{}': 1 to 64 printable characters without spaces", where_, at + 4, pw.layout);
+    else if (r.size == 0)
+      fail("{} weights at offset {}: empty: a packed entry holds bytes", where_, r.at);
+    else if (rs.size != static_cast<uint64_t>(s.conv_weights()->geom.m) * sizeof(int64_t))
+      fail("{} row sums at offset {}: {} bytes for {} output channels: one i64 each", where_, rs.at, rs.size,
+           s.conv_weights()->geom.m);
+    else if (!seen.emplace(pw.step, pw.layout).second)
+      fail("{} at offset {}: a second blob of layout '{}' for step {} '{}'", where_, at, pw.layout, pw.step, s.node);
+    if (!ok()) break;
+    const std::byte* bytes = file_.data() + blobs_at_ + r.offset;
+    const auto* sums = reinterpret_cast<const int64_t*>(file_.data() + blobs_at_ + rs.offset);
+    if (owner_) {
+      pw.bytes = SharedArray<std::byte>(owner_, bytes, r.size);
+      pw.row_sums = SharedArray<int64_t>(owner_, sums, rs.size / sizeof(int64_t));
+    } else {
+      pw.bytes = std::vector<std::byte>(bytes, bytes + r.size);
+      std::vector<int64_t> v(rs.size / sizeof(int64_t));  // the blob may be unaligned for int64 here
+      if (rs.size > 0) std::memcpy(v.data(), sums, rs.size);
+      pw.row_sums = std::move(v);
+    }
+    p.packed.push_back(std::move(pw));
+  }
+  where_ = "PACKED";
+  leave(SectionType::kPacked);
+}
+
 void BinReader::check_blob_overlaps() {
   std::sort(blobs_.begin(), blobs_.end(), [](const BlobRef& a, const BlobRef& b) { return a.offset < b.offset; });
   for (size_t i = 1; i < blobs_.size() && ok(); ++i)
@@ -681,6 +763,7 @@ Result<LoadedBin> BinReader::read() {
   if (ok()) check_dataflow(out.program);
   if (ok()) read_placement(out);
   if (ok()) read_memory_plan(out);
+  if (ok()) read_packed(out);
   if (ok()) check_blob_overlaps();
   if (!ok()) return err_;
   out.format_version = version_;
@@ -690,8 +773,8 @@ Result<LoadedBin> BinReader::read() {
 }  // namespace
 
 Result<LoadedBin> read_bin(std::span<const std::byte> bytes, const std::string& name,
-                           std::shared_ptr<std::byte[]> owner) {
-  return BinReader(bytes, name, std::move(owner)).read();
+                           std::shared_ptr<std::byte[]> owner, BinReadOptions options) {
+  return BinReader(bytes, name, std::move(owner), options).read();
 }
 
 Result<LoadedBin> read_bin_file(const std::string& path) {

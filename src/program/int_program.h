@@ -88,6 +88,15 @@ struct ProgramStats {
   std::map<std::string, int> by_kind;  // step_kind_name -> count
 };
 
+// A fast convolution kernel's packed weights and row sums, stored in a .bin (docs/format.md,
+// PACKED) so that loading adopts them instead of packing (kernels::QConvPacked).
+struct PackedWeights {
+  int32_t step = 0;     // a kConv / kConvFloatOut step
+  std::string layout;   // the kernel's QConvPacked::layout, "<isa>.<path>..."
+  SharedArray<std::byte> bytes;     // the packed weights
+  SharedArray<int64_t> row_sums;    // [M] each output channel's sum of weights
+};
+
 struct IntProgram {
   std::vector<ProgramTensor> tensors;
   std::vector<Step> steps;          // in execution order
@@ -98,6 +107,9 @@ struct IntProgram {
   // dequantized value stands for them (exact for the DequantizeLinear outputs; the rounded
   // value for the others). For per-node comparisons.
   std::map<std::string, int32_t> aliases;
+  // Optional: packed weights for the ISAs the .bin was made for (at most one per step and
+  // layout). The reference kernels and the simulator never read them.
+  std::vector<PackedWeights> packed;
 
   ProgramStats stats() const;
 };

@@ -99,7 +99,10 @@ Status StepChecker::multiplier(const std::vector<QMultiplier>& ms, size_t i) con
 
 Status StepChecker::multipliers(const std::vector<QMultiplier>& ms, int64_t want, const char* rule) const {
   QMAP_RETURN_IF_ERROR(size(ms.size(), want, "multipliers", rule));
-  for (size_t i = 0; i < ms.size(); ++i) QMAP_RETURN_IF_ERROR(multiplier(ms, i));
+  // One pass without building a Status per entry (a ResNet-50 load checks 26,000); the first
+  // bad entry, if any, is named by multiplier().
+  for (size_t i = 0; i < ms.size(); ++i)
+    if (ms[i].m < (int32_t{1} << 30) || ms[i].shift < kMinShift || ms[i].shift > kMaxShift) return multiplier(ms, i);
   return ok_status();
 }
 

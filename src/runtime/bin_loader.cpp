@@ -11,13 +11,14 @@
 namespace qmap::rt {
 
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
-                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner) {
-  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name, std::move(owner)));
+                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner, bool check_weights) {
+  QMAP_ASSIGN_OR_RETURN(LoadedBin bin, read_bin(bytes, name, std::move(owner), BinReadOptions{.check_payload = check_weights}));
   QMAP_RETURN_IF_ERROR(resolve_custom_ops(bin.program, custom_ops, name));
   std::vector<InputFormat> formats;
   for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
   if (!bin.metadata.memory_plan)
-    return model_from_program(std::move(bin.program), formats, name, nullptr, std::move(bin.metadata.yaml_text), isa);
+    return model_from_program(std::move(bin.program), formats, name, nullptr, std::move(bin.metadata.yaml_text), isa,
+                              &bin.outputs_fixed);
   const BinMemoryPlan& fp = *bin.metadata.memory_plan;
   constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   if (fp.arena_bytes > kMax)
@@ -28,7 +29,9 @@ Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string
       return error("runtime: '{}': memory plan offset {}: outside any arena", name, off);
     plan.offsets.push_back(off == binfmt::kNotInArena ? -1 : static_cast<int64_t>(off));
   }
-  return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text), isa);
+  // The reader ran the step validator: prepare takes its verdicts instead of running it again.
+  return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text), isa,
+                            &bin.outputs_fixed);
 }
 
 }  // namespace qmap::rt

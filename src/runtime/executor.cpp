@@ -31,16 +31,21 @@ class PoolRunner final : public kernels::TaskRunner {
 
 }  // namespace
 
-Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan, kernels::Isa isa) {
+Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan, kernels::Isa isa,
+                                   const std::vector<bool>* checked) {
   Executor ex;
   // Every step against the kernels' assumptions (program/step_check.h, the validator the .bin
   // reader runs too), then the dataflow and memory plan.
   // A move or float step whose outputs its inputs fix skips shape inference at run time
   // (check_step's own inference says which).
-  for (size_t si = 0; si < program.steps.size(); ++si) {
-    bool fixed = false;
-    QMAP_RETURN_IF_ERROR(check_step(program, si, &fixed).with_context("runtime: "));
-    ex.outputs_checked_.push_back(fixed);
+  if (checked && checked->size() == program.steps.size()) {
+    ex.outputs_checked_ = *checked;
+  } else {
+    for (size_t si = 0; si < program.steps.size(); ++si) {
+      bool fixed = false;
+      QMAP_RETURN_IF_ERROR(check_step(program, si, &fixed).with_context("runtime: "));
+      ex.outputs_checked_.push_back(fixed);
+    }
   }
   if (stored_plan) {
     QMAP_ASSIGN_OR_RETURN(ex.plan_, adopt_memory_plan(program, *stored_plan));
@@ -84,6 +89,11 @@ std::vector<std::string> Executor::step_kernel_names() const {
                                                   : std::string(fallback));
   }
   return names;
+}
+
+size_t Executor::adopted_packed_steps() const {
+  return static_cast<size_t>(
+      std::count_if(prepared_.begin(), prepared_.end(), [](const PreparedStep& p) { return p.adopted_packed; }));
 }
 
 ExecState Executor::make_state(bool keep_all, int threads, int64_t min_task_elements) const {

@@ -77,8 +77,10 @@ class Executor {
   // and computes its memory plan, or checks and adopts `stored_plan` (from a .bin) if given.
   // isa: the kernels to run integer steps with (a level host_isas() lists); each step the
   // ISA has no kernel for runs on the reference.
+  // `checked`: check_step's outputs-fixed flags of every step when the caller already ran the
+  // validator on this program (the .bin reader does); else prepare runs it.
   static Result<Executor> prepare(IntProgram program, const StoredMemoryPlan* stored_plan = nullptr,
-                                  kernels::Isa isa = kernels::Isa::kRef);
+                                  kernels::Isa isa = kernels::Isa::kRef, const std::vector<bool>* checked = nullptr);
 
   const IntProgram& program() const { return *program_; }
   const MemoryPlan& plan() const { return plan_; }
@@ -87,6 +89,8 @@ class Executor {
   // reference), the element-wise table's level for the other integer steps ("ref", "avx2",
   // "avxvnni", "avx512vnni"), "op eval" for data-movement and float steps.
   std::vector<std::string> step_kernel_names() const;
+  // Steps whose kernel adopted the .bin's packed weights instead of packing at load.
+  size_t adopted_packed_steps() const;
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
   // all values stay readable after run() (dumps, per-node comparisons).

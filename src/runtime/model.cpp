@@ -87,7 +87,8 @@ InputFormat input_format_of(qmap::ColorType type_rt, qmap::Layout layout_rt) {
 }
 
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
-                                 const StoredMemoryPlan* stored_plan, std::string makertbin_yaml, kernels::Isa isa) {
+                                 const StoredMemoryPlan* stored_plan, std::string makertbin_yaml, kernels::Isa isa,
+                                 const std::vector<bool>* checked) {
   std::vector<TensorDesc> inputs, outputs;
   std::map<std::string, size_t> by_name;
   for (size_t t = 0; t < program.tensors.size(); ++t) by_name.emplace(program.tensors[t].name, t);
@@ -112,7 +113,7 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
   for (int32_t t : program.outputs)
     if (t >= 0 && static_cast<size_t>(t) < program.tensors.size())
       outputs.push_back(describe(program.tensors[static_cast<size_t>(t)]));
-  auto ex = Executor::prepare(std::move(program), stored_plan, isa);
+  auto ex = Executor::prepare(std::move(program), stored_plan, isa, checked);
   if (!ex.ok()) return ex.status().with_context(fmt::format("'{}': ", name));
   return Model(std::make_shared<const Model::Impl>(
       Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name),
@@ -137,14 +138,15 @@ Result<kernels::Isa> select_isa(const std::string& requested) {
 Model Model::load(const std::string& path, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
   const CustomOpSet custom_ops = value_or_throw(CustomOpSet::load(options.custom_op_libs));
-  FileBytes bytes = value_or_throw(read_file_bytes(path));
-  return value_or_throw(load_model_bin(bytes.span(), path, isa, custom_ops, bytes.data));
+  FileBytes bytes = value_or_throw(options.map_file ? map_file_bytes(path) : read_file_bytes(path));
+  return value_or_throw(load_model_bin(bytes.span(), path, isa, custom_ops, bytes.data, options.check_weights));
 }
 
 Model Model::load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
   const CustomOpSet custom_ops = value_or_throw(CustomOpSet::load(options.custom_op_libs));
-  return value_or_throw(load_model_bin({static_cast<const std::byte*>(data), size}, name, isa, custom_ops));
+  return value_or_throw(
+      load_model_bin({static_cast<const std::byte*>(data), size}, name, isa, custom_ops, nullptr, options.check_weights));
 }
 
 std::string Model::isa() const { return kernels::isa_name(impl_->exec.isa()); }

@@ -46,7 +46,7 @@ struct Model::Impl {
 // isa: the kernels (kernels/isa.h); the runtime picks it with select_isa.
 Result<Model> model_from_program(IntProgram program, const std::vector<InputFormat>& formats, const std::string& name,
                                  const StoredMemoryPlan* stored_plan = nullptr, std::string makertbin_yaml = {},
-                                 kernels::Isa isa = kernels::Isa::kRef);
+                                 kernels::Isa isa = kernels::Isa::kRef, const std::vector<bool>* checked = nullptr);
 
 // The level LoadOptions::isa names, else QMAP_ISA's, else the best this CPU has. Errors name
 // the value and the levels the CPU has.
@@ -55,7 +55,9 @@ Result<kernels::Isa> select_isa(const std::string& requested);
 // A .bin image: parsed and validated by the format reader, then model_from_program. With an
 // `owner` of `bytes` (Model::load's file buffer) the weights alias it instead of copies.
 // custom_ops: the plugins that provide the .bin's custom steps (resolve_custom_ops).
+// check_weights: verify the payload checksum too (BinReadOptions::check_payload).
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
-                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner = nullptr);
+                             const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner = nullptr,
+                             bool check_weights = false);
 
 }  // namespace qmap::rt

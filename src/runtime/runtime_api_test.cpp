@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,7 @@
 #include "quant/lower.h"
 #include "quant/runtime_model.h"
 #include "runtime/model_impl.h"
+#include "runtime/prepack.h"
 #include "runtime/runtime_c_internal.h"
 #include "runtime/runtime_test_graphs.h"
 
@@ -106,10 +109,10 @@ TEST(RuntimeApi, FourThreadsGiveTheSequentialResults) {
   EXPECT_NE(want[0], want[1]);
 }
 
-// Model::load reads the file once and its weights point into that copy (not a mapping of the
-// file): a loaded model keeps running, with the same outputs, after its file is overwritten
-// or deleted. Loads on several threads at once (each packs its weights into its own arena)
-// give the same model.
+// With map_file false, Model::load reads the file once and its weights point into that copy
+// (not a mapping of the file): a loaded model keeps running, with the same outputs, after its
+// file is overwritten in place or deleted. Loads on several threads at once (each packs its
+// weights into its own arena) give the same model.
 TEST(RuntimeApi, LoadedBinOwnsItsBytesAndLoadsOnManyThreads) {
   const auto net = testing::runtime_test_net(14);
   auto prog = lower_qdq_graph(net.qdq);
@@ -131,7 +134,8 @@ TEST(RuntimeApi, LoadedBinOwnsItsBytesAndLoadsOnManyThreads) {
   constexpr int kThreads = 4;
   std::vector<std::optional<rt::Model>> loaded(kThreads);
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) threads.emplace_back([&, t] { loaded[static_cast<size_t>(t)].emplace(rt::Model::load(path)); });
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] { loaded[static_cast<size_t>(t)].emplace(rt::Model::load(path, {.map_file = false})); });
   for (auto& th : threads) th.join();
 
   // Overwrite the file with garbage of the same size, then delete it.
@@ -149,6 +153,70 @@ TEST(RuntimeApi, LoadedBinOwnsItsBytesAndLoadsOnManyThreads) {
     rt::Context ctx(*loaded[static_cast<size_t>(t)]);
     for (size_t k = 0; k < inputs.size(); ++k) EXPECT_EQ(run_model(ctx, inputs[k]), want[k]) << "thread " << t << " input " << k;
   }
+}
+
+// By default Model::load maps the file. A model keeps running, with the same outputs, when
+// its file is replaced by a rename (as makertbin writes) and then deleted: the mapping holds
+// the old file's pages.
+TEST(RuntimeApi, MappedBinSurvivesReplacementByRename) {
+  const auto net = testing::runtime_test_net(14);
+  auto prog = lower_qdq_graph(net.qdq);
+  ASSERT_TRUE(prog.ok()) << prog.status().message();
+  const std::string path = ::testing::TempDir() + "qmap_map_test_" + std::to_string(::getpid()) + ".bin";
+  ASSERT_TRUE(write_bin(path, *prog, BinMetadata{}).ok());
+  const rt::Model mapped = rt::Model::load(path);
+  const std::vector<Tensor> in = testing::random_inputs(net.inputs, 7);
+  std::vector<std::vector<std::byte>> want;
+  {
+    rt::Context ctx(model_of(net.qdq));
+    want = run_model(ctx, in);
+  }
+  auto other = lower_qdq_graph(testing::runtime_test_net(15).qdq);
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  ASSERT_TRUE(write_bin(path, *other, BinMetadata{}).ok());  // a new file renamed over the old
+  std::remove(path.c_str());
+  rt::Context ctx(mapped);
+  EXPECT_EQ(run_model(ctx, in), want);
+}
+
+// A .bin with packed convolution weights (PACKED) for an ISA: a load on that ISA adopts them
+// (no packing), and every ISA gives the outputs of the file without them; a load on another
+// ISA ignores them. Weights hashed or not, mapped or read, the results are the same.
+TEST(RuntimeApi, PackedWeightsAreAdoptedOnTheirIsaAndIgnoredElsewhere) {
+  const auto net = testing::runtime_test_net(14);
+  auto prog = lower_qdq_graph(net.qdq);
+  ASSERT_TRUE(prog.ok()) << prog.status().message();
+  const std::string dir = ::testing::TempDir() + "qmap_packed_test_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(write_bin(dir + "/plain.bin", *prog, BinMetadata{}).ok());
+  const std::vector<Tensor> in = testing::random_inputs(net.inputs, 9);
+  std::vector<std::vector<std::byte>> want;
+  {
+    rt::Context ctx(rt::Model::load(dir + "/plain.bin", {.isa = "ref"}));
+    want = run_model(ctx, in);
+  }
+  int packed_isas = 0;
+  for (const kernels::Isa isa : kernels::host_isas()) {
+    if (isa == kernels::Isa::kRef) continue;
+    IntProgram p = *prog;
+    p.packed = rt::prepack_conv_weights(p, isa);
+    if (p.packed.empty()) continue;  // no convolution this ISA packs
+    ++packed_isas;
+    const std::string path = dir + "/" + kernels::isa_name(isa) + ".bin";
+    ASSERT_TRUE(write_bin(path, p, BinMetadata{}).ok());
+    for (const kernels::Isa run_isa : kernels::host_isas())
+      for (const bool map : {true, false}) {
+        const rt::Model m =
+            rt::Model::load(path, {.isa = kernels::isa_name(run_isa), .map_file = map, .check_weights = !map});
+        EXPECT_EQ(m.impl().exec.adopted_packed_steps(), run_isa == isa ? p.packed.size() : 0u)
+            << "packed for " << kernels::isa_name(isa) << ", run on " << kernels::isa_name(run_isa);
+        rt::Context ctx(m);
+        EXPECT_EQ(run_model(ctx, in), want) << "packed for " << kernels::isa_name(isa) << ", run on "
+                                            << kernels::isa_name(run_isa);
+      }
+  }
+  std::filesystem::remove_all(dir);
+  if (packed_isas == 0) GTEST_SKIP() << "this CPU has no ISA with packed convolution kernels";
 }
 
 TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {

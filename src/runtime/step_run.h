@@ -29,6 +29,7 @@ struct PreparedStep {
   std::shared_ptr<const void> state;  // null: the run needs none (or the ISA has no kernel)
   std::string kernel;                 // empty: StepRunDef::kernel
   size_t scratch_per_worker = 0;
+  bool adopted_packed = false;        // the state uses the .bin's packed weights (PACKED) in place
 };
 
 // One step's run: its parameters and tensors, the ISA's element-wise kernels, the threads.

@@ -60,7 +60,8 @@ fs::path build_bin() {
   EXPECT_TRUE(q.ok()) << q.status().message();
   if (cfg.ok() && q.ok()) {
     const qmap::Status st = qmap::write_model_bin(*q, qmap::makertbin_bin_metadata(*cfg, removed),
-                                                  (dir / "model_output/tiny.bin").string());
+                                                  (dir / "model_output/tiny.bin").string(), cfg->compiler.prepack)
+                                 .status();
     EXPECT_TRUE(st.ok()) << st.message();
   }
   return dir;
@@ -75,7 +76,7 @@ TEST(InfoE2e, BinShowsVersionMarchIoPlacementRemovedNodesAndYaml) {
   const CliRun r = run_qmap_in(dir, "info model_output/tiny.bin", "none");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
-  expect_contains(r.out, "model: model_output/tiny.bin (qmap .bin format v5)\n");
+  expect_contains(r.out, "model: model_output/tiny.bin (qmap .bin format v6)\n");
   expect_contains(r.out, "qmap version: 0.1.0\n");
   expect_contains(r.out, "march: generic\n");
   expect_contains(r.out, "created by: qmap makertbin\n");
@@ -91,6 +92,16 @@ TEST(InfoE2e, BinShowsVersionMarchIoPlacementRemovedNodesAndYaml) {
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Removed nodes: \S+\n)"))) << r.out;
   // makertbin stores the arena plan it computed offline (format/model_bin.cpp).
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(Memory plan: arena of [0-9]+ bytes\n)"))) << r.out;
+  // makertbin's default prepack: this CPU's ISA's packed weights, which info's own load adopts.
+  const std::string isa = qmap::kernels::isa_name(qmap::kernels::best_host_isa());
+  if (isa == "ref") {
+    expect_contains(r.out, "Packed weights: none (a load packs every convolution's weights)\n");
+  } else {
+    EXPECT_TRUE(std::regex_search(
+        r.out, std::regex("Packed weights \\(a load on these ISAs adopts them\\): " + isa + " \\([1-9][0-9]* steps, ")))
+        << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("; [1-9][0-9]* use the file's packed weights\n"))) << r.out;
+  }
   expect_contains(r.out, "\nYAML used:\n  model_parameters:\n");
   expect_contains(r.out, "\n    remove_node_type: Softmax\n");
   // Deterministic: the same conversion gives the same bytes.

@@ -26,7 +26,7 @@ void write_models(const fs::path& dir) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const qmap::testing::RuntimeNet net = qmap::testing::runtime_test_net(7);
-  const qmap::Status st = qmap::write_model_bin(net.qdq, qmap::BinMetadata{}, (dir / "net.bin").string());
+  const qmap::Status st = qmap::write_model_bin(net.qdq, qmap::BinMetadata{}, (dir / "net.bin").string()).status();
   ASSERT_TRUE(st.ok()) << st.message();
   const qmap::Status st2 = qmap::export_onnx(net.qdq, (dir / "netq.onnx").string());
   ASSERT_TRUE(st2.ok()) << st2.message();

@@ -252,6 +252,11 @@ class QConvGemm final : public QConvKernel {
   const char* name() const override { return name_; }
   size_t scratch_bytes_per_worker() const override;
   void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override;
+  QConvPacked packed() const override {
+    return {layout_, {reinterpret_cast<const std::byte*>(wp_), static_cast<size_t>(g_.group * mt_ * kp_ * kMr) * sizeof(W)},
+            {sp_, static_cast<size_t>(g_.m)}};
+  }
+  bool adopted() const override { return adopted_; }
 
  private:
   struct Scratch {
@@ -284,6 +289,11 @@ class QConvGemm final : public QConvKernel {
   bool rows_;        // Gemm rows mode: pixel q is batch row q (x[q][c], y[q][m])
   int64_t nimg_;     // images looped over: n, or 1 in rows mode
   KVector<W> w_;     // [group][mt][kp/kK][6][kK]
+  const W* wp_ = nullptr;  // the weights run() reads: w_, or adopted bytes of a .bin
+  KVector<int64_t> sums_;  // [M] each output channel's sum of weights, when packed here
+  const int64_t* sp_ = nullptr;  // the sums: sums_ or adopted ones (packed())
+  char layout_[40] = {};   // packed()'s layout
+  bool adopted_ = false;
   KVector<int32_t> bias_;  // bias - zx_fold * sum(w), modular
   KVector<QMultiplier> mult_;
   KVector<double> scale_;
@@ -319,21 +329,38 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
   pc_ = std::clamp<int64_t>(xbudget / kc_ / kNr * kNr, 2 * kNr, pmax);
   pc_ = std::min(pc_, round_up(p_, kNr));
 
-  w_.assign(static_cast<size_t>(g.group * mt_ * kp_ * kMr), 0);
+  // The weights: adopted from p.prepacked when it holds this layout (docs/format.md, PACKED),
+  // else packed here. The K block kc_ is part of the layout's name: it follows from the shape.
+  std::snprintf(layout_, sizeof layout_, "%s.gemm%dx%d.k%d.1", isa, static_cast<int>(kMr), static_cast<int>(sizeof(W)),
+                static_cast<int>(kc_));
+  const int64_t wcount = g.group * mt_ * kp_ * kMr;
+  if (adopt_packed_conv(p, layout_, static_cast<size_t>(wcount) * sizeof(W))) {
+    wp_ = reinterpret_cast<const W*>(p.prepacked.data());
+    sp_ = p.prepacked_sums.data();
+    adopted_ = true;
+  } else {
+    sums_.assign(static_cast<size_t>(g.m), 0);
+    w_.assign(static_cast<size_t>(wcount), 0);
+    for (int64_t gi = 0; gi < g.group; ++gi)
+      for (int64_t m = 0; m < mg_; ++m) {
+        const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
+        int64_t sum = 0;
+        for (int64_t k = 0; k < k_; ++k) {
+          const int64_t kb = k / kc_, kk = k - kb * kc_;
+          w_[static_cast<size_t>(w_offset(gi, kb, m / kMr) + (kk / kK) * kK * kMr + (m % kMr) * kK + kk % kK)] = src[k];
+          sum += src[k];
+        }
+        sums_[static_cast<size_t>(gi * mg_ + m)] = sum;
+      }
+    wp_ = w_.data();
+    sp_ = sums_.data();
+  }
   bias_.assign(static_cast<size_t>(g.m), 0);
   const int64_t zx_fold = fmt_.zx_fold();
-  for (int64_t gi = 0; gi < g.group; ++gi)
-    for (int64_t m = 0; m < mg_; ++m) {
-      const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
-      int64_t sum = 0;
-      for (int64_t k = 0; k < k_; ++k) {
-        const int64_t kb = k / kc_, kk = k - kb * kc_;
-        w_[static_cast<size_t>(w_offset(gi, kb, m / kMr) + (kk / kK) * kK * kMr + (m % kMr) * kK + kk % kK)] = src[k];
-        sum += src[k];
-      }
-      const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(gi * mg_ + m)];
-      bias_[static_cast<size_t>(gi * mg_ + m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sum));
-    }
+  for (int64_t m = 0; m < g.m; ++m) {
+    const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+    bias_[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
+  }
   if (float_out_) scale_.assign(p.acc_scale.begin(), p.acc_scale.end());
   else mult_.assign(p.mult.begin(), p.mult.end());
   for (int64_t c = 0; c < cg_; ++c)
@@ -504,7 +531,7 @@ void QConvGemm<Fmt>::run_task(const uint8_t* x, void* y, int64_t n, int64_t gi, 
       const int64_t pp = p0 + j * kNr, cnt = std::min(kNr, p1 - pp);
       const X* xp = s.xblock + j * kgroups * kK * kNr;
       const int mr = static_cast<int>(std::min(kMr, mg_ - t * kMr));
-      const W* wp = w_.data() + w_offset(gi, kb, t);
+      const W* wp = wp_ + w_offset(gi, kb, t);
       int32_t* c = nkb_ > 1 ? s.acc + ((t - t0) * npan + j) * kTile : s.acc;
       kMicro<Fmt>[mr - 1][cnt > 8 ? 1 : 0](wp, xp, kgroups, c, first);
       if (last) store_tile(c, mr, n, gi * mg_ + t * kMr, pp, cnt, y);

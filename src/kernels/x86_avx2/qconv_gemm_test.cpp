@@ -281,6 +281,21 @@ TEST_P(QConvGemmAvx2, Workers) {
   }
 }
 
+// A kernel built from a stored packed blob (a .bin's PACKED section) gives the reference's
+// bytes: one K block and several, groups, Gemm rows.
+TEST_P(QConvGemmAvx2, AdoptsItsPackedBlob) {
+  REQUIRE_AVX2();
+  std::vector<ConvCase> cases = {conv(1, 19, 9, 11, 13, 3, 3, 1), conv(1, 2048, 3, 3, 7, 3, 3, 2),
+                                 conv(4, 64, 1, 1, 10, 1, 1, 3)};
+  ConvCase grouped = conv(1, 12, 8, 8, 18, 3, 3, 4);
+  grouped.g.group = 3;
+  cases.push_back(grouped);
+  for (ConvCase& c : cases) {
+    c.prepacked = true;
+    check(c);
+  }
+}
+
 TEST_P(QConvGemmAvx2, Name) {
   REQUIRE_AVX2();
   std::vector<int8_t> w(1, 1);

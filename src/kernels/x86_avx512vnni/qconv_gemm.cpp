@@ -492,7 +492,24 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     const int64_t rows = g.group * mb_ * kMr;
     const int64_t row_weights = cg_ * taps_;  // weights per output channel
     // sums: each output channel's sum of weights, filled by the packing of the path taken.
-    KVector<int64_t> sums(static_cast<size_t>(g.m));
+    // The weights of the path taken and each output channel's sum of them: adopted from
+    // p.prepacked when it holds this path's layout (docs/format.md, PACKED), else packed into
+    // `own` and sums_.
+    auto place_weights = [&](KVector<int8_t>& own, const char* path, int64_t block, int64_t bytes, auto&& pack) {
+      snprintf(layout_, sizeof(layout_), "avx512vnni.%s%d.1", path, static_cast<int>(block));
+      if (adopt_packed_conv(p, layout_, static_cast<size_t>(bytes))) {
+        wp_ = reinterpret_cast<const int8_t*>(p.prepacked.data());
+        sp_ = p.prepacked_sums.data();
+        adopted_ = true;
+      } else {
+        own.resize(static_cast<size_t>(bytes));
+        sums_.assign(static_cast<size_t>(g.m), 0);
+        pack(own.data(), sums_.data());
+        wp_ = own.data();
+        sp_ = sums_.data();
+      }
+      wbytes_ = bytes;
+    };
     auto fold_bias = [&] {
       bias_.assign(static_cast<size_t>(rows), 0);
       for (int64_t gi = 0; gi < g.group; ++gi)
@@ -500,7 +517,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           const int64_t m = gi * mg_ + mi;
           const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
           bias_[static_cast<size_t>(gi * mb_ * kMr + mi)] =
-              static_cast<int32_t>(b - int64_t{zx_eff} * sums[static_cast<size_t>(m)]);
+              static_cast<int32_t>(b - int64_t{zx_eff} * sp_[m]);
         }
     };
     mult_.assign(static_cast<size_t>(rows), QMultiplier{});
@@ -539,8 +556,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     if (fc_) {
       fold_ = false;
       const int64_t mp = round_up(g.m, kFcMb);
-      wfc_.resize(static_cast<size_t>(c4n_ * mp * 4));  // [m / 64][c4][64][4]
-      pack_weight_quads(wfc_.data(), p.weights.data(), g.m, cg_, 1, kFcMb, PackOrder::kTapMajor, sums.data());
+      place_weights(wfc_, "fc", kFcMb, c4n_ * mp * 4, [&](int8_t* dst, int64_t* sums) {  // [m / 64][c4][64][4]
+        pack_weight_quads(dst, p.weights.data(), g.m, cg_, 1, kFcMb, PackOrder::kTapMajor, sums);
+      });
       fold_bias();
       bias_.resize(static_cast<size_t>(mp), 0);
       fcm_.assign(static_cast<size_t>(mp), 1 << 30);
@@ -570,8 +588,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       const int64_t cb = c4n_ * 4;
       cv_nmb_ = ceil_div(g.m, kCvMb);
       const int64_t mp = cv_nmb_ * kCvMb, k4 = taps_ * c4n_;
-      wcv_.resize(static_cast<size_t>(mp * k4 * 4));  // [m / 48][tap][c4][48][4]
-      pack_weight_quads(wcv_.data(), p.weights.data(), g.m, cg_, taps_, kCvMb, PackOrder::kTapMajor, sums.data());
+      place_weights(wcv_, "cv", kCvMb, mp * k4 * 4, [&](int8_t* dst, int64_t* sums) {  // [m / 48][tap][c4][48][4]
+        pack_weight_quads(dst, p.weights.data(), g.m, cg_, taps_, kCvMb, PackOrder::kTapMajor, sums);
+      });
       fold_bias();
       bcv_.assign(static_cast<size_t>(mp), 0);
       cvm_.assign(static_cast<size_t>(mp), 1 << 30);
@@ -614,10 +633,11 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     if (tk_) tk_c4n_ = ceil_div(cg_ * taps_, 4);
     const PackOrder order = tk_ ? PackOrder::kFlat : PackOrder::kTapMajor;
     wblock_ = packed_quads(cg_, taps_, order) * 4 * kMr;
-    w_.resize(static_cast<size_t>(g.group * mb_ * wblock_));
-    for (int64_t gi = 0; gi < g.group; ++gi)
-      pack_weight_quads(w_.data() + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * row_weights, mg_, cg_, taps_, kMr, order,
-                        sums.data() + gi * mg_);
+    place_weights(w_, tk_ ? "gemm-tk" : "gemm", kMr, g.group * mb_ * wblock_, [&](int8_t* dst, int64_t* sums) {
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        pack_weight_quads(dst + gi * mb_ * wblock_, p.weights.data() + gi * mg_ * row_weights, mg_, cg_, taps_, kMr,
+                          order, sums + gi * mg_);
+    });
     fold_bias();
 
     // Phase images and tap offsets.
@@ -654,6 +674,11 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   }
 
   const char* name() const override { return name_; }
+
+  QConvPacked packed() const override {
+    return {layout_, {reinterpret_cast<const std::byte*>(wp_), static_cast<size_t>(wbytes_)}, {sp_, static_cast<size_t>(g_.m)}};
+  }
+  bool adopted() const override { return adopted_; }
 
   size_t scratch_bytes_per_worker() const override {
     if (cv_) return static_cast<size_t>(cv_xcl_bytes_ + cv_tq_bytes_ + 4 * cv_tplane_ + 64);
@@ -905,7 +930,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
             uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + gi * mg_ + mb * kMr) * ohow;
             const bool away = away_[static_cast<size_t>(gi * mb_ + mb)] != 0;
             kDotQ[lo_ >= 0][qclamp_][away][nv](xq, to, ktaps, kc4n, plane_pix * 4,
-                                w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
+                                wp_ + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
                                 hi_, static_cast<int>(mrows), yp, ohow, s64, ns);
           }
           continue;
@@ -913,7 +938,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         for (int64_t mb = mc0; mb < mc1; ++mb) {
           const int64_t row0 = (gi * mb_ + mb) * kMr;
           kDot[nv](xq, to, ktaps, kc4n, plane_pix * 4,
-                   w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
+                   wp_ + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
           const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
           for (int64_t rr = 0; rr < mrows; ++rr) {
             const int64_t m = gi * mg_ + mb * kMr + rr;
@@ -990,7 +1015,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     for (int64_t blk = blk0; blk < blk1; ++blk) {
       const int64_t mrem = g.m - blk * kCvMb;
       const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
-      const int8_t* wb = wcv_.data() + blk * kCvMb * k4 * 4;
+      const int8_t* wb = wp_ + blk * kCvMb * k4 * 4;
       const int32_t* bb = bcv_.data() + blk * kCvMb;
       const char* next = reinterpret_cast<const char*>(wb + kCvMb * k4 * 4);
       const int64_t next_lines = blk + 1 < cv_nmb_ ? block_lines : 0;
@@ -1084,7 +1109,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
 #pragma GCC unroll 4
       for (int j = 0; j < NR; ++j) acc[j][v] = b;
     }
-    const int8_t* w = wfc_.data() + m0 * c4n_ * 4;
+    const int8_t* w = wp_ + m0 * c4n_ * 4;
     for (int64_t c = 0; c < c4n_; ++c, w += kFcMb * 4) {
       __m512i wv[kV];
 #pragma GCC unroll 4
@@ -1164,7 +1189,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         for (int64_t mb = mc0; mb < mc1; ++mb) {
           const int64_t row0 = (gi * mb_ + mb) * kMr;
           kDot[nv](xb + q0 * 4, &tapoff0, 1, static_cast<int>(c4n_), plane_pix * 4,
-                   w_.data() + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
+                   wp_ + (gi * mb_ + mb) * wblock_, bias_.data() + row0, acc);
           const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
           for (int64_t rr = 0; rr < mrows; ++rr) {
             const int64_t m = gi * mg_ + mb * kMr + rr;
@@ -1225,6 +1250,13 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   KVector<uint8_t> away_;          // per [group][block of 8]: some channel may meet a tie
   uint8_t pad_byte_ = 0, flip_ = 0;
   KVector<int8_t> w_;
+  // The weights run() reads: one of w_, wcv_, wfc_ (the path's), or adopted bytes of a .bin.
+  const int8_t* wp_ = nullptr;
+  int64_t wbytes_ = 0;
+  KVector<int64_t> sums_;  // [M] each output channel's sum of weights, when packed here
+  const int64_t* sp_ = nullptr;  // the sums: sums_ or adopted ones (packed())
+  char layout_[32] = {};   // packed()'s layout: path, block, packing version
+  bool adopted_ = false;
   KVector<int32_t> bias_;
   KVector<QMultiplier> mult_;
   KVector<double> scale_;

@@ -233,6 +233,21 @@ TEST(QConvGemmAvx512Vnni, FullyConnected) {
       }
 }
 
+// A kernel built from a stored packed blob (a .bin's PACKED section) gives the reference's
+// bytes on every path: fully connected, channel-vectorized, the general one with tap-major and
+// (channel, tap) quads, the folded batch, groups.
+TEST(QConvGemmAvx512Vnni, AdoptsItsPackedBlob) {
+  SKIP_WITHOUT_VNNI();
+  std::vector<ConvCase> cases = {conv(1, 67, 1, 1, 130, 1, 1),   conv(1, 64, 7, 7, 67, 3, 3, 1, 1),
+                                 conv(1, 256, 14, 14, 64, 1, 1), conv(1, 3, 32, 32, 17, 7, 7, 2, 3),
+                                 conv(1, 16, 20, 20, 24, 3, 3, 1, 1, 2), conv(5, 40, 1, 1, 33, 1, 1)};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    vary(&cases[i], static_cast<int>(i));
+    cases[i].prepacked = true;
+    check(cases[i], 1 + static_cast<int>(i % 2));
+  }
+}
+
 // The register requantization (shifts 32..53) at both ends of its range with accumulators
 // at the int32 bound, and the shifts just outside it (31, 54: the general path), over the
 // conv tile shapes and both output types with and without a clamp inside the type's range.

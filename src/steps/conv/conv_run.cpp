@@ -5,6 +5,7 @@
 
 #include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
+#include "runtime/prepack.h"
 #include "runtime/step_run.h"
 
 namespace qmap::rt {
@@ -15,11 +16,23 @@ namespace kr = kernels::ref;
 
 PreparedStep prepare_conv(const IntProgram& p, const Step& s, kernels::Isa isa) {
   PreparedStep out;
-  std::shared_ptr<const kernels::QConvKernel> k = kernels::make_qconv(isa, conv_kernel_params(p, s));
-  if (k) {
-    out.kernel = k->name();
-    out.scratch_per_worker = k->scratch_bytes_per_worker();
-    out.state = std::move(k);
+  kernels::QConvParams params = conv_kernel_params(p, s);
+  // Packed weights the .bin stores for this ISA (PACKED): the kernel adopts them in place
+  // when they are its layout, else packs. The state keeps their bytes alive.
+  const PackedWeights* stored = find_packed_weights(p, static_cast<size_t>(&s - p.steps.data()), isa);
+  if (stored) {
+    params.prepacked = stored->bytes;
+    params.prepacked_sums = stored->row_sums;
+    params.prepacked_layout = stored->layout;
+  }
+  std::unique_ptr<kernels::QConvKernel> made = kernels::make_qconv(isa, params);
+  if (made) {
+    out.kernel = made->name();
+    out.scratch_per_worker = made->scratch_bytes_per_worker();
+    out.adopted_packed = made->adopted();
+    auto both = std::make_shared<std::pair<PackedWeights, std::unique_ptr<kernels::QConvKernel>>>(
+        stored ? *stored : PackedWeights{}, std::move(made));
+    out.state = std::shared_ptr<const void>(both, both->second.get());  // the kernel first, then the bytes
   } else {
     out.kernel = "ref";
   }

@@ -1,0 +1,32 @@
+// prepack_conv_weights and find_packed_weights (prepack.h).
+#include "runtime/prepack.h"
+
+#include <string>
+
+#include "kernels/qconv_kernel.h"
+
+namespace qmap::rt {
+
+std::vector<PackedWeights> prepack_conv_weights(const IntProgram& p, kernels::Isa isa) {
+  std::vector<PackedWeights> out;
+  for (size_t si = 0; si < p.steps.size(); ++si) {
+    if (p.steps[si].conv_weights() == nullptr) continue;
+    const std::unique_ptr<kernels::QConvKernel> k = kernels::make_qconv(isa, conv_kernel_params(p, p.steps[si]));
+    if (!k) continue;
+    const kernels::QConvPacked packed = k->packed();
+    if (packed.layout.empty()) continue;
+    out.push_back(PackedWeights{static_cast<int32_t>(si), std::string(packed.layout),
+                                std::vector<std::byte>(packed.weights.begin(), packed.weights.end()),
+                                std::vector<int64_t>(packed.row_sums.begin(), packed.row_sums.end())});
+  }
+  return out;
+}
+
+const PackedWeights* find_packed_weights(const IntProgram& p, size_t step, kernels::Isa isa) {
+  const std::string prefix = std::string(kernels::isa_name(isa)) + ".";
+  for (const PackedWeights& pw : p.packed)
+    if (pw.step == static_cast<int32_t>(step) && pw.layout.starts_with(prefix)) return &pw;
+  return nullptr;
+}
+
+}  // namespace qmap::rt
