@@ -139,7 +139,9 @@ Model Model::load(const std::string& path, const LoadOptions& options) {
   const kernels::Isa isa = value_or_throw(select_isa(options.isa));
   const CustomOpSet custom_ops = value_or_throw(CustomOpSet::load(options.custom_op_libs));
   FileBytes bytes = value_or_throw(options.map_file ? map_file_bytes(path) : read_file_bytes(path));
-  return value_or_throw(load_model_bin(bytes.span(), path, isa, custom_ops, bytes.data, options.check_weights));
+  std::function<Result<FileBytes>()> copy;
+  if (options.map_file) copy = [&] { return read_file_bytes(path); };
+  return value_or_throw(load_model_bin(bytes.span(), path, isa, custom_ops, bytes.data, options.check_weights, copy));
 }
 
 Model Model::load_from_memory(const void* data, size_t size, const std::string& name, const LoadOptions& options) {

@@ -4,12 +4,14 @@
 // graph with runtime_model_from_qdq_graph, quant/runtime_model.h).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "core/color_format.h"
+#include "core/file_io.h"
 #include "core/status.h"
 #include "qmap/runtime.h"
 #include "ops/custom/custom_op.h"
@@ -56,8 +58,10 @@ Result<kernels::Isa> select_isa(const std::string& requested);
 // `owner` of `bytes` (Model::load's file buffer) the weights alias it instead of copies.
 // custom_ops: the plugins that provide the .bin's custom steps (resolve_custom_ops).
 // check_weights: verify the payload checksum too (BinReadOptions::check_payload).
+// copy_instead (a mapped file): when the kernels will pack weights at load (the file holds
+// none packed for `isa`), the file is loaded from the copy this returns instead.
 Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string& name, kernels::Isa isa,
                              const CustomOpSet& custom_ops, std::shared_ptr<std::byte[]> owner = nullptr,
-                             bool check_weights = false);
+                             bool check_weights = false, const std::function<Result<FileBytes>()>& copy_instead = {});
 
 }  // namespace qmap::rt

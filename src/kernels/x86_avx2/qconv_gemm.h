@@ -341,14 +341,19 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
   } else {
     sums_.assign(static_cast<size_t>(g.m), 0);
     w_.assign(static_cast<size_t>(wcount), 0);
+    // Row by row, one K block at a time (no division per weight: packing ResNet-50 for AVX2
+    // took 100 ms with one per weight).
     for (int64_t gi = 0; gi < g.group; ++gi)
       for (int64_t m = 0; m < mg_; ++m) {
         const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
         int64_t sum = 0;
-        for (int64_t k = 0; k < k_; ++k) {
-          const int64_t kb = k / kc_, kk = k - kb * kc_;
-          w_[static_cast<size_t>(w_offset(gi, kb, m / kMr) + (kk / kK) * kK * kMr + (m % kMr) * kK + kk % kK)] = src[k];
-          sum += src[k];
+        for (int64_t kb = 0; kb < nkb_; ++kb) {
+          W* dst = w_.data() + w_offset(gi, kb, m / kMr) + (m % kMr) * kK;
+          const int64_t k0 = kb * kc_, n = std::min(kc_, k_ - k0);
+          for (int64_t kk = 0; kk < n; ++kk) {
+            dst[(kk / kK) * (kK * kMr) + kk % kK] = src[k0 + kk];
+            sum += src[k0 + kk];
+          }
         }
         sums_[static_cast<size_t>(gi * mg_ + m)] = sum;
       }
