@@ -33,7 +33,7 @@ struct Model {
   std::vector<Tensor> inputs;
 };
 
-Model every_kind_model(uint32_t seed) {
+Model every_kind_model(uint32_t seed, bool prelu = true) {
   QdqBuilder b;
   const ValueId x = b.input("image", testing::random_tensor({1, 3, 8, 8}, seed, -1.f, 1.f));
   const ValueId xq = b.quantize(x);
@@ -64,7 +64,7 @@ Model every_kind_model(uint32_t seed) {
   const ValueId scales = b.constant("scales", Tensor::from_vector<float>({4}, {1.f, 1.f, 2.f, 2.f}));
   const ValueId rz = b.op("Resize", {cd, kNoValue, scales}, {{"mode", std::string("linear")}});
   const ValueId slope = b.constant("slope", Tensor::from_vector<float>({4, 1, 1}, {0.1f, 0.2f, 0.3f, 0.4f}));
-  const ValueId pr = b.qdq(b.op("PRelu", {b.dequantize(aq), slope}));  // a slope per channel
+  const ValueId pr = prelu ? b.qdq(b.op("PRelu", {b.dequantize(aq), slope})) : cd;  // a slope per channel
   b.output(fc);
   b.output(sm);
   b.output(rz);
@@ -342,14 +342,23 @@ TEST_F(BinCorrupt, OlderFormatsAreRefusedWithWhatToDo) {
 // (header offset 48, reserved before). A v6 file without PACKED, resealed with one checksum
 // and another readable version number, reads the same.
 TEST_F(BinCorrupt, OlderReadableVersionsRead) {
+  const IntProgram v4_program = lowered(every_kind_model(11, /*prelu=*/false).graph);  // v4 has no channel_lut
+  const size_t lut = step_of(StepKind::kChannelLut);
   for (uint32_t v = binfmt::kMinFormatVersion; v <= binfmt::kFormatVersion; ++v) {
-    std::string b = good_;
+    std::string b = v < 5 ? serialized(v4_program) : good_;
     put_at<uint32_t>(b, binfmt::kOffVersion, v);
     reseal(b);
     auto r = read_bin(as_span(b), "m.bin");
     ASSERT_TRUE(r.ok()) << "v" << v << ": " << r.status().message();
     EXPECT_EQ(r->format_version, v);
   }
+  // A step kind is read only from the version that added it on.
+  std::string b = good_;
+  put_at<uint32_t>(b, binfmt::kOffVersion, 4);
+  reseal(b);
+  expect_has(read_error(b), fmt::format("step {} '{}' is a channel_lut step, which format v5 added: a v4 file cannot "
+                                        "hold one",
+                                        lut, program_.steps[lut].node));
 }
 
 // Published XXH64 values (seed 0), as `xxhsum -H1` prints them, across every tail length

@@ -22,6 +22,8 @@ const char* section_name(uint32_t type) {
 
 uint32_t max_section_type(uint32_t version) { return version >= 6 ? 8 : 7; }
 
+uint32_t step_kind_since(uint16_t kind) { return kind == static_cast<uint16_t>(StepKind::kChannelLut) ? 5 : 1; }
+
 namespace {
 // code = index + 1, so 0 is never a valid code (a zeroed field is caught).
 constexpr ColorType kColorTypes[] = {ColorType::kRgb,  ColorType::kBgr,  ColorType::kYuv444,

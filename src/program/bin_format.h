@@ -58,6 +58,8 @@ enum class SectionType : uint32_t {
 inline constexpr uint32_t kMaxSectionType = 8;
 // The section types of a file of format `version` (1..this).
 uint32_t max_section_type(uint32_t version);
+// The first format version whose files may hold step kind `kind` (channel_lut came with v5).
+uint32_t step_kind_since(uint16_t kind);
 const char* section_name(uint32_t type);  // "METADATA", ...; "?" when unknown
 
 // Attribute value type codes (stable; AttrType order is not part of the file format).

@@ -601,6 +601,11 @@ void BinReader::read_steps(LoadedBin& out) {
       fail("STEPS at offset {}: {}", at, st.message());
       break;
     }
+    if (binfmt::step_kind_since(kind) > version_) {
+      fail("STEPS at offset {}: step {} '{}' is a {} step, which format v{} added: a v{} file cannot hold one", at, si,
+           s.node, step_kind_name(s.kind), binfmt::step_kind_since(kind), version_);
+      break;
+    }
     s.params = default_step_params(s.kind);
     StepFields fields(*this, fmt::format("step {} '{}'", si, s.node));
     describe_params(fields, s.params);
