@@ -520,35 +520,24 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
               static_cast<int32_t>(b - int64_t{zx_eff} * sp_[m]);
         }
     };
-    mult_.assign(static_cast<size_t>(rows), QMultiplier{});
+    // Per-row output scales (float output; the fully connected and general paths read them).
     scale_.assign(static_cast<size_t>(rows), 0.0);
-    for (int64_t gi = 0; gi < g.group; ++gi)
-      for (int64_t mi = 0; mi < mg_; ++mi) {
-        const int64_t m = gi * mg_ + mi;
-        const int64_t row = gi * mb_ * kMr + mi;
-        if (p.float_out) scale_[static_cast<size_t>(row)] = p.acc_scale[static_cast<size_t>(m)];
-        else mult_[static_cast<size_t>(row)] = p.mult[static_cast<size_t>(m)];
-      }
+    if (p.float_out)
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        for (int64_t mi = 0; mi < mg_; ++mi)
+          scale_[static_cast<size_t>(gi * mb_ * kMr + mi)] = p.acc_scale[static_cast<size_t>(gi * mg_ + mi)];
     // Register requantization when every channel's shift allows it (fast_requant16), rounding
     // half up in the blocks of channels that can never meet a tie (ties_possible) for an
-    // accumulator within the int32 bound of qconv_int32_exact.
+    // accumulator within the int32 bound of qconv_int32_exact. The general path's tables of
+    // it are built below, once that path is taken (the others build their own).
     int64_t acc_bound = 0;
     for (int32_t b : p.bias) acc_bound = std::max<int64_t>(acc_bound, b < 0 ? -int64_t{b} : b);
     acc_bound += cg_ * g.kh * g.kw * 255 * 128;
-    away_.assign(static_cast<size_t>(g.group * mb_), 0);
     fastq_ = !p.float_out;
     qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
-    fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
     if (fastq_)
-      for (int64_t gi = 0; gi < g.group; ++gi)
-        for (int64_t mi = 0; mi < mg_; ++mi) {
-          const QMultiplier q = p.mult[static_cast<size_t>(gi * mg_ + mi)];
-          if (q.m <= 0 || q.shift < 32 || q.shift > 53) fastq_ = false;
-          else
-            fq_[static_cast<size_t>(gi * mb_ * kMr + mi)] =
-                FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift, q.shift - 32};
-          if (ties_possible(q, acc_bound)) away_[static_cast<size_t>(gi * mb_ + mi / kMr)] = 1;
-        }
+      for (const QMultiplier& q : p.mult)
+        if (q.m <= 0 || q.shift < 32 || q.shift > 53) fastq_ = false;
 
     // Fully connected (a few rows of one pixel): vectorized over output channels.
     fc_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
@@ -625,6 +614,22 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       snprintf(name_, sizeof(name_), "%s_conv_gemm__avx512vnni_%dx%d", p.x_signed ? "qs8" : "qu8", kCvMb, kCvMaxNp);
       return;
     }
+
+    // The general path's requantization tables, per row [group][mb * 8].
+    mult_.assign(static_cast<size_t>(rows), QMultiplier{});
+    away_.assign(static_cast<size_t>(g.group * mb_), 0);
+    fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
+    if (!p.float_out)
+      for (int64_t gi = 0; gi < g.group; ++gi)
+        for (int64_t mi = 0; mi < mg_; ++mi) {
+          const QMultiplier q = p.mult[static_cast<size_t>(gi * mg_ + mi)];
+          const size_t row = static_cast<size_t>(gi * mb_ * kMr + mi);
+          mult_[row] = q;
+          if (fastq_)
+            fq_[row] = FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift,
+                               q.shift - 32};
+          if (ties_possible(q, acc_bound)) away_[static_cast<size_t>(gi * mb_ + mi / kMr)] = 1;
+        }
 
     // The general path's weights: [group][mb][quad][8][4]. Few channels (not a multiple of
     // 4): quads over (channel, tap) instead (tk_, im2col, see pack_tk), K = C/group * taps
