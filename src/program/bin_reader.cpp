@@ -440,20 +440,15 @@ void BinReader::check_checksum() {
   uint64_t stored = 0, stored_payload = 0;
   std::memcpy(&stored, file_.data() + binfmt::kOffChecksum, 8);
   std::memcpy(&stored_payload, file_.data() + binfmt::kOffPayloadChecksum, 8);
-  if (version_ < 6) {  // one checksum of everything after the header
-    const uint64_t actual = binfmt::xxh64(file_.subspan(binfmt::kHeaderSize));
-    if (stored != actual)
-      fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file "
-           "is corrupt",
-           binfmt::kOffChecksum, stored, binfmt::kHeaderSize, file_.size(), actual, "XXH64");
-    return;
-  }
-  const uint64_t structure = binfmt::xxh64(file_.subspan(binfmt::kHeaderSize, blobs_at_ - binfmt::kHeaderSize));
+  // v4 and v5 have one checksum, of everything after the header; v6 one of the bytes before
+  // BLOBS, and one of BLOBS.
+  const uint64_t end = version_ < 6 ? file_.size() : blobs_at_;
+  const uint64_t structure = binfmt::xxh64(file_.subspan(binfmt::kHeaderSize, end - binfmt::kHeaderSize));
   if (stored != structure)
     fail("checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} hash to 0x{:016x} ({}): the file is "
          "corrupt",
-         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, blobs_at_, structure, "XXH64");
-  if (!ok() || !options_.check_payload) return;
+         binfmt::kOffChecksum, stored, binfmt::kHeaderSize, end, structure, "XXH64");
+  if (version_ < 6 || !ok() || !options_.check_payload) return;
   const uint64_t payload = binfmt::xxh64(file_.subspan(blobs_at_));
   if (stored_payload != payload)
     fail("payload checksum mismatch: the header (offset {}) says 0x{:016x}, bytes {}..{} (BLOBS: weights, tables, "

@@ -3,9 +3,11 @@
 // model_from_program with each input's runtime color type and layout from the metadata, and the
 // file's memory plan when it stores one (checked, not trusted). Custom steps are bound to the
 // loaded plugins' ops first (the .bin names them; it never holds their code).
+#include <algorithm>
 #include <limits>
 
 #include "program/bin_reader.h"
+#include "runtime/prepack.h"
 #include "runtime/model_impl.h"
 
 namespace qmap::rt {
@@ -19,10 +21,7 @@ bool packs_at_load(const IntProgram& p, kernels::Isa isa) {
   bool conv = false;
   for (size_t si = 0; si < p.steps.size() && !conv; ++si) conv = p.steps[si].conv_weights() != nullptr;
   if (!conv) return false;
-  const std::string prefix = std::string(kernels::isa_name(isa)) + ".";
-  for (const PackedWeights& pw : p.packed)
-    if (pw.layout.starts_with(prefix)) return false;
-  return true;
+  return std::none_of(p.packed.begin(), p.packed.end(), [&](const PackedWeights& pw) { return packed_for(pw, isa); });
 }
 
 }  // namespace

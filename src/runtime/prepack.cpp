@@ -1,7 +1,7 @@
 // prepack_conv_weights and find_packed_weights (prepack.h).
 #include "runtime/prepack.h"
 
-#include <string>
+#include <string_view>
 
 #include "kernels/qconv_kernel.h"
 
@@ -22,10 +22,14 @@ std::vector<PackedWeights> prepack_conv_weights(const IntProgram& p, kernels::Is
   return out;
 }
 
+bool packed_for(const PackedWeights& pw, kernels::Isa isa) {
+  const std::string_view name = kernels::isa_name(isa);
+  return pw.layout.size() > name.size() && pw.layout.starts_with(name) && pw.layout[name.size()] == '.';
+}
+
 const PackedWeights* find_packed_weights(const IntProgram& p, size_t step, kernels::Isa isa) {
-  const std::string prefix = std::string(kernels::isa_name(isa)) + ".";
   for (const PackedWeights& pw : p.packed)
-    if (pw.step == static_cast<int32_t>(step) && pw.layout.starts_with(prefix)) return &pw;
+    if (pw.step == static_cast<int32_t>(step) && packed_for(pw, isa)) return &pw;
   return nullptr;
 }
 

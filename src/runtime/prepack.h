@@ -15,8 +15,9 @@ namespace qmap::rt {
 // CPU has: its kernels are built to pack. Steps must have passed check_step.
 std::vector<PackedWeights> prepack_conv_weights(const IntProgram& p, kernels::Isa isa);
 
-// The stored blob of `p` for step `step` whose layout belongs to `isa` ("<isa>.<path>..."),
-// or nullptr.
+// Whether the layout of a stored blob belongs to `isa` ("<isa>.<path>...").
+bool packed_for(const PackedWeights& pw, kernels::Isa isa);
+// The stored blob of `p` for step `step` whose layout belongs to `isa`, or nullptr.
 const PackedWeights* find_packed_weights(const IntProgram& p, size_t step, kernels::Isa isa);
 
 }  // namespace qmap::rt
