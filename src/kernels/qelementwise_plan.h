@@ -159,6 +159,73 @@ inline int32_t qadd_shift(bool a_signed, int32_t za, QMultiplier ra, bool b_sign
   return bound < (__int128{1} << 63) && narrow_ok(bound >> s, zy, lo, hi, y_signed) ? s : 0;
 }
 
+// qadd's digit path: 16-bit products summed in int32 lanes (vpmaddwd / vpdpwssd), 16 lanes
+// per zmm instead of the 8 int64 lanes above. With s = max(sa, sb), T = max(s, 32), j = T - 32,
+// A = ma * 2^(T - sa), B = mb * 2^(T - sb) and C = -za * A - zb * B + 2^(T-1) + zy * 2^T, the
+// reference's sum scaled by 2^(T - s) is t = (qa - za) * A + (qb - zb) * B, and
+//   u = qa * A + qb * B + C = t + 2^(T-1) + zy * 2^T = sum_k P_k * 2^(16k),
+//   P_k = qa * A_k + qb * B_k + C_k,
+// where A_k, B_k are signed 16-bit digits (A = A_0 + A_1 2^16 + A_2 2^32, each in
+// [-2^15, 2^15)) and C_0, C_1 in [0, 2^16), C_2 = C >> 32. Each P_k is one pair of 16x16-bit
+// products plus a constant, far inside int32. Carrying P_0's and then P_1's high halves up
+// gives u = Q * 2^32 + (P_1' mod 2^16) * 2^16 + (P_0 mod 2^16), so floor(u / 2^T) = Q >> j.
+// Rounding half away from zero is floor(u / 2^T) less 1 at a negative tie: u's low T bits all
+// zero and floor(u / 2^T) - zy <= 0. The result then carries zy; the clamp follows.
+struct QaddDigits {
+  int64_t a = 0, b = 0, c = 0;  // A, B, C above
+  int32_t j = 0, zy = 0;
+};
+
+// The per-run lane constants: ab[k] = A_k | B_k << 16 (the dword a vpmaddwd pair (qa, qb)
+// multiplies), c[k] = C_k. A broadcast operand's term (value qa or qb) moves into C.
+struct QaddDigitLanes {
+  int32_t ab[3], c[3];
+};
+
+inline QaddDigitLanes qadd_digit_lanes(const QaddDigits& d, bool a_broadcast, int32_t qa, bool b_broadcast,
+                                       int32_t qb) {
+  int64_t a = d.a, b = d.b, c = d.c;
+  if (a_broadcast) c += qa * a, a = 0;
+  if (b_broadcast) c += qb * b, b = 0;
+  QaddDigitLanes l{};
+  for (int k = 0; k < 3; ++k) {
+    const int64_t ak = k < 2 ? static_cast<int16_t>(a & 0xFFFF) : a, bk = k < 2 ? static_cast<int16_t>(b & 0xFFFF) : b;
+    l.ab[k] = static_cast<int32_t>(static_cast<uint32_t>(static_cast<uint16_t>(ak)) |
+                                   (static_cast<uint32_t>(static_cast<uint16_t>(bk)) << 16));
+    a = (a - ak) >> 16, b = (b - bk) >> 16;  // exact: the low 16 bits are now zero
+    l.c[k] = static_cast<int32_t>(k < 2 ? (c & 0xFFFF) : c);
+    c >>= 16;  // arithmetic (C++20)
+  }
+  return l;
+}
+
+// Whether the digit path holds for these params (else qadd_shift's path or the scalar one):
+// the top digits of A and B fit int16, |u| < 2^60 for every (qa, qb) with or without a
+// broadcast operand folded into C (so C_2 and Q are far inside int32), and lo/hi ordered
+// inside the output type (the saturating packs then clamp exactly).
+inline bool qadd_digits(int32_t za, QMultiplier ra, int32_t zb, QMultiplier rb, int32_t zy, int32_t lo, int32_t hi,
+                        bool y_signed, QaddDigits* d) {
+  if (!(ra.shift >= kMinShift && ra.shift <= kMaxShift && rb.shift >= kMinShift && rb.shift <= kMaxShift &&
+        ra.m > 0 && rb.m > 0 && lo <= hi && lo >= ref::q8_min(y_signed) && hi <= ref::q8_max(y_signed)))
+    return false;
+  const int32_t t = std::max({ra.shift, rb.shift, 32});
+  if (t - ra.shift > 16 || t - rb.shift > 16) return false;  // A or B would not fit three digits
+  const int64_t a = int64_t{ra.m} << (t - ra.shift), b = int64_t{rb.m} << (t - rb.shift);  // < 2^47
+  auto top_fits = [](int64_t v) {
+    for (int k = 0; k < 2; ++k) v = (v - static_cast<int16_t>(v & 0xFFFF)) >> 16;
+    return v >= -32768 && v <= 32767;
+  };
+  if (!top_fits(a) || !top_fits(b)) return false;
+  auto mag = [](int64_t v) { return v < 0 ? -__int128{v} : __int128{v}; };
+  const __int128 qmax = 255;  // |qa|, |qb| for either type
+  const __int128 bound = (mag(za) + qmax) * a + (mag(zb) + qmax) * b + (__int128{1} << (t - 1)) +
+                         (mag(zy) << t);
+  if (bound >= (__int128{1} << 60)) return false;
+  d->a = a, d->b = b, d->j = t - 32, d->zy = zy;
+  d->c = static_cast<int64_t>(-__int128{za} * a - __int128{zb} * b + (__int128{1} << (t - 1)) + (__int128{zy} << t));
+  return true;
+}
+
 // qmul's vector path: da * db exact in int32 (vpmuldq / vpmulld), times m plus 2^(shift-1)
 // below 2^63 in int64 lanes, the rounded value narrowed to int32.
 inline bool qmul_fast(bool a_signed, int32_t za, bool b_signed, int32_t zb, QMultiplier r, int32_t zy, int32_t lo,

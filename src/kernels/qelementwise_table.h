@@ -2,7 +2,7 @@
 // when a program is prepared (runtime/executor.cpp). The entries have the reference's
 // signatures and semantics (kernels/ref/qelementwise.h, qpool.h) and are bit-exact with it;
 // memory-bound ops need no more than AVX2, so the AVX-512 level uses the AVX2 entries except
-// for qadd / qmul (compute bound in 64-bit lanes: kernels/x86_avx512vnni/qelementwise.h), and
+// for qadd / qmul (compute bound: kernels/x86_avx512vnni/qelementwise.h), and
 // the AVX-VNNI level (which adds only dot products) uses them all.
 #pragma once
 

@@ -220,6 +220,60 @@ inline void check_qadd(QAddFn qadd, const char* isa, const std::vector<Shapes>& 
   ::testing::Test::RecordProperty("cases", cases);
 }
 
+// qadd (named `isa`) against ref::qadd on every (qa, qb) pair of bytes (seed 108): a run of
+// 65536 elements, and a broadcast b per value, for each signedness combination and multiplier
+// pairs that reach every case of the kernels' digit path: equal and nearby shifts, a common
+// shift above 32 (the extra shift j), powers of two (exact ties, positive and negative, where
+// half away from zero differs from half up), mantissas near 2^31 (A's top digit at its limit)
+// and shift differences around the 16 the digit path holds (beyond it, the other paths).
+inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
+  const uint32_t seed = 108;
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> a(65536), b(65536);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i), b[i] = static_cast<uint8_t>(i >> 8);
+  const std::vector<int64_t> d{65536};
+  const ref::BinaryGeometry g{d, {1}, {1}};
+  std::vector<std::pair<QMultiplier, QMultiplier>> mults;
+  for (const auto& [r1, r2] : std::vector<std::pair<double, double>>{
+           {0.5, 0.25}, {1.0, 1.0}, {0.731, 1.37}, {0.125, 0.0625}, {0.1, 0.2}, {0.03, 0.01}, {2.0, 0.5},
+           {1.0 / 3, 2.0 / 3}, {0.9, 0.9 / 65536}, {0.9, 0.9 / 70000}, {1e-3, 1e-3}, {3.0, 0.01}})
+    mults.emplace_back(quantize_multiplier(r1), quantize_multiplier(r2));
+  mults.push_back({{0x7FFFFFFF, 30}, {0x7FFFC000, 31}});  // mantissas at the top
+  mults.push_back({{1 << 30, 33}, {1 << 30, 49}});        // shift difference 16, exact ties
+  mults.push_back({{0x7FFFFFFF, 49}, {0x7FFFFFFF, 33}});  // A's top digit past int16: not the digit path
+  for (int t = 0; t < 12; ++t) {
+    const QMultiplier r1{static_cast<int32_t>((1u << 30) + rng() % (1u << 30)), 28 + static_cast<int32_t>(rng() % 12)};
+    const QMultiplier r2{static_cast<int32_t>((1u << 30) + rng() % (1u << 30)),
+                         std::clamp(r1.shift + static_cast<int32_t>(rng() % 37) - 18, 1, 62)};
+    mults.emplace_back(r1, r2);
+  }
+  for (const auto& [ra, rb] : mults)
+    for (int sig = 0; sig < 8; ++sig) {
+      const bool as = sig & 1, bs = sig & 2, ys = sig & 4;
+      const int32_t za = pick_zero_point(as, rng), zb = pick_zero_point(bs, rng), zy = pick_zero_point(ys, rng);
+      const Clamp c = clamps(ys, zy)[rng() % 2];
+      std::vector<uint8_t> want(a.size()), got(a.size());
+      ref::qadd(g, {a.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {want.data(), ys});
+      qadd(g, {a.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {got.data(), ys});
+      QMAP_EXPECT_SAME_BYTES(want, got, isa,
+                             "seed " << seed << " qadd every pair: ra " << mult_str(ra) << " rb " << mult_str(rb)
+                                     << (as ? " s8" : " u8") << " za " << za << (bs ? " s8" : " u8") << " zb " << zb
+                                     << (ys ? " s8" : " u8") << " zy " << zy << " clamp [" << c.lo << "," << c.hi
+                                     << "] (a = index % 256, b = index / 256)");
+      // b broadcast: one call per value of b over a's 256 values.
+      const std::vector<int64_t> da{256}, db{1};
+      const ref::BinaryGeometry gb{da, {1}, {0}};
+      for (int v = 0; v < 256; v += 51) {
+        std::vector<uint8_t> w(256), o(256);
+        const uint8_t bv = static_cast<uint8_t>(v);
+        ref::qadd(gb, {a.data(), as}, za, ra, {&bv, bs}, zb, rb, zy, c.lo, c.hi, {w.data(), ys});
+        qadd(gb, {a.data(), as}, za, ra, {&bv, bs}, zb, rb, zy, c.lo, c.hi, {o.data(), ys});
+        QMAP_EXPECT_SAME_BYTES(w, o, isa, "seed " << seed << " qadd broadcast b " << v << ": ra " << mult_str(ra)
+                                                  << " rb " << mult_str(rb) << " za " << za << " zb " << zb);
+      }
+    }
+}
+
 // qmul (named `isa` in messages) against ref::qmul (seed 105): every shape of `shapes`,
 // signedness combination and multiplier with random zero points and three clamps.
 inline void check_qmul(QMulFn qmul, const char* isa, const std::vector<Shapes>& shapes) {

@@ -1,6 +1,8 @@
 // AVX2 integer elementwise kernels (see qelementwise.h). Bit-exact with kernels/ref/:
 //   quantize    vdivps + vroundps (nearest even) + clamp in float, as the scalar code
 //   dequantize  float(q - zp) * scale, one vmulps (no FMA contraction possible)
+//   qadd        16-bit digit products in int32 lanes (vpmaddwd, plan::qadd_digits) for every
+//               real Add; else as qmul
 //   qadd/qmul   the Q31 products in 64-bit lanes (vpmuldq), rounded half away from zero
 //               once; qadd brings both terms to the common shift exactly. Setup checks the
 //               worst case fits (else the scalar core functions run) and narrows to int32.
@@ -176,6 +178,73 @@ void binary_dispatch(const plan::Runs& runs, const uint8_t* a, const uint8_t* b,
 }
 
 // ---------------------------------------------------------------------------------------
+// qadd's digit path (plan::qadd_digits): 16 bytes of each operand widen to words, vpunpck{l,h}wd
+// pairs them (qa, qb) in dwords, three vpmaddwd against the digit pairs (A_k, B_k) plus C_k
+// give P_0..P_2 for 8 elements; two carries, the shift by j and the negative-tie correction
+// give the result with zy (about 2 instructions per element against 6 in the 64-bit lanes).
+
+struct DigitLanes {
+  __m256i ab[3], c[3];
+  explicit DigitLanes(const plan::QaddDigitLanes& l) {
+    for (int k = 0; k < 3; ++k) ab[k] = _mm256_set1_epi32(l.ab[k]), c[k] = _mm256_set1_epi32(l.c[k]);
+  }
+};
+
+// 8 dword pairs (qa | qb << 16) -> 8 results round_half_away(t / 2^T) + zy (plan::QaddDigits).
+template <bool kShift>
+inline __m256i digit_eval(__m256i pair, const DigitLanes& l, __m128i vj, __m256i jmask, __m256i vzy1) {
+  const __m256i zero = _mm256_setzero_si256(), low16 = _mm256_set1_epi32(0xFFFF);
+  const __m256i p0 = _mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[0]), l.c[0]);
+  const __m256i p1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[1]), l.c[1]), _mm256_srai_epi32(p0, 16));
+  const __m256i q = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[2]), l.c[2]), _mm256_srai_epi32(p1, 16));
+  const __m256i r = kShift ? _mm256_sra_epi32(q, vj) : q;
+  __m256i tie = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_or_si256(p0, p1), low16), zero);  // u's low 32 bits zero
+  if constexpr (kShift) tie = _mm256_and_si256(tie, _mm256_cmpeq_epi32(_mm256_and_si256(q, jmask), zero));
+  return _mm256_add_epi32(r, _mm256_and_si256(tie, _mm256_cmpgt_epi32(vzy1, r)));  // - 1 at a negative tie
+}
+
+template <bool S>
+inline __m256i widen16(const uint8_t* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return S ? _mm256_cvtepi8_epi16(v) : _mm256_cvtepu8_epi16(v);
+}
+
+// One run of n elements of qadd's digit path: a (b) is one broadcast value when BA (BB), whose
+// term is already in `l`'s constants (its words stay zero).
+template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
+void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
+               int32_t zy, int32_t lo, int32_t hi) {
+  const __m128i vj = _mm_cvtsi32_si128(j);
+  const __m256i jmask = _mm256_set1_epi32(static_cast<int32_t>((uint32_t{1} << (j & 31)) - 1));
+  const __m256i vzy1 = _mm256_set1_epi32(zy + 1);
+  const __m256i vlo = _mm256_set1_epi8(static_cast<char>(lo)), vhi = _mm256_set1_epi8(static_cast<char>(hi));
+  // 16 elements at pa / pb -> 16 words in order within each 128-bit lane.
+  auto half = [&](const uint8_t* pa, const uint8_t* pb) {
+    __m256i wa = _mm256_setzero_si256(), wb = _mm256_setzero_si256();
+    if constexpr (!BA) wa = widen16<SA>(pa);
+    if constexpr (!BB) wb = widen16<SB>(pb);
+    return _mm256_packs_epi32(digit_eval<kShift>(_mm256_unpacklo_epi16(wa, wb), l, vj, jmask, vzy1),
+                              digit_eval<kShift>(_mm256_unpackhi_epi16(wa, wb), l, vj, jmask, vzy1));
+  };
+  auto block = [&](const uint8_t* pa, const uint8_t* pb) {
+    const __m256i w0 = half(pa, pb), w1 = half(pa + 16, pb + 16);
+    const __m256i v = _mm256_permute4x64_epi64(SY ? _mm256_packs_epi16(w0, w1) : _mm256_packus_epi16(w0, w1), 0xD8);
+    return SY ? _mm256_min_epi8(_mm256_max_epi8(v, vlo), vhi) : _mm256_min_epu8(_mm256_max_epu8(v, vlo), vhi);
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), block(BA ? a : a + i, BB ? b : b + i));
+  if (i < n) {
+    const size_t rest = static_cast<size_t>(n - i);
+    alignas(32) uint8_t ta[32] = {}, tb[32] = {}, ty[32];
+    if constexpr (!BA) std::memcpy(ta, a + i, rest);
+    if constexpr (!BB) std::memcpy(tb, b + i, rest);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ty), block(ta, tb));
+    std::memcpy(y + i, ty, rest);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // lut8: 256-entry byte table, 32 lookups per iteration. With T_k = table[16k, 16k + 16),
 // X_0 = T_0, X_k = T_k ^ T_(k-1) (k < 8) and the index i = 16h + l: the lower pass looks up
 // pshufb(X_k, i - 16k) for k = 0..7. For h < 8 the index is negative (zeroing pshufb) exactly
@@ -238,7 +307,22 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
     return requantize_sum2(a[ia] - za, ra, b[ib] - zb, rb, zy, lo, hi);
   };
   auto* out = static_cast<uint8_t*>(y.data);
-  // The vector path: da * ma << (s - sa) + db * mb << (s - sb) plus half in int64 lanes, and
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  if (plan::QaddDigits d; plan::qadd_digits(za, ra, zb, rb, zy, lo, hi, y.is_signed, &d)) {
+    dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+      auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+        const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
+        const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
+        const DigitLanes l(plan::qadd_digit_lanes(d, BA, qa, BB, qb));
+        if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
+        else digit_run<SA, SB, SY, BA, BB, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
+      };
+      plan::binary_runs(runs, out, vec, scalar);
+    });
+    return;
+  }
+  // The other vector path: da * ma << (s - sa) + db * mb << (s - sb) plus half in int64 lanes, and
   // the rounded value narrowed to int32 (plan::qadd_shift proves it exact).
   const int32_t s = plan::qadd_shift(a.is_signed, za, ra, b.is_signed, zb, rb, zy, lo, hi, y.is_signed);
   if (s == 0) return plan::scalar_runs(runs, out, scalar);
@@ -252,8 +336,6 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
                                        _mm256_sllv_epi64(_mm256_mul_epi32(_mm256_srli_epi64(db, 32), mb), shb));
     return ol.finish(e, o);
   };
-  const auto* pa = static_cast<const uint8_t*>(a.data);
-  const auto* pb = static_cast<const uint8_t*>(b.data);
   dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
     binary_dispatch<SA, SB, SY>(runs, pa, pb, out, za, zb, op, scalar);
   });

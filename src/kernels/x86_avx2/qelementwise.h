@@ -1,8 +1,9 @@
 // AVX2 integer elementwise and data-conversion kernels: the same signatures and bit-exact
 // results as kernels/ref/qelementwise.h (quantize, dequantize, qadd, qmul, lut8, qconcat).
-// Each call dispatches once on the int8/uint8 combination to a template instance; params
-// the 64-bit lanes cannot hold exactly (huge zero points, very different qadd shifts) run
-// the scalar core functions instead. Declarations only: callable from code built without
+// Each call dispatches once on the int8/uint8 combination to a template instance; qadd runs
+// in int32 lanes of 16-bit digit products where plan::qadd_digits holds (every real Add), and
+// params the 64-bit lanes cannot hold exactly either (huge zero points, very different qadd
+// shifts) run the scalar core functions instead. Declarations only: callable from code built without
 // AVX2 flags, on a CPU that has AVX2 (kernels::host_isas()).
 #pragma once
 

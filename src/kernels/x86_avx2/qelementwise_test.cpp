@@ -121,6 +121,11 @@ TEST(QElementwiseAvx2, Add) {
   testing::check_qadd(&avx2::qadd, "avx2", binary_shapes(kSizes), [](std::mt19937&) -> int64_t { return 97; });
 }
 
+TEST(QElementwiseAvx2, AddEveryPairOfBytes) {
+  REQUIRE_AVX2();
+  testing::check_qadd_all_pairs(&avx2::qadd, "avx2");
+}
+
 TEST(QElementwiseAvx2, Mul) {
   REQUIRE_AVX2();
   testing::check_qmul(&avx2::qmul, "avx2", binary_shapes(kSizes));

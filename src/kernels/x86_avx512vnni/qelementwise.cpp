@@ -16,6 +16,15 @@
 //         saturating packs to 8 bits (monotone, lo/hi inside the type), then clamped in bytes.
 // Tails (n % 64) run the groups of 8 they need on copies made with masked loads (clamped in
 // 64 bits, narrowed with vpmovqb) and store masked.
+//
+// qadd's digit path (plan::qadd_digits, taken whenever it holds: every real Add) replaces the
+// 64-bit lanes with 16-bit digit products: 32 bytes of each operand widen to words
+// (vpmovzxbw / vpmovsxbw), vpunpck{l,h}wd pairs them (qa, qb) in dwords, and three vpdpwssd
+// against the digit pairs (A_k, B_k) plus C_k give P_0..P_2 for 16 elements; two carries, a
+// shift by j and the negative-tie correction (vptestnmd, a masked compare and subtract) give
+// the result with zy. The packs (vpackssdw undoes the unpacks' order within 128-bit lanes),
+// one vpermq and a byte clamp make 64 output bytes: about 1.5 instructions per element
+// against 2.8 in the 64-bit lanes.
 #include "kernels/x86_avx512vnni/qelementwise.h"
 
 // GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
@@ -116,6 +125,65 @@ inline void run64(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, con
   }
 }
 
+// ---- qadd's digit path (plan::qadd_digits) ----
+
+struct DigitLanes {
+  __m512i ab[3], c[3];
+  explicit DigitLanes(const plan::QaddDigitLanes& l) {
+    for (int k = 0; k < 3; ++k) ab[k] = _mm512_set1_epi32(l.ab[k]), c[k] = _mm512_set1_epi32(l.c[k]);
+  }
+};
+
+// 16 dword pairs (qa | qb << 16) -> 16 results round_half_away(t / 2^T) + zy (plan::QaddDigits).
+template <bool kShift>
+inline __m512i digit_eval(__m512i pair, const DigitLanes& l, __m128i vj, __m512i jmask, __m512i vzy) {
+  const __m512i low16 = _mm512_set1_epi32(0xFFFF);
+  const __m512i p0 = _mm512_dpwssd_epi32(l.c[0], pair, l.ab[0]);
+  const __m512i p1 = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[1], pair, l.ab[1]), _mm512_srai_epi32(p0, 16));
+  const __m512i q = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[2], pair, l.ab[2]), _mm512_srai_epi32(p1, 16));
+  const __m512i r = kShift ? _mm512_sra_epi32(q, vj) : q;
+  __mmask16 tie = _mm512_testn_epi32_mask(_mm512_or_si512(p0, p1), low16);  // u's low 32 bits zero
+  if constexpr (kShift) tie = _kand_mask16(tie, _mm512_testn_epi32_mask(q, jmask));
+  tie = _mm512_mask_cmple_epi32_mask(tie, r, vzy);  // a tie of a negative t
+  return _mm512_mask_sub_epi32(r, tie, r, _mm512_set1_epi32(1));
+}
+
+template <bool S>
+inline __m512i widen32(const uint8_t* p, __mmask32 m) {
+  const __m256i v = _mm256_maskz_loadu_epi8(m, p);
+  return S ? _mm512_cvtepi8_epi16(v) : _mm512_cvtepu8_epi16(v);
+}
+
+// One run of n elements of qadd's digit path: a (b) is one broadcast value when BA (BB), whose
+// term is already in `l`'s constants (its words stay zero).
+template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
+void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
+               int32_t zy, int32_t lo, int32_t hi) {
+  const __m128i vj = _mm_cvtsi32_si128(j);
+  const __m512i jmask = _mm512_set1_epi32(static_cast<int32_t>((uint32_t{1} << (j & 31)) - 1)), vzy = _mm512_set1_epi32(zy);
+  const __m512i vlo = _mm512_set1_epi8(static_cast<char>(lo)), vhi = _mm512_set1_epi8(static_cast<char>(hi));
+  const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+  // 32 elements from offset i (mask m) -> 32 words in order within each 128-bit lane.
+  auto half = [&](int64_t i, __mmask32 m) {
+    __m512i wa = _mm512_setzero_si512(), wb = _mm512_setzero_si512();
+    if constexpr (!BA) wa = widen32<SA>(a + i, m);
+    if constexpr (!BB) wb = widen32<SB>(b + i, m);
+    return _mm512_packs_epi32(digit_eval<kShift>(_mm512_unpacklo_epi16(wa, wb), l, vj, jmask, vzy),
+                              digit_eval<kShift>(_mm512_unpackhi_epi16(wa, wb), l, vj, jmask, vzy));
+  };
+  auto block = [&](int64_t i, __mmask32 m0, __mmask32 m1) {
+    const __m512i w0 = half(i, m0), w1 = half(i + 32, m1);
+    const __m512i v = _mm512_permutexvar_epi64(order, SY ? _mm512_packs_epi16(w0, w1) : _mm512_packus_epi16(w0, w1));
+    return SY ? _mm512_min_epi8(_mm512_max_epi8(v, vlo), vhi) : _mm512_min_epu8(_mm512_max_epu8(v, vlo), vhi);
+  };
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(y + i, block(i, ~__mmask32{0}, ~__mmask32{0}));
+  if (i < n) {
+    const __mmask64 m = (~__mmask64{0}) >> (64 - (n - i));
+    _mm512_mask_storeu_epi8(y + i, m, block(i, static_cast<__mmask32>(m), static_cast<__mmask32>(m >> 32)));
+  }
+}
+
 }  // namespace
 
 void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
@@ -133,6 +201,19 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
     return requantize_sum2(a[ia] - za, ra, b[ib] - zb, rb, zy, lo, hi);
   };
   auto* out = static_cast<uint8_t*>(y.data);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  if (plan::QaddDigits d; plan::qadd_digits(za, ra, zb, rb, zy, lo, hi, y.is_signed, &d)) {
+    plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+      auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+        const DigitLanes l(plan::qadd_digit_lanes(d, BA, BA ? value<SA>(pa + ia) : 0, BB, BB ? value<SB>(pb + ib) : 0));
+        if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
+        else digit_run<SA, SB, SY, BA, BB, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
+      };
+      plan::binary_runs(runs, out, vec, scalar);
+    });
+    return;
+  }
   const int32_t s = plan::qadd_shift(a.is_signed, za, ra, b.is_signed, zb, rb, zy, lo, hi, y.is_signed);
   if (s == 0) return plan::scalar_runs(runs, out, scalar);
   const int32_t shb = s - rb.shift;
@@ -142,8 +223,6 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
   const Narrow nw(zy, lo, hi);
   const __m512i ma = _mm512_set1_epi64(ra.m), mb = _mm512_set1_epi64(rb.m);
   const __m128i vshb = _mm_cvtsi64_si128(shb), vs = _mm_cvtsi64_si128(s);
-  const auto* pa = static_cast<const uint8_t*>(a.data);
-  const auto* pb = static_cast<const uint8_t*>(b.data);
   plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
     auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
       uint64_t c = c0;

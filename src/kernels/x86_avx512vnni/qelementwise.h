@@ -1,8 +1,9 @@
 // AVX-512 integer elementwise kernels: qadd and qmul with the same signatures and bit-exact
 // results as kernels/ref/qelementwise.h (the other elementwise entries of the AVX-512 level
 // are the AVX2 ones: they are memory bound). Each call dispatches once on the int8/uint8
-// combination to a template instance; params the 64-bit lanes cannot hold exactly run the
-// scalar core functions (kernels/qelementwise_plan.h). Declarations only: callable from code
+// combination to a template instance; qadd runs in int32 lanes of 16-bit digit products where
+// plan::qadd_digits holds, else (like qmul) in 64-bit lanes; params neither can hold exactly
+// run the scalar core functions (kernels/qelementwise_plan.h). Declarations only: callable from code
 // built without AVX-512 flags, on a CPU that has AVX-512 (kernels::host_isas()).
 #pragma once
 

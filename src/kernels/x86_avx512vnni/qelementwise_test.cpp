@@ -40,6 +40,11 @@ TEST(QElementwiseAvx512, Add) {
                       [](std::mt19937& rng) { return 1 + static_cast<int64_t>(rng() % 300); });
 }
 
+TEST(QElementwiseAvx512, AddEveryPairOfBytes) {
+  REQUIRE_AVX512();
+  testing::check_qadd_all_pairs(&avx512::qadd, "avx512");
+}
+
 TEST(QElementwiseAvx512, Mul) {
   REQUIRE_AVX512();
   testing::check_qmul(&avx512::qmul, "avx512", binary_shapes());
