@@ -56,7 +56,8 @@
 // X tile stays in L1/L2 across M): for each 8-channel block: micro-kernel + epilogue. With
 // several workers the rows are cut finer (>= 4 tasks per worker when possible) and, when
 // rows are still too few, the output channels too. Tasks write disjoint outputs; the split
-// never changes a result.
+// never changes a result. The channel-vectorized path (below) gives each worker an even share
+// of an image's (48-channel block, pixel tile) units, so 3 blocks split 1.5 + 1.5, not 1 + 2.
 //
 // Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n > 1 rows, not taken by the fully connected path) folds the batch into the pixel axis:
 // pixel p is row p of x ([n][c], channels contiguous) and of y ([n][m]), stored by lanes.
@@ -706,11 +707,14 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     }
     if (cv_) {
       const size_t stride = scratch_stride(scratch_bytes_per_worker());
-      const int64_t msplit = workers > 1 ? std::min(cv_nmb_, ceil_div(workers, g.n)) : 1;
+      // An image's work is cv_nmb_ x ntile units (a 48-channel block on one pixel tile), in
+      // block-major order; each task packs its image once and runs an even share of them
+      // (splitting whole blocks left ResNet-50's 128-channel 28x28 layers at 1 + 2 blocks).
+      const int64_t units = cv_nmb_ * cv_ntile(), msplit = workers > 1 ? std::min(units, ceil_div(workers, g.n)) : 1;
       tasks.run(static_cast<size_t>(g.n * msplit), [&](size_t task, int worker) {
         const int64_t t = static_cast<int64_t>(task), ms = t % msplit, n = t / msplit;
         run_cv(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
-               n, cv_nmb_ * ms / msplit, cv_nmb_ * (ms + 1) / msplit);
+               n, units * ms / msplit, units * (ms + 1) / msplit);
       });
       return;
     }
@@ -971,7 +975,10 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
 
   // Channel-vectorized path: image n packed channels-last, then output channel blocks
   // [blk0, blk1) of 48 channels, each over all pixel tiles (<= 8 consecutive output pixels).
-  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t blk0, int64_t blk1) const {
+  int64_t cv_ntile() const { return ceil_div(g_.oh * g_.ow, kCvMaxNp); }
+
+  // Units [u0, u1) of image n: unit u is pixel tile u % cv_ntile() of block u / cv_ntile().
+  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t u0, int64_t u1) const {
     const auto& g = g_;
     const int64_t cb = c4n_ * 4, pix = cv_ph_ * cv_pw_;
     uint8_t* xcl = ws;
@@ -1008,7 +1015,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     }
     transpose_dwords(reinterpret_cast<const uint32_t*>(tq), c4n_, pix, reinterpret_cast<uint32_t*>(xcl));
 
-    const int64_t ohow = g.oh * g.ow, ntile = ceil_div(ohow, kCvMaxNp);
+    const int64_t ohow = g.oh * g.ow, ntile = cv_ntile();
     const int64_t pstep = (g.stride_w / cv_gsw_) * cb, rstep = (g.stride_h / cv_gsh_) * cv_pw_ * cb;
     const int64_t k4 = taps_ * c4n_;
     // A block's weights are read once per pixel tile: from L2 after the first tile, from DRAM
@@ -1017,14 +1024,15 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // prefetch the next block's weights into L2, each tile its share, one line per K step.
     const int64_t block_lines = kCvMb * k4 * 4 / 64;
     alignas(64) int32_t acc[kCvMaxNp * kCvMb];
-    for (int64_t blk = blk0; blk < blk1; ++blk) {
+    for (int64_t blk = u0 / ntile; blk * ntile < u1; ++blk) {
       const int64_t mrem = g.m - blk * kCvMb;
       const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
       const int8_t* wb = wp_ + blk * kCvMb * k4 * 4;
       const int32_t* bb = bcv_.data() + blk * kCvMb;
       const char* next = reinterpret_cast<const char*>(wb + kCvMb * k4 * 4);
       const int64_t next_lines = blk + 1 < cv_nmb_ ? block_lines : 0;
-      for (int64_t tile = 0; tile < ntile; ++tile) {
+      for (int64_t tile = std::max<int64_t>(0, u0 - blk * ntile), te = std::min(ntile, u1 - blk * ntile); tile < te;
+           ++tile) {
         const int64_t p0 = ohow * tile / ntile, np = ohow * (tile + 1) / ntile - p0;
         const uint8_t* xp[kCvMaxNp];
         for (int64_t j = 0; j < np; ++j) {
