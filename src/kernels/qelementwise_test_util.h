@@ -81,7 +81,10 @@ inline std::string diff_str(const std::vector<uint8_t>& want, const std::vector<
 
 inline std::string dims_str(const std::vector<int64_t>& d) {
   std::string s = "[";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "," : "") + std::to_string(d[i]);
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (i > 0) s += ',';  // not "," + to_string(): GCC 12 warns falsely there (-Wrestrict, PR 105329)
+    s += std::to_string(d[i]);
+  }
   return s + "]";
 }
 
@@ -224,8 +227,9 @@ inline void check_qadd(QAddFn qadd, const char* isa, const std::vector<Shapes>& 
 // 65536 elements, and a broadcast b per value, for each signedness combination and multiplier
 // pairs that reach every case of the kernels' digit path: equal and nearby shifts, a common
 // shift above 32 (the extra shift j), powers of two (exact ties, positive and negative, where
-// half away from zero differs from half up), mantissas near 2^31 (A's top digit at its limit)
-// and shift differences around the 16 the digit path holds (beyond it, the other paths).
+// half away from zero differs from half up: the kernels' second, correcting pass), mantissas
+// near 2^31 (A's top digit at its limit) and shift differences around the 16 the digit path
+// holds (beyond it, the other paths); and in place, y over a.
 inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
   const uint32_t seed = 108;
   std::mt19937 rng(seed);
@@ -260,6 +264,11 @@ inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
                                      << (as ? " s8" : " u8") << " za " << za << (bs ? " s8" : " u8") << " zb " << zb
                                      << (ys ? " s8" : " u8") << " zy " << zy << " clamp [" << c.lo << "," << c.hi
                                      << "] (a = index % 256, b = index / 256)");
+      // In place (y over a): the kernels must not read an operand they have already overwritten.
+      std::vector<uint8_t> in_place = a;
+      qadd(g, {in_place.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {in_place.data(), ys});
+      QMAP_EXPECT_SAME_BYTES(want, in_place, isa, "seed " << seed << " qadd in place (y = a): ra " << mult_str(ra)
+                                                          << " rb " << mult_str(rb) << " za " << za << " zb " << zb);
       // b broadcast: one call per value of b over a's 256 values.
       const std::vector<int64_t> da{256}, db{1};
       const ref::BinaryGeometry gb{da, {1}, {0}};

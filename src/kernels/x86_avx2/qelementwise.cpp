@@ -190,17 +190,26 @@ struct DigitLanes {
   }
 };
 
-// 8 dword pairs (qa | qb << 16) -> 8 results round_half_away(t / 2^T) + zy (plan::QaddDigits).
+// 8 dword pairs (qa | qb << 16) -> r = floor(u / 2^T) (zy included) and z = u's low T bits
+// folded into 32 (zero exactly at a tie). Rounding half away from zero is r - 1 where z = 0 and
+// r <= zy (t < 0): see tie_fix.
+struct DigitOut {
+  __m256i r, z;
+};
 template <bool kShift>
-inline __m256i digit_eval(__m256i pair, const DigitLanes& l, __m128i vj, __m256i jmask, __m256i vzy1) {
-  const __m256i zero = _mm256_setzero_si256(), low16 = _mm256_set1_epi32(0xFFFF);
+inline DigitOut digit_eval(__m256i pair, const DigitLanes& l, __m128i vj, __m256i jmask) {
+  const __m256i low16 = _mm256_set1_epi32(0xFFFF);
   const __m256i p0 = _mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[0]), l.c[0]);
   const __m256i p1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[1]), l.c[1]), _mm256_srai_epi32(p0, 16));
   const __m256i q = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[2]), l.c[2]), _mm256_srai_epi32(p1, 16));
-  const __m256i r = kShift ? _mm256_sra_epi32(q, vj) : q;
-  __m256i tie = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_or_si256(p0, p1), low16), zero);  // u's low 32 bits zero
-  if constexpr (kShift) tie = _mm256_and_si256(tie, _mm256_cmpeq_epi32(_mm256_and_si256(q, jmask), zero));
-  return _mm256_add_epi32(r, _mm256_and_si256(tie, _mm256_cmpgt_epi32(vzy1, r)));  // - 1 at a negative tie
+  __m256i z = _mm256_and_si256(_mm256_or_si256(p0, p1), low16);
+  if constexpr (kShift) z = _mm256_or_si256(z, _mm256_and_si256(q, jmask));
+  return {kShift ? _mm256_sra_epi32(q, vj) : q, z};
+}
+
+inline __m256i tie_fix(const DigitOut& d, __m256i vzy1) {
+  const __m256i tie = _mm256_cmpeq_epi32(d.z, _mm256_setzero_si256());
+  return _mm256_add_epi32(d.r, _mm256_and_si256(tie, _mm256_cmpgt_epi32(vzy1, d.r)));  // - 1 at a negative tie
 }
 
 template <bool S>
@@ -210,7 +219,8 @@ inline __m256i widen16(const uint8_t* p) {
 }
 
 // One run of n elements of qadd's digit path: a (b) is one broadcast value when BA (BB), whose
-// term is already in `l`'s constants (its words stay zero).
+// term is already in `l`'s constants (its words stay zero). As on AVX-512, one pass tracks the
+// smallest z and a second one, with the tie correction, runs only when some z was zero.
 template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
 void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
                int32_t zy, int32_t lo, int32_t hi) {
@@ -218,30 +228,44 @@ void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const 
   const __m256i jmask = _mm256_set1_epi32(static_cast<int32_t>((uint32_t{1} << (j & 31)) - 1));
   const __m256i vzy1 = _mm256_set1_epi32(zy + 1);
   const __m256i vlo = _mm256_set1_epi8(static_cast<char>(lo)), vhi = _mm256_set1_epi8(static_cast<char>(hi));
+  __m256i zacc = _mm256_set1_epi32(-1);
   // 16 elements at pa / pb -> 16 words in order within each 128-bit lane.
-  auto half = [&](const uint8_t* pa, const uint8_t* pb) {
+  auto half = [&]<bool kFix>(const uint8_t* pa, const uint8_t* pb) __attribute__((always_inline)) {
     __m256i wa = _mm256_setzero_si256(), wb = _mm256_setzero_si256();
     if constexpr (!BA) wa = widen16<SA>(pa);
     if constexpr (!BB) wb = widen16<SB>(pb);
-    return _mm256_packs_epi32(digit_eval<kShift>(_mm256_unpacklo_epi16(wa, wb), l, vj, jmask, vzy1),
-                              digit_eval<kShift>(_mm256_unpackhi_epi16(wa, wb), l, vj, jmask, vzy1));
+    const DigitOut d0 = digit_eval<kShift>(_mm256_unpacklo_epi16(wa, wb), l, vj, jmask);
+    const DigitOut d1 = digit_eval<kShift>(_mm256_unpackhi_epi16(wa, wb), l, vj, jmask);
+    if constexpr (kFix) return _mm256_packs_epi32(tie_fix(d0, vzy1), tie_fix(d1, vzy1));
+    zacc = _mm256_min_epu32(zacc, _mm256_min_epu32(d0.z, d1.z));
+    return _mm256_packs_epi32(d0.r, d1.r);
   };
-  auto block = [&](const uint8_t* pa, const uint8_t* pb) {
-    const __m256i w0 = half(pa, pb), w1 = half(pa + 16, pb + 16);
+  auto block = [&]<bool kFix>(const uint8_t* pa, const uint8_t* pb) __attribute__((always_inline)) {
+    const __m256i w0 = half.template operator()<kFix>(pa, pb), w1 = half.template operator()<kFix>(pa + 16, pb + 16);
     const __m256i v = _mm256_permute4x64_epi64(SY ? _mm256_packs_epi16(w0, w1) : _mm256_packus_epi16(w0, w1), 0xD8);
     return SY ? _mm256_min_epi8(_mm256_max_epi8(v, vlo), vhi) : _mm256_min_epu8(_mm256_max_epu8(v, vlo), vhi);
   };
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), block(BA ? a : a + i, BB ? b : b + i));
-  if (i < n) {
-    const size_t rest = static_cast<size_t>(n - i);
-    alignas(32) uint8_t ta[32] = {}, tb[32] = {}, ty[32];
-    if constexpr (!BA) std::memcpy(ta, a + i, rest);
-    if constexpr (!BB) std::memcpy(tb, b + i, rest);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(ty), block(ta, tb));
-    std::memcpy(y + i, ty, rest);
-  }
+  auto pass = [&]<bool kFix>() {
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), block.template operator()<kFix>(BA ? a : a + i, BB ? b : b + i));
+    if (i < n) {
+      const size_t rest = static_cast<size_t>(n - i);
+      alignas(32) uint8_t ta[32] = {}, tb[32] = {}, ty[32];
+      if constexpr (!BA) std::memcpy(ta, a + i, rest);
+      if constexpr (!BB) std::memcpy(tb, b + i, rest);
+      _mm256_store_si256(reinterpret_cast<__m256i*>(ty), block.template operator()<kFix>(ta, tb));
+      std::memcpy(y + i, ty, rest);
+    }
+  };
+  // An output over an operand (in place) has overwritten it after one pass: correct as it goes.
+  auto overlaps = [&](const uint8_t* p) { return p < y + n && y < p + n; };
+  if ((!BA && overlaps(a)) || (!BB && overlaps(b))) return pass.template operator()<true>();
+  pass.template operator()<false>();
+  // A tie somewhere (the zero-filled tail lanes count too): the run again, with the correction.
+  if (__builtin_expect(!_mm256_testz_si256(_mm256_cmpeq_epi32(zacc, _mm256_setzero_si256()),
+                                           _mm256_cmpeq_epi32(zacc, _mm256_setzero_si256())), 0))
+    pass.template operator()<true>();
 }
 
 // ---------------------------------------------------------------------------------------

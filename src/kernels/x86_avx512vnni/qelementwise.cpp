@@ -20,11 +20,10 @@
 // qadd's digit path (plan::qadd_digits, taken whenever it holds: every real Add) replaces the
 // 64-bit lanes with 16-bit digit products: 32 bytes of each operand widen to words
 // (vpmovzxbw / vpmovsxbw), vpunpck{l,h}wd pairs them (qa, qb) in dwords, and three vpdpwssd
-// against the digit pairs (A_k, B_k) plus C_k give P_0..P_2 for 16 elements; two carries, a
-// shift by j and the negative-tie correction (vptestnmd, a masked compare and subtract) give
-// the result with zy. The packs (vpackssdw undoes the unpacks' order within 128-bit lanes),
-// one vpermq and a byte clamp make 64 output bytes: about 1.5 instructions per element
-// against 2.8 in the 64-bit lanes.
+// against the digit pairs (A_k, B_k) plus C_k give P_0..P_2 for 16 elements; two carries and
+// a shift by j give the result with zy. The packs (vpackssdw undoes the unpacks' order within
+// 128-bit lanes), one vpermq and a byte clamp make 64 output bytes. Negative ties (rare) are
+// corrected by a second pass over the run when the first one saw a tie (digit_run).
 #include "kernels/x86_avx512vnni/qelementwise.h"
 
 // GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
@@ -134,18 +133,27 @@ struct DigitLanes {
   }
 };
 
-// 16 dword pairs (qa | qb << 16) -> 16 results round_half_away(t / 2^T) + zy (plan::QaddDigits).
+// 16 dword pairs (qa | qb << 16) -> r = floor(u / 2^T) (zy included) and z = u's low T bits
+// folded into 32 (zero exactly at a tie). Rounding half away from zero is r - 1 where z = 0 and
+// r <= zy (t < 0): see tie_fix.
+struct DigitOut {
+  __m512i r, z;
+};
 template <bool kShift>
-inline __m512i digit_eval(__m512i pair, const DigitLanes& l, __m128i vj, __m512i jmask, __m512i vzy) {
+inline DigitOut digit_eval(__m512i pair, const DigitLanes& l, __m128i vj, __m512i jmask) {
   const __m512i low16 = _mm512_set1_epi32(0xFFFF);
   const __m512i p0 = _mm512_dpwssd_epi32(l.c[0], pair, l.ab[0]);
   const __m512i p1 = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[1], pair, l.ab[1]), _mm512_srai_epi32(p0, 16));
   const __m512i q = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[2], pair, l.ab[2]), _mm512_srai_epi32(p1, 16));
-  const __m512i r = kShift ? _mm512_sra_epi32(q, vj) : q;
-  __mmask16 tie = _mm512_testn_epi32_mask(_mm512_or_si512(p0, p1), low16);  // u's low 32 bits zero
-  if constexpr (kShift) tie = _kand_mask16(tie, _mm512_testn_epi32_mask(q, jmask));
-  tie = _mm512_mask_cmple_epi32_mask(tie, r, vzy);  // a tie of a negative t
-  return _mm512_mask_sub_epi32(r, tie, r, _mm512_set1_epi32(1));
+  // Ternary logic 0xA8: (a | b) & c; 0xF8: a | (b & c).
+  __m512i z = _mm512_ternarylogic_epi32(p0, p1, low16, 0xA8);
+  if constexpr (kShift) z = _mm512_ternarylogic_epi32(z, q, jmask, 0xF8);
+  return {kShift ? _mm512_sra_epi32(q, vj) : q, z};
+}
+
+inline __m512i tie_fix(const DigitOut& d, __m512i vzy) {
+  const __mmask16 tie = _mm512_mask_cmple_epi32_mask(_mm512_testn_epi32_mask(d.z, d.z), d.r, vzy);
+  return _mm512_mask_sub_epi32(d.r, tie, d.r, _mm512_set1_epi32(1));
 }
 
 template <bool S>
@@ -155,33 +163,59 @@ inline __m512i widen32(const uint8_t* p, __mmask32 m) {
 }
 
 // One run of n elements of qadd's digit path: a (b) is one broadcast value when BA (BB), whose
-// term is already in `l`'s constants (its words stay zero).
+// term is already in `l`'s constants (its words stay zero). Ties are rare (u's low T >= 32 bits
+// all zero: none in ResNet-50's Adds), and correcting every vector for them cost as much as the
+// rest of the arithmetic, so one pass tracks the smallest z and a second pass, with the
+// correction, runs only when some z was zero.
 template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
 void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
                int32_t zy, int32_t lo, int32_t hi) {
   const __m128i vj = _mm_cvtsi32_si128(j);
-  const __m512i jmask = _mm512_set1_epi32(static_cast<int32_t>((uint32_t{1} << (j & 31)) - 1)), vzy = _mm512_set1_epi32(zy);
+  const __m512i jmask = _mm512_set1_epi32(static_cast<int32_t>((uint32_t{1} << (j & 31)) - 1));
+  const __m512i vzy = _mm512_set1_epi32(zy);
   const __m512i vlo = _mm512_set1_epi8(static_cast<char>(lo)), vhi = _mm512_set1_epi8(static_cast<char>(hi));
   const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
-  // 32 elements from offset i (mask m) -> 32 words in order within each 128-bit lane.
-  auto half = [&](int64_t i, __mmask32 m) {
+  // 32 elements from offset i (mask m) -> d[0], d[1]: the unpacked low and high word pairs.
+  auto half = [&](int64_t i, __mmask32 m, DigitOut* d) __attribute__((always_inline)) {
     __m512i wa = _mm512_setzero_si512(), wb = _mm512_setzero_si512();
     if constexpr (!BA) wa = widen32<SA>(a + i, m);
     if constexpr (!BB) wb = widen32<SB>(b + i, m);
-    return _mm512_packs_epi32(digit_eval<kShift>(_mm512_unpacklo_epi16(wa, wb), l, vj, jmask, vzy),
-                              digit_eval<kShift>(_mm512_unpackhi_epi16(wa, wb), l, vj, jmask, vzy));
+    d[0] = digit_eval<kShift>(_mm512_unpacklo_epi16(wa, wb), l, vj, jmask);
+    d[1] = digit_eval<kShift>(_mm512_unpackhi_epi16(wa, wb), l, vj, jmask);
   };
-  auto block = [&](int64_t i, __mmask32 m0, __mmask32 m1) {
-    const __m512i w0 = half(i, m0), w1 = half(i + 32, m1);
+  // kFix: correct ties; else only track the smallest z over the run (zacc).
+  __m512i zacc = _mm512_set1_epi32(-1);
+  auto block = [&]<bool kFix>(int64_t i, __mmask32 m0, __mmask32 m1) __attribute__((always_inline)) {
+    DigitOut d[4];
+    half(i, m0, d);
+    half(i + 32, m1, d + 2);
+    __m512i r[4] = {d[0].r, d[1].r, d[2].r, d[3].r};
+    if constexpr (kFix) {
+      for (int k = 0; k < 4; ++k) r[k] = tie_fix(d[k], vzy);
+    } else {
+      zacc = _mm512_min_epu32(_mm512_min_epu32(zacc, _mm512_min_epu32(d[0].z, d[1].z)), _mm512_min_epu32(d[2].z, d[3].z));
+    }
+    // vpackssdw undoes the unpacks' order within 128-bit lanes; vpermq puts the halves in order.
+    const __m512i w0 = _mm512_packs_epi32(r[0], r[1]), w1 = _mm512_packs_epi32(r[2], r[3]);
     const __m512i v = _mm512_permutexvar_epi64(order, SY ? _mm512_packs_epi16(w0, w1) : _mm512_packus_epi16(w0, w1));
     return SY ? _mm512_min_epi8(_mm512_max_epi8(v, vlo), vhi) : _mm512_min_epu8(_mm512_max_epu8(v, vlo), vhi);
   };
-  int64_t i = 0;
-  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(y + i, block(i, ~__mmask32{0}, ~__mmask32{0}));
-  if (i < n) {
-    const __mmask64 m = (~__mmask64{0}) >> (64 - (n - i));
-    _mm512_mask_storeu_epi8(y + i, m, block(i, static_cast<__mmask32>(m), static_cast<__mmask32>(m >> 32)));
-  }
+  auto pass = [&]<bool kFix>() {
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64)
+      _mm512_storeu_si512(y + i, block.template operator()<kFix>(i, ~__mmask32{0}, ~__mmask32{0}));
+    if (i < n) {
+      const __mmask64 m = (~__mmask64{0}) >> (64 - (n - i));
+      _mm512_mask_storeu_epi8(y + i, m,
+                              block.template operator()<kFix>(i, static_cast<__mmask32>(m), static_cast<__mmask32>(m >> 32)));
+    }
+  };
+  // An output over an operand (in place) has overwritten it after one pass: correct as it goes.
+  auto overlaps = [&](const uint8_t* p) { return p < y + n && y < p + n; };
+  if ((!BA && overlaps(a)) || (!BB && overlaps(b))) return pass.template operator()<true>();
+  pass.template operator()<false>();
+  // A tie somewhere (masked-off tail lanes count too): the run again, with the correction.
+  if (__builtin_expect(_mm512_testn_epi32_mask(zacc, zacc) != 0, 0)) pass.template operator()<true>();
 }
 
 }  // namespace
