@@ -81,6 +81,12 @@
 // quads over (channel, tap) entries (tk_). The chunk's phase planes are built per channel,
 // then quad k interleaves 4 planes read at their taps' virtual pixel offsets, so the
 // micro-kernel sees a 1x1 conv with K/4 quads over the same virtual pixel grid.
+// GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
+// -Wmaybe-uninitialized reports at every inlined use (GCC PR 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
