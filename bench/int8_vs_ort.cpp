@@ -14,7 +14,9 @@
 //     Reported, never fatal;
 //   - per thread count: the .bin (qmap::rt::Context with ContextOptions{.threads = N}, set_input
 //     once, Context::run timed), ORT int8 and ORT float (tools/ort/ort_run.js --time, intra-op
-//     N threads, one session, timed inside node): median and min ms of --runs after --warmup.
+//     N threads, one session, timed inside node): median and min ms of --runs after --warmup,
+//     measured in turn in --rounds rounds (each a share of the runs; default 3) whose runs are
+//     pooled, so a change in the machine's speed during the measurement hits all three.
 //     The .bin stops early once one measurement passed --max-time seconds (at least 2 runs),
 //     so a slow runtime stays bounded; the table shows the run count. With --isas LIST the
 //     .bin is also loaded with each listed kernel level (LoadOptions::isa) and timed right
@@ -43,7 +45,7 @@
 // Output: progress on stderr; the results as Markdown tables on stdout (for the README), with
 // the load average at the start and the end (timings on a shared machine vary with it).
 //
-// usage: int8_vs_ort [--runs N] [--warmup N] [--threads "1 2"] [--max-time S] [--layers NAME|none]
+// usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--max-time S] [--layers NAME|none]
 //                    [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] MODEL_DIR...
 // Model folders: DIR/<name>.bin and DIR/<name>_quantized_model.onnx where <name> is the folder's
 // name; the float model is DIR/float.onnx (the script links the exported model there) or else
@@ -95,7 +97,7 @@ constexpr uint32_t kSeed = 20240601;
 const char* const kTorchvisionModels[] = {"mobilenet_v2",  "resnet18",           "resnet50",
                                           "squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v3_small"};
 const char* const kUsage =
-    "usage: int8_vs_ort [--runs N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
+    "usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
     "                   [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] [--isas \"avx2 avxvnni\"]\n"
     "                   MODEL_DIR...\n"
     "  --isas LIST: also time each .bin with each of these kernel levels, in the same run (a table of its own)\n"
@@ -105,6 +107,7 @@ const char* const kUsage =
 struct Options {
   int runs = 20;
   int warmup = 3;
+  int rounds = 3;  // the .bin, ORT int8 and ORT float measured in turn, this many times
   std::vector<int> threads = {1, 2};
   double max_time = 20;  // seconds per .bin measurement
   std::string layers = "resnet50";
@@ -159,6 +162,7 @@ Options parse_args(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--runs") o.runs = parse_int(value(), a, 1);
+    else if (a == "--rounds") o.rounds = parse_int(value(), a, 1);
     else if (a == "--warmup") o.warmup = parse_int(value(), a, 0);
     else if (a == "--max-time") o.max_time = parse_seconds(value(), a);
     else if (a == "--layers") o.layers = value();
@@ -257,7 +261,25 @@ std::string cpu_best_isa() {
 struct Stats {
   double median = NAN, min = NAN;
   int n = 0;
+  std::vector<double> times;  // every timed run (ms)
 };
+
+Stats stats_of(std::vector<double> ts) {
+  Stats s;
+  if (ts.empty()) return s;
+  s.median = median(ts);
+  s.min = *std::min_element(ts.begin(), ts.end());
+  s.n = static_cast<int>(ts.size());
+  s.times = std::move(ts);
+  return s;
+}
+
+// The runs of several measurements as one.
+Stats pooled(const std::vector<Stats>& parts) {
+  std::vector<double> all;
+  for (const Stats& p : parts) all.insert(all.end(), p.times.begin(), p.times.end());
+  return stats_of(std::move(all));
+}
 
 // Runs f `warmup` times, then up to `runs` timed runs; stops early (after at least 2 timed
 // runs, or 1 when runs == 1) once `max_s` seconds of timed runs passed, and keeps the
@@ -277,11 +299,7 @@ Stats time_runs(const std::function<void()>& f, int runs, int warmup, double max
     total += ts.back();
     if (total > max_s * 1000 && ts.size() >= 2) break;
   }
-  Stats s;
-  s.median = median(ts);
-  s.min = *std::min_element(ts.begin(), ts.end());
-  s.n = static_cast<int>(ts.size());
-  return s;
+  return stats_of(std::move(ts));
 }
 
 // --- one model ---
@@ -447,7 +465,29 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
       progress(fmt::format("{}: {} thread(s): .bin", f.name, threads));
       rt::Context ctx(model, rt::ContextOptions{.threads = threads});
       set_inputs(ctx, *inputs);
-      tr.bin = time_runs([&] { ctx.run(); }, opt.runs, opt.warmup, opt.max_time);
+      // In turn, --rounds times: the .bin, ORT int8, ORT float, each a share of --runs; the
+      // statistics pool each one's runs. A shift of the machine's speed (this VM's second core
+      // comes and goes) then falls on all three alike instead of on one of them.
+      const int per_round = (opt.runs + opt.rounds - 1) / opt.rounds;
+      std::vector<Stats> bin_parts, q_parts, f_parts;
+      for (int round = 0; round < opt.rounds; ++round) {
+        progress(fmt::format("{}: {} thread(s): round {} of {}", f.name, threads, round + 1, opt.rounds));
+        bin_parts.push_back(time_runs([&] { ctx.run(); }, per_round, round == 0 ? opt.warmup : 1,
+                                      opt.max_time / opt.rounds));
+        if (auto t = ort_peer::time(peer, f.qonnx, *inputs, threads, per_round, opt.warmup); t.ok()) {
+          q_parts.push_back(stats_of(t->times_ms));
+        } else if (tr.error.find("ORT int8") == std::string::npos) {
+          tr.error += "ORT int8: " + t.status().message() + " ";
+        }
+        if (auto t = ort_peer::time(peer, f.fonnx, *inputs, threads, per_round, opt.warmup); t.ok()) {
+          f_parts.push_back(stats_of(t->times_ms));
+        } else if (tr.error.find("ORT float") == std::string::npos) {
+          tr.error += "ORT float: " + t.status().message() + " ";
+        }
+      }
+      tr.bin = pooled(bin_parts);
+      tr.ort_q = pooled(q_parts);
+      tr.ort_f = pooled(f_parts);
       tr.same_as_1thread = read_outputs(ctx, n_out) == ref;
       // The same .bin with each --isas level, right after the default level's runs.
       for (const std::string& isa : opt.isas) {
@@ -457,17 +497,6 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
         set_inputs(ci, *inputs);
         tr.bin_isa.push_back(time_runs([&] { ci.run(); }, opt.runs, opt.warmup, opt.max_time));
         tr.isa_same.push_back(read_outputs(ci, n_out) == ref);
-      }
-      progress(fmt::format("{}: {} thread(s): ORT int8, ORT float", f.name, threads));
-      if (auto t = ort_peer::time(peer, f.qonnx, *inputs, threads, opt.runs, opt.warmup); t.ok()) {
-        tr.ort_q = {t->median_ms, t->min_ms, t->runs};
-      } else {
-        tr.error += "ORT int8: " + t.status().message() + " ";
-      }
-      if (auto t = ort_peer::time(peer, f.fonnx, *inputs, threads, opt.runs, opt.warmup); t.ok()) {
-        tr.ort_f = {t->median_ms, t->min_ms, t->runs};
-      } else {
-        tr.error += "ORT float: " + t.status().message();
       }
       row.rows.push_back(tr);
     }
@@ -701,10 +730,12 @@ void print_isas(const std::vector<ModelRow>& models, const Options& opt) {
     for (const auto& r : m.rows) {
       if (r.bin_isa.size() != opt.isas.size()) continue;
       std::string line = fmt::format("| {} | {} |", m.name, r.threads);
-      for (const Stats& s : r.bin_isa) line += " " + ms(s.median) + " |";
-      line += " " + ms(r.bin.median) + " | " + ms(r.ort_q.median) + " |";
-      for (const Stats& s : r.bin_isa) line += " " + ratio(s.median, r.ort_q.median) + " |";
-      for (size_t i = 1; i < r.bin_isa.size(); ++i) line += " " + ratio(r.bin_isa[i].median, r.bin_isa[0].median) + " |";
+      // fmt::format, not " " + s + " |": GCC 12 warns falsely on the latter (-Wrestrict, PR 105329).
+      for (const Stats& s : r.bin_isa) line += fmt::format(" {} |", ms(s.median));
+      line += fmt::format(" {} | {} |", ms(r.bin.median), ms(r.ort_q.median));
+      for (const Stats& s : r.bin_isa) line += fmt::format(" {} |", ratio(s.median, r.ort_q.median));
+      for (size_t i = 1; i < r.bin_isa.size(); ++i)
+        line += fmt::format(" {} |", ratio(r.bin_isa[i].median, r.bin_isa[0].median));
       bool same = true;
       for (bool b : r.isa_same) same = same && b;
       line += same ? " yes |" : " **no** |";
@@ -882,9 +913,10 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), version->c_str());
   std::printf("- load average (1 min) at the start and the end: %s, %s\n", load_start.c_str(), load_average().c_str());
   std::printf("- kernel ISA: QMAP_ISA=%s (this CPU's best: %s)\n", isa_env ? isa_env : "default", cpu_best_isa().c_str());
-  std::printf("- timing: median and min of up to %d runs after %d warm-up, threads %s (the .bin: Context::run, at most "
-              "%.0f s of runs per measurement; ORT: one session, intra-op threads, timed inside node)\n",
-              opt.runs, opt.warmup, fmt::format("{}", fmt::join(opt.threads, ", ")).c_str(), opt.max_time);
+  std::printf("- timing: median and min of up to %d runs after %d warm-up, threads %s, in %d rounds that take the "
+              ".bin, ORT int8 and ORT float in turn (the .bin: Context::run, at most %.0f s of runs per measurement; "
+              "ORT: one session per round, intra-op threads, timed inside node)\n",
+              opt.runs, opt.warmup, fmt::format("{}", fmt::join(opt.threads, ", ")).c_str(), opt.rounds, opt.max_time);
   for (const auto& m : models)
     if (m.error.empty()) std::printf("- %s input: %s\n", m.name.c_str(), m.input_desc.c_str());
   print_latency(models, opt);

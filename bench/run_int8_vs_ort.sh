@@ -18,10 +18,11 @@
 # images from ../shared/data/imagenet-calib (short side 256, center crop 224, ImageNet mean/std)
 # when present, else seeded N(0, 1) noise. The timed input is a sample not in the calibration set.
 #
-# usage: bench/run_int8_vs_ort.sh [--runs N] [--warmup N] [--threads "1 2"] [--models "..."]
+# usage: bench/run_int8_vs_ort.sh [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--models "..."]
 #          [--layers NAME|none] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn]
 #          [--no-build] [-h|--help]
 #   --runs N         timed runs per measurement (default 20)
+#   --rounds N       the .bin, ORT int8 and ORT float timed in turn N times, runs pooled (default 3)
 #   --warmup N       warm-up runs before them (default 3)
 #   --threads LIST   thread counts, space or comma separated (default "1 2")
 #   --models LIST    models (default: mobilenet_v2 resnet18 resnet50 squeezenet1_1
@@ -54,14 +55,14 @@ shared_model="$shared/models/onnx/mobilenetv2-12-float.onnx"
 usage() { sed -n '/^# usage:/,/^# Needs:/p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "run_int8_vs_ort: $*" >&2; exit 1; }
 
-runs=20 warmup=3 threads="1 2" models="" layers="" max_time=20 calib=8 do_build=1 force=0 extra=()
+runs=20 rounds=3 warmup=3 threads="1 2" models="" layers="" max_time=20 calib=8 do_build=1 force=0 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --runs|--warmup|--threads|--models|--layers|--max-time|--calib|--isas)
+    --runs|--rounds|--warmup|--threads|--models|--layers|--max-time|--calib|--isas)
       [ $# -ge 2 ] || die "$1: missing value"
       case "$1" in
-        --runs) runs="$2" ;; --warmup) warmup="$2" ;; --threads) threads="$2" ;; --models) models="$2" ;;
+        --runs) runs="$2" ;; --rounds) rounds="$2" ;; --warmup) warmup="$2" ;; --threads) threads="$2" ;; --models) models="$2" ;;
         --layers) layers="$2" ;; --max-time) max_time="$2" ;; --calib) calib="$2" ;;
         --isas) extra+=(--isas "$2") ;;
       esac
@@ -213,7 +214,7 @@ done
 # --- 3. measure ---
 echo "run_int8_vs_ort: int8_vs_ort on ${#dirs[@]} models, threads '$threads', QMAP_ISA=${QMAP_ISA:-default}" >&2
 set +e
-"$bench" --runs "$runs" --warmup "$warmup" --threads "$threads" --max-time "$max_time" --layers "$layers" "${extra[@]}" "${dirs[@]}" |
+"$bench" --runs "$runs" --rounds "$rounds" --warmup "$warmup" --threads "$threads" --max-time "$max_time" --layers "$layers" "${extra[@]}" "${dirs[@]}" |
   tee "$work/report.md"
 status=${PIPESTATUS[0]}
 echo "run_int8_vs_ort: report saved to $work/report.md" >&2

@@ -231,6 +231,7 @@ Result<Timing> time(const Peer& peer, const std::string& model,
     t.median_ms = j.at("median_ms").get<double>();
     t.min_ms = j.at("min_ms").get<double>();
     t.runs = j.at("runs").get<int>();
+    if (j.contains("times_ms")) t.times_ms = j.at("times_ms").get<std::vector<double>>();
     return t;
   } catch (const std::exception& e) {
     return error("ort peer: unexpected --time output '{}': {}", r->out, e.what());

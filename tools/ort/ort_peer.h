@@ -41,6 +41,7 @@ struct Timing {
   double median_ms = 0;
   double min_ms = 0;
   int runs = 0;
+  std::vector<double> times_ms;  // every timed run, in order
 };
 
 // ort_run.js --time: `runs` timed runs after `warmup` runs, in one session. With no inputs

@@ -20,7 +20,8 @@
 //                             "outputs": [{"name","file","dims","dtype"(source dtype)}]}
 //   --save-inputs DIR        also write the inputs that were fed as DIR/input_<i>.bin (their own dtype)
 //   --time N                 time N runs after --warmup runs; prints one JSON line
-//                            {"median_ms","min_ms","mean_ms","runs","warmup","threads"} on stdout
+//                            {"median_ms","min_ms","mean_ms","runs","warmup","threads",
+//                            "times_ms": every timed run, in order} on stdout
 //   --warmup N               warm-up runs before --time (default 5)
 //   --opt LEVEL              graph optimisation: disabled|basic|extended|all (default all)
 //   --check                  load onnxruntime-node, print {"onnxruntime_node": VERSION} and exit
@@ -298,6 +299,7 @@ async function main() {
     process.stdout.write(JSON.stringify({
       model: a.model, threads: a.threads, median_ms: r(median), min_ms: r(s[0]),
       mean_ms: r(ts.reduce((p, q) => p + q, 0) / ts.length), runs: ts.length, warmup: a.warmup,
+      times_ms: ts.map(r),
     }) + '\n');
   }
 }
