@@ -102,7 +102,8 @@ const std::vector<SectionSchema>& schema() {
                           "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
-        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget", "adaround"},
+        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget", "adaround",
+        "cross_layer_equalization"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -847,6 +848,15 @@ Status ConfigReader::read_calibration() {
   const Field f_adaround = field(kSec, "adaround");
   if (f_adaround.given()) {
     QMAP_ASSIGN_OR_RETURN(c.adaround, boolean(f_adaround));
+  }
+
+  const Field f_cle = field(kSec, "cross_layer_equalization");
+  if (f_cle.given()) {
+    QMAP_ASSIGN_OR_RETURN(c.cross_layer_equalization, boolean(f_cle));
+    // The loaded thresholds are the QAT model's activations; equalizing rescales channels.
+    if (c.cross_layer_equalization && c.type == CalibrationType::kLoad)
+      return fail(f_cle, "True: calibration_type load takes the activations' thresholds from the QAT model, and "
+                         "cross-layer equalization rescales those activations' channels");
   }
 
   const Field f_budget = field(kSec, "accuracy_budget");

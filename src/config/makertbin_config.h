@@ -97,6 +97,11 @@ struct CalibrationParameters {
   // Off by default (it costs 25 s on ResNet-50 for output-cosine gains that top-1 on the dev
   // sets does not resolve: docs/accuracy.md). Needs calibration data.
   bool adaround = false;
+  // cross_layer_equalization (qmap's key): the float pass equalize_cross_layer (passes.h) on
+  // the optimized model before calibration, so consecutive convolutions' channel ranges are
+  // balanced. Off by default (docs/accuracy.md, "Cross-layer equalization"). Not with
+  // calibration_type load.
+  bool cross_layer_equalization = false;
 };
 
 // Read and validated so that hb_mapper configs work unchanged. Only `jobs` changes what qmap

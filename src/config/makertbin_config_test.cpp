@@ -126,6 +126,29 @@ TEST(MakertbinConfig, AccuracyBudget) {
   EXPECT_NE(r.status().message().find("needs calibration data"), std::string::npos) << r.status().message();
 }
 
+TEST(MakertbinConfig, CrossLayerEqualizationKey) {
+  auto with = [](const std::string& method) {
+    std::string y = kFull;
+    const std::string anchor = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
+    y.replace(y.find(anchor), anchor.size(), method);
+    return parse(y);
+  };
+  auto dflt = with("  calibration_type: default\n");
+  ASSERT_TRUE(dflt.ok()) << dflt.status().message();
+  EXPECT_FALSE(dflt->calibration.cross_layer_equalization);  // off by default
+  auto on = with("  calibration_type: default\n  cross_layer_equalization: True\n");
+  ASSERT_TRUE(on.ok()) << on.status().message();
+  EXPECT_TRUE(on->calibration.cross_layer_equalization);
+  auto bad = with("  calibration_type: default\n  cross_layer_equalization: maybe\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cross_layer_equalization"), std::string::npos) << bad.status().message();
+  // The QAT model's thresholds are for its own (unequalized) activations.
+  auto load = with("  calibration_type: load\n  cross_layer_equalization: True\n");
+  ASSERT_FALSE(load.ok());
+  EXPECT_NE(load.status().message().find("calibration_type load"), std::string::npos) << load.status().message();
+  EXPECT_TRUE(with("  calibration_type: load\n  cross_layer_equalization: False\n").ok());
+}
+
 TEST(MakertbinConfig, AdaRoundToken) {
   auto with = [](const std::string& method, const std::string& opt) {
     std::string y = kFull;

@@ -420,7 +420,9 @@ TEST_F(BinCorrupt, PackedSectionRoundTripsAndIsChecked) {
     b[i] = static_cast<char>(b[i] ^ 0x81);
     reseal(b);
     auto rb = read_bin(as_span(b), "m.bin");
-    if (!rb.ok()) EXPECT_EQ(rb.status().message().rfind("bin 'm.bin': ", 0), 0u) << rb.status().message();
+    if (!rb.ok()) {
+      EXPECT_EQ(rb.status().message().rfind("bin 'm.bin': ", 0), 0u) << rb.status().message();
+    }
   }
 }
 

@@ -263,8 +263,15 @@ Result<Graph> passes_stage(Pipeline& p, const Graph& original) {
   Stage st{p, "float passes"};
   Graph optimized = original;
   std::vector<std::string> pass_log;
-  QMAP_RETURN_IF_ERROR(optimize_graph(optimized, OptimizeOptions{}, &pass_log));
+  OptimizeOptions opts;
+  opts.equalize_cross_layer = p.cfg.calibration.cross_layer_equalization;
+  QMAP_RETURN_IF_ERROR(optimize_graph(optimized, opts, &pass_log));
   for (const std::string& line : pass_log) p.L.debug("{}", line);
+  if (opts.equalize_cross_layer) {
+    const auto pairs = std::count_if(pass_log.begin(), pass_log.end(),
+                                     [](const std::string& l) { return l.rfind("equalize_cross_layer:", 0) == 0; });
+    p.L.info("cross-layer equalization: {} convolution pairs balanced", pairs);
+  }
   p.L.info("float passes: {} rewrites, {} -> {} nodes", pass_log.size(), original.nodes.size(),
            optimized.nodes.size());
   QMAP_RETURN_IF_ERROR(write_model(optimized, p.out_path("_optimized_float_model.onnx"), p.L));

@@ -25,6 +25,7 @@ Status optimize_graph(Graph& g, const OptimizeOptions& opts, std::vector<std::st
       if (enabled) QMAP_RETURN_IF_ERROR(pass(g, &log).with_context("optimize: "));
     if (log.size() == before) break;
   }
+  if (opts.equalize_cross_layer) QMAP_RETURN_IF_ERROR(equalize_cross_layer(g, &log).with_context("optimize: "));
   if (log_lines != nullptr) log_lines->insert(log_lines->end(), log.begin(), log.end());
   return ok_status();
 }

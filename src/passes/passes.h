@@ -65,6 +65,17 @@ Status canonicalize_sub_div(Graph& g, PassLog* log = nullptr);
 // it reads then reads the first Reshape's input.
 Status reduce_transpose_rank(Graph& g, PassLog* log = nullptr);
 
+// Cross-layer equalization (Nagel et al. 2019): for each Conv A whose output reaches a Conv B
+// through single-use values and ops that commute with a positive per-channel scale (Relu,
+// LeakyRelu, MaxPool, AveragePool, a Clip without an upper bound), A's output channel i is
+// divided by s_i and B's weights of input channel i multiplied by it, s_i = sqrt(r1_i / r2_i)
+// for the channel's weight ranges r1_i (A) and r2_i (B), until the scales settle. B is a Conv
+// of group 1 or a depthwise one. A Clip with an upper bound (ReLU6) between them ends the
+// pair: its bound would become 6 / s_i per channel. The function is unchanged up to float32
+// rounding; the int8 weights of B (one scale per output channel) and the activation between
+// (one scale per tensor) see balanced channel ranges. One log line per pair.
+Status equalize_cross_layer(Graph& g, PassLog* log = nullptr);
+
 struct OptimizeOptions {
   bool fold_constants = true;
   bool remove_identity = true;
@@ -74,13 +85,14 @@ struct OptimizeOptions {
   bool fold_scale_into_conv = true;
   bool gemm_to_conv = true;
   bool reduce_transpose_rank = true;
+  bool equalize_cross_layer = false;  // after the others' fixed point (calibration_parameters.cross_layer_equalization)
   int max_rounds = 16;  // rounds of the whole sequence; stops earlier at a fixed point
 };
 
 // Runs the enabled passes in a fixed order (remove_identity, fold_constants,
 // canonicalize_sub_div, fuse_pad_into_conv, fold_batchnorm, fold_scale_into_conv,
-// gemm_to_conv, reduce_transpose_rank) and repeats the sequence until a round rewrites nothing. Appends every
-// rewrite's log line to `log_lines` when given.
+// gemm_to_conv, reduce_transpose_rank) and repeats the sequence until a round rewrites nothing, then
+// equalize_cross_layer when enabled. Appends every rewrite's log line to `log_lines` when given.
 Status optimize_graph(Graph& g, const OptimizeOptions& opts, std::vector<std::string>* log_lines);
 
 }  // namespace qmap

@@ -257,8 +257,11 @@ TEST(ReduceTransposeRank, ChannelShuffleBecomesRankFour) {
   PassLog log;
   const Graph after = run_pass(reduce_transpose_rank, before, &log);
   EXPECT_EQ(op_sequence(after), "Reshape Transpose Reshape Relu");
-  for (const Value& v : after.values)
-    if (v.dims && !v.constant) EXPECT_LE(v.dims->size(), 4u) << v.name;
+  for (const Value& v : after.values) {
+    if (v.dims && !v.constant) {
+      EXPECT_LE(v.dims->size(), 4u) << v.name;
+    }
+  }
   EXPECT_EQ(attr_ints(after.nodes[1], "perm"), (std::vector<int64_t>{0, 2, 1, 3}));
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0], "reduce_transpose_rank: Transpose 'shuffle' of rank 5 became a rank-4 Transpose between Reshapes "
