@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A/B of two builds of libqmap_runtime on one .bin, alternating, for decisions on a machine
+# whose speed drifts (the development VM's changes by up to 20% from minute to minute): each
+# round runs build/bench/bin_latency once with each build's library (LD_LIBRARY_PATH, the
+# order alternating between rounds), and the script prints every round's B / A ratio of
+# median latencies, then their median and quartiles. A ratio below 1 means B is faster.
+#
+# usage: bench/ab_runtime.sh --a DIR --b DIR [--rounds N] [--threads N] [--runs N] MODEL.bin
+#   --a DIR, --b DIR  build folders (or any folders) holding libqmap_runtime.so.0
+#   --rounds N        rounds (default 10)
+#   --threads N       intra-op threads (default 1)
+#   --runs N          timed runs per measurement (default 15, after 3 warm-up)
+# Example, the working tree against a commit:
+#   git worktree add /tmp/old REV && cmake -S /tmp/old -B /tmp/old/build -DCMAKE_BUILD_TYPE=Release \
+#     && cmake --build /tmp/old/build -j2 --target qmap_runtime_shared
+#   bash bench/ab_runtime.sh --a /tmp/old/build --b build --threads 2 build/bench_int8_vs_ort/resnet50/resnet50.bin
+set -euo pipefail
+
+die() { echo "ab_runtime: $*" >&2; exit 2; }
+usage() { sed -n '/^# usage:/,/^# Example/p' "$0" | sed 's/^# \{0,1\}//'; }
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+a="" b="" rounds=10 threads=1 runs=15 model=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -h|--help) usage; exit 0 ;;
+    --a|--b|--rounds|--threads|--runs)
+      [ $# -ge 2 ] || die "$1: missing value"
+      case "$1" in --a) a="$2" ;; --b) b="$2" ;; --rounds) rounds="$2" ;; --threads) threads="$2" ;; --runs) runs="$2" ;; esac
+      shift 2 ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) [ -z "$model" ] || die "one model only, got '$model' and '$1'"; model="$1"; shift ;;
+  esac
+done
+[ -n "$a" ] && [ -n "$b" ] || die "--a and --b are required (see --help)"
+[ -n "$model" ] || die "no model given (see --help)"
+[ -f "$model" ] || die "model '$model': no such file"
+for d in "$a" "$b"; do [ -e "$d/libqmap_runtime.so.0" ] || die "'$d' holds no libqmap_runtime.so.0"; done
+for n in "$rounds" "$threads" "$runs"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "'$n' is not a positive count"; done
+bin="$root/build/bench/bin_latency"
+[ -x "$bin" ] || die "$bin is missing: build it (cmake --build build --target bin_latency)"
+
+one() { LD_LIBRARY_PATH="$1" "$bin" "$model" --threads "$threads" --runs "$runs" | awk '{print $1}'; }
+ratios=()
+for r in $(seq 1 "$rounds"); do
+  if [ $((r % 2)) -eq 1 ]; then ta=$(one "$a"); tb=$(one "$b"); else tb=$(one "$b"); ta=$(one "$a"); fi
+  ratio=$(awk -v x="$tb" -v y="$ta" 'BEGIN {printf "%.4f", x / y}')
+  ratios+=("$ratio")
+  echo "round $r: A $ta ms, B $tb ms, B/A $ratio"
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {
+  printf "B/A over %d rounds: median %.3f (quartiles %.3f, %.3f)\n", NR, v[int((NR + 1) / 2)], v[int((NR + 3) / 4)], v[int((3 * NR + 3) / 4)]}'
