@@ -527,12 +527,14 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
               static_cast<int32_t>(b - int64_t{zx_eff} * sp_[m]);
         }
     };
-    // Per-row output scales (float output; the fully connected and general paths read them).
-    scale_.assign(static_cast<size_t>(rows), 0.0);
-    if (p.float_out)
+    // Per-row output scales (float output only; the fully connected and general paths read
+    // them then).
+    if (p.float_out) {
+      scale_.assign(static_cast<size_t>(rows), 0.0);
       for (int64_t gi = 0; gi < g.group; ++gi)
         for (int64_t mi = 0; mi < mg_; ++mi)
           scale_[static_cast<size_t>(gi * mb_ * kMr + mi)] = p.acc_scale[static_cast<size_t>(gi * mg_ + mi)];
+    }
     // Register requantization when every channel's shift allows it (fast_requant16), rounding
     // half up in the blocks of channels that can never meet a tie (ties_possible) for an
     // accumulator within the int32 bound of qconv_int32_exact. The general path's tables of
@@ -559,7 +561,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       bias_.resize(static_cast<size_t>(mp), 0);
       fcm_.assign(static_cast<size_t>(mp), 1 << 30);
       fcs_.assign(static_cast<size_t>(mp), 1);
-      scale_.resize(static_cast<size_t>(mp), 0.0);
+      if (p.float_out) scale_.resize(static_cast<size_t>(mp), 0.0);
       if (!p.float_out)
         for (int64_t m = 0; m < g.m; ++m) {
           fcm_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].m;
@@ -591,7 +593,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       bcv_.assign(static_cast<size_t>(mp), 0);
       cvm_.assign(static_cast<size_t>(mp), 1 << 30);
       cvs_.assign(static_cast<size_t>(mp), 31);
-      cvscale_.assign(static_cast<size_t>(mp), 0.0);
+      if (p.float_out) cvscale_.assign(static_cast<size_t>(mp), 0.0);
       cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
       cv_away_.assign(static_cast<size_t>(mp / 16), 0);
       for (int64_t m = 0; m < g.m; ++m) {
