@@ -591,11 +591,17 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       });
       fold_bias();
       bcv_.assign(static_cast<size_t>(mp), 0);
-      cvm_.assign(static_cast<size_t>(mp), 1 << 30);
-      cvs_.assign(static_cast<size_t>(mp), 31);
+      // The register requantization's constants, or the general path's multipliers (only the
+      // one the epilogue reads is built).
+      if (!p.float_out && !fastq_) {
+        cvm_.assign(static_cast<size_t>(mp), 1 << 30);
+        cvs_.assign(static_cast<size_t>(mp), 31);
+      }
       if (p.float_out) cvscale_.assign(static_cast<size_t>(mp), 0.0);
-      cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
-      cv_away_.assign(static_cast<size_t>(mp / 16), 0);
+      if (fastq_) {
+        cvq_.assign(static_cast<size_t>(mp / 16), CvFastReq{});
+        cv_away_.assign(static_cast<size_t>(mp / 16), 0);
+      }
       for (int64_t m = 0; m < g.m; ++m) {
         bcv_[static_cast<size_t>(m)] = bias_[static_cast<size_t>((m / kMr) * kMr + m % kMr)];
         if (p.float_out) {
@@ -603,9 +609,10 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           continue;
         }
         const QMultiplier q = p.mult[static_cast<size_t>(m)];
-        cvm_[static_cast<size_t>(m)] = q.m;
-        cvs_[static_cast<size_t>(m)] = q.shift;
-        if (fastq_) {
+        if (!fastq_) {
+          cvm_[static_cast<size_t>(m)] = q.m;
+          cvs_[static_cast<size_t>(m)] = q.shift;
+        } else {
           if (ties_possible(q, acc_bound)) cv_away_[static_cast<size_t>(m / 16)] = 1;
           CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
           const int l = static_cast<int>(m % 16) / 2;
@@ -625,15 +632,18 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     }
 
     // The general path's requantization tables, per row [group][mb * 8].
-    mult_.assign(static_cast<size_t>(rows), QMultiplier{});
+    // mult_ for the general epilogues (requant16: not fastq_, and the folded batch's always),
+    // fq_ and away_ for the register requantization.
+    const bool general_q = !p.float_out && (!fastq_ || fold_);
+    if (general_q) mult_.assign(static_cast<size_t>(rows), QMultiplier{});
     away_.assign(static_cast<size_t>(g.group * mb_), 0);
-    fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
+    if (fastq_) fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
     if (!p.float_out)
       for (int64_t gi = 0; gi < g.group; ++gi)
         for (int64_t mi = 0; mi < mg_; ++mi) {
           const QMultiplier q = p.mult[static_cast<size_t>(gi * mg_ + mi)];
           const size_t row = static_cast<size_t>(gi * mb_ * kMr + mi);
-          mult_[row] = q;
+          if (general_q) mult_[row] = q;
           if (fastq_)
             fq_[row] = FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift,
                                q.shift - 32};
