@@ -9,7 +9,9 @@
 // ranges of B's weight rows (which share one int8 scale per output channel) and of the
 // activation between (one scale per tensor) move towards each other. A convolution in two
 // pairs (B of one, A of the next) is balanced by repeating the sweep until the scales settle.
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "passes/channel_affine.h"
 #include "passes/passes.h"
@@ -89,42 +91,51 @@ std::vector<Pair> find_pairs(const Graph& g) {
   return pairs;
 }
 
-// max |w| per output channel (dims[0]) of a conv weight tensor.
-std::vector<double> row_ranges(const Tensor& w) {
-  const std::vector<double> v = w.to_double();
-  const int64_t rows = w.dims()[0], per = w.numel() / rows;
-  std::vector<double> r(static_cast<size_t>(rows), 0.0);
-  for (size_t i = 0; i < v.size(); ++i) r[i / static_cast<size_t>(per)] = std::max(r[i / static_cast<size_t>(per)], std::abs(v[i]));
-  return r;
+// One convolution's weights during the sweeps, as read from the graph, and the scales the
+// sweeps have given it so far: its effective weight is w[o][c][k] * in[c] / out[o] (a
+// depthwise B's input channel is its row o). The graph is written once, after the sweeps.
+struct ConvScales {
+  std::vector<double> w;
+  int64_t rows = 0, cols = 0, k = 0;  // W [rows, cols, k...]
+  bool in_by_row = false;             // depthwise as B: input channel o scales row o
+  std::vector<double> in, out;
+};
+
+ConvScales conv_scales(const Graph& g, size_t node, bool in_by_row) {
+  const Tensor& t = *float_constant_of(g, g.nodes[node].inputs[1]);
+  ConvScales c;
+  c.w = t.to_double();
+  c.rows = t.dims()[0];
+  c.cols = t.dims()[1];
+  c.k = t.numel() / (c.rows * c.cols);
+  c.in_by_row = in_by_row;
+  c.in.assign(static_cast<size_t>(in_by_row ? c.rows : c.cols), 1.0);
+  c.out.assign(static_cast<size_t>(c.rows), 1.0);
+  return c;
 }
 
-// max |w| per input channel of B (depthwise: its rows).
-std::vector<double> input_ranges(const Tensor& w, const Pair& p) {
-  if (p.b_depthwise) return row_ranges(w);
-  const std::vector<double> v = w.to_double();
-  const Dims& d = w.dims();
-  const int64_t k = w.numel() / (d[0] * d[1]);
-  std::vector<double> r(static_cast<size_t>(d[1]), 0.0);
-  for (size_t i = 0; i < v.size(); ++i) {
-    const size_t c = (i / static_cast<size_t>(k)) % static_cast<size_t>(d[1]);
-    r[c] = std::max(r[c], std::abs(v[i]));
+// max |effective w| per output channel (by_row) or per input channel.
+std::vector<double> ranges(const ConvScales& c, bool by_row) {
+  std::vector<double> r(static_cast<size_t>(by_row ? c.rows : (c.in_by_row ? c.rows : c.cols)), 0.0);
+  for (size_t e = 0; e < c.w.size(); ++e) {
+    const size_t o = e / static_cast<size_t>(c.cols * c.k), ci = (e / static_cast<size_t>(c.k)) % static_cast<size_t>(c.cols);
+    const size_t in = c.in_by_row ? o : ci;
+    const double v = std::abs(c.w[e] * c.in[in] / c.out[o]);
+    double& slot = r[by_row ? o : in];
+    slot = std::max(slot, v);
   }
   return r;
 }
 
 // B's weights of input channel i times s[i] (a new initializer).
-void scale_inputs(Graph& g, const Pair& p, const std::vector<double>& s) {
-  const Tensor w = *float_constant_of(g, g.nodes[p.b].inputs[1]);  // copies: adding values reallocates
+void scale_inputs(Graph& g, size_t node, const ConvScales& c) {
+  const Tensor w = *float_constant_of(g, g.nodes[node].inputs[1]);  // copies: adding values reallocates
   std::vector<double> v = w.to_double();
-  const Dims& d = w.dims();
-  if (p.b_depthwise) {
-    const int64_t per = w.numel() / d[0];
-    for (size_t i = 0; i < v.size(); ++i) v[i] *= s[i / static_cast<size_t>(per)];
-  } else {
-    const int64_t k = w.numel() / (d[0] * d[1]);
-    for (size_t i = 0; i < v.size(); ++i) v[i] *= s[(i / static_cast<size_t>(k)) % static_cast<size_t>(d[1])];
+  for (size_t e = 0; e < v.size(); ++e) {
+    const size_t o = e / static_cast<size_t>(c.cols * c.k), ci = (e / static_cast<size_t>(c.k)) % static_cast<size_t>(c.cols);
+    v[e] *= c.in[c.in_by_row ? o : ci];
   }
-  replace_constant_input(g, p.b, 1, float_tensor(d, v), "W");
+  replace_constant_input(g, node, 1, float_tensor(w.dims(), v), "W");
 }
 
 // max_i r_i / min_i r_i over channels with r_i > 0 (1 when none).
@@ -135,36 +146,50 @@ double spread(const std::vector<double>& r) {
   return hi > 0 ? hi / lo : 1.0;
 }
 
+bool all_one(const std::vector<double>& v) {
+  return std::all_of(v.begin(), v.end(), [](double x) { return x == 1.0; });
+}
+
 }  // namespace
 
 Status equalize_cross_layer(Graph& g, PassLog* log) {
   const std::vector<Pair> pairs = find_pairs(g);
   if (pairs.empty()) return ok_status();
+  // Every convolution of a pair, once (a Conv is A of one pair and B of the next in a chain).
+  std::map<size_t, ConvScales> convs;
+  for (const Pair& p : pairs) convs.emplace(p.b, conv_scales(g, p.b, p.b_depthwise));
+  for (const Pair& p : pairs) convs.emplace(p.a, conv_scales(g, p.a, false));
   std::vector<double> before(pairs.size());
-  for (size_t k = 0; k < pairs.size(); ++k)
-    before[k] = spread(input_ranges(*float_constant_of(g, g.nodes[pairs[k].b].inputs[1]), pairs[k]));
+  for (size_t k = 0; k < pairs.size(); ++k) before[k] = spread(ranges(convs.at(pairs[k].b), false));
   // Sweeps until no scale moves by more than 1e-4 (each sweep brings a chain closer to the
   // balance where every pair's ranges are equal; 50 sweeps bound a long chain's settling).
   for (int sweep = 0; sweep < 50; ++sweep) {
     double moved = 0;
     for (const Pair& p : pairs) {
-      const std::vector<double> r1 = row_ranges(*float_constant_of(g, g.nodes[p.a].inputs[1]));
-      const std::vector<double> r2 = input_ranges(*float_constant_of(g, g.nodes[p.b].inputs[1]), p);
-      ChannelAffine down{std::vector<double>(r1.size(), 1.0), std::vector<double>(r1.size(), 0.0)};
-      std::vector<double> up(r1.size(), 1.0);
+      ConvScales &a = convs.at(p.a), &b = convs.at(p.b);
+      const std::vector<double> r1 = ranges(a, true), r2 = ranges(b, false);
       for (size_t i = 0; i < r1.size(); ++i) {
         if (!(r1[i] > 0 && r2[i] > 0)) continue;  // a dead channel: nothing to balance
-        up[i] = std::sqrt(r1[i] / r2[i]);
-        down.s[i] = 1.0 / up[i];
-        moved = std::max(moved, std::abs(std::log(up[i])));
+        const double s_i = std::sqrt(r1[i] / r2[i]);
+        a.out[i] *= s_i;
+        b.in[i] *= s_i;
+        moved = std::max(moved, std::abs(std::log(s_i)));
       }
-      fold_affine_into(g, p.a, down);
-      scale_inputs(g, p, up);
     }
     if (moved < 1e-4) break;
   }
+  // The graph, once per convolution: its rows (and bias) divided by `out`, then its input
+  // channels multiplied by `in`.
+  for (const auto& [node, c] : convs) {
+    if (!all_one(c.out)) {
+      ChannelAffine down{std::vector<double>(c.out.size()), std::vector<double>(c.out.size(), 0.0)};
+      for (size_t i = 0; i < c.out.size(); ++i) down.s[i] = 1.0 / c.out[i];
+      fold_affine_into(g, node, down);
+    }
+    if (!all_one(c.in)) scale_inputs(g, node, c);
+  }
   for (size_t k = 0; k < pairs.size(); ++k) {
-    const double after = spread(input_ranges(*float_constant_of(g, g.nodes[pairs[k].b].inputs[1]), pairs[k]));
+    const double after = spread(ranges(convs.at(pairs[k].b), false));
     log_rewrite(log, fmt::format("equalize_cross_layer: {} -> {}: {} channels, {} input channel range spread "
                                  "{:.3g} -> {:.3g}",
                                  node_label(g.nodes[pairs[k].a]), node_label(g.nodes[pairs[k].b]),
