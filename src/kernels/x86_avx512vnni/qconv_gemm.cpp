@@ -81,6 +81,7 @@
 // quads over (channel, tap) entries (tk_). The chunk's phase planes are built per channel,
 // then quad k interleaves 4 planes read at their taps' virtual pixel offsets, so the
 // micro-kernel sees a 1x1 conv with K/4 quads over the same virtual pixel grid.
+
 // GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
 // -Wmaybe-uninitialized reports at every inlined use (GCC PR 105593, fixed in 13).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
@@ -171,6 +172,11 @@ constexpr DotFn kDot[kMaxNv + 1] = {nullptr, dot_tile<1>, dot_tile<2>, dot_tile<
 struct FastReq {
   int64_t m, h, s, s32;
 };
+
+// FastReq's h for multiplier q and output zero point zy (shift in [32, 53]: below 2^61).
+inline int64_t fast_round_const(QMultiplier q, int32_t zy) {
+  return (int64_t{1} << (q.shift - 1)) + int64_t{zy} * (int64_t{1} << q.shift);
+}
 
 // One output segment of a pixel tile: byte l of the tile's packed output (lane l of vector
 // l / 16) goes to plane offset base + l for the lanes set in mask.
@@ -616,7 +622,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           if (ties_possible(q, acc_bound)) cv_away_[static_cast<size_t>(m / 16)] = 1;
           CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
           const int l = static_cast<int>(m % 16) / 2;
-          const int64_t h = (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift);
+          const int64_t h = fast_round_const(q, p.zy);
           if (m % 2 == 0) f.me[l] = q.m, f.he[l] = h, f.se[l] = q.shift;
           else f.mo[l] = q.m, f.ho[l] = h, f.so[l] = q.shift - 32;
         }
@@ -645,8 +651,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           const size_t row = static_cast<size_t>(gi * mb_ * kMr + mi);
           if (general_q) mult_[row] = q;
           if (fastq_)
-            fq_[row] = FastReq{q.m, (int64_t{1} << (q.shift - 1)) + int64_t{p.zy} * (int64_t{1} << q.shift), q.shift,
-                               q.shift - 32};
+            fq_[row] = FastReq{q.m, fast_round_const(q, p.zy), q.shift, q.shift - 32};
           if (ties_possible(q, acc_bound)) away_[static_cast<size_t>(gi * mb_ + mi / kMr)] = 1;
         }
 
