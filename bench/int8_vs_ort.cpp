@@ -466,24 +466,23 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
       rt::Context ctx(model, rt::ContextOptions{.threads = threads});
       set_inputs(ctx, *inputs);
       // In turn, --rounds times: the .bin, ORT int8, ORT float, each a share of --runs; the
-      // statistics pool each one's runs. A shift of the machine's speed (this VM's second core
-      // comes and goes) then falls on all three alike instead of on one of them.
+      // statistics pool each one's runs. A drift of the machine's speed (this VM's moves by up
+      // to 20% from minute to minute) then falls on all three alike instead of on one of them.
       const int per_round = (opt.runs + opt.rounds - 1) / opt.rounds;
       std::vector<Stats> bin_parts, q_parts, f_parts;
+      // One ORT measurement of this round; its first error is reported once.
+      auto ort_round = [&](const std::string& onnx, const std::string& label, std::vector<Stats>& parts) {
+        if (auto t = ort_peer::time(peer, onnx, *inputs, threads, per_round, opt.warmup); t.ok())
+          parts.push_back(stats_of(t->times_ms));
+        else if (tr.error.find(label) == std::string::npos)
+          tr.error += label + ": " + t.status().message() + " ";
+      };
       for (int round = 0; round < opt.rounds; ++round) {
         progress(fmt::format("{}: {} thread(s): round {} of {}", f.name, threads, round + 1, opt.rounds));
         bin_parts.push_back(time_runs([&] { ctx.run(); }, per_round, round == 0 ? opt.warmup : 1,
                                       opt.max_time / opt.rounds));
-        if (auto t = ort_peer::time(peer, f.qonnx, *inputs, threads, per_round, opt.warmup); t.ok()) {
-          q_parts.push_back(stats_of(t->times_ms));
-        } else if (tr.error.find("ORT int8") == std::string::npos) {
-          tr.error += "ORT int8: " + t.status().message() + " ";
-        }
-        if (auto t = ort_peer::time(peer, f.fonnx, *inputs, threads, per_round, opt.warmup); t.ok()) {
-          f_parts.push_back(stats_of(t->times_ms));
-        } else if (tr.error.find("ORT float") == std::string::npos) {
-          tr.error += "ORT float: " + t.status().message() + " ";
-        }
+        ort_round(f.qonnx, "ORT int8", q_parts);
+        ort_round(f.fonnx, "ORT float", f_parts);
       }
       tr.bin = pooled(bin_parts);
       tr.ort_q = pooled(q_parts);
