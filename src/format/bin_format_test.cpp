@@ -692,7 +692,7 @@ TEST_F(BinCorrupt, UnknownSectionAndStringPastTheEnd) {
   std::string b = good_;
   put_at<uint32_t>(b, entry_of(b, binfmt::SectionType::kPlacement), 42);
   reseal(b);
-  expect_has(read_error(b), fmt::format("section type 42: not a v{} section type (1..{})", binfmt::kFormatVersion, binfmt::kMaxSectionType));
+  expect_has(read_error(b), fmt::format("section type 42: not a v{} section type (1..{})", binfmt::kFormatVersion, binfmt::max_section_type(binfmt::kFormatVersion)));
   b = good_;
   const size_t len_at = after_string(b, "9.8.7") - 5 - 4;  // the qmap version's length
   put_at<uint32_t>(b, len_at, 1u << 30);

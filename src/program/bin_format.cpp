@@ -20,7 +20,9 @@ const char* section_name(uint32_t type) {
   }
 }
 
-uint32_t max_section_type(uint32_t version) { return version >= 6 ? 8 : 7; }
+uint32_t max_section_type(uint32_t version) {
+  return static_cast<uint32_t>(version >= 6 ? SectionType::kPacked : SectionType::kMemoryPlan);
+}
 
 uint32_t step_kind_since(uint16_t kind) { return kind == static_cast<uint16_t>(StepKind::kChannelLut) ? 5 : 1; }
 

@@ -55,7 +55,6 @@ enum class SectionType : uint32_t {
   kMemoryPlan = 7,  // optional
   kPacked = 8,      // optional, v6
 };
-inline constexpr uint32_t kMaxSectionType = 8;
 // The section types of a file of format `version` (1..this).
 uint32_t max_section_type(uint32_t version);
 // The first format version whose files may hold step kind `kind` (channel_lut came with v5).
