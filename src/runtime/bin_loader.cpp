@@ -5,6 +5,7 @@
 // loaded plugins' ops first (the .bin names them; it never holds their code).
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "program/bin_reader.h"
 #include "runtime/prepack.h"
@@ -39,22 +40,21 @@ Result<Model> load_model_bin(std::span<const std::byte> bytes, const std::string
   QMAP_RETURN_IF_ERROR(resolve_custom_ops(bin.program, custom_ops, name));
   std::vector<InputFormat> formats;
   for (const BinInputSpec& s : bin.metadata.inputs) formats.push_back(input_format_of(s.type_rt, s.layout_rt));
-  if (!bin.metadata.memory_plan)
-    return model_from_program(std::move(bin.program), formats, name, nullptr, std::move(bin.metadata.yaml_text), isa,
-                              &bin.outputs_fixed);
-  const BinMemoryPlan& fp = *bin.metadata.memory_plan;
-  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  if (fp.arena_bytes > kMax)
-    return error("runtime: '{}': memory plan arena of {} bytes: too large", name, fp.arena_bytes);
-  StoredMemoryPlan plan{static_cast<int64_t>(fp.arena_bytes), {}};
-  for (uint64_t off : fp.offsets) {
-    if (off != binfmt::kNotInArena && off > kMax)
-      return error("runtime: '{}': memory plan offset {}: outside any arena", name, off);
-    plan.offsets.push_back(off == binfmt::kNotInArena ? -1 : static_cast<int64_t>(off));
+  std::optional<StoredMemoryPlan> plan;
+  if (const auto& fp = bin.metadata.memory_plan) {
+    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    if (fp->arena_bytes > kMax)
+      return error("runtime: '{}': memory plan arena of {} bytes: too large", name, fp->arena_bytes);
+    plan = StoredMemoryPlan{static_cast<int64_t>(fp->arena_bytes), {}};
+    for (uint64_t off : fp->offsets) {
+      if (off != binfmt::kNotInArena && off > kMax)
+        return error("runtime: '{}': memory plan offset {}: outside any arena", name, off);
+      plan->offsets.push_back(off == binfmt::kNotInArena ? -1 : static_cast<int64_t>(off));
+    }
   }
   // The reader ran the step validator: prepare takes its verdicts instead of running it again.
-  return model_from_program(std::move(bin.program), formats, name, &plan, std::move(bin.metadata.yaml_text), isa,
-                            &bin.outputs_fixed);
+  return model_from_program(std::move(bin.program), formats, name, plan ? &*plan : nullptr,
+                            std::move(bin.metadata.yaml_text), isa, &bin.outputs_fixed);
 }
 
 }  // namespace qmap::rt
