@@ -17,7 +17,7 @@ namespace {
 constexpr int kSpinIterations = 4000;
 }  // namespace
 
-SpinPool::SpinPool(int threads) {
+SpinPool::SpinPool(int threads) : next_(static_cast<size_t>(threads)), end_(static_cast<size_t>(threads)) {
   for (int w = 1; w < threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
 }
 
@@ -32,7 +32,14 @@ SpinPool::~SpinPool() {
 }
 
 void SpinPool::run_tasks(int worker) {
-  for (size_t i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) (*fn_)(i, worker);
+  // Its own range first, then the others' in turn.
+  const int workers = size();
+  for (int k = 0; k < workers; ++k) {
+    const int owner = (worker + k) % workers;
+    std::atomic<size_t>& next = next_[static_cast<size_t>(owner)].value;
+    const size_t end = end_[static_cast<size_t>(owner)];
+    for (size_t i = next.fetch_add(1); i < end; i = next.fetch_add(1)) (*fn_)(i, worker);
+  }
 }
 
 void SpinPool::parallel_for(size_t n, const std::function<void(size_t, int)>& fn) {
@@ -41,10 +48,13 @@ void SpinPool::parallel_for(size_t n, const std::function<void(size_t, int)>& fn
     return;
   }
   fn_ = &fn;
-  n_ = n;
-  next_.store(0);
+  const size_t workers = next_.size();
+  for (size_t w = 0; w < workers; ++w) {
+    next_[w].value.store(n * w / workers, std::memory_order_relaxed);
+    end_[w] = n * (w + 1) / workers;
+  }
   running_.store(static_cast<int>(workers_.size()));
-  generation_.fetch_add(1);  // publishes fn_, n_ (seq_cst)
+  generation_.fetch_add(1);  // publishes fn_ and the ranges (seq_cst)
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();

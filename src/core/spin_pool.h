@@ -6,9 +6,14 @@
 // with one atomic add each.
 //
 // parallel_for(n, fn) calls fn(task, worker) once per task in [0, n), worker in [0, size()):
-// the calling thread is worker 0. Which worker runs which task varies from run to run;
-// callers make results independent of it (disjoint outputs, per-worker scratch). One
-// parallel_for at a time per pool (a Context is used by one thread at a time).
+// the calling thread is worker 0. Worker w owns the w-th of size() contiguous, equal ranges
+// of the tasks and runs them in order; a worker done with its own range takes what is left of
+// the others'. So when two steps in a row cut their output the same way (rows of an image,
+// ranges of elements), each worker mostly reads what it wrote itself, from its own cache: on
+// the 2-core VM, 800 KB another core just wrote took 25 us to read against 9 us from its own
+// L2. Which worker runs which task still varies (the stealing at the end); callers make
+// results independent of it (disjoint outputs, per-worker scratch). One parallel_for at a time
+// per pool (a Context is used by one thread at a time).
 #pragma once
 
 #include <atomic>
@@ -40,9 +45,13 @@ class SpinPool {
   std::vector<std::thread> workers_;
   // The current job: written by parallel_for before it bumps generation_.
   const std::function<void(size_t, int)>* fn_ = nullptr;
-  size_t n_ = 0;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<size_t> next_{0};     // the next unclaimed task
+  // Worker w's range of the current job: [next_[w].value, end_[w]) is still unclaimed.
+  struct alignas(64) Cursor {
+    std::atomic<size_t> value{0};
+  };
+  std::vector<Cursor> next_;
+  std::vector<size_t> end_;
   std::atomic<int> running_{0};     // workers (not the caller) still on the current job
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};

@@ -1,12 +1,13 @@
 // SpinPool: every task runs exactly once per parallel_for, on a worker index in range, over
 // many back-to-back jobs of every size (the runtime's pattern), after the workers have gone
-// to sleep, and with one thread (no workers).
+// to sleep, and with one thread (no workers); each worker starts on its own contiguous range.
 #include "core/spin_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 namespace qmap {
@@ -47,6 +48,29 @@ TEST(SpinPool, WakesSleepingWorkers) {
   EXPECT_EQ(total, 64);
   EXPECT_GE(workers_seen.load(), 2) << "sleeping workers were not woken";
   check_job(pool, 1000);
+}
+
+// Worker w owns tasks [n w / size, n (w + 1) / size) and starts there: every task waits until
+// each worker has started one, so no worker can finish its range and steal before the others start.
+TEST(SpinPool, EachWorkerStartsOnItsOwnRange) {
+  for (int threads : {2, 3}) {
+    SpinPool pool(threads);
+    const size_t n = 2 * static_cast<size_t>(threads);
+    std::vector<std::atomic<long>> first(static_cast<size_t>(threads));
+    for (auto& f : first) f.store(-1);
+    std::atomic<int> started{0};
+    pool.parallel_for(n, [&](size_t task, int w) {
+      long none = -1;
+      if (first[static_cast<size_t>(w)].compare_exchange_strong(none, static_cast<long>(task)) && w != 0) ++started;
+      {
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (started.load() < threads - 1 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+      }
+    });
+    for (int w = 0; w < threads; ++w)
+      EXPECT_EQ(first[static_cast<size_t>(w)].load(), static_cast<long>(n * static_cast<size_t>(w) / static_cast<size_t>(threads)))
+          << "worker " << w << " of " << threads;
+  }
 }
 
 }  // namespace
