@@ -380,13 +380,31 @@ TEST(Quantize, Signedness) {
   const ValueId r2 = b.node("Relu", "rb", {x}, "rb");
   outs.push_back(b.node("Add", "add_nn", {r1, r2}, "add_nn"));  // sum of two Relu outputs: unsigned
   outs.push_back(b.node("Add", "add_s", {r1, x}, "add_s"));     // signed
+  // A Conv of a non-negative input with no negative weight or bias (a preprocess node's
+  // scaling of uint8 pixels) is unsigned; one negative weight or bias, or a signed input, is not.
+  const auto vec = [&](const std::string& n, std::vector<int64_t> dims, std::vector<float> v) {
+    return b.constant(n, Tensor::from_vector<float>(std::move(dims), std::move(v)));
+  };
+  const ValueId wpos = vec("wpos", {2, 2, 1, 1}, {0.5f, 0.f, 1.f, 2.f});
+  // (Each feeds a MaxPool: a Conv that writes a graph output keeps its int32 precision.)
+  std::vector<ValueId> convs = {
+      b.node("Conv", "conv_nn", {r1, wpos, vec("bpos", {2}, {0.f, 0.25f})}, "conv_nn"),
+      b.node("Conv", "conv_nb", {r1, wpos, vec("bneg", {2}, {0.f, -0.25f})}, "conv_nb"),
+      b.node("Conv", "conv_nw", {r1, vec("wneg", {2, 2, 1, 1}, {0.5f, -0.01f, 1.f, 2.f})}, "conv_nw"),
+      b.node("Conv", "conv_sx", {x, wpos}, "conv_sx")};
   std::map<std::string, float> th = {{"x", 1}, {"ra", 1}, {"rb", 1}};
+  for (ValueId c : convs) {
+    const std::string n = b.g.value(c).name;
+    th[n] = 1;
+    outs.push_back(b.node("MaxPool", n + "_mp", {c}, n + "_mp", {{"kernel_shape", std::vector<int64_t>{1, 1}}}));
+  }
   for (ValueId o : outs) th[b.g.value(o).name] = 1;
   auto m = quantize(b.finish(outs), th);
   ASSERT_TRUE(m.ok()) << m.status().message();
   for (const auto& [name, is_unsigned] : std::vector<std::pair<std::string, bool>>{
            {"clip0", true}, {"clipm", false}, {"sig", true}, {"hsig", true}, {"tanh", false}, {"mp", false},
-           {"lrelu", false}, {"add_nn", true}, {"add_s", false}}) {
+           {"lrelu", false}, {"add_nn", true}, {"add_s", false}, {"conv_nn", true}, {"conv_nb", false},
+           {"conv_nw", false}, {"conv_sx", false}}) {
     EXPECT_EQ(info(*m, name).output_unsigned, is_unsigned) << name;
     EXPECT_EQ(zp_type(m->graph, name), is_unsigned ? DType::kUInt8 : DType::kInt8) << name;
   }

@@ -108,6 +108,11 @@ static QuantKind quant_rule(const Graph& g, const Node& n, std::string* why) {
   return QuantKind::kWeighted;
 }
 
+// alpha * A * B + beta * C of non-negative A, B, C.
+bool output_non_negative(const Graph&, const Node& n, const InputSigns& in) {
+  return in.all_non_negative() && attr_float(n, "alpha", 1.f) >= 0.f && attr_float(n, "beta", 1.f) >= 0.f;
+}
+
 extern const OpDef kDef = {
     .name = "Gemm",
     .summary = "General matrix product Y = alpha * op(A) * op(B) + beta * C.",
@@ -119,6 +124,7 @@ extern const OpDef kDef = {
     .npu_params = npu_params,
     .quant_rule = quant_rule,
     .lowering = Int8Lowering::kMatMulLike,
+    .output_non_negative = output_non_negative,
 };
 
 }  // namespace qmap::ops::gemm

@@ -99,6 +99,8 @@ extern const OpDef kDef = {
     .npu_params = npu_params,
     .quant_rule = quant_rule_weighted,
     .lowering = Int8Lowering::kMatMulLike,
+    // Sums of products of non-negative numbers (a preprocess node's scaling of uint8 pixels).
+    .output_non_negative = non_negative_as_all_inputs,
 };
 
 }  // namespace qmap::ops::mat_mul
