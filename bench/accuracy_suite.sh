@@ -17,6 +17,9 @@
 #   default   max   kl   default+bias_correction=off   max+max_percentile=0.9999
 # Default variants: default, max, kl, mse, default with bias correction off, and default
 # with each optional technique on (adaround=True, accuracy_budget=0.999).
+# Variant ort_static is the peer: ONNX Runtime's quantize_static recipe (MinMax, per-channel
+# QDQ, bench/ort_quantize_static.py) on the same calibration images, run by ONNX Runtime
+# (needs tools/ort's npm install); it is not in the default list.
 #
 # Prints one row per model and variant: float and int8 top-1/top-5 (%), the top-1 drop in
 # points, the mean output cosine of the .bin against the float model over the evaluation
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
     --variants) variants="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n 2,27p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,30p "$0"; exit 0 ;;
     *) echo "accuracy_suite: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,6 +84,8 @@ input_parameters:
   scale_value: 0.017125 0.017507 0.017429"
   EVAL_ARGS=(--data "$shared/data/imagenet-dev" --labels "$shared/data/imagenet-dev/labels.txt"
              --short-side-resize 256 --center-crop 224)
+  CAL_SRC="$shared/data/imagenet-calib"
+  RT_ARGS=(--short-side-resize 256 --center-crop 224 --color rgb --layout NHWC)
 }
 
 prepare_mobilenetv1() {
@@ -103,6 +108,8 @@ input_parameters:
   scale_value: 0.0078125 0.0078125 0.0078125"
   EVAL_ARGS=(--data "$shared/data/imagenet-dev" --labels "$shared/data/imagenet-dev/labels.txt"
              --short-side-resize 183 --center-crop 160 --label-offset 1)
+  CAL_SRC="$shared/data/imagenet-calib"
+  RT_ARGS=(--short-side-resize 183 --center-crop 160 --color rgb --layout NHWC)
 }
 
 prepare_resnet8() {
@@ -126,6 +133,8 @@ input_parameters:
   norm_type: data_scale
   scale_value: 0.0039215686 0.0039215686 0.0039215686"
   EVAL_ARGS=(--data "$src" --labels "$d/eval_labels.txt")
+  CAL_SRC="$d/calimages"
+  RT_ARGS=(--color rgb --layout NHWC)
 }
 
 mnist_like() {  # folder data-dir split calib-count: PNGs for calibration (first N) and eval (the rest)
@@ -154,6 +163,8 @@ input_parameters:
   norm_type: data_scale
   scale_value: 0.00390625"
   EVAL_ARGS=(--data "$d/eval" --labels "$d/eval/labels.txt")
+  CAL_SRC="$d/calimages"
+  RT_ARGS=(--color gray --layout NCHW)
 }
 
 prepare_demo() {
@@ -173,11 +184,63 @@ input_parameters:
   mean_value: 72.93
   scale_value: 0.011109259567849803"
   EVAL_ARGS=(--data "$d/eval" --labels "$d/eval/labels.txt")
+  CAL_SRC="$d/calimages"
+  RT_ARGS=(--color gray --layout NCHW)
+}
+
+# --- the peer: ONNX Runtime's quantize_static ------------------------------------------------
+# Variant 'ort_static': bench/ort_quantize_static.py rebuilds quantize_static's default recipe
+# (MinMax, per-channel QDQ, uint8 asymmetric activations) on makertbin's original float model,
+# calibrated on the same images; ONNX Runtime runs both models over the same evaluation images
+# (fed as the uint8 tensors the .bin would get). The float column is ONNX Runtime's.
+run_ort_static() {
+  local model="$1" d="$work/$1" v="$work/$1/ort_static" js="$here/bench/ort_quantize_static.js"
+  local py="$here/bench/ort_quantize_static.py" data="" labels="" offset=0 i
+  for ((i = 0; i < ${#EVAL_ARGS[@]}; i++)); do
+    case "${EVAL_ARGS[$i]}" in
+      --data) data="${EVAL_ARGS[$((i + 1))]}" ;;
+      --labels) labels="${EVAL_ARGS[$((i + 1))]}" ;;
+      --label-offset) offset="${EVAL_ARGS[$((i + 1))]}" ;;
+    esac
+  done
+  rm -rf "$v" && mkdir -p "$v"
+  # makertbin only for its original float model (with the preprocess node): max is the fastest method.
+  printf '%s\n' "$MODEL_YAML" | sed "s#^model_parameters:#model_parameters:\n  march: generic\n  working_dir: '$v/out'\n  output_model_file_prefix: m#" > "$v/config.yaml"
+  printf 'calibration_parameters:\n  cal_data_dir: %s\n  cal_data_type: uint8\n  calibration_type: max\n' "'$d/caldata'" >> "$v/config.yaml"
+  "$qmap" makertbin --config "$v/config.yaml" --model-type "$MODEL_TYPE" --no-progress >"$v/makertbin.txt" 2>&1 ||
+    { echo "accuracy_suite: $model ort_static: makertbin failed (see $v/makertbin.txt)" >&2; return 1; }
+  [ -d "$d/caldata_rt" ] || "$qmap" preprocess --input-dir "$CAL_SRC" --output-dir "$d/caldata_rt" "${RT_ARGS[@]}" --dtype uint8 >/dev/null
+  [ -d "$d/eval_rt" ] || "$qmap" preprocess --input-dir "$data" --output-dir "$d/eval_rt" "${RT_ARGS[@]}" --dtype uint8 >/dev/null
+  local t0 t1 m="$v/out/m_original_float_model.onnx"
+  t0=$(date +%s.%N)
+  "$python" "$py" outputs "$m" "$v/all_outputs.onnx" &&
+    node "$js" minmax --model "$v/all_outputs.onnx" --data "$d/caldata_rt" --out "$v/ranges.json" &&
+    "$python" "$py" qdq "$m" "$v/ranges.json" "$v/qdq.onnx" 2>"$v/qdq.txt" &&
+    "$python" "$py" fold "$m" "$v/float.onnx" ||
+    { echo "accuracy_suite: $model ort_static: quantizing failed" >&2; return 1; }
+  t1=$(date +%s.%N)
+  node "$js" eval --model "$v/float.onnx" --model "$v/qdq.onnx" --data "$d/eval_rt" --labels "$labels" \
+    --label-offset "$offset" --json "$v/eval.json" ||
+    { echo "accuracy_suite: $model ort_static: evaluation failed" >&2; return 1; }
+  print_row "$v/eval.json" "$model" "ort_static" "ONNX Runtime quantize_static (MinMax, per-channel QDQ)" "$t0" "$t1"
+}
+
+print_row() {  # eval.json model variant method t0 t1
+  "$python" - "$@" <<'PY' | tee -a "$report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+f, q = r["models"][0], r["models"][1]
+print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
+    sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]),
+    100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],
+    float(sys.argv[6]) - float(sys.argv[5])))
+PY
 }
 
 # --- one variant of one model ---------------------------------------------------------------
 run_variant() {
   local model="$1" variant="$2" d="$work/$1"
+  if [ "$variant" = ort_static ]; then run_ort_static "$model"; return; fi
   local method="${variant%%+*}" extra=""
   if [ "$variant" != "$method" ]; then
     local IFS='+'
@@ -210,15 +273,7 @@ YAML
   chosen=$(grep -oE "calibration method: [^ ]+$" "$v/makertbin.txt" | tail -n 1 | sed 's/calibration method: //')
   bc=$(grep -oE "bias correction: (kept|not kept|off)" "$v/makertbin.txt" | tail -n 1 | sed 's/bias correction: //')
   chosen="$chosen, bias correction ${bc:-n/a}"
-  "$python" - "$v/eval.json" "$model" "$variant" "$chosen" "$t0" "$t1" <<'PY' | tee -a "$report"
-import json, sys
-r = json.load(open(sys.argv[1]))
-f, q = r["models"][0], r["models"][1]
-print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
-    sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]),
-    100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],
-    float(sys.argv[6]) - float(sys.argv[5])))
-PY
+  print_row "$v/eval.json" "$model" "$variant" "$chosen" "$t0" "$t1"
 }
 
 {
