@@ -3,7 +3,7 @@
 # model, which the project makes itself) through qmap makertbin and qmap eval, float and int8
 # side by side, per calibration variant. Use it for every accuracy claim.
 #
-#   bench/accuracy_suite.sh [--models m1,m2] [--variants v1,v2] [--jobs N] [--no-build]
+#   bench/accuracy_suite.sh [--models m1,m2] [--variants v1,v2] [--jitter N] [--jobs N] [--no-build]
 #
 # Models (default: all whose files exist):
 #   mobilenetv2  ../shared MobileNetV2 1.0 on imagenet-dev (300), calibrated on imagenet-calib (100)
@@ -17,6 +17,9 @@
 #   default   max   kl   default+bias_correction=off   max+max_percentile=0.9999
 # Default variants: default, max, kl, mse, default with bias correction off, and default
 # with each optional technique on (adaround=True, accuracy_budget=0.999).
+# --jitter N adds, per variant, a row of N more conversions with every threshold of the
+# variant's table (ort_static: every calibrated min and max) moved by up to +-0.1%
+# (seeded): their spread is the evaluation's noise.
 # Variant ort_static is the peer: ONNX Runtime's quantize_static recipe (MinMax, per-channel
 # QDQ, bench/ort_quantize_static.py) on the same calibration images, run by ONNX Runtime
 # (needs tools/ort's npm install); it is not in the default list.
@@ -36,13 +39,15 @@ python=/usr/bin/python3
 models=""
 variants="default,default+adaround=True,default+accuracy_budget=0.999,default+bias_correction=False,max,kl,mse"
 do_build=1
+jitter=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --models) models="$2"; shift 2 ;;
     --variants) variants="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
-    -h|--help) sed -n 2,30p "$0"; exit 0 ;;
+    --jitter) jitter="$2"; shift 2 ;;
+    -h|--help) sed -n 2,32p "$0"; exit 0 ;;
     *) echo "accuracy_suite: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -223,6 +228,23 @@ run_ort_static() {
     --label-offset "$offset" --json "$v/eval.json" ||
     { echo "accuracy_suite: $model ort_static: evaluation failed" >&2; return 1; }
   print_row "$v/eval.json" "$model" "ort_static" "ONNX Runtime quantize_static (MinMax, per-channel QDQ)" "$t0" "$t1"
+  [ "$jitter" -gt 0 ] || return 0
+  # --jitter: every calibrated min and max times (1 + u), u uniform in [-0.001, 0.001], as for qmap's tables.
+  local k jsons=()
+  for ((k = 1; k <= jitter; k++)); do
+    "$python" - "$v/ranges.json" "$v/ranges_$k.json" "$k" <<'PY'
+import json, random, sys
+rng = random.Random(int(sys.argv[3]))
+r = json.load(open(sys.argv[1]))
+json.dump({t: [v * (1 + rng.uniform(-0.001, 0.001)) for v in mm] for t, mm in r.items()}, open(sys.argv[2], "w"))
+PY
+    "$python" "$py" qdq "$m" "$v/ranges_$k.json" "$v/qdq_$k.onnx" 2>/dev/null &&
+      node "$js" eval --model "$v/float.onnx" --model "$v/qdq_$k.onnx" --data "$d/eval_rt" --labels "$labels" \
+        --label-offset "$offset" --json "$v/eval_$k.json" ||
+      { echo "accuracy_suite: $model ort_static jitter $k failed" >&2; return 1; }
+    jsons+=("$v/eval_$k.json")
+  done
+  print_jitter_row "$model" "ort_static" "$v/eval.json" "${jsons[@]}"
 }
 
 print_row() {  # eval.json model variant method t0 t1
@@ -274,6 +296,64 @@ YAML
   bc=$(grep -oE "bias correction: (kept|not kept|off)" "$v/makertbin.txt" | tail -n 1 | sed 's/bias correction: //')
   chosen="$chosen, bias correction ${bc:-n/a}"
   print_row "$v/eval.json" "$model" "$variant" "$chosen" "$t0" "$t1"
+  [ "$jitter" -gt 0 ] && run_jitter "$model" "$variant" "$v"
+  return 0
+}
+
+# --jitter N: the variant's calibration table with every threshold times (1 + u), u uniform
+# in [-0.001, 0.001] (seeded by the run index), converted and evaluated N times. No
+# calibration is better or worse by 0.1%, so the spread of these runs is the evaluation's
+# noise floor: on MobileNetV2 and 300 images, top-1 moved by up to 3 points.
+run_jitter() {
+  local model="$1" variant="$2" v="$3" k jsons=()
+  for ((k = 1; k <= jitter; k++)); do
+    local j="$v/jitter_$k"
+    rm -rf "$j" && mkdir -p "$j"
+    "$python" - "$v/out/m_calibration_table.txt" "$j/table.txt" "$k" <<'PY'
+import random, sys
+rng = random.Random(int(sys.argv[3]))
+out = []
+for line in open(sys.argv[1]):
+    f = line.split()
+    if line.startswith("#") or len(f) < 2:
+        out.append(line)
+        continue
+    # "<name> <threshold> [<method>]" (a name with spaces is quoted): the method label, when
+    # there is one, is never a number, so the threshold is the last field that is.
+    head, last = line.rstrip("\n").rsplit(" ", 1)
+    try:
+        out.append("{} {!r}\n".format(head, float(last) * (1 + rng.uniform(-0.001, 0.001))))
+    except ValueError:
+        name, t = head.rsplit(" ", 1)
+        out.append("{} {!r} {}\n".format(name, float(t) * (1 + rng.uniform(-0.001, 0.001)), last))
+open(sys.argv[2], "w").writelines(out)
+PY
+    sed "s#working_dir: .*#working_dir: '$j/out'#" "$v/config.yaml" > "$j/config.yaml"
+    "$qmap" makertbin --config "$j/config.yaml" --model-type "$MODEL_TYPE" --no-progress \
+      --calibration-table "$j/table.txt" >"$j/makertbin.txt" 2>&1 ||
+      { echo "accuracy_suite: $model $variant jitter $k: makertbin failed (see $j/makertbin.txt)" >&2; return 1; }
+    "$qmap" eval --model "$j/out/m_original_float_model.onnx" --model "$j/out/m.bin" "${EVAL_ARGS[@]}" \
+      --jobs "$jobs" --no-progress --json "$j/eval.json" >/dev/null
+    jsons+=("$j/eval.json")
+  done
+  print_jitter_row "$model" "$variant" "$v/eval.json" "${jsons[@]}"
+}
+
+print_jitter_row() {  # model variant eval.json (the variant's own run) eval.json... (the jittered runs)
+  "$python" - "$@" <<'PY' | tee -a "$report"
+import json, statistics, sys
+runs = [json.load(open(f))["models"] for f in sys.argv[3:]]  # the variant's own run first
+drop = [100 * (q["top1"] - f["top1"]) for f, q in runs]
+top1 = [100 * q["top1"] for _, q in runs]
+top5 = [100 * q["top5"] for _, q in runs]
+f = runs[0][0]
+print("| {} | {} and {} more with its ranges x (1 +- 0.1%): mean, drop's sd and range | jittered | {:.2f} | {:.2f} | "
+      "{:+.2f} (sd {:.2f}, {:+.2f} to {:+.2f}) | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | |".format(
+    sys.argv[1], sys.argv[2], len(runs) - 1, 100 * f["top1"], statistics.mean(top1), statistics.mean(drop),
+    statistics.stdev(drop) if len(drop) > 1 else 0.0, min(drop), max(drop), 100 * f["top5"], statistics.mean(top5),
+    statistics.mean(q["cosine_vs_first"] for _, q in runs),
+    statistics.mean(100 * q["top1_agree_vs_first"] for _, q in runs), f["images"]))
+PY
 }
 
 {

@@ -7,7 +7,8 @@ bench/ort_quantize_static.js):
 
   quantize_static(model, calibration reader, quant_format=QDQ, per_channel=True) with its
   defaults: calibrate_method MinMax, activation_type QUInt8, weight_type QInt8, no reduce_range,
-  after quant_pre_process (BatchNormalization folded into the Conv before it).
+  after quant_pre_process (BatchNormalization folded into the Conv before it, Identity nodes
+  removed).
 
 - MinMax: each tensor's min and max over every calibration image; the range is widened to hold
   0: rmin = min(min, 0), rmax = max(max, 0).
@@ -94,6 +95,27 @@ def fold_batchnorm(m):
         g.node.remove(n)
 
 
+def remove_identities(m):
+    """quant_pre_process's optimizer drops Identity nodes (one that writes a graph output stays)."""
+    g = m.graph
+    outs = {o.name for o in g.output}
+    alias = {}
+    for n in list(g.node):
+        if n.op_type == "Identity" and n.output[0] not in outs:
+            alias[n.output[0]] = n.input[0]
+            g.node.remove(n)
+    for n in g.node:
+        for i, t in enumerate(n.input):
+            while t in alias:
+                t = alias[t]
+            n.input[i] = t
+
+
+def pre_process(m):
+    fold_batchnorm(m)
+    remove_identities(m)
+
+
 def write(m, path):
     i = m.graph.input[0]
     dims = [d.dim_value for d in i.type.tensor_type.shape.dim]
@@ -121,7 +143,7 @@ def float_tensors(m):
 
 def cmd_outputs(src, dst):
     m = onnx.load(src)
-    fold_batchnorm(m)
+    pre_process(m)
     have = {o.name for o in m.graph.output}
     for t in float_tensors(m):
         if t not in have:
@@ -131,7 +153,7 @@ def cmd_outputs(src, dst):
 
 def cmd_fold(src, dst):
     m = onnx.load(src)
-    fold_batchnorm(m)
+    pre_process(m)
     write(m, dst)
 
 
@@ -146,7 +168,7 @@ def act_params(lo, hi):
 
 def cmd_qdq(src, ranges_path, dst):
     m = onnx.load(src)
-    fold_batchnorm(m)
+    pre_process(m)
     g = m.graph
     ranges = json.load(open(ranges_path))
     init = {i.name: i for i in g.initializer}
@@ -164,7 +186,7 @@ def cmd_qdq(src, ranges_path, dst):
                 fail(f"no calibrated range for tensor '{t}'")
             own.append(t)
 
-    fused = set()
+    fused = {}  # id of a removable Relu/Clip -> (the node, its producer)
     for n in g.node:
         if n.name.startswith("PREPROCESS_"):
             continue
@@ -177,15 +199,21 @@ def cmd_qdq(src, ranges_path, dst):
             y = n.output[0]
             r = rd.get(y, [])
             if len(r) == 1 and r[0].op_type in ACTIVATION and y not in outs:
-                fused.add(r[0].name)  # removed into this node: only its output is quantized
+                fused[id(r[0])] = (r[0], n)  # removed into this node: only its output is quantized
                 need(r[0].output[0])
             else:
                 need(y)
-        elif op in ACTIVATION and n.name not in fused:
+        elif op in ACTIVATION and id(n) not in fused:
             need(n.input[0])
             need(n.output[0])
         elif op in DIRECT8 and quantized(n.input[0]) and not quantized(n.output[0]):
             same[n.output[0]] = n.input[0]
+
+    # The removed activations: the producer writes the activation's output, which the uint8
+    # saturation at its calibrated range clips (ONNX Runtime's QDQRemovableActivation).
+    for act, producer in fused.values():
+        producer.output[0] = act.output[0]
+        g.node.remove(act)
 
     def params(t):
         while t in same:
