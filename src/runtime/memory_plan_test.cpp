@@ -24,7 +24,9 @@ IntProgram random_program(uint32_t seed, int steps) {
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   IntProgram p;
   auto add = [&](Dims d) {
-    p.tensors.push_back({"t" + std::to_string(p.tensors.size()), DType::kFloat32, std::move(d), std::nullopt, std::nullopt});
+    std::string name = "t";  // not "t" + ...: GCC 12's -Wrestrict misfires on it
+    name += std::to_string(p.tensors.size());
+    p.tensors.push_back({std::move(name), DType::kFloat32, std::move(d), std::nullopt, std::nullopt});
     return static_cast<int32_t>(p.tensors.size() - 1);
   };
   for (int i = 0; i < 2; ++i) p.inputs.push_back(add({pick(1, 4000)}));
@@ -34,7 +36,8 @@ IntProgram random_program(uint32_t seed, int steps) {
   }
   for (int s = 0; s < steps; ++s) {
     Step st;
-    st.node = "s" + std::to_string(s);
+    st.node = "s";
+    st.node += std::to_string(s);
     const int64_t n_in = pick(1, 3), n_out = pick(1, 2);
     for (int64_t i = 0; i < n_in; ++i) st.inputs.push_back(static_cast<int32_t>(pick(0, static_cast<int64_t>(p.tensors.size()) - 1)));
     for (int64_t i = 0; i < n_out; ++i) st.outputs.push_back(add({pick(1, 4000)}));

@@ -22,13 +22,19 @@ struct RuntimeNet {
 inline RuntimeNet runtime_test_net(uint32_t seed) {
   QdqBuilder b;  // a float graph builder here; quantize_for_test adds the Q/DQ
   uint32_t s = seed;
+  // Names built with +=: GCC 12's -Wrestrict misfires on "w" + std::to_string(s).
+  auto name = [&](const char* prefix) {
+    std::string n = prefix;
+    n += std::to_string(++s);
+    return n;
+  };
   auto w = [&](Dims d, float r) {
-    ++s;
-    return b.constant("w" + std::to_string(s), random_tensor(std::move(d), s, -r, r));
+    const std::string n = name("w");
+    return b.constant(n, random_tensor(std::move(d), s, -r, r));
   };
   auto bias = [&](int64_t n) {
-    ++s;
-    return b.constant("b" + std::to_string(s), random_tensor({n}, s, -0.2f, 0.2f));
+    const std::string nm = name("b");
+    return b.constant(nm, random_tensor({n}, s, -0.2f, 0.2f));
   };
   auto conv = [&](ValueId x, int64_t cin, int64_t cout, int64_t k) {
     return b.op("Conv", {x, w({cout, cin, k, k}, 0.5f), bias(cout)},
