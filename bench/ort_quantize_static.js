@@ -44,6 +44,7 @@ async function open(file) {
 
 // The model's one input, fed from a raw uint8 file of exactly its size.
 function feed(session, meta, file) {
+  if (!fs.existsSync(file)) fail(`'${file}': no such file (not preprocessed?)`);
   const buf = fs.readFileSync(file);
   const n = meta.dims.reduce((a, b) => a * b, 1);
   if (buf.length !== n) fail(`'${file}': ${buf.length} bytes, the input '${meta.name}' needs ${n} (dims ${meta.dims.join('x')})`);
@@ -66,6 +67,7 @@ function binFiles(dir) {
 }
 
 async function minmax(o) {
+  if (!o.out) fail('minmax: --out is required');
   const s = await open(o.models[0]);
   const meta = inputMeta(o.models[0]);
   const r = {};
@@ -90,6 +92,8 @@ async function evaluate(o) {
   if (o.models.length !== 2) fail('eval: give --model twice (float, then int8)');
   const sessions = [];
   for (const m of o.models) sessions.push([await open(m), inputMeta(m)]);
+  if (!o.labels || !fs.existsSync(o.labels)) fail(`labels file '${o.labels}': no such file`);
+  if (!o.json) fail('eval: --json is required');
   const lines = fs.readFileSync(o.labels, 'utf8').split('\n').filter((l) => l.trim());
   const res = o.models.map((m) => ({ model: m, top1: 0, top5: 0 }));
   let cos = 0, agree = 0, images = 0;

@@ -34,6 +34,7 @@ Each written model gets OUT.onnx.input.json (its input's name and static dims) f
 import json
 import sys
 
+import google.protobuf.message
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper as nh, TensorProto
@@ -302,8 +303,7 @@ def cmd_qdq(src, ranges_path, dst):
                      f"{len(fused)} activations removed into their producer\n")
 
 
-if __name__ == "__main__":
-    a = sys.argv[1:]
+def main(a):
     if len(a) == 3 and a[0] == "outputs":
         cmd_outputs(a[1], a[2])
     elif len(a) == 3 and a[0] == "fold":
@@ -312,3 +312,12 @@ if __name__ == "__main__":
         cmd_qdq(a[1], a[2], a[3])
     else:
         fail("usage: outputs MODEL OUT | fold MODEL OUT | qdq MODEL RANGES.json OUT")
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except OSError as e:  # a missing or unreadable model, ranges file or output folder
+        fail(f"'{e.filename}': {e.strerror}")
+    except (json.JSONDecodeError, onnx.onnx_cpp2py_export.checker.ValidationError, google.protobuf.message.DecodeError) as e:
+        fail(f"{type(e).__name__}: {e}")
