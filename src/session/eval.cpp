@@ -189,6 +189,8 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
     for (size_t i = 0; i < n; ++i) {
       cosine_sum += hits[i][m].cosine;
       r.top1_agree += hits[i][m].best == hits[i][0].best;
+      r.top1_lost += hits[i][0].top1 && !hits[i][m].top1;
+      r.top1_gained += !hits[i][0].top1 && hits[i][m].top1;
       const int64_t label = set.images[i].label;
       EvalClassResult& c = per_class[label];
       c.label = label;
@@ -200,6 +202,7 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
       r.top5 += hits[i][m].top5;
     }
     r.mean_cosine = n > 0 ? cosine_sum / static_cast<double>(n) : 1.0;
+    r.top1_change_p = mcnemar_exact_p(r.top1_lost, r.top1_gained);
     for (auto& [label, c] : per_class) r.per_class.push_back(c);
     report.models.push_back(std::move(r));
   }
@@ -207,10 +210,22 @@ Result<EvalReport> run_eval(const EvalOptions& options) {
   return report;
 }
 
+double mcnemar_exact_p(int64_t lost, int64_t gained) {
+  const int64_t n = lost + gained, k = std::min(lost, gained);
+  if (n == 0) return 1.0;
+  // P(X <= k) = sum_{i <= k} C(n, i) / 2^n, each term from lgamma (n may be tens of thousands).
+  const double log_half_n = static_cast<double>(n) * std::log(0.5);
+  double cdf = 0;
+  for (int64_t i = 0; i <= k; ++i)
+    cdf += std::exp(std::lgamma(static_cast<double>(n + 1)) - std::lgamma(static_cast<double>(i + 1)) -
+                    std::lgamma(static_cast<double>(n - i + 1)) + log_half_n);
+  return std::min(1.0, 2.0 * cdf);
+}
+
 std::string eval_table(const EvalReport& report) {
   const bool compare = report.models.size() > 1;
   TextRow head{"Model", "Kind", "Top-1", "Top-5", "Images"};
-  if (compare) head.insert(head.end(), {"Cosine vs first", "Top-1 agrees"});
+  if (compare) head.insert(head.end(), {"Cosine vs first", "Top-1 agrees", "Top-1 lost / gained (p)"});
   std::vector<TextRow> rows{head};
   for (size_t k = 0; k < report.models.size(); ++k) {
     const EvalModelResult& m = report.models[k];
@@ -218,10 +233,11 @@ std::string eval_table(const EvalReport& report) {
                 fmt::format("{:.2f}%", 100.0 * rate(m.top5, m.images)), std::to_string(m.images)};
     if (compare) {
       if (k == 0)
-        row.insert(row.end(), {"(reference)", "--"});
+        row.insert(row.end(), {"(reference)", "--", "--"});
       else
         row.insert(row.end(), {fmt::format("{:.6f}", m.mean_cosine),
-                               fmt::format("{:.2f}%", 100.0 * rate(m.top1_agree, m.images))});
+                               fmt::format("{:.2f}%", 100.0 * rate(m.top1_agree, m.images)),
+                               fmt::format("{} / {} ({:.3g})", m.top1_lost, m.top1_gained, m.top1_change_p)});
     }
     rows.push_back(std::move(row));
   }
@@ -254,6 +270,9 @@ std::string eval_json(const EvalReport& report) {
     j["images"] = m.images;
     j["cosine_vs_first"] = m.mean_cosine;
     j["top1_agree_vs_first"] = rate(m.top1_agree, m.images);
+    j["top1_lost_vs_first"] = m.top1_lost;
+    j["top1_gained_vs_first"] = m.top1_gained;
+    j["top1_change_p_vs_first"] = m.top1_change_p;
     j["per_class"] = std::move(classes);
     models.push_back(std::move(j));
   }

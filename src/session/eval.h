@@ -52,7 +52,18 @@ struct EvalModelResult {
   double mean_cosine = 1.0;
   int64_t top1_agree = 0;
   std::vector<EvalClassResult> per_class;  // ascending labels present in the set
+  // Against the first model, per image: right there and wrong here (lost), wrong there and
+  // right here (gained), and the exact two-sided McNemar p-value of that split (how likely a
+  // split at least this uneven is when neither model is better; 1 for the first model). A
+  // top-1 difference of a few images on a few hundred is usually noise: this says how much.
+  int64_t top1_lost = 0;
+  int64_t top1_gained = 0;
+  double top1_change_p = 1.0;
 };
+
+// Exact two-sided McNemar test (sign test) on the discordant pairs: lost and gained images.
+// p = min(1, 2 * P(X <= min(lost, gained))), X ~ Binomial(lost + gained, 1/2); 1 when both are 0.
+double mcnemar_exact_p(int64_t lost, int64_t gained);
 
 struct EvalReport {
   std::vector<EvalModelResult> models;
@@ -69,7 +80,8 @@ Result<int> resolve_eval_jobs(int flag, const char* env);
 Result<EvalReport> run_eval(const EvalOptions& options);
 
 // The table: model, kind, top-1, top-5 (percent, two decimals), images; with two or more
-// models also the output cosine and the top-1 agreement with the first.
+// models also the output cosine, the top-1 agreement with the first, and the images lost and
+// gained against the first with the McNemar p-value.
 std::string eval_table(const EvalReport& report);
 
 // The block hb_mapper's evaluation scripts print and CI parsers read:
@@ -79,8 +91,9 @@ std::string eval_table(const EvalReport& report);
 std::string eval_report_block(const EvalReport& report);
 
 // {"models": [{"path", "kind", "output", "top1", "top5", "images",
-//   "cosine_vs_first", "top1_agree_vs_first", "per_class": [{"label", ("name",) "images", "top1"}]}],
-//   "label_offset"}; rates are fractions in 0..1.
+//   "cosine_vs_first", "top1_agree_vs_first", "top1_lost_vs_first", "top1_gained_vs_first",
+//   "top1_change_p_vs_first", "per_class": [{"label", ("name",) "images", "top1"}]}],
+//   "label_offset"}; rates are fractions in 0..1, lost/gained are image counts.
 std::string eval_json(const EvalReport& report);
 
 }  // namespace qmap

@@ -162,6 +162,19 @@ TEST(SessionEvalTest, ReportBlockIsTheFirstModelsTop1Fraction) {
   EXPECT_NE(table.find("11.11%"), std::string::npos) << table;
 }
 
+// Exact sign-test values: 2 * sum_{i <= k} C(n, i) / 2^n.
+TEST(SessionEvalTest, McNemarExactP) {
+  EXPECT_EQ(mcnemar_exact_p(0, 0), 1.0);
+  EXPECT_NEAR(mcnemar_exact_p(7, 2), 92.0 / 512.0, 1e-12);   // n 9: 2 * (1 + 9 + 36) / 2^9
+  EXPECT_NEAR(mcnemar_exact_p(2, 7), 92.0 / 512.0, 1e-12);   // symmetric
+  EXPECT_NEAR(mcnemar_exact_p(10, 0), 2.0 / 1024.0, 1e-15);  // n 10: 2 / 2^10
+  EXPECT_EQ(mcnemar_exact_p(3, 3), 1.0);                      // 2 * P(X <= 3 | n 6) = 2 * 42 / 64, capped
+  // Large n stays finite and exact enough: 5000 vs 5100 of 10100 discordant pairs.
+  const double p = mcnemar_exact_p(5000, 5100);
+  EXPECT_GT(p, 0.3);
+  EXPECT_LT(p, 0.35);  // normal approximation: 2 * Phi(-49.5 / 50.25) = 0.325
+}
+
 // A class-folder set of 3 classes x 4 PNGs of different sizes.
 std::string make_class_set() {
   const std::string d = fresh_dir("set");
@@ -208,6 +221,13 @@ TEST(SessionEvalTest, SameNumbersAndJsonForAnyJobs) {
   EXPECT_LT(one->models[1].mean_cosine, 1.0);
   EXPECT_LE(one->models[1].top1_agree, 12);
   EXPECT_NE(eval_table(*one).find("Cosine vs first"), std::string::npos);
+  // Lost and gained images against the first: the top-1 counts differ by exactly their
+  // difference, and the first model neither loses nor gains against itself.
+  EXPECT_EQ(one->models[0].top1_lost, 0);
+  EXPECT_EQ(one->models[0].top1_gained, 0);
+  EXPECT_EQ(one->models[1].top1 - one->models[0].top1, one->models[1].top1_gained - one->models[1].top1_lost);
+  EXPECT_EQ(one->models[1].top1_change_p, mcnemar_exact_p(one->models[1].top1_lost, one->models[1].top1_gained));
+  EXPECT_NE(eval_json(*one).find("\"top1_change_p_vs_first\""), std::string::npos);
 }
 
 TEST(SessionEvalTest, LabelOffsetShiftsEveryLabel) {
