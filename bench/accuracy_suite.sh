@@ -25,7 +25,8 @@
 # (needs tools/ort's npm install); it is not in the default list.
 #
 # Prints one row per model and variant: float and int8 top-1/top-5 (%), the top-1 drop in
-# points, the mean output cosine of the .bin against the float model over the evaluation
+# points (with the images lost and gained against float and the McNemar p-value of that
+# split), the mean output cosine of the .bin against the float model over the evaluation
 # images, the top-1 agreement, and makertbin's wall time. The table also goes to
 # build/accuracy_suite/report.md. 300 images make one image 0.33 points: read drops
 # smaller than about one point on imagenet-dev as noise, and look at the cosine too.
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift 2 ;;
     --no-build) do_build=0; shift ;;
     --jitter) jitter="$2"; shift 2 ;;
-    -h|--help) sed -n 2,32p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,33p "$0"; exit 0 ;;
     *) echo "accuracy_suite: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -249,12 +250,17 @@ PY
 
 print_row() {  # eval.json model variant method t0 t1
   "$python" - "$@" <<'PY' | tee -a "$report"
-import json, sys
+import json, math, sys
 r = json.load(open(sys.argv[1]))
 f, q = r["models"][0], r["models"][1]
-print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
-    sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]),
-    100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],
+# The drop with the images lost and gained against float and the exact McNemar p-value
+# (qmap eval's; computed here for the peer's report, which has the counts only).
+lost, gained = q["top1_lost_vs_first"], q["top1_gained_vs_first"]
+n = lost + gained
+p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lost, gained) + 1)) / 2**n) if n else 1.0
+print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} (-{} +{}, p {:.2g}) | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
+    sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]), lost, gained,
+    p, 100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],
     float(sys.argv[6]) - float(sys.argv[5])))
 PY
 }

@@ -9,7 +9,8 @@
 //   node ort_quantize_static.js eval --model FLOAT.onnx --model INT8.onnx --data DIR
 //       --labels FILE [--label-offset K] --json OUT.json
 //       top-1/top-5 of each model over the '<image file> <label>' lines (DIR/<file's stem>.bin),
-//       and the second model's mean output cosine and top-1 agreement against the first
+//       and the second model's mean output cosine, top-1 agreement, and images lost and gained
+//       against the first
 // Errors: one line on stderr naming the file or option, exit 1.
 'use strict';
 const fs = require('fs');
@@ -96,7 +97,7 @@ async function evaluate(o) {
   if (!o.json) fail('eval: --json is required');
   const lines = fs.readFileSync(o.labels, 'utf8').split('\n').filter((l) => l.trim());
   const res = o.models.map((m) => ({ model: m, top1: 0, top5: 0 }));
-  let cos = 0, agree = 0, images = 0;
+  let cos = 0, agree = 0, images = 0, lost = 0, gained = 0;
   for (const line of lines) {
     const [file, label] = line.trim().split(/\s+/);
     const stem = path.basename(file).replace(/\.[^.]*$/, '');
@@ -107,6 +108,9 @@ async function evaluate(o) {
       const out = await s.run(feed(s, meta, bin));
       outs.push(out[s.outputNames[0]].data);
     }
+    const right = outs.map((d) => topk(d, 1)[0] === want);
+    if (right[0] && !right[1]) lost++;
+    if (!right[0] && right[1]) gained++;
     outs.forEach((d, i) => {
       const t = topk(d, 5);
       if (t[0] === want) res[i].top1++;
@@ -121,6 +125,8 @@ async function evaluate(o) {
   const r = { images, models: res.map((x) => ({ model: x.model, top1: x.top1 / images, top5: x.top5 / images, images })) };
   r.models[1].cosine_vs_first = cos / images;
   r.models[1].top1_agree_vs_first = agree / images;
+  r.models[1].top1_lost_vs_first = lost;  // right with the float model, wrong with int8
+  r.models[1].top1_gained_vs_first = gained;
   fs.writeFileSync(o.json, JSON.stringify(r, null, 1));
 }
 
