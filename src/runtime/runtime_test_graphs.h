@@ -75,6 +75,28 @@ inline RuntimeNet prelu_channel_net() {
   return {std::move(q).value(), b.inputs()};
 }
 
+// x [1, 3, 70, 66] -> four MaxPools of large planes, split over threads: ResNet's 3x3 stride 2
+// pad 1 (signed input), dilation 2 stride 1 pad 2 and asymmetric pads (on a Relu: unsigned),
+// and ceil_mode with a last window past the image.
+inline RuntimeNet large_maxpool_net() {
+  QdqBuilder b;
+  const ValueId x = b.input("x", random_tensor({1, 3, 70, 66}, 51, -1.f, 1.f));
+  const ValueId r = b.op("Relu", {x});
+  const auto ints = [](std::vector<int64_t> v) { return v; };
+  // Each pool feeds a Sigmoid (an integer table step): a pool that writes a graph output
+  // itself would run in float after its DequantizeLinear.
+  const auto pool = [&](ValueId in, std::map<std::string, AttrValue> attrs) {
+    b.output(b.op("Sigmoid", {b.op("MaxPool", {in}, std::move(attrs))}));
+  };
+  pool(x, {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}});
+  pool(r, {{"kernel_shape", ints({3, 3})}, {"dilations", ints({2, 2})}, {"pads", ints({2, 2, 2, 2})}});
+  pool(r, {{"kernel_shape", ints({2, 3})}, {"pads", ints({0, 1, 1, 0})}});
+  pool(x, {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"ceil_mode", int64_t{1}}});
+  auto q = quantize_for_test(b.finish(), b.inputs());
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  return {std::move(q).value(), b.inputs()};
+}
+
 // A uint8 yuv444 image input read by DequantizeLinear(scale 1) -> [Transpose NHWC->NCHW] ->
 // Conv -> Relu -> Q -> DQ: the shape of a makertbin model with an nv12 runtime input.
 inline Graph image_input_net(bool nhwc, int64_t h, int64_t w) {
