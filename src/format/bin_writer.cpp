@@ -69,14 +69,22 @@ class ByteWriter {
 // then the weights (int8 convolution weights and packed weights), which a load only maps: the
 // first area's pages are then few and together, and a mapped load faults in little else.
 // The weights' offsets start at `weights_at`, the first area's size rounded up to 64, which
-// the writer learns from a first pass.
+// the writer learns from a first pass. That pass (`measure`) copies the first area only, to
+// size it; the weights (most of a .bin) are counted, not copied.
 class BlobWriter {
  public:
-  explicit BlobWriter(uint64_t weights_at) : weights_at_(weights_at) {}
+  BlobWriter(uint64_t weights_at, bool measure) : weights_at_(weights_at), measure_(measure) {}
   void ref(ByteWriter& w, const void* p, size_t n, bool weights = false) {
     if (n == 0) {
       w.u64(0);
       w.u64(0);
+      return;
+    }
+    if (weights && measure_) {
+      weights_size_ = align_up(weights_size_);
+      w.u64(weights_at_ + weights_size_);
+      w.u64(n);
+      weights_size_ += n;
       return;
     }
     ByteWriter& area = weights ? weights_ : blobs_;
@@ -101,6 +109,7 @@ class BlobWriter {
   // The section: the first area, zeros to weights_at (the offset this writer was made with),
   // the weights.
   std::string take() {
+    QMAP_CHECK(!measure_, "BLOBS: a measuring writer has no weights to give");
     if (!weights_.bytes().empty()) {
       QMAP_CHECK(weights_at() == weights_at_, "BLOBS: weights at {}, expected {}", weights_at(), weights_at_);
       blobs_.pad_to(kAlignment);
@@ -111,6 +120,8 @@ class BlobWriter {
 
  private:
   uint64_t weights_at_;
+  bool measure_;
+  uint64_t weights_size_ = 0;  // measure: the weights area's size so far
   ByteWriter blobs_, weights_;
 };
 
@@ -267,11 +278,12 @@ Result<std::string> serialize_bin(const IntProgram& p, const BinMetadata& meta) 
     ByteWriter w;
   };
   std::vector<Section> sections;
-  // Twice: the first pass learns where BLOBS' weights area starts (BlobWriter).
+  // Twice: the first pass learns where BLOBS' weights area starts (its BlobWriter measures:
+  // the weights are counted, not copied).
   uint64_t weights_at = 0;
   for (int pass = 0; pass < 2; ++pass) {
     sections.clear();
-    BlobWriter blobs(weights_at);
+    BlobWriter blobs(weights_at, /*measure=*/pass == 0);
     auto add = [&](binfmt::SectionType t) -> ByteWriter& {
       sections.push_back({t, {}});
       return sections.back().w;
