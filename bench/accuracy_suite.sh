@@ -255,6 +255,8 @@ r = json.load(open(sys.argv[1]))
 f, q = r["models"][0], r["models"][1]
 # The drop with the images lost and gained against float and the exact McNemar p-value
 # (qmap eval's; computed here for the peer's report, which has the counts only).
+if "top1_lost_vs_first" not in q:
+    sys.exit("accuracy_suite: {} has no top1_lost_vs_first: a qmap older than this script (build it, or drop --no-build)".format(sys.argv[1]))
 lost, gained = q["top1_lost_vs_first"], q["top1_gained_vs_first"]
 n = lost + gained
 p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lost, gained) + 1)) / 2**n) if n else 1.0
