@@ -68,13 +68,17 @@ Result<MakertbinConfig> parse(const std::string& yaml, ModelType type = ModelTyp
   return parse_makertbin_config(yaml, source, type);
 }
 
+// kFull's calibration method lines and optimization line, which the calibration key tests swap.
+const std::string kMethodLines = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
+const std::string kOptimizationLine = "  optimization: set_model_output_int8\n";
+
+// `yaml` with its one `from` replaced by `to`.
+std::string swapped(std::string yaml, const std::string& from, const std::string& to) {
+  return yaml.replace(yaml.find(from), from.size(), to);
+}
+
 TEST(MakertbinConfig, BiasCorrectionKeyAndToken) {
-  auto with = [](const std::string& lines) {
-    std::string y = kFull;
-    const std::string anchor = "  optimization: set_model_output_int8\n";
-    y.replace(y.find(anchor), anchor.size(), lines);
-    return parse(y);
-  };
+  auto with = [](const std::string& lines) { return parse(swapped(kFull, kOptimizationLine, lines)); };
   for (const auto& [lines, mode] : std::vector<std::pair<std::string, BiasCorrectionMode>>{
            {"  bias_correction: auto\n", BiasCorrectionMode::kAuto},
            {"  bias_correction: True\n", BiasCorrectionMode::kOn},
@@ -89,12 +93,7 @@ TEST(MakertbinConfig, BiasCorrectionKeyAndToken) {
 }
 
 TEST(MakertbinConfig, AccuracyBudget) {
-  auto with = [](const std::string& lines) {
-    std::string y = kFull;
-    const std::string anchor = "  optimization: set_model_output_int8\n";
-    y.replace(y.find(anchor), anchor.size(), lines);
-    return parse(y);
-  };
+  auto with = [](const std::string& lines) { return parse(swapped(kFull, kOptimizationLine, lines)); };
   auto none = with("");
   ASSERT_TRUE(none.ok()) << none.status().message();
   EXPECT_FALSE(none->calibration.accuracy_budget.has_value());  // unset: nothing moves
@@ -118,21 +117,13 @@ TEST(MakertbinConfig, AccuracyBudget) {
   EXPECT_NE(text.status().message().find("calibration_parameters.accuracy_budget"), std::string::npos)
       << text.status().message();
   // Nothing to measure on without calibration data.
-  std::string skip = kFull;
-  const std::string method = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
-  skip.replace(skip.find(method), method.size(), "  calibration_type: skip\n  accuracy_budget: 0.999\n");
-  auto r = parse(skip);
+  auto r = parse(swapped(kFull, kMethodLines, "  calibration_type: skip\n  accuracy_budget: 0.999\n"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("needs calibration data"), std::string::npos) << r.status().message();
 }
 
 TEST(MakertbinConfig, CrossLayerEqualizationKey) {
-  auto with = [](const std::string& method) {
-    std::string y = kFull;
-    const std::string anchor = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
-    y.replace(y.find(anchor), anchor.size(), method);
-    return parse(y);
-  };
+  auto with = [](const std::string& method) { return parse(swapped(kFull, kMethodLines, method)); };
   auto dflt = with("  calibration_type: default\n");
   ASSERT_TRUE(dflt.ok()) << dflt.status().message();
   EXPECT_FALSE(dflt->calibration.cross_layer_equalization);  // off by default
@@ -151,11 +142,7 @@ TEST(MakertbinConfig, CrossLayerEqualizationKey) {
 
 TEST(MakertbinConfig, AdaRoundToken) {
   auto with = [](const std::string& method, const std::string& opt) {
-    std::string y = kFull;
-    const std::string anchor = "  calibration_type: 'max'\n  max_percentile: 0.99995\n";
-    y.replace(y.find(anchor), anchor.size(), method);
-    y.replace(y.find("  optimization: set_model_output_int8\n"), 38, opt);
-    return parse(y);
+    return parse(swapped(swapped(kFull, kMethodLines, method), kOptimizationLine, opt));
   };
   auto dflt = with("  calibration_type: default\n", "");
   ASSERT_TRUE(dflt.ok()) << dflt.status().message();
