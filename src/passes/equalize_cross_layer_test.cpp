@@ -9,7 +9,6 @@
 #include <cmath>
 #include <random>
 
-#include "calib/output_scorer.h"
 #include "passes/pass_test_util.h"
 #include "passes/passes.h"
 #include "quant/float_range_test_util.h"
@@ -74,13 +73,8 @@ double quantized_output_mse(const Graph& float_graph, const Graph& to_quantize, 
   const auto unseen = testing::seeded_samples({1, 4, 10, 10}, 700, 16, -1.f, 1.f);
   QuantizeOptions o;
   o.per_channel = per_channel;
-  auto q = quantize_graph(to_quantize, testing::max_abs_thresholds(to_quantize, calib), o);
-  QMAP_CHECK(q.ok(), "{}", q.status().message());
-  auto scorer = OutputScorer::create(float_graph, unseen);
-  QMAP_CHECK(scorer.ok(), "{}", scorer.status().message());
-  auto r = scorer->score(q->graph);
-  QMAP_CHECK(r.ok(), "{}", r.status().message());
-  return r->mse;
+  return testing::quantized_output_mse(float_graph, to_quantize, testing::max_abs_thresholds(to_quantize, calib), o,
+                                       unseen);
 }
 
 TEST(EqualizeCrossLayer, KeepsTheFunctionAndLowersTheQuantizedOutputError) {

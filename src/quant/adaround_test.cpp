@@ -8,7 +8,6 @@
 
 #include <cmath>
 
-#include "calib/output_scorer.h"
 #include "engine/float_engine.h"
 #include "passes/pass_test_util.h"
 #include "quant/float_range_test_util.h"
@@ -40,17 +39,6 @@ const Tensor& weight_of(const Graph& g, const std::string& node) {
     if (n.name == node) return *g.value(n.inputs[1]).constant;
   QMAP_CHECK(false, "no node {}", node);
   return *g.value(0).constant;
-}
-
-double output_mse(const Graph& float_graph, const Graph& to_quantize, const std::map<std::string, float>& t,
-                  const QuantizeOptions& o, const std::vector<std::vector<Tensor>>& s) {
-  auto q = quantize_graph(to_quantize, t, o);
-  QMAP_CHECK(q.ok(), "{}", q.status().message());
-  auto scorer = OutputScorer::create(float_graph, s);
-  QMAP_CHECK(scorer.ok(), "{}", scorer.status().message());
-  auto r = scorer->score(q->graph);
-  QMAP_CHECK(r.ok(), "{}", r.status().message());
-  return r->mse;
 }
 
 TEST(AdaRound, LowersEveryLayersErrorAndTheModelsOnUnseenSamples) {
@@ -92,8 +80,8 @@ TEST(AdaRound, LowersEveryLayersErrorAndTheModelsOnUnseenSamples) {
     for (const AdaRoundLayer& l : r->layers) nearest += l.error_nearest, rounded += l.error_adaround;
     EXPECT_LT(rounded, 0.9 * nearest);
     // The whole model, quantized, on samples the rounding never saw: closer to float.
-    const double mse_nearest = output_mse(g, g, t, o, unseen);
-    const double mse_rounded = output_mse(g, r->graph, t, o, unseen);
+    const double mse_nearest = testing::quantized_output_mse(g, g, t, o, unseen);
+    const double mse_rounded = testing::quantized_output_mse(g, r->graph, t, o, unseen);
     EXPECT_LT(mse_rounded, mse_nearest);
   }
 }

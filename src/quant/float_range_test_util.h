@@ -1,6 +1,7 @@
 // Test-only: seeded sample sets and max |value| thresholds of a float graph over them, for
 // the tests that quantize a small network with thresholds from its real ranges (bias
-// correction, adaptive rounding, mixed precision).
+// correction, adaptive rounding, mixed precision, cross-layer equalization), and the output
+// error such a quantized network makes.
 #pragma once
 
 #include <algorithm>
@@ -9,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "calib/output_scorer.h"
 #include "engine/float_engine.h"
 #include "passes/pass_test_util.h"
+#include "quant/quantize.h"
 
 namespace qmap::testing {
 
@@ -36,6 +39,20 @@ inline std::map<std::string, float> max_abs_thresholds(const Graph& g, const std
         t[g.value(g.inputs[i]).name] = std::max(t[g.value(g.inputs[i]).name], std::fabs(e));
   }
   return t;
+}
+
+// Mean output MSE, against `float_graph` over the samples, of `to_quantize` quantized with
+// thresholds `t` and options `o` (to_quantize is float_graph itself or a rewrite of it).
+inline double quantized_output_mse(const Graph& float_graph, const Graph& to_quantize,
+                                   const std::map<std::string, float>& t, const QuantizeOptions& o,
+                                   const std::vector<std::vector<Tensor>>& s) {
+  auto q = quantize_graph(to_quantize, t, o);
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  auto scorer = OutputScorer::create(float_graph, s);
+  QMAP_CHECK(scorer.ok(), "{}", scorer.status().message());
+  auto r = scorer->score(q->graph);
+  QMAP_CHECK(r.ok(), "{}", r.status().message());
+  return r->mse;
 }
 
 }  // namespace qmap::testing
