@@ -114,15 +114,19 @@ ConvScales conv_scales(const Graph& g, size_t node, bool in_by_row) {
   return c;
 }
 
+// Weight element e's output channel (row) and the input channel whose scale it takes.
+size_t row_of(const ConvScales& c, size_t e) { return e / static_cast<size_t>(c.cols * c.k); }
+size_t input_of(const ConvScales& c, size_t e) {
+  return c.in_by_row ? row_of(c, e) : (e / static_cast<size_t>(c.k)) % static_cast<size_t>(c.cols);
+}
+
 // max |effective w| per output channel (by_row) or per input channel.
 std::vector<double> ranges(const ConvScales& c, bool by_row) {
-  std::vector<double> r(static_cast<size_t>(by_row ? c.rows : (c.in_by_row ? c.rows : c.cols)), 0.0);
+  std::vector<double> r(by_row ? c.out.size() : c.in.size(), 0.0);
   for (size_t e = 0; e < c.w.size(); ++e) {
-    const size_t o = e / static_cast<size_t>(c.cols * c.k), ci = (e / static_cast<size_t>(c.k)) % static_cast<size_t>(c.cols);
-    const size_t in = c.in_by_row ? o : ci;
-    const double v = std::abs(c.w[e] * c.in[in] / c.out[o]);
+    const size_t o = row_of(c, e), in = input_of(c, e);
     double& slot = r[by_row ? o : in];
-    slot = std::max(slot, v);
+    slot = std::max(slot, std::abs(c.w[e] * c.in[in] / c.out[o]));
   }
   return r;
 }
@@ -131,10 +135,7 @@ std::vector<double> ranges(const ConvScales& c, bool by_row) {
 void scale_inputs(Graph& g, size_t node, const ConvScales& c) {
   const Tensor w = *float_constant_of(g, g.nodes[node].inputs[1]);  // copies: adding values reallocates
   std::vector<double> v = w.to_double();
-  for (size_t e = 0; e < v.size(); ++e) {
-    const size_t o = e / static_cast<size_t>(c.cols * c.k), ci = (e / static_cast<size_t>(c.k)) % static_cast<size_t>(c.cols);
-    v[e] *= c.in[c.in_by_row ? o : ci];
-  }
+  for (size_t e = 0; e < v.size(); ++e) v[e] *= c.in[input_of(c, e)];
   replace_constant_input(g, node, 1, float_tensor(w.dims(), v), "W");
 }
 
