@@ -62,10 +62,8 @@ TEST(SpinPool, EachWorkerStartsOnItsOwnRange) {
     pool.parallel_for(n, [&](size_t task, int w) {
       long none = -1;
       if (first[static_cast<size_t>(w)].compare_exchange_strong(none, static_cast<long>(task)) && w != 0) ++started;
-      {
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (started.load() < threads - 1 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
-      }
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (started.load() < threads - 1 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
     });
     for (int w = 0; w < threads; ++w)
       EXPECT_EQ(first[static_cast<size_t>(w)].load(), static_cast<long>(n * static_cast<size_t>(w) / static_cast<size_t>(threads)))

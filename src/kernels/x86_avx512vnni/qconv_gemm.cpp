@@ -567,12 +567,14 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       bias_.resize(static_cast<size_t>(mp), 0);
       fcm_.assign(static_cast<size_t>(mp), 1 << 30);
       fcs_.assign(static_cast<size_t>(mp), 1);
-      if (p.float_out) scale_.resize(static_cast<size_t>(mp), 0.0);
-      if (!p.float_out)
+      if (p.float_out) {
+        scale_.resize(static_cast<size_t>(mp), 0.0);
+      } else {
         for (int64_t m = 0; m < g.m; ++m) {
           fcm_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].m;
           fcs_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].shift;
         }
+      }
       xbuf_bytes_ = kFcMaxRows * c4n_ * 4;
       return;
     }
