@@ -254,12 +254,14 @@ import json, math, sys
 r = json.load(open(sys.argv[1]))
 f, q = r["models"][0], r["models"][1]
 # The drop with the images lost and gained against float and the exact McNemar p-value
-# (qmap eval's; computed here for the peer's report, which has the counts only).
+# (qmap eval's; computed here only for the peer's report, which has the counts alone).
 if "top1_lost_vs_first" not in q:
     sys.exit("accuracy_suite: {} has no top1_lost_vs_first: a qmap older than this script (build it, or drop --no-build)".format(sys.argv[1]))
 lost, gained = q["top1_lost_vs_first"], q["top1_gained_vs_first"]
-n = lost + gained
-p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lost, gained) + 1)) / 2**n) if n else 1.0
+p = q.get("top1_change_p_vs_first")
+if p is None:
+    n = lost + gained
+    p = min(1.0, 2 * sum(math.comb(n, i) for i in range(min(lost, gained) + 1)) / 2**n) if n else 1.0
 print("| {} | {} | {} | {:.2f} | {:.2f} | {:+.2f} (-{} +{}, p {:.2g}) | {:.2f} | {:.2f} | {:.6f} | {:.2f} | {} | {:.1f} |".format(
     sys.argv[2], sys.argv[3], sys.argv[4], 100 * f["top1"], 100 * q["top1"], 100 * (q["top1"] - f["top1"]), lost, gained,
     p, 100 * f["top5"], 100 * q["top5"], q["cosine_vs_first"], 100 * q["top1_agree_vs_first"], f["images"],

@@ -214,11 +214,10 @@ double mcnemar_exact_p(int64_t lost, int64_t gained) {
   const int64_t n = lost + gained, k = std::min(lost, gained);
   if (n == 0) return 1.0;
   // P(X <= k) = sum_{i <= k} C(n, i) / 2^n, each term from lgamma (n may be tens of thousands).
-  const double log_half_n = static_cast<double>(n) * std::log(0.5);
+  const double log_n_over_2n = std::lgamma(static_cast<double>(n + 1)) + static_cast<double>(n) * std::log(0.5);
   double cdf = 0;
   for (int64_t i = 0; i <= k; ++i)
-    cdf += std::exp(std::lgamma(static_cast<double>(n + 1)) - std::lgamma(static_cast<double>(i + 1)) -
-                    std::lgamma(static_cast<double>(n - i + 1)) + log_half_n);
+    cdf += std::exp(log_n_over_2n - std::lgamma(static_cast<double>(i + 1)) - std::lgamma(static_cast<double>(n - i + 1)));
   return std::min(1.0, 2.0 * cdf);
 }
 
