@@ -194,6 +194,20 @@ input_parameters:
   RT_ARGS=(--color gray --layout NCHW)
 }
 
+# FOLDER/config.yaml: the model's YAML lines, then march and output, then the calibration data
+# and `calibration_type: METHOD` (METHOD may carry more calibration_parameters lines).
+write_config() {  # folder caldata method
+  printf '%s\n' "$MODEL_YAML" | sed "s#^model_parameters:#model_parameters:\n  march: generic\n  working_dir: '$1/out'\n  output_model_file_prefix: m#" > "$1/config.yaml"
+  cat >> "$1/config.yaml" <<YAML
+calibration_parameters:
+  cal_data_dir: '$2'
+  cal_data_type: uint8
+  calibration_type: $3
+compiler_parameters:
+  jobs: $jobs
+YAML
+}
+
 # --- the peer: ONNX Runtime's quantize_static ------------------------------------------------
 # Variant 'ort_static': bench/ort_quantize_static.py rebuilds quantize_static's default recipe
 # (MinMax, per-channel QDQ, uint8 asymmetric activations) on makertbin's original float model,
@@ -211,8 +225,7 @@ run_ort_static() {
   done
   rm -rf "$v" && mkdir -p "$v"
   # makertbin only for its original float model (with the preprocess node): max is the fastest method.
-  printf '%s\n' "$MODEL_YAML" | sed "s#^model_parameters:#model_parameters:\n  march: generic\n  working_dir: '$v/out'\n  output_model_file_prefix: m#" > "$v/config.yaml"
-  printf 'calibration_parameters:\n  cal_data_dir: %s\n  cal_data_type: uint8\n  calibration_type: max\n' "'$d/caldata'" >> "$v/config.yaml"
+  write_config "$v" "$d/caldata" max
   "$qmap" makertbin --config "$v/config.yaml" --model-type "$MODEL_TYPE" --no-progress >"$v/makertbin.txt" 2>&1 ||
     { echo "accuracy_suite: $model ort_static: makertbin failed (see $v/makertbin.txt)" >&2; return 1; }
   [ -d "$d/caldata_rt" ] || "$qmap" preprocess --input-dir "$CAL_SRC" --output-dir "$d/caldata_rt" "${RT_ARGS[@]}" --dtype uint8 >/dev/null
@@ -281,16 +294,7 @@ run_variant() {
   fi
   local v="$d/${variant//[+=:]/_}"
   rm -rf "$v" && mkdir -p "$v"
-  # The model's YAML lines, then march/output and the variant's calibration lines.
-  printf '%s\n' "$MODEL_YAML" | sed "s#^model_parameters:#model_parameters:\n  march: generic\n  working_dir: '$v/out'\n  output_model_file_prefix: m#" > "$v/config.yaml"
-  cat >> "$v/config.yaml" <<YAML
-calibration_parameters:
-  cal_data_dir: '$d/caldata'
-  cal_data_type: uint8
-  calibration_type: $method$extra
-compiler_parameters:
-  jobs: $jobs
-YAML
+  write_config "$v" "$d/caldata" "$method$extra"
   local t0 t1
   t0=$(date +%s.%N)
   if ! "$qmap" makertbin --config "$v/config.yaml" --model-type "$MODEL_TYPE" --no-progress >"$v/makertbin.txt" 2>&1; then
