@@ -401,6 +401,14 @@ TEST(QConvGemmAvx512Vnni, Workers) {
     ConvCase e = conv(1, 8, 1, 1, 9, 1, 1);  // a single output pixel
     vary(&e, i++);
     check(e, workers);
+    ConvCase f = conv(1, 32, 28, 28, 24, 1, 1);  // 784 pixels: row halves of >= 384 pixels each
+    vary(&f, i++);
+    check(f, workers);
+    // 81 pixels (channel shares) whose 36 KB rows make 2 packed row chunks: each share runs its
+    // channels over both chunks.
+    ConvCase g = conv(1, 4096, 9, 9, 40, 1, 1);
+    vary(&g, i++);
+    check(g, workers);
   }
 }
 
