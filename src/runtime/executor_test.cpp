@@ -35,6 +35,10 @@ std::vector<Case> cases() {
     auto net = testing::large_maxpool_net();
     out.push_back({"large_maxpool_net", net.qdq, net.inputs});
   }
+  {
+    auto net = testing::row_split_net();
+    out.push_back({"row_split_net", net.qdq, net.inputs});
+  }
   for (bool nhwc : {false, true}) {
     Graph g = testing::image_input_net(nhwc, 6, 8);
     out.push_back({nhwc ? "image NHWC" : "image NCHW", g, {Tensor(DType::kUInt8, nhwc ? Dims{1, 6, 8, 3} : Dims{1, 3, 6, 8})}});

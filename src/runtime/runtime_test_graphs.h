@@ -97,6 +97,32 @@ inline RuntimeNet large_maxpool_net() {
   return {std::move(q).value(), b.inputs()};
 }
 
+// x [1, 3, 28, 28] -> two Convs (16 channels) -> Add -> Mul by a per-channel constant: at 2
+// threads the AVX-512 convolutions split the rows (14 rows of 28 pixels, the least they give
+// a worker), at 3 threads they share out the channels; beside it a 2-row image.
+inline RuntimeNet row_split_net() {
+  QdqBuilder b;
+  const auto ints = [](std::vector<int64_t> v) { return v; };
+  const auto branch = [&](const char* name, Dims dims, uint32_t seed) {
+    const ValueId x = b.input(name, random_tensor(dims, seed, -1.f, 1.f));
+    std::string w1 = name, w2 = name, k = name;
+    w1 += "_w1", w2 += "_w2", k += "_k";
+    const ValueId c1 = b.op("Conv", {x, b.constant(w1, random_tensor({16, 3, 1, 1}, seed + 1, -0.5f, 0.5f))});
+    const ValueId c2 = b.op("Conv", {x, b.constant(w2, random_tensor({16, 3, 3, 3}, seed + 2, -0.5f, 0.5f))},
+                            {{"pads", ints({1, 1, 1, 1})}});
+    const ValueId add = b.op("Relu", {b.op("Add", {c1, c2})});
+    const ValueId mul = b.op("Mul", {add, b.constant(k, random_tensor({1, 16, 1, 1}, seed + 3, -2.f, 2.f))});
+    // A Sigmoid (an integer table step) after it: a Mul that wrote a graph output itself
+    // would run in float after its DequantizeLinear.
+    b.output(b.op("Sigmoid", {mul}));
+  };
+  branch("x", {1, 3, 28, 28}, 61);
+  branch("z", {1, 3, 2, 30}, 71);
+  auto q = quantize_for_test(b.finish(), b.inputs());
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  return {std::move(q).value(), b.inputs()};
+}
+
 // A uint8 yuv444 image input read by DequantizeLinear(scale 1) -> [Transpose NHWC->NCHW] ->
 // Conv -> Relu -> Q -> DQ: the shape of a makertbin model with an nv12 runtime input.
 inline Graph image_input_net(bool nhwc, int64_t h, int64_t w) {
