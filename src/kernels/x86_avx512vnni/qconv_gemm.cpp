@@ -54,9 +54,10 @@
 // it packs its rows (+ halo) into the worker's scratch (<= ~256 KB, stays in L2), then for
 // each chunk of output channels whose packed weights fit in 512 KB: for each pixel tile (the
 // X tile stays in L1/L2 across M): for each 8-channel block: micro-kernel + epilogue. With
-// several workers the rows are cut finer (>= 4 tasks per worker when possible) and, when
-// rows are still too few, the output channels too. Tasks write disjoint outputs; the split
-// never changes a result. The channel-vectorized path (below) gives each worker an even share
+// several workers the rows are cut finer (>= 4 tasks per worker when possible, each of at
+// least kRowTaskPixels output pixels); images too small for that per worker share out the
+// output channels instead (each share over every row chunk). Tasks write disjoint outputs;
+// the split never changes a result. The channel-vectorized path (below) gives each worker an even share
 // of an image's (48-channel block, pixel tile) units, so 3 blocks split 1.5 + 1.5, not 1 + 2.
 //
 // Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n > 1 rows, not taken by the fully connected path) folds the batch into the pixel axis:
