@@ -202,6 +202,20 @@ inline QaddDigitLanes qadd_digit_lanes(const QaddDigits& d, bool a_broadcast, in
   return l;
 }
 
+// Calls f.template operator()<kShift, kTwo>() for d's form: kShift when the quotient needs
+// the extra shift j > 0, kTwo for the two-digit form (QaddDigits::two).
+template <typename F>
+inline void dispatch_digits(const QaddDigits& d, const F& f) {
+  if (d.two) {
+    if (d.j > 0) f.template operator()<true, true>();
+    else f.template operator()<false, true>();
+  } else if (d.j > 0) {
+    f.template operator()<true, false>();
+  } else {
+    f.template operator()<false, false>();
+  }
+}
+
 // Whether the digit path holds for these params (else qadd_shift's path or the scalar one):
 // the top digits of A and B fit int16, |u| < 2^60 for every (qa, qb) with or without a
 // broadcast operand folded into C (so C_2 and Q are far inside int32), and lo/hi ordered

@@ -346,14 +346,9 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
         const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
         const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
         const DigitLanes l(plan::qadd_digit_lanes(d, BA, qa, BB, qb));
-        if (d.two) {
-          if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
-          else digit_run<SA, SB, SY, BA, BB, false, true>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
-        } else if (d.j > 0) {
-          digit_run<SA, SB, SY, BA, BB, true, false>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
-        } else {
-          digit_run<SA, SB, SY, BA, BB, false, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
-        }
+        plan::dispatch_digits(d, [&]<bool kShift, bool kTwo>() {
+          digit_run<SA, SB, SY, BA, BB, kShift, kTwo>(pa + ia, pb + ib, out + o, n, l, kShift ? d.j : 0, zy, lo, hi);
+        });
       };
       plan::binary_runs(runs, out, vec, scalar);
     });

@@ -248,14 +248,9 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
     plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
       auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
         const DigitLanes l(plan::qadd_digit_lanes(d, BA, BA ? value<SA>(pa + ia) : 0, BB, BB ? value<SB>(pb + ib) : 0));
-        if (d.two) {
-          if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
-          else digit_run<SA, SB, SY, BA, BB, false, true>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
-        } else if (d.j > 0) {
-          digit_run<SA, SB, SY, BA, BB, true, false>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
-        } else {
-          digit_run<SA, SB, SY, BA, BB, false, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
-        }
+        plan::dispatch_digits(d, [&]<bool kShift, bool kTwo>() {
+          digit_run<SA, SB, SY, BA, BB, kShift, kTwo>(pa + ia, pb + ib, out + o, n, l, kShift ? d.j : 0, zy, lo, hi);
+        });
       };
       plan::binary_runs(runs, out, vec, scalar);
     });
