@@ -57,8 +57,9 @@
 // several workers the rows are cut finer (>= 4 tasks per worker when possible, each of at
 // least kRowTaskPixels output pixels); images too small for that per worker share out the
 // output channels instead (each share over every row chunk). Tasks write disjoint outputs;
-// the split never changes a result. The channel-vectorized path (below) gives each worker an even share
-// of an image's (48-channel block, pixel tile) units, so 3 blocks split 1.5 + 1.5, not 1 + 2.
+// the split never changes a result. The channel-vectorized path (below) gives each worker an
+// even share of an image's (48-channel block, pixel tile) units, so 3 blocks split 1.5 + 1.5,
+// not 1 + 2.
 //
 // Gemm/MatMul (h = w = kh = kw = oh = ow = 1, n > 1 rows, not taken by the fully connected path) folds the batch into the pixel axis:
 // pixel p is row p of x ([n][c], channels contiguous) and of y ([n][m]), stored by lanes.
