@@ -8,15 +8,12 @@
 
 namespace qmap {
 
-QMultiplier quantize_multiplier(double r) { return quantize_multiplier(r, 31); }
-
-QMultiplier quantize_multiplier(double r, int bits) {
+QMultiplier quantize_multiplier(double r) {
   QMAP_CHECK(r > 0 && std::isfinite(r), "multiplier {} must be positive and finite", r);
-  QMAP_CHECK(bits >= 1 && bits <= 31, "multiplier mantissa of {} bits", bits);
   int e = 0;
   const double f = std::frexp(r, &e);  // r = f * 2^e, f in [0.5, 1)
-  // f * 2^bits is exact in double (f has 53 significant bits); round half away from zero.
-  int64_t m = std::llround(std::ldexp(f, bits)) << (31 - bits);
+  // f * 2^31 is exact in double (f has 53 significant bits); round half away from zero.
+  int64_t m = std::llround(std::ldexp(f, 31));
   if (m == (int64_t{1} << 31)) {  // f rounded up to 1.0
     m = int64_t{1} << 30;
     ++e;

@@ -28,12 +28,6 @@ inline constexpr int32_t kMaxShift = 62;
 // (r ≈ 2^30); r < 2^-32 (shift would be > 62) gives m = 2^30, shift 62 (r = 2^-32), which
 // maps every int32 accumulator to 0 just as the true r does.
 QMultiplier quantize_multiplier(double r);
-// The same with a mantissa of `bits` significant bits (1..31; the low 31 - bits of m zero):
-// m = round_half_away(f * 2^bits) * 2^(31 - bits), relative error <= 2^-bits. The lowering
-// gives an Add's two multipliers 16 bits, which lets the Add kernels' digit path drop a digit
-// (kernels/qelementwise_plan.h, QaddDigits::two); 2^-16 is far below the 2^-8 of the 8-bit
-// values they scale.
-QMultiplier quantize_multiplier(double r, int bits);
 
 // The real value m / 2^shift (exact in double).
 double multiplier_value(QMultiplier q);

@@ -35,28 +35,6 @@ TEST(FixedPoint, QuantizeMultiplierRangeAndAccuracy) {
   }
 }
 
-// Fewer mantissa bits (an Add's multipliers: 16): the low 31 - bits of m are zero and the
-// relative error stays within half a unit of the kept bits.
-TEST(FixedPoint, QuantizeMultiplierWithFewerBits) {
-  std::mt19937_64 rng(8);
-  std::uniform_real_distribution<double> ex(-31.5, 29.5);
-  for (int bits : {16, 8, 31}) {
-    const int32_t low = static_cast<int32_t>((int64_t{1} << (31 - bits)) - 1);
-    for (int i = 0; i < 5000; ++i) {
-      const double r = std::exp2(ex(rng));
-      const QMultiplier q = quantize_multiplier(r, bits);
-      ASSERT_GE(q.m, 1 << 30) << "r=" << r << " bits " << bits << " seed 8";
-      ASSERT_EQ(q.m & low, 0) << "r=" << r << " bits " << bits;
-      ASSERT_LE(std::fabs(multiplier_value(q) - r), r * std::ldexp(1.0, -bits)) << "r=" << r << " bits " << bits;
-    }
-  }
-  // Rounding up to the next power of two renormalizes, as with 31 bits.
-  const QMultiplier q = quantize_multiplier(1.0 - std::ldexp(1.0, -20), 16);
-  EXPECT_EQ(q.m, 1 << 30);
-  EXPECT_EQ(q.shift, 30);
-  EXPECT_EQ(quantize_multiplier(0.731, 31).m, quantize_multiplier(0.731).m);
-}
-
 TEST(FixedPoint, QuantizeMultiplierLiterals) {
   EXPECT_EQ(quantize_multiplier(0.5).m, 1 << 30);
   EXPECT_EQ(quantize_multiplier(0.5).shift, 31);

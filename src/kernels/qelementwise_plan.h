@@ -174,9 +174,6 @@ inline int32_t qadd_shift(bool a_signed, int32_t za, QMultiplier ra, bool b_sign
 struct QaddDigits {
   int64_t a = 0, b = 0, c = 0;  // A, B, C above
   int32_t j = 0, zy = 0;
-  // A, B and C all have 16 low zero bits (multipliers of 16 significant bits, as the lowering
-  // gives an Add): P_0 = 0 whatever qa, qb or a broadcast operand's term, two digits suffice.
-  bool two = false;
 };
 
 // The per-run lane constants: ab[k] = A_k | B_k << 16 (the dword a vpmaddwd pair (qa, qb)
@@ -200,20 +197,6 @@ inline QaddDigitLanes qadd_digit_lanes(const QaddDigits& d, bool a_broadcast, in
     c >>= 16;  // arithmetic (C++20)
   }
   return l;
-}
-
-// Calls f.template operator()<kShift, kTwo>() for d's form: kShift when the quotient needs
-// the extra shift j > 0, kTwo for the two-digit form (QaddDigits::two).
-template <typename F>
-inline void dispatch_digits(const QaddDigits& d, const F& f) {
-  if (d.two) {
-    if (d.j > 0) f.template operator()<true, true>();
-    else f.template operator()<false, true>();
-  } else if (d.j > 0) {
-    f.template operator()<true, false>();
-  } else {
-    f.template operator()<false, false>();
-  }
 }
 
 // Whether the digit path holds for these params (else qadd_shift's path or the scalar one):
@@ -240,7 +223,6 @@ inline bool qadd_digits(int32_t za, QMultiplier ra, int32_t zb, QMultiplier rb, 
   if (bound >= (__int128{1} << 60)) return false;
   d->a = a, d->b = b, d->j = t - 32, d->zy = zy;
   d->c = static_cast<int64_t>(-__int128{za} * a - __int128{zb} * b + (__int128{1} << (t - 1)) + (__int128{zy} << t));
-  d->two = ((a | b | d->c) & 0xFFFF) == 0;
   return true;
 }
 

@@ -196,20 +196,13 @@ struct DigitLanes {
 struct DigitOut {
   __m256i r, z;
 };
-// kTwo (plan::QaddDigits::two): A_0 = B_0 = C_0 = 0, so P_0 = 0: two digits.
-template <bool kShift, bool kTwo>
+template <bool kShift>
 inline DigitOut digit_eval(__m256i pair, const DigitLanes& l, __m128i vj, __m256i jmask) {
   const __m256i low16 = _mm256_set1_epi32(0xFFFF);
-  __m256i p1, z;
-  if constexpr (kTwo) {
-    p1 = _mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[1]), l.c[1]);
-    z = _mm256_and_si256(p1, low16);
-  } else {
-    const __m256i p0 = _mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[0]), l.c[0]);
-    p1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[1]), l.c[1]), _mm256_srai_epi32(p0, 16));
-    z = _mm256_and_si256(_mm256_or_si256(p0, p1), low16);
-  }
+  const __m256i p0 = _mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[0]), l.c[0]);
+  const __m256i p1 = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[1]), l.c[1]), _mm256_srai_epi32(p0, 16));
   const __m256i q = _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(pair, l.ab[2]), l.c[2]), _mm256_srai_epi32(p1, 16));
+  __m256i z = _mm256_and_si256(_mm256_or_si256(p0, p1), low16);
   if constexpr (kShift) z = _mm256_or_si256(z, _mm256_and_si256(q, jmask));
   return {kShift ? _mm256_sra_epi32(q, vj) : q, z};
 }
@@ -228,7 +221,7 @@ inline __m256i widen16(const uint8_t* p) {
 // One run of n elements of qadd's digit path: a (b) is one broadcast value when BA (BB), whose
 // term is already in `l`'s constants (its words stay zero). As on AVX-512, one pass tracks the
 // smallest z and a second one, with the tie correction, runs only when some z was zero.
-template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift, bool kTwo>
+template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
 void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
                int32_t zy, int32_t lo, int32_t hi) {
   const __m128i vj = _mm_cvtsi32_si128(j);
@@ -241,8 +234,8 @@ void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const 
     __m256i wa = _mm256_setzero_si256(), wb = _mm256_setzero_si256();
     if constexpr (!BA) wa = widen16<SA>(pa);
     if constexpr (!BB) wb = widen16<SB>(pb);
-    const DigitOut d0 = digit_eval<kShift, kTwo>(_mm256_unpacklo_epi16(wa, wb), l, vj, jmask);
-    const DigitOut d1 = digit_eval<kShift, kTwo>(_mm256_unpackhi_epi16(wa, wb), l, vj, jmask);
+    const DigitOut d0 = digit_eval<kShift>(_mm256_unpacklo_epi16(wa, wb), l, vj, jmask);
+    const DigitOut d1 = digit_eval<kShift>(_mm256_unpackhi_epi16(wa, wb), l, vj, jmask);
     if constexpr (kFix) return _mm256_packs_epi32(tie_fix(d0, vzy1), tie_fix(d1, vzy1));
     zacc = _mm256_min_epu32(zacc, _mm256_min_epu32(d0.z, d1.z));
     return _mm256_packs_epi32(d0.r, d1.r);
@@ -346,9 +339,8 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
         const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
         const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
         const DigitLanes l(plan::qadd_digit_lanes(d, BA, qa, BB, qb));
-        plan::dispatch_digits(d, [&]<bool kShift, bool kTwo>() {
-          digit_run<SA, SB, SY, BA, BB, kShift, kTwo>(pa + ia, pb + ib, out + o, n, l, kShift ? d.j : 0, zy, lo, hi);
-        });
+        if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
+        else digit_run<SA, SB, SY, BA, BB, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
       };
       plan::binary_runs(runs, out, vec, scalar);
     });

@@ -139,21 +139,14 @@ struct DigitLanes {
 struct DigitOut {
   __m512i r, z;
 };
-// kTwo (plan::QaddDigits::two): A_0 = B_0 = C_0 = 0, so P_0 = 0: two digits.
-template <bool kShift, bool kTwo>
+template <bool kShift>
 inline DigitOut digit_eval(__m512i pair, const DigitLanes& l, __m128i vj, __m512i jmask) {
   const __m512i low16 = _mm512_set1_epi32(0xFFFF);
-  __m512i p1, z;
-  if constexpr (kTwo) {
-    p1 = _mm512_dpwssd_epi32(l.c[1], pair, l.ab[1]);
-    z = _mm512_and_si512(p1, low16);
-  } else {
-    const __m512i p0 = _mm512_dpwssd_epi32(l.c[0], pair, l.ab[0]);
-    p1 = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[1], pair, l.ab[1]), _mm512_srai_epi32(p0, 16));
-    // Ternary logic 0xA8: (a | b) & c; 0xF8: a | (b & c).
-    z = _mm512_ternarylogic_epi32(p0, p1, low16, 0xA8);
-  }
+  const __m512i p0 = _mm512_dpwssd_epi32(l.c[0], pair, l.ab[0]);
+  const __m512i p1 = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[1], pair, l.ab[1]), _mm512_srai_epi32(p0, 16));
   const __m512i q = _mm512_add_epi32(_mm512_dpwssd_epi32(l.c[2], pair, l.ab[2]), _mm512_srai_epi32(p1, 16));
+  // Ternary logic 0xA8: (a | b) & c; 0xF8: a | (b & c).
+  __m512i z = _mm512_ternarylogic_epi32(p0, p1, low16, 0xA8);
   if constexpr (kShift) z = _mm512_ternarylogic_epi32(z, q, jmask, 0xF8);
   return {kShift ? _mm512_sra_epi32(q, vj) : q, z};
 }
@@ -174,7 +167,7 @@ inline __m512i widen32(const uint8_t* p, __mmask32 m) {
 // all zero: none in ResNet-50's Adds), and correcting every vector for them cost as much as the
 // rest of the arithmetic, so one pass tracks the smallest z and a second pass, with the
 // correction, runs only when some z was zero.
-template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift, bool kTwo>
+template <bool SA, bool SB, bool SY, bool BA, bool BB, bool kShift>
 void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const DigitLanes& l, int32_t j,
                int32_t zy, int32_t lo, int32_t hi) {
   const __m128i vj = _mm_cvtsi32_si128(j);
@@ -187,8 +180,8 @@ void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const 
     __m512i wa = _mm512_setzero_si512(), wb = _mm512_setzero_si512();
     if constexpr (!BA) wa = widen32<SA>(a + i, m);
     if constexpr (!BB) wb = widen32<SB>(b + i, m);
-    d[0] = digit_eval<kShift, kTwo>(_mm512_unpacklo_epi16(wa, wb), l, vj, jmask);
-    d[1] = digit_eval<kShift, kTwo>(_mm512_unpackhi_epi16(wa, wb), l, vj, jmask);
+    d[0] = digit_eval<kShift>(_mm512_unpacklo_epi16(wa, wb), l, vj, jmask);
+    d[1] = digit_eval<kShift>(_mm512_unpackhi_epi16(wa, wb), l, vj, jmask);
   };
   // kFix: correct ties; else only track the smallest z over the run (zacc).
   __m512i zacc = _mm512_set1_epi32(-1);
@@ -248,9 +241,8 @@ void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In
     plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
       auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
         const DigitLanes l(plan::qadd_digit_lanes(d, BA, BA ? value<SA>(pa + ia) : 0, BB, BB ? value<SB>(pb + ib) : 0));
-        plan::dispatch_digits(d, [&]<bool kShift, bool kTwo>() {
-          digit_run<SA, SB, SY, BA, BB, kShift, kTwo>(pa + ia, pb + ib, out + o, n, l, kShift ? d.j : 0, zy, lo, hi);
-        });
+        if (d.j > 0) digit_run<SA, SB, SY, BA, BB, true>(pa + ia, pb + ib, out + o, n, l, d.j, zy, lo, hi);
+        else digit_run<SA, SB, SY, BA, BB, false>(pa + ia, pb + ib, out + o, n, l, 0, zy, lo, hi);
       };
       plan::binary_runs(runs, out, vec, scalar);
     });

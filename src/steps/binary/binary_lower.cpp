@@ -22,9 +22,7 @@ Result<bool> lower_binary(Lowerer& L, size_t ni) {
   s.inputs = {a->tensor, b->tensor};
   const double sy = chain->qp.scales[0];
   if (n.op == OpId::Add) {
-    // 16-bit mantissas: the Add kernels' digit path then needs two digits, not three
-    // (core/fixed_point.h).
-    bp.multipliers = {quantize_multiplier(a->q.scale / sy, 16), quantize_multiplier(b->q.scale / sy, 16)};
+    bp.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
   } else {
     bp.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
   }
