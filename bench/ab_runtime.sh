@@ -5,11 +5,12 @@
 # order alternating between rounds), and the script prints every round's B / A ratio of
 # median latencies, then their median and quartiles. A ratio below 1 means B is faster.
 #
-# usage: bench/ab_runtime.sh --a DIR --b DIR [--rounds N] [--threads N] [--runs N] MODEL.bin
+# usage: bench/ab_runtime.sh --a DIR --b DIR [--rounds N] [--threads N] [--runs N] [--input FILE] MODEL.bin
 #   --a DIR, --b DIR  build folders (or any folders) holding libqmap_runtime.so.0
 #   --rounds N        rounds (default 10)
 #   --threads N       intra-op threads (default 1)
 #   --runs N          timed runs per measurement (default 15, after 3 warm-up)
+#   --input FILE      the first input's bytes (e.g. bench_int8_vs_ort's input.bin; default zeros)
 # Example, the working tree against a commit:
 #   git worktree add /tmp/old REV && cmake -S /tmp/old -B /tmp/old/build -DCMAKE_BUILD_TYPE=Release \
 #     && cmake --build /tmp/old/build -j2 --target qmap_runtime_shared
@@ -20,13 +21,14 @@ die() { echo "ab_runtime: $*" >&2; exit 2; }
 usage() { sed -n '/^# usage:/,/^# Example/p' "$0" | sed 's/^# \{0,1\}//'; }
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
-a="" b="" rounds=10 threads=1 runs=15 model=""
+a="" b="" rounds=10 threads=1 runs=15 model="" input=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --a|--b|--rounds|--threads|--runs)
+    --a|--b|--rounds|--threads|--runs|--input)
       [ $# -ge 2 ] || die "$1: missing value"
-      case "$1" in --a) a="$2" ;; --b) b="$2" ;; --rounds) rounds="$2" ;; --threads) threads="$2" ;; --runs) runs="$2" ;; esac
+      case "$1" in --a) a="$2" ;; --b) b="$2" ;; --rounds) rounds="$2" ;; --threads) threads="$2" ;; --runs) runs="$2" ;;
+        --input) [ -f "$2" ] || die "--input '$2': no such file"; input=(--input "$2") ;; esac
       shift 2 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$model" ] || die "one model only, got '$model' and '$1'"; model="$1"; shift ;;
@@ -40,7 +42,7 @@ for n in "$rounds" "$threads" "$runs"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "'$
 bin="$root/build/bench/bin_latency"
 [ -x "$bin" ] || die "$bin is missing: build it (cmake --build build --target bin_latency)"
 
-one() { LD_LIBRARY_PATH="$1" "$bin" "$model" --threads "$threads" --runs "$runs" | awk '{print $1}'; }
+one() { LD_LIBRARY_PATH="$1" "$bin" "$model" --threads "$threads" --runs "$runs" "${input[@]}" | awk '{print $1}'; }
 ratios=()
 for r in $(seq 1 "$rounds"); do
   if [ $((r % 2)) -eq 1 ]; then ta=$(one "$a"); tb=$(one "$b"); else tb=$(one "$b"); ta=$(one "$a"); fi

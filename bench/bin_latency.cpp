@@ -3,7 +3,9 @@
 // line "median_ms min_ms runs". The unit bench/ab_runtime.sh alternates between two builds of
 // libqmap_runtime (it links the shared library, so LD_LIBRARY_PATH picks the build). Not run
 // by ctest.
-//   build/bench/bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N]
+//   build/bench/bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]
+// --input gives the first input's bytes (numpy tofile, e.g. bench_int8_vs_ort's input.bin);
+// without it the inputs are zeros.
 #include <qmap/runtime.h>
 
 #include <algorithm>
@@ -12,11 +14,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 int main(int argc, char** argv) {
-  std::string path;
+  std::string path, input;
   int threads = 1, runs = 15, warmup = 3;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](const char* opt) {
@@ -34,25 +39,36 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--threads") == 0) threads = num("--threads");
     else if (std::strcmp(argv[i], "--runs") == 0) runs = num("--runs");
     else if (std::strcmp(argv[i], "--warmup") == 0) warmup = num("--warmup");
+    else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input = argv[++i];
     else if (argv[i][0] == '-' || !path.empty()) {
-      std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N]\n");
+      std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]\n");
       return 2;
     } else {
       path = argv[i];
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N]\n");
+    std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]\n");
     return 2;
   }
   try {
     const qmap::rt::Model m = qmap::rt::Model::load(path);
     qmap::rt::Context c(m, qmap::rt::ContextOptions{.threads = threads});
-    // Zero inputs: latency does not depend on the values (no data-dependent paths but rare
-    // ties, which zeros do not make more frequent).
+    // Zeros unless --input. The kernels have no data-dependent paths but the exact Add's rare
+    // tie pass, yet a constant image is not what the runtime meets (ResNet-50 ran 1-2% faster on
+    // zeros than on bench_int8_vs_ort's input, 2026-12-06): A/B decisions should pass --input.
     for (size_t i = 0; i < m.inputs().size(); ++i) {
-      const std::vector<char> zeros(m.inputs()[i].input_bytes(), 0);
-      c.set_input(i, zeros.data(), zeros.size());
+      std::vector<char> bytes(m.inputs()[i].input_bytes(), 0);
+      if (i == 0 && !input.empty()) {
+        std::ifstream f(input, std::ios::binary);
+        const std::vector<char> got((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        if (!f.good() && !f.eof()) throw std::runtime_error("cannot read --input '" + input + "'");
+        if (got.size() != bytes.size())
+          throw std::runtime_error("--input '" + input + "': " + std::to_string(got.size()) + " bytes, the input needs " +
+                                   std::to_string(bytes.size()));
+        bytes = got;
+      }
+      c.set_input(i, bytes.data(), bytes.size());
     }
     for (int k = 0; k < warmup; ++k) c.run();
     std::vector<double> t;

@@ -1,10 +1,11 @@
-// The integer Add kernels' two exact vector paths, same sizes, same bytes, interleaved in one
-// process: the digit path (16-bit digit products in int32 lanes, plan::qadd_digits; every real
-// Add) and the 64-bit lanes (the path params outside the digit path's bounds keep; its cost
-// does not depend on the multipliers' values, so a pair 18 shifts apart stands in for it).
-// Per ISA this CPU has and ResNet-50's four Add sizes, prints the median us of each and their
-// ratio, with ref::qadd's time for scale. Not run by ctest (docs/runtime.md, "The Add's digit
-// path").
+// The integer Add kernels' vector paths, same sizes, same bytes, interleaved in one process:
+// the short form (qadd_q15: one 16-bit multiply-add per element, plan::q15_lanes; what the
+// lowering emits for nearly every Add), and the exact form's two paths, the digit path (16-bit
+// digit products in int32 lanes, plan::qadd_digits) and the 64-bit lanes (the path params
+// outside the digit path's bounds keep; its cost does not depend on the multipliers' values,
+// so a pair 18 shifts apart stands in for it). Per ISA this CPU has and ResNet-50's four Add
+// sizes, prints the median us of each and the ratios, with ref::qadd's time for scale. Not run
+// by ctest (docs/runtime.md, "The Add's digit path").
 //   build/bench/qadd_paths [--rounds N]
 #include <algorithm>
 #include <chrono>
@@ -41,8 +42,10 @@ int main(int argc, char** argv) {
   }
   const QMultiplier ra = quantize_multiplier(0.731);
   const QMultiplier rb_digits = quantize_multiplier(1.37), rb_wide = quantize_multiplier(0.731 / (1 << 18));
-  std::printf("| ISA | elements | digit path us | 64-bit lanes us | digit / 64-bit | ref us |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|\n");
+  AddQ15 f;
+  if (!add_q15_form(ra, rb_digits, &f)) return 1;
+  std::printf("| ISA | elements | add_q15 us | digit path us | 64-bit lanes us | add_q15 / digit | digit / 64-bit | ref us |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (kernels::Isa isa : kernels::host_isas()) {
     if (isa == kernels::Isa::kRef) continue;
     const auto& t = kernels::qelementwise_table(isa);
@@ -60,14 +63,24 @@ int main(int argc, char** argv) {
         for (int r = 0; r < reps; ++r) f(g, {a.data(), false}, 3, ra, {b.data(), false}, 5, rb, 0, 0, 255, {y.data(), false});
         return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
       };
-      std::vector<double> dig, wide, ref;
+      auto time_q15 = [&] {
+        const int reps = static_cast<int>(std::max<int64_t>(3, 20'000'000 / n));
+        t.qadd_q15(g, {a.data(), false}, 3, {b.data(), false}, 5, f, 0, 0, 255, {y.data(), false});
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int r = 0; r < reps; ++r)
+          t.qadd_q15(g, {a.data(), false}, 3, {b.data(), false}, 5, f, 0, 0, 255, {y.data(), false});
+        return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps;
+      };
+      std::vector<double> q15, dig, wide, ref;
       for (int r = 0; r < rounds; ++r) {
+        q15.push_back(time_q15());
         dig.push_back(time_us(t.qadd, rb_digits));
         wide.push_back(time_us(t.qadd, rb_wide));
         if (r < 3) ref.push_back(time_us(&kr::qadd, rb_digits));
       }
-      std::printf("| %s | %lld | %.1f | %.1f | %.2fx | %.0f |\n", kernels::isa_name(isa), static_cast<long long>(n),
-                  median(dig), median(wide), median(dig) / median(wide), median(ref));
+      std::printf("| %s | %lld | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.0f |\n", kernels::isa_name(isa),
+                  static_cast<long long>(n), median(q15), median(dig), median(wide), median(q15) / median(dig),
+                  median(dig) / median(wide), median(ref));
     }
   }
   return 0;

@@ -58,4 +58,23 @@ int32_t requantize_sum2(int64_t da, QMultiplier ra, int64_t db, QMultiplier rb, 
   return add_zp_and_clamp(rounding_shift_right(ta + tb, s), zp, lo, hi);
 }
 
+bool add_q15_form(QMultiplier ra, QMultiplier rb, AddQ15* f) {
+  if (ra.m < (int32_t{1} << 30) || rb.m < (int32_t{1} << 30)) return false;
+  auto mantissa = [](QMultiplier q, int32_t s) -> int64_t {  // round_half_up(q.m / 2^(q.shift - s))
+    const int32_t k = q.shift - s;
+    return k >= 32 ? 0 : (int64_t{q.m} + (int64_t{1} << (k - 1))) >> k;
+  };
+  int32_t s = std::min(ra.shift, rb.shift) - 16;
+  if (std::max(mantissa(ra, s), mantissa(rb, s)) >= (int64_t{1} << 15)) --s;
+  s = std::min(s, kAddQ15MaxShift);  // tiny ratios: smaller mantissas, the error bound only shrinks
+  if (s < kAddQ15MinShift) return false;
+  *f = AddQ15{static_cast<int32_t>(mantissa(ra, s)), static_cast<int32_t>(mantissa(rb, s)), s};
+  return true;
+}
+
+int32_t requantize_sum2_q15(int32_t da, int32_t db, const AddQ15& f, int32_t zp, int32_t lo, int32_t hi) {
+  const int32_t t = (da * f.ma + db * f.mb + (int32_t{1} << (f.shift - 1))) >> f.shift;  // floor: arithmetic shift
+  return std::clamp(t + zp, lo, hi);
+}
+
 }  // namespace qmap

@@ -47,4 +47,27 @@ int32_t requantize(int64_t acc, QMultiplier q, int32_t zp, int32_t lo, int32_t h
 int32_t requantize_sum2(int64_t da, QMultiplier ra, int64_t db, QMultiplier rb, int32_t zp,
                         int32_t lo, int32_t hi);
 
+// The Add's short form (step kind add_q15, docs/quantization.md "Requantization"): both
+// ratios as 15-bit mantissas over one shift, so that one 16-bit multiply-add of the pair
+// (qa, qb) gives the whole sum in an int32 lane. From the Q31 multipliers ra, rb: s =
+// min(shift_a, shift_b) - 16 and m = round_half_up(m31 / 2^(shift - s)) for each; when the
+// larger mantissa rounds up to 2^15, s is one less; s is at most 30 (tiny ratios get smaller
+// mantissas over 2^30). The form exists when s >= kAddQ15MinShift
+// (the larger ratio is below 2^(15 - 13) = 4): replacing each ratio by m / 2^s then moves
+// a sum by at most (|da| + |db|) / 2^(s+1) <= 510 / 2^14 = 0.031 of an output step.
+struct AddQ15 {
+  int32_t ma = 0, mb = 0;  // in [0, 2^15)
+  int32_t shift = 0;       // in [kAddQ15MinShift, kAddQ15MaxShift]
+};
+inline constexpr int32_t kAddQ15MinShift = 13;
+inline constexpr int32_t kAddQ15MaxShift = 30;
+
+// The short form of (ra, rb), or false (then the Add keeps requantize_sum2).
+bool add_q15_form(QMultiplier ra, QMultiplier rb, AddQ15* f);
+
+// clamp(floor((da * ma + db * mb + 2^(s-1)) / 2^s) + zp, lo, hi): rounding half up (toward
+// +infinity), not half away from zero, so that no tie needs a correction in a vector lane.
+// |da|, |db| <= 255 (8-bit values less 8-bit zero points) keeps |sum| below 2^24 + 2^29.
+int32_t requantize_sum2_q15(int32_t da, int32_t db, const AddQ15& f, int32_t zp, int32_t lo, int32_t hi);
+
 }  // namespace qmap

@@ -115,5 +115,70 @@ TEST(FixedPoint, RequantizeSum2MatchesExactRational) {
   EXPECT_EQ(requantize_sum2(200, one, 200, one, 0, -128, 127), 127);
 }
 
+// The short form (add_q15_form): its shift and mantissas, renormalization when the larger
+// mantissa rounds up to 2^15, and no form for ratios of 4 and more.
+TEST(FixedPoint, AddQ15Form) {
+  AddQ15 f;
+  // 1.0 = 2^30 / 2^30 and 0.5 = 2^30 / 2^31: s = 30 - 16 = 14, ma = 2^30 / 2^16 = 2^14.
+  ASSERT_TRUE(add_q15_form(quantize_multiplier(1.0), quantize_multiplier(0.5), &f));
+  EXPECT_EQ(f.shift, 14);
+  EXPECT_EQ(f.ma, 1 << 14);
+  EXPECT_EQ(f.mb, 1 << 13);
+  // A mantissa within 2^15 of 2^31 rounds to 2^15 at k = 16: one shift less.
+  ASSERT_TRUE(add_q15_form({0x7FFFFFFF, 40}, {1 << 30, 45}, &f));
+  EXPECT_EQ(f.shift, 40 - 17);
+  EXPECT_EQ(f.ma, 1 << 14);                  // round(0x7FFFFFFF / 2^17)
+  EXPECT_EQ(f.mb, (1 << 30) >> (45 - 23));  // 2^8, exact
+  // Symmetric in its operands.
+  AddQ15 g;
+  ASSERT_TRUE(add_q15_form({1 << 30, 45}, {0x7FFFFFFF, 40}, &g));
+  EXPECT_EQ(g.ma, f.mb);
+  EXPECT_EQ(g.mb, f.ma);
+  // Far apart: the small term's mantissa rounds to 0 (k >= 32).
+  ASSERT_TRUE(add_q15_form({1 << 30, 30}, {1 << 30, 62}, &f));
+  EXPECT_EQ(f.mb, 0);
+  // Ratios: 3.99 has a form (s = 13), 4.0 does not; very small ratios keep s = 30.
+  EXPECT_TRUE(add_q15_form(quantize_multiplier(3.99), quantize_multiplier(1.0), &f));
+  EXPECT_EQ(f.shift, kAddQ15MinShift);
+  EXPECT_FALSE(add_q15_form(quantize_multiplier(4.0), quantize_multiplier(1.0), &f));
+  ASSERT_TRUE(add_q15_form(quantize_multiplier(1e-6), quantize_multiplier(1e-6), &f));
+  EXPECT_EQ(f.shift, kAddQ15MaxShift);
+  EXPECT_EQ(f.ma, 1074);  // round(1e-6 * 2^30)
+  EXPECT_FALSE(add_q15_form({0, 31}, {1 << 30, 31}, &f));  // not a Q31 mantissa
+}
+
+// requantize_sum2_q15 is floor((da * ma + db * mb + 2^(s-1)) / 2^s) + zp, clamped (checked
+// against 128-bit arithmetic), and never more than 0.5 + 510 / 2^(s+1) from the real sum
+// da * ra + db * rb of the Q31 multipliers it came from.
+TEST(FixedPoint, RequantizeSum2Q15) {
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<int32_t> d_d(-255, 255);
+  std::uniform_real_distribution<double> ex(-12.0, 1.9);
+  int checked = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const int32_t da = d_d(rng), db = d_d(rng);
+    const QMultiplier ra = quantize_multiplier(std::exp2(ex(rng)));
+    const QMultiplier rb = i % 5 == 0 ? ra : quantize_multiplier(std::exp2(ex(rng)));
+    AddQ15 f;
+    if (!add_q15_form(ra, rb, &f)) continue;
+    const __int128 num = __int128{da} * f.ma + __int128{db} * f.mb + (__int128{1} << (f.shift - 1));
+    __int128 fl = num / (__int128{1} << f.shift);
+    if (fl * (__int128{1} << f.shift) > num) --fl;  // floor for negative num
+    const int32_t want = static_cast<int32_t>(std::clamp<__int128>(fl + 5, -100000, 100000));
+    ASSERT_EQ(requantize_sum2_q15(da, db, f, 5, -100000, 100000), want)
+        << "da=" << da << " db=" << db << " form " << f.ma << "," << f.mb << ">>" << f.shift << " seed 17 i=" << i;
+    const double real = da * multiplier_value(ra) + db * multiplier_value(rb);
+    ASSERT_LE(std::abs(static_cast<double>(want - 5) - real), 0.5 + 510.0 / std::exp2(f.shift + 1) + 1e-9)
+        << "da=" << da << " db=" << db << " seed 17 i=" << i;
+    ++checked;
+  }
+  EXPECT_GT(checked, 50000);  // most draws have the form (ratios below 4)
+  // Ties round up, not away from zero: -0.5 -> 0 and 1.5 -> 2.
+  const AddQ15 half{1 << 13, 1 << 13, 14};  // both ratios 0.5
+  EXPECT_EQ(requantize_sum2_q15(-1, 0, half, 0, -128, 127), 0);
+  EXPECT_EQ(requantize_sum2_q15(1, 2, half, 0, -128, 127), 2);
+  EXPECT_EQ(requantize_sum2_q15(255, 255, {32767, 32767, 13}, 0, -128, 127), 127);
+}
+
 }  // namespace
 }  // namespace qmap

@@ -42,8 +42,10 @@ Model every_kind_model(uint32_t seed, bool prelu = true) {
                             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   const ValueId cq = b.quantize(b.op("Relu", {conv}), true);
   const ValueId cd = b.dequantize(cq);
-  const ValueId aq = b.quantize(b.op("Add", {cd, cd}), true);
-  const ValueId mq = b.quantize(b.op("Mul", {b.dequantize(aq), cd}), true);
+  const ValueId aq = b.quantize(b.op("Add", {cd, cd}), true);  // ratios below 4: add_q15
+  // An output scale far below the inputs' (ratios above 4): the exact add.
+  const ValueId aq2 = b.quantize_with(b.op("Add", {b.dequantize(aq), cd}), 1e-3f, true);
+  const ValueId mq = b.quantize(b.op("Mul", {b.dequantize(aq2), cd}), true);
   const ValueId sq = b.quantize(b.op("Sigmoid", {b.dequantize(mq)}), true);
   const ValueId mp = b.op("MaxPool", {b.dequantize(sq)}, {{"kernel_shape", std::vector<int64_t>{2, 2}},
                                                           {"strides", std::vector<int64_t>{2, 2}}});
@@ -339,13 +341,20 @@ TEST_F(BinCorrupt, OlderFormatsAreRefusedWithWhatToDo) {
 }
 
 // v5 added a step kind (channel_lut); v6 the optional PACKED section and the payload checksum
-// (header offset 48, reserved before). A v6 file without PACKED, resealed with one checksum
-// and another readable version number, reads the same.
+// (header offset 48, reserved before); v7 a step kind (add_q15). A v6 file without PACKED,
+// resealed with one checksum and another readable version number, reads the same.
 TEST_F(BinCorrupt, OlderReadableVersionsRead) {
-  const IntProgram v4_program = lowered(every_kind_model(11, /*prelu=*/false).graph);  // v4 has no channel_lut
-  const size_t lut = step_of(StepKind::kChannelLut);
+  // Before v7 an Add is the exact kind (its parameters are the same).
+  auto without_add_q15 = [](IntProgram p) {
+    for (Step& s : p.steps)
+      if (s.kind == StepKind::kAddQ15) s.kind = StepKind::kAdd;
+    return p;
+  };
+  const IntProgram v4_program = without_add_q15(lowered(every_kind_model(11, /*prelu=*/false).graph));  // no channel_lut
+  const std::string v6_file = serialized(without_add_q15(program_));
+  const size_t lut = step_of(StepKind::kChannelLut), add_q15 = step_of(StepKind::kAddQ15);
   for (uint32_t v = binfmt::kMinFormatVersion; v <= binfmt::kFormatVersion; ++v) {
-    std::string b = v < 5 ? serialized(v4_program) : good_;
+    std::string b = v < 5 ? serialized(v4_program) : v < 7 ? v6_file : good_;
     put_at<uint32_t>(b, binfmt::kOffVersion, v);
     reseal(b);
     auto r = read_bin(as_span(b), "m.bin");
@@ -353,12 +362,18 @@ TEST_F(BinCorrupt, OlderReadableVersionsRead) {
     EXPECT_EQ(r->format_version, v);
   }
   // A step kind is read only from the version that added it on.
-  std::string b = good_;
+  std::string b = v6_file;
   put_at<uint32_t>(b, binfmt::kOffVersion, 4);
   reseal(b);
   expect_has(read_error(b), fmt::format("step {} '{}' is a channel_lut step, which format v5 added: a v4 file cannot "
                                         "hold one",
                                         lut, program_.steps[lut].node));
+  b = good_;
+  put_at<uint32_t>(b, binfmt::kOffVersion, 6);
+  reseal(b);
+  expect_has(read_error(b), fmt::format("step {} '{}' is a add_q15 step, which format v7 added: a v6 file cannot "
+                                        "hold one",
+                                        add_q15, program_.steps[add_q15].node));
 }
 
 // Published XXH64 values (seed 0), as `xxhsum -H1` prints them, across every tail length
@@ -478,7 +493,7 @@ TEST_F(BinCorrupt, BlobsEndTheFile) {
   put_at<uint64_t>(b, e + 16, get_at<uint64_t>(b, e + 16) - 1);
   reseal(b);
   expect_has(read_error(b), "does not end the file");
-  expect_has(read_error(b), "in a v6 file BLOBS is the last section");
+  expect_has(read_error(b), fmt::format("in a v{} file BLOBS is the last section", binfmt::kFormatVersion));
 }
 
 TEST_F(BinCorrupt, SectionOffsetPastTheEnd) {
@@ -554,6 +569,22 @@ TEST_F(BinCorrupt, StepKindOutOfRange) {
   EXPECT_EQ(read_error(b), fmt::format("bin 'm.bin': STEPS at offset {}: step kind 77 '{}' (step 0): not a step kind "
                                        "(1..{})",
                                        kind_at, node, kMaxStepKind));
+}
+
+// An add_q15 step whose multipliers have no short form (a ratio of 4 or more) is refused at
+// load, naming them and the rule; the same multipliers in an exact add step read.
+TEST_F(BinCorrupt, AddQ15WithoutAShortForm) {
+  IntProgram p = program_;
+  const size_t si = step_of(StepKind::kAddQ15);
+  auto& bp = std::get<BinaryParams>(p.steps[si].params);
+  bp.multipliers = {quantize_multiplier(8.0), quantize_multiplier(1.0)};
+  expect_has(read_error(serialized(p)),
+             fmt::format("add_q15 '{}' (step {}): add_q15 multipliers (m {}, shift {}) and (m {}, shift {}) have no short "
+                         "form: it needs min(shift) - 16 >= 13 (ratios below 4)",
+                         p.steps[si].node, si, bp.multipliers[0].m, bp.multipliers[0].shift, bp.multipliers[1].m,
+                         bp.multipliers[1].shift));
+  p.steps[si].kind = StepKind::kAdd;
+  EXPECT_EQ(read_error(serialized(p)), "(read succeeded)");
 }
 
 TEST_F(BinCorrupt, TensorIndexOutOfRange) {

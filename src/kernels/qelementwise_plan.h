@@ -226,6 +226,29 @@ inline bool qadd_digits(int32_t za, QMultiplier ra, int32_t zb, QMultiplier rb, 
   return true;
 }
 
+// qadd_q15 (the Add's short form, requantize_sum2_q15): one 16-bit multiply-add of the pair
+// (qa, qb) against (ma, mb) plus C = 2^(s-1) - za * ma - zb * mb gives da * ma + db * mb +
+// 2^(s-1) in an int32 lane (|qa * ma| < 2^23, |C| < 2^24 + 2^29); an arithmetic shift by s
+// floors it. A broadcast operand's term (value qa or qb) moves into C. The vector path needs
+// lo/hi ordered inside the output type (the saturating packs then clamp exactly); the result
+// before zy is below 2^12 in magnitude, so it and + zy fit int16.
+struct Q15Lanes {
+  int32_t ab = 0, c = 0;  // ma | mb << 16 (the dword a vpmaddwd pair (qa, qb) multiplies), C
+};
+inline Q15Lanes q15_lanes(const AddQ15& f, int32_t za, int32_t zb, bool a_broadcast, int32_t qa, bool b_broadcast,
+                          int32_t qb) {
+  Q15Lanes l;
+  l.ab = static_cast<int32_t>(static_cast<uint32_t>(a_broadcast ? 0 : f.ma) |
+                              (static_cast<uint32_t>(b_broadcast ? 0 : f.mb) << 16));
+  l.c = (int32_t{1} << (f.shift - 1)) - za * f.ma - zb * f.mb + (a_broadcast ? qa * f.ma : 0) +
+        (b_broadcast ? qb * f.mb : 0);
+  return l;
+}
+inline bool q15_vector_ok(const AddQ15& f, int32_t lo, int32_t hi, bool y_signed) {
+  return f.shift >= kAddQ15MinShift && f.shift <= kAddQ15MaxShift && f.ma >= 0 && f.ma < (1 << 15) && f.mb >= 0 &&
+         f.mb < (1 << 15) && lo <= hi && lo >= ref::q8_min(y_signed) && hi <= ref::q8_max(y_signed);
+}
+
 // qmul's vector path: da * db exact in int32 (vpmuldq / vpmulld), times m plus 2^(shift-1)
 // below 2^63 in int64 lanes, the rounded value narrowed to int32.
 inline bool qmul_fast(bool a_signed, int32_t za, bool b_signed, int32_t zb, QMultiplier r, int32_t zy, int32_t lo,

@@ -17,6 +17,7 @@ struct QElementwiseTable {
   decltype(&ref::quantize) quantize;
   decltype(&ref::dequantize) dequantize;
   decltype(&ref::qadd) qadd;
+  decltype(&ref::qadd_q15) qadd_q15;
   decltype(&ref::qmul) qmul;
   decltype(&ref::lut8) lut8;
   decltype(&ref::qconcat) qconcat;

@@ -283,6 +283,82 @@ inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
     }
 }
 
+using QAddQ15Fn = void (*)(const ref::BinaryGeometry& g, ref::Q8In a, int32_t za, ref::Q8In b, int32_t zb,
+                           const AddQ15& f, int32_t zy, int32_t lo, int32_t hi, ref::Q8Out y);
+
+inline std::string q15_str(const AddQ15& f) {
+  return "(" + std::to_string(f.ma) + ", " + std::to_string(f.mb) + ") >> " + std::to_string(f.shift);
+}
+
+// qadd_q15 (named `isa`) against ref::qadd_q15 (seed 109): every shape of `shapes`,
+// signedness combination and short form (from typical ratios, and mantissas and shifts at
+// their limits) with random zero points and three clamps; then every (qa, qb) pair of bytes
+// (a run of 65536 elements), in place (y over a) and with b broadcast, per signedness.
+inline void check_qadd_q15(QAddQ15Fn qadd_q15, const char* isa, const std::vector<Shapes>& shapes) {
+  const uint32_t seed = 109;
+  std::mt19937 rng(seed);
+  std::vector<AddQ15> forms;
+  for (const auto& [r1, r2] : std::vector<std::pair<double, double>>{
+           {0.5, 0.25}, {1.0, 1.0}, {0.731, 1.37}, {3.9, 0.01}, {1e-3, 1e-3 / 3}, {0.9, 1e-6}, {2.0, 2.0}}) {
+    AddQ15 f;
+    EXPECT_TRUE(add_q15_form(quantize_multiplier(r1), quantize_multiplier(r2), &f)) << r1 << " " << r2;
+    forms.push_back(f);
+  }
+  forms.push_back({32767, 32767, kAddQ15MinShift});  // the largest terms
+  forms.push_back({32767, 0, kAddQ15MaxShift});      // the largest shift, one term zero
+  forms.push_back({1, 32767, kAddQ15MaxShift});
+  int cases = 0;
+  for_each_binary_case(shapes, rng, [&](const Shapes& sh, const ref::BinaryGeometry& g, const std::vector<uint8_t>& a,
+                                         const std::vector<uint8_t>& b, bool as, bool bs, bool ys) -> void {
+    for (const AddQ15& f : forms) {
+      const int32_t za = pick_zero_point(as, rng), zb = pick_zero_point(bs, rng), zy = pick_zero_point(ys, rng);
+      for (const Clamp& c : clamps(ys, zy)) {
+        std::vector<uint8_t> want(static_cast<size_t>(numel(g.out)), 1), got(want.size(), 2);
+        ref::qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {want.data(), ys});
+        qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {got.data(), ys});
+        QMAP_EXPECT_SAME_BYTES(want, got, isa,
+                               "seed " << seed << " qadd_q15 a " << dims_str(sh.a) << (as ? " s8" : " u8") << " za "
+                                       << za << " b " << dims_str(sh.b) << (bs ? " s8" : " u8") << " zb " << zb
+                                       << " form " << q15_str(f) << " y" << (ys ? " s8" : " u8") << " zy " << zy
+                                       << " clamp [" << c.lo << "," << c.hi << "]");
+        ++cases;
+      }
+    }
+  });
+  if (::testing::Test::HasFatalFailure()) return;
+  std::vector<uint8_t> a(65536), b(65536);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i), b[i] = static_cast<uint8_t>(i >> 8);
+  const std::vector<int64_t> d{65536};
+  const ref::BinaryGeometry g{d, {1}, {1}};
+  for (const AddQ15& f : forms)
+    for (int sig = 0; sig < 8; ++sig) {
+      const bool as = sig & 1, bs = sig & 2, ys = sig & 4;
+      const int32_t za = pick_zero_point(as, rng), zb = pick_zero_point(bs, rng), zy = pick_zero_point(ys, rng);
+      const Clamp c = clamps(ys, zy)[rng() % 2];
+      std::vector<uint8_t> want(a.size()), got(a.size());
+      ref::qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {want.data(), ys});
+      qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {got.data(), ys});
+      QMAP_EXPECT_SAME_BYTES(want, got, isa,
+                             "seed " << seed << " qadd_q15 every pair: form " << q15_str(f) << (as ? " s8" : " u8")
+                                     << " za " << za << (bs ? " s8" : " u8") << " zb " << zb << (ys ? " s8" : " u8")
+                                     << " zy " << zy << " clamp [" << c.lo << "," << c.hi << "]");
+      std::vector<uint8_t> in_place = a;
+      qadd_q15(g, {in_place.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {in_place.data(), ys});
+      QMAP_EXPECT_SAME_BYTES(want, in_place, isa, "seed " << seed << " qadd_q15 in place (y = a): form " << q15_str(f));
+      const std::vector<int64_t> da{256}, db{1};
+      const ref::BinaryGeometry gb{da, {1}, {0}};
+      for (int v = 0; v < 256; v += 51) {
+        std::vector<uint8_t> w(256), o(256);
+        const uint8_t bv = static_cast<uint8_t>(v);
+        ref::qadd_q15(gb, {a.data(), as}, za, {&bv, bs}, zb, f, zy, c.lo, c.hi, {w.data(), ys});
+        qadd_q15(gb, {a.data(), as}, za, {&bv, bs}, zb, f, zy, c.lo, c.hi, {o.data(), ys});
+        QMAP_EXPECT_SAME_BYTES(w, o, isa, "seed " << seed << " qadd_q15 broadcast b " << v << ": form " << q15_str(f));
+      }
+      cases += 3;
+    }
+  ::testing::Test::RecordProperty("cases", cases);
+}
+
 // qmul (named `isa` in messages) against ref::qmul (seed 105): every shape of `shapes`,
 // signedness combination and multiplier with random zero points and three clamps.
 inline void check_qmul(QMulFn qmul, const char* isa, const std::vector<Shapes>& shapes) {

@@ -24,7 +24,11 @@ uint32_t max_section_type(uint32_t version) {
   return static_cast<uint32_t>(version >= 6 ? SectionType::kPacked : SectionType::kMemoryPlan);
 }
 
-uint32_t step_kind_since(uint16_t kind) { return kind == static_cast<uint16_t>(StepKind::kChannelLut) ? 5 : 1; }
+uint32_t step_kind_since(uint16_t kind) {
+  if (kind == static_cast<uint16_t>(StepKind::kChannelLut)) return 5;
+  if (kind == static_cast<uint16_t>(StepKind::kAddQ15)) return 7;
+  return 1;
+}
 
 namespace {
 // code = index + 1, so 0 is never a valid code (a zeroed field is caught).

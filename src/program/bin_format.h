@@ -27,7 +27,8 @@ inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
 // lists the history). v6: the optional PACKED section (fast kernels' packed weights), BLOBS
 // last, and two checksums: the structure's (everything before BLOBS), which every read
 // checks, and the payload's (BLOBS), which a load may skip (ReadOptions::check_payload).
-inline constexpr uint32_t kFormatVersion = 6;
+// v7: step kind 14, add_q15 (a v6 file is a v7 file without it).
+inline constexpr uint32_t kFormatVersion = 7;
 inline constexpr uint32_t kMinFormatVersion = 4;
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry

@@ -164,7 +164,7 @@ TEST(IntSimulator, AddReluAndMul) {
   b.output(b.dequantize(sq));
   b.output(b.dequantize(pq));
   const Graph g = b.finish();
-  expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kAdd, 1}, {StepKind::kMul, 1}, {StepKind::kDequantize, 2}});
+  expect_steps(lowered(g), {{StepKind::kQuantize, 2}, {StepKind::kAddQ15, 1}, {StepKind::kMul, 1}, {StepKind::kDequantize, 2}});
   testing::expect_sim_matches_float(g, b.inputs(), {b.scale_of(sq), b.scale_of(pq)});
 }
 

@@ -48,7 +48,8 @@ std::string step_op(const Step& s) {
     case StepKind::kDequantize: return "DequantizeLinear";
     case StepKind::kConv:
     case StepKind::kConvFloatOut: return "Conv";
-    case StepKind::kAdd: return "Add";
+    case StepKind::kAdd:
+    case StepKind::kAddQ15: return "Add";
     case StepKind::kMul: return "Mul";
     case StepKind::kLut: return "Lut";
     case StepKind::kMaxPool: return "MaxPool";

@@ -197,9 +197,9 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
   }
   {
     IntProgram p = good;
-    Step& s = step_of(p, StepKind::kAdd);
+    Step& s = step_of(p, StepKind::kAddQ15);
     s.as<BinaryParams>().geom.a_strides[1] = 1000;
-    expect_rejected(p, fmt::format("runtime: add '{}' (step {}): binary strides ", s.node, index_of(p, s)));
+    expect_rejected(p, fmt::format("runtime: add_q15 '{}' (step {}): binary strides ", s.node, index_of(p, s)));
     expect_rejected(p, ": reads stay inside the operand");
   }
   {

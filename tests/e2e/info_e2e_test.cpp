@@ -76,7 +76,7 @@ TEST(InfoE2e, BinShowsVersionMarchIoPlacementRemovedNodesAndYaml) {
   const CliRun r = run_qmap_in(dir, "info model_output/tiny.bin", "none");
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(r.err, "");
-  expect_contains(r.out, "model: model_output/tiny.bin (qmap .bin format v6)\n");
+  expect_contains(r.out, fmt::format("model: model_output/tiny.bin (qmap .bin format v{})\n", qmap::binfmt::kFormatVersion));
   expect_contains(r.out, "qmap version: 0.1.0\n");
   expect_contains(r.out, "march: generic\n");
   expect_contains(r.out, "created by: qmap makertbin\n");

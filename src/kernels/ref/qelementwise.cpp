@@ -63,6 +63,13 @@ void qadd(const BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, i
   });
 }
 
+void qadd_q15(const BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, const AddQ15& f, int32_t zy,
+              int32_t lo, int32_t hi, Q8Out y) {
+  for_each_broadcast(g, [&](int64_t i, int64_t ia, int64_t ib) {
+    y.set(i, requantize_sum2_q15(a[ia] - za, b[ib] - zb, f, zy, lo, hi));
+  });
+}
+
 void qmul(const BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMultiplier r,
           int32_t zy, int32_t lo, int32_t hi, Q8Out y) {
   for_each_broadcast(g, [&](int64_t i, int64_t ia, int64_t ib) {

@@ -31,6 +31,10 @@ struct BinaryGeometry {
 // ra = s_a / s_y, rb = s_b / s_y. A fused Relu is lo = zy.
 void qadd(const BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb,
           QMultiplier rb, int32_t zy, int32_t lo, int32_t hi, Q8Out y);
+// qadd with the short form of its multipliers (step kind add_q15): y = clamp(floor(((a - za)
+// * f.ma + (b - zb) * f.mb + 2^(s-1)) / 2^s) + zy, lo, hi) (requantize_sum2_q15).
+void qadd_q15(const BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, const AddQ15& f, int32_t zy,
+              int32_t lo, int32_t hi, Q8Out y);
 // y = clamp(requantize((a - za) * (b - zb), r) + zy, lo, hi), r = s_a * s_b / s_y.
 void qmul(const BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, QMultiplier r,
           int32_t zy, int32_t lo, int32_t hi, Q8Out y);

@@ -269,6 +269,44 @@ void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const 
 }
 
 // ---------------------------------------------------------------------------------------
+// qadd_q15 (plan::q15_lanes): 16 bytes of each operand widen to words, vpunpck{l,h}wd pairs
+// them (qa, qb) in dwords, one vpmaddwd against (ma, mb) plus C gives the sum for 8 elements
+// and an arithmetic shift floors it (no ties to correct: the rule rounds half up); two packs
+// (+ zy in int16) and one vpermq make 32 output bytes, clamped in bytes.
+template <bool SA, bool SB, bool SY, bool BA, bool BB>
+void q15_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const plan::Q15Lanes& l, int32_t s,
+             int32_t zy, int32_t lo, int32_t hi) {
+  const __m256i ab = _mm256_set1_epi32(l.ab), c = _mm256_set1_epi32(l.c), vzy = _mm256_set1_epi16(static_cast<int16_t>(zy));
+  const __m128i vs = _mm_cvtsi32_si128(s);
+  const __m256i vlo = _mm256_set1_epi8(static_cast<char>(lo)), vhi = _mm256_set1_epi8(static_cast<char>(hi));
+  // 16 elements at pa / pb -> 16 int16 results + zy, in the unpacks' lane order.
+  auto half = [&](const uint8_t* pa, const uint8_t* pb) __attribute__((always_inline)) {
+    __m256i wa = _mm256_setzero_si256(), wb = _mm256_setzero_si256();
+    if constexpr (!BA) wa = widen16<SA>(pa);
+    if constexpr (!BB) wb = widen16<SB>(pb);
+    const __m256i r0 = _mm256_sra_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpacklo_epi16(wa, wb), ab), c), vs);
+    const __m256i r1 = _mm256_sra_epi32(_mm256_add_epi32(_mm256_madd_epi16(_mm256_unpackhi_epi16(wa, wb), ab), c), vs);
+    return _mm256_adds_epi16(_mm256_packs_epi32(r0, r1), vzy);  // packs undo the unpacks' order
+  };
+  auto block = [&](const uint8_t* pa, const uint8_t* pb) __attribute__((always_inline)) {
+    const __m256i w0 = half(pa, pb), w1 = half(BA ? pa : pa + 16, BB ? pb : pb + 16);
+    const __m256i v = _mm256_permute4x64_epi64(SY ? _mm256_packs_epi16(w0, w1) : _mm256_packus_epi16(w0, w1), 0xD8);
+    return SY ? _mm256_min_epi8(_mm256_max_epi8(v, vlo), vhi) : _mm256_min_epu8(_mm256_max_epu8(v, vlo), vhi);
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), block(BA ? a : a + i, BB ? b : b + i));
+  if (i < n) {
+    const size_t rest = static_cast<size_t>(n - i);
+    alignas(32) uint8_t ta[32] = {}, tb[32] = {}, ty[32];
+    if constexpr (!BA) std::memcpy(ta, a + i, rest);
+    if constexpr (!BB) std::memcpy(tb, b + i, rest);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(ty), block(ta, tb));
+    std::memcpy(y + i, ty, rest);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // lut8: 256-entry byte table, 32 lookups per iteration. With T_k = table[16k, 16k + 16),
 // X_0 = T_0, X_k = T_k ^ T_(k-1) (k < 8) and the index i = 16h + l: the lower pass looks up
 // pshufb(X_k, i - 16k) for k = 0..7. For h < 8 the index is negative (zeroing pshufb) exactly
@@ -321,6 +359,26 @@ void dequantize(Q8In x, int64_t count, float scale, int32_t zp, float* y) {
   const auto* in = static_cast<const uint8_t*>(x.data);
   if (x.is_signed) dequantize_t<true>(in, count, scale, zp, y);
   else dequantize_t<false>(in, count, scale, zp, y);
+}
+
+void qadd_q15(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, const AddQ15& f, int32_t zy,
+              int32_t lo, int32_t hi, Q8Out y) {
+  const plan::Runs runs = plan::collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) { return requantize_sum2_q15(a[ia] - za, b[ib] - zb, f, zy, lo, hi); };
+  auto* out = static_cast<uint8_t*>(y.data);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  if (!plan::q15_vector_ok(f, lo, hi, y.is_signed)) return plan::scalar_runs(runs, out, scalar);
+  dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+      const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
+      const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
+      q15_run<SA, SB, SY, BA, BB>(pa + ia, pb + ib, out + o, n, plan::q15_lanes(f, za, zb, BA, qa, BB, qb), f.shift, zy,
+                                  lo, hi);
+    };
+    plan::binary_runs(runs, out, vec, scalar);
+  });
 }
 
 void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,

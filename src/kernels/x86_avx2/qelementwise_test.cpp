@@ -126,6 +126,11 @@ TEST(QElementwiseAvx2, AddEveryPairOfBytes) {
   testing::check_qadd_all_pairs(&avx2::qadd, "avx2");
 }
 
+TEST(QElementwiseAvx2, AddQ15) {
+  REQUIRE_AVX2();
+  testing::check_qadd_q15(&avx2::qadd_q15, "avx2", binary_shapes(kSizes));
+}
+
 TEST(QElementwiseAvx2, Mul) {
   REQUIRE_AVX2();
   testing::check_qmul(&avx2::qmul, "avx2", binary_shapes(kSizes));

@@ -218,7 +218,62 @@ void digit_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const 
   if (__builtin_expect(_mm512_testn_epi32_mask(zacc, zacc) != 0, 0)) pass.template operator()<true>();
 }
 
+// ---- qadd_q15 (plan::q15_lanes) ----
+
+// One run of n elements: 32 bytes of each operand widen to words, vpunpck{l,h}wd pairs them
+// (qa, qb) in dwords, one vpdpwssd against (ma, mb) from C gives the sum for 16 elements, an
+// arithmetic shift floors it; two packs (+ zy in int16) and one vpermq make 64 output bytes,
+// clamped in bytes. About 1 instruction per 4 elements against 2 per element of the digit
+// path; no ties to correct (the rule rounds half up). A broadcast operand's words stay zero.
+template <bool SA, bool SB, bool SY, bool BA, bool BB>
+void q15_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const plan::Q15Lanes& l, int32_t s,
+             int32_t zy, int32_t lo, int32_t hi) {
+  const __m512i ab = _mm512_set1_epi32(l.ab), c = _mm512_set1_epi32(l.c), vzy = _mm512_set1_epi16(static_cast<int16_t>(zy));
+  const __m128i vs = _mm_cvtsi32_si128(s);
+  const __m512i vlo = _mm512_set1_epi8(static_cast<char>(lo)), vhi = _mm512_set1_epi8(static_cast<char>(hi));
+  const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+  // 32 elements from offset i (mask m) -> 32 int16 results + zy, in the unpacks' lane order.
+  auto half = [&](int64_t i, __mmask32 m) __attribute__((always_inline)) {
+    __m512i wa = _mm512_setzero_si512(), wb = _mm512_setzero_si512();
+    if constexpr (!BA) wa = widen32<SA>(a + i, m);
+    if constexpr (!BB) wb = widen32<SB>(b + i, m);
+    const __m512i lo16 = _mm512_sra_epi32(_mm512_dpwssd_epi32(c, _mm512_unpacklo_epi16(wa, wb), ab), vs);
+    const __m512i hi16 = _mm512_sra_epi32(_mm512_dpwssd_epi32(c, _mm512_unpackhi_epi16(wa, wb), ab), vs);
+    return _mm512_adds_epi16(_mm512_packs_epi32(lo16, hi16), vzy);  // packs undo the unpacks' order
+  };
+  auto block = [&](int64_t i, __mmask32 m0, __mmask32 m1) __attribute__((always_inline)) {
+    const __m512i w0 = half(i, m0), w1 = half(i + 32, m1);
+    const __m512i v = _mm512_permutexvar_epi64(order, SY ? _mm512_packs_epi16(w0, w1) : _mm512_packus_epi16(w0, w1));
+    return SY ? _mm512_min_epi8(_mm512_max_epi8(v, vlo), vhi) : _mm512_min_epu8(_mm512_max_epu8(v, vlo), vhi);
+  };
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(y + i, block(i, ~__mmask32{0}, ~__mmask32{0}));
+  if (i < n) {
+    const __mmask64 m = (~__mmask64{0}) >> (64 - (n - i));
+    _mm512_mask_storeu_epi8(y + i, m, block(i, static_cast<__mmask32>(m), static_cast<__mmask32>(m >> 32)));
+  }
+}
+
 }  // namespace
+
+void qadd_q15(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, const AddQ15& f, int32_t zy,
+              int32_t lo, int32_t hi, Q8Out y) {
+  const plan::Runs runs = plan::collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) { return requantize_sum2_q15(a[ia] - za, b[ib] - zb, f, zy, lo, hi); };
+  auto* out = static_cast<uint8_t*>(y.data);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  if (!plan::q15_vector_ok(f, lo, hi, y.is_signed)) return plan::scalar_runs(runs, out, scalar);
+  plan::dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+      const plan::Q15Lanes l =
+          plan::q15_lanes(f, za, zb, BA, BA ? value<SA>(pa + ia) : 0, BB, BB ? value<SB>(pb + ib) : 0);
+      q15_run<SA, SB, SY, BA, BB>(pa + ia, pb + ib, out + o, n, l, f.shift, zy, lo, hi);
+    };
+    plan::binary_runs(runs, out, vec, scalar);
+  });
+}
 
 void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
           int32_t zy, int32_t lo, int32_t hi, Q8Out y) {

@@ -45,6 +45,11 @@ TEST(QElementwiseAvx512, AddEveryPairOfBytes) {
   testing::check_qadd_all_pairs(&avx512::qadd, "avx512");
 }
 
+TEST(QElementwiseAvx512, AddQ15) {
+  REQUIRE_AVX512();
+  testing::check_qadd_q15(&avx512::qadd_q15, "avx512", binary_shapes());
+}
+
 TEST(QElementwiseAvx512, Mul) {
   REQUIRE_AVX512();
   testing::check_qmul(&avx512::qmul, "avx512", binary_shapes());

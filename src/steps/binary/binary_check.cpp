@@ -18,7 +18,13 @@ Status check_binary(const StepChecker& c) {
   const auto& bp = s.as<BinaryParams>();
   QMAP_RETURN_IF_ERROR(c.q8(c.out(), "output"));
   QMAP_RETURN_IF_ERROR(c.clamp(c.out(), bp.lo, bp.hi));
-  QMAP_RETURN_IF_ERROR(c.multipliers(bp.multipliers, s.kind == StepKind::kAdd ? 2 : 1, "2 for add, 1 for mul"));
+  const bool add = s.kind != StepKind::kMul;
+  QMAP_RETURN_IF_ERROR(c.multipliers(bp.multipliers, add ? 2 : 1, "2 for add, 1 for mul"));
+  if (AddQ15 f; s.kind == StepKind::kAddQ15 && !add_q15_form(bp.multipliers[0], bp.multipliers[1], &f))
+    return c.fail("add_q15 multipliers (m {}, shift {}) and (m {}, shift {}) have no short form: it needs "
+                  "min(shift) - 16 >= {} (ratios below 4)",
+                  bp.multipliers[0].m, bp.multipliers[0].shift, bp.multipliers[1].m, bp.multipliers[1].shift,
+                  kAddQ15MinShift);
   const auto& g = bp.geom;
   if (g.a_strides.size() != g.out.size() || g.b_strides.size() != g.out.size())
     return c.fail("binary geometry has {} output dims but {} and {} strides: one stride per output dim", g.out.size(),
@@ -50,5 +56,6 @@ Status check_binary(const StepChecker& c) {
 
 Status check_add(const StepChecker& c) { return check_binary(c); }
 Status check_mul(const StepChecker& c) { return check_binary(c); }
+Status check_add_q15(const StepChecker& c) { return check_binary(c); }
 
 }  // namespace qmap

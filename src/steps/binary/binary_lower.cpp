@@ -1,5 +1,6 @@
-// The binary family's lowering: DQ(a), DQ(b) -> Add [-> Relu|Clip] -> Q becomes kAdd, and
-// DQ(a), DQ(b) -> Mul -> Q becomes kMul, broadcasting by strides.
+// The binary family's lowering: DQ(a), DQ(b) -> Add [-> Relu|Clip] -> Q becomes kAddQ15 when
+// its multipliers have the short form (add_q15_form: every Add whose input/output scale ratios
+// are below 4), else kAdd; DQ(a), DQ(b) -> Mul -> Q becomes kMul; broadcasting by strides.
 #include "core/fixed_point.h"
 #include "kernels/ref/qelementwise.h"
 #include "quant/lowerer.h"
@@ -23,6 +24,7 @@ Result<bool> lower_binary(Lowerer& L, size_t ni) {
   const double sy = chain->qp.scales[0];
   if (n.op == OpId::Add) {
     bp.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
+    if (AddQ15 f; add_q15_form(bp.multipliers[0], bp.multipliers[1], &f)) s.kind = StepKind::kAddQ15;
   } else {
     bp.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
   }

@@ -1,4 +1,4 @@
-// The binary kinds on the runtime (runtime/step_run.h): the ISA's add and mul, split over
+// The binary kinds on the runtime (runtime/step_run.h): the ISA's add, add_q15 and mul, split over
 // workers along the first output axis longer than 1.
 #include <algorithm>
 
@@ -23,7 +23,7 @@ BinarySlice binary_slice(const kr::BinaryGeometry& g, size_t d, int64_t b, int64
   return s;
 }
 
-template <bool kAdd>
+template <StepKind kKind>
 Status run_binary(const StepRun& r) {
   const auto& bp = r.params<BinaryParams>();
   const kr::BinaryGeometry& g = bp.geom;
@@ -34,9 +34,14 @@ Status run_binary(const StepRun& r) {
   const kr::Q8Out y = q8_out(r.out());
   const TensorQuant &qa = r.qin(0), &qb = r.qin(1), &qy = r.qout();
   const int64_t n = g.out.empty() ? 1 : g.out[d];
+  AddQ15 q15;  // the short form (the checks proved it exists)
+  if constexpr (kKind == StepKind::kAddQ15) add_q15_form(bp.multipliers[0], bp.multipliers[1], &q15);
   for_slices(r.runner, n, parts, [&](int64_t lo, int64_t hi) {
     const BinarySlice p = parts > 1 ? binary_slice(g, d, lo, hi) : BinarySlice{g};
-    if constexpr (kAdd)
+    if constexpr (kKind == StepKind::kAddQ15)
+      r.ew.qadd_q15(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, q15, qy.zero_point, bp.lo,
+                    bp.hi, q8_at(y, p.y_off));
+    else if constexpr (kKind == StepKind::kAdd)
       r.ew.qadd(p.g, q8_at(a, p.a_off), qa.zero_point, bp.multipliers[0], q8_at(b, p.b_off), qb.zero_point,
                 bp.multipliers[1], qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
     else
@@ -48,7 +53,8 @@ Status run_binary(const StepRun& r) {
 
 }  // namespace
 
-extern const StepRunDef kRun_add = {.run = run_binary<true>};
-extern const StepRunDef kRun_mul = {.run = run_binary<false>};
+extern const StepRunDef kRun_add = {.run = run_binary<StepKind::kAdd>};
+extern const StepRunDef kRun_mul = {.run = run_binary<StepKind::kMul>};
+extern const StepRunDef kRun_add_q15 = {.run = run_binary<StepKind::kAddQ15>};
 
 }  // namespace qmap::rt
