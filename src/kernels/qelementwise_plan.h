@@ -249,6 +249,29 @@ inline bool q15_vector_ok(const AddQ15& f, int32_t lo, int32_t hi, bool y_signed
          f.mb < (1 << 15) && lo <= hi && lo >= ref::q8_min(y_signed) && hi <= ref::q8_max(y_signed);
 }
 
+// qadd_q15's walk, the same on every ISA: runs the reference rule where the vector path does
+// not hold, else run.template operator()<SA, SB, SY, BA, BB>(a, b, y, n, lanes) per vector run
+// (signednesses and broadcast flags as template arguments, the run's lanes from q15_lanes).
+template <typename Run>
+inline void qadd_q15_walk(const ref::BinaryGeometry& g, ref::Q8In a, int32_t za, ref::Q8In b, int32_t zb,
+                          const AddQ15& f, int32_t zy, int32_t lo, int32_t hi, ref::Q8Out y, const Run& run) {
+  const Runs runs = collapse(g);
+  if (runs.total <= 0) return;
+  auto scalar = [&](int64_t ia, int64_t ib) { return requantize_sum2_q15(a[ia] - za, b[ib] - zb, f, zy, lo, hi); };
+  auto* out = static_cast<uint8_t*>(y.data);
+  const auto* pa = static_cast<const uint8_t*>(a.data);
+  const auto* pb = static_cast<const uint8_t*>(b.data);
+  if (!q15_vector_ok(f, lo, hi, y.is_signed)) return scalar_runs(runs, out, scalar);
+  dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
+    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
+      const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
+      const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
+      run.template operator()<SA, SB, SY, BA, BB>(pa + ia, pb + ib, out + o, n, q15_lanes(f, za, zb, BA, qa, BB, qb));
+    };
+    binary_runs(runs, out, vec, scalar);
+  });
+}
+
 // qmul's vector path: da * db exact in int32 (vpmuldq / vpmulld), times m plus 2^(shift-1)
 // below 2^63 in int64 lanes, the rounded value narrowed to int32.
 inline bool qmul_fast(bool a_signed, int32_t za, bool b_signed, int32_t zb, QMultiplier r, int32_t zy, int32_t lo,

@@ -363,22 +363,11 @@ void dequantize(Q8In x, int64_t count, float scale, int32_t zp, float* y) {
 
 void qadd_q15(const ref::BinaryGeometry& g, Q8In a, int32_t za, Q8In b, int32_t zb, const AddQ15& f, int32_t zy,
               int32_t lo, int32_t hi, Q8Out y) {
-  const plan::Runs runs = plan::collapse(g);
-  if (runs.total <= 0) return;
-  auto scalar = [&](int64_t ia, int64_t ib) { return requantize_sum2_q15(a[ia] - za, b[ib] - zb, f, zy, lo, hi); };
-  auto* out = static_cast<uint8_t*>(y.data);
-  const auto* pa = static_cast<const uint8_t*>(a.data);
-  const auto* pb = static_cast<const uint8_t*>(b.data);
-  if (!plan::q15_vector_ok(f, lo, hi, y.is_signed)) return plan::scalar_runs(runs, out, scalar);
-  dispatch3(a.is_signed, b.is_signed, y.is_signed, [&]<bool SA, bool SB, bool SY>() {
-    auto vec = [&]<bool BA, bool BB>(int64_t ia, int64_t ib, int64_t o, int64_t n) {
-      const int32_t qa = BA ? (SA ? static_cast<int8_t>(pa[ia]) : pa[ia]) : 0;
-      const int32_t qb = BB ? (SB ? static_cast<int8_t>(pb[ib]) : pb[ib]) : 0;
-      q15_run<SA, SB, SY, BA, BB>(pa + ia, pb + ib, out + o, n, plan::q15_lanes(f, za, zb, BA, qa, BB, qb), f.shift, zy,
-                                  lo, hi);
-    };
-    plan::binary_runs(runs, out, vec, scalar);
-  });
+  plan::qadd_q15_walk(g, a, za, b, zb, f, zy, lo, hi, y,
+                      [&]<bool SA, bool SB, bool SY, bool BA, bool BB>(const uint8_t* pa, const uint8_t* pb, uint8_t* o,
+                                                                       int64_t n, const plan::Q15Lanes& l) {
+                        q15_run<SA, SB, SY, BA, BB>(pa, pb, o, n, l, f.shift, zy, lo, hi);
+                      });
 }
 
 void qadd(const ref::BinaryGeometry& g, Q8In a, int32_t za, QMultiplier ra, Q8In b, int32_t zb, QMultiplier rb,
