@@ -16,6 +16,7 @@ namespace qmap {
 struct QMultiplier {
   int32_t m = 1 << 30;  // mantissa in [2^30, 2^31)
   int32_t shift = 1;    // right shift in [1, 62]
+  friend bool operator==(const QMultiplier&, const QMultiplier&) = default;
 };
 
 inline constexpr int32_t kMinShift = 1;

@@ -129,12 +129,13 @@ class LayoutLister {
   }
   template <class T>
   void blob(const char* name, const T&) {
-    const char* type = std::is_same_v<T, SharedArray<int8_t>>        ? "blob<i8>"
-                       : std::is_same_v<T, std::vector<int32_t>>     ? "blob<i32>"
-                       : std::is_same_v<T, std::vector<QMultiplier>> ? "blob<(i32 m, i32 shift)>"
-                       : std::is_same_v<T, std::vector<double>>      ? "blob<f64>"
-                       : std::is_same_v<T, std::vector<uint8_t>>     ? "blob<u8>"
-                                                                     : "?";
+    using E = typename T::value_type;  // a std::vector or a SharedArray (a .bin's view) of E
+    const char* type = std::is_same_v<E, int8_t>        ? "blob<i8>"
+                       : std::is_same_v<E, int32_t>     ? "blob<i32>"
+                       : std::is_same_v<E, QMultiplier> ? "blob<(i32 m, i32 shift)>"
+                       : std::is_same_v<E, double>      ? "blob<f64>"
+                       : std::is_same_v<E, uint8_t>     ? "blob<u8>"
+                                                        : "?";
     parts_.push_back(fmt::format("{} {}", type, name));
   }
   std::string text() const { return parts_.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(parts_, ", ")); }

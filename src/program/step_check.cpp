@@ -89,7 +89,7 @@ Status StepChecker::clamp(const ProgramTensor& y, int32_t lo, int32_t hi) const 
   return ok_status();
 }
 
-Status StepChecker::multiplier(const std::vector<QMultiplier>& ms, size_t i) const {
+Status StepChecker::multiplier(std::span<const QMultiplier> ms, size_t i) const {
   const QMultiplier& q = ms[i];
   if (q.m < (int32_t{1} << 30) || q.shift < kMinShift || q.shift > kMaxShift)
     return fail("multiplier {} is (m {}, shift {}): m is in [2^30, 2^31) and shift in [{}, {}]", i, q.m, q.shift,
@@ -97,7 +97,7 @@ Status StepChecker::multiplier(const std::vector<QMultiplier>& ms, size_t i) con
   return ok_status();
 }
 
-Status StepChecker::multipliers(const std::vector<QMultiplier>& ms, int64_t want, const char* rule) const {
+Status StepChecker::multipliers(std::span<const QMultiplier> ms, int64_t want, const char* rule) const {
   QMAP_RETURN_IF_ERROR(size(ms.size(), want, "multipliers", rule));
   // One pass without building a Status per entry (a ResNet-50 load checks 26,000); the first
   // bad entry, if any, is named by multiplier().

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,8 +71,8 @@ class StepChecker {
   // The output clamp inside the output type's range.
   Status clamp(const ProgramTensor& y, int32_t lo, int32_t hi) const;
   // Multiplier i, one the kernel uses: m in [2^30, 2^31), shift in [kMinShift, kMaxShift].
-  Status multiplier(const std::vector<QMultiplier>& ms, size_t i) const;
-  Status multipliers(const std::vector<QMultiplier>& ms, int64_t want, const char* rule) const;
+  Status multiplier(std::span<const QMultiplier> ms, size_t i) const;
+  Status multipliers(std::span<const QMultiplier> ms, int64_t want, const char* rule) const;
   // One input, one output of the same element count.
   Status elementwise() const { return count(out(), "output", numel(in(0)), "the input's element count"); }
   // A step run by its op's own eval (kMove, kFloat): indices, attributes, and the declared

@@ -8,9 +8,11 @@
 //   v.field(name, x)  for inline values: int32, int64, float, bool (one byte, 0 or 1),
 //                     std::string, std::vector<int64_t>, std::vector<uint8_t>, and the
 //                     attribute map of kMove / kFloat steps;
-//   v.blob(name, x)   for arrays kept in the BLOBS section (64-byte aligned, aliasable):
-//                     SharedArray<int8_t>, std::vector<int32_t>, std::vector<QMultiplier>
-//                     ((m, shift) int32 pairs), std::vector<double>, std::vector<uint8_t>.
+//   v.blob(name, x)   for arrays kept in the BLOBS section (64-byte aligned), as a std::vector
+//                     (the reader copies) or a SharedArray (a view of the file's bytes when
+//                     the reader's caller keeps them: the convolutions' weights, bias and
+//                     multipliers) of int8, int32, QMultiplier ((m, shift) int32 pairs),
+//                     double or uint8.
 // `params` is const for writers and listers, mutable for the reader (one template serves both).
 #pragma once
 

@@ -176,7 +176,10 @@ TEST(RuntimeExecutor, PrepareRejectsBrokenPrograms) {
   {
     IntProgram p = good;
     Step& s = step_of(p, StepKind::kConv);
-    s.as<ConvParams>().multipliers[0].shift = 99;
+    auto& mult = s.as<ConvParams>().multipliers;
+    std::vector<QMultiplier> forged(mult.begin(), mult.end());
+    forged[0].shift = 99;
+    mult = std::move(forged);
     expect_rejected(p, fmt::format("runtime: conv '{}' (step {}): multiplier 0 is (m ", s.node, index_of(p, s)));
     expect_rejected(p, "shift 99): m is in [2^30, 2^31) and shift in [1, 62]");
   }

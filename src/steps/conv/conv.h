@@ -18,16 +18,16 @@ namespace qmap {
 struct ConvWeights {
   kernels::ref::ConvGeometry2d geom;
   SharedArray<int8_t> weights;  // [M][C/group][KH][KW] int8 (a .bin's are views into its bytes)
-  std::vector<int32_t> bias;    // [M] at scale s_x * s_w[m]; empty: none
+  SharedArray<int32_t> bias;    // [M] at scale s_x * s_w[m]; empty: none (a .bin's are views too)
 };
 
 struct ConvParams : ConvWeights {
-  std::vector<QMultiplier> multipliers;  // [M]: s_x * s_w[m] / s_y
+  SharedArray<QMultiplier> multipliers;  // [M]: s_x * s_w[m] / s_y (a .bin's are views)
   int32_t lo = 0, hi = 0;                // clamp of the 8-bit output (fused Relu/Clip)
 };
 
 struct ConvFloatOutParams : ConvWeights {
-  std::vector<double> acc_scales;  // [M]: (double)s_x * s_w[m]
+  SharedArray<double> acc_scales;  // [M]: (double)s_x * s_w[m] (a .bin's are views)
   float float_min = -std::numeric_limits<float>::infinity();  // fused Relu/Clip
   float float_max = std::numeric_limits<float>::infinity();
 };

@@ -83,6 +83,7 @@ Result<bool> lower_conv(Lowerer& L, size_t ni) {
 
   Step s = L.new_step(chain->q >= 0 ? StepKind::kConv : StepKind::kConvFloatOut, n);
   ConvWeights cw;
+  std::vector<int32_t> bias;
   std::vector<QMultiplier> multipliers;
   std::vector<double> acc_scales;
   cw.geom = geo;
@@ -107,15 +108,16 @@ Result<bool> lower_conv(Lowerer& L, size_t ni) {
       const int32_t bq = b->data->data<int32_t>()[static_cast<size_t>(c)];
       const double bs = scale_at(b->qp, c);
       if (std::fabs(bs - acc_scale) <= 1e-6 * acc_scale) {
-        cw.bias.push_back(bq);
+        bias.push_back(bq);
       } else {
         const double r = std::nearbyint(static_cast<double>(bq) * bs / acc_scale);
-        cw.bias.push_back(static_cast<int32_t>(std::clamp(r, double{INT32_MIN}, double{INT32_MAX})));
+        bias.push_back(static_cast<int32_t>(std::clamp(r, double{INT32_MIN}, double{INT32_MAX})));
       }
     }
     if (chain->q >= 0) multipliers.push_back(quantize_multiplier(acc_scale / static_cast<double>(chain->qp.scales[0])));
     else acc_scales.push_back(acc_scale);
   }
+  cw.bias = std::move(bias);
   if (chain->q >= 0) {
     auto& c = s.as<ConvParams>();
     static_cast<ConvWeights&>(c) = std::move(cw);
