@@ -119,9 +119,11 @@ constexpr size_t kTempPathMax = 4096;
 enum : int { kSlotFree = 0, kSlotClaimed = 1, kSlotReady = 2 };
 struct TempSlot {
   std::atomic<int> state{kSlotFree};
-  char path[kTempPathMax];
+  char path[kTempPathMax] = {};
 };
-TempSlot g_temp_slots[kTempSlots];
+// constinit: all zeros, in .bss. Left to a dynamic initializer, every process that links the
+// runtime wrote the 32 states at start-up, faulting in 32 pages (about 0.5 ms on a VM).
+constinit TempSlot g_temp_slots[kTempSlots];
 const char* g_interrupt_message = nullptr;
 
 // Registers `tmp` for the lifetime of the object.
