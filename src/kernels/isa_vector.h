@@ -25,8 +25,10 @@ void* big_buffer_alloc(size_t bytes);  // throws std::bad_alloc; 64-byte aligned
 void big_buffer_free(void* p, size_t bytes);
 
 // Memory for one model's packed weights: 2 MiB-aligned chunks with transparent huge pages
-// requested, handed out in order and released together when the arena goes away. The arena
-// must outlive every buffer taken from it (the executor ties it to its kernels' lifetime).
+// requested, handed out in order and released together when the arena goes away (a lone
+// chunk that used only its first huge page is kept as the process's one spare, which the
+// next arena starts on). The arena must outlive every buffer taken from it (the executor
+// ties it to its kernels' lifetime). Memory from it is not zeroed: a spare holds old bytes.
 class WeightArena {
  public:
   WeightArena() = default;
@@ -37,8 +39,9 @@ class WeightArena {
 
  private:
   struct Chunk {
-    void* base;
+    void* base;  // the mapping (core/huge_pages.h's HugeMapping)
     size_t len;
+    std::byte* data;  // its 2 MiB-aligned start
   };
   Chunk* chunks_ = nullptr;  // a plain array: no std::vector instance in headers ISA code includes
   size_t n_chunks_ = 0, cap_chunks_ = 0;

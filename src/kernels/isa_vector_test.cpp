@@ -55,6 +55,35 @@ TEST(WeightArena, BigBuffersComeFromTheScopesArenaElseHeapOrMapping) {
 }
 
 // A layer whose packed weights (256 x 64 x 3 x 3 = 147 KiB) come from an arena, on every
+
+// A released arena that used only its first huge page leaves its chunk as the spare, which the
+// next arena starts on (no fresh page to fault in and zero); one that used more is unmapped,
+// and the next starts on a chunk of its own. Vectors from a reused chunk still start as their
+// constructors say (the spare's old bytes never show).
+TEST(WeightArena, ASmallArenasChunkIsTheNextArenasSpare) {
+  std::byte* first = nullptr;
+  {
+    WeightArena a;
+    first = static_cast<std::byte*>(a.allocate(512 << 10));
+    std::memset(first, 0x5a, 512 << 10);
+  }
+  {
+    WeightArena b;
+    const auto* start = static_cast<const uint8_t*>(b.allocate(64));
+    EXPECT_EQ(static_cast<const void*>(start), first);
+    EXPECT_EQ(start[0], 0x5a) << "the small arena's chunk was not reused (a fresh mapping is zeros)";
+    const WeightArenaScope scope(b);
+    IsaVector<int32_t, 0> v(size_t{64} << 10);  // value-initialized, over the spare's 0x5a bytes
+    for (int32_t x : v) ASSERT_EQ(x, 0);
+    std::byte* big = static_cast<std::byte*>(b.allocate(size_t{3} << 20));  // past the first huge page
+    std::memset(big, 1, size_t{3} << 20);
+  }
+  // b used 3 MiB: unmapped, not kept. A reused chunk would start with a's 0x5a bytes (b never
+  // wrote its first 64); a fresh mapping is zeros (its address may well be the same).
+  WeightArena c;
+  const auto* fresh = static_cast<const uint8_t*>(c.allocate(64));
+  EXPECT_EQ(fresh[0], 0) << "a big arena's chunk became the spare";
+}
 // fast ISA this host has, bit-exact with the reference.
 TEST(WeightArena, KernelsPreparedInAnArenaMatchTheReference) {
   WeightArena arena;
