@@ -32,10 +32,36 @@ constexpr uint32_t kMaxSections = 64;  // a v1/v2 file has at most 7; bounds the
 bool mul_ok(int64_t a, int64_t b, int64_t* out) { return !__builtin_mul_overflow(a, b, out); }
 bool add_ok(uint64_t a, uint64_t b, uint64_t* out) { return !__builtin_add_overflow(a, b, out); }
 
+// Where the reader is, for messages, made into text only when one is written (a load makes
+// none: formatting a place per step, tensor and blob was a tenth of ResNet-50's load).
+// `name` points into the program's tensors or steps, which are sized before they are parsed.
+struct Place {
+  const char* section = "header";  // "TENSORS", "section table", ...
+  const char* item = nullptr;      // "tensor", "step", "input", "entry"; none: the section itself
+  int64_t index = 0;
+  const std::string* name = nullptr;
+  std::string attribute;  // the key, for a tensor attribute's blob (rare; empty costs nothing)
+
+  // "STEPS step 2 'conv'"
+  std::string text() const { return item ? fmt::format("{} {}", section, item_text()) : std::string(section); }
+  // A blob's holder: "step 2 'conv'", "tensor 3 'w'", "packed entry 1", "step 4 'r' attribute 'shape'".
+  std::string owner() const { return (std::string_view(section) == "PACKED" ? "packed " : "") + item_text(); }
+
+ private:
+  std::string item_text() const {
+    std::string o = fmt::format("{} {}", item, index);
+    if (name) o += fmt::format(" '{}'", *name);
+    if (!attribute.empty()) o += fmt::format(" attribute '{}'", attribute);
+    return o;
+  }
+};
+
 struct BlobRef {
   uint64_t offset = 0, size = 0;  // bytes, relative to the BLOBS section
   uint64_t at = 0;                // file offset of the reference (for messages)
-  std::string what;               // "tensor 3 'w' constant", "step 2 'conv' weights"
+  Place owner;
+  const char* field = "";
+  std::string what() const { return owner.owner() + " " + field; }  // "step 2 'conv' weights"
 };
 
 class BinReader {
@@ -60,7 +86,7 @@ class BinReader {
     T v{};
     if (!ok()) return v;
     if (end_ - pos_ < sizeof(T)) {
-      fail("{} {} at offset {}: needs {} bytes, the section ends at offset {}", where_, field, pos_, sizeof(T), end_);
+      fail("{} {} at offset {}: needs {} bytes, the section ends at offset {}", where(), field, pos_, sizeof(T), end_);
       return v;
     }
     std::memcpy(&v, file_.data() + pos_, sizeof(T));
@@ -72,7 +98,7 @@ class BinReader {
     const uint64_t at = pos_;
     const uint32_t n = get<uint32_t>(field);
     if (ok() && min_bytes > 0 && n > (end_ - pos_) / min_bytes) {
-      fail("{} {} at offset {}: count {} needs at least {} bytes, {} are left in the section", where_, field, at, n,
+      fail("{} {} at offset {}: count {} needs at least {} bytes, {} are left in the section", where(), field, at, n,
            static_cast<uint64_t>(n) * min_bytes, end_ - pos_);
       return 0;
     }
@@ -83,7 +109,7 @@ class BinReader {
     const uint32_t n = get<uint32_t>(field);
     if (!ok()) return {};
     if (n > end_ - pos_) {
-      fail("{} {} at offset {}: string length {} runs past the section end at offset {}", where_, field, at, n, end_);
+      fail("{} {} at offset {}: string length {} runs past the section end at offset {}", where(), field, at, n, end_);
       return {};
     }
     std::string s(reinterpret_cast<const char*>(file_.data() + pos_), n);
@@ -115,22 +141,22 @@ class BinReader {
     int64_t n = 1;
     for (size_t i = 0; i < out->size(); ++i) {
       if ((*out)[i] < 0) {
-        fail("{} {} at offset {}: dimension {} is {}: dimensions are non-negative", where_, field, at, i, (*out)[i]);
+        fail("{} {} at offset {}: dimension {} is {}: dimensions are non-negative", where(), field, at, i, (*out)[i]);
         return 0;
       }
       if (!mul_ok(n, (*out)[i], &n)) {
-        fail("{} {} at offset {}: {}: the element count overflows int64", where_, field, at, dims_str(*out));
+        fail("{} {} at offset {}: {}: the element count overflows int64", where(), field, at, dims_str(*out));
         return 0;
       }
     }
     if (n > kMaxTensorElements) {
-      fail("{} {} at offset {}: {}: more than 2^29 elements, over qmap's limit for one tensor", where_, field, at,
+      fail("{} {} at offset {}: {}: more than 2^29 elements, over qmap's limit for one tensor", where(), field, at,
            dims_str(*out));
       return 0;
     }
     int64_t bytes = 0;
     if (!mul_ok(n, static_cast<int64_t>(std::max<size_t>(elem_size, 1)), &bytes)) {
-      fail("{} {} at offset {}: {} of {}-byte elements: the byte size overflows int64", where_, field, at,
+      fail("{} {} at offset {}: {} of {}-byte elements: the byte size overflows int64", where(), field, at,
            dims_str(*out), elem_size);
       return 0;
     }
@@ -143,25 +169,26 @@ class BinReader {
     if (ok() && !dtype_from_onnx(code, &t))
       fail("{} {} at offset {}: {} ({}): not an element type a .bin carries (float32, uint8, int8, int32, int64, "
            "bool, float64)",
-           where_, field, at, code, onnx_dtype_name(code));
+           where(), field, at, code, onnx_dtype_name(code));
     return t;
   }
-  BlobRef blob(const char* field, std::string what) {
+  BlobRef blob(const char* field, const Place& owner) {
     BlobRef r;
     r.at = pos_;
     r.offset = get<uint64_t>(field);
     r.size = get<uint64_t>(field);
-    r.what = std::move(what) + " " + field;
+    r.owner = owner;
+    r.field = field;
     if (!ok()) return r;
     if (r.size == 0) {
-      if (r.offset != 0) fail("{} {} at offset {}: an empty blob has offset {}: empty blobs are (0, 0)", where_, field, r.at, r.offset);
+      if (r.offset != 0) fail("{} {} at offset {}: an empty blob has offset {}: empty blobs are (0, 0)", where(), field, r.at, r.offset);
       return r;
     }
     if (r.offset > blobs_size_ || r.size > blobs_size_ - r.offset)
-      fail("{} {} at offset {}: blob [{}, +{}) ends past the end of the BLOBS section ({} bytes)", where_, field, r.at,
+      fail("{} {} at offset {}: blob [{}, +{}) ends past the end of the BLOBS section ({} bytes)", where(), field, r.at,
            r.offset, r.size, blobs_size_);
     else if (r.offset % binfmt::kAlignment != 0)
-      fail("{} {} at offset {}: blob offset {} is not a multiple of {}", where_, field, r.at, r.offset,
+      fail("{} {} at offset {}: blob offset {} is not a multiple of {}", where(), field, r.at, r.offset,
            binfmt::kAlignment);
     else
       blobs_.push_back(r);
@@ -172,7 +199,7 @@ class BinReader {
   void blob_to(const BlobRef& r, std::vector<T>* out, const char* elem) {
     if (!ok()) return;
     if (r.size % sizeof(T) != 0) {
-      fail("{} at offset {}: blob of {} bytes is not a whole number of {} ({} bytes each)", r.what, r.at, r.size, elem,
+      fail("{} at offset {}: blob of {} bytes is not a whole number of {} ({} bytes each)", r.what(), r.at, r.size, elem,
            sizeof(T));
       return;
     }
@@ -194,7 +221,7 @@ class BinReader {
     blob_to(r, &copy, elem);
     if (ok()) *out = SharedArray<T>(std::move(copy));
   }
-  Tensor tensor_payload(const char* field, const std::string& what) {
+  Tensor tensor_payload(const char* field, const Place& what) {
     const DType t = dtype(field);
     Dims d;
     const int64_t n = dims(field, &d, dtype_size(t));
@@ -202,7 +229,7 @@ class BinReader {
     if (!ok()) return {};
     const uint64_t want = static_cast<uint64_t>(n) * dtype_size(t);
     if (r.size != want) {
-      fail("{} at offset {}: blob holds {} bytes; {} {} needs {}", r.what, r.at, r.size, dtype_name(t), dims_str(d), want);
+      fail("{} at offset {}: blob holds {} bytes; {} {} needs {}", r.what(), r.at, r.size, dtype_name(t), dims_str(d), want);
       return {};
     }
     const std::byte* at = file_.data() + blobs_at_ + r.offset;
@@ -215,7 +242,7 @@ class BinReader {
   }
 
   // A step's attribute map (kMove / kFloat steps).
-  std::map<std::string, AttrValue> attributes(const std::string& owner) {
+  std::map<std::string, AttrValue> attributes(const Place& owner) {
     std::map<std::string, AttrValue> attrs;
     const uint32_t na = count("attribute count", 5);
     for (uint32_t i = 0; i < na && ok(); ++i) {
@@ -232,10 +259,15 @@ class BinReader {
         case binfmt::AttrCode::kFloats: v = vec<float>("attribute floats"); break;
         case binfmt::AttrCode::kStrings: v = strs("attribute strings"); break;
         case binfmt::AttrCode::kTensor:
-          v = tensor_payload("attribute tensor", fmt::format("{} attribute '{}'", owner, key));
+        {
+          Place holder = owner;
+          holder.attribute = key;
+          v = tensor_payload("attribute tensor", holder);
+          break;
+        }
           break;
         default:
-          fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where_, key, tat, code);
+          fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where(), key, tat, code);
       }
       attrs[std::move(key)] = std::move(v);
     }
@@ -246,14 +278,14 @@ class BinReader {
   // the one the writer follows.
   class StepFields {
    public:
-    StepFields(BinReader& r, std::string owner) : r_(r), owner_(std::move(owner)) {}
+    StepFields(BinReader& r, const Place& owner) : r_(r), owner_(owner) {}
     template <typename T>
     void field(const char* name, T& x) {
       if (!r_.ok()) return;
       if constexpr (std::is_same_v<T, bool>) {
         const uint64_t at = r_.pos_;
         const uint8_t v = r_.get<uint8_t>(name);
-        if (r_.ok() && v > 1) r_.fail("{} {} at offset {} is {}: 0 or 1", r_.where_, name, at, v);
+        if (r_.ok() && v > 1) r_.fail("{} {} at offset {} is {}: 0 or 1", r_.where(), name, at, v);
         x = v == 1;
       } else if constexpr (std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> || std::is_same_v<T, float>) {
         x = r_.get<T>(name);
@@ -283,14 +315,14 @@ class BinReader {
 
    private:
     BinReader& r_;
-    std::string owner_;
+    const Place& owner_;
   };
 
   void enter(SectionType t) {
     const auto& s = sections_.at(static_cast<uint32_t>(t));
     pos_ = s.first;
     end_ = s.first + s.second;
-    where_ = binfmt::section_name(static_cast<uint32_t>(t));
+    place_ = Place{.section = binfmt::section_name(static_cast<uint32_t>(t))};
   }
   void leave(SectionType t) {
     if (ok() && pos_ != end_)
@@ -317,7 +349,8 @@ class BinReader {
   BinReadOptions options_;
   Status err_;
   uint64_t pos_ = 0, end_ = 0;
-  std::string where_ = "header";
+  Place place_;  // where the reader is, for messages
+  std::string where() const { return place_.text(); }
   uint32_t version_ = 0;
   uint64_t table_at_ = 0;
   uint32_t section_count_ = 0;
@@ -402,7 +435,7 @@ void BinReader::read_section_table() {
   std::vector<Span> spans = {{0, binfmt::kHeaderSize, "the header"}, {table_at_, table_end, "the section table"}};
   pos_ = table_at_;
   end_ = table_end;
-  where_ = "section table";
+  place_ = Place{.section = "section table"};
   for (uint32_t i = 0; i < section_count_ && ok(); ++i) {
     const uint64_t at = pos_;
     const uint32_t type = get<uint32_t>("type");
@@ -485,9 +518,9 @@ void BinReader::read_tensors(LoadedBin& out) {
   p.tensors.resize(n);
   for (uint32_t i = 0; i < n && ok(); ++i) {
     ProgramTensor& t = p.tensors[i];
-    where_ = fmt::format("TENSORS tensor {}", i);
+    place_ = Place{.section = "TENSORS", .item = "tensor", .index = i};
     t.name = str("name");
-    where_ = fmt::format("TENSORS tensor {} '{}'", i, t.name);
+    place_.name = &t.name;
     t.dtype = dtype("dtype");
     dims("dims", &t.dims, dtype_size(t.dtype));
     const uint64_t qat = pos_;
@@ -495,21 +528,21 @@ void BinReader::read_tensors(LoadedBin& out) {
     const float scale = get<float>("scale");
     const int32_t zp = get<int32_t>("zero point");
     if (!ok()) break;
-    if (has_q > 1) fail("{} quant flag at offset {} is {}: 0 or 1", where_, qat, has_q);
+    if (has_q > 1) fail("{} quant flag at offset {} is {}: 0 or 1", where(), qat, has_q);
     if (has_q == 1) {
       if (!(std::isfinite(scale) && scale > 0.f))
-        fail("{} scale at offset {} is {}: scales are positive and finite", where_, qat + 1, scale);
+        fail("{} scale at offset {} is {}: scales are positive and finite", where(), qat + 1, scale);
       const bool s8 = t.dtype == DType::kInt8, u8 = t.dtype == DType::kUInt8;
       if ((s8 && (zp < -128 || zp > 127)) || (u8 && (zp < 0 || zp > 255)))
-        fail("{} zero point at offset {} is {}: outside the {} range", where_, qat + 5, zp, dtype_name(t.dtype));
+        fail("{} zero point at offset {} is {}: outside the {} range", where(), qat + 5, zp, dtype_name(t.dtype));
       t.quant = TensorQuant{scale, zp};
     }
     const uint64_t cat = pos_;
     const uint8_t has_c = get<uint8_t>("constant flag");
-    if (has_c > 1) fail("{} constant flag at offset {} is {}: 0 or 1", where_, cat, has_c);
-    if (has_c == 1 && ok()) t.constant = tensor_payload("constant", fmt::format("tensor {} '{}'", i, t.name));
+    if (has_c > 1) fail("{} constant flag at offset {} is {}: 0 or 1", where(), cat, has_c);
+    if (has_c == 1 && ok()) t.constant = tensor_payload("constant", place_);
   }
-  where_ = "TENSORS";
+  place_ = Place{.section = "TENSORS"};
   const uint32_t na = count("alias count", 8);
   for (uint32_t i = 0; i < na && ok(); ++i) {
     std::string name = str("alias name");
@@ -528,7 +561,7 @@ void BinReader::read_io(LoadedBin& out) {
   const size_t nt = p.tensors.size();
   const uint32_t n = count("input count", 32);  // tensor, name length, 5 codes, rank
   for (uint32_t i = 0; i < n && ok(); ++i) {
-    where_ = fmt::format("IO input {}", i);
+    place_ = Place{.section = "IO", .item = "input", .index = i};
     const uint64_t at = pos_;
     const int32_t t = get<int32_t>("tensor");
     BinInputSpec s;
@@ -539,33 +572,33 @@ void BinReader::read_io(LoadedBin& out) {
     dims("shape", &s.shape, 1);
     if (!ok()) break;
     if (t < 0 || static_cast<size_t>(t) >= nt) {
-      fail("{} tensor at offset {} is {}: out of range (the program has {} tensors)", where_, at, t, nt);
+      fail("{} tensor at offset {} is {}: out of range (the program has {} tensors)", where(), at, t, nt);
       break;
     }
     if (s.name != p.tensors[static_cast<size_t>(t)].name)
-      fail("{} at offset {}: named '{}' but its tensor {} is '{}'", where_, at, s.name, t, p.tensors[static_cast<size_t>(t)].name);
+      fail("{} at offset {}: named '{}' but its tensor {} is '{}'", where(), at, s.name, t, p.tensors[static_cast<size_t>(t)].name);
     auto ct = [&](int k, const char* field) {
       auto v = binfmt::color_type_from_code(codes[k]);
-      if (!v) fail("{} {} at offset {} is {}: not a color type code (1..6: rgb bgr yuv444 nv12 gray featuremap)", where_,
+      if (!v) fail("{} {} at offset {} is {}: not a color type code (1..6: rgb bgr yuv444 nv12 gray featuremap)", where(),
                    field, cat + 4 * k, codes[k]);
       return v.value_or(ColorType::kFeaturemap);
     };
     auto lt = [&](int k, const char* field) {
       auto v = binfmt::layout_from_code(codes[k]);
-      if (!v) fail("{} {} at offset {} is {}: not a layout code (1 NCHW, 2 NHWC)", where_, field, cat + 4 * k, codes[k]);
+      if (!v) fail("{} {} at offset {} is {}: not a layout code (1 NCHW, 2 NHWC)", where(), field, cat + 4 * k, codes[k]);
       return v.value_or(Layout::kNCHW);
     };
     s.type_rt = ct(0, "type_rt");
     s.layout_rt = lt(1, "layout_rt");
     auto r = binfmt::color_range_from_code(codes[2]);
-    if (!r) fail("{} range at offset {} is {}: not a color range code (1 regular, 2 bt601_video)", where_, cat + 8, codes[2]);
+    if (!r) fail("{} range at offset {} is {}: not a color range code (1 regular, 2 bt601_video)", where(), cat + 8, codes[2]);
     s.range = r.value_or(ColorRange::kRegular);
     s.type_train = ct(3, "type_train");
     s.layout_train = lt(4, "layout_train");
     p.inputs.push_back(t);
     out.metadata.inputs.push_back(std::move(s));
   }
-  where_ = "IO";
+  place_ = Place{.section = "IO"};
   const uint64_t at = pos_;
   p.outputs = vec<int32_t>("outputs");
   for (size_t i = 0; i < p.outputs.size() && ok(); ++i)
@@ -584,14 +617,14 @@ void BinReader::read_steps(LoadedBin& out) {
   p.steps.resize(n);
   for (uint32_t si = 0; si < n && ok(); ++si) {
     Step& s = p.steps[si];
-    where_ = fmt::format("STEPS step {}", si);
+    place_ = Place{.section = "STEPS", .item = "step", .index = si};
     const uint64_t at = pos_;
     const uint16_t kind = get<uint16_t>("kind");
     const uint16_t op = get<uint16_t>("op id");
     s.node = str("node");
     s.op_type = str("op type");
     if (!ok()) break;
-    where_ = fmt::format("STEPS step {} '{}'", si, s.node);
+    place_.name = &s.node;
     // Any code is stored as read: the kind, the op id and the tensor indices are step
     // semantics, which check_step checks once the step is parsed. The parameters' layout
     // depends on the kind, so an unknown kind stops here, with check_step's message.
@@ -612,7 +645,7 @@ void BinReader::read_steps(LoadedBin& out) {
       break;
     }
     s.params = default_step_params(s.kind);
-    StepFields fields(*this, fmt::format("step {} '{}'", si, s.node));
+    StepFields fields(*this, place_);
     describe_params(fields, s.params);
     // The step's semantics: the one validator the executor's prepare runs too.
     if (ok()) {
@@ -622,7 +655,7 @@ void BinReader::read_steps(LoadedBin& out) {
       out.outputs_fixed.push_back(fixed);
     }
   }
-  where_ = "STEPS";
+  place_ = Place{.section = "STEPS"};
   leave(SectionType::kSteps);
 }
 
@@ -709,47 +742,39 @@ void BinReader::read_packed(LoadedBin& out) {
   const uint32_t n = count("entry count", 40);  // step 4, layout length 4, two blobs 32
   std::set<std::pair<int32_t, std::string>> seen;
   for (uint32_t i = 0; i < n && ok(); ++i) {
-    where_ = fmt::format("PACKED entry {}", i);
+    place_ = Place{.section = "PACKED", .item = "entry", .index = i};
     const uint64_t at = pos_;
     PackedWeights pw;
     pw.step = get<int32_t>("step");
     pw.layout = str("layout");
-    const BlobRef r = blob("weights", fmt::format("packed entry {}", i));
-    const BlobRef rs = blob("row sums", fmt::format("packed entry {}", i));
+    const BlobRef r = blob("weights", place_);
+    const BlobRef rs = blob("row sums", place_);
     if (!ok()) break;
     if (pw.step < 0 || static_cast<size_t>(pw.step) >= p.steps.size()) {
-      fail("{} at offset {}: step {}: out of range (the program has {} steps)", where_, at, pw.step, p.steps.size());
+      fail("{} at offset {}: step {}: out of range (the program has {} steps)", where(), at, pw.step, p.steps.size());
       break;
     }
     const Step& s = p.steps[static_cast<size_t>(pw.step)];
     if (s.conv_weights() == nullptr)
-      fail("{} at offset {}: step {} '{}' is a {} step: only convolutions have packed weights", where_, at, pw.step,
+      fail("{} at offset {}: step {} '{}' is a {} step: only convolutions have packed weights", where(), at, pw.step,
            s.node, step_kind_name(s.kind));
     else if (pw.layout.empty() || pw.layout.size() > 64 ||
              !std::all_of(pw.layout.begin(), pw.layout.end(), [](char c) { return c > ' ' && c < 127; }))
-      fail("{} layout at offset {}: '{}': 1 to 64 printable characters without spaces", where_, at + 4, pw.layout);
+      fail("{} layout at offset {}: '{}': 1 to 64 printable characters without spaces", where(), at + 4, pw.layout);
     else if (r.size == 0)
-      fail("{} weights at offset {}: empty: a packed entry holds bytes", where_, r.at);
+      fail("{} weights at offset {}: empty: a packed entry holds bytes", where(), r.at);
     else if (rs.size != static_cast<uint64_t>(s.conv_weights()->geom.m) * sizeof(int64_t))
-      fail("{} row sums at offset {}: {} bytes for {} output channels: one i64 each", where_, rs.at, rs.size,
+      fail("{} row sums at offset {}: {} bytes for {} output channels: one i64 each", where(), rs.at, rs.size,
            s.conv_weights()->geom.m);
     else if (!seen.emplace(pw.step, pw.layout).second)
-      fail("{} at offset {}: a second blob of layout '{}' for step {} '{}'", where_, at, pw.layout, pw.step, s.node);
+      fail("{} at offset {}: a second blob of layout '{}' for step {} '{}'", where(), at, pw.layout, pw.step, s.node);
     if (!ok()) break;
-    const std::byte* bytes = file_.data() + blobs_at_ + r.offset;
-    const auto* sums = reinterpret_cast<const int64_t*>(file_.data() + blobs_at_ + rs.offset);
-    if (owner_) {
-      pw.bytes = SharedArray<std::byte>(owner_, bytes, r.size);
-      pw.row_sums = SharedArray<int64_t>(owner_, sums, rs.size / sizeof(int64_t));
-    } else {
-      pw.bytes = std::vector<std::byte>(bytes, bytes + r.size);
-      std::vector<int64_t> v(rs.size / sizeof(int64_t));  // the blob may be unaligned for int64 here
-      if (rs.size > 0) std::memcpy(v.data(), sums, rs.size);
-      pw.row_sums = std::move(v);
-    }
+    blob_to(r, &pw.bytes, "byte");
+    blob_to(rs, &pw.row_sums, "int64");
+    if (!ok()) break;
     p.packed.push_back(std::move(pw));
   }
-  where_ = "PACKED";
+  place_ = Place{.section = "PACKED"};
   leave(SectionType::kPacked);
 }
 
@@ -757,8 +782,8 @@ void BinReader::check_blob_overlaps() {
   std::sort(blobs_.begin(), blobs_.end(), [](const BlobRef& a, const BlobRef& b) { return a.offset < b.offset; });
   for (size_t i = 1; i < blobs_.size() && ok(); ++i)
     if (blobs_[i].offset < blobs_[i - 1].offset + blobs_[i - 1].size)
-      fail("BLOBS: {} [{}, +{}) and {} [{}, +{}) overlap: every blob has its own bytes", blobs_[i - 1].what,
-           blobs_[i - 1].offset, blobs_[i - 1].size, blobs_[i].what, blobs_[i].offset, blobs_[i].size);
+      fail("BLOBS: {} [{}, +{}) and {} [{}, +{}) overlap: every blob has its own bytes", blobs_[i - 1].what(),
+           blobs_[i - 1].offset, blobs_[i - 1].size, blobs_[i].what(), blobs_[i].offset, blobs_[i].size);
 }
 
 Result<LoadedBin> BinReader::read() {
