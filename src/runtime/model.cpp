@@ -1,5 +1,6 @@
 // qmap::rt::Model and Context (include/qmap/runtime.h) over the Executor: Status errors become
 // qmap::rt::Error at this boundary.
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -90,8 +91,6 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
                                  const StoredMemoryPlan* stored_plan, std::string makertbin_yaml, kernels::Isa isa,
                                  const std::vector<bool>* checked) {
   std::vector<TensorDesc> inputs, outputs;
-  std::map<std::string, size_t> by_name;
-  for (size_t t = 0; t < program.tensors.size(); ++t) by_name.emplace(program.tensors[t].name, t);
   for (size_t i = 0; i < program.inputs.size(); ++i) {
     if (program.inputs[i] < 0 || static_cast<size_t>(program.inputs[i]) >= program.tensors.size()) break;  // prepare reports it
     TensorDesc d = describe(program.tensors[static_cast<size_t>(program.inputs[i])]);
@@ -115,6 +114,11 @@ Result<Model> model_from_program(IntProgram program, const std::vector<InputForm
       outputs.push_back(describe(program.tensors[static_cast<size_t>(t)]));
   auto ex = Executor::prepare(std::move(program), stored_plan, isa, checked);
   if (!ex.ok()) return ex.status().with_context(fmt::format("'{}': ", name));
+  // Names view the executor's program (it keeps it); the first of equal names wins.
+  const auto& tensors = ex->program().tensors;
+  std::vector<std::pair<std::string_view, size_t>> by_name(tensors.size());
+  for (size_t t = 0; t < tensors.size(); ++t) by_name[t] = {tensors[t].name, t};
+  std::stable_sort(by_name.begin(), by_name.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return Model(std::make_shared<const Model::Impl>(
       Model::Impl{name, std::move(*ex), std::move(inputs), std::move(outputs), std::move(by_name),
                   std::move(makertbin_yaml)}));
@@ -276,8 +280,10 @@ std::vector<float> Context::output_float(size_t i) const {
 
 std::span<const std::byte> Context::tensor_raw(const std::string& name) const {
   const auto& m = *s_->model;
-  auto it = m.tensor_by_name.find(name);
-  if (it == m.tensor_by_name.end()) throw Error(fmt::format("runtime: '{}' has no tensor named '{}'", m.name, name));
+  auto it = std::lower_bound(m.tensor_by_name.begin(), m.tensor_by_name.end(), std::string_view(name),
+                             [](const auto& e, std::string_view n) { return e.first < n; });
+  if (it == m.tensor_by_name.end() || it->first != name)
+    throw Error(fmt::format("runtime: '{}' has no tensor named '{}'", m.name, name));
   const Storage st = m.exec.plan().storage[it->second];
   if (st == Storage::kUnused || (st == Storage::kArena && !s_->exec.keeps_all()))
     throw Error(fmt::format("runtime: tensor '{}' is not kept after run(): create the Context with keep_all_tensors",

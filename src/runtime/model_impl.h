@@ -8,6 +8,8 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/color_format.h"
@@ -35,7 +37,8 @@ struct Model::Impl {
   std::string name;  // the file (for messages)
   Executor exec;
   std::vector<TensorDesc> inputs, outputs;
-  std::map<std::string, size_t> tensor_by_name;  // program tensor index
+  // (name, program tensor index) sorted by name; the names view exec's program.
+  std::vector<std::pair<std::string_view, size_t>> tensor_by_name;
   std::string makertbin_yaml;  // the .bin's metadata; empty for models built in memory
 };
 

@@ -246,6 +246,16 @@ TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {
   } catch (const rt::Error& e) {
     EXPECT_NE(std::string(e.what()).find("is not kept after run()"), std::string::npos) << e.what();
   }
+  // A name no tensor has (the sorted index's neighbours of it included) is named in the error.
+  for (const std::string& name : {mid + "x", mid.substr(0, mid.size() - 1), std::string("~"), std::string()}) {
+    if (std::any_of(prog->tensors.begin(), prog->tensors.end(), [&](const auto& t) { return t.name == name; })) continue;
+    try {
+      ctx.tensor_raw(name);
+      ADD_FAILURE() << "no error for '" << name << "'";
+    } catch (const rt::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("has no tensor named '" + name + "'"), std::string::npos) << e.what();
+    }
+  }
   EXPECT_THROW(rt::Model::load("/nonexistent.bin"), rt::Error);
 }
 
