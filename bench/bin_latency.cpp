@@ -4,8 +4,11 @@
 // libqmap_runtime (it links the shared library, so LD_LIBRARY_PATH picks the build). Not run
 // by ctest.
 //   build/bench/bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]
+//   build/bench/bin_latency MODEL.bin --load-only
 // --input gives the first input's bytes (numpy tofile, e.g. bench_int8_vs_ort's input.bin);
-// without it the inputs are zeros.
+// without it the inputs are zeros. --load-only times the process's first Model::load and prints
+// "load_ms": what a program that loads its model once waits (bench_int8_vs_ort's load column
+// is the median of many loads in one process, whose heap and caches are warm by then).
 #include <qmap/runtime.h>
 
 #include <algorithm>
@@ -23,6 +26,7 @@
 int main(int argc, char** argv) {
   std::string path, input;
   int threads = 1, runs = 15, warmup = 3;
+  bool load_only = false;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](const char* opt) {
       if (i + 1 >= argc) {
@@ -40,19 +44,25 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--runs") == 0) runs = num("--runs");
     else if (std::strcmp(argv[i], "--warmup") == 0) warmup = num("--warmup");
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input = argv[++i];
+    else if (std::strcmp(argv[i], "--load-only") == 0) load_only = true;
     else if (argv[i][0] == '-' || !path.empty()) {
-      std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]\n");
+      std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n");
       return 2;
     } else {
       path = argv[i];
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]\n");
+    std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n");
     return 2;
   }
   try {
+    const auto l0 = std::chrono::steady_clock::now();
     const qmap::rt::Model m = qmap::rt::Model::load(path);
+    if (load_only) {
+      std::printf("%.4f\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - l0).count());
+      return 0;
+    }
     qmap::rt::Context c(m, qmap::rt::ContextOptions{.threads = threads});
     // Zeros unless --input. The kernels have no data-dependent paths but the exact Add's rare
     // tie pass, yet a constant image is not what the runtime meets (ResNet-50 ran 1-2% faster on

@@ -14,13 +14,14 @@
 
 namespace qmap::kernels {
 
-// Buffers of kBigBufferBytes and more (packed weights, prepared once at load) come from the
-// WeightArena of the current WeightArenaScope when there is one (the runtime's prepare), else
-// from the heap or, from 256 KiB, a mapping of their own. Page faults dominate a load otherwise: touching a fresh 4 KiB
-// page costs microseconds (more under a hypervisor), 2 MiB huge pages cost 20-40x less per
-// byte, and an arena shares them between the many sub-2 MiB buffers of one model.
+// Kernel buffers (every IsaVector's: packed weights and per-channel tables, prepared once at
+// load) come from the WeightArena of the current WeightArenaScope when there is one (the
+// runtime's prepare), else from the heap or, from 256 KiB, a mapping of their own. Page faults
+// dominate a load otherwise: touching a fresh 4 KiB page costs microseconds (15 us on the
+// development VM), 2 MiB huge pages cost 20-40x less per byte, and an arena shares them
+// between the many buffers of one model, small ones included (ResNet-50's 0.3 MB of tables
+// under 16 KiB each were 75 heap page faults, a quarter of a first load).
 // Baseline code (isa_vector.cpp).
-inline constexpr size_t kBigBufferBytes = size_t{16} << 10;
 void* big_buffer_alloc(size_t bytes);  // throws std::bad_alloc; 64-byte aligned
 void big_buffer_free(void* p, size_t bytes);
 
@@ -71,14 +72,8 @@ struct IsaAllocator : std::allocator<T> {
   template <class U>
   IsaAllocator(const IsaAllocator<U, Tag>&) noexcept {}
 
-  T* allocate(size_t n) {
-    if (n * sizeof(T) >= kBigBufferBytes) return static_cast<T*>(big_buffer_alloc(n * sizeof(T)));
-    return std::allocator<T>::allocate(n);
-  }
-  void deallocate(T* p, size_t n) {
-    if (n * sizeof(T) >= kBigBufferBytes) big_buffer_free(p, n * sizeof(T));
-    else std::allocator<T>::deallocate(p, n);
-  }
+  T* allocate(size_t n) { return static_cast<T*>(big_buffer_alloc(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { big_buffer_free(p, n * sizeof(T)); }
 };
 
 template <class T, int Tag>

@@ -31,7 +31,7 @@ TEST(WeightArena, HandsOutAlignedDisjointWritableBlocksAcrossChunks) {
 }
 
 TEST(WeightArena, BigBuffersComeFromTheScopesArenaElseHeapOrMapping) {
-  for (size_t bytes : {kBigBufferBytes, size_t{300} << 10, size_t{5} << 20}) {  // heap, mapping, huge mapping
+  for (size_t bytes : {size_t{1}, size_t{16} << 10, size_t{300} << 10, size_t{5} << 20}) {  // heap, mapping, huge
     void* p = big_buffer_alloc(bytes);
     ASSERT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
     std::memset(p, 1, bytes);
@@ -49,7 +49,16 @@ TEST(WeightArena, BigBuffersComeFromTheScopesArenaElseHeapOrMapping) {
     }
     IsaVector<int32_t, 0> u(size_t{64} << 10, -1);
     EXPECT_EQ(u.back(), -1);
+    // Small vectors too: a table of 3 ints lies between two blocks taken around it.
+    const auto* before = static_cast<const std::byte*>(arena.allocate(64));
+    IsaVector<int32_t, 0> small(3, 5);
+    const auto* after_small = static_cast<const std::byte*>(arena.allocate(64));
+    const auto* at = reinterpret_cast<const std::byte*>(small.data());
+    EXPECT_TRUE(at > before && at < after_small) << "a small vector in a scope is not from its arena";
   }
+  IsaVector<int16_t, 0> heap(7, 2);  // small, no scope: the heap
+  heap.push_back(3);
+  EXPECT_EQ(heap.back(), 3);
   IsaVector<int8_t, 0> after(size_t{1} << 20, 3);  // no scope: its own mapping again
   EXPECT_EQ(after[0], 3);
 }
