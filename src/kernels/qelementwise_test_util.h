@@ -223,20 +223,50 @@ inline void check_qadd(QAddFn qadd, const char* isa, const std::vector<Shapes>& 
   ::testing::Test::RecordProperty("cases", cases);
 }
 
-// qadd (named `isa`) against ref::qadd on every (qa, qb) pair of bytes (seed 108): a run of
-// 65536 elements, and a broadcast b per value, for each signedness combination and multiplier
-// pairs that reach every case of the kernels' digit path: equal and nearby shifts, a common
-// shift above 32 (the extra shift j), powers of two (exact ties, positive and negative, where
-// half away from zero differs from half up: the kernels' second, correcting pass), mantissas
-// near 2^31 (A's top digit at its limit) and shift differences around the 16 the digit path
-// holds (beyond it, the other paths); and in place, y over a.
-inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
-  const uint32_t seed = 108;
-  std::mt19937 rng(seed);
+// The byte-pair part of the Add kernels' testers: `fast` against `ref` (both called as
+// op(g, a, za, b, zb, zy, lo, hi, y)) on every (qa, qb) pair of bytes, a run of 65536 elements
+// (a = index % 256, b = index / 256); the same in place (y over a: a kernel must not read an
+// operand it has already overwritten); and b broadcast, one call per value over a's 256.
+// `what` names the kernel and its parameters in messages.
+template <class Ref, class Fast>
+inline void check_binary_byte_pairs(Ref ref_op, Fast fast, const char* isa, const std::string& what, bool as, bool bs,
+                                    bool ys, int32_t za, int32_t zb, int32_t zy, const Clamp& c) {
   std::vector<uint8_t> a(65536), b(65536);
   for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i), b[i] = static_cast<uint8_t>(i >> 8);
   const std::vector<int64_t> d{65536};
   const ref::BinaryGeometry g{d, {1}, {1}};
+  std::vector<uint8_t> want(a.size()), got(a.size());
+  ref_op(g, ref::Q8In{a.data(), as}, za, ref::Q8In{b.data(), bs}, zb, zy, c.lo, c.hi, ref::Q8Out{want.data(), ys});
+  fast(g, ref::Q8In{a.data(), as}, za, ref::Q8In{b.data(), bs}, zb, zy, c.lo, c.hi, ref::Q8Out{got.data(), ys});
+  const std::string types = std::string(as ? " s8" : " u8") + " za " + std::to_string(za) + (bs ? " s8" : " u8") +
+                            " zb " + std::to_string(zb) + (ys ? " s8" : " u8") + " zy " + std::to_string(zy) +
+                            " clamp [" + std::to_string(c.lo) + "," + std::to_string(c.hi) + "]";
+  QMAP_EXPECT_SAME_BYTES(want, got, isa, what << " every pair:" << types << " (a = index % 256, b = index / 256)");
+  std::vector<uint8_t> in_place = a;
+  fast(g, ref::Q8In{in_place.data(), as}, za, ref::Q8In{b.data(), bs}, zb, zy, c.lo, c.hi,
+       ref::Q8Out{in_place.data(), ys});
+  QMAP_EXPECT_SAME_BYTES(want, in_place, isa, what << " in place (y = a):" << types);
+  const std::vector<int64_t> da{256};
+  const ref::BinaryGeometry gb{da, {1}, {0}};
+  for (int v = 0; v < 256; v += 51) {
+    std::vector<uint8_t> w(256), o(256);
+    const uint8_t bv = static_cast<uint8_t>(v);
+    ref_op(gb, ref::Q8In{a.data(), as}, za, ref::Q8In{&bv, bs}, zb, zy, c.lo, c.hi, ref::Q8Out{w.data(), ys});
+    fast(gb, ref::Q8In{a.data(), as}, za, ref::Q8In{&bv, bs}, zb, zy, c.lo, c.hi, ref::Q8Out{o.data(), ys});
+    QMAP_EXPECT_SAME_BYTES(w, o, isa, what << " broadcast b " << v << ":" << types);
+  }
+}
+
+// qadd (named `isa`) against ref::qadd on every (qa, qb) pair of bytes (seed 108), in place and
+// with b broadcast (check_binary_byte_pairs), for each signedness combination and multiplier
+// pairs that reach every case of the kernels' digit path: equal and nearby shifts, a common
+// shift above 32 (the extra shift j), powers of two (exact ties, positive and negative, where
+// half away from zero differs from half up: the kernels' second, correcting pass), mantissas
+// near 2^31 (A's top digit at its limit) and shift differences around the 16 the digit path
+// holds (beyond it, the other paths).
+inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
+  const uint32_t seed = 108;
+  std::mt19937 rng(seed);
   std::vector<std::pair<QMultiplier, QMultiplier>> mults;
   for (const auto& [r1, r2] : std::vector<std::pair<double, double>>{
            {0.5, 0.25}, {1.0, 1.0}, {0.731, 1.37}, {0.125, 0.0625}, {0.1, 0.2}, {0.03, 0.01}, {2.0, 0.5},
@@ -256,30 +286,13 @@ inline void check_qadd_all_pairs(QAddFn qadd, const char* isa) {
       const bool as = sig & 1, bs = sig & 2, ys = sig & 4;
       const int32_t za = pick_zero_point(as, rng), zb = pick_zero_point(bs, rng), zy = pick_zero_point(ys, rng);
       const Clamp c = clamps(ys, zy)[rng() % 2];
-      std::vector<uint8_t> want(a.size()), got(a.size());
-      ref::qadd(g, {a.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {want.data(), ys});
-      qadd(g, {a.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {got.data(), ys});
-      QMAP_EXPECT_SAME_BYTES(want, got, isa,
-                             "seed " << seed << " qadd every pair: ra " << mult_str(ra) << " rb " << mult_str(rb)
-                                     << (as ? " s8" : " u8") << " za " << za << (bs ? " s8" : " u8") << " zb " << zb
-                                     << (ys ? " s8" : " u8") << " zy " << zy << " clamp [" << c.lo << "," << c.hi
-                                     << "] (a = index % 256, b = index / 256)");
-      // In place (y over a): the kernels must not read an operand they have already overwritten.
-      std::vector<uint8_t> in_place = a;
-      qadd(g, {in_place.data(), as}, za, ra, {b.data(), bs}, zb, rb, zy, c.lo, c.hi, {in_place.data(), ys});
-      QMAP_EXPECT_SAME_BYTES(want, in_place, isa, "seed " << seed << " qadd in place (y = a): ra " << mult_str(ra)
-                                                          << " rb " << mult_str(rb) << " za " << za << " zb " << zb);
-      // b broadcast: one call per value of b over a's 256 values.
-      const std::vector<int64_t> da{256}, db{1};
-      const ref::BinaryGeometry gb{da, {1}, {0}};
-      for (int v = 0; v < 256; v += 51) {
-        std::vector<uint8_t> w(256), o(256);
-        const uint8_t bv = static_cast<uint8_t>(v);
-        ref::qadd(gb, {a.data(), as}, za, ra, {&bv, bs}, zb, rb, zy, c.lo, c.hi, {w.data(), ys});
-        qadd(gb, {a.data(), as}, za, ra, {&bv, bs}, zb, rb, zy, c.lo, c.hi, {o.data(), ys});
-        QMAP_EXPECT_SAME_BYTES(w, o, isa, "seed " << seed << " qadd broadcast b " << v << ": ra " << mult_str(ra)
-                                                  << " rb " << mult_str(rb) << " za " << za << " zb " << zb);
-      }
+      auto bind = [&](auto op) {
+        return [&, op](const ref::BinaryGeometry& g, ref::Q8In a, int32_t za_, ref::Q8In b, int32_t zb_, int32_t zy_,
+                       int32_t lo, int32_t hi, ref::Q8Out y) { op(g, a, za_, ra, b, zb_, rb, zy_, lo, hi, y); };
+      };
+      check_binary_byte_pairs(bind(ref::qadd), bind(qadd), isa,
+                              "seed " + std::to_string(seed) + " qadd: ra " + mult_str(ra) + " rb " + mult_str(rb), as,
+                              bs, ys, za, zb, zy, c);
     }
 }
 
@@ -292,8 +305,8 @@ inline std::string q15_str(const AddQ15& f) {
 
 // qadd_q15 (named `isa`) against ref::qadd_q15 (seed 109): every shape of `shapes`,
 // signedness combination and short form (from typical ratios, and mantissas and shifts at
-// their limits) with random zero points and three clamps; then every (qa, qb) pair of bytes
-// (a run of 65536 elements), in place (y over a) and with b broadcast, per signedness.
+// their limits) with random zero points and three clamps; then every (qa, qb) pair of bytes,
+// in place and with b broadcast (check_binary_byte_pairs), per signedness.
 inline void check_qadd_q15(QAddQ15Fn qadd_q15, const char* isa, const std::vector<Shapes>& shapes) {
   const uint32_t seed = 109;
   std::mt19937 rng(seed);
@@ -326,34 +339,18 @@ inline void check_qadd_q15(QAddQ15Fn qadd_q15, const char* isa, const std::vecto
     }
   });
   if (::testing::Test::HasFatalFailure()) return;
-  std::vector<uint8_t> a(65536), b(65536);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint8_t>(i), b[i] = static_cast<uint8_t>(i >> 8);
-  const std::vector<int64_t> d{65536};
-  const ref::BinaryGeometry g{d, {1}, {1}};
   for (const AddQ15& f : forms)
     for (int sig = 0; sig < 8; ++sig) {
       const bool as = sig & 1, bs = sig & 2, ys = sig & 4;
       const int32_t za = pick_zero_point(as, rng), zb = pick_zero_point(bs, rng), zy = pick_zero_point(ys, rng);
       const Clamp c = clamps(ys, zy)[rng() % 2];
-      std::vector<uint8_t> want(a.size()), got(a.size());
-      ref::qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {want.data(), ys});
-      qadd_q15(g, {a.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {got.data(), ys});
-      QMAP_EXPECT_SAME_BYTES(want, got, isa,
-                             "seed " << seed << " qadd_q15 every pair: form " << q15_str(f) << (as ? " s8" : " u8")
-                                     << " za " << za << (bs ? " s8" : " u8") << " zb " << zb << (ys ? " s8" : " u8")
-                                     << " zy " << zy << " clamp [" << c.lo << "," << c.hi << "]");
-      std::vector<uint8_t> in_place = a;
-      qadd_q15(g, {in_place.data(), as}, za, {b.data(), bs}, zb, f, zy, c.lo, c.hi, {in_place.data(), ys});
-      QMAP_EXPECT_SAME_BYTES(want, in_place, isa, "seed " << seed << " qadd_q15 in place (y = a): form " << q15_str(f));
-      const std::vector<int64_t> da{256}, db{1};
-      const ref::BinaryGeometry gb{da, {1}, {0}};
-      for (int v = 0; v < 256; v += 51) {
-        std::vector<uint8_t> w(256), o(256);
-        const uint8_t bv = static_cast<uint8_t>(v);
-        ref::qadd_q15(gb, {a.data(), as}, za, {&bv, bs}, zb, f, zy, c.lo, c.hi, {w.data(), ys});
-        qadd_q15(gb, {a.data(), as}, za, {&bv, bs}, zb, f, zy, c.lo, c.hi, {o.data(), ys});
-        QMAP_EXPECT_SAME_BYTES(w, o, isa, "seed " << seed << " qadd_q15 broadcast b " << v << ": form " << q15_str(f));
-      }
+      auto bind = [&](auto op) {
+        return [&, op](const ref::BinaryGeometry& g, ref::Q8In a, int32_t za_, ref::Q8In b, int32_t zb_, int32_t zy_,
+                       int32_t lo, int32_t hi, ref::Q8Out y) { op(g, a, za_, b, zb_, f, zy_, lo, hi, y); };
+      };
+      check_binary_byte_pairs(bind(ref::qadd_q15), bind(qadd_q15), isa,
+                              "seed " + std::to_string(seed) + " qadd_q15: form " + q15_str(f), as, bs, ys, za, zb, zy,
+                              c);
       cases += 3;
     }
   ::testing::Test::RecordProperty("cases", cases);
