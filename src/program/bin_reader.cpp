@@ -212,8 +212,9 @@ class BinReader {
   // so a view of T is aligned whenever the buffer is.
   template <typename T>
   void blob_to(const BlobRef& r, SharedArray<T>* out, const char* elem) {
+    if (!ok()) return;  // r may point anywhere then: not even its address is formed
     const std::byte* at = file_.data() + blobs_at_ + r.offset;
-    if (ok() && owner_ && r.size % sizeof(T) == 0 && reinterpret_cast<uintptr_t>(at) % alignof(T) == 0) {
+    if (owner_ && r.size % sizeof(T) == 0 && reinterpret_cast<uintptr_t>(at) % alignof(T) == 0) {
       *out = SharedArray<T>(owner_, reinterpret_cast<const T*>(at), r.size / sizeof(T));
       return;
     }
