@@ -23,6 +23,9 @@
 #include <string>
 #include <vector>
 
+constexpr const char* kUsage =
+    "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n";
+
 int main(int argc, char** argv) {
   std::string path, input;
   int threads = 1, runs = 15, warmup = 3;
@@ -46,14 +49,14 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input = argv[++i];
     else if (std::strcmp(argv[i], "--load-only") == 0) load_only = true;
     else if (argv[i][0] == '-' || !path.empty()) {
-      std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     } else {
       path = argv[i];
     }
   }
   if (path.empty()) {
-    std::fprintf(stderr, "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   try {

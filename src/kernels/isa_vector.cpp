@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "core/huge_pages.h"
 
@@ -79,7 +80,7 @@ void* WeightArena::allocate(size_t bytes) {
   if (next_ == nullptr || static_cast<size_t>(end_ - next_) < bytes) {
     if (n_chunks_ == cap_chunks_) {
       const size_t cap = cap_chunks_ ? 2 * cap_chunks_ : 8;
-      auto* c = static_cast<Chunk*>(std::realloc(chunks_, cap * sizeof(Chunk)));
+      auto* c = static_cast<HugeMapping*>(std::realloc(chunks_, cap * sizeof(HugeMapping)));
       if (c == nullptr) throw std::bad_alloc();
       chunks_ = c;
       cap_chunks_ = cap;
@@ -93,7 +94,7 @@ void* WeightArena::allocate(size_t bytes) {
     if (m.base == nullptr) m = map_huge(want);
     next_ = m.data;
     end_ = m.data + round_up(want, kHuge);
-    chunks_[n_chunks_++] = {m.base, m.len, m.data};
+    chunks_[n_chunks_++] = m;
   }
   void* p = next_;
   next_ += bytes;
@@ -101,19 +102,13 @@ void* WeightArena::allocate(size_t bytes) {
 }
 
 WeightArena::~WeightArena() {
-  for (size_t i = 0; i < n_chunks_; ++i) {
-    const Chunk& c = chunks_[i];
-    const HugeMapping m{c.data, c.base, c.len};
-    // Only a lone chunk that stayed within its first huge page may become the spare.
-    if (n_chunks_ == 1 && c.len == round_up(kChunkBytes, kHuge) + kHuge && next_ <= c.data + kHuge) {
-      const std::lock_guard<std::mutex> lock(spare_mutex);
-      if (spare.base == nullptr) {
-        spare = m;
-        continue;
-      }
-    }
-    unmap_huge(m);
+  // Only a lone chunk that stayed within its first huge page may become the spare (it is then
+  // one of kChunkBytes: a bigger request would have taken it past that page).
+  if (n_chunks_ == 1 && next_ <= chunks_[0].data + kHuge) {
+    const std::lock_guard<std::mutex> lock(spare_mutex);
+    if (spare.base == nullptr) std::swap(spare, chunks_[0]);
   }
+  for (size_t i = 0; i < n_chunks_; ++i) unmap_huge(chunks_[i]);  // a chunk given to the spare is empty now
   std::free(chunks_);
 }
 

@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/huge_pages.h"
+
 namespace qmap::kernels {
 
 // Kernel buffers (every IsaVector's: packed weights and per-channel tables, prepared once at
@@ -39,12 +41,7 @@ class WeightArena {
   void* allocate(size_t bytes);  // 64-byte aligned; throws std::bad_alloc
 
  private:
-  struct Chunk {
-    void* base;  // the mapping (core/huge_pages.h's HugeMapping)
-    size_t len;
-    std::byte* data;  // its 2 MiB-aligned start
-  };
-  Chunk* chunks_ = nullptr;  // a plain array: no std::vector instance in headers ISA code includes
+  HugeMapping* chunks_ = nullptr;  // a plain array: no std::vector instance in headers ISA code includes
   size_t n_chunks_ = 0, cap_chunks_ = 0;
   std::byte* next_ = nullptr;
   std::byte* end_ = nullptr;
