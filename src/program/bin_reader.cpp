@@ -259,14 +259,12 @@ class BinReader {
         case binfmt::AttrCode::kInts: v = vec<int64_t>("attribute ints"); break;
         case binfmt::AttrCode::kFloats: v = vec<float>("attribute floats"); break;
         case binfmt::AttrCode::kStrings: v = strs("attribute strings"); break;
-        case binfmt::AttrCode::kTensor:
-        {
+        case binfmt::AttrCode::kTensor: {
           Place holder = owner;
           holder.attribute = key;
           v = tensor_payload("attribute tensor", holder);
           break;
         }
-          break;
         default:
           fail("{} attribute '{}' type at offset {} is {}: not an attribute type code (1..7)", where(), key, tat, code);
       }
