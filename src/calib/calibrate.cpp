@@ -292,6 +292,8 @@ Result<Calibration> calibrate(const Graph& graph, CalibDataset* dataset, const C
   QMAP_ASSIGN_OR_RETURN(const Statistics stats, collect_statistics(graph, num_samples, loader, copts));
   QMAP_ASSIGN_OR_RETURN(const std::set<std::string> unsigned_values,
                         quantizer_unsigned_values(graph, stats, options.quantize));
+  for (const auto& [name, vs] : stats.values)
+    if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) out.abs_max[name] = vs.abs_max;
   const MethodContext mc{graph, stats, unsigned_values, options};
   QMAP_RETURN_IF_ERROR(run_method(mc, parameters, dataset != nullptr, out, L));
   return out;

@@ -68,6 +68,10 @@ struct Calibration {
   // The samples the search scores: kSearchSamples spread over the data set, or (skip, load
   // without data) one seeded random sample. makertbin's node table runs the first.
   std::vector<std::vector<Tensor>> samples;
+  // max |v| of each value over the statistics' samples (empty when the thresholds came from a
+  // calibration table): the threshold of an int16 output (QuantizeOptions::int16_thresholds),
+  // whose 16 bits hold the whole range at a finer step than 8 bits hold a clipped one.
+  Thresholds abs_max;
 };
 
 // `dataset` may be null for skip and load (then statistics come from seeded random inputs).

@@ -108,10 +108,12 @@ Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, c
 
 Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_quantize, const Thresholds& thresholds,
                                       const QuantizeOptions& qopts, double budget, const OutputScorer& scorer,
-                                      const OutputScorer& sensitivity_scorer, const SensitivityOptions& options) {
+                                      const OutputScorer& sensitivity_scorer, const SensitivityOptions& options,
+                                      BudgetPrecision precision) {
   if (!(budget > 0 && budget < 1)) return error("accuracy budget {}: expected an output cosine in (0, 1)", budget);
   BudgetFit fit;
   fit.budget = budget;
+  fit.precision = precision;
   fit.options = qopts;
   fit.graph = to_quantize;
   QMAP_ASSIGN_OR_RETURN(const QuantizedModel full, quantize_graph(to_quantize, thresholds, qopts));
@@ -135,11 +137,36 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_
     if (!pinned) candidates.push_back(s.unit);
   }
 
-  // The graph with `units` computing in float: their own constants back.
+  // A moved unit gets an int16 output where it can (precision int16), else goes to float.
+  std::set<std::string> capable;
+  if (precision == BudgetPrecision::kInt16)
+    for (const QuantNodeInfo& r : full.nodes)
+      if (r.int16_capable) capable.insert(r.group.empty() ? r.name : r.group);
+  auto widened = [&](const QuantUnit& u) { return capable.count(u.name) > 0; };
+  // The graph with the float-moved of `units` computing in float: their own constants back.
   auto restored = [&](const std::vector<QuantUnit>& units) {
     std::set<std::string> nodes;
-    for (const QuantUnit& u : units) nodes.insert(u.members.begin(), u.members.end());
+    for (const QuantUnit& u : units)
+      if (!widened(u)) nodes.insert(u.members.begin(), u.members.end());
     return with_float_constants(to_quantize, float_graph, nodes);
+  };
+  // The options with `units` moved: int16 outputs for the widened, the CPU for the rest.
+  auto moved_options = [&](const std::vector<QuantUnit>& units) {
+    std::vector<QuantUnit> to_cpu;
+    QuantizeOptions o = qopts;
+    for (const QuantUnit& u : units) {
+      if (widened(u)) o.int16_outputs.insert(u.name);
+      else to_cpu.push_back(u);
+    }
+    return units_on_cpu(o, to_cpu);
+  };
+  // The result for the moved `units` (most sensitive first).
+  auto finish = [&](const std::vector<QuantUnit>& units) {
+    fit.moved.clear();
+    fit.widened.clear();
+    for (const QuantUnit& u : units) (widened(u) ? fit.widened : fit.moved).push_back(u);
+    fit.options = moved_options(units);
+    fit.graph = restored(units);
   };
   // One evaluation per distinct set of moved units (by index into candidates), remembered.
   std::map<std::vector<size_t>, OutputScore> seen;
@@ -148,7 +175,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_
     if (auto it = seen.find(set); it != seen.end()) return it->second;
     std::vector<QuantUnit> units;
     for (size_t i : set) units.push_back(candidates[i]);
-    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(restored(units), thresholds, units_on_cpu(qopts, units)));
+    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(restored(units), thresholds, moved_options(units)));
     QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
     ++fit.evaluations;
     seen.emplace(set, s);
@@ -174,11 +201,48 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_
     lo = len;
     if (len == n) break;
   }
-  if (hi == 0) {  // even every movable unit in float falls short
-    fit.moved = candidates;
+  if (hi == 0) {  // even every movable unit moved falls short
+    if (!capable.empty()) {
+      // int16 outputs keep int8 weights and 8-bit inputs, so the loss left is there: from every
+      // capable unit in int16, the search moves units to float; then each int16 unit the
+      // result does not need goes back to 8 bits (least sensitive first).
+      QuantizeOptions all16 = qopts;
+      for (const QuantUnit& u : candidates)
+        if (widened(u)) all16.int16_outputs.insert(u.name);
+      QMAP_ASSIGN_OR_RETURN(BudgetFit f, fit_accuracy_budget(float_graph, to_quantize, thresholds, all16, budget, scorer,
+                                                             sensitivity_scorer, options, BudgetPrecision::kFloat));
+      f.evaluations += fit.evaluations;
+      f.before = fit.before;
+      f.int16_fell_short = true;
+      if (!f.met) return f;
+      std::set<std::string> in_float;
+      for (const QuantUnit& u : f.moved) in_float.insert(u.name);
+      std::vector<QuantUnit> wide;  // most sensitive first
+      for (const QuantUnit& u : candidates)
+        if (widened(u) && !in_float.count(u.name)) wide.push_back(u);
+      auto with_wide = [&](const std::vector<QuantUnit>& w) {
+        QuantizeOptions o = f.options;
+        o.int16_outputs = qopts.int16_outputs;
+        for (const QuantUnit& u : w) o.int16_outputs.insert(u.name);
+        return o;
+      };
+      for (size_t j = wide.size(); j-- > 0;) {
+        std::vector<QuantUnit> without = wide;
+        without.erase(without.begin() + static_cast<std::ptrdiff_t>(j));
+        QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(f.graph, thresholds, with_wide(without)));
+        QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
+        ++f.evaluations;
+        if (s.cosine >= budget) {
+          wide = std::move(without);
+          f.after = s;
+        }
+      }
+      f.options = with_wide(wide);
+      f.widened = std::move(wide);
+      return f;
+    }
     QMAP_ASSIGN_OR_RETURN(fit.after, evaluate(prefix(n)));
-    fit.options = units_on_cpu(qopts, fit.moved);
-    fit.graph = restored(fit.moved);
+    finish(candidates);
     return fit;
   }
   while (hi - lo > 1) {
@@ -196,11 +260,11 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_
     QMAP_ASSIGN_OR_RETURN(const OutputScore s, evaluate(without));
     if (s.cosine >= budget) set = std::move(without);
   }
-  for (size_t i : set) fit.moved.push_back(candidates[i]);
+  std::vector<QuantUnit> units;
+  for (size_t i : set) units.push_back(candidates[i]);
   QMAP_ASSIGN_OR_RETURN(fit.after, evaluate(set));
   fit.met = true;
-  fit.options = units_on_cpu(qopts, fit.moved);
-  fit.graph = restored(fit.moved);
+  finish(units);
   return fit;
 }
 

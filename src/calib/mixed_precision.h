@@ -7,11 +7,16 @@
 // model, on the scorer's samples (OutputScorer: the calibration samples the method search
 // scores). The lower the cosine, the more the unit costs on its own.
 //
-// fit_accuracy_budget keeps the fewest most sensitive units in float on the CPU such that the
-// quantized model's mean output cosine reaches the budget. The model quantized is the graph
+// fit_accuracy_budget moves the fewest most sensitive units to higher precision such that the
+// quantized model's mean output cosine reaches the budget. Higher precision is an int16 output
+// on the NPU for a unit that can have one (QuantNodeInfo::int16_capable: Conv/Gemm/MatMul/Add
+// whose readers take int16), and float on the CPU for the others (or for every unit with
+// BudgetPrecision::kFloat). When even every movable unit so moved falls short (int16 outputs
+// keep int8 weights and 8-bit inputs), the search runs again with float for every unit. The model quantized is the graph
 // makertbin would quantize (after adaptive rounding and bias correction, which change weights
 // and biases); a unit kept in float gets the float model's own constants back (its weights
-// and bias, not their rounded or corrected forms), so it computes what the float model does:
+// and bias, not their rounded or corrected forms), so it computes what the float model does
+// (a unit given an int16 output keeps its quantized constants):
 //   1. score the model as quantized; at or above the budget nothing moves;
 //   2. rank the units by sensitivity (most sensitive first);
 //   3. find the shortest prefix of that ranking whose units, in float, reach the budget:
@@ -69,15 +74,24 @@ Result<std::vector<UnitSensitivity>> rank_unit_sensitivity(const Graph& optimize
                                                            const OutputScorer& scorer,
                                                            const SensitivityOptions& options = {});
 
+// What a unit moved by the budget becomes.
+enum class BudgetPrecision {
+  kInt16,  // an int16 output where the unit can have one, else float on the CPU
+  kFloat,  // float on the CPU
+};
+
 struct BudgetFit {
   double budget = 0;
+  BudgetPrecision precision = BudgetPrecision::kInt16;  // what the result used
+  bool int16_fell_short = false;  // int16 outputs for every capable unit fell short: float search
   OutputScore before;  // the model as quantized with the given options
-  OutputScore after;   // with `moved` in float (== before when nothing moved)
-  std::vector<QuantUnit> moved;  // most sensitive first
+  OutputScore after;   // with `widened` in int16 and `moved` in float (== before when nothing moved)
+  std::vector<QuantUnit> moved;    // kept in float on the CPU, most sensitive first
+  std::vector<QuantUnit> widened;  // given int16 outputs on the NPU, most sensitive first
   size_t units = 0;              // NPU units the model had
   size_t evaluations = 0;        // quantize + score runs, sensitivity included
   bool met = false;              // after.cosine >= budget
-  QuantizeOptions options;       // qopts with `moved` on the CPU
+  QuantizeOptions options;       // qopts with `moved` on the CPU and `widened` in int16_outputs
   Graph graph;                   // to_quantize with `moved`'s constants from the float graph
 };
 
@@ -94,6 +108,7 @@ Graph with_float_constants(const Graph& to_quantize, const Graph& float_graph, c
 // movable unit in float falls short (then `moved` holds them all).
 Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_quantize, const Thresholds& thresholds,
                                       const QuantizeOptions& qopts, double budget, const OutputScorer& scorer,
-                                      const OutputScorer& sensitivity_scorer, const SensitivityOptions& options = {});
+                                      const OutputScorer& sensitivity_scorer, const SensitivityOptions& options = {},
+                                      BudgetPrecision precision = BudgetPrecision::kInt16);
 
 }  // namespace qmap

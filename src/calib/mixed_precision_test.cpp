@@ -97,9 +97,11 @@ TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
   const double fixed = f.cosine(both);
   ASSERT_LT(before, fixed);
   const double budget = (before + fixed) / 2;
-  auto fit = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 2});
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 2},
+                                 BudgetPrecision::kFloat);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   EXPECT_TRUE(fit->met);
+  EXPECT_TRUE(fit->widened.empty());
   EXPECT_EQ(fit->units, 5u);
   EXPECT_DOUBLE_EQ(fit->before.cosine, before);
   EXPECT_GE(fit->after.cosine, budget);
@@ -116,7 +118,8 @@ TEST(MixedPrecision, FitReachesTheBudgetWithAMinimalSet) {
     EXPECT_LT(f.cosine(units_on_cpu({}, rest)), budget) << fit->moved[i].name << " was not needed";
   }
   // Deterministic: the same fit again.
-  auto again = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 1});
+  auto again = fit_accuracy_budget(f.g, f.g, f.t, {}, budget, f.scorer, f.unit_scorer, {.threads = 1},
+                                   BudgetPrecision::kFloat);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(names(again->moved), names(fit->moved));
   EXPECT_EQ(again->after.cosine, fit->after.cosine);
@@ -139,7 +142,7 @@ TEST(MixedPrecision, NodesTheConfigPutOnTheNpuNeverMove) {
   QuantizeOptions both;
   both.run_on_cpu = {"c2", "r2", "c3"};
   const double budget = (f.cosine({}) + f.cosine(both)) / 2;
-  auto fit = fit_accuracy_budget(f.g, f.g, f.t, pinned, budget, f.scorer, f.unit_scorer);
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, pinned, budget, f.scorer, f.unit_scorer, {}, BudgetPrecision::kFloat);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   // Without c2 and c3 nothing reaches the budget: every other unit moved, and `met` says no.
   EXPECT_FALSE(fit->met);
@@ -177,7 +180,7 @@ TEST(MixedPrecision, NodesKeptInFloatGetTheFloatConstantsBack) {
   QuantizeOptions both;
   both.run_on_cpu = {"c2", "r2", "c3"};
   const double budget = (f.cosine({}) + f.cosine(both)) / 2;
-  auto fit = fit_accuracy_budget(f.g, changed, f.t, {}, budget, f.scorer, f.unit_scorer);
+  auto fit = fit_accuracy_budget(f.g, changed, f.t, {}, budget, f.scorer, f.unit_scorer, {}, BudgetPrecision::kFloat);
   ASSERT_TRUE(fit.ok()) << fit.status().message();
   ASSERT_FALSE(fit->moved.empty());
   const std::set<std::string> moved = names(fit->moved);
@@ -188,6 +191,65 @@ TEST(MixedPrecision, NodesKeptInFloatGetTheFloatConstantsBack) {
     EXPECT_EQ(fit->graph.value(n.inputs[1]).constant->data<float>()[0],
               (in_float ? f.g : changed).value(n.inputs[1]).constant->data<float>()[0])
         << n.name;
+  }
+}
+
+// int16 as the higher precision: the clipped tensor's writer gets an int16 output at its max
+// |v| (no clipping, a 256 times finer step) and stays on the NPU; nothing goes to float.
+TEST(MixedPrecision, Int16OutputsReachTheBudgetOnTheNpu) {
+  const Fixture f;
+  QuantizeOptions base;
+  base.int16_thresholds = testing::max_abs_thresholds(f.g, f.s);
+  const double before = f.cosine(base);
+  QuantizeOptions both = base;
+  both.run_on_cpu = {"c2", "r2", "c3"};
+  const double budget = (before + f.cosine(both)) / 2;
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, base, budget, f.scorer, f.unit_scorer, {.threads = 2});
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_TRUE(fit->met);
+  EXPECT_EQ(fit->precision, BudgetPrecision::kInt16);
+  EXPECT_TRUE(fit->moved.empty()) << "every unit here can have an int16 output";
+  ASSERT_FALSE(fit->widened.empty());
+  EXPECT_TRUE(names(fit->widened).count("c2")) << "c2 writes the clipped tensor";
+  EXPECT_GE(fit->after.cosine, budget);
+  EXPECT_TRUE(fit->options.run_on_cpu.empty());
+  EXPECT_EQ(fit->options.int16_outputs, names(fit->widened));
+  EXPECT_DOUBLE_EQ(f.cosine(fit->options), fit->after.cosine);
+  // The quantized model holds int16 Q/DQ pairs for them, and c2's threshold is its max.
+  auto q = quantize_graph(f.g, f.t, fit->options);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  for (const QuantNodeInfo& r : q->nodes)
+    if (r.name == "c2") {
+      EXPECT_TRUE(r.output_int16);
+      EXPECT_EQ(r.threshold, base.int16_thresholds.at("r2"));
+    }
+}
+
+// A budget int16 outputs cannot reach (the int8 weights' error is left): from every unit in
+// int16, units move to float until it holds, and int16 units the result does not need go back.
+TEST(MixedPrecision, Int16FallingShortMovesUnitsToFloatOnTop) {
+  const Fixture f;
+  QuantizeOptions base;
+  base.int16_thresholds = testing::max_abs_thresholds(f.g, f.s);
+  QuantizeOptions all16 = base;
+  all16.int16_outputs = {"c1", "c2", "c3", "c4", "add"};
+  const double wide = f.cosine(all16);
+  ASSERT_LT(wide, 1.0);
+  const double budget = wide + (1.0 - wide) / 2;
+  auto fit = fit_accuracy_budget(f.g, f.g, f.t, base, budget, f.scorer, f.unit_scorer, {.threads = 2});
+  ASSERT_TRUE(fit.ok()) << fit.status().message();
+  EXPECT_TRUE(fit->int16_fell_short);
+  EXPECT_TRUE(fit->met);
+  EXPECT_FALSE(fit->moved.empty());
+  EXPECT_GE(fit->after.cosine, budget);
+  EXPECT_DOUBLE_EQ(f.cosine(fit->options), fit->after.cosine);
+  for (const QuantUnit& u : fit->moved) EXPECT_FALSE(fit->options.int16_outputs.count(u.name)) << u.name;
+  for (const QuantUnit& u : fit->widened) EXPECT_TRUE(fit->options.int16_outputs.count(u.name)) << u.name;
+  // No int16 unit of the result can go back to 8 bits.
+  for (const QuantUnit& u : fit->widened) {
+    QuantizeOptions o = fit->options;
+    o.int16_outputs.erase(u.name);
+    EXPECT_LT(f.cosine(o), budget) << u.name << " was not needed";
   }
 }
 

@@ -149,8 +149,11 @@ Result<Thresholds> take_thresholds_from_qdq(Graph& g) {
     } else if (qtype == DType::kInt8) {
       qmin = -127;  // the symmetric range: -128 is not used by symmetric quantizers
       qmax = 127;
+    } else if (qtype == DType::kInt16) {
+      qmin = -32767;  // likewise
+      qmax = 32767;
     } else {
-      return error("{}: QuantizeLinear '{}': output type {}: only uint8 and int8 are supported", kStage, n.name,
+      return error("{}: QuantizeLinear '{}': output type {}: only uint8, int8 and int16 are supported", kStage, n.name,
                    dtype_name(qtype));
     }
     const int64_t z = zp.defined() ? zp.to_int64()[0] : 0;

@@ -52,9 +52,9 @@ std::vector<std::byte> random_input(const rt::TensorDesc& d, const IntProgram& p
   for (const Step& s : p.steps)
     if (s.kind == StepKind::kQuantize && s.inputs[0] == tensor) {
       const ProgramTensor& q = p.tensors[static_cast<size_t>(s.outputs[0])];
-      const bool sg = q.dtype == DType::kInt8;
-      lo = 1.1f * static_cast<float>((sg ? -128 : 0) - q.quant->zero_point) * q.quant->scale;
-      hi = 1.1f * static_cast<float>((sg ? 127 : 255) - q.quant->zero_point) * q.quant->scale;
+      const bool sg = q.dtype != DType::kUInt8, wide = q.dtype == DType::kInt16;
+      lo = 1.1f * static_cast<float>(kernels::ref::q_min(sg, wide) - q.quant->zero_point) * q.quant->scale;
+      hi = 1.1f * static_cast<float>(kernels::ref::q_max(sg, wide) - q.quant->zero_point) * q.quant->scale;
       break;
     }
   std::uniform_real_distribution<float> u(lo, hi);

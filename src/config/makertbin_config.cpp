@@ -102,8 +102,8 @@ const std::vector<SectionSchema>& schema() {
                           "input_shape)"}}},
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
-        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget", "adaround",
-        "cross_layer_equalization"},
+        "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget",
+        "accuracy_budget_precision", "adaround", "cross_layer_equalization"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -871,6 +871,17 @@ Status ConfigReader::read_calibration() {
                                         "and calibration_type {} has none",
                                         b, calibration_type_name(c.type)));
     c.accuracy_budget = b;
+  }
+  const Field f_bprec = field(kSec, "accuracy_budget_precision");
+  if (f_bprec.given()) {
+    QMAP_ASSIGN_OR_RETURN(const std::string v, text(f_bprec));
+    if (v == "int16") c.accuracy_budget_int16 = true;
+    else if (v == "float") c.accuracy_budget_int16 = false;
+    else return fail(f_bprec, fmt::format("'{}': int16 (int16 outputs on the NPU where a node can have one, else "
+                                          "float on the CPU) or float",
+                                          v));
+    if (!c.accuracy_budget)
+      return fail(f_bprec, fmt::format("'{}': applies to accuracy_budget, which is not set", v));
   }
 
   const Field f_opt = field(kSec, "optimization");

@@ -92,6 +92,10 @@ struct CalibrationParameters {
   // falls short, makertbin keeps the fewest most sensitive nodes in float on the CPU until it
   // holds (calib/mixed_precision.h). Unset: every node the march supports is quantized.
   std::optional<double> accuracy_budget;
+  // accuracy_budget_precision (qmap's key): what the budget moves a node to. int16 (the
+  // default): an int16 output on the NPU where the node can have one (Conv/Gemm/MatMul/Add whose
+  // readers take int16), else float on the CPU; float: float on the CPU for every node.
+  bool accuracy_budget_int16 = true;
   // adaround (qmap's key; the `optimization: adaround` token means True): adaptive rounding of
   // the NPU layers' weights on calibration samples (quant/adaround.h) before bias correction.
   // Off by default (it costs 25 s on ResNet-50 for output-cosine gains that top-1 on the dev
@@ -166,6 +170,9 @@ inline constexpr const char* kMetadataMarchKey = "qmap_march";
 // The nodes calibration_parameters.accuracy_budget kept in float on the CPU, ';'-separated
 // (absent when it moved none): `qmap debug` re-quantizes with them.
 inline constexpr const char* kMetadataBudgetCpuKey = "qmap_accuracy_budget_run_on_cpu";
+// The nodes it gave int16 outputs, each with its output value and that value's threshold,
+// ';'-separated "node|value|threshold" (absent when none): `qmap debug` re-quantizes with them.
+inline constexpr const char* kMetadataBudgetInt16Key = "qmap_accuracy_budget_int16";
 
 // The input specs of a stored makertbin YAML (model metadata, a .bin), whatever the model
 // type it was written for: the type is not stored, and the YAML names either onnx_model or

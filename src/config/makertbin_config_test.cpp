@@ -122,6 +122,28 @@ TEST(MakertbinConfig, AccuracyBudget) {
   EXPECT_NE(r.status().message().find("needs calibration data"), std::string::npos) << r.status().message();
 }
 
+TEST(MakertbinConfig, AccuracyBudgetPrecision) {
+  auto with = [](const std::string& lines) { return parse(swapped(kFull, kOptimizationLine, lines)); };
+  auto dflt = with("  accuracy_budget: 0.999\n");
+  ASSERT_TRUE(dflt.ok()) << dflt.status().message();
+  EXPECT_TRUE(dflt->calibration.accuracy_budget_int16);  // int16 where a node can have it
+  auto fl = with("  accuracy_budget: 0.999\n  accuracy_budget_precision: float\n");
+  ASSERT_TRUE(fl.ok()) << fl.status().message();
+  EXPECT_FALSE(fl->calibration.accuracy_budget_int16);
+  auto i16 = with("  accuracy_budget: 0.999\n  accuracy_budget_precision: int16\n");
+  ASSERT_TRUE(i16.ok()) << i16.status().message();
+  EXPECT_TRUE(i16->calibration.accuracy_budget_int16);
+  auto bad = with("  accuracy_budget: 0.999\n  accuracy_budget_precision: fp16\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("calibration_parameters.accuracy_budget_precision"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("'fp16': int16"), std::string::npos) << bad.status().message();
+  auto alone = with("  accuracy_budget_precision: float\n");
+  ASSERT_FALSE(alone.ok());
+  EXPECT_NE(alone.status().message().find("applies to accuracy_budget, which is not set"), std::string::npos)
+      << alone.status().message();
+}
+
 TEST(MakertbinConfig, CrossLayerEqualizationKey) {
   auto with = [](const std::string& method) { return parse(swapped(kFull, kMethodLines, method)); };
   auto dflt = with("  calibration_type: default\n");

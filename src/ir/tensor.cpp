@@ -13,6 +13,7 @@ const char* dtype_name(DType t) {
     case DType::kFloat32: return "float32";
     case DType::kUInt8: return "uint8";
     case DType::kInt8: return "int8";
+    case DType::kInt16: return "int16";
     case DType::kInt32: return "int32";
     case DType::kInt64: return "int64";
     case DType::kBool: return "bool";
@@ -27,6 +28,7 @@ size_t dtype_size(DType t) {
     case DType::kFloat32: return 4;
     case DType::kUInt8: return 1;
     case DType::kInt8: return 1;
+    case DType::kInt16: return 2;
     case DType::kInt32: return 4;
     case DType::kInt64: return 8;
     case DType::kBool: return 1;
@@ -37,7 +39,7 @@ size_t dtype_size(DType t) {
 
 bool dtype_from_onnx(int32_t code, DType* out) {
   switch (code) {
-    case 1: case 2: case 3: case 6: case 7: case 9: case 11:
+    case 1: case 2: case 3: case 5: case 6: case 7: case 9: case 11:
       *out = static_cast<DType>(code);
       return true;
     default:
@@ -128,6 +130,7 @@ void visit_numeric(DType t, F&& f) {
     case DType::kFloat64: f(double{}); return;
     case DType::kUInt8: f(uint8_t{}); return;
     case DType::kInt8: f(int8_t{}); return;
+    case DType::kInt16: f(int16_t{}); return;
     case DType::kInt32: f(int32_t{}); return;
     case DType::kInt64: f(int64_t{}); return;
     case DType::kBool: f(bool{}); return;

@@ -20,6 +20,7 @@ enum class DType : int32_t {
   kFloat32 = 1,
   kUInt8 = 2,
   kInt8 = 3,
+  kInt16 = 5,  // 16-bit activations of the higher-precision form (docs/quantization.md)
   kInt32 = 6,
   kInt64 = 7,
   kBool = 9,
@@ -36,6 +37,7 @@ template <> constexpr DType dtype_of<float>() { return DType::kFloat32; }
 template <> constexpr DType dtype_of<double>() { return DType::kFloat64; }
 template <> constexpr DType dtype_of<uint8_t>() { return DType::kUInt8; }
 template <> constexpr DType dtype_of<int8_t>() { return DType::kInt8; }
+template <> constexpr DType dtype_of<int16_t>() { return DType::kInt16; }
 template <> constexpr DType dtype_of<int32_t>() { return DType::kInt32; }
 template <> constexpr DType dtype_of<int64_t>() { return DType::kInt64; }
 template <> constexpr DType dtype_of<bool>() { return DType::kBool; }

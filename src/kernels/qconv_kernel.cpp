@@ -2,6 +2,8 @@
 // flags; the levels this build compiled are the QMAP_HAVE_* definitions of qmap_kernels.
 #include "kernels/qconv_kernel.h"
 
+#include "kernels/qconv_kernel_internal.h"
+
 namespace qmap::kernels {
 
 bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes) {
@@ -10,6 +12,12 @@ bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t wei
 }
 
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
+  if (p.x_wide || p.y_wide) {
+#if QMAP_HAVE_AVX2
+    if (isa != Isa::kRef) return make_qconv_wide_avx2(p);
+#endif
+    return nullptr;
+  }
   switch (isa) {
     case Isa::kRef: return nullptr;
     case Isa::kAvx2:

@@ -65,6 +65,7 @@ struct ConvCase {
   ref::ConvGeometry2d g;  // n, c, h, w, m, kh, kw, strides, dilations, begin pads, group; oh/ow derived
   int64_t pad_bottom = 0, pad_right = 0;
   bool x_signed = false, y_signed = false;
+  bool x_wide = false, y_wide = false;  // int16 (the higher-precision form; zero point 0)
   int32_t zx = 0, zy = 0;
   bool relu = false;        // lo = zy (else the type's range)
   bool float_out = false;
@@ -87,7 +88,8 @@ inline std::string describe(const ConvCase& c) {
   o << "seed " << c.seed << " n" << g.n << " c" << g.c << " h" << g.h << " w" << g.w << " m" << g.m << " k" << g.kh
     << "x" << g.kw << " s" << g.stride_h << "x" << g.stride_w << " d" << g.dil_h << "x" << g.dil_w << " pad "
     << g.pad_top << "," << g.pad_left << "," << c.pad_bottom << "," << c.pad_right << " group " << g.group
-    << " x " << (c.x_signed ? "s8" : "u8") << " zx " << c.zx << " y " << (c.float_out ? "f32" : c.y_signed ? "s8" : "u8")
+    << " x " << (c.x_wide ? "s16" : c.x_signed ? "s8" : "u8") << " zx " << c.zx << " y "
+    << (c.float_out ? "f32" : c.y_wide ? "s16" : c.y_signed ? "s8" : "u8")
     << " zy " << c.zy << (c.relu ? " relu" : "") << (c.has_bias ? "" : " nobias")
     << (c.extreme_weights ? " extreme-w" : "") << (c.extreme_inputs ? " extreme-x" : "")
     << (c.tie_every > 0 ? " tie-every " + std::to_string(c.tie_every) : "");
@@ -104,12 +106,18 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   ASSERT_GT(g.oh, 0) << describe(c);
   ASSERT_GT(g.ow, 0) << describe(c);
   std::mt19937 rng(c.seed);
-  const int32_t xmin = c.x_signed ? -128 : 0, xmax = c.x_signed ? 127 : 255;
-  std::vector<uint8_t> x(static_cast<size_t>(g.n * g.c * g.h * g.w));
-  for (auto& v : x) {
+  const int32_t xmin = ref::q_min(c.x_signed || c.x_wide, c.x_wide), xmax = ref::q_max(c.x_signed || c.x_wide, c.x_wide);
+  const size_t xsz = c.x_wide ? 2 : 1;
+  std::vector<uint8_t> x(static_cast<size_t>(g.n * g.c * g.h * g.w) * xsz);
+  for (size_t i = 0; i < x.size() / xsz; ++i) {
     const int32_t q = c.extreme_inputs ? (rng() & 1 ? xmax : xmin)
                                        : xmin + static_cast<int32_t>(rng() % static_cast<uint32_t>(xmax - xmin + 1));
-    v = static_cast<uint8_t>(q);
+    if (c.x_wide) {
+      const int16_t q16 = static_cast<int16_t>(q);
+      std::memcpy(x.data() + 2 * i, &q16, 2);
+    } else {
+      x[i] = static_cast<uint8_t>(q);
+    }
   }
   std::vector<int8_t> w(static_cast<size_t>(g.m * (g.c / g.group) * g.kh * g.kw));
   for (auto& v : w) v = static_cast<int8_t>(c.extreme_weights ? (rng() & 1 ? 127 : -128) : static_cast<int32_t>(rng() % 256) - 128);
@@ -125,14 +133,16 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
     mult.push_back(quantize_multiplier(r));
     acc_scale.push_back(r * 0.37);
   }
-  const int32_t ymin = c.y_signed ? -128 : 0, ymax = c.y_signed ? 127 : 255;
+  const int32_t ymin = ref::q_min(c.y_signed || c.y_wide, c.y_wide), ymax = ref::q_max(c.y_signed || c.y_wide, c.y_wide);
   QConvParams p;
   p.g = g;
-  p.x_signed = c.x_signed;
+  p.x_signed = c.x_signed || c.x_wide;
+  p.x_wide = c.x_wide;
+  p.y_wide = c.y_wide && !c.float_out;
   p.zx = c.zx;
   p.weights = w;
   p.bias = bias;
-  p.y_signed = c.y_signed;
+  p.y_signed = c.y_signed || c.y_wide;
   p.mult = mult;
   p.zy = c.zy;
   p.lo = c.relu ? c.zy : ymin;
@@ -143,14 +153,15 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   p.float_max = std::numeric_limits<float>::infinity();
 
   const int64_t ny = g.n * g.m * g.oh * g.ow;
-  std::vector<uint8_t> want(static_cast<size_t>(ny) * (c.float_out ? 4 : 1)), got(want.size(), 0xA5);
-  const ref::Q8In xin{x.data(), c.x_signed};
+  const size_t esz = c.float_out ? 4 : c.y_wide ? 2 : 1;
+  std::vector<uint8_t> want(static_cast<size_t>(ny) * esz), got(want.size(), 0xA5);
+  const ref::Q8In xin{x.data(), p.x_signed, c.x_wide};
   if (c.float_out) {
     float* yf = reinterpret_cast<float*>(want.data());
     ref::qconv2d_float_out(g, xin, c.zx, w, bias, acc_scale, yf);
     for (int64_t i = 0; i < ny; ++i) yf[i] = std::min(std::max(yf[i], p.float_min), p.float_max);
   } else {
-    ref::qconv2d(g, xin, c.zx, w, bias, mult, c.zy, p.lo, p.hi, ref::Q8Out{want.data(), c.y_signed});
+    ref::qconv2d(g, xin, c.zx, w, bias, mult, c.zy, p.lo, p.hi, ref::Q8Out{want.data(), p.y_signed, p.y_wide});
   }
   std::unique_ptr<QConvKernel> k = factory(p);
   if (!k) {
@@ -193,7 +204,6 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   ThreadRunner runner(workers);
   k->run(x.data(), got.data(), scratch, runner);
   if (std::memcmp(want.data(), got.data(), want.size()) == 0) return;
-  const size_t esz = c.float_out ? 4 : 1;
   size_t first = 0;
   while (std::memcmp(want.data() + first * esz, got.data() + first * esz, esz) == 0) ++first;
   auto val = [&](const std::vector<uint8_t>& v, size_t i) -> std::string {
@@ -201,6 +211,11 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
       float f;
       std::memcpy(&f, v.data() + i * 4, 4);
       return std::to_string(f);
+    }
+    if (c.y_wide) {
+      int16_t q;
+      std::memcpy(&q, v.data() + i * 2, 2);
+      return std::to_string(q);
     }
     return std::to_string(c.y_signed ? static_cast<int>(static_cast<int8_t>(v[i])) : static_cast<int>(v[i]));
   };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -189,6 +190,23 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
                      r.quantized_model, kMetadataBudgetCpuKey, node, r.float_model, o.config_path);
       r.budget_cpu.push_back(node);
       if (qopts.run_on_cpu.insert(node).second) cpu_nodes.push_back(node);
+    }
+  // The nodes it gave int16 outputs, with their thresholds ("node|value|threshold").
+  if (const auto b = quantized_file.metadata.find(kMetadataBudgetInt16Key); b != quantized_file.metadata.end())
+    for (const std::string& entry : split_trimmed(b->second, ';')) {
+      if (entry.empty()) continue;
+      const std::vector<std::string> f = split_trimmed(entry, '|');
+      char* end = nullptr;
+      const float t = f.size() == 3 ? std::strtof(f[2].c_str(), &end) : 0.f;
+      const bool parsed = f.size() == 3 && end && *end == '\0' && !f[2].empty() && std::isfinite(t) && t > 0;
+      const bool known = parsed && std::any_of(optimized.nodes.begin(), optimized.nodes.end(),
+                                               [&](const Node& n) { return n.name == f[0]; });
+      if (!known)
+        return error("debug: '{}': metadata {} entry '{}': expected node|value|threshold with a node of '{}' and a "
+                     "threshold > 0: run qmap makertbin --config {} again",
+                     r.quantized_model, kMetadataBudgetInt16Key, entry, r.float_model, o.config_path);
+      qopts.int16_outputs.insert(f[0]);
+      qopts.int16_thresholds[f[1]] = t;
     }
 
   // The quantizer's view of the model (value_map, placement, groups) with the file's graph:

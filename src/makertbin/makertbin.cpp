@@ -340,15 +340,19 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
   Stage st{p, "accuracy budget"};
   const Calibration& cal = c.calibration;
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
+  // An int16 output takes its value's max |v| over the calibration data: 16 bits need not clip.
+  in.qopts.int16_thresholds = cal.abs_max;
+  const BudgetPrecision precision = p.cfg.calibration.accuracy_budget_int16 ? BudgetPrecision::kInt16
+                                                                           : BudgetPrecision::kFloat;
   // The units' sensitivities run in parallel, one thread each, with the float engine's GEMM
   // for their mostly-float graphs (as qmap debug's).
   const OutputScorer unit_scorer = scorer.with_options({.threads = 1, .float_sgemm_blas = true});
   auto fit_or = fit_accuracy_budget(optimized, in.graph, cal.thresholds, in.qopts, *budget, scorer, unit_scorer,
-                                    {.threads = p.threads, .progress = p.options.progress});
+                                    {.threads = p.threads, .progress = p.options.progress}, precision);
   if (!fit_or.ok()) return fit_or.status().with_context("makertbin: accuracy budget: ");
   BudgetFit& fit = *fit_or;
   const size_t n = cal.samples.size();
-  if (fit.moved.empty() && fit.met) {
+  if (fit.moved.empty() && fit.widened.empty() && fit.met) {
     p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples: reached, no node moved", *budget,
              fit.before.cosine, n);
     return in;
@@ -358,16 +362,23 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
         "makertbin: calibration_parameters.accuracy_budget {}: not reached even with all {} movable NPU nodes in "
         "float (output cosine {:.6f} on {} calibration samples, {:.6f} as quantized): lower the budget",
         *budget, fit.moved.size(), fit.after.cosine, n, fit.before.cosine);
-  std::vector<std::string> names;
+  std::vector<std::string> names, wide_names;
   ToQuantize out{std::move(fit.graph), fit.options, {}};
   for (const QuantUnit& u : fit.moved) {
     names.push_back(fmt::format("{} ({})", u.name, u.op_type));
     out.budget_cpu.insert(out.budget_cpu.end(), u.members.begin(), u.members.end());
   }
-  p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; {} of {} NPU units "
-           "(a fused group is one) kept in float on the CPU, most sensitive first: {}; output cosine {:.6f} ({} "
-           "quantize and score runs)",
-           *budget, fit.before.cosine, n, fit.moved.size(), fit.units, fmt::join(names, ", "), fit.after.cosine,
+  for (const QuantUnit& u : fit.widened) wide_names.push_back(fmt::format("{} ({})", u.name, u.op_type));
+  if (fit.int16_fell_short)
+    p.L.info("accuracy budget {}: int16 outputs for every node that can have one fall short; moving nodes to "
+             "float instead",
+             *budget);
+  p.L.info("accuracy budget {}: output cosine {:.6f} on {} calibration samples as quantized; of {} NPU units (a "
+           "fused group is one), {} given int16 outputs: {}; {} kept in float on the CPU: {} (each list most "
+           "sensitive first); output cosine {:.6f} ({} quantize and score runs)",
+           *budget, fit.before.cosine, n, fit.units, fit.widened.size(),
+           wide_names.empty() ? std::string("none") : fmt::format("{}", fmt::join(wide_names, ", ")), fit.moved.size(),
+           names.empty() ? std::string("none") : fmt::format("{}", fmt::join(names, ", ")), fit.after.cosine,
            fit.evaluations);
   QMAP_ASSIGN_OR_RETURN(const PerfReport before, estimated_perf(in.graph, cal.thresholds, in.qopts, spec));
   QMAP_ASSIGN_OR_RETURN(const PerfReport after, estimated_perf(out.graph, cal.thresholds, out.qopts, spec));
@@ -435,6 +446,10 @@ Result<QuantizedModel> quantization_stage(Pipeline& p, const Graph& to_quantize,
   quantized.graph.metadata = original.metadata;
   quantized.graph.metadata["qmap_calibration_method"] = cal.method;
   if (!budget_cpu.empty()) quantized.graph.metadata[kMetadataBudgetCpuKey] = fmt::format("{}", fmt::join(budget_cpu, ";"));
+  std::vector<std::string> int16;  // "node|value|threshold", the threshold exact in float32
+  for (const QuantNodeInfo& r : quantized.nodes)
+    if (qopts.int16_outputs.count(r.name)) int16.push_back(fmt::format("{}|{}|{:.9g}", r.name, r.value, r.threshold));
+  if (!int16.empty()) quantized.graph.metadata[kMetadataBudgetInt16Key] = fmt::format("{}", fmt::join(int16, ";"));
   QMAP_RETURN_IF_ERROR(write_model(quantized.graph, p.out_path("_quantized_model.onnx"), p.L));
   return quantized;
 }

@@ -167,7 +167,7 @@ class BinReader {
     const int32_t code = get<int32_t>(field);
     DType t = DType::kUndefined;
     if (ok() && !dtype_from_onnx(code, &t))
-      fail("{} {} at offset {}: {} ({}): not an element type a .bin carries (float32, uint8, int8, int32, int64, "
+      fail("{} {} at offset {}: {} ({}): not an element type a .bin carries (float32, uint8, int8, int16, int32, int64, "
            "bool, float64)",
            where(), field, at, code, onnx_dtype_name(code));
     return t;
@@ -531,9 +531,11 @@ void BinReader::read_tensors(LoadedBin& out) {
     if (has_q == 1) {
       if (!(std::isfinite(scale) && scale > 0.f))
         fail("{} scale at offset {} is {}: scales are positive and finite", where(), qat + 1, scale);
-      const bool s8 = t.dtype == DType::kInt8, u8 = t.dtype == DType::kUInt8;
+      const bool s8 = t.dtype == DType::kInt8, u8 = t.dtype == DType::kUInt8, s16 = t.dtype == DType::kInt16;
       if ((s8 && (zp < -128 || zp > 127)) || (u8 && (zp < 0 || zp > 255)))
         fail("{} zero point at offset {} is {}: outside the {} range", where(), qat + 5, zp, dtype_name(t.dtype));
+      if (s16 && zp != 0)
+        fail("{} zero point at offset {} is {}: int16 tensors are symmetric (zero point 0)", where(), qat + 5, zp);
       t.quant = TensorQuant{scale, zp};
     }
     const uint64_t cat = pos_;

@@ -60,6 +60,7 @@ kernels::QConvParams conv_kernel_params(const IntProgram& p, const Step& s) {
   kernels::QConvParams k;
   k.g = cw->geom;
   k.x_signed = x.dtype == DType::kInt8;
+  k.x_wide = x.dtype == DType::kInt16;
   k.zx = x.quant->zero_point;
   k.weights = cw->weights;
   k.bias = cw->bias;
@@ -72,6 +73,7 @@ kernels::QConvParams conv_kernel_params(const IntProgram& p, const Step& s) {
   } else {
     const auto& c = s.as<ConvParams>();
     k.y_signed = y.dtype == DType::kInt8;
+    k.y_wide = y.dtype == DType::kInt16;
     k.mult = c.multipliers;
     k.zy = y.quant->zero_point;
     k.lo = c.lo;

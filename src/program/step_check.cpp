@@ -45,12 +45,19 @@ Status StepChecker::arity(size_t n_in) const {
   return indices(false);
 }
 
-Status StepChecker::q8(const ProgramTensor& t, const std::string& role) const {
-  if ((t.dtype != DType::kInt8 && t.dtype != DType::kUInt8) || !t.quant)
-    return fail("{} '{}' is {} {}: this step reads and writes quantized int8/uint8 tensors here", role, t.name,
-                dtype_name(t.dtype), t.quant ? "with quantization" : "without quantization");
+Status StepChecker::q8(const ProgramTensor& t, const std::string& role, bool allow_int16) const {
+  const bool wide = t.dtype == DType::kInt16;
+  if ((t.dtype != DType::kInt8 && t.dtype != DType::kUInt8 && !(wide && allow_int16)) || !t.quant)
+    return fail("{} '{}' is {} {}: this step reads and writes quantized {} tensors here", role, t.name,
+                dtype_name(t.dtype), t.quant ? "with quantization" : "without quantization",
+                allow_int16 ? "int8/uint8/int16" : "int8/uint8");
   if (!(t.quant->scale > 0.f) || !std::isfinite(t.quant->scale))
     return fail("{} '{}' scale {}: scales are positive and finite", role, t.name, t.quant->scale);
+  if (wide) {
+    if (t.quant->zero_point != 0)
+      return fail("{} '{}' zero point {}: int16 tensors are symmetric (zero point 0)", role, t.name, t.quant->zero_point);
+    return ok_status();
+  }
   const bool sg = t.dtype == DType::kInt8;
   if (t.quant->zero_point < kr::q8_min(sg) || t.quant->zero_point > kr::q8_max(sg))
     return fail("{} '{}' zero point {}: outside the {} range [{}, {}]", role, t.name, t.quant->zero_point,
@@ -82,10 +89,10 @@ Status StepChecker::product(std::initializer_list<int64_t> f, const char* what, 
 }
 
 Status StepChecker::clamp(const ProgramTensor& y, int32_t lo, int32_t hi) const {
-  const bool sg = y.dtype == DType::kInt8;
-  if (lo < kr::q8_min(sg) || hi > kr::q8_max(sg) || lo > hi)
+  const bool sg = y.dtype != DType::kUInt8, wide = y.dtype == DType::kInt16;
+  if (lo < kr::q_min(sg, wide) || hi > kr::q_max(sg, wide) || lo > hi)
     return fail("clamp [{}, {}]: inside the output's {} range [{}, {}] with lo <= hi", lo, hi, dtype_name(y.dtype),
-                kr::q8_min(sg), kr::q8_max(sg));
+                kr::q_min(sg, wide), kr::q_max(sg, wide));
   return ok_status();
 }
 

@@ -59,8 +59,9 @@ class StepChecker {
   // Exactly n_in inputs (n_in = 0: one or more) and one output, every index in the table.
   Status arity(size_t n_in) const;
   // An 8-bit tensor with a per-tensor quantization: scale positive and finite, zero point
-  // inside the type's range.
-  Status q8(const ProgramTensor& t, const std::string& role) const;
+  // inside the type's range. With allow_int16, also an int16 one (zero point 0): the
+  // higher-precision form, for the kinds that take it (conv, add, quantize, dequantize).
+  Status q8(const ProgramTensor& t, const std::string& role, bool allow_int16 = false) const;
   Status f32(const ProgramTensor& t, const char* role) const;
   // The tensor's element count equals what the step's parameters say.
   Status count(const ProgramTensor& t, const char* role, int64_t want, const char* rule) const;

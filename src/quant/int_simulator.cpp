@@ -11,9 +11,10 @@ namespace qmap {
 namespace kr = kernels::ref;
 
 Tensor program_value_as_float(const ProgramTensor& pt, const Tensor& t) {
-  if (!pt.quant || !t.defined() || (t.dtype() != DType::kInt8 && t.dtype() != DType::kUInt8)) return t;
+  const DType d = t.defined() ? t.dtype() : DType::kUndefined;
+  if (!pt.quant || (d != DType::kInt8 && d != DType::kUInt8 && d != DType::kInt16)) return t;
   Tensor f = Tensor::uninitialized(DType::kFloat32, t.dims());
-  kr::dequantize({t.raw(), t.dtype() == DType::kInt8}, t.numel(), pt.quant->scale, pt.quant->zero_point,
+  kr::dequantize({t.raw(), d != DType::kUInt8, d == DType::kInt16}, t.numel(), pt.quant->scale, pt.quant->zero_point,
                  f.data<float>().data());
   return f;
 }

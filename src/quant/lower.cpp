@@ -14,13 +14,13 @@
 namespace qmap {
 namespace lowering {
 
-using kernels::ref::q8_max;
-using kernels::ref::q8_min;
+using kernels::ref::q_max;
+using kernels::ref::q_min;
 
-int32_t quantize_value(float v, TensorQuant q, bool is_signed) {
-  uint8_t byte = 0;
-  kernels::ref::quantize(std::span<const float>(&v, 1), q.scale, q.zero_point, {&byte, is_signed});
-  return kernels::ref::Q8In{&byte, is_signed}[0];
+int32_t quantize_value(float v, TensorQuant q, bool is_signed, bool wide) {
+  int16_t slot = 0;  // room for an int16 code
+  kernels::ref::quantize(std::span<const float>(&v, 1), q.scale, q.zero_point, {&slot, is_signed, wide});
+  return kernels::ref::Q8In{&slot, is_signed, wide}[0];
 }
 
 namespace {
@@ -96,12 +96,14 @@ Step Lowerer::new_step(StepKind kind, const Node& n) const {
   return s;
 }
 
-std::optional<IntSrc> Lowerer::int_source(ValueId v) {
+std::optional<IntSrc> Lowerer::int_source(ValueId v, bool allow_wide) {
   if (v == kNoValue) return std::nullopt;
   const Node* dq = producer(v);
   if (dq == nullptr || dq->op != OpId::DequantizeLinear) return std::nullopt;
   auto qp = qparams(*dq);
-  if (!qp || !qp->per_tensor() || !is_8bit(qp->qtype)) return std::nullopt;
+  if (!qp || !qp->per_tensor()) return std::nullopt;
+  const bool wide = qp->qtype == DType::kInt16;
+  if (!is_8bit(qp->qtype) && !(wide && allow_wide && qp->zero_points_zero())) return std::nullopt;
   const ValueId u = dq->inputs[0];
   if (tensor_of_[static_cast<size_t>(u)] < 0 && !constant(u)) return std::nullopt;  // not computed yet
   const int32_t t = add_tensor(u);
@@ -110,10 +112,10 @@ std::optional<IntSrc> Lowerer::int_source(ValueId v) {
   // the first DequantizeLinear reading it. A reader with other parameters is not matched.
   if (!pt.quant) pt.quant = qp->quant();
   if (!same_quant(*pt.quant, qp->quant())) return std::nullopt;
-  return IntSrc{t, *pt.quant, qp->qtype == DType::kInt8};
+  return IntSrc{t, *pt.quant, qp->qtype != DType::kUInt8, wide};
 }
 
-std::optional<OutChain> Lowerer::out_chain(ValueId v, bool allow_act, bool allow_float_out) const {
+std::optional<OutChain> Lowerer::out_chain(ValueId v, bool allow_act, bool allow_float_out, bool allow_wide) const {
   auto single_reader = [&](ValueId x) -> std::optional<size_t> {
     const auto& cs = consumers_[static_cast<size_t>(x)];
     if (is_output_[static_cast<size_t>(x)] || cs.size() != 1 || done_[cs[0]]) return std::nullopt;
@@ -146,7 +148,8 @@ std::optional<OutChain> Lowerer::out_chain(ValueId v, bool allow_act, bool allow
     const Node& n = g_.nodes[*q];
     if (n.op == OpId::QuantizeLinear) {
       auto qp = qparams(n);
-      if (qp && qp->per_tensor() && is_8bit(qp->qtype)) {
+      if (qp && qp->per_tensor() &&
+          (is_8bit(qp->qtype) || (allow_wide && qp->qtype == DType::kInt16 && qp->zero_points_zero()))) {
         c.q = static_cast<int>(*q);
         c.qp = *qp;
         return c;
@@ -195,9 +198,9 @@ bool Lowerer::emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chain
 // lo/hi of the 8-bit output: the type's range narrowed by a fused Relu/Clip. Quantization
 // is monotone, so Q(clamp(v, min, max)) = clamp(Q(v), Q(min), Q(max)).
 void Lowerer::clamp_range(const OutChain& c, int32_t& lo, int32_t& hi) const {
-  const bool sg = c.qp.qtype == DType::kInt8;
-  lo = std::max(q8_min(sg), quantize_value(c.act_min, c.qp.quant(), sg));
-  hi = std::min(q8_max(sg), quantize_value(c.act_max, c.qp.quant(), sg));
+  const bool sg = c.qp.qtype != DType::kUInt8, wide = c.qp.qtype == DType::kInt16;
+  lo = std::max(q_min(sg, wide), quantize_value(c.act_min, c.qp.quant(), sg, wide));
+  hi = std::min(q_max(sg, wide), quantize_value(c.act_max, c.qp.quant(), sg, wide));
 }
 
 Status Lowerer::materialize(ValueId v) {
@@ -211,7 +214,7 @@ Status Lowerer::materialize(ValueId v) {
   const Node& n = g_.nodes[pi];
   QMAP_CHECK(n.op == OpId::DequantizeLinear && !done_[pi], "lower: value '{}' needed but absorbed", val.name);
   done_[pi] = true;
-  if (auto src = int_source(v); src && !constant(n.inputs[0])) {
+  if (auto src = int_source(v, true); src && !constant(n.inputs[0])) {
     Step s = new_step(StepKind::kDequantize, n);
     s.inputs = {src->tensor};
     s.outputs = {add_tensor(v)};

@@ -20,6 +20,9 @@
 namespace qmap::lowering {
 
 inline bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+// An activation type of the integer steps: 8-bit, or int16 (the higher-precision form, which
+// only the conv and add families read and write).
+inline bool is_quant_activation(DType t) { return is_8bit(t) || t == DType::kInt16; }
 
 // Quantization parameters of one QuantizeLinear / DequantizeLinear node (constants only).
 struct QParams {
@@ -40,14 +43,17 @@ inline bool same_quant(const TensorQuant& a, const TensorQuant& b) {
   return a.scale == b.scale && a.zero_point == b.zero_point;
 }
 
-// The 8-bit value QuantizeLinear gives float v (the kernels' quantize: the same rule).
-int32_t quantize_value(float v, TensorQuant q, bool is_signed);
+// The 8-bit (wide: int16) value QuantizeLinear gives float v (the kernels' quantize: the same
+// rule).
+int32_t quantize_value(float v, TensorQuant q, bool is_signed, bool wide = false);
 
-// An 8-bit tensor that an integer step can read in place of a DequantizeLinear output.
+// An 8-bit (or int16) tensor that an integer step can read in place of a DequantizeLinear
+// output.
 struct IntSrc {
   int32_t tensor = -1;
   TensorQuant q;
   bool is_signed = true;
+  bool wide = false;  // int16: only the families that take it (conv, add) may read it
 };
 
 // The nodes after a compute node's output that a pattern absorbs.
@@ -85,15 +91,17 @@ class Lowerer {
   int32_t tensor_of(ValueId v) const { return tensor_of_[static_cast<size_t>(v)]; }
   // Computes v if no step has (a float value read by a float step: its DequantizeLinear).
   Status materialize(ValueId v);
-  // The 8-bit tensor an integer step reads in place of DequantizeLinear output v.
-  std::optional<IntSrc> int_source(ValueId v);
+  // The 8-bit tensor an integer step reads in place of DequantizeLinear output v; with
+  // allow_wide, an int16 one too (zero point 0), for the families whose kernels take it.
+  std::optional<IntSrc> int_source(ValueId v, bool allow_wide = false);
   // The chain after a compute node's output v: an optional fused Relu/Clip (allow_act), then a
-  // per-tensor 8-bit QuantizeLinear, or a graph output (allow_float_out: high precision).
-  std::optional<OutChain> out_chain(ValueId v, bool allow_act, bool allow_float_out) const;
+  // per-tensor 8-bit QuantizeLinear (allow_wide: or int16 with zero point 0), or a graph output
+  // (allow_float_out: high precision).
+  std::optional<OutChain> out_chain(ValueId v, bool allow_act, bool allow_float_out, bool allow_wide = false) const;
   int32_t finish_chain(const OutChain& c, ValueId first, Step& s);
   // Appends a matched pattern's step and marks node ni and its chains done; returns true.
   bool emit_pattern(size_t ni, Step s, const std::vector<OutChain>& chains);
-  // lo/hi of the 8-bit output: the type's range narrowed by a fused Relu/Clip.
+  // lo/hi of the 8-bit (or int16) output: the type's range narrowed by a fused Relu/Clip.
   void clamp_range(const OutChain& c, int32_t& lo, int32_t& hi) const;
   // A step of `kind` for node n (fresh parameters; a move or float step gets the attributes).
   Step new_step(StepKind kind, const Node& n) const;

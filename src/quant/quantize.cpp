@@ -40,6 +40,7 @@ struct ValueQuant {
   float scale = 0;
   bool own_scale = false;    // scale from its own threshold (a Concat may take it over)
   bool from_image = false;   // the image input's DequantizeLinear output: no Q/DQ pair
+  bool wide = false;         // int16 (scale T/32767): QuantizeOptions::int16_outputs
 };
 
 struct Plan {
@@ -70,8 +71,8 @@ TargetSpec any_npu_spec() {
 Status check_node_names(const Graph& g, const QuantizeOptions& opts) {
   std::set<std::string> names;
   for (const Node& n : g.nodes) names.insert(n.name);
-  for (const auto* list : {&opts.run_on_cpu, &opts.run_on_npu}) {
-    const char* key = list == &opts.run_on_cpu ? "run_on_cpu" : "run_on_npu";
+  for (const auto* list : {&opts.run_on_cpu, &opts.run_on_npu, &opts.int16_outputs}) {
+    const char* key = list == &opts.run_on_cpu ? "run_on_cpu" : list == &opts.run_on_npu ? "run_on_npu" : "int16";
     for (const std::string& name : *list) {
       if (!names.count(name)) return error("quantize: {}: no node named '{}'", key, name);
       if (list == &opts.run_on_npu && opts.run_on_cpu.count(name))
@@ -284,6 +285,65 @@ Status compute_scales(const Graph& g, const std::map<std::string, float>& thresh
   return ok_status();
 }
 
+// ---------------------------------------------------------------- 2b. int16 outputs
+
+// The unit of node i: its fused group's head, or i.
+size_t unit_head(const Plan& p, size_t i) {
+  return p.group_head[i] >= 0 ? static_cast<size_t>(p.group_head[i]) : i;
+}
+
+// The value a unit gives its readers: the group tail's output, or the head's.
+ValueId unit_output(const Graph& g, const Plan& p, size_t head) {
+  const ValueId out = g.nodes[head].outputs[0];
+  if (p.group_head[head] != static_cast<int>(head)) return out;
+  return g.nodes[static_cast<size_t>(p.consumers[static_cast<size_t>(out)].front())].outputs[0];
+}
+
+bool writes_int16(const Graph& g, const Plan& p, size_t i) {
+  return p.kind[i] == QuantKind::kWeighted || (p.kind[i] == QuantKind::kOwnScale && g.nodes[i].op == OpId::Add);
+}
+
+// Why the unit headed by `head` cannot have an int16 output ("" when it can): only the conv
+// and add families write and read int16 (docs/quantization.md, "Representation").
+std::string int16_obstacle(const Graph& g, const Plan& p, size_t head) {
+  const Node& n = g.nodes[head];
+  if (!on_npu(p, head)) return "it runs on the CPU";
+  if (!writes_int16(g, p, head)) return fmt::format("{} has no int16 form (Conv, Gemm, MatMul and Add have)", n.op_type);
+  const ValueId v = unit_output(g, p, head);
+  const ValueQuant& q = p.vq[static_cast<size_t>(v)];
+  if (!q.quantized || high_precision(g, p, v)) return fmt::format("its output '{}' is not requantized", g.value(v).name);
+  for (int c : p.consumers[static_cast<size_t>(v)]) {
+    const size_t ci = static_cast<size_t>(c);
+    if (!on_npu(p, ci)) continue;  // reads the DequantizeLinear output in float
+    const Node& r = g.nodes[ci];
+    const bool conv_data = p.kind[ci] == QuantKind::kWeighted && r.inputs[0] == v &&
+                           std::count(r.inputs.begin(), r.inputs.end(), v) == 1;
+    const bool add = p.kind[ci] == QuantKind::kOwnScale && r.op == OpId::Add;
+    if (!conv_data && !add)
+      return fmt::format("its output '{}' is read by {} '{}', which reads 8-bit inputs only", g.value(v).name,
+                         r.op_type, r.name);
+  }
+  return "";
+}
+
+Status apply_int16(const Graph& g, const QuantizeOptions& opts, Plan& p) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (!opts.int16_outputs.count(g.nodes[i].name)) continue;
+    const size_t head = unit_head(p, i);
+    if (!on_npu(p, head)) continue;  // placed on the CPU (run_on_cpu, the march): float, nothing to widen
+    if (const std::string why = int16_obstacle(g, p, head); !why.empty())
+      return node_error(g.nodes[i], "int16 output: {}", why);
+    const ValueId v = unit_output(g, p, head);
+    ValueQuant& q = p.vq[static_cast<size_t>(v)];
+    if (const auto t = opts.int16_thresholds.find(g.value(v).name); t != opts.int16_thresholds.end())
+      if (std::isfinite(t->second) && t->second > q.threshold) q.threshold = t->second;
+    q.wide = true;
+    q.is_unsigned = false;
+    q.scale = activation_scale_int16(q.threshold);
+  }
+  return ok_status();
+}
+
 // ---------------------------------------------------------------- 3. emit
 
 class Emitter {
@@ -374,8 +434,9 @@ class Emitter {
     const ValueQuant& q = p_.vq[static_cast<size_t>(v)];
     const std::string& base = g_.value(v).name;
     const ValueId scale = add_constant(base + "_scale", Tensor::scalar<float>(q.scale));
-    const ValueId zp = add_constant(base + "_zero_point", q.is_unsigned ? Tensor::scalar<uint8_t>(0)
-                                                                        : Tensor::scalar<int8_t>(0));
+    const ValueId zp = add_constant(base + "_zero_point", q.wide          ? Tensor::scalar<int16_t>(0)
+                                                          : q.is_unsigned ? Tensor::scalar<uint8_t>(0)
+                                                                          : Tensor::scalar<int8_t>(0));
     const ValueId codes = q_.add_value(fresh(base + "_quantized"));
     add_node(base + "_QuantizeLinear", OpId::QuantizeLinear, {src, scale, zp}, {codes});
     const ValueId deq = q_.add_value(output_named ? base : fresh(base + "_dequantized"));
@@ -513,8 +574,11 @@ std::vector<QuantNodeInfo> node_table(const Graph& g, const Plan& p) {
     if (out != kNoValue && on_npu(p, i) && p.vq[static_cast<size_t>(out)].quantized &&
         !high_precision(g, p, out)) {
       r.threshold = p.vq[static_cast<size_t>(out)].threshold;
+      r.value = g.value(out).name;
       r.output_unsigned = p.vq[static_cast<size_t>(out)].is_unsigned;
+      r.output_int16 = p.vq[static_cast<size_t>(out)].wide;
     }
+    r.int16_capable = int16_obstacle(g, p, unit_head(p, i)).empty();
     rows.push_back(std::move(r));
   }
   return rows;
@@ -533,6 +597,7 @@ Result<QuantizedModel> quantize_graph(const Graph& g, const std::map<std::string
   find_groups(g, p);
   mark_quantized(g, p);
   QMAP_RETURN_IF_ERROR(compute_scales(g, thresholds, p));
+  QMAP_RETURN_IF_ERROR(apply_int16(g, opts, p));
 
   Emitter e(g, p, opts);
   e.run();

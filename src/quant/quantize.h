@@ -2,7 +2,8 @@
 // ONNX graph (opset 17) that ONNX Runtime runs unchanged and that the integer simulator
 // lowers to integer steps. It follows the quantization contract of docs/quantization.md
 // ("Quantization"): 8-bit symmetric activations (uint8 with scale T/255 where the graph
-// proves the tensor non-negative, else int8 with scale T/127), int8 symmetric weights per
+// proves the tensor non-negative, else int8 with scale T/127; int16 with scale T/32767 for the
+// units QuantizeOptions::int16_outputs names), int8 symmetric weights per
 // output channel (or per tensor), int32 biases at scale s_x * s_w[c], fused
 // Conv/Gemm/MatMul(+Relu/Clip) and Add(+Relu) groups without Q/DQ inside, pass-through ops
 // keeping their input's scale, high-precision Conv/Gemm/MatMul graph outputs, CPU ops in
@@ -31,6 +32,16 @@ struct QuantizeOptions {
   // Placement via place_graph; nullptr: every node that has an integer form is NPU, every
   // other node CPU.
   const TargetSpec* target = nullptr;
+  // Quantization units (a node, or a fused group named by its head or tail) whose output
+  // activation is int16 instead of 8-bit: symmetric, zero point 0, scale T/32767 (the
+  // higher-precision form of docs/quantization.md). Each NPU one must be int16-capable
+  // (QuantNodeInfo::int16_capable), else an error names the node and what stops it; one the
+  // placement puts on the CPU runs in float and is left alone.
+  std::set<std::string> int16_outputs;
+  // Optional thresholds of int16 outputs by value name (makertbin gives max |v| over the
+  // calibration data: 16 bits need not clip); a value without one keeps its calibrated
+  // threshold, and neither is ever lowered.
+  std::map<std::string, float> int16_thresholds;
 };
 
 // One per node of the float graph, in its order: the rows of makertbin's node table.
@@ -44,7 +55,13 @@ struct QuantNodeInfo {
   // members that of the group's output. NaN when that output is not quantized (float on the
   // CPU, high-precision int32 output).
   float threshold = 0;
+  std::string value;                  // the value `threshold` is of ("" when NaN)
   bool output_unsigned = false;       // uint8 (scale T/255) rather than int8 (T/127)
+  bool output_int16 = false;          // int16 (scale T/32767): named in int16_outputs
+  // Whether int16_outputs may name this node's unit: an NPU Conv/Gemm/MatMul or Add (or the
+  // group it heads) whose requantized output only NPU Conv/Gemm/MatMul data inputs, NPU Adds,
+  // CPU ops and graph outputs read.
+  bool int16_capable = false;
 };
 
 struct QuantizedModel {

@@ -21,6 +21,10 @@ float activation_scale(float threshold, bool is_unsigned) {
   return static_cast<float>(static_cast<double>(threshold) / (is_unsigned ? 255.0 : 127.0));
 }
 
+float activation_scale_int16(float threshold) {
+  return static_cast<float>(static_cast<double>(threshold) / 32767.0);
+}
+
 QuantizedWeights quantize_weights(const Tensor& w, int axis) {
   QMAP_CHECK(w.dtype() == DType::kFloat32, "weights are {}", dtype_name(w.dtype()));
   // View the weights as [outer][channels][inner] (per tensor: one channel).

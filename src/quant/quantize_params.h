@@ -10,6 +10,9 @@ namespace qmap {
 // Activation scale of threshold T (float units, > 0): T/255 for uint8, T/127 for int8, the
 // quotient computed in double and rounded once to float32.
 float activation_scale(float threshold, bool is_unsigned);
+// The int16 form's (the higher-precision activations, symmetric, zero point 0): T/32767, in
+// double, rounded once to float32.
+float activation_scale_int16(float threshold);
 
 struct QuantizedWeights {
   Tensor q;      // int8, the weight's dims

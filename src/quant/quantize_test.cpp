@@ -698,6 +698,60 @@ TEST(Quantize, ThresholdErrorsNameTheNode) {
   EXPECT_NE(m.status().message().find("threshold of 'x' is nan"), std::string::npos) << m.status().message();
 }
 
+// int16 outputs: the named unit's output gets an int16 Q/DQ pair at scale T/32767 with T
+// raised to int16_thresholds' value; a unit whose output an 8-bit-only op reads is an error
+// naming that op; the node table says which units can have one.
+TEST(Quantize, Int16OutputsAndTheirLimits) {
+  const Graph g = conv_relu_conv();
+  QuantizeOptions o;
+  o.int16_outputs = {"relu1"};  // the group's tail names the group too
+  o.int16_thresholds = {{"r1", 4.f}, {"c1", 100.f}};  // c1 is inside the group: unused
+  auto m = quantize(g, kConvThresholds, o);
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(zp_type(m->graph, "r1"), DType::kInt16);
+  EXPECT_EQ(scale_of(m->graph, "r1"), static_cast<float>(4.0 / 32767.0));
+  EXPECT_TRUE(info(*m, "conv1").output_int16);
+  EXPECT_FALSE(info(*m, "conv1").output_unsigned);
+  EXPECT_EQ(info(*m, "conv1").threshold, 4.f);
+  EXPECT_EQ(info(*m, "conv1").value, "r1");
+  EXPECT_TRUE(info(*m, "conv1").int16_capable);
+  EXPECT_FALSE(info(*m, "conv2").int16_capable);  // its output is the float graph output
+  EXPECT_EQ(zp_type(m->graph, "x"), DType::kInt8);  // other values keep 8 bits
+  // A threshold below the calibrated one is never taken.
+  o.int16_thresholds = {{"r1", 0.5f}};
+  auto lower = quantize(g, kConvThresholds, o);
+  ASSERT_TRUE(lower.ok());
+  EXPECT_EQ(info(*lower, "conv1").threshold, 1.5f);
+  // Written as ONNX Runtime's com.microsoft Q/DQ (the default domain has int16 from opset 21).
+  auto bytes = export_onnx_bytes(m->graph);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  EXPECT_NE(bytes->find("com.microsoft"), std::string::npos);
+  // Errors name the node and the reason.
+  QuantizeOptions bad;
+  bad.int16_outputs = {"conv2"};
+  auto e = quantize(g, kConvThresholds, bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("conv2"), std::string::npos) << e.status().message();
+  EXPECT_NE(e.status().message().find("not requantized"), std::string::npos) << e.status().message();
+  bad.int16_outputs = {"nope"};
+  e = quantize(g, kConvThresholds, bad);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("int16: no node named 'nope'"), std::string::npos) << e.status().message();
+  // A MaxPool reads 8-bit codes only.
+  Builder b;
+  const ValueId x = b.input("x", {1, 2, 6, 6});
+  const ValueId c = b.node("Conv", "conv", {x, b.random_constant("w", {4, 2, 3, 3}, 5)}, "c",
+                           {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId mp = b.node("MaxPool", "pool", {c}, "p", {{"kernel_shape", std::vector<int64_t>{2, 2}}});
+  const ValueId y = b.node("Conv", "conv2", {mp, b.random_constant("w2", {3, 4, 1, 1}, 6)}, "y");
+  const Graph pg = b.finish({y});
+  QuantizeOptions at_pool;
+  at_pool.int16_outputs = {"conv"};
+  e = quantize(pg, {{"x", 1.f}, {"c", 2.f}, {"p", 2.f}, {"y", 3.f}}, at_pool);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("MaxPool 'pool'"), std::string::npos) << e.status().message();
+}
+
 TEST(Quantize, DeterministicAndExportable) {
   const Graph g = conv_softmax_conv();
   const std::map<std::string, float> th = {{"x", 1}, {"c", 4}, {"s", 1}, {"y", 2}};

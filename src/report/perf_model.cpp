@@ -242,7 +242,11 @@ PerfReport estimate_perf(const IntProgram& p, const std::vector<StepPlacement>& 
         // plus a depthwise convolution's fixed cost per channel. A dense convolution computes
         // conv_computed_pixels per image: the lanes past the real pixels cost as real ones.
         const double computed = static_cast<double>(conv_computed_pixels(g, c)) / static_cast<double>(g.oh * g.ow);
-        double cycles = static_cast<double>(L.macs) * computed / static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
+        // An int16 input (the higher-precision form) makes each product 16x8 bits: two 8x8
+        // MACs of the array.
+        const bool wide_in = p.tensors[static_cast<size_t>(s.inputs[0])].dtype == DType::kInt16;
+        double cycles = static_cast<double>(L.macs) * (wide_in ? 2.0 : 1.0) * computed /
+                        static_cast<double>(depthwise ? c.depthwise_rate() : c.int8_macs_per_cycle);
         if (c.output_ops_per_cycle > 0) cycles += static_cast<double>(out_elements) * computed / static_cast<double>(c.output_ops_per_cycle);
         if (depthwise) cycles += static_cast<double>(g.n * g.c) * c.depthwise_channel_cycles;
         own_cycles = cycles;

@@ -39,6 +39,10 @@ std::vector<Case> cases() {
     auto net = testing::row_split_net();
     out.push_back({"row_split_net", net.qdq, net.inputs});
   }
+  {
+    auto net = testing::int16_net();
+    out.push_back({"int16_net", net.qdq, net.inputs});
+  }
   for (bool nhwc : {false, true}) {
     Graph g = testing::image_input_net(nhwc, 6, 8);
     out.push_back({nhwc ? "image NHWC" : "image NCHW", g, {Tensor(DType::kUInt8, nhwc ? Dims{1, 6, 8, 3} : Dims{1, 3, 6, 8})}});
@@ -82,7 +86,8 @@ TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
 
 // Every kernel level this CPU has, at 1, 2 and 3 intra-op threads, gives the reference's
 // outputs bit for bit (the kernel testers check each kernel alone; this checks the seam:
-// parameters handed over, scratch, threads), and the fast levels take the convolutions.
+// parameters handed over, scratch, threads), and the fast levels take the convolutions (int16
+// ones through the im2col kernel every x86 level shares, x86_avx2/qconv_wide.cpp).
 TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);

@@ -268,8 +268,8 @@ std::vector<float> Context::output_float(size_t i) const {
   std::vector<float> out(static_cast<size_t>(t.numel()));
   if (t.dtype() == DType::kFloat32) {
     if (!out.empty()) std::memcpy(out.data(), t.raw(), t.nbytes());
-  } else if (pt.quant && (t.dtype() == DType::kInt8 || t.dtype() == DType::kUInt8)) {
-    kernels::ref::dequantize({t.raw(), t.dtype() == DType::kInt8}, t.numel(), pt.quant->scale,
+  } else if (pt.quant && (t.dtype() == DType::kInt8 || t.dtype() == DType::kUInt8 || t.dtype() == DType::kInt16)) {
+    kernels::ref::dequantize({t.raw(), t.dtype() != DType::kUInt8, t.dtype() == DType::kInt16}, t.numel(), pt.quant->scale,
                              pt.quant->zero_point, out.data());
   } else {
     const std::vector<double> v = t.to_double();

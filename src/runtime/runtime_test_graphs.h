@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "quant/float_range_test_util.h"
 #include "quant/qdq_quantize_test_util.h"
 #include "quant/qdq_test_util.h"
+#include "quant/quantize.h"
 
 namespace qmap::testing {
 
@@ -60,6 +62,31 @@ inline RuntimeNet runtime_test_net(uint32_t seed) {
   auto q = quantize_for_test(b.finish(), b.inputs());
   QMAP_CHECK(q.ok(), "{}", q.status().message());
   return {std::move(q).value(), b.inputs()};
+}
+
+// int16 outputs (the accuracy budget's higher precision) through the quantizer: x [1, 3, 10, 10]
+// -> conv1 3x3 + Relu (int16) -> depthwise 3x3 (int16 in, 8-bit out) -> conv 1x1 (int16) ->
+// Add with a 1x1 conv of x (int16) -> conv 1x1 to the float output (int16 in).
+inline RuntimeNet int16_net() {
+  GraphBuilder b;
+  const ValueId x = b.input("x", {1, 3, 10, 10});
+  const std::vector<int64_t> pad1 = {1, 1, 1, 1};
+  const ValueId c1 = b.node("Conv", "conv1", {x, b.random("w1", {6, 3, 3, 3}, 41, -0.5f, 0.5f), b.random("b1", {6}, 42)},
+                            {{"pads", pad1}});
+  const ValueId r1 = b.node("Relu", "relu1", {c1});
+  const ValueId dw = b.node("Conv", "dw", {r1, b.random("w2", {6, 1, 3, 3}, 43, -0.5f, 0.5f)},
+                            {{"pads", pad1}, {"group", int64_t{6}}});
+  const ValueId pw = b.node("Conv", "pw", {dw, b.random("w3", {4, 6, 1, 1}, 44, -0.5f, 0.5f), b.random("b3", {4}, 45)});
+  const ValueId side = b.node("Conv", "side", {x, b.random("w4", {4, 3, 1, 1}, 46, -0.5f, 0.5f)});
+  const ValueId add = b.node("Add", "add", {pw, side});
+  const ValueId y = b.node("Conv", "head", {add, b.random("w5", {5, 4, 1, 1}, 47, -0.5f, 0.5f)});
+  const Graph g = b.build({y});
+  const std::vector<std::vector<Tensor>> samples = seeded_samples({1, 3, 10, 10}, 48, 1, -1.f, 1.f);
+  QuantizeOptions o;
+  o.int16_outputs = {"conv1", "pw", "add"};
+  auto q = quantize_graph(g, max_abs_thresholds(g, samples), o);
+  QMAP_CHECK(q.ok(), "{}", q.status().message());
+  return {std::move(q->graph), samples[0]};
 }
 
 // x [1, 4, 5, 6] -> Conv -> PRelu with a slope per channel (a channel_lut step) -> Conv -> output.

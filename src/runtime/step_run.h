@@ -57,16 +57,28 @@ struct StepRun {
   // The parts a memory-bound step of `elements` outputs splits into (one per worker when it is
   // large enough to pay for the hand-off).
   int64_t parts(int64_t elements) const;
+  // The element-wise kernels for this step: the ISA's, or the reference's when a tensor it
+  // reads or writes is int16 (the higher-precision form; the fast entries take 8-bit only).
+  const kernels::QElementwiseTable& ew_for_step() const {
+    for (const auto* list : {&step.inputs, &step.outputs})
+      for (int32_t t : *list)
+        if (t >= 0 && program.tensors[static_cast<size_t>(t)].dtype == DType::kInt16)
+          return kernels::qelementwise_table(kernels::Isa::kRef);
+    return ew;
+  }
 };
 
-// 8-bit views of tensors, and at an element offset.
-inline kernels::ref::Q8In q8_in(const Tensor& t) { return {t.raw(), t.dtype() == DType::kInt8}; }
-inline kernels::ref::Q8Out q8_out(Tensor& t) { return {t.raw(), t.dtype() == DType::kInt8}; }
+// Views of quantized tensors (8-bit, or int16 where a step takes the higher-precision form),
+// and at an element offset.
+inline kernels::ref::Q8In q8_in(const Tensor& t) {
+  return {t.raw(), t.dtype() != DType::kUInt8, t.dtype() == DType::kInt16};
+}
+inline kernels::ref::Q8Out q8_out(Tensor& t) { return {t.raw(), t.dtype() != DType::kUInt8, t.dtype() == DType::kInt16}; }
 inline kernels::ref::Q8In q8_at(kernels::ref::Q8In x, int64_t off) {
-  return {static_cast<const uint8_t*>(x.data) + off, x.is_signed};
+  return {static_cast<const uint8_t*>(x.data) + (x.wide ? 2 * off : off), x.is_signed, x.wide};
 }
 inline kernels::ref::Q8Out q8_at(kernels::ref::Q8Out y, int64_t off) {
-  return {static_cast<uint8_t*>(y.data) + off, y.is_signed};
+  return {static_cast<uint8_t*>(y.data) + (y.wide ? 2 * off : off), y.is_signed, y.wide};
 }
 
 // Calls fn(begin, end) for `parts` even slices of [0, n), on the runner's workers. Each part

@@ -57,6 +57,13 @@ void fill_attr(const std::string& key, const AttrValue& v, onnx::AttributeProto*
   std::visit(Visitor{a}, v);
 }
 
+// A QuantizeLinear / DequantizeLinear whose integer side is int16.
+bool is_int16_qdq(const Graph& g, const Node& n) {
+  if (n.op == OpId::QuantizeLinear) return !n.outputs.empty() && g.value(n.outputs[0]).dtype == DType::kInt16;
+  if (n.op == OpId::DequantizeLinear) return !n.inputs.empty() && g.value(n.inputs[0]).dtype == DType::kInt16;
+  return false;
+}
+
 }  // namespace
 
 Result<std::string> export_onnx_bytes(const Graph& g) {
@@ -83,6 +90,16 @@ Result<std::string> export_onnx_bytes(const Graph& g) {
     cos->set_domain(domain);
     cos->set_version(version);
   }
+  // int16 QuantizeLinear / DequantizeLinear (qmap's higher-precision activations) are
+  // ONNX Runtime's com.microsoft ops: the standard domain has int16 only from opset 21, and
+  // the graph keeps opset-17 semantics.
+  bool ms_qdq = false;
+  for (const Node& n : g.nodes) ms_qdq = ms_qdq || is_int16_qdq(g, n);
+  if (ms_qdq) {
+    auto* ms = m.add_opset_import();
+    ms->set_domain("com.microsoft");
+    ms->set_version(1);
+  }
   auto* gp = m.mutable_graph();
   gp->set_name(g.name.empty() ? "qmap_graph" : g.name);
   for (ValueId id : g.inputs) fill_value_info(g.value(id), gp->add_input());
@@ -93,6 +110,7 @@ Result<std::string> export_onnx_bytes(const Graph& g) {
     np->set_name(n.name);
     np->set_op_type(n.op == OpId::Custom ? n.op_type : op_def(n.op).name);
     if (n.op == OpId::Custom) np->set_domain(n.domain);
+    if (is_int16_qdq(g, n)) np->set_domain("com.microsoft");
     for (ValueId i : n.inputs) np->add_input(i == kNoValue ? "" : g.value(i).name);
     // Trailing omitted optional outputs are dropped; inner ones stay as "".
     size_t nout = n.outputs.size();

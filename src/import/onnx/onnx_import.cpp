@@ -98,19 +98,26 @@ Status read_external(const Ctx& c, const onnx::TensorProto& tp, size_t nbytes, s
 }
 
 // Values a TensorProto holds in the typed field of its element type (not raw_data).
+// ONNX Runtime's com.microsoft QuantizeLinear / DequantizeLinear: the standard ops with int16
+// (and uint16) types at opsets before 21, which is how qmap writes its int16 activations
+// (onnx_export.cpp). They read as the built-in ops.
+bool is_ms_qdq(const onnx::NodeProto& np) {
+  return np.domain() == "com.microsoft" && (np.op_type() == "QuantizeLinear" || np.op_type() == "DequantizeLinear");
+}
+
 uint64_t typed_value_count(const onnx::TensorProto& tp, DType dt) {
   switch (dt) {
     case DType::kFloat32: return static_cast<uint64_t>(tp.float_data_size());
     case DType::kFloat64: return static_cast<uint64_t>(tp.double_data_size());
     case DType::kInt64: return static_cast<uint64_t>(tp.int64_data_size());
-    default: return static_cast<uint64_t>(tp.int32_data_size());  // int32, int8, uint8, bool: widened
+    default: return static_cast<uint64_t>(tp.int32_data_size());  // int32, int16, int8, uint8, bool: widened
   }
 }
 
 Result<Tensor> convert_tensor(const Ctx& c, const onnx::TensorProto& tp) {
   DType dt;
   if (!dtype_from_onnx(tp.data_type(), &dt))
-    return error("tensor '{}': element type {} is not supported: qmap carries FLOAT, DOUBLE, INT8, UINT8, INT32, INT64, BOOL",
+    return error("tensor '{}': element type {} is not supported: qmap carries FLOAT, DOUBLE, INT8, UINT8, INT16, INT32, INT64, BOOL",
                  tp.name(), onnx_dtype_name(tp.data_type()));
   Dims dims(tp.dims().begin(), tp.dims().end());
   for (int64_t d : dims)
@@ -160,13 +167,14 @@ Result<Tensor> convert_tensor(const Ctx& c, const onnx::TensorProto& tp) {
       std::copy(tp.int64_data().begin(), tp.int64_data().end(), t.data<int64_t>().begin());
       break;
     }
-    case DType::kInt32: case DType::kInt8: case DType::kUInt8: case DType::kBool: {
+    case DType::kInt32: case DType::kInt16: case DType::kInt8: case DType::kUInt8: case DType::kBool: {
       // ONNX stores these element types widened in int32_data.
       for (int i = 0; i < tp.int32_data_size(); ++i) {
         const int32_t v = tp.int32_data(i);
         switch (dt) {
           case DType::kInt32: t.data<int32_t>()[static_cast<size_t>(i)] = v; break;
           case DType::kInt8: t.data<int8_t>()[static_cast<size_t>(i)] = static_cast<int8_t>(v); break;
+          case DType::kInt16: t.data<int16_t>()[static_cast<size_t>(i)] = static_cast<int16_t>(v); break;
           case DType::kUInt8: t.data<uint8_t>()[static_cast<size_t>(i)] = static_cast<uint8_t>(v); break;
           default: t.data<bool>()[static_cast<size_t>(i)] = v != 0; break;
         }
@@ -331,7 +339,7 @@ Result<Graph> import_model(const std::string& path, const OnnxImportOptions& opt
   };
   std::set<std::string> unsupported;
   for (const auto& np : gp.node()) {
-    const bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
+    const bool default_domain = np.domain().empty() || np.domain() == "ai.onnx" || is_ms_qdq(np);
     std::string ir_name = np.op_type();
     if (auto a = kOnnxAliases.find(ir_name); a != kOnnxAliases.end()) ir_name = a->second;
     if ((!default_domain || !op_by_name(ir_name)) && !custom_op_of(np))

@@ -61,14 +61,16 @@ void conv_accumulate_as(const ConvGeometry2d& g, const std::vector<int32_t>& xs,
 template <typename Out>
 void conv_accumulate(const ConvGeometry2d& g, Q8In x, int32_t zx, std::span<const int8_t> w,
                      std::span<const int32_t> bias, Out out) {
-  // x - zx once per input element (|x - zx| <= 255), so the window loop is plain arithmetic.
+  // x - zx once per input element (|x - zx| <= 255; 32768 for an int16 input), so the window
+  // loop is plain arithmetic.
   std::vector<int32_t> xs(static_cast<size_t>(g.n * g.c * g.h * g.w));
   for (size_t i = 0; i < xs.size(); ++i) xs[i] = x[static_cast<int64_t>(i)] - zx;
-  // |acc| <= |bias| + taps * 255 * 128: int32 is exact below 2^31.
+  // |acc| <= |bias| + taps * max|x - zx| * 128: int32 is exact below 2^31.
   int64_t max_bias = 0;
   for (int32_t b : bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
   const int64_t taps = g.c / g.group * g.kh * g.kw;
-  if (max_bias + taps * 255 * 128 < (int64_t{1} << 31)) conv_accumulate_as<int32_t>(g, xs, w, bias, out);
+  const int64_t max_x = x.wide ? 32768 : 255;
+  if (max_bias + taps * max_x * 128 < (int64_t{1} << 31)) conv_accumulate_as<int32_t>(g, xs, w, bias, out);
   else conv_accumulate_as<int64_t>(g, xs, w, bias, out);
 }
 

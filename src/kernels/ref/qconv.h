@@ -2,11 +2,13 @@
 // Conv, Gemm and MatMul (a matrix product is a 1x1 convolution over H = W = 1 with the rows
 // as the batch).
 //
-// x: [N, C, H, W] 8-bit with zero point zx; padding taps read zx, i.e. contribute nothing.
+// x: [N, C, H, W] 8-bit (or int16) with zero point zx; padding taps read zx, i.e. contribute
+// nothing.
 // w: int8 [M, C/group, KH, KW] (zero point 0), canonical row-major layout.
 // bias: int32 [M] at scale s_x * s_w[m] (may be empty: no bias).
 // acc[n, m, oy, ox] = bias[m] + sum (x - zx) * w over the window, exact: the kernel sums in
-// int32 when |bias| + taps * 255 * 128 < 2^31 (any realistic layer) and in int64 otherwise.
+// int32 when |bias| + taps * 255 * 128 < 2^31 (any realistic 8-bit layer; 32768 in place of
+// 255 for an int16 input) and in int64 otherwise.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +28,8 @@ struct ConvGeometry2d {
   int64_t group = 1;
 };
 
-// y = clamp(requantize(acc, mult[m]) + zy, lo, hi): 8-bit output (fused Relu/Clip via lo/hi).
+// y = clamp(requantize(acc, mult[m]) + zy, lo, hi): 8-bit or int16 output (fused Relu/Clip via
+// lo/hi).
 void qconv2d(const ConvGeometry2d& g, Q8In x, int32_t zx, std::span<const int8_t> w,
              std::span<const int32_t> bias, std::span<const QMultiplier> mult, int32_t zy,
              int32_t lo, int32_t hi, Q8Out y);

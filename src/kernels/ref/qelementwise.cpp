@@ -7,7 +7,8 @@
 namespace qmap::kernels::ref {
 
 void quantize(std::span<const float> x, float scale, int32_t zp, Q8Out y) {
-  const float lo = static_cast<float>(q8_min(y.is_signed) - zp), hi = static_cast<float>(q8_max(y.is_signed) - zp);
+  const float lo = static_cast<float>(q_min(y.is_signed, y.wide) - zp);
+  const float hi = static_cast<float>(q_max(y.is_signed, y.wide) - zp);
   for (size_t i = 0; i < x.size(); ++i) {
     // std::nearbyint rounds ties to even in the default floating-point environment; the
     // clamp happens in float, before the conversion, so huge values cannot overflow int.

@@ -1,6 +1,7 @@
 // QuantizeLinear (ONNX QuantizeLinear-13): y = saturate(round_half_even(x / y_scale) + y_zero_point).
 // x is float32 (or int32); y has the zero point's type, uint8 (default, also when the zero
-// point is absent) or int8. The division is a float32 division, as ONNX Runtime computes it
+// point is absent), int8 or int16 (ONNX QuantizeLinear-21's int16, or com.microsoft's
+// QuantizeLinear at older opsets: qmap's higher-precision activations). The division is a float32 division, as ONNX Runtime computes it
 // (not a multiply by 1/scale), so results match it bit for bit. NaN quantizes to the zero
 // point. Per-axis scale/zero point along `axis` (QuantizeLinear-10 was per-tensor only and
 // is a subset, so no upgrade is needed).
@@ -14,7 +15,7 @@ static constexpr AttrSpec kAttrs[] = {kQuantAxisAttr};
 
 static Status infer(InferCtx& ctx) {
   QMAP_RETURN_IF_ERROR(expect_dtype(ctx, 0, {DType::kFloat32, DType::kInt32}));
-  QMAP_RETURN_IF_ERROR(check_quant_params(ctx, "y_scale", "y_zero_point", {DType::kUInt8, DType::kInt8}));
+  QMAP_RETURN_IF_ERROR(check_quant_params(ctx, "y_scale", "y_zero_point", {DType::kUInt8, DType::kInt8, DType::kInt16}));
   ctx.set_output(0, ctx.has_input(2) ? ctx.dtype(2) : DType::kUInt8, ctx.input(0).dims);
   return ok_status();
 }
@@ -43,6 +44,9 @@ static Status eval(EvalCtx& ctx) {
   if (ctx.out(0).dtype() == DType::kInt8) {
     if (int_in) quantize<int8_t, int32_t>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
     else quantize<int8_t, float>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
+  } else if (ctx.out(0).dtype() == DType::kInt16) {
+    if (int_in) quantize<int16_t, int32_t>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
+    else quantize<int16_t, float>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
   } else {
     if (int_in) quantize<uint8_t, int32_t>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
     else quantize<uint8_t, float>(ctx.in(0), ctx.in(1), zp, axis, ctx.out(0));
@@ -52,7 +56,7 @@ static Status eval(EvalCtx& ctx) {
 
 extern const OpDef kDef = {
     .name = "QuantizeLinear",
-    .summary = "Float to uint8/int8: saturate(round_half_even(x / scale) + zero_point), per tensor or per axis.",
+    .summary = "Float to uint8/int8/int16: saturate(round_half_even(x / scale) + zero_point), per tensor or per axis.",
     .min_inputs = 2, .max_inputs = 3, .min_outputs = 1, .max_outputs = 1,
     .attrs = kAttrs,
     .infer = infer,

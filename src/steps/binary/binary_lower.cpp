@@ -1,6 +1,8 @@
 // The binary family's lowering: DQ(a), DQ(b) -> Add [-> Relu|Clip] -> Q becomes kAddQ15 when
 // its multipliers have the short form (add_q15_form: every Add whose input/output scale ratios
-// are below 4), else kAdd; DQ(a), DQ(b) -> Mul -> Q becomes kMul; broadcasting by strides.
+// are below 4) and every operand is 8-bit, else kAdd (which also takes int16 operands, the
+// higher-precision form); DQ(a), DQ(b) -> Mul -> Q becomes kMul (8-bit); broadcasting by
+// strides.
 #include "core/fixed_point.h"
 #include "kernels/ref/qelementwise.h"
 #include "quant/lowerer.h"
@@ -9,10 +11,11 @@ namespace qmap::lowering {
 
 Result<bool> lower_binary(Lowerer& L, size_t ni) {
   const Node& n = L.graph().nodes[ni];
-  auto a = L.int_source(n.inputs[0]);
-  auto b = L.int_source(n.inputs[1]);
+  const bool add = n.op == OpId::Add;
+  auto a = L.int_source(n.inputs[0], add);
+  auto b = L.int_source(n.inputs[1], add);
   if (!a || !b) return false;
-  auto chain = L.out_chain(n.outputs[0], n.op == OpId::Add, false);
+  auto chain = L.out_chain(n.outputs[0], add, false, add);
   if (!chain) return false;
   Step s = L.new_step(n.op == OpId::Add ? StepKind::kAdd : StepKind::kMul, n);
   auto& bp = s.as<BinaryParams>();
@@ -24,7 +27,8 @@ Result<bool> lower_binary(Lowerer& L, size_t ni) {
   const double sy = chain->qp.scales[0];
   if (n.op == OpId::Add) {
     bp.multipliers = {quantize_multiplier(a->q.scale / sy), quantize_multiplier(b->q.scale / sy)};
-    if (AddQ15 f; add_q15_form(bp.multipliers[0], bp.multipliers[1], &f)) s.kind = StepKind::kAddQ15;
+    const bool wide = a->wide || b->wide || chain->qp.qtype == DType::kInt16;
+    if (AddQ15 f; !wide && add_q15_form(bp.multipliers[0], bp.multipliers[1], &f)) s.kind = StepKind::kAddQ15;
   } else {
     bp.multipliers = {quantize_multiplier(static_cast<double>(a->q.scale) * b->q.scale / sy)};
   }

@@ -36,16 +36,17 @@ Status run_binary(const StepRun& r) {
   const int64_t n = g.out.empty() ? 1 : g.out[d];
   AddQ15 q15;  // the short form (the checks proved it exists)
   if constexpr (kKind == StepKind::kAddQ15) add_q15_form(bp.multipliers[0], bp.multipliers[1], &q15);
+  const kernels::QElementwiseTable& ew = r.ew_for_step();
   for_slices(r.runner, n, parts, [&](int64_t lo, int64_t hi) {
     const BinarySlice p = parts > 1 ? binary_slice(g, d, lo, hi) : BinarySlice{g};
     if constexpr (kKind == StepKind::kAddQ15)
-      r.ew.qadd_q15(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, q15, qy.zero_point, bp.lo,
+      ew.qadd_q15(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, q15, qy.zero_point, bp.lo,
                     bp.hi, q8_at(y, p.y_off));
     else if constexpr (kKind == StepKind::kAdd)
-      r.ew.qadd(p.g, q8_at(a, p.a_off), qa.zero_point, bp.multipliers[0], q8_at(b, p.b_off), qb.zero_point,
+      ew.qadd(p.g, q8_at(a, p.a_off), qa.zero_point, bp.multipliers[0], q8_at(b, p.b_off), qb.zero_point,
                 bp.multipliers[1], qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
     else
-      r.ew.qmul(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, bp.multipliers[0],
+      ew.qmul(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, bp.multipliers[0],
                 qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
   });
   return ok_status();

@@ -14,7 +14,7 @@ namespace {
 Status check_conv_family(const StepChecker& c, bool float_out) {
   const Step& s = c.step();
   QMAP_RETURN_IF_ERROR(c.arity(1));  // weights and bias are blobs
-  QMAP_RETURN_IF_ERROR(c.q8(c.in(0), "input"));
+  QMAP_RETURN_IF_ERROR(c.q8(c.in(0), "input", true));
   const ConvWeights& cw = *s.conv_weights();
   const auto& g = cw.geom;
   for (int64_t v : {g.n, g.c, g.h, g.w, g.m, g.oh, g.ow, g.kh, g.kw, g.stride_h, g.stride_w, g.dil_h, g.dil_w, g.group})
@@ -66,7 +66,7 @@ Status check_conv_family(const StepChecker& c, bool float_out) {
     return c.size(s.as<ConvFloatOutParams>().acc_scales.size(), g.m, "acc scales blob", "M float64");
   }
   const auto& cp = s.as<ConvParams>();
-  QMAP_RETURN_IF_ERROR(c.q8(c.out(), "output"));
+  QMAP_RETURN_IF_ERROR(c.q8(c.out(), "output", true));
   QMAP_RETURN_IF_ERROR(c.clamp(c.out(), cp.lo, cp.hi));
   return c.multipliers(cp.multipliers, g.m, "M");
 }

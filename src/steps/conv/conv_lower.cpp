@@ -1,6 +1,7 @@
 // The convolution family's lowering: DQ(x) + DQ(W int8) [+ DQ(B int32)] -> Conv|Gemm|MatMul
 // [-> Relu|Clip] -> Q becomes kConv; the same ending in a graph output instead of Q ("high
-// precision") becomes kConvFloatOut (quant/lower.h lists every family's patterns).
+// precision") becomes kConvFloatOut (quant/lower.h lists every family's patterns). x and the
+// output may be int16 (zero point 0) as well as 8-bit.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -24,7 +25,7 @@ struct QWeight {
 
 Result<bool> lower_conv(Lowerer& L, size_t ni) {
   const Node& n = L.graph().nodes[ni];
-  auto x = L.int_source(n.inputs[0]);
+  auto x = L.int_source(n.inputs[0], true);  // 8-bit or int16 (the higher-precision form)
   if (!x) return false;
   // Weight / bias: constant int8 / int32 through DequantizeLinear with zero point 0.
   auto weight_of = [&](ValueId v, DType want) -> std::optional<QWeight> {
@@ -78,7 +79,7 @@ Result<bool> lower_conv(Lowerer& L, size_t ni) {
     if (!b || b->data->numel() != m || (!b->qp.per_tensor() && static_cast<int64_t>(b->qp.scales.size()) != m))
       return false;
   }
-  auto chain = L.out_chain(n.outputs[0], true, true);
+  auto chain = L.out_chain(n.outputs[0], true, true, true);
   if (!chain) return false;
 
   Step s = L.new_step(chain->q >= 0 ? StepKind::kConv : StepKind::kConvFloatOut, n);

@@ -1,4 +1,4 @@
-// The quantize family's lowering: float -> QuantizeLinear (per tensor, 8-bit) becomes
+// The quantize family's lowering: float -> QuantizeLinear (per tensor, 8-bit or int16) becomes
 // kQuantize, after the float input is computed.
 #include "quant/lowerer.h"
 
@@ -9,7 +9,8 @@ Result<bool> lower_quantize(Lowerer& L, size_t ni) {
   QMAP_RETURN_IF_ERROR(L.materialize(n.inputs[0]));
   auto qp = L.qparams(n);
   const ValueId x = n.inputs[0];
-  if (!qp || !qp->per_tensor() || !is_8bit(qp->qtype) || L.graph().value(x).dtype != DType::kFloat32 ||
+  if (!qp || !qp->per_tensor() || !is_quant_activation(qp->qtype) ||
+      (qp->qtype == DType::kInt16 && !qp->zero_points_zero()) || L.graph().value(x).dtype != DType::kFloat32 ||
       L.tensor_of(x) < 0)
     return false;
   Step s = L.new_step(StepKind::kQuantize, n);

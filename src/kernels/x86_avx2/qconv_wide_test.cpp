@@ -1,0 +1,162 @@
+// Kernel tester of the int16 convolution (x86_avx2/qconv_wide.cpp, make_qconv_wide_avx2: the
+// higher-precision form's int16 inputs and outputs on every x86 level) against the reference
+// (kernels/ref/qconv.h), bit for bit: every combination of input (u8, s8, s16) and output (u8,
+// s8, s16, f32) with an int16 side, channel counts around the 4-channel register tile, the
+// 64-channel chunk and the tap pair, pixel counts around the 16-lane block and the 64-pixel
+// tile, every kernel shape, stride, dilation and asymmetric pad, groups up to depthwise,
+// batches, extreme inputs and weights, clamps, float output, and 1..3 workers; and the
+// factory declines a layer whose sums could leave int32. Compiled without ISA flags: the
+// kernel is reached through the factory; skipped on a CPU without AVX2.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "kernels/qconv_kernel_internal.h"
+#include "kernels/qconv_test_util.h"
+
+namespace qmap::kernels {
+namespace {
+
+using testing::ConvCase;
+
+#define REQUIRE_AVX2() \
+  if (!testing::host_has(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no avx2"
+
+// Multipliers scaled to the accumulators (|acc| ~ sqrt(taps) * |x| * 74) so most outputs land
+// inside the output range instead of saturating.
+void check(ConvCase c, int workers = 1) {
+  const double taps = static_cast<double>(c.g.c / c.g.group * c.g.kh * c.g.kw);
+  const double x_rms = c.x_wide ? 18900 : 74;
+  const double y_range = c.y_wide ? 20000 : 60;
+  c.mult_lo = y_range / (std::sqrt(taps) * x_rms * 74 + c.bias_range);
+  c.mult_hi = 4 * c.mult_lo;
+  if (c.x_wide) c.zx = 0;
+  if (c.y_wide) c.zy = 0;
+  testing::expect_matches_ref(&make_qconv_wide_avx2, "qconv_wide_avx2", c, true, workers);
+}
+
+ConvCase conv(int64_t c, int64_t h, int64_t w, int64_t m, int64_t k, uint32_t seed) {
+  ConvCase cc;
+  cc.g.c = c, cc.g.h = h, cc.g.w = w, cc.g.m = m, cc.g.kh = k, cc.g.kw = k;
+  cc.g.pad_top = cc.g.pad_left = cc.pad_bottom = cc.pad_right = k / 2;
+  cc.x_wide = true;
+  cc.y_wide = true;
+  cc.seed = seed;
+  return cc;
+}
+
+// Every input/output type pair with an int16 side.
+TEST(QConvWideAvx2, TypePairs) {
+  REQUIRE_AVX2();
+  uint32_t seed = 1;
+  for (int xt = 0; xt < 3; ++xt)      // u8, s8, s16
+    for (int yt = 0; yt < 4; ++yt) {  // u8, s8, s16, f32
+      if (xt != 2 && yt != 2) continue;
+      ConvCase c = conv(5, 7, 9, 6, 3, seed++);
+      c.x_wide = xt == 2, c.x_signed = xt == 1;
+      c.y_wide = yt == 2, c.y_signed = yt == 1, c.float_out = yt == 3;
+      c.zx = c.x_signed ? -7 : 9;
+      c.zy = c.y_signed ? 3 : 100;
+      for (bool relu : {false, true}) {
+        c.relu = relu;
+        check(c);
+      }
+    }
+}
+
+// Channels around the register tile (4), the tap pair (odd C * k * k) and the 64-channel chunk.
+TEST(QConvWideAvx2, ChannelSweep) {
+  REQUIRE_AVX2();
+  uint32_t seed = 100;
+  for (int64_t c : {1, 2, 3, 5, 8, 17, 33, 67})
+    for (int64_t m : {1, 3, 4, 5, 7, 63, 64, 65, 67}) check(conv(c, 5, 6, m, 1, seed++));
+  for (int64_t c : {1, 3, 7}) check(conv(c, 6, 5, 9, 3, seed++));
+}
+
+// Pixels around the 16-lane block and the 64-pixel tile (oh * ow = 1 .. 130).
+TEST(QConvWideAvx2, PixelSweep) {
+  REQUIRE_AVX2();
+  uint32_t seed = 200;
+  for (int64_t h : {1, 2, 4, 8, 13})
+    for (int64_t w : {1, 3, 8, 10}) check(conv(3, h, w, 5, 3, seed++));
+  check(conv(4, 8, 16, 5, 1, seed++));   // 128 pixels: two full tiles
+  check(conv(4, 10, 13, 5, 1, seed++));  // 130: a 2-pixel tail tile
+}
+
+// Strides, dilations, asymmetric pads, kernel shapes, groups, depthwise, batches.
+TEST(QConvWideAvx2, Geometry) {
+  REQUIRE_AVX2();
+  uint32_t seed = 300;
+  for (int64_t k : {1, 2, 3, 5, 7})
+    for (int64_t s : {1, 2, 3})
+      for (int64_t d : {1, 2}) {
+        ConvCase c = conv(3, 11, 12, 4, k, seed++);
+        c.g.stride_h = c.g.stride_w = s;
+        c.g.dil_h = c.g.dil_w = d;
+        c.g.pad_top = k / 2, c.g.pad_left = 0, c.pad_bottom = k, c.pad_right = (k + 1) / 2;
+        if (c.g.h + c.g.pad_top + c.pad_bottom < d * (k - 1) + 1) continue;
+        check(c);
+      }
+  ConvCase rect = conv(4, 9, 7, 6, 1, seed++);
+  rect.g.kh = 3, rect.g.kw = 1, rect.g.pad_left = rect.pad_right = 0;
+  check(rect);
+  for (int64_t group : {2, 3, 6}) {
+    ConvCase c = conv(6, 8, 8, 6, 3, seed++);
+    c.g.group = group;
+    check(c);
+  }
+  ConvCase dw = conv(32, 14, 14, 32, 3, seed++);  // depthwise, MobileNet's shape
+  dw.g.group = 32;
+  check(dw);
+  dw.g.stride_h = dw.g.stride_w = 2;
+  check(dw);
+  ConvCase batch = conv(5, 6, 6, 7, 3, seed++);
+  batch.g.n = 3;
+  check(batch);
+  // Gemm as 1x1 over the rows: 1x1 output, K = 160.
+  check(conv(160, 1, 1, 37, 1, seed++));
+}
+
+// Extreme inputs and weights at the int16 and int8 limits, bias far from 0, no bias, workers.
+TEST(QConvWideAvx2, ExtremesAndWorkers) {
+  REQUIRE_AVX2();
+  uint32_t seed = 400;
+  for (bool xe : {false, true})
+    for (bool we : {false, true}) {
+      ConvCase c = conv(17, 7, 9, 13, 3, seed++);
+      c.extreme_inputs = xe;
+      c.extreme_weights = we;
+      c.bias_range = 1 << 24;
+      check(c);
+    }
+  ConvCase nb = conv(9, 5, 5, 8, 3, seed++);
+  nb.has_bias = false;
+  check(nb);
+  ConvCase f = conv(9, 9, 9, 70, 3, seed++);
+  f.float_out = true;
+  for (int workers : {1, 2, 3}) check(f, workers);
+  for (int workers : {2, 3}) check(conv(20, 12, 12, 130, 1, seed++), workers);
+}
+
+// The factory declines a layer where |bias| + sum |w| * 32768 reaches 2^31 on some channel
+// (the reference then sums in int64), and takes the same layer with 8-bit inputs.
+TEST(QConvWideAvx2, DeclinesPastTheInt32Bound) {
+  REQUIRE_AVX2();
+  std::vector<int8_t> w(600, -128);  // sum |w| * 32768 = 600 * 2^22 > 2^31
+  std::vector<QMultiplier> mult(1, quantize_multiplier(1e-6));
+  QConvParams p;
+  p.g.c = 600;
+  p.weights = w;
+  p.mult = mult;
+  p.x_wide = true;
+  p.x_signed = true;
+  p.lo = -128, p.hi = 127, p.y_signed = true;
+  EXPECT_EQ(make_qconv_wide_avx2(p), nullptr);
+  p.x_wide = false;
+  p.y_wide = true;
+  p.lo = -32768, p.hi = 32767;
+  EXPECT_NE(make_qconv_wide_avx2(p), nullptr);  // 600 * 128 * 255 < 2^31
+}
+
+}  // namespace
+}  // namespace qmap::kernels
