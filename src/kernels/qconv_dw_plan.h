@@ -94,7 +94,7 @@ class DwPlan : public QConvKernel {
     v_bytes_ = static_cast<size_t>(nph_ * lv_) * 4;
     stage_bytes_ = static_cast<size_t>(fv_) * 4;
     const bool k3 = g.kh == 3 && g.kw == 3, k5 = g.kh == 5 && g.kw == 5;
-    std::string n = std::string(p.x_signed ? "qs8" : "qu8") + "_dwconv__" + isa;
+    std::string n = std::string(p.x_wide ? "qs16" : p.x_signed ? "qs8" : "qu8") + "_dwconv__" + isa;
     if (k3) n += "_3x3";
     else if (k5) n += "_5x5";
     name_ = n;

@@ -14,7 +14,9 @@ bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t wei
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
   if (p.x_wide || p.y_wide) {
 #if QMAP_HAVE_AVX2
-    if (isa != Isa::kRef) return make_qconv_wide_avx2(p);
+    if (isa == Isa::kRef) return nullptr;
+    if (auto k = make_qconv_dw_avx2(p)) return k;  // depthwise, row mode (x86_avx2/qconv_dw.h)
+    return make_qconv_wide_avx2(p);
 #endif
     return nullptr;
   }

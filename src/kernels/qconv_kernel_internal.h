@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 #include "kernels/qconv_kernel.h"
@@ -30,6 +31,20 @@ inline bool qconv_int32_exact(const QConvParams& p) {
   for (int32_t b : p.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
   const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
   return max_bias + taps * 255 * 128 < (int64_t{1} << 31);
+}
+
+// The same for an int16 input or output (the higher-precision form): every channel's partial
+// sums are bounded by |bias[m]| + sum_k |w[m][k]| * max|x - zx| (32768 for an int16 input), and
+// that bound is below 2^31 (kernels that take int16 check this one instead).
+inline bool qconv_wide_int32_exact(const QConvParams& p) {
+  const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
+  const int64_t max_x = p.x_wide ? 32768 : 255;
+  for (int64_t m = 0; m < p.g.m; ++m) {
+    int64_t s = p.bias.empty() ? 0 : std::abs(static_cast<int64_t>(p.bias[static_cast<size_t>(m)]));
+    for (int64_t k = 0; k < taps; ++k) s += std::abs(static_cast<int64_t>(p.weights[static_cast<size_t>(m * taps + k)])) * max_x;
+    if (s >= (int64_t{1} << 31)) return false;
+  }
+  return true;
 }
 
 // make_qconv_<isa> of a level with these factories: nothing for parameters past the int32

@@ -181,8 +181,12 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
       for (int64_t j = 0; j < ws_; j += 16) _mm256_store_si256(reinterpret_cast<__m256i*>(d + j), _mm256_setzero_si256());
       const int64_t iy = r - g.pad_top;
       if (iy < 0 || iy >= g.h) continue;
-      const int8_t* src = xc8 + iy * g.w;
       const int64_t cnt = hi - lo;
+      if (p_.x_wide) {  // int16 input, zero point 0: the row as it is
+        std::memcpy(d + lo, static_cast<const int16_t*>(x) + ((n * g.c + ch) * g.h + iy) * g.w, static_cast<size_t>(cnt) * 2);
+        continue;
+      }
+      const int8_t* src = xc8 + iy * g.w;
       int64_t i = 0;
       for (; i + 16 <= cnt; i += 16) {
         const __m128i v8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
@@ -272,6 +276,17 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
           _mm256_store_ps(t, r);
           std::memcpy(yo, t, static_cast<size_t>(k) * 4);
         }
+      } else if (p_.y_wide) {  // int16 output: the clamped lanes fit, packing does not saturate
+        const __m256i q = rq(a);
+        const __m128i r = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+        int16_t* yo = static_cast<int16_t*>(y) + base + i;
+        if (k == kVec) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo), r);
+        } else {
+          alignas(16) int16_t t[8];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), r);
+          std::memcpy(yo, t, static_cast<size_t>(k) * 2);
+        }
       } else {
         const __m128i r = avx2::narrow8(rq(a));
         uint8_t* yo = static_cast<uint8_t*>(y) + base + i;
@@ -331,7 +346,11 @@ template <class Dot>
 std::unique_ptr<QConvKernel> make_qconv_dw(const QConvParams& p) {
   const auto& g = p.g;
   if (g.group != g.c || g.m != g.c) return nullptr;
-  if (!qconv_int32_exact(p)) return nullptr;
+  // int16 input or output: row mode only (build_p reads int16 rows, rows_out stores int16),
+  // under the per-channel int32 bound.
+  const bool wide = p.x_wide || p.y_wide;
+  if (wide && !(g.dil_w == 1 && (g.stride_w == 1 || g.stride_w == 2))) return nullptr;
+  if (wide ? !qconv_wide_int32_exact(p) : !qconv_int32_exact(p)) return nullptr;
   if (g.n < 1 || g.c < 1 || g.oh < 1 || g.ow < 1 || g.kh < 1 || g.kw < 1 || g.stride_h < 1 || g.stride_w < 1 ||
       g.dil_h < 1 || g.dil_w < 1)
     return nullptr;

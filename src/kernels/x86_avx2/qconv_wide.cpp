@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "kernels/qconv_kernel_internal.h"
@@ -71,18 +72,6 @@ class WideConvKernel final : public QConvKernel {
       }
   }
 
-  // Whether every channel's partial sums stay inside int32 (the class comment).
-  static bool exact(const QConvParams& p) {
-    const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
-    const int64_t max_x = p.x_wide ? 32768 : 255;
-    for (int64_t m = 0; m < p.g.m; ++m) {
-      int64_t s = p.bias.empty() ? 0 : std::abs(static_cast<int64_t>(p.bias[static_cast<size_t>(m)]));
-      for (int64_t k = 0; k < taps; ++k) s += std::abs(static_cast<int64_t>(p.weights[static_cast<size_t>(m * taps + k)])) * max_x;
-      if (s >= (int64_t{1} << 31)) return false;
-    }
-    return true;
-  }
-
   const char* name() const override { return "qs16_conv_im2col__avx2_4x16"; }
 
   size_t scratch_bytes_per_worker() const override {
@@ -107,46 +96,96 @@ class WideConvKernel final : public QConvKernel {
       fill_columns(x, n, gi, p0, np, col);
       const int64_t m0 = chunk * kMChunk, m1 = std::min(mg_, m0 + kMChunk);
       auto* acc_out = col + pairs_ * kTile;
-      for (int64_t mi = m0; mi < m1; mi += kMr) gemm_tile(y, n, gi, mi, std::min(kMr, m1 - mi), p0, np, col, acc_out);
+      if (mg_ == 1)
+        gemm_tile<1>(y, n, gi, 0, 1, p0, np, col, acc_out);
+      else
+        for (int64_t mi = m0; mi < m1; mi += kMr) gemm_tile<kMr>(y, n, gi, mi, std::min(kMr, m1 - mi), p0, np, col, acc_out);
     });
   }
 
  private:
-  int32_t read_x(const void* x, int64_t i) const {
-    switch (x_) {
-      case Elem::kU8: return static_cast<const uint8_t*>(x)[i];
-      case Elem::kS8: return static_cast<const int8_t*>(x)[i];
-      default: return static_cast<const int16_t*>(x)[i];
-    }
-  }
-
   // The tile's tap-pair columns (step 1): col[k2 * kTile + j] for pixel p0 + j; the pixels
   // past np are zero.
   void fill_columns(const void* x, int64_t n, int64_t gi, int64_t p0, int64_t np, int32_t* col) const {
     std::memset(col, 0, static_cast<size_t>(pairs_ * kTile) * sizeof(int32_t));
     auto* c16 = reinterpret_cast<int16_t*>(col);
+    switch (x_) {
+      case Elem::kU8: fill_typed(static_cast<const uint8_t*>(x), n, gi, p0, np, c16); break;
+      case Elem::kS8: fill_typed(static_cast<const int8_t*>(x), n, gi, p0, np, c16); break;
+      default: fill_typed(static_cast<const int16_t*>(x), n, gi, p0, np, c16); break;
+    }
+  }
+
+  template <typename T>
+  void fill_typed(const T* x, int64_t n, int64_t gi, int64_t p0, int64_t np, int16_t* c16) const {
+    const int16_t zx = static_cast<int16_t>(zx_);
+    const bool pointwise = g_.kh == 1 && g_.kw == 1 && g_.stride_h == 1 && g_.stride_w == 1 && g_.pad_top == 0 &&
+                           g_.pad_left == 0 && g_.oh == g_.h && g_.ow == g_.w;
+    if (pointwise) {  // tap k is channel k: the tile's pixels are one contiguous run of its plane
+      if constexpr (sizeof(T) == 2) {  // int16 (zx 0): pairs of channel rows interleaved 16 pixels at a time
+        const int64_t full = np / 16 * 16;
+        for (int64_t k2 = 0; k2 < pairs_ && full > 0; ++k2) {
+          const T* a = x + ((n * g_.c) + gi * cg_ + 2 * k2) * g_.h * g_.w + p0;
+          const T* b = 2 * k2 + 1 < taps_ ? a + g_.h * g_.w : nullptr;
+          int32_t* dst = reinterpret_cast<int32_t*>(c16) + k2 * kTile;
+          for (int64_t j = 0; j < full; j += 16) {
+            const __m256i va = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + j));
+            const __m256i vb = b ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + j)) : _mm256_setzero_si256();
+            const __m256i lo = _mm256_unpacklo_epi16(va, vb), hi = _mm256_unpackhi_epi16(va, vb);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_permute2x128_si256(lo, hi, 0x20));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j + 8), _mm256_permute2x128_si256(lo, hi, 0x31));
+          }
+        }
+        for (int64_t k = 0; k < taps_; ++k) {  // the tail pixels
+          const T* src = x + ((n * g_.c) + gi * cg_ + k) * g_.h * g_.w + p0;
+          int16_t* dst = c16 + (k / 2) * kTile * 2 + (k % 2);
+          for (int64_t j = full; j < np; ++j) dst[2 * j] = static_cast<int16_t>(src[j] - zx);
+        }
+        return;
+      }
+      for (int64_t k = 0; k < taps_; ++k) {
+        const T* src = x + ((n * g_.c) + gi * cg_ + k) * g_.h * g_.w + p0;
+        int16_t* dst = c16 + (k / 2) * kTile * 2 + (k % 2);
+        for (int64_t j = 0; j < np; ++j) dst[2 * j] = static_cast<int16_t>(src[j] - zx);
+      }
+      return;
+    }
+    // Each pixel's window origin, once per tile.
+    int64_t y0[kTile], x0[kTile];
+    for (int64_t j = 0, oy = p0 / g_.ow, ox = p0 % g_.ow; j < np; ++j) {
+      y0[j] = oy * g_.stride_h - g_.pad_top;
+      x0[j] = ox * g_.stride_w - g_.pad_left;
+      if (++ox == g_.ow) ox = 0, ++oy;
+    }
     for (int64_t k = 0; k < taps_; ++k) {
       const int64_t ci = k / (g_.kh * g_.kw), ky = k / g_.kw % g_.kh, kx = k % g_.kw;
-      const int64_t plane = ((n * g_.c) + gi * cg_ + ci) * g_.h * g_.w;
+      const T* plane = x + ((n * g_.c) + gi * cg_ + ci) * g_.h * g_.w;
+      const int64_t dy = ky * g_.dil_h, dx = kx * g_.dil_w;
       // Even taps take the low int16 of each dword, odd taps the high one.
       int16_t* dst = c16 + (k / 2) * kTile * 2 + (k % 2);
       for (int64_t j = 0; j < np; ++j) {
-        const int64_t p = p0 + j, oy = p / g_.ow, ox = p % g_.ow;
-        const int64_t iy = oy * g_.stride_h - g_.pad_top + ky * g_.dil_h;
-        const int64_t ix = ox * g_.stride_w - g_.pad_left + kx * g_.dil_w;
-        if (iy >= 0 && iy < g_.h && ix >= 0 && ix < g_.w)
-          dst[2 * j] = static_cast<int16_t>(read_x(x, plane + iy * g_.w + ix) - zx_);
+        const int64_t iy = y0[j] + dy, ix = x0[j] + dx;
+        if (static_cast<uint64_t>(iy) < static_cast<uint64_t>(g_.h) && static_cast<uint64_t>(ix) < static_cast<uint64_t>(g_.w))
+          dst[2 * j] = static_cast<int16_t>(plane[iy * g_.w + ix] - zx);
       }
     }
   }
 
-  // Output channels gi * mg + [mi, mi + mr) over the tile's pixels (steps 3 and 4).
+  // Output channels gi * mg + [mi, mi + mr) over the tile's pixels (steps 3 and 4), MR
+  // channels at a time (1 for a group of one output channel: depthwise).
+  template <int64_t MR>
   void gemm_tile(void* y, int64_t n, int64_t gi, int64_t mi, int64_t mr, int64_t p0, int64_t np, const int32_t* col,
                  int32_t* acc_out) const {
     const int32_t* w = w_.data() + (gi * mg_pad_ + mi) * pairs_;
+    // The tile's requantizers, made once (not per 16 pixels); float outputs use none.
+    alignas(avx2::ChannelRequant) unsigned char rq_mem[MR][sizeof(avx2::ChannelRequant)];
+    const avx2::ChannelRequant* rqs[MR] = {};
+    if (y_ != Elem::kF32)
+      for (int64_t r = 0; r < mr; ++r)
+        rqs[r] = new (rq_mem[r]) avx2::ChannelRequant(mult_[static_cast<size_t>(gi * mg_ + mi + r)], zy_, lo_, hi_);
     for (int64_t j = 0; j < np; j += 16) {
-      __m256i acc[kMr][2];
-      for (int64_t r = 0; r < kMr; ++r) {
+      __m256i acc[MR][2];
+      for (int64_t r = 0; r < MR; ++r) {
         const int64_t m = gi * mg_ + mi + std::min(r, mr - 1);
         acc[r][0] = acc[r][1] = _mm256_set1_epi32(bias_[static_cast<size_t>(m)]);
       }
@@ -154,7 +193,7 @@ class WideConvKernel final : public QConvKernel {
       for (int64_t k = 0; k < pairs_; ++k, c += kTile) {
         const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c));
         const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + 8));
-        for (int64_t r = 0; r < kMr; ++r) {
+        for (int64_t r = 0; r < MR; ++r) {
           const __m256i wv = _mm256_set1_epi32(w[r * pairs_ + k]);
           acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(x0, wv));
           acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(x1, wv));
@@ -173,9 +212,19 @@ class WideConvKernel final : public QConvKernel {
             out[l] = std::min(std::max(static_cast<float>(static_cast<double>(acc_out[l]) * s), float_min_), float_max_);
           continue;
         }
-        const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out), rq(acc[r][0]));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + 8), rq(acc[r][1]));
+        const __m256i q0 = (*rqs[r])(acc[r][0]), q1 = (*rqs[r])(acc[r][1]);
+        if (lanes == 16 && y_ == Elem::kS16) {  // the clamped lanes fit: packing does not saturate
+          const __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(static_cast<int16_t*>(y) + base), packed);
+          continue;
+        }
+        if (lanes == 16) {  // 8-bit: the low byte of each lane (two's complement for int8)
+          const __m128i b = _mm_unpacklo_epi64(avx2::narrow8(q0), avx2::narrow8(q1));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(static_cast<uint8_t*>(y) + base), b);
+          continue;
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out), q0);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc_out + 8), q1);
         switch (y_) {
           case Elem::kU8:
             for (int64_t l = 0; l < lanes; ++l) static_cast<uint8_t*>(y)[base + l] = static_cast<uint8_t>(acc_out[l]);
@@ -204,7 +253,7 @@ class WideConvKernel final : public QConvKernel {
 }  // namespace
 
 std::unique_ptr<QConvKernel> make_qconv_wide_avx2(const QConvParams& p) {
-  if (!WideConvKernel::exact(p)) return nullptr;
+  if (!qconv_wide_int32_exact(p)) return nullptr;
   return std::make_unique<WideConvKernel>(p);
 }
 

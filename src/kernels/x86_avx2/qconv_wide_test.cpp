@@ -138,6 +138,51 @@ TEST(QConvWideAvx2, ExtremesAndWorkers) {
   for (int workers : {2, 3}) check(conv(20, 12, 12, 130, 1, seed++), workers);
 }
 
+// Depthwise int16 layers in row mode take the 256-bit depthwise kernel (x86_avx2/qconv_dw.h:
+// int16 rows read as they are, int16 outputs packed): every type pair with an int16 side,
+// 3x3 and 5x5 and 1x7, strides 1 and 2, widths around its 16-output block; general mode
+// (stride 3, column dilation) declines, and the im2col kernel takes those.
+TEST(QConvWideAvx2, DepthwiseRowMode) {
+  REQUIRE_AVX2();
+  uint32_t seed = 500;
+  for (int xt = 0; xt < 3; ++xt)
+    for (int yt = 0; yt < 4; ++yt) {
+      if (xt != 2 && yt != 2) continue;
+      for (int64_t k : {3, 5})
+        for (int64_t s : {1, 2})
+          for (int64_t w : {7, 16, 17, 33}) {
+            ConvCase c = conv(6, 9, w, 6, k, seed++);
+            c.g.group = 6;
+            c.g.stride_h = c.g.stride_w = s;
+            c.x_wide = xt == 2, c.x_signed = xt == 1;
+            c.y_wide = yt == 2, c.y_signed = yt == 1, c.float_out = yt == 3;
+            c.zx = c.x_signed ? -5 : 11;
+            c.zy = c.y_signed ? 2 : 90;
+            c.relu = (seed % 2) == 0;
+            const double taps = static_cast<double>(k * k);
+            c.mult_lo = (c.y_wide ? 20000 : 60) / (std::sqrt(taps) * (c.x_wide ? 18900 : 74) * 74 + c.bias_range);
+            c.mult_hi = 4 * c.mult_lo;
+            if (c.x_wide) c.zx = 0;
+            if (c.y_wide) c.zy = 0;
+            testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16)", c, true, 1 + (seed % 3));
+          }
+    }
+  ConvCase rect = conv(4, 8, 12, 4, 1, seed++);
+  rect.g.group = 4, rect.g.kw = 7, rect.g.pad_left = rect.pad_right = 3, rect.g.pad_top = rect.pad_bottom = 0;
+  rect.mult_lo = 20000 / (std::sqrt(7.0) * 18900 * 74 + rect.bias_range), rect.mult_hi = 4 * rect.mult_lo;
+  testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16)", rect);
+  ConvCase general = conv(4, 12, 12, 4, 3, seed++);
+  general.g.group = 4, general.g.stride_h = general.g.stride_w = 3;
+  check(general);  // through the im2col kernel
+  std::vector<int8_t> w(4 * 9, 3);
+  std::vector<QMultiplier> mult(4, quantize_multiplier(1e-3));
+  QConvParams p;
+  p.g.c = p.g.m = p.g.group = 4, p.g.h = p.g.w = 12, p.g.kh = p.g.kw = 3, p.g.stride_h = p.g.stride_w = 3;
+  p.g.oh = p.g.ow = 4;
+  p.weights = w, p.mult = mult, p.x_wide = p.x_signed = true, p.lo = -128, p.hi = 127, p.y_signed = true;
+  EXPECT_EQ(make_qconv_dw_avx2(p), nullptr) << "general mode takes 8-bit inputs only";
+}
+
 // The factory declines a layer where |bias| + sum |w| * 32768 reaches 2^31 on some channel
 // (the reference then sums in int64), and takes the same layer with 8-bit inputs.
 TEST(QConvWideAvx2, DeclinesPastTheInt32Bound) {
