@@ -213,6 +213,7 @@ Result<BudgetFit> fit_accuracy_budget(const Graph& float_graph, const Graph& to_
                                                              sensitivity_scorer, options, BudgetPrecision::kFloat));
       f.evaluations += fit.evaluations;
       f.before = fit.before;
+      f.precision = precision;
       f.int16_fell_short = true;
       if (!f.met) return f;
       std::set<std::string> in_float;

@@ -12,7 +12,9 @@
 // on the NPU for a unit that can have one (QuantNodeInfo::int16_capable: Conv/Gemm/MatMul/Add
 // whose readers take int16), and float on the CPU for the others (or for every unit with
 // BudgetPrecision::kFloat). When even every movable unit so moved falls short (int16 outputs
-// keep int8 weights and 8-bit inputs), the search runs again with float for every unit. The model quantized is the graph
+// keep int8 weights and 8-bit inputs), the search runs again from every capable unit in int16,
+// moving units to float on top (ranked anew on that model), and then each int16 unit the
+// result does not need goes back to 8 bits, least sensitive first. The model quantized is the graph
 // makertbin would quantize (after adaptive rounding and bias correction, which change weights
 // and biases); a unit kept in float gets the float model's own constants back (its weights
 // and bias, not their rounded or corrected forms), so it computes what the float model does
@@ -83,7 +85,7 @@ enum class BudgetPrecision {
 struct BudgetFit {
   double budget = 0;
   BudgetPrecision precision = BudgetPrecision::kInt16;  // what the result used
-  bool int16_fell_short = false;  // int16 outputs for every capable unit fell short: float search
+  bool int16_fell_short = false;  // int16 outputs for every capable unit fell short: float on top
   OutputScore before;  // the model as quantized with the given options
   OutputScore after;   // with `widened` in int16 and `moved` in float (== before when nothing moved)
   std::vector<QuantUnit> moved;    // kept in float on the CPU, most sensitive first

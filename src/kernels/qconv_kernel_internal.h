@@ -35,8 +35,10 @@ inline bool qconv_int32_exact(const QConvParams& p) {
 
 // The same for an int16 input or output (the higher-precision form): every channel's partial
 // sums are bounded by |bias[m]| + sum_k |w[m][k]| * max|x - zx| (32768 for an int16 input), and
-// that bound is below 2^31 (kernels that take int16 check this one instead).
+// that bound is below 2^31 (kernels that take int16 check this one instead); an int16 input
+// has zero point 0, as the contract and check_step require.
 inline bool qconv_wide_int32_exact(const QConvParams& p) {
+  if (p.x_wide && p.zx != 0) return false;  // int16 is symmetric: x - zx = x fits int16
   const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
   const int64_t max_x = p.x_wide ? 32768 : 255;
   for (int64_t m = 0; m < p.g.m; ++m) {
