@@ -35,4 +35,15 @@ const QElementwiseTable& qelementwise_table(Isa isa) {
   return kRef;
 }
 
+const QElementwiseTable& qelementwise_table_int16(const QElementwiseTable& level) {
+  const QElementwiseTable& ref_table = qelementwise_table(Isa::kRef);
+#if QMAP_HAVE_AVX2
+  static const QElementwiseTable kWide{"avx2", &ref::quantize, &ref::dequantize, &avx2::qadd_wide, &ref::qadd_q15,
+                                       &ref::qmul, &ref::lut8,     &ref::qconcat,   &ref::qmaxpool2d, &ref::qavgpool2d};
+  if (&level != &ref_table) return kWide;
+#endif
+  (void)level;
+  return ref_table;
+}
+
 }  // namespace qmap::kernels

@@ -27,4 +27,8 @@ struct QElementwiseTable {
 
 const QElementwiseTable& qelementwise_table(Isa isa);
 
+// The entries for steps with an int16 tensor (the higher-precision form): the reference's,
+// with the exact add on int64 lanes (avx2::qadd_wide) when `level` is an x86 level's table.
+const QElementwiseTable& qelementwise_table_int16(const QElementwiseTable& level);
+
 }  // namespace qmap::kernels

@@ -57,13 +57,14 @@ struct StepRun {
   // The parts a memory-bound step of `elements` outputs splits into (one per worker when it is
   // large enough to pay for the hand-off).
   int64_t parts(int64_t elements) const;
-  // The element-wise kernels for this step: the ISA's, or the reference's when a tensor it
-  // reads or writes is int16 (the higher-precision form; the fast entries take 8-bit only).
+  // The element-wise kernels for this step: the ISA's, or when a tensor it reads or writes is
+  // int16 (the higher-precision form; the fast entries take 8-bit only) the reference's with
+  // the level's int16 add (kernels::qelementwise_table_int16).
   const kernels::QElementwiseTable& ew_for_step() const {
     for (const auto* list : {&step.inputs, &step.outputs})
       for (int32_t t : *list)
         if (t >= 0 && program.tensors[static_cast<size_t>(t)].dtype == DType::kInt16)
-          return kernels::qelementwise_table(kernels::Isa::kRef);
+          return kernels::qelementwise_table_int16(ew);
     return ew;
   }
 };

@@ -27,6 +27,10 @@ void qadd_q15(const ref::BinaryGeometry& g, ref::Q8In a, int32_t za, ref::Q8In b
               int32_t zy, int32_t lo, int32_t hi, ref::Q8Out y);
 void qmul(const ref::BinaryGeometry& g, ref::Q8In a, int32_t za, ref::Q8In b, int32_t zb, QMultiplier r,
           int32_t zy, int32_t lo, int32_t hi, ref::Q8Out y);
+// ref::qadd when an operand or the output is int16 (x86_avx2/qadd_wide.cpp): int64 lanes for
+// dense operands whose shifts differ by at most 14, the reference otherwise.
+void qadd_wide(const ref::BinaryGeometry& g, ref::Q8In a, int32_t za, QMultiplier ra, ref::Q8In b, int32_t zb,
+               QMultiplier rb, int32_t zy, int32_t lo, int32_t hi, ref::Q8Out y);
 
 void lut8(ref::Q8In x, int64_t count, std::span<const uint8_t> table, ref::Q8Out y);
 
