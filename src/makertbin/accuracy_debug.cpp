@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -196,9 +196,12 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
     for (const std::string& entry : split_trimmed(b->second, ';')) {
       if (entry.empty()) continue;
       const std::vector<std::string> f = split_trimmed(entry, '|');
-      char* end = nullptr;
-      const float t = f.size() == 3 ? std::strtof(f[2].c_str(), &end) : 0.f;
-      const bool parsed = f.size() == 3 && end && *end == '\0' && !f[2].empty() && std::isfinite(t) && t > 0;
+      // The threshold as the calibration table reads its own (from_chars: locale-independent).
+      float t = 0.f;
+      const bool parsed = f.size() == 3 && [&] {
+        const auto [p, ec] = std::from_chars(f[2].data(), f[2].data() + f[2].size(), t);
+        return ec == std::errc() && p == f[2].data() + f[2].size() && std::isfinite(t) && t > 0.f;
+      }();
       const bool known = parsed && std::any_of(optimized.nodes.begin(), optimized.nodes.end(),
                                                [&](const Node& n) { return n.name == f[0]; });
       if (!known)

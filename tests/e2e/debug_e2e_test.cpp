@@ -353,6 +353,17 @@ TEST(DebugE2e, BadInputIsOneNamedErrorAndNoReport) {
               "debug: 'model_output/bad_quantized_model.onnx': metadata qmap_accuracy_budget_run_on_cpu names node "
               "'nosuch', which 'model_output/bad_optimized_float_model.onnx' does not have: run qmap makertbin "
               "--config cfg.yaml again");
+    // An int16 entry that is not node|value|threshold with a known node and a threshold > 0.
+    for (const std::string bad : {"conv2|c2", "nosuch|c2|1.5", "conv2|c2|-1", "conv2|c2|1.5x"}) {
+      q->metadata.erase("qmap_accuracy_budget_run_on_cpu");
+      q->metadata["qmap_accuracy_budget_int16"] = bad;
+      ASSERT_TRUE(qmap::export_onnx(*q, (dir / "model_output/bad_quantized_model.onnx").string()).ok());
+      r = run_qmap_in(dir, "debug --config cfg.yaml --output-dir out", "none");
+      EXPECT_EQ(expect_one_error(r, false),
+                "debug: 'model_output/bad_quantized_model.onnx': metadata qmap_accuracy_budget_int16 entry '" + bad +
+                    "': expected node|value|threshold with a node of 'model_output/bad_optimized_float_model.onnx' "
+                    "and a threshold > 0: run qmap makertbin --config cfg.yaml again");
+    }
     fs::copy_file(dir / "saved.onnx", dir / "model_output/bad_quantized_model.onnx",
                   fs::copy_options::overwrite_existing);
   }

@@ -12,16 +12,11 @@
 #include <vector>
 
 #include "kernels/isa.h"
+#include "kernels/qelementwise_test_util.h"
 #include "kernels/x86_avx2/qelementwise.h"
 
 namespace qmap::kernels {
 namespace {
-
-bool have_avx2() {
-  for (Isa i : host_isas())
-    if (i == Isa::kAvx2) return true;
-  return false;
-}
 
 enum T { kU8, kS8, kS16 };
 
@@ -71,7 +66,7 @@ void check(T ta, T tb, T ty, const ref::BinaryGeometry& g, double ra, double rb,
 ref::BinaryGeometry dense(int64_t n) { return {{n}, {1}, {1}}; }
 
 TEST(QAddWideAvx2, TypesLengthsAndRatios) {
-  if (!have_avx2()) GTEST_SKIP() << "this CPU has no avx2";
+  QMAP_REQUIRE_ISA(Isa::kAvx2, "avx2");
   uint32_t seed = 1;
   for (int ta = 0; ta < 3; ++ta)
     for (int tb = 0; tb < 3; ++tb)
@@ -86,7 +81,7 @@ TEST(QAddWideAvx2, TypesLengthsAndRatios) {
 }
 
 TEST(QAddWideAvx2, ShiftsTiesExtremesAndBroadcast) {
-  if (!have_avx2()) GTEST_SKIP() << "this CPU has no avx2";
+  QMAP_REQUIRE_ISA(Isa::kAvx2, "avx2");
   uint32_t seed = 100;
   // Shift differences 0..16 (past 14 the reference runs), ratios near powers of two (ties).
   for (int e = 0; e <= 16; ++e) {
