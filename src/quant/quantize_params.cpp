@@ -38,23 +38,31 @@ QuantizedWeights quantize_weights(const Tensor& w, int axis) {
   }
   const int64_t outer = channels * inner == 0 ? 0 : w.numel() / (channels * inner);
   auto src = w.data<float>();
-  auto channel_of = [&](int64_t i) { return (i / inner) % channels; };
-
+  // Element (o, c, k) is at (o * channels + c) * inner + k: loops over the three indices, not a
+  // division per element (makertbin's searches quantize a model hundreds of times).
   std::vector<float> max_abs(static_cast<size_t>(channels), 0.f);
-  for (int64_t i = 0; i < outer * channels * inner; ++i) {
-    float& m = max_abs[static_cast<size_t>(channel_of(i))];
-    m = std::max(m, std::fabs(src[static_cast<size_t>(i)]));
-  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* row = src.data() + (o * channels + c) * inner;
+      float m = max_abs[static_cast<size_t>(c)];
+      for (int64_t k = 0; k < inner; ++k) m = std::max(m, std::fabs(row[k]));
+      max_abs[static_cast<size_t>(c)] = m;
+    }
   QuantizedWeights out{Tensor(DType::kInt8, d),
                        axis >= 0 ? Tensor(DType::kFloat32, {channels}) : Tensor(DType::kFloat32, {})};
   auto scale = out.scale.data<float>();
   for (size_t c = 0; c < max_abs.size(); ++c)
     scale[c] = max_abs[c] > 0 ? static_cast<float>(static_cast<double>(max_abs[c]) / 127.0) : 1.f;
   auto q = out.q.data<int8_t>();
-  for (int64_t i = 0; i < outer * channels * inner; ++i) {
-    const float r = round_half_even(src[static_cast<size_t>(i)] / scale[static_cast<size_t>(channel_of(i))]);
-    q[static_cast<size_t>(i)] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
-  }
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t base = (o * channels + c) * inner;
+      const float s = scale[static_cast<size_t>(c)];
+      for (int64_t k = 0; k < inner; ++k) {
+        const float r = round_half_even(src[static_cast<size_t>(base + k)] / s);
+        q[static_cast<size_t>(base + k)] = static_cast<int8_t>(std::clamp(r, -127.f, 127.f));
+      }
+    }
   return out;
 }
 
