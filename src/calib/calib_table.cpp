@@ -91,7 +91,7 @@ Thresholds CalibTable::thresholds() const {
 }
 
 CalibTable make_calib_table(const Graph& g, const Thresholds& thresholds, const std::string& method,
-                            size_t num_samples) {
+                            size_t num_samples, const std::map<std::string, std::string>& value_methods) {
   CalibTable table;
   table.model = g.name;
   table.method = method;
@@ -100,7 +100,8 @@ CalibTable make_calib_table(const Graph& g, const Thresholds& thresholds, const 
   for (const std::string& name : calibrated_values(g)) {
     auto it = thresholds.find(name);
     if (it == thresholds.end()) continue;
-    table.entries.push_back({name, it->second, method});
+    auto label = value_methods.find(name);
+    table.entries.push_back({name, it->second, label == value_methods.end() ? method : label->second});
     written.insert(name);
   }
   for (const auto& [name, t] : thresholds)

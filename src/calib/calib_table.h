@@ -17,6 +17,7 @@
 // when present but do not require them.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +44,10 @@ struct CalibTable {
 };
 
 // A table of `thresholds` with the entries in graph order (calibrated_values(g)) followed by
-// any names g does not have, in name order; every entry gets `method`.
+// any names g does not have, in name order; every entry gets `method`, or its label in
+// `value_methods` (the values range_search moved: the method whose threshold each took).
 CalibTable make_calib_table(const Graph& g, const Thresholds& thresholds, const std::string& method,
-                            size_t num_samples);
+                            size_t num_samples, const std::map<std::string, std::string>& value_methods = {});
 
 std::string format_calib_table(const CalibTable& table);
 // `source` names the text in errors ("<source>:<line>: ...").

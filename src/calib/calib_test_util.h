@@ -8,6 +8,7 @@
 
 #include "calib/statistics.h"
 #include "ops/registry.h"
+#include "passes/pass_test_util.h"
 
 namespace qmap::calib_testing {
 
@@ -45,6 +46,26 @@ inline ValueStats stats_of(const std::vector<float>& x) {
   h.observe(x);
   s.histogram = h.counts();
   return s;
+}
+
+// Five NPU units with a residual Add: conv 3x3 (3 -> 8) -> Relu -> conv 3x3 (8 -> 8) -> Relu
+// -> conv 1x1 (8 -> 4) -> Add (with the first Relu's output through a 1x1 conv). Input 'x'
+// [1, 3, 8, 8]; the values are named after their nodes (c1, r1, c2, r2, c3, c4, add); weights
+// seeded from `seed` .. `seed + 4`.
+inline Graph residual_network(uint32_t seed) {
+  testing::GraphBuilder b;
+  const ValueId x = b.input("x", {1, 3, 8, 8});
+  const ValueId c1 =
+      b.node("Conv", "c1", {x, b.random("w1", {8, 3, 3, 3}, seed), b.random("b1", {8}, seed + 1, -0.1f, 0.1f)},
+             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId r1 = b.node("Relu", "r1", {c1});
+  const ValueId c2 = b.node("Conv", "c2", {r1, b.random("w2", {8, 8, 3, 3}, seed + 2)},
+                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  const ValueId r2 = b.node("Relu", "r2", {c2});
+  const ValueId c3 = b.node("Conv", "c3", {r2, b.random("w3", {4, 8, 1, 1}, seed + 3)});
+  const ValueId c4 = b.node("Conv", "c4", {r1, b.random("w4", {4, 8, 1, 1}, seed + 4)});
+  const ValueId y = b.node("Add", "add", {c3, c4});
+  return b.build({y});
 }
 
 }  // namespace qmap::calib_testing

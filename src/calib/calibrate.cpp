@@ -10,6 +10,7 @@
 
 #include "calib/calib_table.h"
 #include "calib/output_scorer.h"
+#include "calib/range_search.h"
 #include "calib/statistics.h"
 #include "engine/float_engine.h"
 #include "quant/int_simulator.h"
@@ -184,8 +185,71 @@ Status mix_candidates(const MethodContext& mc, const std::vector<Candidate>& can
   return ok_status();
 }
 
-// default and mix: the candidates, scored on the search samples; default keeps the best.
-Status search_methods(const MethodContext& mc, const CalibrationParameters& p, Calibration& out, Logger& L) {
+// The held-out samples of range_search: kSearchSamples more spread over the set, interleaved
+// with the search's own (of 2 * kSearchSamples spread indices, those the search does not use).
+// Empty when the set has no sample the search does not score.
+Result<std::vector<std::vector<Tensor>>> held_out_samples(CalibDataset& dataset) {
+  const std::vector<size_t> search = spread_indices(dataset.size(), kSearchSamples);
+  const std::set<size_t> used(search.begin(), search.end());
+  std::vector<std::vector<Tensor>> out;
+  for (size_t i : spread_indices(dataset.size(), 2 * kSearchSamples)) {
+    if (used.count(i)) continue;
+    QMAP_ASSIGN_OR_RETURN(std::vector<Tensor> sample, dataset.load_runtime(i));
+    out.push_back(std::move(sample));
+  }
+  return out;
+}
+
+// range_search (range_search.h) from the method search's choice `best`. auto keeps the moved
+// thresholds only when they raise the mean output cosine on held-out samples too; without
+// held-out samples auto does not search.
+Status refine_ranges(const MethodContext& mc, const CalibrationParameters& p, CalibDataset* dataset,
+                     const std::vector<Candidate>& cands, size_t best, const OutputScorer& scorer, Calibration& out,
+                     Logger& L) {
+  std::vector<std::vector<Tensor>> held_out;
+  if (dataset) {
+    QMAP_ASSIGN_OR_RETURN(held_out, held_out_samples(*dataset));
+  }
+  if (p.range_search == AutoMode::kAuto && held_out.empty()) {
+    L.info("range search: not run (auto needs calibration samples beyond the search's {}; range_search: True "
+           "runs it without the held-out check)",
+           scorer.samples().size());
+    return ok_status();
+  }
+  std::vector<RangeCandidate> ladder;
+  for (const Candidate& c : cands) ladder.push_back({c.name, c.t});
+  QMAP_ASSIGN_OR_RETURN(const RangeSearchResult r,
+                        search_ranges(mc.graph, mc.options.quantize, ladder, cands[best].t, cands[best].score, scorer,
+                                      {.progress = mc.options.progress}));
+  for (const RangeMove& m : r.moves)
+    L.debug("range search: {} {} -> {} ({}), output cosine {:.6f}", m.value, m.from, m.to, m.method, m.cosine);
+  L.info("range search: {} of {} values moved in {} runs; output cosine on the {} search samples {:.6f} -> {:.6f}",
+         r.moves.size(), r.values, r.runs, scorer.samples().size(), r.cosine_before, r.cosine_after);
+  if (r.moves.empty()) return ok_status();
+  if (p.range_search == AutoMode::kAuto) {
+    QMAP_ASSIGN_OR_RETURN(const OutputScorer held,
+                          OutputScorer::create(mc.graph, std::move(held_out), {.threads = mc.options.threads}));
+    QMAP_ASSIGN_OR_RETURN(const QuantizedModel before, quantize_graph(mc.graph, cands[best].t, mc.options.quantize));
+    QMAP_ASSIGN_OR_RETURN(const QuantizedModel after, quantize_graph(mc.graph, r.thresholds, mc.options.quantize));
+    QMAP_ASSIGN_OR_RETURN(const OutputScore b, held.score(before.graph));
+    QMAP_ASSIGN_OR_RETURN(const OutputScore a, held.score(after.graph));
+    const bool keep = a.cosine > b.cosine;
+    L.info("range search: {} (output cosine on {} held-out samples: {:.6f} without, {:.6f} with)",
+           keep ? "kept" : "not kept", held.samples().size(), b.cosine, a.cosine);
+    if (!keep) return ok_status();
+  } else {
+    L.info("range search: kept (calibration_parameters.range_search: True)");
+  }
+  out.thresholds = r.thresholds;
+  out.method += "+range-search";
+  for (const RangeMove& m : r.moves) out.value_methods[m.value] = m.method;
+  return ok_status();
+}
+
+// default and mix: the candidates, scored on the search samples; default keeps the best, then
+// (range_search) moves single values' thresholds by the output.
+Status search_methods(const MethodContext& mc, const CalibrationParameters& p, CalibDataset* dataset,
+                      Calibration& out, Logger& L) {
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer,
                         OutputScorer::create(mc.graph, out.samples, {.threads = mc.options.threads}));
   QMAP_ASSIGN_OR_RETURN(const std::vector<Candidate> cands, score_candidates(mc, p, scorer, L));
@@ -198,7 +262,8 @@ Status search_methods(const MethodContext& mc, const CalibrationParameters& p, C
   out.thresholds = cands[best].t;
   L.info("Select {} method", cands[best].name);
   out.method = cands[best].name;  // the table and the model say which method made the thresholds
-  return ok_status();
+  if (p.range_search == AutoMode::kOff) return ok_status();
+  return refine_ranges(mc, p, dataset, cands, best, scorer, out, L);
 }
 
 // load: the model's thresholds; values the QAT model did not quantize (and values the float
@@ -222,10 +287,11 @@ Status load_thresholds(const MethodContext& mc, bool have_data, Calibration& out
 }
 
 // The methods over the statistics, by calibration_type.
-Status run_method(const MethodContext& mc, const CalibrationParameters& p, bool have_data, Calibration& out,
+Status run_method(const MethodContext& mc, const CalibrationParameters& p, CalibDataset* dataset, Calibration& out,
                   Logger& L) {
-  if (p.type == CalibrationType::kLoad) return load_thresholds(mc, have_data, out, L);
-  if (p.type == CalibrationType::kDefault || p.type == CalibrationType::kMix) return search_methods(mc, p, out, L);
+  if (p.type == CalibrationType::kLoad) return load_thresholds(mc, dataset != nullptr, out, L);
+  if (p.type == CalibrationType::kDefault || p.type == CalibrationType::kMix)
+    return search_methods(mc, p, dataset, out, L);
   // skip, max (with max_percentile: percentile), kl, mse: one method.
   CalibMethod m = CalibMethod::kMax;
   double percentile = 1.0;
@@ -295,7 +361,7 @@ Result<Calibration> calibrate(const Graph& graph, CalibDataset* dataset, const C
   for (const auto& [name, vs] : stats.values)
     if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) out.abs_max[name] = vs.abs_max;
   const MethodContext mc{graph, stats, unsigned_values, options};
-  QMAP_RETURN_IF_ERROR(run_method(mc, parameters, dataset != nullptr, out, L));
+  QMAP_RETURN_IF_ERROR(run_method(mc, parameters, dataset, out, L));
   return out;
 }
 

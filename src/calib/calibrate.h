@@ -3,7 +3,8 @@
 //   max, max + max_percentile, kl, mse  one method over the statistics (methods.h);
 //   default  the candidate search: max, a percentile ladder (or the user's max_percentile
 //            alone), kl and mse, each quantized and simulated on samples spread over the set;
-//            the best mean output cosine (OutputScorer) wins;
+//            the best mean output cosine (OutputScorer) wins; then range_search
+//            (range_search.h) moves single values' thresholds along the candidates' ladder;
 //   mix      the same candidates, then per value the one whose simulation of that value is
 //            closest to float; kept when it scores at least the best candidate;
 //   load     the thresholds of the model's QuantizeLinear/DequantizeLinear nodes, max for the
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -61,8 +63,12 @@ struct Calibration {
   Thresholds thresholds;
   // The method that made the thresholds, as the calibration table and the quantized model's
   // metadata name it: the calibration_type ("kl", "load", ...), the candidate default chose,
-  // "mix", "max-percentile:<p>" for max with max_percentile, or the table's method.
+  // "mix", "max-percentile:<p>" for max with max_percentile, or the table's method; with
+  // "+range-search" appended when range_search moved values.
   std::string method;
+  // The values range_search moved -> the candidate method whose threshold each took (the
+  // calibration table's per-value label).
+  std::map<std::string, std::string> value_methods;
   // default, mix: each candidate's score in the order tried (mix's own set last).
   std::vector<CandidateScore> candidates;
   // The samples the search scores: kSearchSamples spread over the data set, or (skip, load

@@ -67,11 +67,13 @@ class CalibrateTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  // range_search is off unless asked for: most tests check the methods and the search alone.
   Result<Calibration> run(CalibrationType type, std::optional<float> max_percentile = std::nullopt,
-                          bool with_data = true, CalibrateOptions o = {}) {
+                          bool with_data = true, CalibrateOptions o = {}, AutoMode range_search = AutoMode::kOff) {
     CalibrationParameters p;
     p.type = type;
     p.max_percentile = max_percentile;
+    p.range_search = range_search;
     o.threads = 2;
     return calibrate(graph_, with_data ? &*dataset_ : nullptr, p, o, log_);
   }
@@ -151,6 +153,52 @@ TEST_F(CalibrateTest, DefaultKeepsTheCandidateWithTheBestOutputCosine) {
   EXPECT_EQ(r->thresholds, thresholds[best]);
   // The scores differ, so a search that kept another candidate would fail above.
   EXPECT_NE(r->candidates.front().cosine, r->candidates[best].cosine);
+}
+
+// range_search after default's choice: True keeps the moves the search made on the search
+// samples; auto keeps them only when they score higher on the held-out samples (the 8 of the
+// 24 the search does not use) and otherwise leaves default's thresholds untouched.
+TEST_F(CalibrateTest, RangeSearchMovesValuesAndAutoChecksThemOnHeldOutSamples) {
+  auto plain = run(CalibrationType::kDefault);
+  auto on = run(CalibrationType::kDefault, std::nullopt, true, {}, AutoMode::kOn);
+  auto automatic = run(CalibrationType::kDefault, std::nullopt, true, {}, AutoMode::kAuto);
+  ASSERT_TRUE(plain.ok() && on.ok() && automatic.ok());
+  EXPECT_TRUE(plain->value_methods.empty());
+  // The data's outliers leave room between the methods: the search moves some value here.
+  ASSERT_FALSE(on->value_methods.empty());
+  EXPECT_EQ(on->method, plain->method + "+range-search");
+  std::vector<std::string> candidate_names;
+  for (const CandidateScore& c : plain->candidates) candidate_names.push_back(c.method);
+  for (const auto& [value, t] : on->thresholds) {
+    auto moved = on->value_methods.find(value);
+    if (moved == on->value_methods.end()) {
+      EXPECT_EQ(t, plain->thresholds.at(value)) << value;  // unmoved values keep default's
+    } else {
+      EXPECT_NE(t, plain->thresholds.at(value)) << value;
+      EXPECT_NE(std::find(candidate_names.begin(), candidate_names.end(), moved->second), candidate_names.end())
+          << moved->second;  // a candidate method's threshold
+    }
+  }
+  // The search scores higher than default's choice on the search samples.
+  auto scorer = OutputScorer::create(graph_, on->samples);
+  ASSERT_TRUE(scorer.ok());
+  auto score = [&](const OutputScorer& s, const Thresholds& t) {
+    auto q = quantize_graph(graph_, t, {});
+    EXPECT_TRUE(q.ok());
+    return s.score(q->graph)->cosine;
+  };
+  EXPECT_GT(score(*scorer, on->thresholds), score(*scorer, plain->thresholds));
+  // auto: the held-out samples decide.
+  std::vector<std::vector<Tensor>> held_out;
+  const std::vector<size_t> search = spread_indices(kSamples, 16);
+  for (size_t i : spread_indices(kSamples, 32))
+    if (std::find(search.begin(), search.end(), i) == search.end()) held_out.push_back(*dataset_->load_runtime(i));
+  ASSERT_EQ(held_out.size(), 8u);
+  auto held = OutputScorer::create(graph_, held_out);
+  ASSERT_TRUE(held.ok());
+  const bool better = score(*held, on->thresholds) > score(*held, plain->thresholds);
+  EXPECT_EQ(automatic->thresholds, better ? on->thresholds : plain->thresholds);
+  EXPECT_EQ(automatic->method, better ? on->method : plain->method);
 }
 
 TEST_F(CalibrateTest, MixKeepsItsPerValueSetOnlyWhenItScoresAtLeastTheBest) {

@@ -7,28 +7,11 @@
 #include <cmath>
 
 #include "engine/float_engine.h"
-#include "passes/pass_test_util.h"
+#include "calib/calib_test_util.h"
 #include "quant/float_range_test_util.h"
 
 namespace qmap {
 namespace {
-
-// conv 3x3 (3 -> 8) -> Relu -> conv 3x3 (8 -> 8) -> Relu -> conv 1x1 (8 -> 4) -> Add (with
-// the first Relu's output through a 1x1 conv) : five units, one clipped value ('c2' output).
-Graph network() {
-  testing::GraphBuilder b;
-  const ValueId x = b.input("x", {1, 3, 8, 8});
-  const ValueId c1 = b.node("Conv", "c1", {x, b.random("w1", {8, 3, 3, 3}, 21), b.random("b1", {8}, 22, -0.1f, 0.1f)},
-                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  const ValueId r1 = b.node("Relu", "r1", {c1});
-  const ValueId c2 = b.node("Conv", "c2", {r1, b.random("w2", {8, 8, 3, 3}, 23)},
-                            {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
-  const ValueId r2 = b.node("Relu", "r2", {c2});
-  const ValueId c3 = b.node("Conv", "c3", {r2, b.random("w3", {4, 8, 1, 1}, 24)});
-  const ValueId c4 = b.node("Conv", "c4", {r1, b.random("w4", {4, 8, 1, 1}, 25)});
-  const ValueId y = b.node("Add", "add", {c3, c4});
-  return b.build({y});
-}
 
 // max |v| of every float value over the samples, with 'r2' (c2 + Relu's output) clipped to a
 // twentieth of its range: the one badly quantized tensor.
@@ -39,7 +22,7 @@ Thresholds thresholds_with_one_clipped(const Graph& g, const std::vector<std::ve
 }
 
 struct Fixture {
-  Graph g = network();
+  Graph g = calib_testing::residual_network(21);
   std::vector<std::vector<Tensor>> s = testing::seeded_samples({1, 3, 8, 8}, 300, 8, -1.f, 1.f);
   Thresholds t = thresholds_with_one_clipped(g, s);
   OutputScorer scorer = *OutputScorer::create(g, s, {.threads = 2});
@@ -165,8 +148,11 @@ TEST(MixedPrecision, NodesKeptInFloatGetTheFloatConstantsBack) {
   for (Node& n : changed.nodes)
     if (n.name == "c2") n.inputs.push_back(changed.add_constant("c2_bias", Tensor(DType::kFloat32, {8})));
   const Graph mixed = with_float_constants(changed, f.g, {"c2", "add"});
-  for (const Node& n : mixed.nodes)
-    if (n.name == "c2") EXPECT_EQ(n.inputs.size(), 2u) << "the added bias is dropped";
+  for (const Node& n : mixed.nodes) {
+    if (n.name == "c2") {
+      EXPECT_EQ(n.inputs.size(), 2u) << "the added bias is dropped";
+    }
+  }
   for (size_t i = 0; i < mixed.nodes.size(); ++i) {
     const Node& n = mixed.nodes[i];
     if (n.inputs.size() < 2 || !mixed.value(n.inputs[1]).constant) continue;

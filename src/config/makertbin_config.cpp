@@ -103,7 +103,7 @@ const std::vector<SectionSchema>& schema() {
       {"calibration_parameters",
        {"cal_data_dir", "cal_data_type", "preprocess_on", "calibration_type", "max_percentile", "per_channel",
         "run_on_cpu", "run_on_npu", "run_on_bpu", "optimization", "bias_correction", "accuracy_budget",
-        "accuracy_budget_precision", "adaround", "cross_layer_equalization"},
+        "accuracy_budget_precision", "adaround", "cross_layer_equalization", "range_search"},
        {{"quant_config", "qmap reads no JSON quantization rules; use node_info, run_on_cpu and optimization"}}},
       {"compiler_parameters",
        {"compile_mode", "balance_factor", "debug", "optimize_level", "core_num", "jobs", "max_time_per_fc",
@@ -217,6 +217,7 @@ class ConfigReader {
   // --- typed values ---
   Result<std::string> text(const Field& f) const;
   Result<bool> boolean(const Field& f) const;
+  Result<AutoMode> auto_mode(const Field& f) const;  // auto, or a boolean (True: kOn)
   Result<int64_t> integer(const Field& f, int64_t lo, int64_t hi, const std::string& rule) const;
   Result<double> number(const Field& f) const;
   template <typename E, size_t N>
@@ -357,6 +358,14 @@ Result<bool> ConfigReader::boolean(const Field& f) const {
   for (const char* t : kFalse)
     if (s == t) return false;
   return fail(f, fmt::format("'{}' is not a boolean: use True or False", s));
+}
+
+Result<AutoMode> ConfigReader::auto_mode(const Field& f) const {
+  QMAP_ASSIGN_OR_RETURN(const std::string v, text(f));
+  if (v == "auto") return AutoMode::kAuto;
+  auto b = boolean(f);
+  if (!b.ok()) return fail(f, fmt::format("'{}': use auto, True or False", v));
+  return *b ? AutoMode::kOn : AutoMode::kOff;
 }
 
 Result<int64_t> ConfigReader::integer(const Field& f, int64_t lo, int64_t hi, const std::string& rule) const {
@@ -835,14 +844,14 @@ Status ConfigReader::read_calibration() {
   }
   const Field f_bc = field(kSec, "bias_correction");
   if (f_bc.given()) {
-    QMAP_ASSIGN_OR_RETURN(const std::string v, text(f_bc));
-    if (v == "auto") {
-      c.bias_correction = BiasCorrectionMode::kAuto;
-    } else {
-      auto b = boolean(f_bc);
-      if (!b.ok()) return fail(f_bc, fmt::format("'{}': use auto, True or False", v));
-      c.bias_correction = *b ? BiasCorrectionMode::kOn : BiasCorrectionMode::kOff;
-    }
+    QMAP_ASSIGN_OR_RETURN(c.bias_correction, auto_mode(f_bc));
+  }
+  if (const Field f = field(kSec, "range_search"); f.given()) {
+    QMAP_ASSIGN_OR_RETURN(c.range_search, auto_mode(f));
+    if (c.range_search == AutoMode::kOn && c.type != CalibrationType::kDefault)
+      return fail(f, fmt::format("True: applies to calibration_type default (it steps along the thresholds of the "
+                                 "methods default compares), not {}",
+                                 calibration_type_name(c.type)));
   }
 
   const Field f_adaround = field(kSec, "adaround");
@@ -901,9 +910,9 @@ Status ConfigReader::read_calibration() {
       continue;
     }
     if (o == kBiasCorrection) {
-      if (c.bias_correction == BiasCorrectionMode::kOff)
+      if (c.bias_correction == AutoMode::kOff)
         return fail(f_opt, "'bias_correction' contradicts calibration_parameters.bias_correction: False");
-      c.bias_correction = BiasCorrectionMode::kOn;
+      c.bias_correction = AutoMode::kOn;
       continue;
     }
     const auto* u = std::find_if(std::begin(kUnsupportedOptimizations), std::end(kUnsupportedOptimizations),

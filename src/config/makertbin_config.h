@@ -58,7 +58,9 @@ struct ModelParameters {
   std::vector<std::string> remove_node_type;  // op types removed at the model boundary
 };
 
-enum class BiasCorrectionMode { kAuto, kOn, kOff };
+// A switch that may also be left to makertbin: auto decides per model on held-out calibration
+// samples (bias_correction, range_search).
+enum class AutoMode { kAuto, kOn, kOff };
 
 struct CalibrationParameters {
   // One entry per input (same order as MakertbinConfig::inputs); empty when
@@ -86,7 +88,14 @@ struct CalibrationParameters {
   // (quant/bias_correction.h). kAuto (the default) keeps it when it raises the output cosine
   // on held-out calibration samples; kOn always; kOff never. Needs calibration data; never
   // with calibration_type load or skip.
-  BiasCorrectionMode bias_correction = BiasCorrectionMode::kAuto;
+  AutoMode bias_correction = AutoMode::kAuto;
+  // range_search (qmap's key): after calibration_type default has chosen a method, each
+  // 8-bit activation's threshold may step to the next lower or higher threshold another
+  // method found for it, where that raises the output cosine on the search samples
+  // (calib/range_search.h). kAuto (the default) keeps the moves when they raise the output
+  // cosine on held-out calibration samples as well; kOn always; kOff never. Only with
+  // calibration_type default.
+  AutoMode range_search = AutoMode::kAuto;
   // accuracy_budget (qmap's key): the least mean output cosine against the float model, on
   // the calibration samples the method search scores, in (0, 1). When the quantized model
   // falls short, makertbin keeps the fewest most sensitive nodes in float on the CPU until it

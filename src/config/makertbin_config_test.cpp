@@ -79,17 +79,44 @@ std::string swapped(std::string yaml, const std::string& from, const std::string
 
 TEST(MakertbinConfig, BiasCorrectionKeyAndToken) {
   auto with = [](const std::string& lines) { return parse(swapped(kFull, kOptimizationLine, lines)); };
-  for (const auto& [lines, mode] : std::vector<std::pair<std::string, BiasCorrectionMode>>{
-           {"  bias_correction: auto\n", BiasCorrectionMode::kAuto},
-           {"  bias_correction: True\n", BiasCorrectionMode::kOn},
-           {"  bias_correction: 'off'\n", BiasCorrectionMode::kOff},
+  for (const auto& [lines, mode] : std::vector<std::pair<std::string, AutoMode>>{
+           {"  bias_correction: auto\n", AutoMode::kAuto},
+           {"  bias_correction: True\n", AutoMode::kOn},
+           {"  bias_correction: 'off'\n", AutoMode::kOff},
            // hb_mapper's spelling: the optimization token turns it on.
-           {"  optimization: bias_correction\n", BiasCorrectionMode::kOn},
-           {"  optimization: 'set_model_output_int8,bias_correction'\n", BiasCorrectionMode::kOn}}) {
+           {"  optimization: bias_correction\n", AutoMode::kOn},
+           {"  optimization: 'set_model_output_int8,bias_correction'\n", AutoMode::kOn}}) {
     auto r = with(lines);
     ASSERT_TRUE(r.ok()) << lines << r.status().message();
     EXPECT_EQ(r->calibration.bias_correction, mode) << lines;
   }
+}
+
+TEST(MakertbinConfig, RangeSearchKey) {
+  auto with = [](const std::string& method, const std::string& line) {
+    return parse(swapped(swapped(kFull, kMethodLines, method), kOptimizationLine, line));
+  };
+  const std::string dflt = "  calibration_type: default\n";
+  for (const auto& [line, mode] : std::vector<std::pair<std::string, AutoMode>>{
+           {"", AutoMode::kAuto},  // the default
+           {"  range_search: auto\n", AutoMode::kAuto},
+           {"  range_search: True\n", AutoMode::kOn},
+           {"  range_search: False\n", AutoMode::kOff}}) {
+    auto r = with(dflt, line);
+    ASSERT_TRUE(r.ok()) << line << r.status().message();
+    EXPECT_EQ(r->calibration.range_search, mode) << line;
+  }
+  // auto and False are fine with any method (range search only runs after default's search).
+  ASSERT_TRUE(with(kMethodLines, "  range_search: False\n").ok());
+  auto on_kl = with("  calibration_type: kl\n", "  range_search: True\n");
+  ASSERT_FALSE(on_kl.ok());
+  EXPECT_NE(on_kl.status().message().find("calibration_parameters.range_search"), std::string::npos)
+      << on_kl.status().message();
+  EXPECT_NE(on_kl.status().message().find("not kl"), std::string::npos) << on_kl.status().message();
+  auto bad = with(dflt, "  range_search: sometimes\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'sometimes': use auto, True or False"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(MakertbinConfig, AccuracyBudget) {
@@ -187,7 +214,7 @@ TEST(MakertbinConfig, AdaRoundToken) {
   auto on = with("  calibration_type: default\n", "  optimization: 'adaround,bias_correction'\n");
   ASSERT_TRUE(on.ok()) << on.status().message();
   EXPECT_TRUE(on->calibration.adaround);
-  EXPECT_EQ(on->calibration.bias_correction, BiasCorrectionMode::kOn);
+  EXPECT_EQ(on->calibration.bias_correction, AutoMode::kOn);
   auto typo = with("  calibration_type: default\n", "  optimization: adaroud\n");
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().message().find("'adaroud' is not a known optimization"), std::string::npos);
@@ -241,7 +268,7 @@ TEST(MakertbinConfig, ParsesFullConfig) {
   EXPECT_EQ(cal.run_on_cpu, (std::vector<std::string>{"conv_1", "conv_2", "conv_3"}));
   EXPECT_EQ(cal.run_on_npu, (std::vector<std::string>{"softmax"}));
   EXPECT_TRUE(cal.model_output_int8);
-  EXPECT_EQ(cal.bias_correction, BiasCorrectionMode::kAuto);  // the default
+  EXPECT_EQ(cal.bias_correction, AutoMode::kAuto);  // the default
 
   const CompilerParameters& cc = c.compiler;
   EXPECT_EQ(cc.compile_mode, CompileMode::kBalance);

@@ -142,7 +142,7 @@ Status print_node_tables(const Graph& optimized, const QuantizedModel& quantized
 // `optimized`, the float model.
 Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const Graph& base, const Thresholds& thresholds,
                                                   const QuantizeOptions& qopts, CalibDataset& dataset,
-                                                  BiasCorrectionMode mode, int threads, Logger& L) {
+                                                  AutoMode mode, int threads, Logger& L) {
   std::vector<std::vector<Tensor>> samples, held_out;
   const size_t n = dataset.size();
   // Of m spread samples, held-out ones are every j where j * held / m steps up: spread too.
@@ -159,7 +159,7 @@ Result<std::optional<Graph>> bias_corrected_graph(const Graph& optimized, const 
          bc.layers, samples.size(), bc.mean_relative_shift);
   for (const auto& [name, shift] : bc.layer_shift) L.debug("bias correction: {}: {:.5f} output std", name, shift);
   if (bc.layers == 0) return std::optional<Graph>();
-  if (mode == BiasCorrectionMode::kOn) {
+  if (mode == AutoMode::kOn) {
     L.info("bias correction: kept (calibration_parameters.bias_correction: True)");
     return std::optional<Graph>(std::move(bc.graph));
   }
@@ -307,7 +307,7 @@ Result<Calibrated> calibration_stage(Pipeline& p, const Graph& optimized, Thresh
   co.calibration_table = p.options.calibration_table;
   QMAP_ASSIGN_OR_RETURN(c.calibration, calibrate(optimized, c.dataset ? &*c.dataset : nullptr, cp, co, p.L));
   const CalibTable table = make_calib_table(optimized, c.calibration.thresholds, c.calibration.method,
-                                            c.dataset ? c.dataset->size() : 0);
+                                            c.dataset ? c.dataset->size() : 0, c.calibration.value_methods);
   QMAP_RETURN_IF_ERROR(write_calib_table(p.out_path("_calibration_table.txt").string(), table));
   p.L.info("wrote {}", p.out_path("_calibration_table.txt").string());
   return c;
@@ -394,8 +394,8 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
 // float model (written before, and the reference of the node table) keeps its own.
 Result<Graph> bias_correction_stage(Pipeline& p, const Graph& optimized, Graph base, Calibrated& c,
                                     const QuantizeOptions& qopts) {
-  const BiasCorrectionMode mode = p.cfg.calibration.bias_correction;
-  if (mode == BiasCorrectionMode::kOff) {
+  const AutoMode mode = p.cfg.calibration.bias_correction;
+  if (mode == AutoMode::kOff) {
     p.L.info("bias correction: off (calibration_parameters.bias_correction: False)");
     return base;
   }

@@ -161,7 +161,7 @@ TEST(MakertbinE2E, SameOutputsWhateverTheThreadCountAndFromTheTable) {
 
 // --- bad input: one clear line, exit 1 ---
 
-TEST(MakertbinE2E, BiasCorrectionModes) {
+TEST(MakertbinE2E, AutoModes) {
   // 40 samples: bias correction fits on the first 32 and auto decides on the other 8.
   YamlOptions o;
   o.calibration_type = "max";
