@@ -481,6 +481,9 @@ QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const Tar
   qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
   qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
   qopts.target = &spec;
+  // The method search, range search, bias correction's check, the accuracy budget and qmap
+  // debug's per-node runs quantize the same weights again and again.
+  qopts.weight_cache = std::make_shared<WeightQuantCache>();
   return qopts;
 }
 

@@ -41,7 +41,7 @@ struct MakertbinOptions {
 };
 
 // The quantizer's options the config asks for (per_channel, run_on_cpu, run_on_npu) on `spec`
-// (kept alive by the caller).
+// (kept alive by the caller), with a fresh weight cache (QuantizeOptions::weight_cache).
 QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const TargetSpec& spec);
 
 // The model the config names, imported as makertbin imports it (the YAML's input shapes

@@ -464,7 +464,9 @@ class Emitter {
     const auto key = std::make_pair(w, axis);
     auto it = weights_.find(key);
     if (it == weights_.end()) {
-      QuantizedWeights qw = quantize_weights(*g_.value(w).constant, axis);
+      const Tensor& constant = *g_.value(w).constant;
+      QuantizedWeights qw =
+          opts_.weight_cache ? opts_.weight_cache->get(constant, axis) : quantize_weights(constant, axis);
       Tensor zp(DType::kInt8, qw.scale.dims());
       Tensor scale = qw.scale;
       const ValueId id = add_dequantized_constant(g_.value(w).name, std::move(qw.q), qw.scale, zp, axis);

@@ -11,12 +11,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "ir/graph.h"
+#include "quant/quantize_params.h"
 #include "quant/quantize_rules.h"
 #include "target/placement.h"
 #include "target/target_spec.h"
@@ -42,6 +44,9 @@ struct QuantizeOptions {
   // calibration data: 16 bits need not clip); a value without one keeps its calibrated
   // threshold, and neither is ever lowered.
   std::map<std::string, float> int16_thresholds;
+  // Optional: quantized weights kept between calls (quantize_params.h). The result is the same
+  // with or without it; a search that quantizes one graph many times sets one.
+  std::shared_ptr<WeightQuantCache> weight_cache;
 };
 
 // One per node of the float graph, in its order: the rows of makertbin's node table.

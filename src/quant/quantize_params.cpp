@@ -66,6 +66,27 @@ QuantizedWeights quantize_weights(const Tensor& w, int axis) {
   return out;
 }
 
+QuantizedWeights WeightQuantCache::get(const Tensor& w, int axis) {
+  const auto key = std::make_pair(w.raw(), axis);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.source.dims() == w.dims() && it->second.source.dtype() == w.dtype()) {
+      ++hits_;
+      return it->second.q;
+    }
+  }
+  QuantizedWeights q = quantize_weights(w, axis);
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.insert_or_assign(key, Entry{w, q});
+  return q;
+}
+
+size_t WeightQuantCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
 QuantizedBias quantize_bias(const Tensor& bias, float input_scale, const Tensor& weight_scale, int64_t n) {
   QMAP_CHECK(bias.numel() == n || bias.numel() == 1, "bias of {} elements for {} channels", bias.numel(), n);
   const bool per_channel = weight_scale.rank() == 1;

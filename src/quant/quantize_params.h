@@ -3,6 +3,9 @@
 // int32 biases at the accumulator's scale. Scales are float32, as ONNX stores them.
 #pragma once
 
+#include <map>
+#include <mutex>
+
 #include "ir/tensor.h"
 
 namespace qmap {
@@ -24,6 +27,27 @@ struct QuantizedWeights {
 // in float32 (as QuantizeLinear divides), clamped to [-127, 127] so the range stays
 // symmetric.
 QuantizedWeights quantize_weights(const Tensor& w, int axis);
+
+// quantize_weights' results kept between quantize_graph calls over the same float constants:
+// makertbin's searches quantize one graph hundreds of times with other thresholds, and the
+// weights' codes and scales do not depend on them (ResNet-50: 25 M weights each time). Keyed
+// by the constant's buffer and the axis; an entry holds a reference to that buffer, so the
+// address cannot be reused by another tensor while the cache lives. Constants must not be
+// written in place while a cache holds them (the quantizer never writes them). Thread-safe.
+class WeightQuantCache {
+ public:
+  QuantizedWeights get(const Tensor& w, int axis);
+  size_t hits() const;
+
+ private:
+  struct Entry {
+    Tensor source;  // keeps the keyed buffer alive
+    QuantizedWeights q;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<const std::byte*, int>, Entry> entries_;
+  size_t hits_ = 0;
+};
 
 struct QuantizedBias {
   Tensor q;      // int32 [N]

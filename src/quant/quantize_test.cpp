@@ -766,5 +766,32 @@ TEST(Quantize, DeterministicAndExportable) {
   EXPECT_EQ(*ea, *eb);
 }
 
+// A weight cache changes nothing but the work: the same ONNX bytes with and without it, at
+// other thresholds too, and the second quantization takes both weights from it.
+TEST(Quantize, WeightCacheGivesTheSameGraph) {
+  const Graph g = conv_relu_conv();
+  QuantizeOptions cached;
+  cached.weight_cache = std::make_shared<WeightQuantCache>();
+  std::map<std::string, float> other = kConvThresholds;
+  other.at("r1") = 0.75f;
+  for (const auto& th : {kConvThresholds, other}) {
+    auto plain = quantize_graph(g, th, {});
+    auto with = quantize_graph(g, th, cached);
+    ASSERT_TRUE(plain.ok() && with.ok());
+    auto ep = export_onnx_bytes(plain->graph);
+    auto ew = export_onnx_bytes(with->graph);
+    ASSERT_TRUE(ep.ok() && ew.ok());
+    EXPECT_EQ(*ep, *ew);
+  }
+  EXPECT_EQ(cached.weight_cache->hits(), 2u);  // w1 and w2, on the second call
+  // Per tensor is another entry (another axis key).
+  cached.per_channel = false;
+  auto pt = quantize_graph(g, kConvThresholds, cached);
+  auto pt_plain = quantize_graph(g, kConvThresholds, {.per_channel = false});
+  ASSERT_TRUE(pt.ok() && pt_plain.ok());
+  EXPECT_EQ(*export_onnx_bytes(pt->graph), *export_onnx_bytes(pt_plain->graph));
+  EXPECT_EQ(cached.weight_cache->hits(), 2u);
+}
+
 }  // namespace
 }  // namespace qmap
