@@ -295,26 +295,29 @@ Result<Statistics> collect_statistics(const Graph& g, size_t num_samples, const 
     if (range[v].count == 0) range[v].min = range[v].max = 0.f;  // only empty tensors seen
     abs_max[v] = std::max(-range[v].min, range[v].max);
   }
-  std::vector<std::vector<HistogramObserver>> hists(workers);
+  std::vector<std::vector<HistogramObserver>> hists(opts.histograms ? workers : 0);
   for (auto& w : hists)
     for (size_t v = 0; v < nv; ++v) w.emplace_back(abs_max[v]);
-  QMAP_RETURN_IF_ERROR(runner.run("calibration 2/2 (histogram)", [&](int worker, size_t, const auto& data) {
-    auto& obs = hists[static_cast<size_t>(worker)];
-    for (size_t v = 0; v < nv; ++v) obs[v].observe(data[v]);
-    return ok_status();
-  }));
+  if (opts.histograms)
+    QMAP_RETURN_IF_ERROR(runner.run("calibration 2/2 (histogram)", [&](int worker, size_t, const auto& data) {
+      auto& obs = hists[static_cast<size_t>(worker)];
+      for (size_t v = 0; v < nv; ++v) obs[v].observe(data[v]);
+      return ok_status();
+    }));
 
   Statistics stats;
   stats.num_samples = num_samples;
   for (size_t v = 0; v < nv; ++v) {
-    HistogramObserver merged(abs_max[v]);
-    for (const auto& w : hists) merged.merge(w[v]);
     ValueStats s;
     s.min = range[v].min;
     s.max = range[v].max;
     s.abs_max = abs_max[v];
     s.count = range[v].count;
-    s.histogram = merged.counts();
+    if (opts.histograms) {
+      HistogramObserver merged(abs_max[v]);
+      for (const auto& w : hists) merged.merge(w[v]);
+      s.histogram = merged.counts();
+    }
     stats.values.emplace(observed[v].name, std::move(s));
   }
   return stats;

@@ -55,6 +55,9 @@ struct CollectOptions {
   bool progress = false;   // progress bars on stderr
   // Names of the values to observe; empty: every calibrated value (calibrated_values).
   std::set<std::string> observe;
+  // false: pass 1 only (min, max, abs_max, count; empty histograms), for callers that need
+  // the ranges alone, at half the cost.
+  bool histograms = true;
 };
 
 // The values calibration gives a threshold: every non-constant float32 value of `g`, graph

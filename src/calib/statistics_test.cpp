@@ -225,6 +225,23 @@ TEST(CalibStatistics, ObservesTheRequestedValuesOnly) {
   EXPECT_NE(bad.status().message().find("value 'a'"), std::string::npos) << bad.status().message();
 }
 
+// Ranges only: the same min, max, abs_max and count as both passes give, no histogram.
+TEST(CalibStatistics, RangesOnlySkipThePassOfHistograms) {
+  auto both = collect_statistics(mixed_graph(), 3, gaussian_loader(5), {.threads = 2});
+  auto ranges = collect_statistics(mixed_graph(), 3, gaussian_loader(5), {.threads = 2, .histograms = false});
+  ASSERT_TRUE(both.ok() && ranges.ok());
+  ASSERT_EQ(ranges->values.size(), both->values.size());
+  for (const auto& [name, r] : ranges->values) {
+    const ValueStats& b = both->values.at(name);
+    EXPECT_EQ(r.min, b.min) << name;
+    EXPECT_EQ(r.max, b.max) << name;
+    EXPECT_EQ(r.abs_max, b.abs_max) << name;
+    EXPECT_EQ(r.count, b.count) << name;
+    EXPECT_TRUE(r.histogram.empty()) << name;
+    EXPECT_FALSE(b.histogram.empty()) << name;
+  }
+}
+
 TEST(CalibStatistics, ReportsTheFirstFailingSampleWhateverTheThreads) {
   const SampleLoader good = gaussian_loader(9);
   const SampleLoader load = [&](size_t i) -> Result<std::vector<Tensor>> {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "calib/mixed_precision.h"
 #include "calib/output_scorer.h"
 #include "calib/qdq_thresholds.h"
+#include "calib/statistics.h"
 #include "config/makertbin_config.h"
 #include "core/file_io.h"
 #include "core/thread_pool.h"
@@ -342,6 +344,18 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
   // An int16 output takes its value's max |v| over the calibration data: 16 bits need not clip.
   in.qopts.int16_thresholds = cal.abs_max;
+  if (p.cfg.calibration.accuracy_budget_int16 && cal.abs_max.empty() && c.dataset) {
+    // Thresholds from a calibration table come without the ranges: one range pass gives them.
+    CollectOptions co{.threads = p.threads, .progress = p.options.progress, .observe = {}, .histograms = false};
+    QMAP_ASSIGN_OR_RETURN(
+        const Statistics ranges,
+        collect_statistics(optimized, c.dataset->size(), [&](size_t i) { return c.dataset->load_runtime(i); }, co));
+    for (const auto& [name, vs] : ranges.values)
+      if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) in.qopts.int16_thresholds[name] = vs.abs_max;
+    p.L.info("accuracy budget: int16 thresholds are max |v| over the {} calibration samples (the calibration table "
+             "has thresholds only)",
+             c.dataset->size());
+  }
   const BudgetPrecision precision = p.cfg.calibration.accuracy_budget_int16 ? BudgetPrecision::kInt16
                                                                            : BudgetPrecision::kFloat;
   // The units' sensitivities run in parallel, one thread each, with the float engine's GEMM

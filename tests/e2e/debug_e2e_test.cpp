@@ -263,6 +263,21 @@ TEST(DebugE2e, AccuracyBudgetGivesInt16Outputs) {
   const json j = read_json(dir / "w16_output/bad_debug.json");
   EXPECT_NEAR(j["outputs"][0]["cosine"].get<double>(), after, 1e-5) << "debug re-quantizes with the int16 outputs";
 
+  // From the calibration table, which holds thresholds only: one range pass gives the int16
+  // outputs their max |v| again, so the same units reach the same cosine.
+  std::ofstream(dir / "t16.yaml") << config("  max_percentile: 0.9\n  accuracy_budget: 0.99\n", "t16_output");
+  const CliRun t = run_qmap_in(dir,
+                               "makertbin --config t16.yaml --model-type onnx --no-progress --calibration-table "
+                               "w16_output/bad_calibration_table.txt",
+                               "t16_output/makertbin.log");
+  ASSERT_EQ(t.code, 0) << t.out << t.err << t.log;
+  EXPECT_NE(t.log.find("int16 thresholds are max |v| over the"), std::string::npos) << t.log;
+  const size_t t_given = t.log.find(given);
+  ASSERT_NE(t_given, std::string::npos) << t.log;
+  const size_t t_at = t.log.find(after_key, t_given);
+  ASSERT_NE(t_at, std::string::npos);
+  EXPECT_EQ(t.log.substr(t_at, after_key.size() + 8), r.log.substr(at, after_key.size() + 8));
+
   std::ofstream(dir / "fl.yaml") << config(
       "  max_percentile: 0.9\n  accuracy_budget: 0.99\n  accuracy_budget_precision: float\n", "fl_output");
   const CliRun f = run_qmap_in(dir, "makertbin --config fl.yaml --model-type onnx --no-progress", "fl_output/makertbin.log");
