@@ -229,9 +229,8 @@ Status refine_ranges(const MethodContext& mc, const CalibrationParameters& p, Ca
   if (p.range_search == AutoMode::kAuto) {
     QMAP_ASSIGN_OR_RETURN(const OutputScorer held,
                           OutputScorer::create(mc.graph, std::move(held_out), {.threads = mc.options.threads}));
-    QMAP_ASSIGN_OR_RETURN(const QuantizedModel before, quantize_graph(mc.graph, cands[best].t, mc.options.quantize));
     QMAP_ASSIGN_OR_RETURN(const QuantizedModel after, quantize_graph(mc.graph, r.thresholds, mc.options.quantize));
-    QMAP_ASSIGN_OR_RETURN(const OutputScore b, held.score(before.graph));
+    QMAP_ASSIGN_OR_RETURN(const OutputScore b, held.score(cands[best].model.graph));
     QMAP_ASSIGN_OR_RETURN(const OutputScore a, held.score(after.graph));
     const bool keep = a.cosine > b.cosine;
     L.info("range search: {} (output cosine on {} held-out samples: {:.6f} without, {:.6f} with)",
