@@ -359,7 +359,11 @@ Result<Calibration> calibrate(const Graph& graph, CalibDataset* dataset, const C
                         quantizer_unsigned_values(graph, stats, options.quantize));
   for (const auto& [name, vs] : stats.values)
     if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) out.abs_max[name] = vs.abs_max;
-  const MethodContext mc{graph, stats, unsigned_values, options};
+  // Units with int16 outputs hold their whole range (QuantizeOptions::int16_thresholds): the
+  // candidates are scored as they will be quantized.
+  CalibrateOptions with_ranges = options;
+  if (!with_ranges.quantize.int16_outputs.empty()) with_ranges.quantize.int16_thresholds = out.abs_max;
+  const MethodContext mc{graph, stats, unsigned_values, with_ranges};
   QMAP_RETURN_IF_ERROR(run_method(mc, parameters, dataset, out, L));
   return out;
 }

@@ -92,7 +92,7 @@ const std::vector<SectionSchema>& schema() {
        {"onnx_model", "prototxt", "caffe_model", "march", "output_model_file_prefix", "working_dir",
         "layer_out_dump", "log_level", "output_nodes", "remove_node_type", "node_info", "enable_vpu"},
        {{"remove_node_name", "qmap removes boundary nodes by type only (remove_node_type)"},
-        {"set_node_data_type", "qmap quantizes activations to 8 bits only"},
+        {"set_node_data_type", "qmap takes int16 per node: node_info {node: {OutputType: int16}}"},
         {"debug_mode", "use layer_out_dump: True to keep per-layer outputs"}}},
       {"input_parameters",
        {"input_name", "input_shape", "input_type_train", "input_layout_train", "input_type_rt",
@@ -116,8 +116,8 @@ const std::vector<SectionSchema>& schema() {
 
 // hb_mapper optimization tokens qmap recognises but cannot honour.
 constexpr UnsupportedKey kUnsupportedOptimizations[] = {
-    {"set_all_nodes_int16", "qmap quantizes activations to 8 bits only"},
-    {"set_model_output_int16", "qmap quantizes activations to 8 bits only"},
+    {"set_all_nodes_int16", "qmap takes int16 per node: node_info {node: {OutputType: int16}}, or accuracy_budget"},
+    {"set_model_output_int16", "qmap's NPU outputs that are model outputs leave in float from the int32 accumulator"},
     {"set_Softmax_input_int8", "Softmax runs in float on the CPU"},
     {"set_Softmax_output_int8", "Softmax runs in float on the CPU"},
     {"set_Softmax_input_int16", "Softmax runs in float on the CPU"},
@@ -955,7 +955,7 @@ Status ConfigReader::read_node_lists() {
       if (!is_none(node)) QMAP_RETURN_IF_ERROR(place(node, npu, f));
   }
 
-  // node_info: {node: {ON: BPU|NPU|CPU, InputType: int8, OutputType: int8}}.
+  // node_info: {node: {ON: BPU|NPU|CPU, InputType: int8, OutputType: int8|int16}}.
   const Field f_info = field("model_parameters", "node_info");
   if (!f_info.given()) return ok_status();
   if (!f_info.value.IsMap()) return fail(f_info, "must be a map: {node name: {ON: NPU or CPU}}");
@@ -970,8 +970,18 @@ Status ConfigReader::read_node_lists() {
       if (a == "ON") {
         QMAP_ASSIGN_OR_RETURN(const bool npu, choice(f, v, kNodePlacements));
         QMAP_RETURN_IF_ERROR(place(node, npu, f));
-      } else if (a == "InputType" || a == "OutputType") {
-        if (v != "int8") return fail(f, fmt::format("'{}' is not supported by qmap: activations are int8", v));
+      } else if (a == "OutputType") {
+        if (v == "int16") {
+          if (std::find(c.int16_outputs.begin(), c.int16_outputs.end(), node) == c.int16_outputs.end())
+            c.int16_outputs.push_back(node);
+        } else if (v != "int8") {
+          return fail(f, fmt::format("'{}' is not supported by qmap: an output is int8 or int16", v));
+        }
+      } else if (a == "InputType") {
+        if (v == "int16")
+          return fail(f, "'int16': qmap makes a unit's output int16, not one reader's input: give OutputType: int16 "
+                         "to the node that produces this input");
+        if (v != "int8") return fail(f, fmt::format("'{}' is not supported by qmap: an input is int8", v));
       } else {
         return fail(f, "unknown node_info attribute: allowed are ON, InputType, OutputType");
       }

@@ -80,6 +80,10 @@ struct CalibrationParameters {
   // from model_parameters.node_info's `ON`). Disjoint, in file order, no duplicates.
   std::vector<std::string> run_on_cpu;
   std::vector<std::string> run_on_npu;
+  // model_parameters.node_info's `OutputType: int16`, in file order, no duplicates: units
+  // whose output activation is int16 (QuantizeOptions::int16_outputs, at max |v| over the
+  // calibration data), as hb_mapper's node_info sets a node's output type.
+  std::vector<std::string> int16_outputs;
   // optimization: set_model_output_int8 — requantize NPU graph outputs to int8 instead of
   // the default high-precision (int32 accumulator) float output.
   bool model_output_int8 = false;
@@ -179,8 +183,9 @@ inline constexpr const char* kMetadataMarchKey = "qmap_march";
 // The nodes calibration_parameters.accuracy_budget kept in float on the CPU, ';'-separated
 // (absent when it moved none): `qmap debug` re-quantizes with them.
 inline constexpr const char* kMetadataBudgetCpuKey = "qmap_accuracy_budget_run_on_cpu";
-// The nodes it gave int16 outputs, each with its output value and that value's threshold,
-// ';'-separated "node|value|threshold" (absent when none): `qmap debug` re-quantizes with them.
+// The nodes with int16 outputs (the accuracy budget's and node_info's `OutputType: int16`),
+// each with its output value and that value's threshold, ';'-separated "node|value|threshold"
+// (absent when none): `qmap debug` re-quantizes with them.
 inline constexpr const char* kMetadataBudgetInt16Key = "qmap_accuracy_budget_int16";
 
 // The input specs of a stored makertbin YAML (model metadata, a .bin), whatever the model

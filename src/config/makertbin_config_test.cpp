@@ -119,6 +119,21 @@ TEST(MakertbinConfig, RangeSearchKey) {
       << bad.status().message();
 }
 
+TEST(MakertbinConfig, NodeInfoOutputTypeInt16) {
+  const std::string from = "node_info: {\"conv_3\": {'ON': 'CPU', 'InputType': 'int8'}}";
+  auto r = parse(swapped(kFull, from,
+                         "node_info: {\"conv_3\": {'ON': 'CPU', 'InputType': 'int8'}, conv_5: {OutputType: int16}, "
+                         "conv_6: {ON: NPU, OutputType: 'int16'}, conv_7: {OutputType: int8}, "
+                         "conv_5: {OutputType: int16}}"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  // In file order, once each; int8 is the default and names nothing.
+  EXPECT_EQ(r->calibration.int16_outputs, (std::vector<std::string>{"conv_5", "conv_6"}));
+  EXPECT_EQ(r->calibration.run_on_npu, (std::vector<std::string>{"softmax", "conv_6"}));
+  auto none = parse(kFull);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->calibration.int16_outputs.empty());
+}
+
 TEST(MakertbinConfig, AccuracyBudget) {
   auto with = [](const std::string& lines) { return parse(swapped(kFull, kOptimizationLine, lines)); };
   auto none = with("");
@@ -841,8 +856,10 @@ TEST(MakertbinConfig, RejectsEachErrorClass) {
         "'calibration_parameters.run_on_cpu' (line 29)"}},
       {"node_info bad ON", "'ON': 'CPU'", "'ON': 'GPU'",
        {"model_parameters.node_info.conv_3.ON", "'GPU' is not allowed: allowed values are NPU, BPU, CPU"}},
-      {"node_info int16", "'InputType': 'int8'", "'InputType': 'int16'",
-       {"node_info.conv_3.InputType", "'int16' is not supported by qmap"}},
+      {"node_info int16 input", "'InputType': 'int8'", "'InputType': 'int16'",
+       {"node_info.conv_3.InputType", "give OutputType: int16 to the node that produces this input"}},
+      {"node_info fp16 output", "'InputType': 'int8'", "'OutputType': 'fp16'",
+       {"node_info.conv_3.OutputType", "'fp16' is not supported by qmap: an output is int8 or int16"}},
       {"unsupported optimization", "optimization: set_model_output_int8", "optimization: set_all_nodes_int16",
        {"calibration_parameters.optimization", "'set_all_nodes_int16' is not supported by qmap"}},
       {"unknown optimization", "optimization: set_model_output_int8", "optimization: set_model_output_int9",

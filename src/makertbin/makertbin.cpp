@@ -332,6 +332,37 @@ struct ToQuantize {
   std::vector<std::string> budget_cpu;  // the nodes the accuracy budget kept in float
 };
 
+// The thresholds of int16 outputs (node_info's OutputType: int16, the accuracy budget's):
+// each value's max |v| over the calibration data, as calibration measured it; thresholds from
+// a calibration table come without ranges, and one range pass gives them.
+Status set_int16_thresholds(Pipeline& p, const Graph& optimized, const Calibrated& c, QuantizeOptions& qopts) {
+  const bool budget_int16 = p.cfg.calibration.accuracy_budget && p.cfg.calibration.accuracy_budget_int16;
+  if (qopts.int16_outputs.empty() && !budget_int16) return ok_status();
+  qopts.int16_thresholds = c.calibration.abs_max;
+  if (!qopts.int16_thresholds.empty() || !c.dataset) return ok_status();
+  CollectOptions co{.threads = p.threads, .progress = p.options.progress, .observe = {}, .histograms = false};
+  QMAP_ASSIGN_OR_RETURN(
+      const Statistics ranges,
+      collect_statistics(optimized, c.dataset->size(), [&](size_t i) { return c.dataset->load_runtime(i); }, co));
+  for (const auto& [name, vs] : ranges.values)
+    if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) qopts.int16_thresholds[name] = vs.abs_max;
+  p.L.info("int16 outputs: thresholds are max |v| over the {} calibration samples (the calibration table has "
+           "thresholds only)",
+           c.dataset->size());
+  return ok_status();
+}
+
+// node_info's OutputType: int16 names, checked on the optimized model before calibration: an
+// unknown node, or a unit whose readers take 8-bit inputs only, fails here with the key.
+Status check_int16_outputs(const Graph& optimized, const QuantizeOptions& qopts) {
+  if (qopts.int16_outputs.empty()) return ok_status();
+  Thresholds probe;
+  for (const std::string& v : calibrated_values(optimized)) probe[v] = 1.f;
+  auto q = quantize_graph(optimized, probe, qopts);
+  if (!q.ok()) return q.status().with_context("makertbin: model_parameters.node_info OutputType int16: ");
+  return ok_status();
+}
+
 // calibration_parameters.accuracy_budget (calib/mixed_precision.h): the fewest most sensitive
 // nodes kept in float on the CPU (with their float constants) until the output cosine on the
 // method search's samples reaches the budget.
@@ -342,20 +373,6 @@ Result<ToQuantize> accuracy_budget_stage(Pipeline& p, const Graph& optimized, To
   Stage st{p, "accuracy budget"};
   const Calibration& cal = c.calibration;
   QMAP_ASSIGN_OR_RETURN(const OutputScorer scorer, OutputScorer::create(optimized, cal.samples, {.threads = p.threads}));
-  // An int16 output takes its value's max |v| over the calibration data: 16 bits need not clip.
-  in.qopts.int16_thresholds = cal.abs_max;
-  if (p.cfg.calibration.accuracy_budget_int16 && cal.abs_max.empty() && c.dataset) {
-    // Thresholds from a calibration table come without the ranges: one range pass gives them.
-    CollectOptions co{.threads = p.threads, .progress = p.options.progress, .observe = {}, .histograms = false};
-    QMAP_ASSIGN_OR_RETURN(
-        const Statistics ranges,
-        collect_statistics(optimized, c.dataset->size(), [&](size_t i) { return c.dataset->load_runtime(i); }, co));
-    for (const auto& [name, vs] : ranges.values)
-      if (vs.abs_max > 0 && std::isfinite(vs.abs_max)) in.qopts.int16_thresholds[name] = vs.abs_max;
-    p.L.info("accuracy budget: int16 thresholds are max |v| over the {} calibration samples (the calibration table "
-             "has thresholds only)",
-             c.dataset->size());
-  }
   const BudgetPrecision precision = p.cfg.calibration.accuracy_budget_int16 ? BudgetPrecision::kInt16
                                                                            : BudgetPrecision::kFloat;
   // The units' sensitivities run in parallel, one thread each, with the float engine's GEMM
@@ -494,6 +511,7 @@ QuantizeOptions makertbin_quantize_options(const MakertbinConfig& cfg, const Tar
   qopts.per_channel = cfg.calibration.per_channel;
   qopts.run_on_cpu = {cfg.calibration.run_on_cpu.begin(), cfg.calibration.run_on_cpu.end()};
   qopts.run_on_npu = {cfg.calibration.run_on_npu.begin(), cfg.calibration.run_on_npu.end()};
+  qopts.int16_outputs = {cfg.calibration.int16_outputs.begin(), cfg.calibration.int16_outputs.end()};
   qopts.target = &spec;
   // The method search, range search, bias correction's check, the accuracy budget and qmap
   // debug's per-node runs quantize the same weights again and again.
@@ -531,10 +549,11 @@ Status run_makertbin(const MakertbinOptions& options, Logger& L) {
   QMAP_ASSIGN_OR_RETURN(const TargetSpec spec, check_placement(p, imported.graph));
   QMAP_ASSIGN_OR_RETURN(const Graph original, preprocess_stage(p, imported.graph));
   QMAP_ASSIGN_OR_RETURN(const Graph optimized, passes_stage(p, original));
+  QuantizeOptions qopts = makertbin_quantize_options(p.cfg, spec);
+  QMAP_RETURN_IF_ERROR(check_int16_outputs(optimized, qopts));
   QMAP_ASSIGN_OR_RETURN(Calibrated calibrated,
-                        calibration_stage(p, optimized, std::move(imported.qat_thresholds),
-                                          makertbin_quantize_options(p.cfg, spec)));
-  const QuantizeOptions qopts = makertbin_quantize_options(p.cfg, spec);
+                        calibration_stage(p, optimized, std::move(imported.qat_thresholds), qopts));
+  QMAP_RETURN_IF_ERROR(set_int16_thresholds(p, optimized, calibrated, qopts));
   QMAP_ASSIGN_OR_RETURN(Graph rounded, adaround_stage(p, optimized, calibrated, qopts));
   QMAP_ASSIGN_OR_RETURN(Graph corrected, bias_correction_stage(p, optimized, std::move(rounded), calibrated, qopts));
   QMAP_ASSIGN_OR_RETURN(const ToQuantize to_quantize,
