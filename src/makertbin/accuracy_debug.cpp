@@ -126,6 +126,46 @@ std::string suspect_reason(const Graph& g, const QuantUnit& u, const std::map<st
   return s.empty() ? "no statistics for its values" : s;
 }
 
+// The suspects' NPU alternative (DebugReport::suspects_int16_yaml): int16 outputs for the
+// suspect units that can have one, after the config's own node_info OutputType: int16 names;
+// run_on_cpu (the config's, then the other suspects' nodes) for the rest. Measured like the
+// float lines, with each int16 output at its max |v| over the samples.
+Status suggest_int16(const Graph& optimized, const Thresholds& thresholds, const QuantizeOptions& qopts,
+                     const QuantizedModel& full, const Statistics& stats, const std::vector<std::string>& cpu_nodes,
+                     const MakertbinConfig& cfg, const OutputScorer& scorer, DebugReport& r) {
+  std::map<std::string, const QuantNodeInfo*> info;
+  for (const QuantNodeInfo& qn : full.nodes) info[qn.name] = &qn;
+  std::vector<std::string> wide = cfg.calibration.int16_outputs, cpu = cpu_nodes;
+  bool any = false;
+  QuantizeOptions o = qopts;
+  for (const DebugSuspect& sus : r.suspects) {
+    const auto it = info.find(sus.node);
+    if (it != info.end() && it->second->int16_capable) {
+      any = true;
+      if (std::find(wide.begin(), wide.end(), sus.node) == wide.end()) wide.push_back(sus.node);
+      o.int16_outputs.insert(sus.node);
+      if (const auto st = stats.values.find(it->second->value); st != stats.values.end() && st->second.abs_max > 0)
+        o.int16_thresholds[it->second->value] = st->second.abs_max;
+      continue;
+    }
+    for (const std::string& m : sus.members) {
+      if (std::find(cpu.begin(), cpu.end(), m) == cpu.end()) cpu.push_back(m);
+      o.run_on_cpu.insert(m);
+      o.run_on_npu.erase(m);
+    }
+  }
+  if (!any) return ok_status();
+  std::string entries;
+  for (const std::string& n : wide) entries += fmt::format("{}{}: {{OutputType: int16}}", entries.empty() ? "" : ", ", n);
+  r.suspects_int16_yaml = "model_parameters:\n  node_info: {" + entries + "}\n";
+  if (!cpu.empty()) r.suspects_int16_yaml += "calibration_parameters:\n  run_on_cpu: '" + fmt::format("{}", fmt::join(cpu, ";")) + "'\n";
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, o));
+  QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
+  r.suspects_int16_cosine = s.cosine;
+  r.suspects_int16_sqnr_db = s.sqnr_db;
+  return ok_status();
+}
+
 }  // namespace
 
 Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
@@ -310,6 +350,7 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
     QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
     r.suspects_on_cpu_cosine = s.cosine;
     r.suspects_on_cpu_sqnr_db = s.sqnr_db;
+    QMAP_RETURN_IF_ERROR(suggest_int16(optimized, thresholds, qopts, full, stats, cpu_nodes, cfg, scorer, r));
   }
   return r;
 }

@@ -230,6 +230,10 @@ json debug_json(const DebugReport& r) {
   j["suspects_on_cpu"] = r.suspects_on_cpu_cosine ? json{{"cosine", num(*r.suspects_on_cpu_cosine)},
                                                          {"sqnr_db", num(r.suspects_on_cpu_sqnr_db.value_or(0))}}
                                                   : json(nullptr);
+  j["suspects_int16_yaml"] = r.suspects_int16_yaml;
+  j["suspects_int16"] = r.suspects_int16_cosine ? json{{"cosine", num(*r.suspects_int16_cosine)},
+                                                       {"sqnr_db", num(r.suspects_int16_sqnr_db.value_or(0))}}
+                                                : json(nullptr);
   return j;
 }
 
@@ -256,6 +260,10 @@ std::string debug_html(const DebugReport& r) {
     row(fmt::format("with the {} suspects in float", r.suspects.size()),
         fmt::format("output cosine {:.6f}, SQNR {} dB", *r.suspects_on_cpu_cosine,
                     db(r.suspects_on_cpu_sqnr_db.value_or(0))));
+  if (r.suspects_int16_cosine)
+    row("with int16 outputs where the suspects can have them",
+        fmt::format("output cosine {:.6f}, SQNR {} dB", *r.suspects_int16_cosine,
+                    db(r.suspects_int16_sqnr_db.value_or(0))));
   s += "</table>\n";
 
   s += "<h2>Top suspects</h2>\n";
@@ -270,6 +278,10 @@ std::string debug_html(const DebugReport& r) {
   s += "<p class=\"note\">Keep them in float on the CPU (qmap's higher precision) with these lines in the "
        "makertbin YAML:</p>\n<pre id=\"suspects-yaml\">" +
        html_escape(r.suspects_yaml) + "</pre>\n";
+  if (!r.suspects_int16_yaml.empty())
+    s += "<p class=\"note\">Or keep them on the NPU with int16 outputs where they can have one (the rest in "
+         "float), merged into the YAML's node_info:</p>\n<pre id=\"suspects-int16-yaml\">" +
+         html_escape(r.suspects_int16_yaml) + "</pre>\n";
 
   s += "<h2>Per-node sensitivity</h2>\n<p class=\"note\">Each node (or fused group) quantized alone, every other "
        "node in float; the model outputs against the float model's, mean over the samples.</p>\n<div>" +
@@ -325,6 +337,13 @@ std::string debug_summary_text(const DebugReport& r, size_t rows) {
     if (r.suspects_on_cpu_cosine)
       s += fmt::format("which gives output cosine {:.6f}, SQNR {} dB on these samples\n", *r.suspects_on_cpu_cosine,
                        db(r.suspects_on_cpu_sqnr_db.value_or(0)));
+    if (!r.suspects_int16_yaml.empty()) {
+      s += "Or on the NPU with int16 outputs where they can have one (merged into node_info):\n" +
+           r.suspects_int16_yaml;
+      if (r.suspects_int16_cosine)
+        s += fmt::format("which gives output cosine {:.6f}, SQNR {} dB on these samples\n", *r.suspects_int16_cosine,
+                         db(r.suspects_int16_sqnr_db.value_or(0)));
+    }
   }
   return s;
 }

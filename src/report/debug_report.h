@@ -73,6 +73,11 @@ struct DebugReport {
   // The full model re-quantized with the suspects in float on the CPU: mean output cosine
   // and SQNR against float (what the YAML lines above would give), when measured.
   std::optional<double> suspects_on_cpu_cosine, suspects_on_cpu_sqnr_db;
+  // The NPU alternative, when a suspect can have an int16 output: node_info OutputType: int16
+  // for those (with the config's own), run_on_cpu for the others; empty when none can.
+  std::string suspects_int16_yaml;
+  // The full model re-quantized that way (int16 thresholds: max |v| over the samples).
+  std::optional<double> suspects_int16_cosine, suspects_int16_sqnr_db;
 };
 
 nlohmann::ordered_json debug_json(const DebugReport& r);

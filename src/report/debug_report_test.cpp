@@ -44,6 +44,8 @@ TEST(DebugReport, JsonHasEverySectionAndNoInfinity) {
   EXPECT_EQ(j["histograms"][0]["abs_bins"].size(), 64u);
   EXPECT_EQ(j["weights"][0]["max"], nlohmann::ordered_json({1.f, 0.2f}));
   EXPECT_TRUE(j["suspects_on_cpu"].is_null());
+  EXPECT_EQ(j["suspects_int16_yaml"], "");  // no suspect can have an int16 output
+  EXPECT_TRUE(j["suspects_int16"].is_null());
   EXPECT_EQ(j["budget_cpu"], nlohmann::ordered_json::array());  // no accuracy budget: empty
   EXPECT_NO_THROW((void)nlohmann::json::parse(j.dump()));
 }

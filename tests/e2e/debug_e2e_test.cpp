@@ -183,6 +183,23 @@ TEST(DebugE2e, RanksTheBadNodeFirstAndItsYamlLineHelps) {
   EXPECT_NEAR(jf["outputs"][0]["cosine"].get<double>(), j1["suspects_on_cpu"]["cosine"].get<double>(), 1e-3)
       << "the measured effect of the YAML line is what makertbin then gives: the same thresholds (max), no bias "
          "correction in either";
+
+  // The NPU alternative: conv2 (+ relu2) can have an int16 output, and its lines applied give
+  // the cosine debug measured (int16 thresholds: max |v| over the same 8 samples in both).
+  const std::string y16 = j1["suspects_int16_yaml"];
+  EXPECT_EQ(y16, "model_parameters:\n  node_info: {conv2: {OutputType: int16}}\n");
+  ASSERT_FALSE(j1["suspects_int16"].is_null());
+  std::string cfg16 = config("", "fix16_output");
+  cfg16.replace(cfg16.find("model_parameters:\n"), 18, y16);
+  std::ofstream(dir / "fix16.yaml") << cfg16;
+  const CliRun f16 =
+      run_qmap_in(dir, "makertbin --config fix16.yaml --model-type onnx --no-progress", "fix16_output/makertbin.log");
+  ASSERT_EQ(f16.code, 0) << f16.out << f16.err << f16.log;
+  ASSERT_EQ(run_qmap_in(dir, "debug --config fix16.yaml --no-progress", "none").code, 0);
+  const json j16 = read_json(dir / "fix16_output/bad_debug.json");
+  EXPECT_NEAR(j16["outputs"][0]["cosine"].get<double>(), j1["suspects_int16"]["cosine"].get<double>(), 1e-5);
+  EXPECT_TRUE(j16["suspects_int16_yaml"].get<std::string>().find("conv2: {OutputType: int16}") != std::string::npos)
+      << "the config's own int16 outputs stay in the suggestion";
 }
 
 // calibration_parameters.accuracy_budget does what the debugger's YAML line does, by itself:
@@ -340,6 +357,8 @@ TEST(DebugE2e, HtmlOpensInHeadlessChromium) {
   EXPECT_EQ(count(dom, "<tr class=\"sens\">"), j["sensitivity"].size());
   EXPECT_EQ(count(dom, "<tr class=\"cum "), j["cumulative"].size());
   EXPECT_EQ(count(dom, "<tr class=\"suspect\">"), j["suspects"].size());
+  EXPECT_NE(dom.find("id=\"suspects-yaml\""), std::string::npos);
+  EXPECT_NE(dom.find("id=\"suspects-int16-yaml\""), std::string::npos) << "conv2 can have an int16 output";
   EXPECT_NE(dom.find("id=\"sensitivity-chart\""), std::string::npos);
   EXPECT_NE(dom.find("id=\"cumulative-chart\""), std::string::npos);
   EXPECT_EQ(count(dom, "<svg class=\"hist\""), j["histograms"].size());
