@@ -103,19 +103,19 @@ TEST(WeightArena, KernelsPreparedInAnArenaMatchTheReference) {
   c.pad_bottom = c.pad_right = 1;
   int ran = 0;
 #if QMAP_HAVE_AVX512VNNI
-  if (testing::host_has(Isa::kAvx512Vnni)) {
+  if (testing::host_has_isa(Isa::kAvx512Vnni)) {
     testing::expect_matches_ref(make_qconv_gemm_avx512vnni, "qconv_gemm_avx512vnni", c);
     ++ran;
   }
 #endif
 #if QMAP_HAVE_AVXVNNI
-  if (testing::host_has(Isa::kAvxVnni)) {
+  if (testing::host_has_isa(Isa::kAvxVnni)) {
     testing::expect_matches_ref(make_qconv_gemm_avxvnni, "qconv_gemm_avxvnni", c);
     ++ran;
   }
 #endif
 #if QMAP_HAVE_AVX2
-  if (testing::host_has(Isa::kAvx2)) {
+  if (testing::host_has_isa(Isa::kAvx2)) {
     testing::expect_matches_ref(make_qconv_gemm_avx2, "qconv_gemm_avx2", c);
     ++ran;
   }

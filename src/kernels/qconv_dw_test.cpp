@@ -34,7 +34,7 @@ class QConvDw : public ::testing::TestWithParam<IsaFactory> {
 };
 
 #define SKIP_WITHOUT_ISA() \
-  if (!testing::host_has(kIsa)) GTEST_SKIP() << "this CPU has no " << isa_name(kIsa)
+  if (!testing::host_has_isa(kIsa)) GTEST_SKIP() << "this CPU has no " << isa_name(kIsa)
 
 ConvCase dw(int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t s, int64_t pad, int64_t dil = 1) {
   ConvCase k;

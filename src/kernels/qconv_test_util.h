@@ -18,18 +18,13 @@
 #include <vector>
 
 #include "kernels/isa.h"
+#include "kernels/isa_test_util.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
 
 namespace qmap::kernels::testing {
 
 using ConvFactory = std::unique_ptr<QConvKernel> (*)(const QConvParams&);
-
-inline bool host_has(Isa isa) {
-  for (Isa h : host_isas())
-    if (h == isa) return true;
-  return false;
-}
 
 // Runs tasks on `workers` std::threads (worker k takes tasks k, k + workers, ...): checks
 // that a kernel's result does not depend on the split.

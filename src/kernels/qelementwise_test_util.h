@@ -18,19 +18,11 @@
 
 #include "core/fixed_point.h"
 #include "kernels/isa.h"
+#include "kernels/isa_test_util.h"
 #include "kernels/ref/q8.h"
 #include "kernels/ref/qelementwise.h"
 
 namespace qmap::kernels::testing {
-
-inline bool host_has_isa(Isa isa) {
-  const std::vector<Isa> isas = host_isas();
-  return std::find(isas.begin(), isas.end(), isa) != isas.end();
-}
-
-// In a TEST body: skips the test on CPUs without `isa`; `name` is a string literal.
-#define QMAP_REQUIRE_ISA(isa, name) \
-  if (!::qmap::kernels::testing::host_has_isa(isa)) GTEST_SKIP() << "this CPU has no " name
 
 // Random bytes, a quarter of them the type's extremes.
 inline std::vector<uint8_t> random_bytes(std::mt19937& rng, int64_t n) {

@@ -76,6 +76,12 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
   }
   ex.isa_ = isa;
   ex.elementwise_ = &kernels::qelementwise_table(isa);
+  for (const Step& s : program.steps) {
+    bool wide = false;
+    for (const auto* list : {&s.inputs, &s.outputs})
+      for (int32_t t : *list) wide = wide || (t >= 0 && program.tensors[static_cast<size_t>(t)].dtype == DType::kInt16);
+    ex.step_ew_.push_back(wide ? &kernels::qelementwise_table_int16(*ex.elementwise_) : ex.elementwise_);
+  }
   ex.program_ = std::make_shared<const IntProgram>(std::move(program));
   return ex;
 }
@@ -85,7 +91,7 @@ std::vector<std::string> Executor::step_kernel_names() const {
   for (size_t si = 0; si < prepared_.size(); ++si) {
     const std::string_view fallback = step_run_def(program_->steps[si].kind).kernel;
     names.push_back(!prepared_[si].kernel.empty() ? prepared_[si].kernel
-                    : fallback == "elementwise"   ? std::string(elementwise_->isa)
+                    : fallback == "elementwise"   ? std::string(step_ew_[si]->isa)
                                                   : std::string(fallback));
   }
   return names;
@@ -186,7 +192,7 @@ Status Executor::run_step(size_t si, ExecState& st) const {
   const Step& s = program_->steps[si];
   const StepRun r{*program_,          s,
                   st.views_,          prepared_[si],
-                  *elementwise_,      *st.runner_,
+                  *step_ew_[si],      *st.runner_,
                   st.min_task_elements_, st.scratch_.defined() ? st.scratch_.raw() : nullptr,
                   step_nodes_[si],    outputs_checked_[si],
                   float_sgemm_};

@@ -133,6 +133,9 @@ class Executor {
   std::vector<PreparedStep> prepared_;
   size_t scratch_per_worker_ = 0;  // bytes, the largest any step needs
   const kernels::QElementwiseTable* elementwise_ = nullptr;  // the other integer steps' kernels
+  // Per step, the element-wise table its run gets: elementwise_, or its int16 form for a step
+  // with an int16 tensor (decided once here, not per run).
+  std::vector<const kernels::QElementwiseTable*> step_ew_;
 };
 
 }  // namespace qmap::rt

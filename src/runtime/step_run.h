@@ -38,6 +38,9 @@ struct StepRun {
   const Step& step;
   std::span<Tensor> views;  // per program tensor (the state's arena, inputs, outputs, constants)
   const PreparedStep& prepared;
+  // The step's element-wise kernels, chosen at prepare: the ISA's, or when a tensor it reads or
+  // writes is int16 (the higher-precision form; the fast entries take 8-bit only) the
+  // reference's with the level's int16 add (kernels::qelementwise_table_int16).
   const kernels::QElementwiseTable& ew;
   const kernels::TaskRunner& runner;
   int64_t min_task_elements;  // below this, a memory-bound step stays on one worker
@@ -57,16 +60,6 @@ struct StepRun {
   // The parts a memory-bound step of `elements` outputs splits into (one per worker when it is
   // large enough to pay for the hand-off).
   int64_t parts(int64_t elements) const;
-  // The element-wise kernels for this step: the ISA's, or when a tensor it reads or writes is
-  // int16 (the higher-precision form; the fast entries take 8-bit only) the reference's with
-  // the level's int16 add (kernels::qelementwise_table_int16).
-  const kernels::QElementwiseTable& ew_for_step() const {
-    for (const auto* list : {&step.inputs, &step.outputs})
-      for (int32_t t : *list)
-        if (t >= 0 && program.tensors[static_cast<size_t>(t)].dtype == DType::kInt16)
-          return kernels::qelementwise_table_int16(ew);
-    return ew;
-  }
 };
 
 // Views of quantized tensors (8-bit, or int16 where a step takes the higher-precision form),

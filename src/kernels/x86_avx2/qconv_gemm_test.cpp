@@ -38,7 +38,7 @@ class QConvGemmAvx2 : public ::testing::TestWithParam<IsaFactory> {
 };
 
 #define REQUIRE_AVX2() \
-  if (!testing::host_has(GetParam().isa)) GTEST_SKIP() << "this CPU has no " << isa_name(GetParam().isa)
+  if (!testing::host_has_isa(GetParam().isa)) GTEST_SKIP() << "this CPU has no " << isa_name(GetParam().isa)
 
 ConvCase conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t m, int64_t kh, int64_t kw, uint32_t seed) {
   ConvCase cc;

@@ -20,7 +20,7 @@ namespace {
 using testing::ConvCase;
 
 #define REQUIRE_AVX2() \
-  if (!testing::host_has(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no avx2"
+  if (!testing::host_has_isa(Isa::kAvx2)) GTEST_SKIP() << "this CPU has no avx2"
 
 // Multipliers scaled to the accumulators (|acc| ~ sqrt(taps) * |x| * 74) so most outputs land
 // inside the output range instead of saturating.

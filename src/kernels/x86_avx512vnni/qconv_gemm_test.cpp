@@ -21,7 +21,7 @@ namespace {
 using testing::ConvCase;
 
 #define SKIP_WITHOUT_VNNI()                                                            \
-  if (!testing::host_has(Isa::kAvx512Vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this host"
+  if (!testing::host_has_isa(Isa::kAvx512Vnni)) GTEST_SKIP() << "no AVX-512 VNNI on this host"
 
 void check(const ConvCase& c, int workers = 1) {
   testing::expect_matches_ref(make_qconv_gemm_avx512vnni, "qconv_gemm_avx512vnni", c, true, workers);

@@ -36,7 +36,7 @@ Status run_binary(const StepRun& r) {
   const int64_t n = g.out.empty() ? 1 : g.out[d];
   AddQ15 q15;  // the short form (the checks proved it exists)
   if constexpr (kKind == StepKind::kAddQ15) add_q15_form(bp.multipliers[0], bp.multipliers[1], &q15);
-  const kernels::QElementwiseTable& ew = r.ew_for_step();
+  const kernels::QElementwiseTable& ew = r.ew;
   for_slices(r.runner, n, parts, [&](int64_t lo, int64_t hi) {
     const BinarySlice p = parts > 1 ? binary_slice(g, d, lo, hi) : BinarySlice{g};
     if constexpr (kKind == StepKind::kAddQ15)
