@@ -126,41 +126,56 @@ std::string suspect_reason(const Graph& g, const QuantUnit& u, const std::map<st
   return s.empty() ? "no statistics for its values" : s;
 }
 
+// The run_on_cpu line that keeps `units` in float: the config's own run_on_cpu first, then the
+// units' members in graph order.
+std::string run_on_cpu_line(const std::vector<std::string>& cpu_nodes, const std::vector<QuantUnit>& units,
+                            const QuantizedModel& full) {
+  std::set<std::string> members;
+  for (const QuantUnit& u : units) members.insert(u.members.begin(), u.members.end());
+  std::vector<std::string> cpu = cpu_nodes;
+  for (const QuantNodeInfo& qn : full.nodes)
+    if (members.count(qn.name) && std::find(cpu.begin(), cpu.end(), qn.name) == cpu.end()) cpu.push_back(qn.name);
+  return fmt::format("  run_on_cpu: '{}'\n", fmt::join(cpu, ";"));
+}
+
+// The model re-quantized with `opts`, scored: what a suggested YAML line gives.
+Result<OutputScore> score_with(const Graph& optimized, const Thresholds& thresholds, const QuantizeOptions& opts,
+                               const OutputScorer& scorer) {
+  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, opts));
+  return scorer.score(q.graph);
+}
+
 // The suspects' NPU alternative (DebugReport::suspects_int16_yaml): int16 outputs for the
 // suspect units that can have one, after the config's own node_info OutputType: int16 names;
-// run_on_cpu (the config's, then the other suspects' nodes) for the rest. Measured like the
-// float lines, with each int16 output at its max |v| over the samples.
+// run_on_cpu for the rest. Measured like the float lines, with each int16 output at its max |v|
+// over the samples.
 Status suggest_int16(const Graph& optimized, const Thresholds& thresholds, const QuantizeOptions& qopts,
                      const QuantizedModel& full, const Statistics& stats, const std::vector<std::string>& cpu_nodes,
-                     const MakertbinConfig& cfg, const OutputScorer& scorer, DebugReport& r) {
+                     const std::vector<QuantUnit>& suspects, const MakertbinConfig& cfg, const OutputScorer& scorer,
+                     DebugReport& r) {
   std::map<std::string, const QuantNodeInfo*> info;
   for (const QuantNodeInfo& qn : full.nodes) info[qn.name] = &qn;
-  std::vector<std::string> wide = cfg.calibration.int16_outputs, cpu = cpu_nodes;
-  bool any = false;
+  std::vector<std::string> wide = cfg.calibration.int16_outputs;
+  std::vector<QuantUnit> narrow;  // the suspects that cannot have an int16 output: float
   QuantizeOptions o = qopts;
-  for (const DebugSuspect& sus : r.suspects) {
-    const auto it = info.find(sus.node);
-    if (it != info.end() && it->second->int16_capable) {
-      any = true;
-      if (std::find(wide.begin(), wide.end(), sus.node) == wide.end()) wide.push_back(sus.node);
-      o.int16_outputs.insert(sus.node);
-      if (const auto st = stats.values.find(it->second->value); st != stats.values.end() && st->second.abs_max > 0)
-        o.int16_thresholds[it->second->value] = st->second.abs_max;
+  for (const QuantUnit& u : suspects) {
+    const auto it = info.find(u.name);
+    if (it == info.end() || !it->second->int16_capable) {
+      narrow.push_back(u);
       continue;
     }
-    for (const std::string& m : sus.members) {
-      if (std::find(cpu.begin(), cpu.end(), m) == cpu.end()) cpu.push_back(m);
-      o.run_on_cpu.insert(m);
-      o.run_on_npu.erase(m);
-    }
+    if (std::find(wide.begin(), wide.end(), u.name) == wide.end()) wide.push_back(u.name);
+    o.int16_outputs.insert(u.name);
+    if (const auto st = stats.values.find(it->second->value); st != stats.values.end() && st->second.abs_max > 0)
+      o.int16_thresholds[it->second->value] = st->second.abs_max;
   }
-  if (!any) return ok_status();
+  if (narrow.size() == suspects.size()) return ok_status();  // none can
   std::string entries;
   for (const std::string& n : wide) entries += fmt::format("{}{}: {{OutputType: int16}}", entries.empty() ? "" : ", ", n);
   r.suspects_int16_yaml = "model_parameters:\n  node_info: {" + entries + "}\n";
-  if (!cpu.empty()) r.suspects_int16_yaml += "calibration_parameters:\n  run_on_cpu: '" + fmt::format("{}", fmt::join(cpu, ";")) + "'\n";
-  QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, o));
-  QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
+  if (!cpu_nodes.empty() || !narrow.empty())
+    r.suspects_int16_yaml += "calibration_parameters:\n" + run_on_cpu_line(cpu_nodes, narrow, full);
+  QMAP_ASSIGN_OR_RETURN(const OutputScore s, score_with(optimized, thresholds, units_on_cpu(o, narrow), scorer));
   r.suspects_int16_cosine = s.cosine;
   r.suspects_int16_sqnr_db = s.sqnr_db;
   return ok_status();
@@ -324,33 +339,22 @@ Result<DebugReport> run_accuracy_debug(const AccuracyDebugOptions& o) {
   for (const auto& h : r.histograms) hist[h.value] = &h;
   std::map<std::string, const WeightRanges*> weights;
   for (const auto& w : r.weights) weights[w.node] = &w;
-  std::set<std::string> suspects_members;
+  std::vector<QuantUnit> suspect_units;
   for (size_t i = 0; i < std::min(o.top, ranked.size()); ++i) {
     const QuantUnit& u = ranked[i].unit;
     r.suspects.push_back({u.name, u.members, ranked[i].score.cosine, ranked[i].score.sqnr_db,
                           suspect_reason(optimized, u, hist, weights, qopts.per_channel)});
-    suspects_members.insert(u.members.begin(), u.members.end());
+    suspect_units.push_back(u);
   }
   if (!r.suspects.empty()) {
-    // The YAML line: the config's own run_on_cpu first, then the suspects' nodes in graph order.
-    std::vector<std::string> cpu = cpu_nodes;
-    for (const QuantNodeInfo& qn : full.nodes)
-      if (suspects_members.count(qn.name) && std::find(cpu.begin(), cpu.end(), qn.name) == cpu.end())
-        cpu.push_back(qn.name);
-    std::string list;
-    for (const auto& c : cpu) list += (list.empty() ? "" : ";") + c;
-    r.suspects_yaml = "calibration_parameters:\n  run_on_cpu: '" + list + "'\n";
+    r.suspects_yaml = "calibration_parameters:\n" + run_on_cpu_line(cpu_nodes, suspect_units, full);
     // What those lines give: the model re-quantized with the suspects in float.
-    QuantizeOptions cpu_opts = qopts;
-    for (const auto& m : suspects_members) {
-      cpu_opts.run_on_cpu.insert(m);
-      cpu_opts.run_on_npu.erase(m);
-    }
-    QMAP_ASSIGN_OR_RETURN(const QuantizedModel q, quantize_graph(optimized, thresholds, cpu_opts));
-    QMAP_ASSIGN_OR_RETURN(const OutputScore s, scorer.score(q.graph));
+    QMAP_ASSIGN_OR_RETURN(const OutputScore s,
+                          score_with(optimized, thresholds, units_on_cpu(qopts, suspect_units), scorer));
     r.suspects_on_cpu_cosine = s.cosine;
     r.suspects_on_cpu_sqnr_db = s.sqnr_db;
-    QMAP_RETURN_IF_ERROR(suggest_int16(optimized, thresholds, qopts, full, stats, cpu_nodes, cfg, scorer, r));
+    QMAP_RETURN_IF_ERROR(
+        suggest_int16(optimized, thresholds, qopts, full, stats, cpu_nodes, suspect_units, cfg, scorer, r));
   }
   return r;
 }

@@ -36,17 +36,16 @@ Status run_binary(const StepRun& r) {
   const int64_t n = g.out.empty() ? 1 : g.out[d];
   AddQ15 q15;  // the short form (the checks proved it exists)
   if constexpr (kKind == StepKind::kAddQ15) add_q15_form(bp.multipliers[0], bp.multipliers[1], &q15);
-  const kernels::QElementwiseTable& ew = r.ew;
   for_slices(r.runner, n, parts, [&](int64_t lo, int64_t hi) {
     const BinarySlice p = parts > 1 ? binary_slice(g, d, lo, hi) : BinarySlice{g};
     if constexpr (kKind == StepKind::kAddQ15)
-      ew.qadd_q15(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, q15, qy.zero_point, bp.lo,
+      r.ew.qadd_q15(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, q15, qy.zero_point, bp.lo,
                     bp.hi, q8_at(y, p.y_off));
     else if constexpr (kKind == StepKind::kAdd)
-      ew.qadd(p.g, q8_at(a, p.a_off), qa.zero_point, bp.multipliers[0], q8_at(b, p.b_off), qb.zero_point,
+      r.ew.qadd(p.g, q8_at(a, p.a_off), qa.zero_point, bp.multipliers[0], q8_at(b, p.b_off), qb.zero_point,
                 bp.multipliers[1], qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
     else
-      ew.qmul(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, bp.multipliers[0],
+      r.ew.qmul(p.g, q8_at(a, p.a_off), qa.zero_point, q8_at(b, p.b_off), qb.zero_point, bp.multipliers[0],
                 qy.zero_point, bp.lo, bp.hi, q8_at(y, p.y_off));
   });
   return ok_status();

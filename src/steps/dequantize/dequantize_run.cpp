@@ -11,9 +11,8 @@ Status run_dequantize(const StepRun& r) {
   float* y = r.out().data<float>().data();
   const TensorQuant& qx = r.qin(0);
   const int64_t n = r.in(0).numel();
-  const kernels::QElementwiseTable& ew = r.ew;
   for_slices(r.runner, n, r.parts(n), [&](int64_t b, int64_t e) {
-    ew.dequantize(q8_at(x, b), e - b, qx.scale, qx.zero_point, y + b);
+    r.ew.dequantize(q8_at(x, b), e - b, qx.scale, qx.zero_point, y + b);
   });
   return ok_status();
 }

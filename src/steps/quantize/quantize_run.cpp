@@ -11,9 +11,8 @@ Status run_quantize(const StepRun& r) {
   const kernels::ref::Q8Out y = q8_out(r.out());
   const TensorQuant& qy = r.qout();
   const int64_t n = static_cast<int64_t>(x.size());
-  const kernels::QElementwiseTable& ew = r.ew;
   for_slices(r.runner, n, r.parts(n), [&](int64_t b, int64_t e) {
-    ew.quantize(x.subspan(static_cast<size_t>(b), static_cast<size_t>(e - b)), qy.scale, qy.zero_point, q8_at(y, b));
+    r.ew.quantize(x.subspan(static_cast<size_t>(b), static_cast<size_t>(e - b)), qy.scale, qy.zero_point, q8_at(y, b));
   });
   return ok_status();
 }
