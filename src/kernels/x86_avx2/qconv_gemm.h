@@ -47,6 +47,12 @@
 // (avx2::ChannelRequant: the channel's multiplier broadcast, its fast form for shifts 32..53;
 // narrow8) or scaled to float (double multiply as the
 // reference, then the clamp) and stored.
+// Fully connected (h = w = kh = kw = oh = ow = 1, group 1, n <= 4 rows: a classifier's Gemm):
+// a pixel tile would leave 15 of 16 lanes idle, so this path vectorizes over output channels
+// as the AVX-512 one does. Weights [m/32][K/kK][32][kK] int8 (Int16Pairs sign-extends them at
+// the load: half the stream of int16); each vector is 8 channels x one K group, multiplied by
+// the row's K group broadcast, all rows sharing each weight load; per-lane multipliers
+// (avx2::requant8) or scales at the end. Tasks are blocks of 32 channels.
 // Threads: tasks are (batch, group, pixel block, channel block) with disjoint outputs; the
 // channel split is only used when the other dimensions give fewer than 2 tasks per worker.
 // Each worker uses only its own scratch slice, and every output is computed the same way on
@@ -70,6 +76,8 @@ namespace {
 constexpr int64_t kMr = 6;         // channels per micro tile
 constexpr int64_t kNr = 16;        // pixels per panel
 constexpr int64_t kTile = kMr * kNr;  // int32 per accumulator tile
+constexpr int64_t kFcMaxRows = 4;     // fully connected path: at most this many rows
+constexpr int64_t kFcMb = 32;         // output channels per fully connected block (4 vectors of 8)
 
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -83,7 +91,9 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 //   store<kSigned>(dst, raw16)  16 input bytes stored at dst;
 //   raw_row / load_row / pad_row  a Row from 16 input bytes, from 16 stored elements, of pad();
 //   interleave(rows[kK], dst)   kK rows of 16 pixels -> dst[16][kK] (64 bytes, 32-aligned);
-//   dot(acc, x, w)        acc + the kK products of each lane.
+//   dot(acc, x, w)        acc + the kK products of each lane;
+//   fc_w(p)               the W vector of 8 channels x kK taps from the fully connected
+//                         path's int8 weights ([8][kK] bytes at p).
 template <class Dot>
 struct Int16Pairs {
   using X = int16_t;
@@ -119,6 +129,9 @@ struct Int16Pairs {
     _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
   }
   __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::madd16(acc, w, x); }
+  // Fully connected weights stay int8 in memory ([8 channels][kK] = 16 bytes a vector, half
+  // the stream of int16): sign-extended to the int16 pairs at the load.
+  static __m256i fc_w(const int8_t* p) { return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
 
  private:
   int32_t zx_;
@@ -165,6 +178,7 @@ struct U8Quads {
     _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
   }
   __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::dpbusd(acc, x, w); }
+  static __m256i fc_w(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
  private:
   int32_t zx_eff_;
@@ -253,6 +267,9 @@ class QConvGemm final : public QConvKernel {
   size_t scratch_bytes_per_worker() const override;
   void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override;
   QConvPacked packed() const override {
+    if (fc_)
+      return {layout_, {reinterpret_cast<const std::byte*>(wfcp_), static_cast<size_t>(round_up(g_.m, kFcMb) * kp_)},
+              {sp_, static_cast<size_t>(g_.m)}};
     return {layout_, {reinterpret_cast<const std::byte*>(wp_), static_cast<size_t>(g_.group * mt_ * kp_ * kMr) * sizeof(W)},
             {sp_, static_cast<size_t>(g_.m)}};
   }
@@ -277,6 +294,11 @@ class QConvGemm final : public QConvKernel {
   void store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y) const;
   void run_task(const uint8_t* x, void* y, int64_t n, int64_t g, int64_t p0, int64_t p1, int64_t t0, int64_t t1,
                 const Scratch& s) const;
+  // The fully connected path (file comment).
+  void init_fc(const QConvParams& p, const char* isa);
+  template <int NR, int V0, int NV>
+  void fc_block(const X* xr, void* y, int64_t mblk) const;
+  void run_fc(const uint8_t* x, void* y, X* xr, int64_t b0, int64_t b1) const;
 
   ref::ConvGeometry2d g_;
   Fmt fmt_;
@@ -298,6 +320,12 @@ class QConvGemm final : public QConvKernel {
   KVector<QMultiplier> mult_;
   KVector<double> scale_;
   KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
+  // Fully connected path: h = w = kh = kw = oh = ow = 1, group 1, at most kFcMaxRows rows.
+  bool fc_ = false;
+  KVector<int8_t> wfc_;         // [mp / kFcMb][kp / kK][kFcMb][kK] int8, mp = M rounded up to kFcMb
+  const int8_t* wfcp_ = nullptr;  // wfc_ or adopted bytes
+  KVector<int32_t> fcb_, fcm_, fcs_;  // [mp]: bias - zx_fold * sum(w) (modular), multiplier mantissa, shift
+  KVector<double> fcscale_;     // [mp]: float output scales
   char name_[48];
 };
 
@@ -319,6 +347,12 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
   nimg_ = rows_ ? 1 : g.n;
   contiguous_ = !rows_ && g.kh == 1 && g.kw == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
                 g.oh == g.h && g.ow == g.w;
+  fc_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+        g.group == 1 && g.n <= kFcMaxRows;
+  if (fc_) {
+    init_fc(p, isa);
+    return;
+  }
   // K block: the group's weight block (Mg x kc) within 256 KB of L2.
   const int64_t wbudget = 256 * 1024 / sizeof(W), xbudget = 256 * 1024 / sizeof(X), pmax = 512;  // elements, pixels
   const int64_t kc_max = std::max<int64_t>(64, wbudget / round_up(mg_, kMr)) / kK * kK;
@@ -379,7 +413,155 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
 }
 
 template <class Fmt>
+void QConvGemm<Fmt>::init_fc(const QConvParams& p, const char* isa) {
+  const auto& g = g_;
+  const int64_t mp = round_up(g.m, kFcMb);
+  std::snprintf(layout_, sizeof layout_, "%s.fc%dx%d.1", isa, static_cast<int>(kFcMb), static_cast<int>(kK));
+  const auto bytes = static_cast<size_t>(mp * kp_);
+  if (adopt_packed_conv(p, layout_, bytes)) {
+    wfcp_ = reinterpret_cast<const int8_t*>(p.prepacked.data());
+    sp_ = p.prepacked_sums.data();
+    adopted_ = true;
+  } else {
+    wfc_.assign(bytes, 0);
+    sums_.assign(static_cast<size_t>(g.m), 0);
+    for (int64_t m = 0; m < g.m; ++m) {  // row by row: no division per weight
+      const int8_t* src = p.weights.data() + m * k_;
+      int8_t* dst = wfc_.data() + (m / kFcMb) * kFcMb * kp_ + (m % kFcMb) * kK;
+      int64_t sum = 0;
+      for (int64_t k = 0; k < k_; ++k) {
+        dst[(k / kK) * (kFcMb * kK) + k % kK] = src[k];
+        sum += src[k];
+      }
+      sums_[static_cast<size_t>(m)] = sum;
+    }
+    wfcp_ = wfc_.data();
+    sp_ = sums_.data();
+  }
+  // Per-channel tables padded to whole blocks (the padded lanes are computed, never stored).
+  fcb_.assign(static_cast<size_t>(mp), 0);
+  const int64_t zx_fold = fmt_.zx_fold();
+  for (int64_t m = 0; m < g.m; ++m) {
+    const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+    fcb_[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
+  }
+  if (float_out_) {
+    fcscale_.assign(static_cast<size_t>(mp), 0.0);
+    std::copy(p.acc_scale.begin(), p.acc_scale.end(), fcscale_.begin());
+  } else {
+    fcm_.assign(static_cast<size_t>(mp), 0);
+    fcs_.assign(static_cast<size_t>(mp), 31);
+    for (int64_t m = 0; m < g.m; ++m) {
+      fcm_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].m;
+      fcs_[static_cast<size_t>(m)] = p.mult[static_cast<size_t>(m)].shift;
+    }
+  }
+  std::snprintf(name_, sizeof name_, "%s_conv_gemm__%s_fc%d", x_signed_ ? "qs8" : "qu8", isa, static_cast<int>(kFcMb));
+}
+
+// Vectors [V0, V0 + NV) of output channel block mblk (8 channels each) for NR rows: each
+// weight vector (8 channels x kK taps) is loaded once for every row, the row's kK inputs
+// broadcast, so the weights stream through once.
+template <class Fmt>
+template <int NR, int V0, int NV>
+void QConvGemm<Fmt>::fc_block(const X* xr, void* y, int64_t mblk) const {
+  const int64_t m0 = mblk * kFcMb, kg = kp_ / kK, m = g_.m;
+  __m256i acc[NR][NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(fcb_.data() + m0 + 8 * (V0 + v)));
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) acc[j][v] = b;
+  }
+  const int8_t* w = wfcp_ + m0 * kp_ + V0 * 8 * kK;
+  const auto* xb = reinterpret_cast<const uint8_t*>(xr);  // row j's K group c: 4 bytes at (j * kp_ + c * kK) elements
+  for (int64_t c = 0; c < kg; ++c, w += kFcMb * kK) {
+    __m256i wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) wv[v] = Fmt::fc_w(w + v * 8 * kK);
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; ++j) {
+      int32_t lane;
+      std::memcpy(&lane, xb + (j * kp_ + c * kK) * static_cast<int64_t>(sizeof(X)), 4);
+      const __m256i xv = _mm256_set1_epi32(lane);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[j][v] = Fmt::dot(acc[j][v], xv, wv[v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const int64_t mv = m0 + 8 * (V0 + v);
+    if (mv >= m) break;
+    const int64_t cnt = std::min<int64_t>(8, m - mv);
+    if (float_out_) {
+      const __m256d s0 = _mm256_loadu_pd(fcscale_.data() + mv), s1 = _mm256_loadu_pd(fcscale_.data() + mv + 4);
+      const __m256 fmin = _mm256_set1_ps(float_min_), fmax = _mm256_set1_ps(float_max_);
+      for (int j = 0; j < NR; ++j) {
+        const __m256i a = acc[j][v];
+        const __m128 f0 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(a)), s0));
+        const __m128 f1 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1)), s1));
+        const __m256 f = _mm256_min_ps(fmax, _mm256_max_ps(fmin, _mm256_set_m128(f1, f0)));  // as store_tile
+        float* yr = static_cast<float*>(y) + j * m + mv;
+        if (cnt == 8) {
+          _mm256_storeu_ps(yr, f);
+        } else {
+          alignas(32) float t[8];
+          _mm256_store_ps(t, f);
+          std::memcpy(yr, t, static_cast<size_t>(cnt) * sizeof(float));
+        }
+      }
+    } else {
+      const avx2::RequantLanes rq{_mm256_loadu_si256(reinterpret_cast<const __m256i*>(fcm_.data() + mv)),
+                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(fcs_.data() + mv))};
+      for (int j = 0; j < NR; ++j) {
+        const __m128i bytes = avx2::narrow8(avx2::requant8(acc[j][v], rq, zy_, lo_, hi_));
+        uint8_t* yr = static_cast<uint8_t*>(y) + j * m + mv;
+        if (cnt == 8) {
+          _mm_storel_epi64(reinterpret_cast<__m128i*>(yr), bytes);
+        } else {
+          alignas(16) uint8_t t[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), bytes);
+          std::memcpy(yr, t, static_cast<size_t>(cnt));
+        }
+      }
+    }
+  }
+}
+
+// Output channel blocks [b0, b1) of every row; xr: the worker's [kFcMaxRows][kp] X.
+template <class Fmt>
+void QConvGemm<Fmt>::run_fc(const uint8_t* x, void* y, X* xr, int64_t b0, int64_t b1) const {
+  const auto& g = g_;
+  for (int64_t j = 0; j < g.n; ++j) {  // the rows as stored inputs, the padding value past K
+    const uint8_t* src = x + j * g.c;
+    X* dst = xr + j * kp_;
+    int64_t k = 0;
+    if (x_signed_) {
+      for (; k + 16 <= k_; k += 16) fmt_.template store<true>(dst + k, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k)));
+      for (; k < k_; ++k) dst[k] = fmt_.template one<true>(src[k]);
+    } else {
+      for (; k + 16 <= k_; k += 16) fmt_.template store<false>(dst + k, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + k)));
+      for (; k < k_; ++k) dst[k] = fmt_.template one<false>(src[k]);
+    }
+    for (; k < kp_; ++k) dst[k] = fmt_.pad();
+  }
+  for (int64_t mblk = b0; mblk < b1; ++mblk) switch (g.n) {
+      case 1: fc_block<1, 0, 4>(xr, y, mblk); break;
+      case 2: fc_block<2, 0, 4>(xr, y, mblk); break;
+      case 3:  // 4 vectors x 3 rows would take 12 of the 16 registers for accumulators: two halves
+        fc_block<3, 0, 2>(xr, y, mblk);
+        fc_block<3, 2, 2>(xr, y, mblk);
+        break;
+      default:
+        fc_block<4, 0, 2>(xr, y, mblk);
+        fc_block<4, 2, 2>(xr, y, mblk);
+        break;
+    }
+}
+
+template <class Fmt>
 size_t QConvGemm<Fmt>::scratch_bytes_per_worker() const {
+  if (fc_) return static_cast<size_t>(kFcMaxRows * kp_) * sizeof(X) + 64;
   const int64_t acc = nkb_ > 1 ? mt_ * (pc_ / kNr) * kTile : kTile;
   return static_cast<size_t>((kc_ * pc_ + kK * pc_) * static_cast<int64_t>(sizeof(X)) + acc * 4 + 64);
 }
@@ -550,6 +732,17 @@ void QConvGemm<Fmt>::run_task(const uint8_t* x, void* y, int64_t n, int64_t gi, 
 
 template <class Fmt>
 void QConvGemm<Fmt>::run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const {
+  if (fc_) {
+    const int workers = tasks.num_workers();
+    const size_t stride = scratch_stride(scratch_bytes_per_worker());
+    const int64_t nblk = ceil_div(g_.m, kFcMb), ntask = workers == 1 ? 1 : std::min<int64_t>(nblk, 4 * workers);
+    tasks.run(static_cast<size_t>(ntask), [&](size_t task, int worker) {
+      const auto t = static_cast<int64_t>(task);
+      X* xr = reinterpret_cast<X*>(static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride);
+      run_fc(static_cast<const uint8_t*>(x), y, xr, nblk * t / ntask, nblk * (t + 1) / ntask);
+    });
+    return;
+  }
   const int64_t npb = ceil_div(p_, pc_);
   const int64_t outer = nimg_ * g_.group * npb;
   // Split the channel tiles only when the rest gives fewer than ~2 tasks per worker.

@@ -202,6 +202,42 @@ TEST_P(QConvGemmAvx2, GemmAndKBlocks) {
   check(deep, 2);
 }
 
+// The fully connected path (h = w = 1, group 1, 1..4 rows): channel counts around the
+// 8-channel vector and the 32-channel block, K around the pair / quad and 16-byte row loads,
+// both signednesses, float output, extremes, 1..3 workers. 5 rows take the Gemm rows mode.
+TEST_P(QConvGemmAvx2, FullyConnected) {
+  REQUIRE_AVX2();
+  uint32_t seed = 8000;
+  for (int64_t n : {1, 2, 3, 4, 5})
+    for (int64_t k : {1, 3, 16, 17, 33, 130})
+      for (int64_t m : {1, 8, 9, 31, 32, 33, 70}) {
+        ConvCase c = conv(n, k, 1, 1, m, 1, 1, seed++);
+        c.x_signed = (n + k) % 2;
+        c.zx = c.x_signed ? -7 : 3;
+        c.relu = m % 2;
+        check(c, static_cast<int>(m % 3 + 1));
+      }
+  for (int64_t n : {1, 3, 4})
+    for (bool xs : {false, true}) {
+      ConvCase c = conv(n, 2048, 1, 1, 1000, 1, 1, seed++);  // ResNet-50's classifier
+      c.x_signed = xs;
+      c.float_out = true;
+      check(c, 2);
+      c.float_out = false, c.seed = seed++;
+      check(c);
+    }
+  for (bool xs : {false, true}) {
+    ConvCase c = conv(2, 67, 1, 1, 37, 1, 1, seed++);
+    c.x_signed = xs;
+    c.zx = xs ? -128 : 255;
+    c.extreme_weights = true;
+    c.extreme_inputs = true;
+    c.bias_range = static_cast<int32_t>((int64_t{1} << 31) - 1 - 67 * 255 * 128);
+    c.mult_lo = 0.5, c.mult_hi = 0.9;
+    check(c, 3);
+  }
+}
+
 // Signedness x zero point extremes x relu, 8-bit and float output.
 TEST_P(QConvGemmAvx2, SignednessZeroPointsClamps) {
   REQUIRE_AVX2();
@@ -286,7 +322,8 @@ TEST_P(QConvGemmAvx2, Workers) {
 TEST_P(QConvGemmAvx2, AdoptsItsPackedBlob) {
   REQUIRE_AVX2();
   std::vector<ConvCase> cases = {conv(1, 19, 9, 11, 13, 3, 3, 1), conv(1, 2048, 3, 3, 7, 3, 3, 2),
-                                 conv(4, 64, 1, 1, 10, 1, 1, 3)};
+                                 conv(4, 64, 1, 1, 10, 1, 1, 3), conv(6, 64, 1, 1, 10, 1, 1, 5),
+                                 conv(1, 130, 1, 1, 45, 1, 1, 6)};
   ConvCase grouped = conv(1, 12, 8, 8, 18, 3, 3, 4);
   grouped.g.group = 3;
   cases.push_back(grouped);
@@ -298,14 +335,18 @@ TEST_P(QConvGemmAvx2, AdoptsItsPackedBlob) {
 
 TEST_P(QConvGemmAvx2, Name) {
   REQUIRE_AVX2();
-  std::vector<int8_t> w(1, 1);
+  std::vector<int8_t> w(9, 1);
   std::vector<QMultiplier> mult(1);
   QConvParams p;
+  p.g.h = p.g.w = 3, p.g.kh = p.g.kw = 3;
   p.weights = w, p.mult = mult;
   const std::string isa = isa_name(GetParam().isa);
   EXPECT_EQ(std::string(GetParam().factory(p)->name()).rfind("qu8_conv_gemm__" + isa + "_6x16", 0), 0u);
   p.x_signed = true;
   EXPECT_EQ(std::string(GetParam().factory(p)->name()).rfind("qs8_conv_gemm__" + isa + "_6x16", 0), 0u);
+  p.g = {};  // 1x1 over 1x1, one row: the fully connected path
+  p.weights = std::span<const int8_t>(w).first(1);
+  EXPECT_EQ(std::string(GetParam().factory(p)->name()), "qs8_conv_gemm__" + isa + "_fc32");
 }
 
 const IsaFactory kGemmIsas[] = {
