@@ -90,7 +90,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 //   one<kSigned>(raw)     one input byte stored;
 //   store<kSigned>(dst, raw16)  16 input bytes stored at dst;
 //   raw_row / load_row / pad_row  a Row from 16 input bytes, from 16 stored elements, of pad();
-//   interleave(rows[kK], dst)   kK rows of 16 pixels -> dst[16][kK] (64 bytes, 32-aligned);
+//   interleave(rows[kK], dst)   kK rows of 16 pixels -> dst[16][kK] (64 bytes, any alignment);
 //   dot(acc, x, w)        acc + the kK products of each lane;
 //   fc_w(p)               the W vector of 8 channels x kK taps from the fully connected
 //                         path's int8 weights ([8][kK] bytes at p).
@@ -125,8 +125,8 @@ struct Int16Pairs {
   Row pad_row() const { return _mm256_setzero_si256(); }
   static void interleave(const Row (&r)[kK], X* dst) {
     const __m256i lo = _mm256_unpacklo_epi16(r[0], r[1]), hi = _mm256_unpackhi_epi16(r[0], r[1]);  // pixels 0-3,8-11 / 4-7,12-15
-    _mm256_store_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
-    _mm256_store_si256(reinterpret_cast<__m256i*>(dst + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), _mm256_permute2x128_si256(lo, hi, 0x20));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 16), _mm256_permute2x128_si256(lo, hi, 0x31));
   }
   __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::madd16(acc, w, x); }
   // Fully connected weights stay int8 in memory ([8 channels][kK] = 16 bytes a vector, half
@@ -172,10 +172,10 @@ struct U8Quads {
   static void interleave(const Row (&r)[kK], X* dst) {
     const __m128i ab0 = _mm_unpacklo_epi8(r[0], r[1]), ab1 = _mm_unpackhi_epi8(r[0], r[1]);  // pixels 0-7 / 8-15
     const __m128i cd0 = _mm_unpacklo_epi8(r[2], r[3]), cd1 = _mm_unpackhi_epi8(r[2], r[3]);
-    _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab0, cd0));  // pixels 0-3
-    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab0, cd0));
-    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab1, cd1));
-    _mm_store_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(ab0, cd0));  // pixels 0-3
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(ab0, cd0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(ab1, cd1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(ab1, cd1));
   }
   __attribute__((always_inline)) static __m256i dot(__m256i acc, __m256i x, __m256i w) { return Dot::dpbusd(acc, x, w); }
   static __m256i fc_w(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
@@ -218,6 +218,47 @@ void micro_kernel(const void* wv, const void* xv0, int64_t kgroups, int32_t* c, 
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v) _mm256_store_si256(reinterpret_cast<__m256i*>(c + r * kNr + v * 8), acc[r][v]);
 }
+
+// The same over an implicit GEMM's packed image: K group k's 16 pixels are the 64 bytes at
+// x + koff[k] (its channel group's plane, shifted by its tap's offset), so nothing is copied
+// per tap.
+template <class Fmt, int MR, int NV>
+void micro_kernel_off(const void* wv, const void* xv0, const int32_t* koff, int64_t kgroups, int32_t* c, bool first) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* x = static_cast<const uint8_t*>(xv0);
+  __m256i acc[MR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = first ? _mm256_setzero_si256() : _mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8));
+  for (int64_t k = 0; k < kgroups; ++k) {
+    const uint8_t* xk = x + koff[k];
+    __m256i xv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) xv[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xk + v * 32));
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      int32_t lane;
+      std::memcpy(&lane, w + 4 * r, 4);
+      const __m256i wb = _mm256_set1_epi32(lane);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[r][v] = Fmt::dot(acc[r][v], xv[v], wb);
+    }
+    w += 4 * kMr;
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) _mm256_store_si256(reinterpret_cast<__m256i*>(c + r * kNr + v * 8), acc[r][v]);
+}
+
+using MicroKernelOff = void (*)(const void*, const void*, const int32_t*, int64_t, int32_t*, bool);
+template <class Fmt>
+constexpr MicroKernelOff kMicroOff[kMr][2] = {
+    {micro_kernel_off<Fmt, 1, 1>, micro_kernel_off<Fmt, 1, 2>}, {micro_kernel_off<Fmt, 2, 1>, micro_kernel_off<Fmt, 2, 2>},
+    {micro_kernel_off<Fmt, 3, 1>, micro_kernel_off<Fmt, 3, 2>}, {micro_kernel_off<Fmt, 4, 1>, micro_kernel_off<Fmt, 4, 2>},
+    {micro_kernel_off<Fmt, 5, 1>, micro_kernel_off<Fmt, 5, 2>}, {micro_kernel_off<Fmt, 6, 1>, micro_kernel_off<Fmt, 6, 2>}};
 
 using MicroKernel = void (*)(const void*, const void*, int64_t, int32_t*, bool);
 template <class Fmt>
@@ -291,7 +332,20 @@ class QConvGemm final : public QConvKernel {
   template <bool kSigned>
   void pack_block(const uint8_t* x, int64_t n, int64_t g, int64_t k0, int64_t kgroups, int64_t p0, int64_t p1,
                   const Scratch& s) const;
-  void store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y) const;
+  void store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y,
+                  int64_t src0 = 0) const;
+  // The implicit GEMM path (file comment): output rows [oy0, oy1) of image n, group gi.
+  struct BandScratch {
+    X* image;       // [C/group / kK][hb][wv_][kK], hb = rows + halo_ + slack_
+    X* rows;        // [kK][round_up(wv_, 16)]
+    int32_t* koff;  // [kp / kK] byte offsets
+    int32_t* acc;   // as Scratch::acc
+  };
+  BandScratch carve_band(void* base) const;
+  template <bool kSigned>
+  void pack_band(const uint8_t* x, int64_t n, int64_t gi, int64_t oy0, int64_t hb, const BandScratch& s) const;
+  void run_band(const uint8_t* x, void* y, int64_t n, int64_t gi, int64_t oy0, int64_t oy1, int64_t t0, int64_t t1,
+                const BandScratch& s) const;
   void run_task(const uint8_t* x, void* y, int64_t n, int64_t g, int64_t p0, int64_t p1, int64_t t0, int64_t t1,
                 const Scratch& s) const;
   // The fully connected path (file comment).
@@ -320,6 +374,13 @@ class QConvGemm final : public QConvKernel {
   KVector<QMultiplier> mult_;
   KVector<double> scale_;
   KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
+  // Implicit GEMM path: stride 1, more than one tap, C/group a multiple of kK. K is tap-major
+  // (tap, channel), each K group kK channels of one tap.
+  bool implicit_ = false;
+  int64_t wv_ = 0;     // virtual row width: ow + (kw - 1) * dil_w
+  int64_t halo_ = 0;   // extra packed rows below a band: (kh - 1) * dil_h
+  int64_t slack_ = 0;  // rows past them, read by a band's last panel: ceil(16 / wv_)
+  int64_t rb_ = 0;     // output rows per band
   // Fully connected path: h = w = kh = kw = oh = ow = 1, group 1, at most kFcMaxRows rows.
   bool fc_ = false;
   KVector<int8_t> wfc_;         // [mp / kFcMb][kp / kK][kFcMb][kK] int8, mp = M rounded up to kFcMb
@@ -353,6 +414,7 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     init_fc(p, isa);
     return;
   }
+  implicit_ = !rows_ && g.stride_h == 1 && g.stride_w == 1 && g.kh * g.kw > 1 && cg_ % kK == 0;
   // K block: the group's weight block (Mg x kc) within 256 KB of L2.
   const int64_t wbudget = 256 * 1024 / sizeof(W), xbudget = 256 * 1024 / sizeof(X), pmax = 512;  // elements, pixels
   const int64_t kc_max = std::max<int64_t>(64, wbudget / round_up(mg_, kMr)) / kK * kK;
@@ -362,11 +424,21 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
   // Pixel block: the X block (kc x pc) within 256 KB, 32..512 pixels.
   pc_ = std::clamp<int64_t>(xbudget / kc_ / kNr * kNr, 2 * kNr, pmax);
   pc_ = std::min(pc_, round_up(p_, kNr));
+  if (implicit_) {
+    // Bands of output rows: at most pmax virtual pixels, the packed image within xbudget.
+    wv_ = g.ow + (g.kw - 1) * g.dil_w;
+    halo_ = (g.kh - 1) * g.dil_h;
+    slack_ = ceil_div(kNr, wv_);
+    const int64_t by_pixels = std::max<int64_t>(1, pmax / wv_);
+    const int64_t by_bytes = xbudget / std::max<int64_t>(1, cg_ * wv_) - halo_ - slack_;
+    rb_ = std::clamp<int64_t>(std::min(by_pixels, by_bytes), 1, g.oh);
+    pc_ = round_up(rb_ * wv_, kNr);  // the accumulators' pixel extent (scratch)
+  }
 
   // The weights: adopted from p.prepacked when it holds this layout (docs/format.md, PACKED),
   // else packed here. The K block kc_ is part of the layout's name: it follows from the shape.
-  std::snprintf(layout_, sizeof layout_, "%s.gemm%dx%d.k%d.1", isa, static_cast<int>(kMr), static_cast<int>(sizeof(W)),
-                static_cast<int>(kc_));
+  std::snprintf(layout_, sizeof layout_, "%s.gemm%dx%d.k%d%s.1", isa, static_cast<int>(kMr),
+                static_cast<int>(sizeof(W)), static_cast<int>(kc_), implicit_ ? ".tap" : "");
   const int64_t wcount = g.group * mt_ * kp_ * kMr;
   if (adopt_packed_conv(p, layout_, static_cast<size_t>(wcount) * sizeof(W))) {
     wp_ = reinterpret_cast<const W*>(p.prepacked.data());
@@ -377,9 +449,16 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     w_.assign(static_cast<size_t>(wcount), 0);
     // Row by row, one K block at a time (no division per weight: packing ResNet-50 for AVX2
     // took 100 ms with one per weight).
+    const int64_t taps = g.kh * g.kw;
+    std::vector<int8_t> tap_major(implicit_ ? static_cast<size_t>(k_) : 0);
     for (int64_t gi = 0; gi < g.group; ++gi)
       for (int64_t m = 0; m < mg_; ++m) {
         const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
+        if (implicit_) {  // (c, tap) -> (tap, c)
+          for (int64_t c = 0; c < cg_; ++c)
+            for (int64_t t = 0; t < taps; ++t) tap_major[static_cast<size_t>(t * cg_ + c)] = src[c * taps + t];
+          src = tap_major.data();
+        }
         int64_t sum = 0;
         for (int64_t kb = 0; kb < nkb_; ++kb) {
           W* dst = w_.data() + w_offset(gi, kb, m / kMr) + (m % kMr) * kK;
@@ -410,6 +489,97 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
         k_dx_.push_back(static_cast<int32_t>(kx * g.dil_w - g.pad_left));
       }
   std::snprintf(name_, sizeof name_, "%s_conv_gemm__%s_6x16", x_signed_ ? "qs8" : "qu8", isa);
+}
+
+template <class Fmt>
+typename QConvGemm<Fmt>::BandScratch QConvGemm<Fmt>::carve_band(void* base) const {
+  BandScratch s;
+  auto* b = static_cast<uint8_t*>(base);
+  const int64_t hb = rb_ + halo_ + slack_;
+  s.image = reinterpret_cast<X*>(b);
+  b += (cg_ * hb * wv_ + kNr * kK) * static_cast<int64_t>(sizeof(X));  // + one interleave's overrun
+  b += (32 - reinterpret_cast<uintptr_t>(b) % 32) % 32;
+  s.rows = reinterpret_cast<X*>(b);
+  b += kK * round_up(wv_, kNr) * static_cast<int64_t>(sizeof(X));
+  s.koff = reinterpret_cast<int32_t*>(b);
+  b += kp_ / kK * 4;
+  b += (64 - reinterpret_cast<uintptr_t>(b) % 64) % 64;
+  s.acc = reinterpret_cast<int32_t*>(b);
+  return s;
+}
+
+// The band's image: packed rows [0, hb) are input rows oy0 - pad_top + r, columns [0, wv_)
+// input columns j - pad_left, the padding value outside the input; kK channels interleaved.
+template <class Fmt>
+template <bool kSigned>
+void QConvGemm<Fmt>::pack_band(const uint8_t* x, int64_t n, int64_t gi, int64_t oy0, int64_t hb,
+                               const BandScratch& s) const {
+  const auto& g = g_;
+  const int64_t wr = round_up(wv_, kNr);
+  const X pad = fmt_.pad();
+  const int64_t j0 = std::clamp<int64_t>(g.pad_left, 0, wv_);                  // first column inside the input
+  const int64_t nin = std::clamp<int64_t>(std::min(g.w, wv_ - g.pad_left), 0, g.w);  // columns inside
+  typename Fmt::Row r[kK];
+  for (int64_t cq = 0; cq < cg_ / kK; ++cq)
+    for (int64_t row = 0; row < hb; ++row) {
+      const int64_t iy = oy0 - g.pad_top + row;
+      for (int64_t i = 0; i < kK; ++i) {
+        X* d = s.rows + i * wr;
+        if (iy < 0 || iy >= g.h || nin == 0) {
+          std::fill(d, d + wr, pad);
+          continue;
+        }
+        const uint8_t* src = x + ((n * g.c + gi * cg_ + cq * kK + i) * g.h + iy) * g.w + std::max<int64_t>(0, -g.pad_left);
+        std::fill(d, d + j0, pad);
+        convert_row<Fmt, kSigned>(fmt_, src, 1, nin, nin, d + j0);
+        std::fill(d + j0 + nin, d + wr, pad);
+      }
+      X* dst = s.image + ((cq * hb + row) * wv_) * kK;
+      for (int64_t j = 0; j < wv_; j += kNr) {  // the last chunk runs past the row: the next one overwrites it
+#pragma GCC unroll 4
+        for (int64_t i = 0; i < kK; ++i) r[i] = Fmt::load_row(s.rows + i * wr + j);
+        Fmt::interleave(r, dst + j * kK);
+      }
+    }
+}
+
+template <class Fmt>
+void QConvGemm<Fmt>::run_band(const uint8_t* x, void* y, int64_t n, int64_t gi, int64_t oy0, int64_t oy1, int64_t t0,
+                              int64_t t1, const BandScratch& s) const {
+  const auto& g = g_;
+  const int64_t rows = oy1 - oy0, hb = rows + halo_ + slack_;
+  if (x_signed_) pack_band<true>(x, n, gi, oy0, hb, s);
+  else pack_band<false>(x, n, gi, oy0, hb, s);
+  // K group (tap t, channels cq*kK..) reads plane cq at the tap's shift.
+  const int64_t cqn = cg_ / kK;
+  for (int64_t t = 0; t < g.kh * g.kw; ++t) {
+    const int64_t shift = (t / g.kw) * g.dil_h * wv_ + (t % g.kw) * g.dil_w;
+    for (int64_t cq = 0; cq < cqn; ++cq)
+      s.koff[t * cqn + cq] = static_cast<int32_t>((cq * hb * wv_ + shift) * kK * static_cast<int64_t>(sizeof(X)));
+  }
+  const int64_t nv = rows * wv_, npan = ceil_div(nv, kNr);
+  for (int64_t kb = 0; kb < nkb_; ++kb) {
+    const int64_t k0 = kb * kc_, kgroups = std::min(kc_, kp_ - k0) / kK;
+    const bool first = kb == 0, last = kb == nkb_ - 1;
+    for (int64_t j = 0; j < npan; ++j) {
+      const int64_t q0 = j * kNr, cnt = std::min(kNr, nv - q0);
+      const X* xp = s.image + q0 * kK;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int mr = static_cast<int>(std::min(kMr, mg_ - t * kMr));
+        int32_t* c = nkb_ > 1 ? s.acc + ((t - t0) * npan + j) * kTile : s.acc;
+        kMicroOff<Fmt>[mr - 1][cnt > 8 ? 1 : 0](wp_ + w_offset(gi, kb, t), xp, s.koff + k0 / kK, kgroups, c, first);
+        if (!last) continue;
+        // Virtual pixels [q0, q0 + cnt) -> one output segment per output row they touch
+        // (columns past ow are computed and dropped).
+        for (int64_t q = q0; q < q0 + cnt;) {
+          const int64_t oyr = q / wv_, ox = q - oyr * wv_, row_end = oyr * wv_ + g.ow;
+          if (ox < g.ow)
+            store_tile(c, mr, n, gi * mg_ + t * kMr, (oy0 + oyr) * g.ow + ox, std::min(row_end, q0 + cnt) - q, y, q - q0);
+          q = (oyr + 1) * wv_;
+        }
+      }
+    }
+  }
 }
 
 template <class Fmt>
@@ -562,6 +732,12 @@ void QConvGemm<Fmt>::run_fc(const uint8_t* x, void* y, X* xr, int64_t b0, int64_
 template <class Fmt>
 size_t QConvGemm<Fmt>::scratch_bytes_per_worker() const {
   if (fc_) return static_cast<size_t>(kFcMaxRows * kp_) * sizeof(X) + 64;
+  if (implicit_) {
+    const int64_t hb = rb_ + halo_ + slack_, npan = ceil_div(rb_ * wv_, kNr);
+    const int64_t acc = (nkb_ > 1 ? mt_ * npan * kTile : kTile) + 8;  // + the last segment's overread
+    return static_cast<size_t>((cg_ * hb * wv_ + kNr * kK + kK * round_up(wv_, kNr)) * static_cast<int64_t>(sizeof(X)) +
+                               kp_ / kK * 4 + acc * 4 + 128);
+  }
   const int64_t acc = nkb_ > 1 ? mt_ * (pc_ / kNr) * kTile : kTile;
   return static_cast<size_t>((kc_ * pc_ + kK * pc_) * static_cast<int64_t>(sizeof(X)) + acc * 4 + 64);
 }
@@ -659,8 +835,9 @@ void QConvGemm<Fmt>::pack_block(const uint8_t* x, int64_t n, int64_t gi, int64_t
 // Requantizes (or scales to float) rows [0, mr) of the int32 tile c (+ bias) and stores
 // pixels [pp, pp + cnt) of output channels mabs.. of batch item n.
 template <class Fmt>
-void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt,
-                                void* y) const {
+void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y,
+                                int64_t src0) const {
+  c += src0;  // lanes [src0, src0 + cnt) of each row (vectors past cnt read lanes that are not stored)
   for (int r = 0; r < mr; ++r) {
     const int64_t m = mabs + r;
     // Element (pixel pp + i, channel m) at off + i * pstride.
@@ -671,7 +848,7 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
       const __m256 fmin = _mm256_set1_ps(float_min_), fmax = _mm256_set1_ps(float_max_);
       float* yr = static_cast<float*>(y) + off;
       for (int64_t v = 0; v * 8 < cnt; ++v) {
-        const __m256i a = _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
+        const __m256i a = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
         const __m128 f0 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(a)), sc));
         const __m128 f1 = _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1)), sc));
         __m256 f = _mm256_set_m128(f1, f0);
@@ -689,7 +866,7 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
       const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);
       uint8_t* yr = static_cast<uint8_t*>(y) + off;
       for (int64_t v = 0; v * 8 < cnt; ++v) {
-        const __m256i a = _mm256_add_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
+        const __m256i a = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr + v * 8)), b);
         const __m128i bytes = avx2::narrow8(rq(a));
         const int64_t k = std::min<int64_t>(8, cnt - v * 8);
         if (k == 8 && pstride == 1) {
@@ -732,6 +909,21 @@ void QConvGemm<Fmt>::run_task(const uint8_t* x, void* y, int64_t n, int64_t gi, 
 
 template <class Fmt>
 void QConvGemm<Fmt>::run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const {
+  if (implicit_) {
+    const int64_t nband = ceil_div(g_.oh, rb_), outer = g_.n * g_.group * nband;
+    const int64_t want = tasks.num_workers() > 1 ? 2 * tasks.num_workers() : 1;
+    const int64_t nmb = std::clamp<int64_t>(ceil_div(want, outer), 1, mt_);
+    const size_t stride = scratch_stride(scratch_bytes_per_worker());
+    tasks.run(static_cast<size_t>(outer * nmb), [&](size_t task, int worker) {
+      const auto ti = static_cast<int64_t>(task);
+      const int64_t mb = ti % nmb, band = ti / nmb % nband, gi = ti / (nmb * nband) % g_.group,
+                    n = ti / (nmb * nband * g_.group);
+      const BandScratch s = carve_band(static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride);
+      const int64_t oy0 = band * rb_, oy1 = std::min(g_.oh, oy0 + rb_);
+      run_band(static_cast<const uint8_t*>(x), y, n, gi, oy0, oy1, mt_ * mb / nmb, mt_ * (mb + 1) / nmb, s);
+    });
+    return;
+  }
   if (fc_) {
     const int workers = tasks.num_workers();
     const size_t stride = scratch_stride(scratch_bytes_per_worker());
