@@ -121,35 +121,39 @@ TEST_P(QConvGemmAvx2, KernelStrideDilationPad) {
   check(far);
 }
 
-// The implicit GEMM path (stride 1, several taps, C/group a multiple of the K group): kernel
-// shapes x dilations x asymmetric pads (wider than the kernel too) on rows narrower and wider
-// than the 16-pixel panel, several row bands, several K blocks over the tap-major K, groups,
-// both signednesses, float output, 1..3 workers.
-TEST_P(QConvGemmAvx2, ImplicitStrideOne) {
+// The implicit GEMM path (several taps, C/group a multiple of the K group): kernel shapes x
+// strides (one phase image per stride phase) x dilations x asymmetric pads (wider than the
+// kernel too) on rows narrower and wider than the 16-pixel panel, several row bands, several
+// K blocks over the tap-major K, groups, both signednesses, float output, 1..3 workers.
+TEST_P(QConvGemmAvx2, ImplicitGemm) {
   REQUIRE_AVX2();
   const int64_t shapes[][2] = {{3, 3}, {5, 5}, {1, 3}, {3, 1}, {2, 4}, {7, 7}};
   const int64_t pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {0, 1, 2, 3}, {3, 2, 1, 0}, {4, 5, 4, 5}};
   uint32_t seed = 7000;
   for (auto& k : shapes)
-    for (int64_t d : {1, 2})
-      for (auto& pd : pads)
-        for (int64_t w : {5, 14, 37}) {
-          ConvCase c = conv(1, 8, 9, w, 11, k[0], k[1], seed++);
-          c.g.dil_h = c.g.dil_w = d;
-          pad(c, pd[0], pd[1], pd[2], pd[3]);
-          if (c.g.h + pd[0] + pd[2] < d * (k[0] - 1) + 1) continue;
-          if (c.g.w + pd[1] + pd[3] < d * (k[1] - 1) + 1) continue;
-          c.x_signed = seed % 3 == 0;
-          c.zx = c.x_signed ? -100 : 200;
-          c.float_out = seed % 7 == 0;
-          check(c, static_cast<int>(seed % 3 + 1));
-        }
+    for (int64_t st : {1, 2, 3})
+      for (int64_t d : {1, 2})
+        for (auto& pd : pads)
+          for (int64_t w : {5, 14, 37}) {
+            ConvCase c = conv(1, 8, 9, w, 11, k[0], k[1], seed++);
+            c.g.dil_h = c.g.dil_w = d;
+            c.g.stride_h = st, c.g.stride_w = st == 3 ? 2 : st;
+            pad(c, pd[0], pd[1], pd[2], pd[3]);
+            if (c.g.h + pd[0] + pd[2] < d * (k[0] - 1) + 1) continue;
+            if (c.g.w + pd[1] + pd[3] < d * (k[1] - 1) + 1) continue;
+            c.x_signed = seed % 3 == 0;
+            c.zx = c.x_signed ? -100 : 200;
+            c.float_out = seed % 7 == 0;
+            check(c, static_cast<int>(seed % 3 + 1));
+          }
   // Several row bands (up to 512 virtual pixels each) with a partial last panel.
   for (int64_t c : {4, 12, 16}) {
     ConvCase tall = conv(2, c, 61, 45, 13, 3, 3, seed++);
     pad(tall, 1, 1, 1, 1);
     check(tall);
     check(tall, 2);
+    tall.g.stride_h = tall.g.stride_w = 2, tall.seed = seed++;
+    check(tall, 3);
   }
   // Several K blocks over the tap-major K (K = 9 * 256), M tail; a grouped layer.
   ConvCase deep = conv(1, 256, 6, 7, 601, 3, 3, seed++);
