@@ -26,11 +26,24 @@ std::unique_ptr<QConvKernel> make_qconv_wide_avx2(const QConvParams& p);
 // True when the int32 accumulator of every output of p is exact in the kernels' modular
 // int32 arithmetic: |bias| + taps * 255 * 128 < 2^31, the reference's own int32 bound
 // (kernels/ref/qconv.cpp). Past it the reference sums in int64 and fast kernels decline.
-inline bool qconv_int32_exact(const QConvParams& p) {
+// That bound: max |bias| + taps * 255 * 128 (a 8-bit input), which every accumulator of p is within.
+inline int64_t qconv_acc_bound(const QConvParams& p) {
   int64_t max_bias = 0;
   for (int32_t b : p.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
-  const int64_t taps = p.g.c / p.g.group * p.g.kh * p.g.kw;
-  return max_bias + taps * 255 * 128 < (int64_t{1} << 31);
+  return max_bias + p.g.c / p.g.group * p.g.kh * p.g.kw * 255 * 128;
+}
+inline bool qconv_int32_exact(const QConvParams& p) { return qconv_acc_bound(p) < (int64_t{1} << 31); }
+
+// Whether rounding acc * m / 2^s half away from zero can differ from rounding it half up for
+// some accumulator |acc| <= bound: only at a negative tie, |acc * m| = 2^(s-1) * odd, whose
+// 2-adic valuation v2(acc) + v2(m) is s - 1; that needs |acc| >= 2^(s - 1 - v2(m)). Real
+// multipliers' mantissas have few trailing zeros, so nearly every channel rules ties out
+// (ResNet-50: s about 36-40 against accumulators below 2^28); powers of two keep the full rule.
+// Kernels round half up (one add and one shift fewer per lane pair) where this is false.
+inline bool ties_possible(QMultiplier q, int64_t bound) {
+  if (q.m <= 0) return true;
+  const int e = q.shift - 1 - __builtin_ctzll(static_cast<uint64_t>(q.m));
+  return e < 0 || (e < 62 && (int64_t{1} << e) <= bound);
 }
 
 // The same for an int16 input or output (the higher-precision form): every channel's partial

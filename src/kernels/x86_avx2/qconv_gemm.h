@@ -386,6 +386,8 @@ class QConvGemm final : public QConvKernel {
   bool adopted_ = false;
   KVector<int32_t> bias_;  // bias - zx_fold * sum(w), modular
   KVector<QMultiplier> mult_;
+  KVector<avx2::FastChannel> fastc_;  // [M]: the register requantization's constants
+  bool qclamp_ = false;               // [lo, hi] narrower than the output type's range
   KVector<double> scale_;
   KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
   // Implicit GEMM path: more than one tap, C/group a multiple of kK. K is tap-major (tap,
@@ -500,8 +502,14 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
     bias_[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
   }
-  if (float_out_) scale_.assign(p.acc_scale.begin(), p.acc_scale.end());
-  else mult_.assign(p.mult.begin(), p.mult.end());
+  if (float_out_) {
+    scale_.assign(p.acc_scale.begin(), p.acc_scale.end());
+  } else {
+    mult_.assign(p.mult.begin(), p.mult.end());
+    const int64_t bound = qconv_acc_bound(p);
+    for (const QMultiplier& q : p.mult) fastc_.push_back(avx2::fast_channel(q, zy_, ties_possible(q, bound)));
+    qclamp_ = !((lo_ == 0 && hi_ == 255 && !y_signed_) || (lo_ == -128 && hi_ == 127 && y_signed_));
+  }
   for (int64_t c = 0; c < cg_; ++c)
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
@@ -768,7 +776,7 @@ size_t QConvGemm<Fmt>::scratch_bytes_per_worker() const {
   if (fc_) return static_cast<size_t>(kFcMaxRows * kp_) * sizeof(X) + 64;
   if (implicit_) {
     const int64_t hb = rb_ + halo_ + slack_, npan = ceil_div(rb_ * wv_, kNr);
-    const int64_t acc = (nkb_ > 1 ? mt_ * npan * kTile : kTile) + 8;  // + the last segment's overread
+    const int64_t acc = (nkb_ > 1 ? mt_ * npan * kTile : kTile) + kNr;  // + a segment's overread (store_tile)
     return static_cast<size_t>((nph_ * cg_ * hb * wv_ + kNr * kK + kK * round_up(wv_, kNr)) * static_cast<int64_t>(sizeof(X)) +
                                kp_ / kK * 4 + acc * 4 + 128);
   }
@@ -895,6 +903,28 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
           _mm256_store_ps(t, f);
           for (int64_t i = 0; i < k; ++i) yr[(v * 8 + i) * pstride] = t[i];
         }
+      }
+    } else if (const avx2::FastChannel& f = fastc_[static_cast<size_t>(m)]; f.fast) {
+      // Register requantization of the row's 16 lanes (cnt <= 16), packed with saturation.
+      const __m256i a0 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr)), b);
+      const __m256i a1 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr + 8)), b);
+      const __m256i vlo = _mm256_set1_epi32(lo_), vhi = _mm256_set1_epi32(hi_);
+      using Fn = __m128i (*)(__m256i, __m256i, const avx2::FastChannel&, __m256i, __m256i);
+      static constexpr Fn kReq[2][2][2] = {  // [away][clamp][unsigned]
+          {{avx2::requant16_bytes<false, false, false>, avx2::requant16_bytes<false, false, true>},
+           {avx2::requant16_bytes<false, true, false>, avx2::requant16_bytes<false, true, true>}},
+          {{avx2::requant16_bytes<true, false, false>, avx2::requant16_bytes<true, false, true>},
+           {avx2::requant16_bytes<true, true, false>, avx2::requant16_bytes<true, true, true>}}};
+      const __m128i bytes = kReq[f.away][qclamp_][!y_signed_](a0, a1, f, vlo, vhi);
+      uint8_t* yr = static_cast<uint8_t*>(y) + off;
+      if (cnt == 16 && pstride == 1) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(yr), bytes);
+      } else {
+        alignas(16) uint8_t t[16];
+        _mm_store_si128(reinterpret_cast<__m128i*>(t), bytes);
+        if (pstride == 1) std::memcpy(yr, t, static_cast<size_t>(cnt));
+        else
+          for (int64_t i = 0; i < cnt; ++i) yr[i * pstride] = t[i];
       }
     } else {
       const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);

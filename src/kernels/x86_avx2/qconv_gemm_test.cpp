@@ -283,6 +283,32 @@ TEST_P(QConvGemmAvx2, FullyConnected) {
   }
 }
 
+// The register requantization rounds half up in channels that cannot meet a negative tie and
+// half away from zero in the others (tie_every: channels with the multiplier 2^-12, whose
+// accumulators -4096 * odd are ties), with and without the clamp, both output types, on the
+// im2col, implicit, 1x1 and rows paths; enough outputs that ties occur.
+TEST_P(QConvGemmAvx2, RoundingVariantsPerChannel) {
+  REQUIRE_AVX2();
+  uint32_t seed = 9000;
+  const int64_t shapes[][5] = {{64, 20, 20, 40, 1}, {32, 15, 17, 33, 3}, {3, 20, 20, 16, 5}, {256, 7, 7, 50, 1}};
+  for (const auto& sh : shapes)
+    for (int tie_every : {1, 3, 8})
+      for (bool relu : {false, true}) {
+        ConvCase k = conv(2, sh[0], sh[1], sh[2], sh[3], sh[4], sh[4], seed++);
+        pad(k, sh[4] / 2, sh[4] / 2, sh[4] / 2, sh[4] / 2);
+        k.mult_lo = 0.002, k.mult_hi = 0.2;  // the register requantization's shift range
+        k.tie_every = tie_every;
+        k.bias_range = 1 << 14;
+        k.relu = relu;
+        k.y_signed = seed % 2;  // negative results in range, so negative ties show
+        k.zy = k.y_signed ? -3 : 100;
+        check(k, static_cast<int>(seed % 3 + 1));
+      }
+  ConvCase rows = conv(300, 64, 1, 1, 20, 1, 1, seed++);
+  rows.mult_lo = 0.002, rows.mult_hi = 0.2, rows.tie_every = 2, rows.y_signed = true;
+  check(rows, 2);
+}
+
 // Signedness x zero point extremes x relu, 8-bit and float output.
 TEST_P(QConvGemmAvx2, SignednessZeroPointsClamps) {
   REQUIRE_AVX2();

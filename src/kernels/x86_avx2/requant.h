@@ -80,15 +80,66 @@ inline FastRequant requant_fast_broadcast(QMultiplier q, int32_t zp, int32_t lo,
           _mm_cvtsi32_si128(q.shift - 32)};
 }
 
+// requant8_fast before its clamp: 8 int32 results round(acc * m / 2^s) + zp, exact when
+// requant_fast_ok. kAway false rounds half up (no [p < 0] term: two compares and two adds
+// fewer), exact for a channel that cannot meet a negative tie (ties_possible).
+template <bool kAway = true>
+inline __m256i requant8_fast_raw(__m256i acc, __m256i m, __m256i h, __m256i bias, __m128i s, __m128i s32) {
+  const __m256i pe = _mm256_mul_epi32(acc, m);
+  const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m);
+  __m256i ue = _mm256_add_epi64(pe, h), uo = _mm256_add_epi64(po, h);
+  if (kAway) {  // + (-1) where p < 0
+    const __m256i zero = _mm256_setzero_si256();
+    ue = _mm256_add_epi64(ue, _mm256_cmpgt_epi64(zero, pe));
+    uo = _mm256_add_epi64(uo, _mm256_cmpgt_epi64(zero, po));
+  }
+  const __m256i r = _mm256_blend_epi32(_mm256_srl_epi64(ue, s), _mm256_srl_epi64(uo, s32), 0xAA);
+  return _mm256_sub_epi32(r, bias);
+}
+
 // 8 accumulators -> 8 int32 results in [lo, hi], exact when requant_fast_ok (file comment).
 inline __m256i requant8_fast(__m256i acc, const FastRequant& f) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i pe = _mm256_mul_epi32(acc, f.m);
-  const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), f.m);
-  const __m256i ue = _mm256_add_epi64(_mm256_add_epi64(pe, f.h), _mm256_cmpgt_epi64(zero, pe));  // + (-1) where p < 0
-  const __m256i uo = _mm256_add_epi64(_mm256_add_epi64(po, f.h), _mm256_cmpgt_epi64(zero, po));
-  const __m256i r = _mm256_blend_epi32(_mm256_srl_epi64(ue, f.s), _mm256_srl_epi64(uo, f.s32), 0xAA);
-  return _mm256_min_epi32(_mm256_max_epi32(_mm256_sub_epi32(r, f.bias), f.lo), f.hi);
+  return _mm256_min_epi32(_mm256_max_epi32(requant8_fast_raw(acc, f.m, f.h, f.bias, f.s, f.s32), f.lo), f.hi);
+}
+
+// One channel's requant8_fast constants as scalars (16 bytes a channel instead of
+// FastRequant's 224), broadcast where a tile row uses them; away: ties_possible.
+struct FastChannel {
+  int64_t h = 0;      // 2^63 + 2^(s-1) + zp * 2^s (modular)
+  int32_t m = 0;      // mantissa
+  int8_t s = 0;       // shift, in [32, 53] when fast
+  bool fast = false;  // requant_fast_ok
+  bool away = true;   // some accumulator may meet a negative tie: round half away from zero
+};
+
+inline FastChannel fast_channel(QMultiplier q, int32_t zp, bool ties) {
+  FastChannel f;
+  f.fast = requant_fast_ok(q);
+  if (!f.fast) return f;
+  f.h = static_cast<int64_t>((uint64_t{1} << 63) + (uint64_t{1} << (q.shift - 1)) +
+                             (static_cast<uint64_t>(static_cast<int64_t>(zp)) << q.shift));
+  f.m = q.m;
+  f.s = static_cast<int8_t>(q.shift);
+  f.away = ties;
+  return f;
+}
+
+// A tile row's 16 accumulators (a: lanes 0-7, b: 8-15) of a fast channel -> 16 bytes,
+// clamped to [lo, hi] when kClamp, else saturated to the output type by the packs (exact
+// when [lo, hi] is that type's range).
+template <bool kAway, bool kClamp, bool kUnsigned>
+inline __m128i requant16_bytes(__m256i a, __m256i b, const FastChannel& f, __m256i lo, __m256i hi) {
+  const __m256i m = _mm256_set1_epi32(f.m), h = _mm256_set1_epi64x(f.h);
+  const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (63 - f.s)));
+  const __m128i s = _mm_cvtsi32_si128(f.s), s32 = _mm_cvtsi32_si128(f.s - 32);
+  __m256i ra = requant8_fast_raw<kAway>(a, m, h, bias, s, s32), rb = requant8_fast_raw<kAway>(b, m, h, bias, s, s32);
+  if (kClamp) {
+    ra = _mm256_min_epi32(_mm256_max_epi32(ra, lo), hi);
+    rb = _mm256_min_epi32(_mm256_max_epi32(rb, lo), hi);
+  }
+  const __m256i w = _mm256_packs_epi32(ra, rb);  // per 128-bit lane: a0-3 b0-3 | a4-7 b4-7
+  const __m256i x = kUnsigned ? _mm256_packus_epi16(w, w) : _mm256_packs_epi16(w, w);
+  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)));
 }
 
 // One output channel's requantization: requant8_fast when its shift allows, else requant8.

@@ -214,17 +214,6 @@ inline __m512i fast_requant16(__m512i acc, const FastReq& q, __m512i lo, __m512i
   return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
 }
 
-// Whether rounding acc * m / 2^s half away from zero can differ from rounding it half up for
-// some accumulator |acc| <= bound: only at a negative tie, |acc * m| = 2^(s-1) * odd, whose
-// 2-adic valuation v2(acc) + v2(m) is s - 1; that needs |acc| >= 2^(s - 1 - v2(m)). Real
-// multipliers' mantissas have few trailing zeros, so nearly every channel rules ties out
-// (ResNet-50: s about 36-40 against accumulators below 2^28); powers of two keep the full rule.
-inline bool ties_possible(QMultiplier q, int64_t bound) {
-  if (q.m <= 0) return true;
-  const int e = q.shift - 1 - __builtin_ctzll(static_cast<uint64_t>(q.m));
-  return e < 0 || (e < 62 && (int64_t{1} << e) <= bound);
-}
-
 // Up to 3 vectors of int32 results -> bytes 0..16*NV-1 of one zmm (vector v in bytes
 // 16v..16v+15), saturated to int8 (pack_bytes) or uint8 (pack_bytes_u): exact for results
 // already in [lo, hi], and the clamp itself when [lo, hi] is the type's range.
@@ -548,9 +537,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // half up in the blocks of channels that can never meet a tie (ties_possible) for an
     // accumulator within the int32 bound of qconv_int32_exact. The general path's tables of
     // it are built below, once that path is taken (the others build their own).
-    int64_t acc_bound = 0;
-    for (int32_t b : p.bias) acc_bound = std::max<int64_t>(acc_bound, b < 0 ? -int64_t{b} : b);
-    acc_bound += cg_ * g.kh * g.kw * 255 * 128;
+    const int64_t acc_bound = qconv_acc_bound(p);
     fastq_ = !p.float_out;
     qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
     if (fastq_)
