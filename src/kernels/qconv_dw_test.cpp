@@ -85,6 +85,27 @@ TEST_P(QConvDw, MobileNetShapes) {
       }
 }
 
+// Channels whose multiplier is 2^-12 (tie_every) meet exact negative ties, which must round
+// away from zero; the others may round half up (no tie reachable): row mode (3x3, strides 1
+// and 2) and general mode (dilation 2, stride 3), with and without the clamp.
+TEST_P(QConvDw, RoundingVariantsPerChannel) {
+  SKIP_WITHOUT_ISA();
+  uint32_t seed = 500;
+  for (int64_t s : {1, 2, 3})
+    for (int tie_every : {1, 3})
+      for (bool relu : {false, true}) {
+        ConvCase c = dw(24, 33, 29, 3, 3, s, 1, s == 3 ? 2 : 1);
+        c.g.n = 2;
+        c.y_signed = true, c.zy = -2;  // negative results in range, so negative ties show
+        c.relu = relu;
+        c.mult_lo = 0.002, c.mult_hi = 0.2;
+        c.tie_every = tie_every;
+        c.bias_range = 1 << 12;
+        c.seed = seed++;
+        expect_matches_ref(kFactory, kFamily, c);
+      }
+}
+
 // Random geometries: kernel, stride, dilation, asymmetric pads, sizes.
 TEST_P(QConvDw, Geometries) {
   SKIP_WITHOUT_ISA();

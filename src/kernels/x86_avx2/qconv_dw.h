@@ -67,10 +67,28 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
       Plan::scale_, Plan::hp_, Plan::ws_, Plan::p_bytes_, Plan::q_bytes_, Plan::v_bytes_;
 
  public:
-  explicit DwKernel(const QConvParams& p) : Plan(p, Dot::kIsa) {}
+  explicit DwKernel(const QConvParams& p) : Plan(p, Dot::kIsa) {
+    if (p.float_out || p.y_wide) return;
+    // The register requantization's per-channel constants (x86_avx2/requant.h).
+    const int64_t bound = qconv_acc_bound(p);
+    for (const QMultiplier& q : p.mult) fastc_.push_back(avx2::fast_channel(q, p.zy, ties_possible(q, bound)));
+    qclamp_ = !((p.lo == 0 && p.hi == 255 && !p.y_signed) || (p.lo == -128 && p.hi == 127 && p.y_signed));
+  }
 
  private:
   friend Plan;
+  // 16 accumulators (a: 0-7, b: 8-15) of a channel whose fastc_ is fast -> 16 bytes.
+  __m128i requant16(__m256i a, __m256i b, const avx2::FastChannel& f) const {
+    using Fn = __m128i (*)(__m256i, __m256i, const avx2::FastChannel&, __m256i, __m256i);
+    static constexpr Fn kReq[2][2][2] = {  // [away][clamp][unsigned]
+        {{avx2::requant16_bytes<false, false, false>, avx2::requant16_bytes<false, false, true>},
+         {avx2::requant16_bytes<false, true, false>, avx2::requant16_bytes<false, true, true>}},
+        {{avx2::requant16_bytes<true, false, false>, avx2::requant16_bytes<true, false, true>},
+         {avx2::requant16_bytes<true, true, false>, avx2::requant16_bytes<true, true, true>}}};
+    return kReq[f.away][qclamp_][!p_.y_signed](a, b, f, _mm256_set1_epi32(p_.lo), _mm256_set1_epi32(p_.hi));
+  }
+  IsaVector<avx2::FastChannel, Dot::kTag> fastc_;  // [C]; empty for float or int16 output
+  bool qclamp_ = false;                 // [lo, hi] narrower than the output type's range
   // General mode, step 1: the polyphase planes of channel (n, ch).
   template <bool XSigned>
   void build_q(const void* x, int64_t n, int64_t ch, int16_t* q) const {
@@ -160,6 +178,13 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
         r = _mm256_min_ps(fmax, _mm256_max_ps(fmin, r));
         _mm256_store_ps(st + f, r);
       }
+    } else if (!fastc_.empty() && fastc_[static_cast<size_t>(ch)].fast) {
+      const avx2::FastChannel& fc = fastc_[static_cast<size_t>(ch)];
+      uint8_t* st = static_cast<uint8_t*>(stage);
+      int64_t f = 0;
+      for (; f + 2 * kVec <= fv_; f += 2 * kVec)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f + kVec), fc));
+      if (f < fv_) _mm_storel_epi64(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f), fc));
     } else {
       const avx2::ChannelRequant rq(mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);
       uint8_t* st = static_cast<uint8_t*>(stage);
@@ -258,6 +283,22 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
     const auto& g = p_.g;
     const int64_t total = g.oh * g.ow, base = (n * g.m + ch) * total;
     // (float output has no multipliers: a placeholder then, never applied)
+    if (!fastc_.empty() && fastc_[static_cast<size_t>(ch)].fast) {  // 8-bit output, 16 at a time
+      const avx2::FastChannel& fc = fastc_[static_cast<size_t>(ch)];
+      uint8_t* yo = static_cast<uint8_t*>(y) + base;
+      for (int64_t i = 0; i < total; i += 2 * kVec) {  // the accumulators have 2 * kVec of slack
+        const __m128i r = requant16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)),
+                                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + kVec)), fc);
+        if (total - i >= 2 * kVec) {
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), r);
+        } else {
+          alignas(16) uint8_t t[16];
+          _mm_store_si128(reinterpret_cast<__m128i*>(t), r);
+          std::memcpy(yo + i, t, static_cast<size_t>(total - i));
+        }
+      }
+      return;
+    }
     const avx2::ChannelRequant rq(p_.float_out ? QMultiplier{} : mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);
     for (int64_t i = 0; i < total; i += kVec) {
       const int64_t k = std::min(kVec, total - i);
