@@ -46,6 +46,7 @@
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/qconv_kernel_internal.h"
@@ -77,15 +78,27 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
 
  private:
   friend Plan;
-  // 16 accumulators (a: 0-7, b: 8-15) of a channel whose fastc_ is fast -> 16 bytes.
-  __m128i requant16(__m256i a, __m256i b, const avx2::FastChannel& f) const {
-    using Fn = __m128i (*)(__m256i, __m256i, const avx2::FastChannel&, __m256i, __m256i);
-    static constexpr Fn kReq[2][2][2] = {  // [away][clamp][unsigned]
-        {{avx2::requant16_bytes<false, false, false>, avx2::requant16_bytes<false, false, true>},
-         {avx2::requant16_bytes<false, true, false>, avx2::requant16_bytes<false, true, true>}},
-        {{avx2::requant16_bytes<true, false, false>, avx2::requant16_bytes<true, false, true>},
-         {avx2::requant16_bytes<true, true, false>, avx2::requant16_bytes<true, true, true>}}};
-    return kReq[f.away][qclamp_][!p_.y_signed](a, b, f, _mm256_set1_epi32(p_.lo), _mm256_set1_epi32(p_.hi));
+  // Calls fn(requant) once, with requant(a, b) mapping 16 accumulators (a: 0-7, b: 8-15) of
+  // channel f (fast) to 16 bytes: the variant for f's rounding and this step's clamp and
+  // output type is chosen here, once per plane, and inlined into fn's loop.
+  template <class Fn>
+  void with_requant16(const avx2::FastChannel& f, Fn&& fn) const {
+    const __m256i lo = _mm256_set1_epi32(p_.lo), hi = _mm256_set1_epi32(p_.hi);
+    auto pick = [&](auto away, auto clamp, auto u) {
+      fn([&](__m256i a, __m256i b) {
+        return avx2::requant16_bytes<decltype(away)::value, decltype(clamp)::value, decltype(u)::value>(a, b, f, lo, hi);
+      });
+    };
+    using T = std::true_type;
+    using F = std::false_type;
+    const bool u = !p_.y_signed;
+    if (f.away) {
+      if (qclamp_) u ? pick(T{}, T{}, T{}) : pick(T{}, T{}, F{});
+      else u ? pick(T{}, F{}, T{}) : pick(T{}, F{}, F{});
+    } else {
+      if (qclamp_) u ? pick(F{}, T{}, T{}) : pick(F{}, T{}, F{});
+      else u ? pick(F{}, F{}, T{}) : pick(F{}, F{}, F{});
+    }
   }
   IsaVector<avx2::FastChannel, Dot::kTag> fastc_;  // [C]; empty for float or int16 output
   bool qclamp_ = false;                 // [lo, hi] narrower than the output type's range
@@ -179,12 +192,13 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
         _mm256_store_ps(st + f, r);
       }
     } else if (!fastc_.empty() && fastc_[static_cast<size_t>(ch)].fast) {
-      const avx2::FastChannel& fc = fastc_[static_cast<size_t>(ch)];
       uint8_t* st = static_cast<uint8_t*>(stage);
-      int64_t f = 0;
-      for (; f + 2 * kVec <= fv_; f += 2 * kVec)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f + kVec), fc));
-      if (f < fv_) _mm_storel_epi64(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f), fc));
+      with_requant16(fastc_[static_cast<size_t>(ch)], [&](auto&& requant16) {
+        int64_t f = 0;
+        for (; f + 2 * kVec <= fv_; f += 2 * kVec)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f + kVec)));
+        if (f < fv_) _mm_storel_epi64(reinterpret_cast<__m128i*>(st + f), requant16(acc_at(f), acc_at(f)));
+      });
     } else {
       const avx2::ChannelRequant rq(mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);
       uint8_t* st = static_cast<uint8_t*>(stage);
@@ -284,19 +298,20 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
     const int64_t total = g.oh * g.ow, base = (n * g.m + ch) * total;
     // (float output has no multipliers: a placeholder then, never applied)
     if (!fastc_.empty() && fastc_[static_cast<size_t>(ch)].fast) {  // 8-bit output, 16 at a time
-      const avx2::FastChannel& fc = fastc_[static_cast<size_t>(ch)];
       uint8_t* yo = static_cast<uint8_t*>(y) + base;
-      for (int64_t i = 0; i < total; i += 2 * kVec) {  // the accumulators have 2 * kVec of slack
-        const __m128i r = requant16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)),
-                                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + kVec)), fc);
-        if (total - i >= 2 * kVec) {
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), r);
-        } else {
-          alignas(16) uint8_t t[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(t), r);
-          std::memcpy(yo + i, t, static_cast<size_t>(total - i));
+      with_requant16(fastc_[static_cast<size_t>(ch)], [&](auto&& requant16) {
+        for (int64_t i = 0; i < total; i += 2 * kVec) {  // the accumulators have 2 * kVec of slack
+          const __m128i r = requant16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i)),
+                                      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i + kVec)));
+          if (total - i >= 2 * kVec) {
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), r);
+          } else {
+            alignas(16) uint8_t t[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(t), r);
+            std::memcpy(yo + i, t, static_cast<size_t>(total - i));
+          }
         }
-      }
+      });
       return;
     }
     const avx2::ChannelRequant rq(p_.float_out ? QMultiplier{} : mult_[static_cast<size_t>(ch)], p_.zy, p_.lo, p_.hi);

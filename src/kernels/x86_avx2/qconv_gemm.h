@@ -348,6 +348,9 @@ class QConvGemm final : public QConvKernel {
                   const Scratch& s) const;
   void store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y,
                   int64_t src0 = 0) const;
+  // store_tile for a tile whose channels all take the register requantization (tileq_).
+  template <bool kAway, bool kClamp, bool kUnsigned>
+  void store_fast(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y) const;
   // The implicit GEMM path (file comment): output rows [oy0, oy1) of image n, group gi.
   struct BandScratch {
     X* image;       // [phase][C/group / kK][hb][wv_][kK], hb = rows + halo_ + slack_
@@ -387,6 +390,9 @@ class QConvGemm final : public QConvKernel {
   KVector<int32_t> bias_;  // bias - zx_fold * sum(w), modular
   KVector<QMultiplier> mult_;
   KVector<avx2::FastChannel> fastc_;  // [M]: the register requantization's constants
+  // [M], at each 6-channel tile's first channel: 0 some channel needs avx2::requant8, 1 all
+  // fast and none can meet a tie (half up), 2 all fast, some may (half away from zero).
+  KVector<uint8_t> tileq_;
   bool qclamp_ = false;               // [lo, hi] narrower than the output type's range
   KVector<double> scale_;
   KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
@@ -509,6 +515,16 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     const int64_t bound = qconv_acc_bound(p);
     for (const QMultiplier& q : p.mult) fastc_.push_back(avx2::fast_channel(q, zy_, ties_possible(q, bound)));
     qclamp_ = !((lo_ == 0 && hi_ == 255 && !y_signed_) || (lo_ == -128 && hi_ == 127 && y_signed_));
+    tileq_.assign(static_cast<size_t>(g.m), 0);
+    for (int64_t gi = 0; gi < g.group; ++gi)
+      for (int64_t m0 = 0; m0 < mg_; m0 += kMr) {
+        bool fast = true, away = false;
+        for (int64_t m = gi * mg_ + m0; m < gi * mg_ + std::min(mg_, m0 + kMr); ++m) {
+          fast = fast && fastc_[static_cast<size_t>(m)].fast;
+          away = away || fastc_[static_cast<size_t>(m)].away;
+        }
+        tileq_[static_cast<size_t>(gi * mg_ + m0)] = fast ? (away ? 2 : 1) : 0;
+      }
   }
   for (int64_t c = 0; c < cg_; ++c)
     for (int64_t ky = 0; ky < g.kh; ++ky)
@@ -880,6 +896,17 @@ template <class Fmt>
 void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y,
                                 int64_t src0) const {
   c += src0;  // lanes [src0, src0 + cnt) of each row (vectors past cnt read lanes that are not stored)
+  if (!float_out_)
+    if (const uint8_t q = tileq_[static_cast<size_t>(mabs)]; q != 0) {
+      using Fn = void (QConvGemm::*)(const int32_t*, int, int64_t, int64_t, int64_t, int64_t, void*) const;
+      static constexpr Fn kFast[2][2][2] = {  // [away][clamp][unsigned]
+          {{&QConvGemm::store_fast<false, false, false>, &QConvGemm::store_fast<false, false, true>},
+           {&QConvGemm::store_fast<false, true, false>, &QConvGemm::store_fast<false, true, true>}},
+          {{&QConvGemm::store_fast<true, false, false>, &QConvGemm::store_fast<true, false, true>},
+           {&QConvGemm::store_fast<true, true, false>, &QConvGemm::store_fast<true, true, true>}}};
+      (this->*kFast[q == 2][qclamp_][!y_signed_])(c, mr, n, mabs, pp, cnt, y);
+      return;
+    }
   for (int r = 0; r < mr; ++r) {
     const int64_t m = mabs + r;
     // Element (pixel pp + i, channel m) at off + i * pstride.
@@ -904,28 +931,6 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
           for (int64_t i = 0; i < k; ++i) yr[(v * 8 + i) * pstride] = t[i];
         }
       }
-    } else if (const avx2::FastChannel& f = fastc_[static_cast<size_t>(m)]; f.fast) {
-      // Register requantization of the row's 16 lanes (cnt <= 16), packed with saturation.
-      const __m256i a0 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr)), b);
-      const __m256i a1 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr + 8)), b);
-      const __m256i vlo = _mm256_set1_epi32(lo_), vhi = _mm256_set1_epi32(hi_);
-      using Fn = __m128i (*)(__m256i, __m256i, const avx2::FastChannel&, __m256i, __m256i);
-      static constexpr Fn kReq[2][2][2] = {  // [away][clamp][unsigned]
-          {{avx2::requant16_bytes<false, false, false>, avx2::requant16_bytes<false, false, true>},
-           {avx2::requant16_bytes<false, true, false>, avx2::requant16_bytes<false, true, true>}},
-          {{avx2::requant16_bytes<true, false, false>, avx2::requant16_bytes<true, false, true>},
-           {avx2::requant16_bytes<true, true, false>, avx2::requant16_bytes<true, true, true>}}};
-      const __m128i bytes = kReq[f.away][qclamp_][!y_signed_](a0, a1, f, vlo, vhi);
-      uint8_t* yr = static_cast<uint8_t*>(y) + off;
-      if (cnt == 16 && pstride == 1) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(yr), bytes);
-      } else {
-        alignas(16) uint8_t t[16];
-        _mm_store_si128(reinterpret_cast<__m128i*>(t), bytes);
-        if (pstride == 1) std::memcpy(yr, t, static_cast<size_t>(cnt));
-        else
-          for (int64_t i = 0; i < cnt; ++i) yr[i * pstride] = t[i];
-      }
     } else {
       const avx2::ChannelRequant rq(mult_[static_cast<size_t>(m)], zy_, lo_, hi_);
       uint8_t* yr = static_cast<uint8_t*>(y) + off;
@@ -941,6 +946,33 @@ void QConvGemm<Fmt>::store_tile(const int32_t* c, int mr, int64_t n, int64_t mab
           for (int64_t i = 0; i < k; ++i) yr[(v * 8 + i) * pstride] = t[i];
         }
       }
+    }
+  }
+}
+
+// Each row's 16 lanes (cnt <= 16) requantized in registers and packed with saturation.
+template <class Fmt>
+template <bool kAway, bool kClamp, bool kUnsigned>
+void QConvGemm<Fmt>::store_fast(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt,
+                                void* y) const {
+  const __m256i vlo = _mm256_set1_epi32(lo_), vhi = _mm256_set1_epi32(hi_);
+  const int64_t pstride = rows_ ? g_.m : 1;
+  for (int r = 0; r < mr; ++r) {
+    const int64_t m = mabs + r;
+    const __m256i b = _mm256_set1_epi32(bias_[static_cast<size_t>(m)]);
+    const __m256i a0 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr)), b);
+    const __m256i a1 = _mm256_add_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * kNr + 8)), b);
+    const __m128i bytes =
+        avx2::requant16_bytes<kAway, kClamp, kUnsigned>(a0, a1, fastc_[static_cast<size_t>(m)], vlo, vhi);
+    uint8_t* yr = static_cast<uint8_t*>(y) + (rows_ ? pp * g_.m + m : (n * g_.m + m) * p_ + pp);
+    if (cnt == 16 && pstride == 1) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(yr), bytes);
+    } else {
+      alignas(16) uint8_t t[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(t), bytes);
+      if (pstride == 1) std::memcpy(yr, t, static_cast<size_t>(cnt));
+      else
+        for (int64_t i = 0; i < cnt; ++i) yr[i * pstride] = t[i];
     }
   }
 }

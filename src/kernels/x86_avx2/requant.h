@@ -84,7 +84,7 @@ inline FastRequant requant_fast_broadcast(QMultiplier q, int32_t zp, int32_t lo,
 // requant_fast_ok. kAway false rounds half up (no [p < 0] term: two compares and two adds
 // fewer), exact for a channel that cannot meet a negative tie (ties_possible).
 template <bool kAway = true>
-inline __m256i requant8_fast_raw(__m256i acc, __m256i m, __m256i h, __m256i bias, __m128i s, __m128i s32) {
+__attribute__((always_inline)) inline __m256i requant8_fast_raw(__m256i acc, __m256i m, __m256i h, __m256i bias, __m128i s, __m128i s32) {
   const __m256i pe = _mm256_mul_epi32(acc, m);
   const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m);
   __m256i ue = _mm256_add_epi64(pe, h), uo = _mm256_add_epi64(po, h);
@@ -128,7 +128,7 @@ inline FastChannel fast_channel(QMultiplier q, int32_t zp, bool ties) {
 // clamped to [lo, hi] when kClamp, else saturated to the output type by the packs (exact
 // when [lo, hi] is that type's range).
 template <bool kAway, bool kClamp, bool kUnsigned>
-inline __m128i requant16_bytes(__m256i a, __m256i b, const FastChannel& f, __m256i lo, __m256i hi) {
+__attribute__((always_inline)) inline __m128i requant16_bytes(__m256i a, __m256i b, const FastChannel& f, __m256i lo, __m256i hi) {
   const __m256i m = _mm256_set1_epi32(f.m), h = _mm256_set1_epi64x(f.h);
   const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (63 - f.s)));
   const __m128i s = _mm_cvtsi32_si128(f.s), s32 = _mm_cvtsi32_si128(f.s - 32);
