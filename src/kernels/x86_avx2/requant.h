@@ -8,13 +8,14 @@
 //
 // ChannelRequant: one output channel's multiplier broadcast (the convolutions' epilogues). When
 // its shift is in [32, 53] (real multipliers below ~1/2: nearly every real conv) it takes a
-// shorter exact path, requant8_fast (15 instructions per 8 lanes instead of ~35), the rule of
+// shorter exact path, requant8_fast (14 instructions per 8 lanes instead of ~35), the rule of
 // x86_avx512vnni's fast_requant16 without AVX-512's 64-bit arithmetic shift: with
-// p = acc * m (|p| < 2^62) and H = 2^63 + 2^(s-1) + zp * 2^s (|zp * 2^s| < 2^61),
-// u = p + H - [p < 0] lies in [0, 2^64), so the logical shift floor(u / 2^s) is
-// 2^(63-s) + round_half_away(p / 2^s) + zp exactly; that is below 2^32 (s >= 32), so it is
-// the low dword of the even lanes and, shifted by s - 32 only, the high dword of the odd
-// ones; subtracting 2^(63-s) in int32 and clamping with vpmaxsd/vpminsd finish it.
+// p = acc * m (|p| < 2^62) and H = 2^(s-1) + zp * 2^s (|zp * 2^s| < 2^61), v = p + H - [p < 0]
+// is a signed 64-bit value whose floor(v / 2^s) is round_half_away(p / 2^s) + zp exactly, a
+// 32-bit value (s >= 32). AVX2 has no 64-bit arithmetic shift, but floor(v / 2^s) =
+// floor(floor(v / 2^32) / 2^(s-32)), and floor(v / 2^32) is v's high dword: the even lanes'
+// high dwords moved down (vpsrlq 32) are blended with the odd lanes' in place, and one 32-bit
+// arithmetic shift by s - 32 (vpsrad) gives all 8 results; vpmaxsd/vpminsd clamp them.
 #pragma once
 
 #include <immintrin.h>
@@ -60,52 +61,49 @@ inline __m256i requant8(__m256i acc, const RequantLanes& q, int32_t zp, int32_t 
 // requant_fast_ok(q).
 struct FastRequant {
   __m256i m;      // mantissa, int32 lanes (vpmuldq reads the low dword of each 64-bit lane)
-  __m256i h;      // 2^63 + 2^(s-1) + zp * 2^s, uint64 lanes (modular)
-  __m256i bias;   // 2^(63-s), int32 lanes (modular)
+  __m256i h;      // 2^(s-1) + zp * 2^s, int64 lanes
   __m256i lo, hi;
-  __m128i s, s32; // shift counts s and s - 32
+  __m128i s32;    // shift count s - 32
 };
 
 inline bool requant_fast_ok(QMultiplier q) { return q.shift >= 32 && q.shift <= 53; }
 
+// H of the file comment for a fast multiplier (requant_fast_ok) and zero point zp.
+inline int64_t requant_fast_h(QMultiplier q, int32_t zp) {
+  return static_cast<int64_t>((uint64_t{1} << (q.shift - 1)) + (static_cast<uint64_t>(static_cast<int64_t>(zp)) << q.shift));
+}
+
 inline FastRequant requant_fast_broadcast(QMultiplier q, int32_t zp, int32_t lo, int32_t hi) {
-  const uint64_t h = (uint64_t{1} << 63) + (uint64_t{1} << (q.shift - 1)) +
-                     (static_cast<uint64_t>(static_cast<int64_t>(zp)) << q.shift);
-  return {_mm256_set1_epi32(q.m),
-          _mm256_set1_epi64x(static_cast<int64_t>(h)),
-          _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (63 - q.shift))),
-          _mm256_set1_epi32(lo),
-          _mm256_set1_epi32(hi),
-          _mm_cvtsi32_si128(q.shift),
-          _mm_cvtsi32_si128(q.shift - 32)};
+  return {_mm256_set1_epi32(q.m), _mm256_set1_epi64x(requant_fast_h(q, zp)), _mm256_set1_epi32(lo),
+          _mm256_set1_epi32(hi), _mm_cvtsi32_si128(q.shift - 32)};
 }
 
 // requant8_fast before its clamp: 8 int32 results round(acc * m / 2^s) + zp, exact when
 // requant_fast_ok. kAway false rounds half up (no [p < 0] term: two compares and two adds
 // fewer), exact for a channel that cannot meet a negative tie (ties_possible).
 template <bool kAway = true>
-__attribute__((always_inline)) inline __m256i requant8_fast_raw(__m256i acc, __m256i m, __m256i h, __m256i bias, __m128i s, __m128i s32) {
+__attribute__((always_inline)) inline __m256i requant8_fast_raw(__m256i acc, __m256i m, __m256i h, __m128i s32) {
   const __m256i pe = _mm256_mul_epi32(acc, m);
   const __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), m);
-  __m256i ue = _mm256_add_epi64(pe, h), uo = _mm256_add_epi64(po, h);
+  __m256i ve = _mm256_add_epi64(pe, h), vo = _mm256_add_epi64(po, h);
   if (kAway) {  // + (-1) where p < 0
     const __m256i zero = _mm256_setzero_si256();
-    ue = _mm256_add_epi64(ue, _mm256_cmpgt_epi64(zero, pe));
-    uo = _mm256_add_epi64(uo, _mm256_cmpgt_epi64(zero, po));
+    ve = _mm256_add_epi64(ve, _mm256_cmpgt_epi64(zero, pe));
+    vo = _mm256_add_epi64(vo, _mm256_cmpgt_epi64(zero, po));
   }
-  const __m256i r = _mm256_blend_epi32(_mm256_srl_epi64(ue, s), _mm256_srl_epi64(uo, s32), 0xAA);
-  return _mm256_sub_epi32(r, bias);
+  // The high dwords floor(v / 2^32): the even lanes' moved down, the odd lanes' in place.
+  return _mm256_sra_epi32(_mm256_blend_epi32(_mm256_srli_epi64(ve, 32), vo, 0xAA), s32);
 }
 
 // 8 accumulators -> 8 int32 results in [lo, hi], exact when requant_fast_ok (file comment).
 inline __m256i requant8_fast(__m256i acc, const FastRequant& f) {
-  return _mm256_min_epi32(_mm256_max_epi32(requant8_fast_raw(acc, f.m, f.h, f.bias, f.s, f.s32), f.lo), f.hi);
+  return _mm256_min_epi32(_mm256_max_epi32(requant8_fast_raw(acc, f.m, f.h, f.s32), f.lo), f.hi);
 }
 
 // One channel's requant8_fast constants as scalars (16 bytes a channel instead of
 // FastRequant's 224), broadcast where a tile row uses them; away: ties_possible.
 struct FastChannel {
-  int64_t h = 0;      // 2^63 + 2^(s-1) + zp * 2^s (modular)
+  int64_t h = 0;      // 2^(s-1) + zp * 2^s
   int32_t m = 0;      // mantissa
   int8_t s = 0;       // shift, in [32, 53] when fast
   bool fast = false;  // requant_fast_ok
@@ -116,8 +114,7 @@ inline FastChannel fast_channel(QMultiplier q, int32_t zp, bool ties) {
   FastChannel f;
   f.fast = requant_fast_ok(q);
   if (!f.fast) return f;
-  f.h = static_cast<int64_t>((uint64_t{1} << 63) + (uint64_t{1} << (q.shift - 1)) +
-                             (static_cast<uint64_t>(static_cast<int64_t>(zp)) << q.shift));
+  f.h = requant_fast_h(q, zp);
   f.m = q.m;
   f.s = static_cast<int8_t>(q.shift);
   f.away = ties;
@@ -130,9 +127,8 @@ inline FastChannel fast_channel(QMultiplier q, int32_t zp, bool ties) {
 template <bool kAway, bool kClamp, bool kUnsigned>
 __attribute__((always_inline)) inline __m128i requant16_bytes(__m256i a, __m256i b, const FastChannel& f, __m256i lo, __m256i hi) {
   const __m256i m = _mm256_set1_epi32(f.m), h = _mm256_set1_epi64x(f.h);
-  const __m256i bias = _mm256_set1_epi32(static_cast<int32_t>(uint32_t{1} << (63 - f.s)));
-  const __m128i s = _mm_cvtsi32_si128(f.s), s32 = _mm_cvtsi32_si128(f.s - 32);
-  __m256i ra = requant8_fast_raw<kAway>(a, m, h, bias, s, s32), rb = requant8_fast_raw<kAway>(b, m, h, bias, s, s32);
+  const __m128i s32 = _mm_cvtsi32_si128(f.s - 32);
+  __m256i ra = requant8_fast_raw<kAway>(a, m, h, s32), rb = requant8_fast_raw<kAway>(b, m, h, s32);
   if (kClamp) {
     ra = _mm256_min_epi32(_mm256_max_epi32(ra, lo), hi);
     rb = _mm256_min_epi32(_mm256_max_epi32(rb, lo), hi);
