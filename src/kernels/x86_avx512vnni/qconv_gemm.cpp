@@ -34,7 +34,7 @@
 // Register requantization: when every channel's multiplier shift is in [32, 53] (real
 // multipliers below ~1/2, i.e. nearly every real conv) the micro-kernel requantizes its own
 // 8 x 48 tile from the zmm accumulators (dot_tile_q / fast_requant16: zy folded into the
-// rounding constant, odd lanes shifted straight into their high dword, dword clamp skipped
+// rounding constant, the products' high dwords gathered and shifted once, dword clamp skipped
 // when [lo, hi] is the output type's range since the saturating packs do it), packs the
 // row's 48 results to bytes with two packs + one vpermd, and stores them with one masked
 // store per output row the tile touches (one for a 1x1 conv without padding). Other
@@ -191,8 +191,10 @@ struct Seg64 {
 // 16 accumulators -> 16 int32 results clamp(requantize(acc) + zp, lo, hi), exact when the
 // channel's shift s is in [32, 53] (FastReq): then |acc * m / 2^s| < 2^30 + 1, so the
 // result fits a dword before clamping; zp * 2^s (< 2^61) folds into the rounding constant
-// (floor((p + half - [p < 0] + zp * 2^s) / 2^s) = round_half_away(p / 2^s) + zp); odd lanes
-// shift by s - 32 so the result lands directly in their high dword.
+// (floor((p + half - [p < 0] + zp * 2^s) / 2^s) = round_half_away(p / 2^s) + zp); the even
+// and odd products' high dwords (floor(v / 2^32)) are gathered into one vector by vpermt2d
+// and shifted arithmetically by s - 32 (7 instructions per 16 lanes instead of 8: ResNet-50
+// 0.992x, paired A/B, 2026-12-07).
 //
 // kAway false: rounds half up, floor((p + half + zp * 2^s) / 2^s), without the [p < 0]
 // term (2 of the 12 instructions' 4 sign shifts and adds): exact for channels that can never
@@ -207,9 +209,12 @@ inline __m512i fast_requant16(__m512i acc, const FastReq& q, __m512i lo, __m512i
   const __m512i m = _mm512_set1_epi64(q.m), h = _mm512_set1_epi64(q.h);
   const __m512i pe = _mm512_mul_epi32(acc, m);
   const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
-  const __m512i re = _mm512_srav_epi64(rounding_add<kAway>(pe, h), _mm512_set1_epi64(q.s));
-  const __m512i ro = _mm512_srav_epi64(rounding_add<kAway>(po, h), _mm512_set1_epi64(q.s32));
-  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, re, ro);
+  // floor(v / 2^s) = floor(floor(v / 2^32) / 2^(s-32)) with floor(v / 2^32) v's high dword:
+  // one vpermt2d gathers the even and odd lanes' high dwords, one vpsrad shifts them all.
+  const __m512i hi_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  const __m512i r = _mm512_sra_epi32(
+      _mm512_permutex2var_epi32(rounding_add<kAway>(pe, h), hi_dwords, rounding_add<kAway>(po, h)),
+      _mm_cvtsi64_si128(q.s32));
   if (!kClamp) return r;  // [lo, hi] is the output type's range: pack_bytes saturates to it
   return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
 }
