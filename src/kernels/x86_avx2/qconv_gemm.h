@@ -58,9 +58,10 @@
 // micro-kernel (micro_kernel with kOff) reads each group at its offset, the columns ox in [ow, wv)
 // are computed and dropped, and the stores follow the output rows a panel touches. The bands
 // hold at most 512 virtual pixels and their images fit 256 KB, plus halo rows below and slack
-// rows for the last panel's reads. Measured on ResNet-50 (2026-12-07): the 3x3 layers 1.41x
-// faster on avxvnni than through im2col, whose copies of every tap cost as much as a third of
-// the layer once vpdpbusd halved the arithmetic.
+// rows for the last panel's reads. Measured on ResNet-50 (2026-12-07, paired A/B pinned to
+// one CPU, with the fully connected path below): the whole network 0.945x on avxvnni, where
+// im2col's copies of every tap weighed most once vpdpbusd halved the arithmetic, 0.987x on
+// avx2 (its vpmaddwd micro-kernel dominates).
 // Fully connected (h = w = kh = kw = oh = ow = 1, group 1, n <= 4 rows: a classifier's Gemm):
 // a pixel tile would leave 15 of 16 lanes idle, so this path vectorizes over output channels
 // as the AVX-512 one does. Weights [m/32][K/kK][32][kK] int8 (Int16Pairs sign-extends them at
