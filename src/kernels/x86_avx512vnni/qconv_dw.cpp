@@ -16,7 +16,8 @@
 //     vpdpwssd per 16 outputs, 5x5 15, 7x7 28. Accumulators go compactly (row after row) to
 //     an int32 buffer; a block running past its row is overwritten by the next row.
 //  3. The whole plane's accumulators in vectors of 16 (full lanes even for 7x7 planes):
-//     requant16 with the channel's multiplier (or float((double)acc * acc_scale), vectorized
+//     requant16 with the channel's multiplier, its register form avx512::fast_requant16 where
+//     the shift allows (or float((double)acc * acc_scale), vectorized
 //     pd math, identical IEEE results) and masked stores straight into y.
 // General mode (stride_w >= 3 or dil_w > 1):
 //  1. Polyphase planes Q[a][b] (a < stride_h, b < stride_w) of int16 x - zx over the padded
@@ -31,6 +32,13 @@
 // weight 0.
 // The int32 sums wrap like the reference's int32 path; the factory declines when
 // qconv_int32_exact fails, so every final sum is the exact one.
+
+// GCC 12's avx512fintrin.h seeds its "undefined" vectors with a self-initialization that
+// -Wmaybe-uninitialized reports at every inlined use (GCC PR 105593, fixed in 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
@@ -55,10 +63,44 @@ constexpr int64_t kVec = 16;
 
 class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
  public:
-  explicit DwKernel(const QConvParams& p) : DwPlan(p, "avx512vnni") {}
+  explicit DwKernel(const QConvParams& p) : DwPlan(p, "avx512vnni") {
+    if (p.float_out || p.y_wide) return;
+    // The register requantization (avx512::fast_requant16) for channels whose shift allows
+    // it, half up where no negative tie can occur (ties_possible).
+    const int64_t bound = qconv_acc_bound(p);
+    for (const QMultiplier& q : p.mult) {
+      const bool fast = avx512::fast_req_ok(q);
+      fq_.push_back(fast ? avx512::FastReq{q.m, avx512::fast_round_const(q, p.zy), q.shift, q.shift - 32}
+                         : avx512::FastReq{0, 0, 0, 0});
+      fq_kind_.push_back(fast ? (ties_possible(q, bound) ? 2 : 1) : 0);
+    }
+  }
 
  private:
   friend class DwPlan<DwKernel, kVec, 512>;
+  // Calls fn(requant) once, with requant(acc) mapping 16 accumulators of channel ch to 16
+  // bytes (the clamped int32 results narrowed): the register requantization when the
+  // channel's shift allows it (its rounding variant chosen here, once per plane), else
+  // avx512::requant16.
+  template <class Fn>
+  void with_requant(int64_t ch, Fn&& fn) const {
+    const auto c = static_cast<size_t>(ch);
+    const __m512i lo = _mm512_set1_epi32(p_.lo), hi = _mm512_set1_epi32(p_.hi);
+    switch (fq_kind_.empty() ? 0 : fq_kind_[c]) {
+      case 1:
+        fn([&](__m512i a) { return avx512::narrow16(avx512::fast_requant16<true, false>(a, fq_[c], lo, hi)); });
+        break;
+      case 2:
+        fn([&](__m512i a) { return avx512::narrow16(avx512::fast_requant16<true, true>(a, fq_[c], lo, hi)); });
+        break;
+      default: {
+        const avx512::RequantLanes q = avx512::requant_broadcast(mult_[c]);
+        fn([&](__m512i a) { return avx512::narrow16(avx512::requant16(a, q, p_.zy, p_.lo, p_.hi)); });
+      }
+    }
+  }
+  KVector<avx512::FastReq> fq_;  // [C]; empty for float or int16 output
+  KVector<uint8_t> fq_kind_;      // [C]: 0 requant16, 1 fast (half up), 2 fast (half away)
   // General mode, step 1: the polyphase planes of channel (n, ch).
   template <bool XSigned>
   void build_q(const void* x, int64_t n, int64_t ch, int16_t* q) const {
@@ -150,11 +192,10 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
         _mm512_store_ps(st + f, r);
       }
     } else {
-      const avx512::RequantLanes q = avx512::requant_broadcast(mult_[static_cast<size_t>(ch)]);
       uint8_t* st = static_cast<uint8_t*>(stage);
-      for (int64_t f = 0; f < fv_; f += kVec)
-        _mm_store_si128(reinterpret_cast<__m128i*>(st + f),
-                        avx512::narrow16(avx512::requant16(acc_at(f), q, p_.zy, p_.lo, p_.hi)));
+      with_requant(ch, [&](auto&& requant) {
+        for (int64_t f = 0; f < fv_; f += kVec) _mm_store_si128(reinterpret_cast<__m128i*>(st + f), requant(acc_at(f)));
+      });
     }
   }
 
@@ -245,22 +286,27 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
   void rows_out(const int32_t* acc, int64_t n, int64_t ch, void* y) const {
     const auto& g = p_.g;
     const int64_t total = g.oh * g.ow, base = (n * g.m + ch) * total;
+    if (!p_.float_out) {
+      uint8_t* yo = static_cast<uint8_t*>(y) + base;
+      with_requant(ch, [&](auto&& requant) {
+        int64_t i = 0;
+        for (; i + kVec <= total; i += kVec)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), requant(_mm512_loadu_si512(acc + i)));
+        if (i < total)
+          _mm_mask_storeu_epi8(yo + i, static_cast<__mmask16>((1u << (total - i)) - 1), requant(_mm512_loadu_si512(acc + i)));
+      });
+      return;
+    }
+    const __m512d sc = _mm512_set1_pd(scale_[static_cast<size_t>(ch)]);  // float output
     for (int64_t i = 0; i < total; i += kVec) {
       const int64_t k = std::min(kVec, total - i);
       const __mmask16 m = static_cast<__mmask16>(k == kVec ? 0xffffu : (1u << k) - 1);
       const __m512i a = _mm512_loadu_si512(acc + i);
-      if (p_.float_out) {
-        const __m512d sc = _mm512_set1_pd(scale_[static_cast<size_t>(ch)]);
-        const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), sc));
-        const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), sc));
-        __m512 r = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
-        r = _mm512_min_ps(_mm512_set1_ps(p_.float_max), _mm512_max_ps(_mm512_set1_ps(p_.float_min), r));
-        _mm512_mask_storeu_ps(static_cast<float*>(y) + base + i, m, r);
-      } else {
-        const avx512::RequantLanes q = avx512::requant_broadcast(mult_[static_cast<size_t>(ch)]);
-        _mm_mask_storeu_epi8(static_cast<uint8_t*>(y) + base + i, m,
-                             avx512::narrow16(avx512::requant16(a, q, p_.zy, p_.lo, p_.hi)));
-      }
+      const __m256 lo = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(a)), sc));
+      const __m256 hi = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(a, 1)), sc));
+      __m512 r = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+      r = _mm512_min_ps(_mm512_set1_ps(p_.float_max), _mm512_max_ps(_mm512_set1_ps(p_.float_min), r));
+      _mm512_mask_storeu_ps(static_cast<float*>(y) + base + i, m, r);
     }
   }
 

@@ -170,54 +170,12 @@ inline void dot_tile(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4
 using DotFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*, int32_t*);
 constexpr DotFn kDot[kMaxNv + 1] = {nullptr, dot_tile<1>, dot_tile<2>, dot_tile<3>};
 
-// Per output channel constants of the register requantization (fast path, see FastReq):
-// m: the mantissa (low dword), h: 2^(s-1) + zp * 2^s, s and s - 32 as int64 shifts.
-struct FastReq {
-  int64_t m, h, s, s32;
-};
-
-// FastReq's h for multiplier q and output zero point zy (shift in [32, 53]: below 2^61).
-inline int64_t fast_round_const(QMultiplier q, int32_t zy) {
-  return (int64_t{1} << (q.shift - 1)) + int64_t{zy} * (int64_t{1} << q.shift);
-}
-
 // One output segment of a pixel tile: byte l of the tile's packed output (lane l of vector
 // l / 16) goes to plane offset base + l for the lanes set in mask.
 struct Seg64 {
   int64_t base;
   uint64_t mask;
 };
-
-// 16 accumulators -> 16 int32 results clamp(requantize(acc) + zp, lo, hi), exact when the
-// channel's shift s is in [32, 53] (FastReq): then |acc * m / 2^s| < 2^30 + 1, so the
-// result fits a dword before clamping; zp * 2^s (< 2^61) folds into the rounding constant
-// (floor((p + half - [p < 0] + zp * 2^s) / 2^s) = round_half_away(p / 2^s) + zp); the even
-// and odd products' high dwords (floor(v / 2^32)) are gathered into one vector by vpermt2d
-// and shifted arithmetically by s - 32 (7 instructions per 16 lanes instead of 8: ResNet-50
-// 0.992x, paired A/B, 2026-12-07).
-//
-// kAway false: rounds half up, floor((p + half + zp * 2^s) / 2^s), without the [p < 0]
-// term (2 of the 12 instructions' 4 sign shifts and adds): exact for channels that can never
-// meet a negative tie (ties_possible), where half up and half away from zero agree.
-template <bool kAway>
-inline __m512i rounding_add(__m512i p, __m512i h) {  // p + h, - 1 where p < 0 when kAway
-  return kAway ? _mm512_add_epi64(_mm512_add_epi64(p, h), _mm512_srai_epi64(p, 63)) : _mm512_add_epi64(p, h);
-}
-
-template <bool kClamp, bool kAway = true>
-inline __m512i fast_requant16(__m512i acc, const FastReq& q, __m512i lo, __m512i hi) {
-  const __m512i m = _mm512_set1_epi64(q.m), h = _mm512_set1_epi64(q.h);
-  const __m512i pe = _mm512_mul_epi32(acc, m);
-  const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), m);
-  // floor(v / 2^s) = floor(floor(v / 2^32) / 2^(s-32)) with floor(v / 2^32) v's high dword:
-  // one vpermt2d gathers the even and odd lanes' high dwords, one vpsrad shifts them all.
-  const __m512i hi_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
-  const __m512i r = _mm512_sra_epi32(
-      _mm512_permutex2var_epi32(rounding_add<kAway>(pe, h), hi_dwords, rounding_add<kAway>(po, h)),
-      _mm_cvtsi64_si128(q.s32));
-  if (!kClamp) return r;  // [lo, hi] is the output type's range: pack_bytes saturates to it
-  return _mm512_min_epi32(_mm512_max_epi32(r, lo), hi);
-}
 
 // Up to 3 vectors of int32 results -> bytes 0..16*NV-1 of one zmm (vector v in bytes
 // 16v..16v+15), saturated to int8 (pack_bytes) or uint8 (pack_bytes_u): exact for results
@@ -243,7 +201,7 @@ inline __m512i pack_bytes_u(const __m512i* r) {
 // fast_requant16 (false only for blocks whose 8 channels rule ties out).
 template <int NV, bool kUnsigned, bool kClamp, bool kAway>
 void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane, const int8_t* w,
-                const int32_t* bias, const FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
+                const int32_t* bias, const avx512::FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
                 int64_t plane_bytes, const Seg64* segs, int nseg) {
   __m512i acc[kMr][NV];
   accumulate_tile<NV>(acc, xb, tapoff, ntaps, c4n, plane, w, bias);
@@ -253,7 +211,7 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
     if (r >= mrows) break;
     __m512i q[NV];
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; ++v) q[v] = fast_requant16<kClamp, kAway>(acc[r][v], fq[r], vlo, vhi);
+    for (int v = 0; v < NV; ++v) q[v] = avx512::fast_requant16<kClamp, kAway>(acc[r][v], fq[r], vlo, vhi);
     const __m512i b = kUnsigned ? pack_bytes_u<NV>(q) : pack_bytes<NV>(q);
     uint8_t* yp = y + r * plane_bytes;
     for (int s = 0; s < nseg; ++s)
@@ -262,7 +220,7 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
 }
 
 using DotQFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*,
-                        const FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int);
+                        const avx512::FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int);
 template <bool U, bool C, bool A>
 constexpr DotQFn kDotQRow[kMaxNv + 1] = {nullptr, dot_tile_q<1, U, C, A>, dot_tile_q<2, U, C, A>,
                                          dot_tile_q<3, U, C, A>};
@@ -428,8 +386,8 @@ inline __m512i cv_fast_requant16(__m512i acc, const CvFastReq& q) {
   const __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512(q.me));
   const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_load_si512(q.mo));
   return _mm512_mask_blend_epi32(
-      0xAAAA, _mm512_srav_epi64(rounding_add<kAway>(pe, _mm512_load_si512(q.he)), _mm512_load_si512(q.se)),
-      _mm512_srav_epi64(rounding_add<kAway>(po, _mm512_load_si512(q.ho)), _mm512_load_si512(q.so)));
+      0xAAAA, _mm512_srav_epi64(avx512::rounding_add<kAway>(pe, _mm512_load_si512(q.he)), _mm512_load_si512(q.se)),
+      _mm512_srav_epi64(avx512::rounding_add<kAway>(po, _mm512_load_si512(q.ho)), _mm512_load_si512(q.so)));
 }
 
 // 16 x 16 dword transpose: r[i] lane j -> r[j] lane i.
@@ -619,7 +577,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           if (ties_possible(q, acc_bound)) cv_away_[static_cast<size_t>(m / 16)] = 1;
           CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
           const int l = static_cast<int>(m % 16) / 2;
-          const int64_t h = fast_round_const(q, p.zy);
+          const int64_t h = avx512::fast_round_const(q, p.zy);
           if (m % 2 == 0) f.me[l] = q.m, f.he[l] = h, f.se[l] = q.shift;
           else f.mo[l] = q.m, f.ho[l] = h, f.so[l] = q.shift - 32;
         }
@@ -640,7 +598,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     const bool general_q = !p.float_out && (!fastq_ || fold_);
     if (general_q) mult_.assign(static_cast<size_t>(rows), QMultiplier{});
     away_.assign(static_cast<size_t>(g.group * mb_), 0);
-    if (fastq_) fq_.assign(static_cast<size_t>(rows), FastReq{0, 0, 0, 0});
+    if (fastq_) fq_.assign(static_cast<size_t>(rows), avx512::FastReq{0, 0, 0, 0});
     if (!p.float_out)
       for (int64_t gi = 0; gi < g.group; ++gi)
         for (int64_t mi = 0; mi < mg_; ++mi) {
@@ -648,7 +606,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           const size_t row = static_cast<size_t>(gi * mb_ * kMr + mi);
           if (general_q) mult_[row] = q;
           if (fastq_)
-            fq_[row] = FastReq{q.m, fast_round_const(q, p.zy), q.shift, q.shift - 32};
+            fq_[row] = avx512::FastReq{q.m, avx512::fast_round_const(q, p.zy), q.shift, q.shift - 32};
           if (ties_possible(q, acc_bound)) away_[static_cast<size_t>(gi * mb_ + mi / kMr)] = 1;
         }
 
@@ -1289,7 +1247,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   KVector<int64_t> cv_koff_;
   KVector<int8_t> wfc_;            // fully connected: [m / kFcMb][c4][kFcMb][4]
   KVector<int32_t> fcm_, fcs_;     // per channel mantissas and shifts, padded
-  KVector<FastReq> fq_;
+  KVector<avx512::FastReq> fq_;
   KVector<uint8_t> away_;          // per [group][block of 8]: some channel may meet a tie
   uint8_t pad_byte_ = 0, flip_ = 0;
   KVector<int8_t> w_;
