@@ -69,7 +69,9 @@ struct ConvCase {
   bool extreme_weights = false;   // weights only -128 / 127
   bool extreme_inputs = false;    // inputs only the type's min / max
   double mult_lo = 1e-4, mult_hi = 0.05;  // real multipliers, log-uniform
-  int tie_every = 0;  // > 0: channels m % tie_every == 0 get 2^-12 (mantissa 2^30: ties reachable)
+  int tie_every = 0;  // > 0: channels m % tie_every == 0 get tie_mult (mantissa 2^30: ties reachable)
+  double tie_mult = 0x1p-12;
+  int x_low_zero_bits = 0;  // > 0: every input a multiple of 2^x_low_zero_bits (sums land on ties)
   uint32_t seed = 1;
   // Run a second kernel that adopts the first one's packed state (packed_conv_blob, as a .bin
   // stores it), with the canonical weights overwritten first, so that it can only be right
@@ -105,8 +107,9 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   const size_t xsz = c.x_wide ? 2 : 1;
   std::vector<uint8_t> x(static_cast<size_t>(g.n * g.c * g.h * g.w) * xsz);
   for (size_t i = 0; i < x.size() / xsz; ++i) {
-    const int32_t q = c.extreme_inputs ? (rng() & 1 ? xmax : xmin)
-                                       : xmin + static_cast<int32_t>(rng() % static_cast<uint32_t>(xmax - xmin + 1));
+    int32_t q = c.extreme_inputs ? (rng() & 1 ? xmax : xmin)
+                                 : xmin + static_cast<int32_t>(rng() % static_cast<uint32_t>(xmax - xmin + 1));
+    if (c.x_low_zero_bits > 0) q = std::max(xmin, q & ~((1 << c.x_low_zero_bits) - 1));
     if (c.x_wide) {
       const int16_t q16 = static_cast<int16_t>(q);
       std::memcpy(x.data() + 2 * i, &q16, 2);
@@ -124,7 +127,7 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   std::vector<double> acc_scale;
   std::uniform_real_distribution<double> u(std::log(c.mult_lo), std::log(c.mult_hi));
   for (int64_t m = 0; m < g.m; ++m) {
-    const double r = c.tie_every > 0 && m % c.tie_every == 0 ? 0x1p-12 : std::exp(u(rng));
+    const double r = c.tie_every > 0 && m % c.tie_every == 0 ? c.tie_mult : std::exp(u(rng));
     mult.push_back(quantize_multiplier(r));
     acc_scale.push_back(r * 0.37);
   }

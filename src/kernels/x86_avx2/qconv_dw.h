@@ -71,7 +71,9 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
   explicit DwKernel(const QConvParams& p) : Plan(p, Dot::kIsa) {
     if (p.float_out || p.y_wide) return;
     // The register requantization's per-channel constants (x86_avx2/requant.h).
-    const int64_t bound = qconv_acc_bound(p);
+    // An int16 input's accumulators are bounded by int32 alone (qconv_wide_int32_exact), not by
+    // the 8-bit input's bound.
+    const int64_t bound = p.x_wide ? (int64_t{1} << 31) : qconv_acc_bound(p);
     for (const QMultiplier& q : p.mult) fastc_.push_back(avx2::fast_channel(q, p.zy, ties_possible(q, bound)));
     qclamp_ = !((p.lo == 0 && p.hi == 255 && !p.y_signed) || (p.lo == -128 && p.hi == 127 && p.y_signed));
   }

@@ -167,6 +167,20 @@ TEST(QConvWideAvx2, DepthwiseRowMode) {
             testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16)", c, true, 1 + (seed % 3));
           }
     }
+  // int16 inputs with 8-bit outputs round in registers: a channel's rule (half up or away from
+  // zero) must follow the int16 accumulators' reach, not the 8-bit bound. Inputs that are
+  // multiples of 2^14 and the multiplier 2^-20 put about 1 output in 64 on a tie of 2^19,
+  // which the 8-bit bound of a 3x3 layer (293,760) would rule out.
+  for (bool relu : {false, true}) {
+    ConvCase t = conv(8, 20, 33, 8, 3, seed++);
+    t.g.group = 8;
+    t.y_wide = false, t.y_signed = true, t.zy = 0, t.relu = relu;
+    t.has_bias = false;
+    t.x_low_zero_bits = 14;
+    t.tie_every = 1, t.tie_mult = 0x1p-20;
+    t.mult_lo = t.mult_hi = 0x1p-20;
+    testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16 ties)", t, true, 2);
+  }
   ConvCase rect = conv(4, 8, 12, 4, 1, seed++);
   rect.g.group = 4, rect.g.kw = 7, rect.g.pad_left = rect.pad_right = 3, rect.g.pad_top = rect.pad_bottom = 0;
   rect.mult_lo = 20000 / (std::sqrt(7.0) * 18900 * 74 + rect.bias_range), rect.mult_hi = 4 * rect.mult_lo;
