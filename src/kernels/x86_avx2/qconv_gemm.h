@@ -47,7 +47,8 @@
 // (avx2::ChannelRequant: the channel's multiplier broadcast, its fast form for shifts 32..53;
 // narrow8) or scaled to float (double multiply as the
 // reference, then the clamp) and stored.
-// Implicit GEMM (more than one tap, C/group a multiple of kK: ResNet's 3x3 layers): instead
+// Implicit GEMM (more than one tap, C/group padded to a multiple of kK when that adds at most
+// a third: ResNet's 3x3 layers, 3-channel stems as 4 channels): instead
 // of an im2col row per tap, a task packs its band of output rows' input once, one image per
 // stride phase (py, px) a tap needs, on a padded "virtual" grid of width wv = ow + (kw-1) *
 // dil_w / sw: P[phase][c/kK][r][j][kK] = xpad[(oy0 + r) * sh + py][j * sw + px] (the padding
@@ -316,7 +317,7 @@ class QConvGemm final : public QConvKernel {
   void store_fast(const int32_t* c, int mr, int64_t n, int64_t mabs, int64_t pp, int64_t cnt, void* y) const;
   // The implicit GEMM path (file comment): output rows [oy0, oy1) of image n, group gi.
   struct BandScratch {
-    X* image;       // [phase][C/group / kK][hb][wv_][kK], hb = rows + halo_ + slack_
+    X* image;       // [phase][cgp_ / kK][hb][wv_][kK], hb = rows + halo_ + slack_
     X* rows;        // [kK][round_up(wv_, 16)]
     int32_t* koff;  // [kp / kK] byte offsets
     int32_t* acc;   // as Scratch::acc
@@ -359,9 +360,10 @@ class QConvGemm final : public QConvKernel {
   bool qclamp_ = false;               // [lo, hi] narrower than the output type's range
   KVector<double> scale_;
   KVector<int32_t> k_c_, k_dy_, k_dx_;  // per tap k: channel in group, ky*dil_h - pad_top, kx*dil_w - pad_left
-  // Implicit GEMM path: more than one tap, C/group a multiple of kK. K is tap-major (tap,
-  // channel), each K group kK channels of one tap.
+  // Implicit GEMM path: more than one tap, C/group padded to a multiple of kK. K is tap-major
+  // (tap, channel), each K group kK channels of one tap.
   bool implicit_ = false;
+  int64_t cgp_ = 0;    // channels per group padded to kK (their weights 0, their inputs the padding value)
   int64_t nph_ = 1;    // stride phases: stride_h * stride_w
   int64_t wv_ = 0;     // virtual row width: ow + (kw - 1) * dil_w / stride_w
   int64_t halo_ = 0;   // extra packed rows below a band: (kh - 1) * dil_h / stride_h
@@ -401,7 +403,15 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     init_fc(p, isa);
     return;
   }
-  implicit_ = !rows_ && g.kh * g.kw > 1 && cg_ % kK == 0;
+  // Implicit GEMM for several taps. Channels per group are padded to the K group of quads
+  // when that adds at most a third (the 3-channel stems: 3 -> 4; ResNet-50's stem on avxvnni
+  // 1.12-1.28 -> 0.96 ms); on int16 pairs, whose vpmaddwd products cost twice as much, the
+  // third more MACs outweighed the saved im2col (1.75-1.85 -> 1.95 ms), so those stay im2col.
+  implicit_ = !rows_ && g.kh * g.kw > 1 && (cg_ % kK == 0 || (kK == 4 && round_up(cg_, kK) * 3 <= cg_ * 4));
+  if (implicit_) {
+    cgp_ = round_up(cg_, kK);
+    kp_ = g.kh * g.kw * cgp_;
+  }
   // K block: the group's weight block (Mg x kc) within 256 KB of L2.
   const int64_t wbudget = 256 * 1024 / sizeof(W), xbudget = 256 * 1024 / sizeof(X), pmax = 512;  // elements, pixels
   const int64_t kc_max = std::max<int64_t>(64, wbudget / round_up(mg_, kMr)) / kK * kK;
@@ -418,7 +428,7 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     slack_ = ceil_div(kNr, wv_);
     nph_ = g.stride_h * g.stride_w;
     const int64_t by_pixels = std::max<int64_t>(1, pmax / wv_);
-    const int64_t by_bytes = xbudget / std::max<int64_t>(1, nph_ * cg_ * wv_) - halo_ - slack_;
+    const int64_t by_bytes = xbudget / std::max<int64_t>(1, nph_ * cgp_ * wv_) - halo_ - slack_;
     rb_ = std::clamp<int64_t>(std::min(by_pixels, by_bytes), 1, g.oh);
     pc_ = round_up(rb_ * wv_, kNr);  // the accumulators' pixel extent (scratch)
     phase_used_.assign(static_cast<size_t>(nph_), false);
@@ -442,19 +452,19 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     // Row by row, one K block at a time (no division per weight: packing ResNet-50 for AVX2
     // took 100 ms with one per weight).
     const int64_t taps = g.kh * g.kw;
-    std::vector<int8_t> tap_major(implicit_ ? static_cast<size_t>(k_) : 0);
+    std::vector<int8_t> tap_major(implicit_ ? static_cast<size_t>(kp_) : 0);  // padded channels: 0
     for (int64_t gi = 0; gi < g.group; ++gi)
       for (int64_t m = 0; m < mg_; ++m) {
         const int8_t* src = p.weights.data() + (gi * mg_ + m) * k_;
         if (implicit_) {  // (c, tap) -> (tap, c)
           for (int64_t c = 0; c < cg_; ++c)
-            for (int64_t t = 0; t < taps; ++t) tap_major[static_cast<size_t>(t * cg_ + c)] = src[c * taps + t];
+            for (int64_t t = 0; t < taps; ++t) tap_major[static_cast<size_t>(t * cgp_ + c)] = src[c * taps + t];
           src = tap_major.data();
         }
         int64_t sum = 0;
         for (int64_t kb = 0; kb < nkb_; ++kb) {
           W* dst = w_.data() + w_offset(gi, kb, m / kMr) + (m % kMr) * kK;
-          const int64_t k0 = kb * kc_, n = std::min(kc_, k_ - k0);
+          const int64_t k0 = kb * kc_, n = std::min(kc_, (implicit_ ? kp_ : k_) - k0);
           for (int64_t kk = 0; kk < n; ++kk) {
             dst[(kk / kK) * (kK * kMr) + kk % kK] = src[k0 + kk];
             sum += src[k0 + kk];
@@ -505,7 +515,7 @@ typename QConvGemm<Fmt>::BandScratch QConvGemm<Fmt>::carve_band(void* base) cons
   auto* b = static_cast<uint8_t*>(base);
   const int64_t hb = rb_ + halo_ + slack_;
   s.image = reinterpret_cast<X*>(b);
-  b += (nph_ * cg_ * hb * wv_ + kNr * kK) * static_cast<int64_t>(sizeof(X));  // + one interleave's overrun
+  b += (nph_ * cgp_ * hb * wv_ + kNr * kK) * static_cast<int64_t>(sizeof(X));  // + one interleave's overrun
   b += (32 - reinterpret_cast<uintptr_t>(b) % 32) % 32;
   s.rows = reinterpret_cast<X*>(b);
   b += kK * round_up(wv_, kNr) * static_cast<int64_t>(sizeof(X));
@@ -537,13 +547,13 @@ void QConvGemm<Fmt>::pack_band(const uint8_t* x, int64_t n, int64_t gi, int64_t 
       const int64_t last = g.w - 1 + lead;  // j * sw <= last
       const int64_t nin = last < 0 ? 0 : std::clamp<int64_t>(last / sw + 1 - j0, 0, wv_ - j0);
       const int64_t ix0 = j0 * sw - lead;
-      X* image = s.image + (py * sw + px) * cg_ * hb * wv_;
-      for (int64_t cq = 0; cq < cg_ / kK; ++cq)
+      X* image = s.image + (py * sw + px) * cgp_ * hb * wv_;
+      for (int64_t cq = 0; cq < cgp_ / kK; ++cq)
         for (int64_t row = 0; row < hb; ++row) {
           const int64_t iy = (oy0 + row) * sh + py - g.pad_top;
           for (int64_t i = 0; i < kK; ++i) {
             X* d = s.rows + i * wr;
-            if (iy < 0 || iy >= g.h || nin == 0) {
+            if (iy < 0 || iy >= g.h || nin == 0 || cq * kK + i >= cg_) {  // padding, or a padded channel
               std::fill(d, d + wr, pad);
               continue;
             }
@@ -570,7 +580,7 @@ void QConvGemm<Fmt>::run_band(const uint8_t* x, void* y, int64_t n, int64_t gi, 
   if (x_signed_) pack_band<true>(x, n, gi, oy0, hb, s);
   else pack_band<false>(x, n, gi, oy0, hb, s);
   // K group (tap t, channels cq*kK..) reads plane cq at the tap's shift.
-  const int64_t cqn = cg_ / kK;
+  const int64_t cqn = cgp_ / kK;
   for (int64_t t = 0; t < g.kh * g.kw; ++t) {
     const int64_t dy = (t / g.kw) * g.dil_h, dx = (t % g.kw) * g.dil_w;
     const int64_t phase = (dy % g.stride_h) * g.stride_w + dx % g.stride_w;
@@ -756,7 +766,7 @@ size_t QConvGemm<Fmt>::scratch_bytes_per_worker() const {
   if (implicit_) {
     const int64_t hb = rb_ + halo_ + slack_, npan = ceil_div(rb_ * wv_, kNr);
     const int64_t acc = (nkb_ > 1 ? mt_ * npan * kTile : kTile) + kNr;  // + a segment's overread (store_tile)
-    return static_cast<size_t>((nph_ * cg_ * hb * wv_ + kNr * kK + kK * round_up(wv_, kNr)) * static_cast<int64_t>(sizeof(X)) +
+    return static_cast<size_t>((nph_ * cgp_ * hb * wv_ + kNr * kK + kK * round_up(wv_, kNr)) * static_cast<int64_t>(sizeof(X)) +
                                kp_ / kK * 4 + acc * 4 + 128);
   }
   const int64_t acc = nkb_ > 1 ? mt_ * (pc_ / kNr) * kTile : kTile;
