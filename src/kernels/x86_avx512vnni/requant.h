@@ -91,7 +91,7 @@ inline int64_t fast_round_const(QMultiplier q, int32_t zy) {
 // and the depthwise kernel's use it.
 //
 // kAway false: rounds half up, floor((p + half + zp * 2^s) / 2^s), without the [p < 0]
-// term (2 of the 12 instructions' 4 sign shifts and adds): exact for channels that can never
+// term (4 of the 11 instructions: 2 sign shifts, 2 adds): exact for channels that can never
 // meet a negative tie (ties_possible), where half up and half away from zero agree.
 template <bool kAway>
 inline __m512i rounding_add(__m512i p, __m512i h) {  // p + h, - 1 where p < 0 when kAway
