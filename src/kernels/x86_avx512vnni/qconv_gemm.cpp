@@ -375,19 +375,23 @@ constexpr CvFn kCvRow[kCvMaxNp + 1] = {nullptr,          cv_tile<MV, 1>, cv_tile
 constexpr const CvFn* kCv[kCvMv + 1] = {nullptr, kCvRow<1>, kCvRow<2>, kCvRow<3>};
 
 // Per-lane constants of the register requantization of 16 channels (FastReq by lanes):
-// even / odd channel mantissas (low dword of each qword), rounding+zero point constants and
-// shifts (odd: s - 32).
+// even / odd channel mantissas (low dword of each qword), rounding+zero point constants, and
+// each lane's shift - 32.
 struct alignas(64) CvFastReq {
-  int64_t me[8], mo[8], he[8], ho[8], se[8], so[8];
+  int64_t me[8], mo[8], he[8], ho[8];
+  int32_t s32[16];
 };
 
+// avx512::fast_requant16's rule with per-lane constants: the products' high dwords gathered
+// by one vpermt2d, then one per-lane arithmetic shift.
 template <bool kAway>
 inline __m512i cv_fast_requant16(__m512i acc, const CvFastReq& q) {
   const __m512i pe = _mm512_mul_epi32(acc, _mm512_load_si512(q.me));
   const __m512i po = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32), _mm512_load_si512(q.mo));
-  return _mm512_mask_blend_epi32(
-      0xAAAA, _mm512_srav_epi64(avx512::rounding_add<kAway>(pe, _mm512_load_si512(q.he)), _mm512_load_si512(q.se)),
-      _mm512_srav_epi64(avx512::rounding_add<kAway>(po, _mm512_load_si512(q.ho)), _mm512_load_si512(q.so)));
+  const __m512i hi_dwords = _mm512_setr_epi32(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  return _mm512_srav_epi32(_mm512_permutex2var_epi32(avx512::rounding_add<kAway>(pe, _mm512_load_si512(q.he)), hi_dwords,
+                                                     avx512::rounding_add<kAway>(po, _mm512_load_si512(q.ho))),
+                           _mm512_load_si512(q.s32));
 }
 
 // 16 x 16 dword transpose: r[i] lane j -> r[j] lane i.
@@ -578,8 +582,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
           CvFastReq& f = cvq_[static_cast<size_t>(m / 16)];
           const int l = static_cast<int>(m % 16) / 2;
           const int64_t h = avx512::fast_round_const(q, p.zy);
-          if (m % 2 == 0) f.me[l] = q.m, f.he[l] = h, f.se[l] = q.shift;
-          else f.mo[l] = q.m, f.ho[l] = h, f.so[l] = q.shift - 32;
+          if (m % 2 == 0) f.me[l] = q.m, f.he[l] = h;
+          else f.mo[l] = q.m, f.ho[l] = h;
+          f.s32[m % 16] = q.shift - 32;
         }
       }
       for (int64_t ky = 0; ky < g.kh; ++ky)
