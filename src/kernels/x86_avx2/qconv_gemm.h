@@ -43,12 +43,14 @@
 // the task's pixel block pc (<= 512) keeps its X block (kc x pc) <= 256 KB. Per K block the
 // task packs its X block once, then for each 16-pixel panel (in L1) runs every channel tile
 // (weights streaming from L2). With more than one K block the int32 partial sums of the task
-// live in scratch. After the last block each 6x16 tile gets its bias and is requantized
-// (avx2::ChannelRequant: the channel's multiplier broadcast, its fast form for shifts 32..53;
-// narrow8) or scaled to float (double multiply as the
-// reference, then the clamp) and stored.
-// Implicit GEMM (more than one tap, C/group padded to a multiple of kK when that adds at most
-// a third: ResNet's 3x3 layers, 3-channel stems as 4 channels): instead
+// live in scratch. After the last block each 6x16 tile gets its bias and is requantized in
+// registers (store_fast: each channel's avx2::FastChannel constants made at load, half up
+// where no negative tie can occur, the clamp left to saturating packs when [lo, hi] is the
+// type's range; the variant chosen once per tile, tileq_), or by avx2::ChannelRequant for
+// shifts outside 32..53, or scaled to float (double multiply as the reference, then the
+// clamp), and stored.
+// Implicit GEMM (more than one tap, C/group a multiple of kK, or on u8 quads padded to one
+// when that adds at most a third: ResNet's 3x3 layers, 3-channel stems as 4 channels): instead
 // of an im2col row per tap, a task packs its band of output rows' input once, one image per
 // stride phase (py, px) a tap needs, on a padded "virtual" grid of width wv = ow + (kw-1) *
 // dil_w / sw: P[phase][c/kK][r][j][kK] = xpad[(oy0 + r) * sh + py][j * sw + px] (the padding
