@@ -164,6 +164,12 @@ TEST_P(QConvGemmAvx2, ImplicitGemm) {
   grouped.g.group = 2;
   pad(grouped, 1, 1, 1, 1);
   check(grouped, 3);
+  // A band image of one row over 4 MB (2048 channels, 300-wide rows, dilation 8): im2col
+  // instead, with the same results.
+  ConvCase huge = conv(1, 2048, 17, 300, 6, 3, 3, seed++);
+  huge.g.dil_h = huge.g.dil_w = 8;
+  pad(huge, 8, 8, 8, 8);
+  check(huge);
 }
 
 // The ResNet stem shape and a wide 1x1: several pixel blocks, K = 147 (odd).
