@@ -331,6 +331,15 @@ class QConvGemm final : public QConvKernel {
                 const BandScratch& s) const;
   void run_task(const uint8_t* x, void* y, int64_t n, int64_t g, int64_t p0, int64_t p1, int64_t t0, int64_t t1,
                 const Scratch& s) const;
+  // out[m] = bias[m] - zx_fold * sum(w[m]) (modular) for m < M, 0 up to n (padded lanes); needs sp_.
+  void fold_bias(const QConvParams& p, int64_t n, KVector<int32_t>& out) const {
+    out.assign(static_cast<size_t>(n), 0);
+    const int64_t zx_fold = fmt_.zx_fold();
+    for (int64_t m = 0; m < g_.m; ++m) {
+      const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+      out[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
+    }
+  }
   // The fully connected path (file comment).
   void init_fc(const QConvParams& p, const char* isa);
   template <int NR, int V0, int NV>
@@ -486,12 +495,7 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
     wp_ = w_.data();
     sp_ = sums_.data();
   }
-  bias_.assign(static_cast<size_t>(g.m), 0);
-  const int64_t zx_fold = fmt_.zx_fold();
-  for (int64_t m = 0; m < g.m; ++m) {
-    const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
-    bias_[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
-  }
+  fold_bias(p, g.m, bias_);
   if (float_out_) {
     scale_.assign(p.acc_scale.begin(), p.acc_scale.end());
   } else {
@@ -651,12 +655,7 @@ void QConvGemm<Fmt>::init_fc(const QConvParams& p, const char* isa) {
     sp_ = sums_.data();
   }
   // Per-channel tables padded to whole blocks (the padded lanes are computed, never stored).
-  fcb_.assign(static_cast<size_t>(mp), 0);
-  const int64_t zx_fold = fmt_.zx_fold();
-  for (int64_t m = 0; m < g.m; ++m) {
-    const int64_t b = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
-    fcb_[static_cast<size_t>(m)] = static_cast<int32_t>(static_cast<uint32_t>(b - zx_fold * sp_[m]));
-  }
+  fold_bias(p, mp, fcb_);
   if (float_out_) {
     fcscale_.assign(static_cast<size_t>(mp), 0.0);
     std::copy(p.acc_scale.begin(), p.acc_scale.end(), fcscale_.begin());

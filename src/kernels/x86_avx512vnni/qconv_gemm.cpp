@@ -509,7 +509,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
     if (fastq_)
       for (const QMultiplier& q : p.mult)
-        if (q.m <= 0 || q.shift < 32 || q.shift > 53) fastq_ = false;
+        if (!avx512::fast_req_ok(q)) fastq_ = false;
 
     // Fully connected (a few rows of one pixel): vectorized over output channels.
     fc_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
