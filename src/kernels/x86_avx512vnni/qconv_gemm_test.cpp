@@ -646,5 +646,76 @@ TEST(QConvGemmAvx512Vnni, RoundingVariantsPerBlock) {
   }
 }
 
+// An Add applied in the epilogue (run_add, QConvAdd): the convolution's bytes and the residual's
+// at the same offsets through q15_bytes, bit-exact with ref::qconv2d then ref::qadd_q15. Every
+// signedness of input, convolution output, residual and Add output; pixel tails of 1-3 vectors
+// and several output rows per tile (widths 5..63), the padded grid's dropped columns (3x3),
+// stride 2, output-channel tails, batch, the row and channel splits of 1-3 workers, a Relu on
+// the Add, ratios far apart, and the output written over the residual (in place).
+TEST(QConvGemmAvx512Vnni, FusedAdd) {
+  SKIP_WITHOUT_VNNI();
+  struct S {
+    int64_t n, c, h, w, m, k, s, pad;
+  };
+  const S shapes[] = {{1, 64, 8, 5, 16, 1, 1, 0},   {1, 32, 7, 16, 9, 1, 1, 0},  {1, 16, 6, 17, 24, 1, 1, 0},
+                      {1, 8, 4, 33, 7, 1, 1, 0},    {1, 64, 9, 48, 17, 1, 1, 0}, {1, 24, 5, 49, 8, 1, 1, 0},
+                      {2, 12, 3, 63, 13, 1, 1, 0},  {1, 32, 12, 12, 16, 3, 1, 1}, {1, 16, 15, 15, 9, 3, 1, 1},
+                      {1, 64, 14, 14, 32, 1, 2, 0}, {1, 64, 28, 28, 64, 1, 1, 0}, {1, 20, 56, 56, 8, 1, 1, 0}};
+  static const int32_t zu[] = {0, 255, 128, 3}, zs[] = {-128, 127, 0, -5};
+  const double ratios[][2] = {{0.6, 0.45}, {1.9, 0.01}, {0.004, 1.2}, {0.25, 0.25}};
+  int i = 0;
+  for (const S& s : shapes)
+    for (int v = 0; v < 8; ++v, ++i) {
+      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      vary(&k, i);
+      k.float_out = false;
+      k.relu = false;  // the convolution's clamp is its type's range (can_fuse_add)
+      k.add.on = true;
+      k.add.r_signed = v % 2;
+      k.add.y_signed = v / 2 % 2;
+      k.add.z_res = k.add.r_signed ? zs[i % 4] : zu[i % 4];
+      k.add.zy = k.add.y_signed ? zs[(i + 1) % 4] : zu[(i + 1) % 4];
+      k.add.relu = v / 4 % 2;
+      k.add.ra = ratios[i % 4][0];
+      k.add.rb = ratios[i % 4][1];
+      k.add.in_place = i % 3 == 0;
+      check(k, 1 + i % 3);
+    }
+}
+
+// The paths that keep the Add a step of its own: a convolution with its own clamp (a Relu),
+// the channel-vectorized small images and float output.
+TEST(QConvGemmAvx512Vnni, FusedAddDeclined) {
+  SKIP_WITHOUT_VNNI();
+  QConvAdd add;
+  ASSERT_TRUE(add_q15_form(quantize_multiplier(0.5), quantize_multiplier(0.5), &add.f));
+  auto fuses = [&](const ConvCase& c) {
+    std::vector<int8_t> w(static_cast<size_t>(c.g.m * c.g.c * c.g.kh * c.g.kw), 1);
+    std::vector<QMultiplier> mult(static_cast<size_t>(c.g.m), quantize_multiplier(0.01));
+    std::vector<double> scale(static_cast<size_t>(c.g.m), 0.01);
+    QConvParams p;
+    p.g = c.g;
+    p.g.oh = (c.g.h + 2 * c.g.pad_top - c.g.kh) / c.g.stride_h + 1;
+    p.g.ow = (c.g.w + 2 * c.g.pad_left - c.g.kw) / c.g.stride_w + 1;
+    p.weights = w;
+    p.mult = mult;
+    p.acc_scale = scale;
+    p.float_out = c.float_out;
+    p.lo = c.relu ? 10 : 0;
+    p.hi = 255;
+    auto k = make_qconv_gemm_avx512vnni(p);
+    EXPECT_TRUE(k != nullptr);
+    return k && k->can_fuse_add(add);
+  };
+  EXPECT_TRUE(fuses(conv(1, 64, 14, 14, 64, 1, 1)));
+  ConvCase relu = conv(1, 64, 14, 14, 64, 1, 1);
+  relu.relu = true;
+  EXPECT_FALSE(fuses(relu));
+  EXPECT_FALSE(fuses(conv(1, 512, 7, 7, 64, 1, 1)));  // channel-vectorized
+  ConvCase fo = conv(1, 64, 14, 14, 64, 1, 1);
+  fo.float_out = true;
+  EXPECT_FALSE(fuses(fo));
+}
+
 }  // namespace
 }  // namespace qmap::kernels
