@@ -699,8 +699,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   // (dot_tile_q's kAdd) when the convolution's own clamp is its type's range (the packs do it)
   // and the Add has the vector form of q15.h.
   bool can_fuse_add(const QConvAdd& a) const override {
-    if (float_out_ || fc_ || fold_ || !plan::q15_vector_ok(a.f, a.lo, a.hi, a.y_signed)) return false;
-    return cv_ || (fastq_ && !qclamp_);
+    return fastq_ && !qclamp_ && !fc_ && !cv_ && !fold_ && plan::q15_vector_ok(a.f, a.lo, a.hi, a.y_signed);
   }
 
   void run_add(const void* x, const QConvAdd& a, void* y, void* scratch, const TaskRunner& tasks) const override {
@@ -744,7 +743,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       tasks.run(static_cast<size_t>(g.n * msplit), [&](size_t task, int worker) {
         const int64_t t = static_cast<int64_t>(task), ms = t % msplit, n = t / msplit;
         run_cv(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
-               n, units * ms / msplit, units * (ms + 1) / msplit, add);
+               n, units * ms / msplit, units * (ms + 1) / msplit);
       });
       return;
     }
@@ -1019,7 +1018,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   int64_t cv_ntile() const { return ceil_div(g_.oh * g_.ow, kCvMaxNp); }
 
   // Units [u0, u1) of image n: unit u is pixel tile u % cv_ntile() of block u / cv_ntile().
-  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t u0, int64_t u1, const FusedAdd* add) const {
+  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t u0, int64_t u1) const {
     const auto& g = g_;
     const int64_t cb = c4n_ * 4, pix = cv_ph_ * cv_pw_;
     uint8_t* xcl = ws;
@@ -1083,16 +1082,13 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
         const int64_t l0 = next_lines * tile / ntile, l1 = next_lines * (tile + 1) / ntile;
         kCv[mv][np](xp, cv_koff_.data(), static_cast<int>(taps_), static_cast<int>(c4n_), wb, bb, acc, next + 64 * l0,
                     l1 - l0);
-        cv_store(acc, y, n, blk, mv, p0, static_cast<int>(np), add);
+        cv_store(acc, y, n, blk, mv, p0, static_cast<int>(np));
       }
     }
   }
 
-  // Epilogue of one tile: acc[j][48] for pixels p0 + j -> y (NCHW). With `add`, the Add is
-  // applied to 8 channels x 8 pixels at a time (their residual bytes gathered by masked loads
-  // at the same offsets) before the stores.
-  void cv_store(const int32_t* acc, void* y, int64_t n, int64_t blk, int mv, int64_t p0, int np,
-                const FusedAdd* add) const {
+  // Epilogue of one tile: acc[j][48] for pixels p0 + j -> y (NCHW).
+  void cv_store(const int32_t* acc, void* y, int64_t n, int64_t blk, int mv, int64_t p0, int np) const {
     const auto& g = g_;
     const int64_t ohow = g.oh * g.ow;
     const __m512i vlo = _mm512_set1_epi32(lo_), vhi = _mm512_set1_epi32(hi_);
@@ -1143,26 +1139,6 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
                             _mm_unpackhi_epi16(c1, d1)};
       uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + m0) * ohow + p0;
       const __mmask16 k = static_cast<__mmask16>((1u << np) - 1);
-      if (add) {
-        // Channel c of these 16 at bytes 8c..8c+7 of the two halves' 64 bytes.
-        const uint8_t* rp = add->res + (yp - static_cast<uint8_t*>(y));
-        const auto at = [&](const uint8_t* base, int c) {  // base + c * ohow - 8 (c % 8): lane 8 (c % 8) is pixel 0
-          return reinterpret_cast<uintptr_t>(base) + static_cast<uintptr_t>(c * ohow) - static_cast<uintptr_t>(8 * (c % 8));
-        };
-        for (int h = 0; h < 2 && 8 * h < nch; ++h) {
-          const __m128i q0 = _mm_unpacklo_epi32(e[2 * h], f[2 * h]), q1 = _mm_unpackhi_epi32(e[2 * h], f[2 * h]);
-          const __m128i q2 = _mm_unpacklo_epi32(e[2 * h + 1], f[2 * h + 1]), q3 = _mm_unpackhi_epi32(e[2 * h + 1], f[2 * h + 1]);
-          const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(q1, q0)), _mm256_set_m128i(q3, q2), 1);
-          const int cn = std::min(8, nch - 8 * h);
-          __m512i rz = _mm512_setzero_si512();
-          for (int c = 0; c < cn; ++c)
-            rz = _mm512_mask_loadu_epi8(rz, __mmask64{k} << (8 * c), reinterpret_cast<const void*>(at(rp, 8 * h + c)));
-          const __m512i out = avx512::q15_bytes<true>(z, rz, add->q);
-          for (int c = 0; c < cn; ++c)
-            _mm512_mask_storeu_epi8(reinterpret_cast<void*>(at(yp, 8 * h + c)), __mmask64{k} << (8 * c), out);
-        }
-        continue;
-      }
       for (int i = 0; i < 4; ++i) {
         const __m128i q0 = _mm_unpacklo_epi32(e[i], f[i]), q1 = _mm_unpackhi_epi32(e[i], f[i]);
         const __m128i qs[4] = {q0, _mm_srli_si128(q0, 8), q1, _mm_srli_si128(q1, 8)};
