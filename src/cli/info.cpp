@@ -147,12 +147,10 @@ std::string runtime_kernels_text(const std::string& path, const std::vector<std:
     std::vector<std::string> names;
     for (const auto& [k, n] : by_kernel) fast += n, names.push_back(fmt::format("{} x{}", k, n));
     const size_t adopted = model.impl().exec.adopted_packed_steps();
-    const size_t fused = model.impl().exec.fused_add_steps();
     return fmt::format("Runtime kernels: {} (this CPU has: {}; QMAP_ISA selects); {} of {} convolutions on fast "
-                       "kernels{}{}{}{}\n",
+                       "kernels{}{}{}\n",
                        model.isa(), cpu, fast, convs, names.empty() ? "" : ": ", fmt::join(names, ", "),
-                       adopted > 0 ? fmt::format("; {} use the file's packed weights", adopted) : std::string(),
-                       fused > 0 ? fmt::format("; {} Adds run in their convolution's epilogue", fused) : std::string());
+                       adopted > 0 ? fmt::format("; {} use the file's packed weights", adopted) : std::string());
   } catch (const rt::Error& e) {
     return fmt::format("Runtime kernels: the runtime does not load it: {}\n", e.what());
   }

@@ -2,9 +2,6 @@
 // flags; the levels this build compiled are the QMAP_HAVE_* definitions of qmap_kernels.
 #include "kernels/qconv_kernel.h"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "kernels/qconv_kernel_internal.h"
 
 namespace qmap::kernels {
@@ -12,12 +9,6 @@ namespace qmap::kernels {
 bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes) {
   return !p.prepacked.empty() && p.prepacked_layout == layout && p.prepacked.size() == weight_bytes &&
          p.prepacked_sums.size() == static_cast<size_t>(p.g.m) && reinterpret_cast<uintptr_t>(p.prepacked.data()) % 64 == 0;
-}
-
-void QConvKernel::run_add(const void*, const QConvAdd&, void*, void*, const TaskRunner&) const {
-  // The runtime fuses an Add only where can_fuse_add said yes, which this kernel never does.
-  std::fprintf(stderr, "qmap: internal error: %s cannot apply an Add in its epilogue\n", name());
-  std::abort();
 }
 
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {

@@ -60,22 +60,6 @@ struct QConvPacked {
   std::span<const int64_t> row_sums;   // [M]: each output channel's sum of weights
 };
 
-// An Add (step kind add_q15) applied in a convolution's epilogue: when the Add that follows a
-// convolution reads its output and a `residual` of the same shape that is already computed,
-// the runtime (runtime/executor.h, "Fused Adds") asks the kernel to write
-//   y = clamp(floor(((c - z_conv) * f.ma + (r - z_res) * f.mb + 2^(f.shift-1)) / 2^f.shift) + zy, lo, hi)
-// (kernels/ref/qelementwise.h, qadd_q15) where c is the convolution's own 8-bit output, which is
-// then never stored, and r the residual's element at the same index. Bit-exact with the two
-// steps one after the other; y may be the residual itself (in place), never the input x.
-struct QConvAdd {
-  const void* residual = nullptr;  // n*m*oh*ow bytes (null when only asking can_fuse_add)
-  bool residual_signed = false;
-  int32_t z_conv = 0, z_res = 0;   // zero points of the convolution's output and the residual
-  AddQ15 f;                        // f.ma scales the convolution's term, f.mb the residual's
-  bool y_signed = false;
-  int32_t zy = 0, lo = 0, hi = 255;
-};
-
 class QConvKernel {
  public:
   virtual ~QConvKernel() = default;
@@ -88,11 +72,6 @@ class QConvKernel {
   // scratch: num_workers() * scratch_bytes_per_worker() bytes, each worker's slice 64-byte aligned
   // (the slice of worker k starts at scratch + k * round_up(scratch_bytes_per_worker(), 64)).
   virtual void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const = 0;
-  // Whether run_add can apply this Add (its residual ignored) in this kernel's epilogue.
-  virtual bool can_fuse_add(const QConvAdd& /*add*/) const { return false; }
-  // run() with the Add applied before each store (QConvAdd); y is the Add's output. Only
-  // called when can_fuse_add(add) said yes: the default never runs.
-  virtual void run_add(const void* x, const QConvAdd& add, void* y, void* scratch, const TaskRunner& tasks) const;
   // The packed state (empty layout: the kernel keeps nothing worth storing, e.g. depthwise).
   virtual QConvPacked packed() const { return {}; }
   // True when prepare took QConvParams::prepacked instead of packing.

@@ -21,7 +21,6 @@
 #include "kernels/isa_test_util.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
-#include "kernels/ref/qelementwise.h"
 
 namespace qmap::kernels::testing {
 
@@ -78,16 +77,6 @@ struct ConvCase {
   // stores it), with the canonical weights overwritten first, so that it can only be right
   // through the blob.
   bool prepacked = false;
-  // The Add that follows the convolution, applied by run_add (QConvAdd): y = qadd_q15(conv
-  // output, residual); the reference runs the two one after the other. Only 8-bit outputs.
-  struct Add {
-    bool on = false;
-    bool r_signed = false, y_signed = false;
-    int32_t z_res = 0, zy = 0;
-    bool relu = false;                 // the Add's lo = zy (else its type's range)
-    double ra = 0.6, rb = 0.45;        // real ratios s_conv / s_y and s_res / s_y
-    bool in_place = false;             // the residual's buffer is the output
-  } add;
 };
 
 inline std::string describe(const ConvCase& c) {
@@ -101,10 +90,6 @@ inline std::string describe(const ConvCase& c) {
     << " zy " << c.zy << (c.relu ? " relu" : "") << (c.has_bias ? "" : " nobias")
     << (c.extreme_weights ? " extreme-w" : "") << (c.extreme_inputs ? " extreme-x" : "")
     << (c.tie_every > 0 ? " tie-every " + std::to_string(c.tie_every) : "");
-  if (c.add.on)
-    o << " +add(r " << (c.add.r_signed ? "s8" : "u8") << " zr " << c.add.z_res << " y "
-      << (c.add.y_signed ? "s8" : "u8") << " zy " << c.add.zy << (c.add.relu ? " relu" : "") << " ra " << c.add.ra
-      << " rb " << c.add.rb << (c.add.in_place ? " in place" : "") << ")";
   return o.str();
 }
 
@@ -176,33 +161,9 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   } else {
     ref::qconv2d(g, xin, c.zx, w, bias, mult, c.zy, p.lo, p.hi, ref::Q8Out{want.data(), p.y_signed, p.y_wide});
   }
-  QConvAdd add;
-  std::vector<uint8_t> residual;
-  if (c.add.on) {
-    ASSERT_FALSE(c.float_out || c.y_wide || c.x_wide) << "a fused Add takes 8-bit outputs, " << describe(c);
-    const int32_t rmin = ref::q8_min(c.add.r_signed), rmax = ref::q8_max(c.add.r_signed);
-    residual.resize(static_cast<size_t>(ny));
-    for (auto& v : residual) v = static_cast<uint8_t>(rmin + static_cast<int32_t>(rng() % static_cast<uint32_t>(rmax - rmin + 1)));
-    add.residual_signed = c.add.r_signed;
-    add.z_conv = c.zy;
-    add.z_res = c.add.z_res;
-    ASSERT_TRUE(add_q15_form(quantize_multiplier(c.add.ra), quantize_multiplier(c.add.rb), &add.f)) << describe(c);
-    add.y_signed = c.add.y_signed;
-    add.zy = c.add.zy;
-    add.lo = c.add.relu ? c.add.zy : ref::q8_min(c.add.y_signed);
-    add.hi = ref::q8_max(c.add.y_signed);
-    std::vector<uint8_t> conv_out = want;
-    const ref::BinaryGeometry bg{{ny}, {1}, {1}};
-    ref::qadd_q15(bg, {conv_out.data(), p.y_signed, false}, add.z_conv, {residual.data(), add.residual_signed, false},
-                  add.z_res, add.f, add.zy, add.lo, add.hi, {want.data(), add.y_signed, false});
-  }
   std::unique_ptr<QConvKernel> k = factory(p);
   if (!k) {
     if (require) ADD_FAILURE() << kernel_family << " declined " << describe(c);
-    return;
-  }
-  if (c.add.on && !k->can_fuse_add(add)) {
-    if (require) ADD_FAILURE() << k->name() << " does not fuse the Add, " << describe(c);
     return;
   }
   std::vector<std::byte> blob_buf;
@@ -239,13 +200,7 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
   std::vector<uint8_t> scratch_buf(stride * static_cast<size_t>(workers) + 64, 0xCD);
   void* scratch = scratch_buf.data() + (64 - reinterpret_cast<uintptr_t>(scratch_buf.data()) % 64) % 64;
   ThreadRunner runner(workers);
-  if (c.add.on) {
-    if (c.add.in_place) got = residual;  // the output overwrites the residual as it goes
-    add.residual = c.add.in_place ? got.data() : residual.data();
-    k->run_add(x.data(), add, got.data(), scratch, runner);
-  } else {
-    k->run(x.data(), got.data(), scratch, runner);
-  }
+  k->run(x.data(), got.data(), scratch, runner);
   if (std::memcmp(want.data(), got.data(), want.size()) == 0) return;
   size_t first = 0;
   while (std::memcmp(want.data() + first * esz, got.data() + first * esz, esz) == 0) ++first;
@@ -260,8 +215,7 @@ inline void expect_matches_ref(ConvFactory factory, const char* kernel_family, C
       std::memcpy(&q, v.data() + i * 2, 2);
       return std::to_string(q);
     }
-    const bool is_signed = c.add.on ? c.add.y_signed : c.y_signed;
-    return std::to_string(is_signed ? static_cast<int>(static_cast<int8_t>(v[i])) : static_cast<int>(v[i]));
+    return std::to_string(c.y_signed ? static_cast<int>(static_cast<int8_t>(v[i])) : static_cast<int>(v[i]));
   };
   std::ostringstream o;
   const int64_t i = static_cast<int64_t>(first);

@@ -83,78 +83,13 @@ Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* s
     ex.step_ew_.push_back(wide ? &kernels::qelementwise_table_int16(*ex.elementwise_) : ex.elementwise_);
   }
   ex.program_ = std::make_shared<const IntProgram>(std::move(program));
-  ex.plan_fused_adds();
   return ex;
-}
-
-void Executor::plan_fused_adds() {
-  const IntProgram& p = *program_;
-  const size_t n = p.steps.size();
-  fused_.assign(n, FusedAdd{});
-  auto is8 = [&](int32_t t) {
-    const DType d = p.tensors[static_cast<size_t>(t)].dtype;
-    return d == DType::kUInt8 || d == DType::kInt8;
-  };
-  auto dims = [&](int32_t t) -> const Dims& { return p.tensors[static_cast<size_t>(t)].dims; };
-  // Bytes two tensors share: only arena tensors can (every other storage is a buffer of its own).
-  auto overlap = [&](int32_t a, int32_t b) {
-    const auto ia = static_cast<size_t>(a), ib = static_cast<size_t>(b);
-    if (plan_.storage[ia] != Storage::kArena || plan_.storage[ib] != Storage::kArena) return false;
-    return plan_.offset[ia] < plan_.offset[ib] + plan_.bytes[ib] && plan_.offset[ib] < plan_.offset[ia] + plan_.bytes[ia];
-  };
-  for (size_t si = 0; si + 1 < n; ++si) {
-    const Step& c = p.steps[si];
-    const Step& a = p.steps[si + 1];
-    const StepRunDef& def = step_run_def(c.kind);
-    if (!def.can_fuse_add || !prepared_[si].state || a.kind != StepKind::kAddQ15 || c.inputs.empty() ||
-        c.outputs.size() != 1 || a.inputs.size() != 2 || a.outputs.size() != 1 || a.inputs[0] == a.inputs[1])
-      continue;
-    const int32_t tc = c.outputs[0];
-    const int which = a.inputs[0] == tc ? 0 : a.inputs[1] == tc ? 1 : -1;
-    if (which < 0) continue;
-    const int32_t tr = a.inputs[static_cast<size_t>(1 - which)], ty = a.outputs[0];
-    const auto ic = static_cast<size_t>(tc), ir = static_cast<size_t>(tr);
-    // The Add is the convolution's only reader; its other operand exists before the convolution.
-    if (plan_.storage[ic] != Storage::kArena || plan_.last_step[ic] != static_cast<int32_t>(si + 1) ||
-        plan_.first_step[ir] >= static_cast<int32_t>(si))
-      continue;
-    if (!is8(tc) || !is8(tr) || !is8(ty) || dims(tc) != dims(tr) || dims(tc) != dims(ty)) continue;
-    // The planner placed the Add's output for a life that starts after the convolution: it may
-    // share bytes with what the convolution reads (whose life ends there), never with tensors
-    // that live across both steps; in place over the residual is fine (each element is read
-    // before it is written, by the same lane).
-    bool clash = overlap(ty, tr) && plan_.offset[static_cast<size_t>(ty)] != plan_.offset[ir];
-    for (int32_t t : c.inputs) clash = clash || (t >= 0 && overlap(ty, t));
-    if (clash) continue;
-    const auto& bp = a.as<BinaryParams>();
-    kernels::QConvAdd form;
-    if (!add_q15_form(bp.multipliers[static_cast<size_t>(which)], bp.multipliers[static_cast<size_t>(1 - which)],
-                      &form.f))
-      continue;
-    form.residual_signed = p.tensors[ir].dtype == DType::kInt8;
-    form.z_conv = p.tensors[ic].quant->zero_point;
-    form.z_res = p.tensors[ir].quant->zero_point;
-    form.y_signed = p.tensors[static_cast<size_t>(ty)].dtype == DType::kInt8;
-    form.zy = p.tensors[static_cast<size_t>(ty)].quant->zero_point;
-    form.lo = bp.lo;
-    form.hi = bp.hi;
-    if (!def.can_fuse_add(prepared_[si], form)) continue;
-    fused_[si] = FusedAdd{true, tr, ty, form};
-  }
-}
-
-size_t Executor::fused_add_steps() const {
-  return static_cast<size_t>(std::count_if(fused_.begin(), fused_.end(), [](const FusedAdd& f) { return f.active; }));
 }
 
 std::vector<std::string> Executor::step_kernel_names() const {
   std::vector<std::string> names;
   for (size_t si = 0; si < prepared_.size(); ++si) {
     const std::string_view fallback = step_run_def(program_->steps[si].kind).kernel;
-    if (si > 0 && fused_add(si - 1)) {
-      names.push_back("fused into " + prepared_[si - 1].kernel);
-      continue;
-    }
     names.push_back(!prepared_[si].kernel.empty() ? prepared_[si].kernel
                     : fallback == "elementwise"   ? std::string(step_ew_[si]->isa)
                                                   : std::string(fallback));
@@ -213,16 +148,14 @@ ExecState Executor::make_state(bool keep_all, int threads, int64_t min_task_elem
 
 Status Executor::run(ExecState& st) const {
   const size_t n = program_->steps.size();
-  size_t ran = 1;
   if (st.profile_ns_.empty()) {
-    for (size_t si = 0; si < n; si += ran) QMAP_RETURN_IF_ERROR(run_from(si, n, st, &ran));
+    for (size_t si = 0; si < n; ++si) QMAP_RETURN_IF_ERROR(run_step(si, st));
     return ok_status();
   }
-  // A fused pair's time is the convolution's (its Add step shows none).
   st.profile_ns_.resize(n);
-  for (size_t si = 0; si < n; si += ran) {
+  for (size_t si = 0; si < n; ++si) {
     const auto t0 = std::chrono::steady_clock::now();
-    QMAP_RETURN_IF_ERROR(run_from(si, n, st, &ran));
+    QMAP_RETURN_IF_ERROR(run_step(si, st));
     st.profile_ns_[si] += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   }
   ++st.profile_runs_;
@@ -231,22 +164,8 @@ Status Executor::run(ExecState& st) const {
 
 Status Executor::run_steps(ExecState& st, size_t begin, size_t end) const {
   end = std::min(end, program_->steps.size());
-  size_t ran = 1;
-  for (size_t si = begin; si < end; si += ran) QMAP_RETURN_IF_ERROR(run_from(si, end, st, &ran));
+  for (size_t si = begin; si < end; ++si) QMAP_RETURN_IF_ERROR(run_step(si, st));
   return ok_status();
-}
-
-Status Executor::run_from(size_t si, size_t end, ExecState& st, size_t* ran) const {
-  if (!st.keep_all_ && si + 1 < end && fused_[si].active) {
-    const FusedAdd& f = fused_[si];
-    kernels::QConvAdd add = f.form;
-    add.residual = st.views_[static_cast<size_t>(f.residual)].raw();
-    step_run_def(program_->steps[si].kind).run_fused_add(step_run(si, st), add, st.views_[static_cast<size_t>(f.y)]);
-    *ran = 2;
-    return ok_status();
-  }
-  *ran = 1;
-  return run_step(si, st);
 }
 
 Result<Executor> Executor::with_conv_bias(size_t step, std::vector<int32_t> bias) const {
@@ -266,21 +185,18 @@ Result<Executor> Executor::with_conv_bias(size_t step, std::vector<int32_t> bias
   const StepRunDef& def = step_run_def(s.kind);
   if (def.prepare) out.prepared_[step] = def.prepare(*program, program->steps[step], isa_);
   out.program_ = std::move(program);
-  out.plan_fused_adds();
   return out;
 }
 
-StepRun Executor::step_run(size_t si, ExecState& st) const {
-  return StepRun{*program_,          program_->steps[si],
-                 st.views_,          prepared_[si],
-                 *step_ew_[si],      *st.runner_,
-                 st.min_task_elements_, st.scratch_.defined() ? st.scratch_.raw() : nullptr,
-                 step_nodes_[si],    outputs_checked_[si],
-                 float_sgemm_};
-}
-
 Status Executor::run_step(size_t si, ExecState& st) const {
-  return step_run_def(program_->steps[si].kind).run(step_run(si, st));
+  const Step& s = program_->steps[si];
+  const StepRun r{*program_,          s,
+                  st.views_,          prepared_[si],
+                  *step_ew_[si],      *st.runner_,
+                  st.min_task_elements_, st.scratch_.defined() ? st.scratch_.raw() : nullptr,
+                  step_nodes_[si],    outputs_checked_[si],
+                  float_sgemm_};
+  return step_run_def(s.kind).run(r);
 }
 
 int64_t StepRun::parts(int64_t elements) const {

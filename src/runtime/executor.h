@@ -91,18 +91,6 @@ class Executor {
   std::vector<std::string> step_kernel_names() const;
   // Steps whose kernel adopted the .bin's packed weights instead of packing at load.
   size_t adopted_packed_steps() const;
-  // Fused Adds: an Add (add_q15) right after a convolution that is its only reader, whose
-  // other operand was computed before the convolution, runs inside the convolution's kernel
-  // (QConvKernel::run_add): the kernel applies the Add to each tile's bytes before it stores
-  // them, so the convolution's output is never written or read back. The results are the
-  // same bytes (the kernel tester checks run_add against the two reference steps). Prepare
-  // fuses a pair when the kernel's path can (can_fuse_add), the shapes match (no broadcast),
-  // every operand is 8-bit, and the Add's output does not share bytes with the convolution's
-  // input (the planner may give it them: that input's life ends at the convolution). A run
-  // with keep_all, or run_steps ending between the two, runs them one after the other.
-  // fused_add(si): whether step si (a convolution) applies step si + 1 (its Add).
-  bool fused_add(size_t si) const { return si < fused_.size() && fused_[si].active; }
-  size_t fused_add_steps() const;
 
   // A fresh per-thread state. keep_all: every intermediate gets its own slot (no reuse), so
   // all values stay readable after run() (dumps, per-node comparisons).
@@ -133,11 +121,6 @@ class Executor {
  private:
   Executor() = default;
   Status run_step(size_t si, ExecState& st) const;
-  // Runs step si, or si and si + 1 when si applies its Add and si + 1 < end; returns the
-  // steps run in *ran.
-  Status run_from(size_t si, size_t end, ExecState& st, size_t* ran) const;
-  StepRun step_run(size_t si, ExecState& st) const;
-  void plan_fused_adds();
 
   std::shared_ptr<const IntProgram> program_;  // shared so copies of an Executor stay cheap
   MemoryPlan plan_;
@@ -149,12 +132,6 @@ class Executor {
   // kernel with packed weights.
   std::vector<PreparedStep> prepared_;
   size_t scratch_per_worker_ = 0;  // bytes, the largest any step needs
-  struct FusedAdd {
-    bool active = false;
-    int32_t residual = -1, y = -1;  // the Add's other operand and its output (tensors)
-    kernels::QConvAdd form;         // residual pointer set at run time
-  };
-  std::vector<FusedAdd> fused_;     // per step (see fused_add)
   const kernels::QElementwiseTable* elementwise_ = nullptr;  // the other integer steps' kernels
   // Per step, the element-wise table its run gets: elementwise_, or its int16 form for a step
   // with an int16 tensor (decided once here, not per run).

@@ -40,10 +40,6 @@ std::vector<Case> cases() {
     out.push_back({"row_split_net", net.qdq, net.inputs});
   }
   {
-    auto net = testing::residual_net();
-    out.push_back({"residual_net", net.qdq, net.inputs});
-  }
-  {
     auto net = testing::int16_net();
     out.push_back({"int16_net", net.qdq, net.inputs});
   }
@@ -129,78 +125,6 @@ TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
           }
         }
       }
-    }
-  }
-}
-
-// Fused Adds (executor.h): where a level's convolution kernel applies the Add that follows
-// it, the outputs are the reference's at every thread count, a keep_all state (which runs the
-// pair as two steps) keeps the convolution's own output, and run_steps that stops between the
-// two steps runs them apart. The memory plan never gives the Add's output bytes the
-// convolution reads. The AVX-512 kernel fuses every Add of residual_net; a level that fuses
-// none still passes the comparisons.
-TEST(RuntimeExecutor, FusedAddsMatchTheStepsOneAfterTheOther) {
-  const auto net = testing::residual_net();
-  auto prog = lower_qdq_graph(net.qdq);
-  ASSERT_TRUE(prog.ok()) << prog.status().message();
-  auto ref = Executor::prepare(*prog);
-  ASSERT_TRUE(ref.ok()) << ref.status().message();
-  EXPECT_EQ(ref->fused_add_steps(), 0u);  // the reference level has no kernel to fuse into
-  size_t adds = 0;
-  for (size_t si = 0; si + 1 < prog->steps.size(); ++si) {
-    const Step& c = prog->steps[si];
-    if (c.kind != StepKind::kConv || prog->steps[si + 1].kind != StepKind::kAddQ15) continue;
-    ++adds;
-    // The plan: the Add's output apart from every tensor the convolution reads.
-    const MemoryPlan& plan = ref->plan();
-    const auto y = static_cast<size_t>(prog->steps[si + 1].outputs[0]);
-    for (int32_t t : c.inputs) {
-      const auto u = static_cast<size_t>(t);
-      if (plan.storage[u] != Storage::kArena || plan.storage[y] != Storage::kArena) continue;
-      EXPECT_TRUE(plan.offset[y] >= plan.offset[u] + plan.bytes[u] || plan.offset[u] >= plan.offset[y] + plan.bytes[y])
-          << "step " << si << ": the Add's output shares bytes with the convolution's input";
-    }
-  }
-  ASSERT_EQ(adds, 2u);
-  ExecState ref_state = ref->make_state(true);
-  const auto in = testing::random_inputs(net.inputs, 5);
-  fill(ref_state, in);
-  ASSERT_TRUE(ref->run(ref_state).ok());
-  for (kernels::Isa isa : kernels::host_isas()) {
-    auto ex = Executor::prepare(*prog, nullptr, isa);
-    ASSERT_TRUE(ex.ok()) << ex.status().message();
-    if (isa == kernels::Isa::kAvx512Vnni) EXPECT_EQ(ex->fused_add_steps(), 2u);
-    for (size_t si = 0; si < prog->steps.size(); ++si)
-      if (ex->fused_add(si)) EXPECT_EQ(ex->step_kernel_names()[si + 1], "fused into " + ex->step_kernel_names()[si]);
-    auto same_outputs = [&](const ExecState& st, const char* what) {
-      for (int32_t t : prog->outputs)
-        ASSERT_EQ(0, std::memcmp(st.tensor(static_cast<size_t>(t)).raw(), ref_state.tensor(static_cast<size_t>(t)).raw(),
-                                 st.tensor(static_cast<size_t>(t)).nbytes()))
-            << kernels::isa_name(isa) << " " << what;
-    };
-    for (int threads : {1, 2, 3}) {
-      ExecState st = ex->make_state(false, threads, 1);
-      fill(st, in);
-      ASSERT_TRUE(ex->run(st).ok());
-      same_outputs(st, "run");
-    }
-    // keep_all: every intermediate, the fused convolutions' outputs among them.
-    ExecState all = ex->make_state(true);
-    fill(all, in);
-    ASSERT_TRUE(ex->run(all).ok());
-    for (size_t t = 0; t < prog->tensors.size(); ++t) {
-      if (ex->plan().storage[t] != Storage::kArena) continue;
-      ASSERT_EQ(0, std::memcmp(all.tensor(t).raw(), ref_state.tensor(t).raw(), all.tensor(t).nbytes()))
-          << kernels::isa_name(isa) << " keep_all tensor " << prog->tensors[t].name;
-    }
-    // run_steps stopping between a fused pair.
-    for (size_t si = 0; si < prog->steps.size(); ++si) {
-      if (!ex->fused_add(si)) continue;
-      ExecState st = ex->make_state();
-      fill(st, in);
-      ASSERT_TRUE(ex->run_steps(st, 0, si + 1).ok());
-      ASSERT_TRUE(ex->run_steps(st, si + 1, prog->steps.size()).ok());
-      same_outputs(st, "run_steps split at a fused pair");
     }
   }
 }

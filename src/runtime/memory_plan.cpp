@@ -91,21 +91,6 @@ Result<MemoryPlan> classify(const IntProgram& p) {
 
 Result<MemoryPlan> plan_memory(const IntProgram& p) {
   QMAP_ASSIGN_OR_RETURN(MemoryPlan m, classify(p));
-  // An Add right after the convolution it reads (a pair the runtime may run as one kernel,
-  // executor.h "Fused Adds") writes its output during the convolution then: its slot is placed
-  // as if its life started at the convolution, so that it never shares bytes with what the
-  // convolution reads. Only the placement uses this; the plan keeps the steps' own lifetimes
-  // (and check_memory_plan, which also accepts files planned without it).
-  std::vector<int32_t> first = m.first_step;
-  for (size_t si = 0; si + 1 < p.steps.size(); ++si) {
-    const Step& c = p.steps[si];
-    const Step& a = p.steps[si + 1];
-    if (c.kind != StepKind::kConv || a.kind != StepKind::kAddQ15 || c.outputs.size() != 1 || a.outputs.size() != 1)
-      continue;
-    if (std::find(a.inputs.begin(), a.inputs.end(), c.outputs[0]) == a.inputs.end() || a.outputs[0] < 0) continue;
-    first[static_cast<size_t>(a.outputs[0])] = static_cast<int32_t>(si);
-  }
-  auto alive_together = [&](size_t x, size_t y) { return first[x] <= m.last_step[y] && first[y] <= m.last_step[x]; };
   std::vector<size_t> order;
   for (size_t t = 0; t < m.storage.size(); ++t)
     if (m.storage[t] == Storage::kArena) order.push_back(t);
@@ -120,7 +105,7 @@ Result<MemoryPlan> plan_memory(const IntProgram& p) {
     const int64_t size = align_up(m.bytes[t]);
     std::vector<size_t> live;
     for (size_t q : placed)
-      if (alive_together(q, t) && m.bytes[q] > 0) live.push_back(q);
+      if (lifetimes_overlap(m, q, t) && m.bytes[q] > 0) live.push_back(q);
     std::sort(live.begin(), live.end(), [&](size_t a, size_t b) {
       return m.offset[a] != m.offset[b] ? m.offset[a] < m.offset[b] : a < b;
     });

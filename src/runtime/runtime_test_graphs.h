@@ -150,33 +150,6 @@ inline RuntimeNet row_split_net() {
   return {std::move(q).value(), b.inputs()};
 }
 
-// Residual blocks as in ResNet (what the runtime's fused Adds are for, executor.h): x [1, 16,
-// 10, 12] -> 1x1 + Relu -> 3x3 + Relu -> 1x1 -> Add(block input) -> Relu, twice, the second
-// block with a 1x1 "downsample" branch computed after its main branch, so the Add follows that
-// branch's convolution; a Sigmoid table step reads the end.
-inline RuntimeNet residual_net() {
-  QdqBuilder b;
-  uint32_t seed = 80;
-  auto conv = [&](ValueId x, int64_t cin, int64_t cout, int64_t k) {
-    std::string wn = "w", bn = "b";
-    wn += std::to_string(++seed), bn += std::to_string(seed);
-    return b.op("Conv",
-                {x, b.constant(wn, random_tensor({cout, cin, k, k}, seed, -0.4f, 0.4f)),
-                 b.constant(bn, random_tensor({cout}, seed + 1000, -0.2f, 0.2f))},
-                {{"pads", std::vector<int64_t>{k / 2, k / 2, k / 2, k / 2}}});
-  };
-  const ValueId x = b.input("x", random_tensor({1, 16, 10, 12}, 79, -1.f, 1.f));
-  const ValueId in = b.op("Relu", {conv(x, 16, 16, 1)});
-  auto main_branch = [&](ValueId v) { return conv(b.op("Relu", {conv(b.op("Relu", {conv(v, 16, 16, 1)}), 16, 16, 3)}), 16, 16, 1); };
-  const ValueId block1 = b.op("Relu", {b.op("Add", {main_branch(in), in})});
-  const ValueId m2 = main_branch(block1);
-  const ValueId block2 = b.op("Relu", {b.op("Add", {m2, conv(block1, 16, 16, 1)})});
-  b.output(b.op("Sigmoid", {block2}));
-  auto q = quantize_for_test(b.finish(), b.inputs());
-  QMAP_CHECK(q.ok(), "{}", q.status().message());
-  return {std::move(q).value(), b.inputs()};
-}
-
 // A uint8 yuv444 image input read by DequantizeLinear(scale 1) -> [Transpose NHWC->NCHW] ->
 // Conv -> Relu -> Q -> DQ: the shape of a makertbin model with an nv12 runtime input.
 inline Graph image_input_net(bool nhwc, int64_t h, int64_t w) {

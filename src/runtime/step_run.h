@@ -16,7 +16,6 @@
 #include "kernels/f32/sgemm.h"
 #include "kernels/isa.h"
 #include "kernels/parallel.h"
-#include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
 #include "kernels/ref/q8.h"
 #include "program/int_program.h"
@@ -95,11 +94,6 @@ struct StepRunDef {
   // The kernel `qmap info` names when prepare gave none: "elementwise" for the element-wise
   // table's level ("ref", "avx2", ...), otherwise this text.
   const char* kernel = "elementwise";
-  // Optional (convolutions): whether the prepared step's kernel can apply the Add `add` (its
-  // residual not yet set) in its epilogue, and the run that does, writing the Add's output y
-  // instead of the step's own (executor.h, "Fused Adds").
-  bool (*can_fuse_add)(const PreparedStep& prepared, const kernels::QConvAdd& add) = nullptr;
-  void (*run_fused_add)(const StepRun& r, const kernels::QConvAdd& add, Tensor& y) = nullptr;
 };
 
 // The kinds' run hooks, one per line of src/steps/step_list.def.

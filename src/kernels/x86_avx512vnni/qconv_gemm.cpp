@@ -99,9 +99,6 @@
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/weight_pack.h"
-#define QMAP_KERNEL_ISA_TAG 512
-#include "kernels/qelementwise_plan.h"
-#include "kernels/x86_avx512vnni/q15.h"
 #include "kernels/x86_avx512vnni/requant.h"
 #include "kernels/isa_vector.h"
 
@@ -202,14 +199,10 @@ inline __m512i pack_bytes_u(const __m512i* r) {
 // dot_tile followed by the register requantization and byte stores of rows [0, mrows):
 // row r goes to the plane y + r * plane_bytes, through the tile's segments. kAway: see
 // fast_requant16 (false only for blocks whose 8 channels rule ties out).
-//
-// kAdd: the Add that follows the convolution (QConvAdd) is applied to each row's bytes before
-// the store: the residual's bytes at the same offsets (res: the residual at y's place, read
-// through the same segment masks) and avx512::q15_bytes; y is then the Add's output.
-template <int NV, bool kUnsigned, bool kClamp, bool kAway, bool kAdd = false>
+template <int NV, bool kUnsigned, bool kClamp, bool kAway>
 void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, int64_t plane, const int8_t* w,
                 const int32_t* bias, const avx512::FastReq* fq, int32_t lo, int32_t hi, int mrows, uint8_t* y,
-                int64_t plane_bytes, const Seg64* segs, int nseg, const uint8_t* res, const avx512::Q15Bytes* add) {
+                int64_t plane_bytes, const Seg64* segs, int nseg) {
   __m512i acc[kMr][NV];
   accumulate_tile<NV>(acc, xb, tapoff, ntaps, c4n, plane, w, bias);
   const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
@@ -219,37 +212,24 @@ void dot_tile_q(const uint8_t* xb, const int64_t* tapoff, int ntaps, int c4n, in
     __m512i q[NV];
 #pragma GCC unroll 3
     for (int v = 0; v < NV; ++v) q[v] = avx512::fast_requant16<kClamp, kAway>(acc[r][v], fq[r], vlo, vhi);
-    __m512i b = kUnsigned ? pack_bytes_u<NV>(q) : pack_bytes<NV>(q);
+    const __m512i b = kUnsigned ? pack_bytes_u<NV>(q) : pack_bytes<NV>(q);
     uint8_t* yp = y + r * plane_bytes;
-    if constexpr (kAdd) {
-      const uint8_t* rp = res + r * plane_bytes;
-      __m512i rb = _mm512_setzero_si512();
-      for (int s = 0; s < nseg; ++s)
-        rb = _mm512_mask_loadu_epi8(rb, segs[s].mask,
-                                    reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(rp) + segs[s].base));
-      b = avx512::q15_bytes<(NV > 2)>(b, rb, *add);
-    }
     for (int s = 0; s < nseg; ++s)
       _mm512_mask_storeu_epi8(reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(yp) + segs[s].base), segs[s].mask, b);
   }
 }
 
 using DotQFn = void (*)(const uint8_t*, const int64_t*, int, int, int64_t, const int8_t*, const int32_t*,
-                        const avx512::FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int,
-                        const uint8_t*, const avx512::Q15Bytes*);
-template <bool U, bool C, bool A, bool D = false>
-constexpr DotQFn kDotQRow[kMaxNv + 1] = {nullptr, dot_tile_q<1, U, C, A, D>, dot_tile_q<2, U, C, A, D>,
-                                         dot_tile_q<3, U, C, A, D>};
+                        const avx512::FastReq*, int32_t, int32_t, int, uint8_t*, int64_t, const Seg64*, int);
+template <bool U, bool C, bool A>
+constexpr DotQFn kDotQRow[kMaxNv + 1] = {nullptr, dot_tile_q<1, U, C, A>, dot_tile_q<2, U, C, A>,
+                                         dot_tile_q<3, U, C, A>};
 // [unsigned pack][clamp][away]
 constexpr const DotQFn* kDotQ[2][2][2] = {
     {{kDotQRow<false, false, false>, kDotQRow<false, false, true>},
      {kDotQRow<false, true, false>, kDotQRow<false, true, true>}},
     {{kDotQRow<true, false, false>, kDotQRow<true, false, true>},
      {kDotQRow<true, true, false>, kDotQRow<true, true, true>}}};
-// With the Add (no clamp of the convolution's own: can_fuse_add asks for the type's range).
-// [unsigned pack][away]
-constexpr const DotQFn* kDotQAdd[2][2] = {{kDotQRow<false, false, false, true>, kDotQRow<false, false, true, true>},
-                                          {kDotQRow<true, false, false, true>, kDotQRow<true, false, true, true>}};
 
 // a, b, c, d: n bytes each -> dst: n groups of 4 bytes (a[i], b[i], c[i], d[i]), each byte
 // xor `flip`. Reads and writes exactly the n (4n) bytes (masked tails).
@@ -462,7 +442,6 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   explicit QConvGemmAvx512Vnni(const QConvParams& p) : g_(p.g) {
     const auto& g = g_;
     float_out_ = p.float_out;
-    y_signed_ = p.y_signed;
     zy_ = p.zy;
     lo_ = p.lo;
     hi_ = p.hi;
@@ -695,32 +674,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     return static_cast<size_t>(xbuf_bytes_ + 256 + std::max(4 * tplane_, tk_tmp_bytes_) + 64);
   }
 
-  // The pixel-tile path with the register requantization applies an Add in its epilogue
-  // (dot_tile_q's kAdd) when the convolution's own clamp is its type's range (the packs do it)
-  // and the Add has the vector form of q15.h.
-  bool can_fuse_add(const QConvAdd& a) const override {
-    return fastq_ && !qclamp_ && !fc_ && !cv_ && !fold_ && plan::q15_vector_ok(a.f, a.lo, a.hi, a.y_signed);
-  }
-
-  void run_add(const void* x, const QConvAdd& a, void* y, void* scratch, const TaskRunner& tasks) const override {
-    const FusedAdd add{static_cast<const uint8_t*>(a.residual),
-                       avx512::q15_bytes_setup(a.f, y_signed_, a.z_conv, a.residual_signed, a.z_res, a.y_signed, a.zy,
-                                               a.lo, a.hi)};
-    run_impl(x, y, scratch, tasks, &add);
-  }
-
   void run(const void* x, void* y, void* scratch, const TaskRunner& tasks) const override {
-    run_impl(x, y, scratch, tasks, nullptr);
-  }
-
- private:
-  // The Add run_add applies: the residual (at y's layout) and its vector constants.
-  struct FusedAdd {
-    const uint8_t* res;
-    avx512::Q15Bytes q;
-  };
-
-  void run_impl(const void* x, void* y, void* scratch, const TaskRunner& tasks, const FusedAdd* add) const {
     const auto& g = g_;
     const int workers = tasks.num_workers();
     if (fc_) {
@@ -783,11 +737,11 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       const int64_t r0 = chunk * r, rn = std::min(r, extent - r0);
       const int64_t mb0 = mb_ * ms / msplit, mb1 = mb_ * (ms + 1) / msplit;
       if (fold_) run_fold(static_cast<const uint8_t*>(x), y, ws, plane_pix, img, r0, rn, mb0, mb1);
-      else
-        run_conv(static_cast<const uint8_t*>(x), y, ws, plane_pix, img / g.group, img % g.group, r0, rn, mb0, mb1, add);
+      else run_conv(static_cast<const uint8_t*>(x), y, ws, plane_pix, img / g.group, img % g.group, r0, rn, mb0, mb1);
     });
   }
 
+ private:
   static void add_unique(KVector<int64_t>* v, int64_t x) {
     if (std::find(v->begin(), v->end(), x) == v->end()) v->push_back(x);
   }
@@ -903,7 +857,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   }
 
   void run_conv(const uint8_t* x, void* y, uint8_t* ws, int64_t plane_pix, int64_t n, int64_t gi, int64_t oy0,
-                int64_t rn, int64_t mb0, int64_t mb1, const FusedAdd* add) const {
+                int64_t rn, int64_t mb0, int64_t mb1) const {
     const auto& g = g_;
     uint8_t* xb = ws;
     uint8_t* tmp = ws + xbuf_bytes_ + 256;
@@ -977,10 +931,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
             const int64_t mrows = std::min<int64_t>(kMr, mg_ - mb * kMr);
             uint8_t* yp = static_cast<uint8_t*>(y) + (n * g.m + gi * mg_ + mb * kMr) * ohow;
             const bool away = away_[static_cast<size_t>(gi * mb_ + mb)] != 0;
-            const DotQFn* fns = add ? kDotQAdd[lo_ >= 0][away] : kDotQ[lo_ >= 0][qclamp_][away];
-            fns[nv](xq, to, ktaps, kc4n, plane_pix * 4, wp_ + (gi * mb_ + mb) * wblock_, bias_.data() + row0,
-                    fq_.data() + row0, lo_, hi_, static_cast<int>(mrows), yp, ohow, s64, ns,
-                    add ? add->res + (yp - static_cast<uint8_t*>(y)) : nullptr, add ? &add->q : nullptr);
+            kDotQ[lo_ >= 0][qclamp_][away][nv](xq, to, ktaps, kc4n, plane_pix * 4,
+                                wp_ + (gi * mb_ + mb) * wblock_, bias_.data() + row0, fq_.data() + row0, lo_,
+                                hi_, static_cast<int>(mrows), yp, ohow, s64, ns);
           }
           continue;
         }
@@ -1315,7 +1268,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   KVector<double> scale_;
   KVector<int64_t> pys_, pxs_, tap_slot_, tap_pix_;
   int64_t nph_ = 1, wph_ = 0, rowoff_ = 0, rmax_ = 1, plane_pix_max_ = 0, xbuf_bytes_ = 0, tplane_ = 64;
-  bool float_out_ = false, y_signed_ = false;
+  bool float_out_ = false;
   int32_t zy_ = 0, lo_ = 0, hi_ = 255;
   float fmin_ = 0, fmax_ = 0;
   char name_[64] = {};

@@ -41,7 +41,6 @@
 
 #define QMAP_KERNEL_ISA_TAG 512
 #include "kernels/qelementwise_plan.h"
-#include "kernels/x86_avx512vnni/q15.h"
 
 namespace qmap::kernels::avx512 {
 namespace {
@@ -233,13 +232,15 @@ void q15_run(const uint8_t* a, const uint8_t* b, uint8_t* y, int64_t n, const pl
   const __m512i ab = _mm512_set1_epi32(l.ab), c = _mm512_set1_epi32(l.c), vzy = _mm512_set1_epi16(static_cast<int16_t>(zy));
   const __m128i vs = _mm_cvtsi32_si128(s);
   const __m512i vlo = _mm512_set1_epi8(static_cast<char>(lo)), vhi = _mm512_set1_epi8(static_cast<char>(hi));
-  const __m512i order = q15_pack_order();
-  // 32 elements from offset i (mask m) -> 32 int16 results + zy (q15.h).
+  const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+  // 32 elements from offset i (mask m) -> 32 int16 results + zy, in the unpacks' lane order.
   auto half = [&](int64_t i, __mmask32 m) __attribute__((always_inline)) {
     __m512i wa = _mm512_setzero_si512(), wb = _mm512_setzero_si512();
     if constexpr (!BA) wa = widen32<SA>(a + i, m);
     if constexpr (!BB) wb = widen32<SB>(b + i, m);
-    return q15_words(wa, wb, ab, c, vs, vzy);
+    const __m512i lo16 = _mm512_sra_epi32(_mm512_dpwssd_epi32(c, _mm512_unpacklo_epi16(wa, wb), ab), vs);
+    const __m512i hi16 = _mm512_sra_epi32(_mm512_dpwssd_epi32(c, _mm512_unpackhi_epi16(wa, wb), ab), vs);
+    return _mm512_adds_epi16(_mm512_packs_epi32(lo16, hi16), vzy);  // packs undo the unpacks' order
   };
   auto block = [&](int64_t i, __mmask32 m0, __mmask32 m1) __attribute__((always_inline)) {
     const __m512i w0 = half(i, m0), w1 = half(i + 32, m1);

@@ -54,15 +54,6 @@ Status run_conv(const StepRun& r) {
   return ok_status();
 }
 
-bool can_fuse_add(const PreparedStep& prepared, const kernels::QConvAdd& add) {
-  const auto* k = static_cast<const kernels::QConvKernel*>(prepared.state.get());
-  return k != nullptr && k->can_fuse_add(add);
-}
-
-void run_conv_add(const StepRun& r, const kernels::QConvAdd& add, Tensor& y) {
-  fast_kernel(r)->run_add(r.in(0).raw(), add, y.raw(), r.scratch, r.runner);
-}
-
 Status run_conv_float_out(const StepRun& r) {
   if (const kernels::QConvKernel* k = fast_kernel(r)) {
     k->run(r.in(0).raw(), r.out().raw(), r.scratch, r.runner);
@@ -78,8 +69,7 @@ Status run_conv_float_out(const StepRun& r) {
 
 }  // namespace
 
-extern const StepRunDef kRun_conv = {
-    .prepare = prepare_conv, .run = run_conv, .can_fuse_add = can_fuse_add, .run_fused_add = run_conv_add};
+extern const StepRunDef kRun_conv = {.prepare = prepare_conv, .run = run_conv};
 extern const StepRunDef kRun_conv_float_out = {.prepare = prepare_conv, .run = run_conv_float_out};
 
 }  // namespace qmap::rt
