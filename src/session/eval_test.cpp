@@ -18,9 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string fresh_dir(const std::string& name) {
-  // Per process: ctest runs tests in parallel processes that use the same names.
-  const std::string d =
-      std::string(QMAP_BINARY_DIR) + "/session_eval_test_" + std::to_string(::getpid()) + "/" + name;
+  const std::string d = testing::process_test_dir("session_eval_test") + "/" + name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -177,7 +177,7 @@ TEST(SessionTest, ClonesOnThreadsGiveTheSequentialResults) {
 
 class SessionImageInputTest : public ::testing::Test {
  protected:
-  std::string dir_ = std::string(QMAP_BINARY_DIR) + "/session_image_input_test_" + std::to_string(::getpid());
+  std::string dir_ = testing::process_test_dir("session_image_input_test");
   void SetUp() override { std::filesystem::create_directories(dir_); }
 };
 

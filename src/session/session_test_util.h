@@ -5,10 +5,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +20,27 @@
 #include "makertbin/makertbin.h"
 
 namespace qmap::testing {
+
+// QMAP_BINARY_DIR/<prefix>_<pid>: a folder of this test process, removed when the process
+// exits. ctest runs each test in its own process, in parallel, so the name carries the pid;
+// without the removal every run of the suite left a few hundred such folders in the build tree.
+inline std::string process_test_dir(const std::string& prefix) {
+  struct Owned {
+    std::mutex mu;
+    std::vector<std::string> dirs;
+    ~Owned() {
+      for (const std::string& d : dirs) {
+        std::error_code ec;
+        std::filesystem::remove_all(d, ec);
+      }
+    }
+  };
+  static Owned owned;
+  std::string d = std::string(QMAP_BINARY_DIR) + "/" + prefix + "_" + std::to_string(::getpid());
+  const std::lock_guard<std::mutex> lock(owned.mu);
+  if (std::find(owned.dirs.begin(), owned.dirs.end(), d) == owned.dirs.end()) owned.dirs.push_back(d);
+  return d;
+}
 
 struct TinyModels {
   std::string dir;        // working folder
@@ -40,8 +64,7 @@ inline const TinyModels& tiny_models() {
   static const TinyModels models = [] {
     namespace fs = std::filesystem;
     TinyModels m;
-    // One folder per process: ctest runs each test in its own process, in parallel.
-    m.dir = std::string(QMAP_BINARY_DIR) + "/session_test_models_" + std::to_string(::getpid());
+    m.dir = process_test_dir("session_test_models");
     m.plain = std::string(QMAP_SOURCE_DIR) + "/tests/data/models/tiny_cnn.onnx";
     fs::remove_all(m.dir);
     fs::create_directories(m.dir + "/calib");
