@@ -19,9 +19,10 @@ std::unique_ptr<QConvKernel> make_qconv_gemm_avxvnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avxvnni(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_gemm_avx2(const QConvParams& p);
 std::unique_ptr<QConvKernel> make_qconv_dw_avx2(const QConvParams& p);
-// An int16 input or output (x_wide / y_wide), on every x86 level: x86_avx2/qconv_wide.cpp.
-// nullptr when some channel's sums could leave int32.
+// An int16 input or output (x_wide / y_wide): x86_avx2/qconv_wide.h on AVX2 (the avx2 and
+// avxvnni levels) and on AVX-512 VNNI. nullptr when some channel's sums could leave int32.
 std::unique_ptr<QConvKernel> make_qconv_wide_avx2(const QConvParams& p);
+std::unique_ptr<QConvKernel> make_qconv_wide_avx512vnni(const QConvParams& p);
 
 // True when the int32 accumulator of every output of p is exact in the kernels' modular
 // int32 arithmetic: |bias| + taps * 255 * 128 < 2^31, the reference's own int32 bound

@@ -1,5 +1,7 @@
-// Kernel tester of the int16 convolution (x86_avx2/qconv_wide.cpp, make_qconv_wide_avx2: the
-// higher-precision form's int16 inputs and outputs on every x86 level) against the reference
+// Kernel tester of the int16 convolution (x86_avx2/qconv_wide.h: make_qconv_wide_avx2, the
+// higher-precision form's int16 inputs and outputs on the AVX2 levels, and
+// make_qconv_wide_avx512vnni, its 8 x 32 vpdpwssd tile, checked too on a CPU with AVX-512
+// VNNI) against the reference
 // (kernels/ref/qconv.h), bit for bit: every combination of input (u8, s8, s16) and output (u8,
 // s8, s16, f32) with an int16 side, channel counts around the 4-channel register tile, the
 // 64-channel chunk and the tap pair, pixel counts around the 16-lane block and the 64-pixel
@@ -33,6 +35,8 @@ void check(ConvCase c, int workers = 1) {
   if (c.x_wide) c.zx = 0;
   if (c.y_wide) c.zy = 0;
   testing::expect_matches_ref(&make_qconv_wide_avx2, "qconv_wide_avx2", c, true, workers);
+  if (testing::host_has_isa(Isa::kAvx512Vnni))
+    testing::expect_matches_ref(&make_qconv_wide_avx512vnni, "qconv_wide_avx512vnni", c, true, workers);
 }
 
 ConvCase conv(int64_t c, int64_t h, int64_t w, int64_t m, int64_t k, uint32_t seed) {
@@ -64,7 +68,7 @@ TEST(QConvWideAvx2, TypePairs) {
     }
 }
 
-// Channels around the register tile (4), the tap pair (odd C * k * k) and the 64-channel chunk.
+// Channels around the register tiles (4, 8), the tap pair (odd C * k * k) and the 64-channel chunk.
 TEST(QConvWideAvx2, ChannelSweep) {
   REQUIRE_AVX2();
   uint32_t seed = 100;
@@ -73,12 +77,13 @@ TEST(QConvWideAvx2, ChannelSweep) {
   for (int64_t c : {1, 3, 7}) check(conv(c, 6, 5, 9, 3, seed++));
 }
 
-// Pixels around the 16-lane block and the 64-pixel tile (oh * ow = 1 .. 130).
+// Pixels around the 16- and 32-lane blocks and the 64-pixel tile (oh * ow = 1 .. 130).
 TEST(QConvWideAvx2, PixelSweep) {
   REQUIRE_AVX2();
   uint32_t seed = 200;
   for (int64_t h : {1, 2, 4, 8, 13})
     for (int64_t w : {1, 3, 8, 10}) check(conv(3, h, w, 5, 3, seed++));
+  for (int64_t w : {15, 16, 17, 31, 32, 33, 47, 63}) check(conv(5, 1, w, 9, 1, seed++));
   check(conv(4, 8, 16, 5, 1, seed++));   // 128 pixels: two full tiles
   check(conv(4, 10, 13, 5, 1, seed++));  // 130: a 2-pixel tail tile
 }
@@ -211,10 +216,12 @@ TEST(QConvWideAvx2, DeclinesPastTheInt32Bound) {
   p.x_signed = true;
   p.lo = -128, p.hi = 127, p.y_signed = true;
   EXPECT_EQ(make_qconv_wide_avx2(p), nullptr);
+  EXPECT_EQ(make_qconv_wide_avx512vnni(p), nullptr);  // declines before it would use the ISA
   p.x_wide = false;
   p.y_wide = true;
   p.lo = -32768, p.hi = 32767;
   EXPECT_NE(make_qconv_wide_avx2(p), nullptr);  // 600 * 128 * 255 < 2^31
+  if (testing::host_has_isa(Isa::kAvx512Vnni)) EXPECT_NE(make_qconv_wide_avx512vnni(p), nullptr);
 }
 
 }  // namespace
