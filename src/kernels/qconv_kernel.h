@@ -40,7 +40,7 @@ struct QConvParams {
   std::span<const double> acc_scale;  // [M]
   float float_min = 0, float_max = 0;
   // int16 input or output (the higher-precision form): make_qconv gives the im2col kernel
-  // every x86 level shares (x86_avx2/qconv_wide.cpp), or nullptr (the reference kernel).
+  // of every x86 level (x86_avx2/qconv_wide.h), or nullptr (the reference kernel).
   bool x_wide = false, y_wide = false;
   // Optional (docs/format.md, PACKED): what packed() of a kernel of layout `prepacked_layout`
   // returned for these same parameters. A kernel whose path has that layout, and whose sizes
