@@ -87,7 +87,7 @@ TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
 // Every kernel level this CPU has, at 1, 2 and 3 intra-op threads, gives the reference's
 // outputs bit for bit (the kernel testers check each kernel alone; this checks the seam:
 // parameters handed over, scratch, threads), and the fast levels take the convolutions (int16
-// ones through the im2col kernel every x86 level shares, x86_avx2/qconv_wide.cpp).
+// ones through the im2col kernel of x86_avx2/qconv_wide.h).
 TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
