@@ -442,6 +442,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   explicit QConvGemmAvx512Vnni(const QConvParams& p) : g_(p.g) {
     const auto& g = g_;
     float_out_ = p.float_out;
+    y_wide_ = p.y_wide && !p.float_out;
     zy_ = p.zy;
     lo_ = p.lo;
     hi_ = p.hi;
@@ -505,14 +506,14 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // accumulator within the int32 bound of qconv_int32_exact. The general path's tables of
     // it are built below, once that path is taken (the others build their own).
     const int64_t acc_bound = qconv_acc_bound(p);
-    fastq_ = !p.float_out;
+    fastq_ = !p.float_out && !y_wide_;
     qclamp_ = !((p.lo == 0 && p.hi == 255) || (p.lo == -128 && p.hi == 127));
     if (fastq_)
       for (const QMultiplier& q : p.mult)
         if (!avx512::fast_req_ok(q)) fastq_ = false;
 
     // Fully connected (a few rows of one pixel): vectorized over output channels.
-    fc_ = g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
+    fc_ = !y_wide_ && g.h == 1 && g.w == 1 && g.kh == 1 && g.kw == 1 && g.oh == 1 && g.ow == 1 && g.pad_top == 0 &&
           g.pad_left == 0 && g.group == 1 && g.n <= kFcMaxRows;
     if (fc_) {
       fold_ = false;
@@ -544,7 +545,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       cv_ph_ = (g.oh - 1) * g.stride_h / cv_gsh_ + (g.kh - 1) * g.dil_h + 1;
       cv_pw_ = (g.ow - 1) * g.stride_w / cv_gsw_ + (g.kw - 1) * g.dil_w + 1;
       const int64_t cb = c4n_ * 4;
-      cv_ = g.group == 1 && !fold_ && g.oh * g.ow <= kCvMaxPix && g.m >= 16 && cv_ph_ * cv_pw_ * cb <= kCvMaxPackBytes &&
+      cv_ = !y_wide_ && g.group == 1 && !fold_ && g.oh * g.ow <= kCvMaxPix && g.m >= 16 && cv_ph_ * cv_pw_ * cb <= kCvMaxPackBytes &&
             taps_ * cb >= 256 && (g.oh * g.ow <= 64 || (taps_ >= 9 && taps_ * cb >= 1024 && g.oh * g.ow <= kCvMaxPix));
     }
     if (cv_) {
@@ -663,6 +664,9 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   }
 
   const char* name() const override { return name_; }
+  // False for an int16 output on the Gemm batch fold (its epilogue writes bytes); the other
+  // paths an int16 output could take are turned off in the constructor.
+  bool takes_wide_output() const { return !y_wide_ || !fold_; }
 
   QConvPacked packed() const override {
     return {layout_, {reinterpret_cast<const std::byte*>(wp_), static_cast<size_t>(wbytes_)}, {sp_, static_cast<size_t>(g_.m)}};
@@ -950,6 +954,14 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
               for (int v = 0; v < nv; ++v) {
                 const __m512 f = to_float(_mm512_load_si512(acc + (rr * kMaxNv + v) * 16), row0 + rr);
                 for (int s = 0; s < nseg[v]; ++s) _mm512_mask_storeu_ps(yp + segs[v][s].base, segs[v][s].mask, f);
+              }
+            } else if (y_wide_) {  // int16 output: requant16 clamps to [lo, hi], then 16-bit stores
+              int16_t* yp = static_cast<int16_t*>(y) + yoff;
+              const avx512::RequantLanes rq = avx512::requant_broadcast(mult_[static_cast<size_t>(row0 + rr)]);
+              for (int v = 0; v < nv; ++v) {
+                const __m256i h = _mm512_cvtepi32_epi16(
+                    avx512::requant16(_mm512_load_si512(acc + (rr * kMaxNv + v) * 16), rq, zy_, lo_, hi_));
+                for (int s = 0; s < nseg[v]; ++s) _mm256_mask_storeu_epi16(yp + segs[v][s].base, segs[v][s].mask, h);
               }
             } else {
               uint8_t* yp = static_cast<uint8_t*>(y) + yoff;
@@ -1269,6 +1281,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   KVector<int64_t> pys_, pxs_, tap_slot_, tap_pix_;
   int64_t nph_ = 1, wph_ = 0, rowoff_ = 0, rmax_ = 1, plane_pix_max_ = 0, xbuf_bytes_ = 0, tplane_ = 64;
   bool float_out_ = false;
+  bool y_wide_ = false;  // int16 output (8-bit input): the pixel-tile path's general epilogue only
   int32_t zy_ = 0, lo_ = 0, hi_ = 255;
   float fmin_ = 0, fmax_ = 0;
   char name_[64] = {};
@@ -1283,11 +1296,15 @@ std::unique_ptr<QConvKernel> make_qconv_gemm_avx512vnni(const QConvParams& p) {
       g.pad_top < 0 || g.pad_left < 0)
     return nullptr;
   if (!qconv_int32_exact(p)) return nullptr;
+  if (p.x_wide) return nullptr;
   if (p.weights.size() != static_cast<size_t>(g.m * (g.c / g.group) * g.kh * g.kw)) return nullptr;
   if (!p.bias.empty() && p.bias.size() != static_cast<size_t>(g.m)) return nullptr;
   if (p.float_out ? p.acc_scale.size() != static_cast<size_t>(g.m) : p.mult.size() != static_cast<size_t>(g.m))
     return nullptr;
-  return std::make_unique<QConvGemmAvx512Vnni>(p);
+  auto k = std::make_unique<QConvGemmAvx512Vnni>(p);
+  // An int16 output (the higher-precision form after an 8-bit input) on the pixel tiles only.
+  if (!k->takes_wide_output()) return nullptr;
+  return k;
 }
 
 }  // namespace qmap::kernels

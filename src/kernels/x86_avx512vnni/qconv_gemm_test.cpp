@@ -8,6 +8,7 @@
 // the factory and the QConvKernel interface are called. Skipped on CPUs without VNNI.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -644,6 +645,49 @@ TEST(QConvGemmAvx512Vnni, RoundingVariantsPerBlock) {
     k.seed = static_cast<uint32_t>(7100 + i++);
     check(k, 1 + i % 3);
   }
+}
+
+// An 8-bit input with an int16 output (the accuracy budget's higher precision after an 8-bit
+// tensor): the pixel-tile path's general epilogue stores int16 (make_qconv routes these here
+// before the int16 im2col kernel). Multipliers scaled so the results spread over the int16
+// range; the stem-like few-channel (channel, tap) quads, 1x1 and 3x3, strides, channel and
+// pixel tails, a Relu clamp, batches and 1-3 workers. A batch of 1x1 rows (the Gemm fold) is
+// declined.
+TEST(QConvGemmAvx512Vnni, Int16Output) {
+  SKIP_WITHOUT_VNNI();
+  struct S {
+    int64_t n, c, h, w, m, k, s, pad;
+  };
+  const S shapes[] = {{1, 3, 24, 24, 32, 3, 2, 1}, {1, 3, 21, 19, 16, 7, 2, 3}, {1, 16, 12, 12, 24, 1, 1, 0},
+                      {1, 32, 9, 17, 9, 1, 1, 0},  {1, 24, 14, 14, 67, 3, 1, 1}, {2, 8, 7, 5, 13, 3, 2, 1},
+                      {1, 64, 8, 8, 40, 1, 2, 0},  {1, 5, 33, 31, 8, 3, 1, 1},   {1, 256, 7, 7, 64, 1, 1, 0}};
+  int i = 0;
+  for (const S& s : shapes)
+    for (int rep = 0; rep < 4; ++rep, ++i) {
+      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      vary(&k, i);
+      k.float_out = false;
+      k.y_wide = true;
+      k.y_signed = true;
+      k.zy = 0;
+      k.relu = rep == 1;
+      const double taps = static_cast<double>(s.c * s.k * s.k);
+      k.mult_lo = 20000.0 / (std::sqrt(taps) * 74 * 74 + k.bias_range);
+      k.mult_hi = 4 * k.mult_lo;
+      check(k, 1 + i % 3);
+    }
+  std::vector<int8_t> w(16 * 8, 1);
+  std::vector<QMultiplier> mult(8, quantize_multiplier(0.01));
+  QConvParams p;
+  p.g.n = 4, p.g.c = 16, p.g.m = 8;
+  p.weights = w;
+  p.mult = mult;
+  p.y_wide = p.y_signed = true;
+  p.lo = -32768, p.hi = 32767;
+  EXPECT_EQ(make_qconv_gemm_avx512vnni(p), nullptr);
+  p.y_wide = false;
+  p.lo = -128, p.hi = 127;
+  EXPECT_NE(make_qconv_gemm_avx512vnni(p), nullptr);
 }
 
 }  // namespace
