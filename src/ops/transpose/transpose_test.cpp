@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "ops/common/tensor_test_util.h"
@@ -38,24 +39,30 @@ Tensor ref_transpose(const Tensor& x, const std::vector<int64_t>& perm) {
       rem /= out[d];
       src += idx[d] * is[static_cast<size_t>(perm[d])];
     }
-    y.data<int32_t>()[static_cast<size_t>(o)] = x.data<int32_t>()[static_cast<size_t>(src)];
+    const size_t es = dtype_size(x.dtype());
+    std::memcpy(y.raw() + static_cast<size_t>(o) * es, x.raw() + static_cast<size_t>(src) * es, es);
   }
   return y;
 }
 
 TEST(Transpose, AllPermutationsRank4AgainstReferenceLoop) {
-  // Odd sizes so every stride differs; int32 data so the comparison is exact.
+  // Odd sizes so every stride differs; every element size (1, 2, 4, 8 bytes: the typed
+  // copies), compared byte for byte.
   const Dims dims{3, 1, 5, 2};
-  Tensor x(DType::kInt32, dims);
-  for (int64_t i = 0; i < x.numel(); ++i) x.data<int32_t>()[static_cast<size_t>(i)] = static_cast<int32_t>(i * 7 - 3);
-  std::vector<int64_t> perm(4);
-  std::iota(perm.begin(), perm.end(), 0);
-  do {
-    auto out = testing::run_op("Transpose", {&x}, {{"perm", perm}});
-    ASSERT_TRUE(out.ok()) << out.status().message();
-    ASSERT_TRUE(testing::tensors_near((*out)[0], ref_transpose(x, perm), 0, 0))
-        << "perm " << fmt::format("{}", fmt::join(perm, ","));
-  } while (std::next_permutation(perm.begin(), perm.end()));
+  for (DType t : {DType::kUInt8, DType::kInt16, DType::kInt32, DType::kInt64}) {
+    Tensor x(t, dims);
+    for (size_t i = 0; i < x.nbytes(); ++i) x.raw()[i] = static_cast<std::byte>(i * 7 + 3);
+    std::vector<int64_t> perm(4);
+    std::iota(perm.begin(), perm.end(), 0);
+    do {
+      auto out = testing::run_op("Transpose", {&x}, {{"perm", perm}});
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      const Tensor want = ref_transpose(x, perm);
+      ASSERT_EQ((*out)[0].dims(), want.dims());
+      ASSERT_EQ(0, std::memcmp((*out)[0].raw(), want.raw(), want.nbytes()))
+          << dtype_name(t) << " perm " << fmt::format("{}", fmt::join(perm, ","));
+    } while (std::next_permutation(perm.begin(), perm.end()));
+  }
 }
 
 TEST(Transpose, NpuParamsPerm) {
