@@ -108,14 +108,21 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
     tap[static_cast<size_t>(kx)] =
         (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
         c.tap_q[static_cast<size_t>(kx)];
-  KVector<int64_t> rows(static_cast<size_t>(g.kh));
+  // Each output row's window rows inside the input, once for every plane.
+  KVector<int64_t> rows_of(static_cast<size_t>(g.oh * g.kh)), nr_of(static_cast<size_t>(g.oh));
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, nullptr);
   const int64_t w = g.w, ow = g.ow;
   uint8_t* col = buf.data() + g.pad_left;
+  // A row's last vector may be stored whole when its 32 bytes end inside the output: the bytes
+  // past the row belong to rows written after it (small planes: no copy through a buffer).
+  const uint8_t* y_end = y + g.n * g.c * g.oh * ow;
 
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const uint8_t* plane = x + p * g.h * w;
     for (int64_t oy = 0; oy < g.oh; ++oy, y += ow) {
-      const int64_t nr = window_rows(g, oy, rows.data(), nullptr);
+      const int64_t* rows = rows_of.data() + oy * g.kh;
+      const int64_t nr = nr_of[static_cast<size_t>(oy)];
       if (nr == 0) {
         std::memset(y, low, static_cast<size_t>(ow));
         continue;
@@ -170,7 +177,7 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
       for (int64_t ox = 0; ox < ow; ox += 32) {
         __m256i m = loadu(tap[0] + ox);
         for (int64_t kx = 1; kx < g.kw; ++kx) m = vmax<S>(m, loadu(tap[static_cast<size_t>(kx)] + ox));
-        if (ox + 32 <= ow) {
+        if (ox + 32 <= ow || (y_end - y) - ox >= 32) {
           storeu(y + ox, m);
         } else {
           alignas(32) uint8_t t[32];
