@@ -45,6 +45,12 @@ ConvCase conv(int64_t n, int64_t c, int64_t h, int64_t w, int64_t m, int64_t kh,
   return k;
 }
 
+// A test shape: batch, channels, height, width, output channels, square kernel, stride, pad.
+struct Shape {
+  int64_t n, c, h, w, m, k, s, pad;
+};
+ConvCase conv(const Shape& s) { return conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad); }
+
 // Varies the signedness / zero points / output form with i, so sweeps cover all of them.
 void vary(ConvCase* c, int i) {
   c->x_signed = i % 2;
@@ -483,10 +489,7 @@ TEST(QConvGemmAvx512Vnni, TapQuads) {
 // asymmetric, channel counts not a multiple of 4, batch, 1-3 workers, every output form.
 TEST(QConvGemmAvx512Vnni, ChannelVectorized) {
   SKIP_WITHOUT_VNNI();
-  struct S {
-    int64_t n, c, h, w, m, k, s, pad;
-  };
-  const S shapes[] = {{1, 256, 7, 7, 16, 1, 1, 0},   {1, 256, 7, 7, 17, 1, 1, 0},    {1, 260, 7, 7, 33, 1, 1, 0},
+  const Shape shapes[] = {{1, 256, 7, 7, 16, 1, 1, 0},   {1, 256, 7, 7, 17, 1, 1, 0},    {1, 260, 7, 7, 33, 1, 1, 0},
                       {1, 300, 7, 7, 47, 1, 1, 0},   {1, 256, 7, 7, 48, 1, 1, 0},    {1, 257, 7, 7, 49, 1, 1, 0},
                       {1, 512, 7, 7, 97, 1, 1, 0},   {1, 256, 1, 1, 40, 1, 1, 0},    {1, 256, 3, 5, 64, 1, 1, 0},
                       {1, 256, 8, 8, 50, 1, 1, 0},   {1, 256, 9, 7, 20, 1, 1, 0},    {1, 256, 14, 14, 64, 1, 2, 0},
@@ -497,9 +500,9 @@ TEST(QConvGemmAvx512Vnni, ChannelVectorized) {
                       {1, 120, 17, 23, 49, 3, 1, 1}, {1, 128, 40, 40, 33, 3, 2, 1},  {1, 8, 9, 9, 64, 7, 2, 3},
                       {1, 64, 7, 7, 32, 2, 1, 0}};
   int i = 0;
-  for (const S& s : shapes)
+  for (const Shape& s : shapes)
     for (int rep = 0; rep < 3; ++rep) {
-      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      ConvCase k = conv(s);
       vary(&k, i);
       k.x_signed = rep % 2;
       k.zx = k.x_signed ? -5 : 7;
@@ -655,16 +658,13 @@ TEST(QConvGemmAvx512Vnni, RoundingVariantsPerBlock) {
 // declined.
 TEST(QConvGemmAvx512Vnni, Int16Output) {
   SKIP_WITHOUT_VNNI();
-  struct S {
-    int64_t n, c, h, w, m, k, s, pad;
-  };
-  const S shapes[] = {{1, 3, 24, 24, 32, 3, 2, 1}, {1, 3, 21, 19, 16, 7, 2, 3}, {1, 16, 12, 12, 24, 1, 1, 0},
+  const Shape shapes[] = {{1, 3, 24, 24, 32, 3, 2, 1}, {1, 3, 21, 19, 16, 7, 2, 3}, {1, 16, 12, 12, 24, 1, 1, 0},
                       {1, 32, 9, 17, 9, 1, 1, 0},  {1, 24, 14, 14, 67, 3, 1, 1}, {2, 8, 7, 5, 13, 3, 2, 1},
                       {1, 64, 8, 8, 40, 1, 2, 0},  {1, 5, 33, 31, 8, 3, 1, 1},   {1, 256, 7, 7, 64, 1, 1, 0}};
   int i = 0;
-  for (const S& s : shapes)
+  for (const Shape& s : shapes)
     for (int rep = 0; rep < 4; ++rep, ++i) {
-      ConvCase k = conv(s.n, s.c, s.h, s.w, s.m, s.k, s.k, s.s, s.pad);
+      ConvCase k = conv(s);
       vary(&k, i);
       k.float_out = false;
       k.y_wide = true;

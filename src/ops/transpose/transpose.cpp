@@ -82,11 +82,14 @@ static Status eval(EvalCtx& ctx) {
   Dims st(r);
   for (size_t i = 0; i < r; ++i) st[i] = in_strides[static_cast<size_t>(perm[i])];
   const int64_t n_outer = y.numel() / y.dims()[r - 1];
+  auto run = [&]<typename T>() {
+    transpose_typed(reinterpret_cast<const T*>(x.raw()), reinterpret_cast<T*>(y.raw()), y.dims(), st, n_outer);
+  };
   switch (esize) {
-    case 1: transpose_typed(reinterpret_cast<const uint8_t*>(x.raw()), reinterpret_cast<uint8_t*>(y.raw()), y.dims(), st, n_outer); break;
-    case 2: transpose_typed(reinterpret_cast<const uint16_t*>(x.raw()), reinterpret_cast<uint16_t*>(y.raw()), y.dims(), st, n_outer); break;
-    case 4: transpose_typed(reinterpret_cast<const uint32_t*>(x.raw()), reinterpret_cast<uint32_t*>(y.raw()), y.dims(), st, n_outer); break;
-    case 8: transpose_typed(reinterpret_cast<const uint64_t*>(x.raw()), reinterpret_cast<uint64_t*>(y.raw()), y.dims(), st, n_outer); break;
+    case 1: run.template operator()<uint8_t>(); break;
+    case 2: run.template operator()<uint16_t>(); break;
+    case 4: run.template operator()<uint32_t>(); break;
+    case 8: run.template operator()<uint64_t>(); break;
     default: return error("Transpose '{}': element size {} bytes is not 1, 2, 4 or 8", ctx.node.name, esize);
   }
   return ok_status();
