@@ -15,14 +15,15 @@ std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {
   if (p.x_wide || p.y_wide) {
 #if QMAP_HAVE_AVX2
     if (isa == Isa::kRef) return nullptr;
-    if (auto k = make_qconv_dw_avx2(p)) return k;  // depthwise, row mode (x86_avx2/qconv_dw.h)
 #if QMAP_HAVE_AVX512VNNI
     if (isa == Isa::kAvx512Vnni) {
+      if (auto k = make_qconv_dw_avx512vnni(p)) return k;  // depthwise, row mode
       // An 8-bit input with an int16 output: the int8 GEMM kernel (vpdpbusd), int16 stores.
       if (auto k = make_qconv_gemm_avx512vnni(p)) return k;
       return make_qconv_wide_avx512vnni(p);
     }
 #endif
+    if (auto k = make_qconv_dw_avx2(p)) return k;  // depthwise, row mode (x86_avx2/qconv_dw.h)
     return make_qconv_wide_avx2(p);
 #endif
     return nullptr;

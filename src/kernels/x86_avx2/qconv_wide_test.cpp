@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 
 #include "kernels/qconv_kernel_internal.h"
 #include "kernels/qconv_test_util.h"
@@ -143,10 +144,18 @@ TEST(QConvWideAvx2, ExtremesAndWorkers) {
   for (int workers : {2, 3}) check(conv(20, 12, 12, 130, 1, seed++), workers);
 }
 
-// Depthwise int16 layers in row mode take the 256-bit depthwise kernel (x86_avx2/qconv_dw.h:
-// int16 rows read as they are, int16 outputs packed): every type pair with an int16 side,
-// 3x3 and 5x5 and 1x7, strides 1 and 2, widths around its 16-output block; general mode
-// (stride 3, column dilation) declines, and the im2col kernel takes those.
+// Depthwise int16 layers in row mode take the depthwise kernels (x86_avx2/qconv_dw.h and, on
+// a CPU with AVX-512 VNNI, x86_avx512vnni/qconv_dw.cpp: int16 rows read as they are, int16
+// outputs narrowed): every type pair with an int16 side, 3x3 and 5x5 and 1x7, strides 1 and
+// 2, widths around their 16- and 32-output blocks; general mode (stride 3, column dilation)
+// declines, and the im2col kernel takes those.
+void check_dw(const ConvCase& c, const char* what, int workers = 1) {
+  testing::expect_matches_ref(&make_qconv_dw_avx2, (std::string("qconv_dw_avx2 ") + what).c_str(), c, true, workers);
+  if (testing::host_has_isa(Isa::kAvx512Vnni))
+    testing::expect_matches_ref(&make_qconv_dw_avx512vnni, (std::string("qconv_dw_avx512vnni ") + what).c_str(), c,
+                                true, workers);
+}
+
 TEST(QConvWideAvx2, DepthwiseRowMode) {
   REQUIRE_AVX2();
   uint32_t seed = 500;
@@ -155,7 +164,7 @@ TEST(QConvWideAvx2, DepthwiseRowMode) {
       if (xt != 2 && yt != 2) continue;
       for (int64_t k : {3, 5})
         for (int64_t s : {1, 2})
-          for (int64_t w : {7, 16, 17, 33}) {
+          for (int64_t w : {7, 16, 17, 33, 65}) {
             ConvCase c = conv(6, 9, w, 6, k, seed++);
             c.g.group = 6;
             c.g.stride_h = c.g.stride_w = s;
@@ -169,7 +178,7 @@ TEST(QConvWideAvx2, DepthwiseRowMode) {
             c.mult_hi = 4 * c.mult_lo;
             if (c.x_wide) c.zx = 0;
             if (c.y_wide) c.zy = 0;
-            testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16)", c, true, 1 + (seed % 3));
+            check_dw(c, "(int16)", 1 + (seed % 3));
           }
     }
   // int16 inputs with 8-bit outputs round in registers: a channel's rule (half up or away from
@@ -184,12 +193,12 @@ TEST(QConvWideAvx2, DepthwiseRowMode) {
     t.x_low_zero_bits = 14;
     t.tie_every = 1, t.tie_mult = 0x1p-20;
     t.mult_lo = t.mult_hi = 0x1p-20;
-    testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16 ties)", t, true, 2);
+    check_dw(t, "(int16 ties)", 2);
   }
   ConvCase rect = conv(4, 8, 12, 4, 1, seed++);
   rect.g.group = 4, rect.g.kw = 7, rect.g.pad_left = rect.pad_right = 3, rect.g.pad_top = rect.pad_bottom = 0;
   rect.mult_lo = 20000 / (std::sqrt(7.0) * 18900 * 74 + rect.bias_range), rect.mult_hi = 4 * rect.mult_lo;
-  testing::expect_matches_ref(&make_qconv_dw_avx2, "qconv_dw_avx2 (int16)", rect);
+  check_dw(rect, "(int16)");
   ConvCase general = conv(4, 12, 12, 4, 3, seed++);
   general.g.group = 4, general.g.stride_h = general.g.stride_w = 3;
   check(general);  // through the im2col kernel
@@ -200,6 +209,7 @@ TEST(QConvWideAvx2, DepthwiseRowMode) {
   p.g.oh = p.g.ow = 4;
   p.weights = w, p.mult = mult, p.x_wide = p.x_signed = true, p.lo = -128, p.hi = 127, p.y_signed = true;
   EXPECT_EQ(make_qconv_dw_avx2(p), nullptr) << "general mode takes 8-bit inputs only";
+  EXPECT_EQ(make_qconv_dw_avx512vnni(p), nullptr) << "general mode takes 8-bit inputs only";
 }
 
 // The factory declines a layer where |bias| + sum |w| * 32768 reaches 2^31 on some channel

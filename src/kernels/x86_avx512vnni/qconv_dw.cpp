@@ -66,8 +66,9 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
   explicit DwKernel(const QConvParams& p) : DwPlan(p, "avx512vnni") {
     if (p.float_out || p.y_wide) return;
     // The register requantization (avx512::fast_requant16) for channels whose shift allows
-    // it, half up where no negative tie can occur (ties_possible).
-    const int64_t bound = qconv_acc_bound(p);
+    // it, half up where no negative tie can occur (ties_possible). An int16 input's
+    // accumulators are bounded by int32 alone (qconv_wide_int32_exact), not by the 8-bit one.
+    const int64_t bound = p.x_wide ? (int64_t{1} << 31) : qconv_acc_bound(p);
     for (const QMultiplier& q : p.mult) {
       const bool fast = avx512::fast_req_ok(q);
       fq_.push_back(fast ? avx512::FastReq{q.m, avx512::fast_round_const(q, p.zy), q.shift, q.shift - 32}
@@ -78,24 +79,24 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
 
  private:
   friend class DwPlan<DwKernel, kVec, 512>;
-  // Calls fn(requant) once, with requant(acc) mapping 16 accumulators of channel ch to 16
-  // bytes (the clamped int32 results narrowed): the register requantization when the
-  // channel's shift allows it (its rounding variant chosen here, once per plane), else
-  // avx512::requant16.
+  // Calls fn(requant) once, with requant(acc) mapping 16 accumulators of channel ch to their
+  // 16 results clamped to [lo, hi] (int32 lanes; the caller narrows): the register
+  // requantization when the channel's shift allows it (its rounding variant chosen here, once
+  // per plane), else avx512::requant16.
   template <class Fn>
   void with_requant(int64_t ch, Fn&& fn) const {
     const auto c = static_cast<size_t>(ch);
     const __m512i lo = _mm512_set1_epi32(p_.lo), hi = _mm512_set1_epi32(p_.hi);
     switch (fq_kind_.empty() ? 0 : fq_kind_[c]) {
       case 1:
-        fn([&](__m512i a) { return avx512::narrow16(avx512::fast_requant16<true, false>(a, fq_[c], lo, hi)); });
+        fn([&](__m512i a) { return avx512::fast_requant16<true, false>(a, fq_[c], lo, hi); });
         break;
       case 2:
-        fn([&](__m512i a) { return avx512::narrow16(avx512::fast_requant16<true, true>(a, fq_[c], lo, hi)); });
+        fn([&](__m512i a) { return avx512::fast_requant16<true, true>(a, fq_[c], lo, hi); });
         break;
       default: {
         const avx512::RequantLanes q = avx512::requant_broadcast(mult_[c]);
-        fn([&](__m512i a) { return avx512::narrow16(avx512::requant16(a, q, p_.zy, p_.lo, p_.hi)); });
+        fn([&](__m512i a) { return avx512::requant16(a, q, p_.zy, p_.lo, p_.hi); });
       }
     }
   }
@@ -194,17 +195,19 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
     } else {
       uint8_t* st = static_cast<uint8_t*>(stage);
       with_requant(ch, [&](auto&& requant) {
-        for (int64_t f = 0; f < fv_; f += kVec) _mm_store_si128(reinterpret_cast<__m128i*>(st + f), requant(acc_at(f)));
+        for (int64_t f = 0; f < fv_; f += kVec)
+          _mm_store_si128(reinterpret_cast<__m128i*>(st + f), avx512::narrow16(requant(acc_at(f))));
       });
     }
   }
 
   // Row mode, step 1: the zero-padded plane P[R][j] = x[R - pad_top][j - pad_left] - zx
-  // (0 outside the input), R < hp_, j < ws_ (the widest run of the loads).
-  template <bool XSigned>
+  // (0 outside the input), R < hp_, j < ws_ (the widest run of the loads). An int16 input
+  // (zero point 0) is loaded as it is.
+  template <bool XSigned, bool XWide = false>
   void build_p(const void* x, int64_t n, int64_t ch, int16_t* pl) const {
     const auto& g = p_.g;
-    const int8_t* xc8 = static_cast<const int8_t*>(x) + (n * g.c + ch) * g.h * g.w;
+    const int8_t* xc8 = static_cast<const int8_t*>(x) + (XWide ? 2 : 1) * (n * g.c + ch) * g.h * g.w;
     const __m512i zx16 = _mm512_set1_epi16(static_cast<int16_t>(p_.zx));
     const int64_t lo = std::min(g.pad_left, ws_), hi = std::min(g.pad_left + g.w, ws_);
     for (int64_t r = 0; r < hp_; ++r) {
@@ -215,14 +218,20 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
         continue;
       }
       // Whole 32-column chunks; the lanes outside [lo, hi) are neither loaded nor nonzero.
-      const uintptr_t src = reinterpret_cast<uintptr_t>(xc8 + iy * g.w) - static_cast<uintptr_t>(g.pad_left);
+      constexpr uintptr_t es = XWide ? 2 : 1;
+      const uintptr_t src = reinterpret_cast<uintptr_t>(xc8 + es * iy * g.w) - es * static_cast<uintptr_t>(g.pad_left);
       for (int64_t j = 0; j < ws_; j += 32) {
         const int64_t a = std::clamp<int64_t>(lo - j, 0, 32), e = std::clamp<int64_t>(hi - j, 0, 32);
         const uint64_t bits = ((e == 64 ? 0 : (uint64_t{1} << e)) - 1) & ~((uint64_t{1} << a) - 1);
         const __mmask32 m = static_cast<__mmask32>(bits);
-        const __m256i v8 = _mm256_maskz_loadu_epi8(m, reinterpret_cast<const void*>(src + static_cast<uintptr_t>(j)));
-        const __m512i v = XSigned ? _mm512_cvtepi8_epi16(v8) : _mm512_cvtepu8_epi16(v8);
-        _mm512_store_si512(d + j, _mm512_maskz_sub_epi16(m, v, zx16));
+        const auto* at = reinterpret_cast<const void*>(src + es * static_cast<uintptr_t>(j));
+        if constexpr (XWide) {
+          _mm512_store_si512(d + j, _mm512_maskz_loadu_epi16(m, at));
+        } else {
+          const __m256i v8 = _mm256_maskz_loadu_epi8(m, at);
+          const __m512i v = XSigned ? _mm512_cvtepi8_epi16(v8) : _mm512_cvtepu8_epi16(v8);
+          _mm512_store_si512(d + j, _mm512_maskz_sub_epi16(m, v, zx16));
+        }
       }
     }
   }
@@ -286,14 +295,26 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
   void rows_out(const int32_t* acc, int64_t n, int64_t ch, void* y) const {
     const auto& g = p_.g;
     const int64_t total = g.oh * g.ow, base = (n * g.m + ch) * total;
+    if (!p_.float_out && p_.y_wide) {  // int16 output: the clamped lanes narrowed to 16 bits
+      int16_t* yo = static_cast<int16_t*>(y) + base;
+      with_requant(ch, [&](auto&& requant) {
+        for (int64_t i = 0; i < total; i += kVec) {
+          const int64_t k = std::min(kVec, total - i);
+          _mm512_mask_cvtepi32_storeu_epi16(yo + i, static_cast<__mmask16>(k == kVec ? 0xffffu : (1u << k) - 1),
+                                            requant(_mm512_loadu_si512(acc + i)));
+        }
+      });
+      return;
+    }
     if (!p_.float_out) {
       uint8_t* yo = static_cast<uint8_t*>(y) + base;
       with_requant(ch, [&](auto&& requant) {
         int64_t i = 0;
         for (; i + kVec <= total; i += kVec)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), requant(_mm512_loadu_si512(acc + i)));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(yo + i), avx512::narrow16(requant(_mm512_loadu_si512(acc + i))));
         if (i < total)
-          _mm_mask_storeu_epi8(yo + i, static_cast<__mmask16>((1u << (total - i)) - 1), requant(_mm512_loadu_si512(acc + i)));
+          _mm_mask_storeu_epi8(yo + i, static_cast<__mmask16>((1u << (total - i)) - 1),
+                               avx512::narrow16(requant(_mm512_loadu_si512(acc + i))));
       });
       return;
     }
@@ -314,7 +335,8 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
     const auto& g = p_.g;
     int16_t* pl = reinterpret_cast<int16_t*>(s);
     int32_t* acc = reinterpret_cast<int32_t*>(s + p_bytes_);
-    if (p_.x_signed) build_p<true>(x, n, ch, pl);
+    if (p_.x_wide) build_p<true, true>(x, n, ch, pl);
+    else if (p_.x_signed) build_p<true>(x, n, ch, pl);
     else build_p<false>(x, n, ch, pl);
     if (g.kh == 3 && g.kw == 3) rows_mac<3, 3>(pl, ch, acc);
     else if (g.kh == 5 && g.kw == 5) rows_mac<5, 5>(pl, ch, acc);
@@ -355,7 +377,11 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
 std::unique_ptr<QConvKernel> make_qconv_dw_avx512vnni(const QConvParams& p) {
   const auto& g = p.g;
   if (g.group != g.c || g.m != g.c) return nullptr;
-  if (!qconv_int32_exact(p)) return nullptr;
+  // int16 input or output: row mode only (build_p reads int16 rows, rows_out stores int16),
+  // under the per-channel int32 bound.
+  const bool wide = p.x_wide || p.y_wide;
+  if (wide && !(g.dil_w == 1 && (g.stride_w == 1 || g.stride_w == 2))) return nullptr;
+  if (wide ? !qconv_wide_int32_exact(p) : !qconv_int32_exact(p)) return nullptr;
   if (g.n < 1 || g.c < 1 || g.oh < 1 || g.ow < 1 || g.kh < 1 || g.kw < 1 || g.stride_h < 1 || g.stride_w < 1 ||
       g.dil_h < 1 || g.dil_w < 1)
     return nullptr;
