@@ -39,8 +39,9 @@ struct QConvParams {
   bool float_out = false;
   std::span<const double> acc_scale;  // [M]
   float float_min = 0, float_max = 0;
-  // int16 input or output (the higher-precision form): make_qconv gives the im2col kernel
-  // of every x86 level (x86_avx2/qconv_wide.h), or nullptr (the reference kernel).
+  // int16 input or output (the higher-precision form): make_qconv gives the level's depthwise
+  // kernel (row mode), on avx512vnni the int8 GEMM kernel for an 8-bit input, else the im2col
+  // kernel of x86_avx2/qconv_wide.h; or nullptr (the reference kernel).
   bool x_wide = false, y_wide = false;
   // Optional (docs/format.md, PACKED): what packed() of a kernel of layout `prepacked_layout`
   // returned for these same parameters. A kernel whose path has that layout, and whose sizes

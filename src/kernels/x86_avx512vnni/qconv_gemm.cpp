@@ -40,6 +40,11 @@
 // store per output row the tile touches (one for a 1x1 conv without padding). Other
 // multipliers and float output keep the accumulator buffer and avx512::requant16 / to_float.
 //
+// int16 output (y_wide, the higher-precision form after an 8-bit input): the pixel-tile path
+// with the general epilogue (requant16, then 16-bit masked stores); no register
+// requantization, fully connected, channel-vectorized or batch-fold path (the factory declines
+// the fold).
+//
 // Fully connected (h = w = kh = kw = oh = ow = 1, group 1, n <= 4 rows, i.e. Gemm with few
 // rows): vectorized over output channels instead: weights packed [m/64][c4][64][4], each
 // vpdpbusd does 16 channels x 4 inputs with the row's 4 input bytes broadcast, all rows share
