@@ -15,12 +15,29 @@
 
 #include "kernels/isa_vector.h"
 #include "kernels/qconv_kernel.h"
+#include "kernels/qconv_kernel_internal.h"
 
 namespace qmap::kernels {
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+// Row mode's geometry: stride_w 1 or 2, no column dilation.
+inline bool dw_row_mode(const ref::ConvGeometry2d& g) { return g.dil_w == 1 && (g.stride_w == 1 || g.stride_w == 2); }
+
+// Whether the depthwise kernels take p (every level's factory asks this): depthwise, a valid
+// geometry, exact in int32; an int16 input or output in row mode only (build_p reads int16
+// rows, rows_out stores int16), under the per-channel int32 bound.
+inline bool dw_accepts(const QConvParams& p) {
+  const auto& g = p.g;
+  if (g.group != g.c || g.m != g.c) return false;
+  const bool wide = p.x_wide || p.y_wide;
+  if (wide && !dw_row_mode(g)) return false;
+  if (wide ? !qconv_wide_int32_exact(p) : !qconv_int32_exact(p)) return false;
+  return g.n >= 1 && g.c >= 1 && g.oh >= 1 && g.ow >= 1 && g.kh >= 1 && g.kw >= 1 && g.stride_h >= 1 &&
+         g.stride_w >= 1 && g.dil_h >= 1 && g.dil_w >= 1;
+}
 
 // Derived: the ISA's kernel; kVec: its int32 lanes per vector; Tag: its IsaVector tag.
 template <class Derived, int64_t kVec, int Tag>
@@ -73,7 +90,7 @@ class DwPlan : public QConvKernel {
     p_.weights = {}, p_.bias = {}, p_.mult = {}, p_.acc_scale = {};
     // Row mode (stride_w 1 or 2, no column dilation): horizontal tap pairs straight from a
     // padded int16 plane, no phase or pair planes.
-    row_mode_ = g.dil_w == 1 && (sw_ == 1 || sw_ == 2);
+    row_mode_ = dw_row_mode(g);
     if (row_mode_) {
       npairs_ = (g.kw + 1) / 2;
       ws_ = round_up(sw_ * round_up(g.ow, sw_ == 1 ? 2 * kVec : kVec) + g.kw + 1, 32);

@@ -27,11 +27,14 @@ std::unique_ptr<QConvKernel> make_qconv_wide_avx512vnni(const QConvParams& p);
 // True when the int32 accumulator of every output of p is exact in the kernels' modular
 // int32 arithmetic: |bias| + taps * 255 * 128 < 2^31, the reference's own int32 bound
 // (kernels/ref/qconv.cpp). Past it the reference sums in int64 and fast kernels decline.
-// That bound: max |bias| + taps * 255 * 128 (a 8-bit input), which every accumulator of p is within.
+// That bound: max |bias| + taps * max|x - zx| * 128, which every accumulator of p is within;
+// max|x - zx| is 255 for an 8-bit input and 32768 for an int16 one (zero point 0), whose
+// kernels check the finer per-channel bound of qconv_wide_int32_exact instead.
 inline int64_t qconv_acc_bound(const QConvParams& p) {
   int64_t max_bias = 0;
   for (int32_t b : p.bias) max_bias = std::max<int64_t>(max_bias, b < 0 ? -int64_t{b} : b);
-  return max_bias + p.g.c / p.g.group * p.g.kh * p.g.kw * 255 * 128;
+  const int64_t max_x = p.x_wide ? 32768 : 255;
+  return max_bias + p.g.c / p.g.group * p.g.kh * p.g.kw * max_x * 128;
 }
 inline bool qconv_int32_exact(const QConvParams& p) { return qconv_acc_bound(p) < (int64_t{1} << 31); }
 

@@ -71,9 +71,7 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
   explicit DwKernel(const QConvParams& p) : Plan(p, Dot::kIsa) {
     if (p.float_out || p.y_wide) return;
     // The register requantization's per-channel constants (x86_avx2/requant.h).
-    // An int16 input's accumulators are bounded by int32 alone (qconv_wide_int32_exact), not by
-    // the 8-bit input's bound.
-    const int64_t bound = p.x_wide ? (int64_t{1} << 31) : qconv_acc_bound(p);
+    const int64_t bound = qconv_acc_bound(p);
     for (const QMultiplier& q : p.mult) fastc_.push_back(avx2::fast_channel(q, p.zy, ties_possible(q, bound)));
     qclamp_ = !((p.lo == 0 && p.hi == 255 && !p.y_signed) || (p.lo == -128 && p.hi == 127 && p.y_signed));
   }
@@ -402,16 +400,7 @@ class DwKernel final : public DwPlan<DwKernel<Dot>, kVec, Dot::kTag> {
 // The factory of one level: nullptr for parameters that are not depthwise or not exact in int32.
 template <class Dot>
 std::unique_ptr<QConvKernel> make_qconv_dw(const QConvParams& p) {
-  const auto& g = p.g;
-  if (g.group != g.c || g.m != g.c) return nullptr;
-  // int16 input or output: row mode only (build_p reads int16 rows, rows_out stores int16),
-  // under the per-channel int32 bound.
-  const bool wide = p.x_wide || p.y_wide;
-  if (wide && !(g.dil_w == 1 && (g.stride_w == 1 || g.stride_w == 2))) return nullptr;
-  if (wide ? !qconv_wide_int32_exact(p) : !qconv_int32_exact(p)) return nullptr;
-  if (g.n < 1 || g.c < 1 || g.oh < 1 || g.ow < 1 || g.kh < 1 || g.kw < 1 || g.stride_h < 1 || g.stride_w < 1 ||
-      g.dil_h < 1 || g.dil_w < 1)
-    return nullptr;
+  if (!dw_accepts(p)) return nullptr;
   return std::make_unique<DwKernel<Dot>>(p);
 }
 

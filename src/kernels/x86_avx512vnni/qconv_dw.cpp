@@ -66,9 +66,8 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
   explicit DwKernel(const QConvParams& p) : DwPlan(p, "avx512vnni") {
     if (p.float_out || p.y_wide) return;
     // The register requantization (avx512::fast_requant16) for channels whose shift allows
-    // it, half up where no negative tie can occur (ties_possible). An int16 input's
-    // accumulators are bounded by int32 alone (qconv_wide_int32_exact), not by the 8-bit one.
-    const int64_t bound = p.x_wide ? (int64_t{1} << 31) : qconv_acc_bound(p);
+    // it, half up where no negative tie can occur (ties_possible).
+    const int64_t bound = qconv_acc_bound(p);
     for (const QMultiplier& q : p.mult) {
       const bool fast = avx512::fast_req_ok(q);
       fq_.push_back(fast ? avx512::FastReq{q.m, avx512::fast_round_const(q, p.zy), q.shift, q.shift - 32}
@@ -375,16 +374,7 @@ class DwKernel final : public DwPlan<DwKernel, kVec, 512> {
 }  // namespace
 
 std::unique_ptr<QConvKernel> make_qconv_dw_avx512vnni(const QConvParams& p) {
-  const auto& g = p.g;
-  if (g.group != g.c || g.m != g.c) return nullptr;
-  // int16 input or output: row mode only (build_p reads int16 rows, rows_out stores int16),
-  // under the per-channel int32 bound.
-  const bool wide = p.x_wide || p.y_wide;
-  if (wide && !(g.dil_w == 1 && (g.stride_w == 1 || g.stride_w == 2))) return nullptr;
-  if (wide ? !qconv_wide_int32_exact(p) : !qconv_int32_exact(p)) return nullptr;
-  if (g.n < 1 || g.c < 1 || g.oh < 1 || g.ow < 1 || g.kh < 1 || g.kw < 1 || g.stride_h < 1 || g.stride_w < 1 ||
-      g.dil_h < 1 || g.dil_w < 1)
-    return nullptr;
+  if (!dw_accepts(p)) return nullptr;
   return std::make_unique<DwKernel>(p);
 }
 
