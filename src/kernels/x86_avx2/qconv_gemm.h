@@ -418,18 +418,19 @@ QConvGemm<Fmt>::QConvGemm(const QConvParams& p, const char* isa)
   // when that adds at most a third (the 3-channel stems: 3 -> 4; ResNet-50's stem on avxvnni
   // 1.12-1.28 -> 0.96 ms); on int16 pairs, whose vpmaddwd products cost twice as much, the
   // third more MACs outweighed the saved im2col (1.75-1.85 -> 1.95 ms), so those stay im2col.
-  implicit_ = !rows_ && g.kh * g.kw > 1 && (cg_ % kK == 0 || (kK == 4 && round_up(cg_, kK) * 3 <= cg_ * 4));
+  const int64_t cgp = round_up(cg_, kK);
+  implicit_ = !rows_ && g.kh * g.kw > 1 && (cg_ % kK == 0 || (kK == 4 && cgp * 3 <= cg_ * 4));
   if (implicit_) {
     // A band's image holds at least one output row with its halo for every channel and stride
     // phase; a layer where that alone passes 4 MB (thousands of channels on wide rows, large
     // dilations) keeps the im2col, whose scratch stays within its 256 KB blocks.
     const int64_t wv = g.ow + (g.kw - 1) * g.dil_w / g.stride_w;
     const int64_t rows = 1 + (g.kh - 1) * g.dil_h / g.stride_h + ceil_div(kNr, wv);
-    const int64_t bytes = g.stride_h * g.stride_w * round_up(cg_, kK) * rows * wv * static_cast<int64_t>(sizeof(X));
+    const int64_t bytes = g.stride_h * g.stride_w * cgp * rows * wv * static_cast<int64_t>(sizeof(X));
     implicit_ = bytes <= (int64_t{4} << 20);
   }
   if (implicit_) {
-    cgp_ = round_up(cg_, kK);
+    cgp_ = cgp;
     kp_ = g.kh * g.kw * cgp_;
   }
   // K block: the group's weight block (Mg x kc) within 256 KB of L2.

@@ -6,7 +6,7 @@ namespace qmap::kernels {
 
 std::unique_ptr<QConvKernel> make_qconv_wide_avx2(const QConvParams& p) {
   if (!qconv_wide_int32_exact(p)) return nullptr;
-  return std::make_unique<WideConvKernel<false>>(p);
+  return std::make_unique<WideConvKernel<>>(p);
 }
 
 }  // namespace qmap::kernels

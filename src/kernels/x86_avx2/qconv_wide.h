@@ -3,7 +3,7 @@
 // group, kernel, stride, dilation, pads; Gemm/MatMul as 1x1. A template included by two levels'
 // files, each compiled with its own flags (the anonymous namespace keeps their copies apart):
 // x86_avx2/qconv_wide.cpp (make_qconv_wide_avx2: AVX2, also what avx2 and avxvnni run) and
-// x86_avx512vnni/qconv_wide.cpp (make_qconv_wide_avx512vnni, k512).
+// x86_avx512vnni/qconv_wide.cpp (make_qconv_wide_avx512vnni, with its Tile512).
 //
 // im2col then a GEMM on int16 pairs. Per task (image, group, tile of kTile output pixels,
 // chunk of output channels):
@@ -15,7 +15,7 @@
 //     pair (w[k], w[k + 1]).
 //  3. AVX2: vpmaddwd multiplies the pairs and adds each pair's two products into an int32 lane;
 //     vpaddd accumulates; 4 output channels x 16 pixels are 8 accumulators in registers.
-//     AVX-512 (k512): vpdpwssd does both in one instruction on 16 lanes; 8 output channels x
+//     AVX-512 (Tile512): vpdpwssd does both in one instruction on 16 lanes; 8 output channels x
 //     32 pixels are 16 zmm accumulators (per tap pair 2 loads, 8 broadcasts, 16 vpdpwssd).
 //  4. Epilogue: the channel's multiplier, zero point and clamp (the 8-bit or int16 range
 //     narrowed by a fused Relu/Clip) with avx2::ChannelRequant (AVX2) or avx512::requant16
@@ -32,6 +32,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/qconv_kernel_internal.h"
@@ -45,11 +46,12 @@ constexpr int64_t kMChunk = 64;    // output channels per task
 
 enum class Elem { kU8, kS8, kS16, kF32 };
 
-// k512: steps 3 and 4 are Tile512::tile<kMr>, the AVX-512 VNNI register tile and its
-// epilogue, given by the including file (x86_avx512vnni/qconv_wide.cpp) so that this header
-// needs no AVX-512 header.
-template <bool k512, class Tile512 = void>
+// Tile512 (void: the AVX2 tile, gemm_tile): steps 3 and 4 as Tile512::tile<MR>, the AVX-512
+// VNNI register tile and its epilogue, given by the including file
+// (x86_avx512vnni/qconv_wide.cpp) so that this header needs no AVX-512 header.
+template <class Tile512 = void>
 class WideConvKernel final : public QConvKernel {
+  static constexpr bool k512 = !std::is_void_v<Tile512>;
   static constexpr int64_t kMr = k512 ? 8 : 4;  // output channels per register tile
 
  public:
@@ -110,19 +112,23 @@ class WideConvKernel final : public QConvKernel {
       fill_columns(x, n, gi, p0, np, col);
       const int64_t m0 = chunk * kMChunk, m1 = std::min(mg_, m0 + kMChunk);
       auto* acc_out = col + pairs_ * kTile;
-      if constexpr (k512) {
-        for (int64_t mi = m0; mi < m1; mi += kMr)
-          Tile512::template tile<kMr>(*this, y, n, gi, mi, std::min(kMr, m1 - mi), p0, np, col, acc_out);
-      } else if (mg_ == 1) {
-        gemm_tile<1>(y, n, gi, 0, 1, p0, np, col, acc_out);
-      } else {
-        for (int64_t mi = m0; mi < m1; mi += kMr) gemm_tile<kMr>(y, n, gi, mi, std::min(kMr, m1 - mi), p0, np, col, acc_out);
-      }
+      if (mg_ == 1)
+        channel_tile<1>(y, n, gi, 0, 1, p0, np, col, acc_out);
+      else
+        for (int64_t mi = m0; mi < m1; mi += kMr) channel_tile<kMr>(y, n, gi, mi, std::min(kMr, m1 - mi), p0, np, col, acc_out);
     });
   }
 
  private:
   friend Tile512;
+
+  // Steps 3 and 4 for MR channels at a time (1 for a group of one output channel: depthwise).
+  template <int64_t MR>
+  void channel_tile(void* y, int64_t n, int64_t gi, int64_t mi, int64_t mr, int64_t p0, int64_t np, const int32_t* col,
+                    int32_t* acc_out) const {
+    if constexpr (k512) Tile512::template tile<MR>(*this, y, n, gi, mi, mr, p0, np, col, acc_out);
+    else gemm_tile<MR>(y, n, gi, mi, mr, p0, np, col, acc_out);
+  }
 
   // The tile's tap-pair columns (step 1): col[k2 * kTile + j] for pixel p0 + j; the pixels
   // past np are zero.

@@ -71,7 +71,7 @@ struct Tile512 {
 
 std::unique_ptr<QConvKernel> make_qconv_wide_avx512vnni(const QConvParams& p) {
   if (!qconv_wide_int32_exact(p)) return nullptr;
-  return std::make_unique<WideConvKernel<true, Tile512>>(p);
+  return std::make_unique<WideConvKernel<Tile512>>(p);
 }
 
 }  // namespace qmap::kernels
