@@ -81,7 +81,10 @@
 // per-lane register requantization (CvFastReq, same rule as fast_requant16) or
 // avx512::requant_lanes / requant16 or per-lane float scales, then an 8 x 16 byte transpose
 // and one masked np-byte store per channel (NCHW rows are consecutive pixels). Smaller K
-// stays on the pixel tiles (the per-tile epilogue would dominate).
+// stays on the pixel tiles (the per-tile epilogue would dominate). With several workers, an
+// image whose packed bytes exceed the weights' is split by row bands of pixel tiles instead
+// of by units: each task packs only the rows of the grid its tiles read, then runs every
+// block over them (no worker packs the whole image).
 //
 // Few input channels (C/group not a multiple of 4, K = C/group * taps <= 256, e.g. the
 // 7x7 stem on 3 channels: K 147 -> 37 quads instead of 49 taps x 1 padded quad): im2col
@@ -424,10 +427,12 @@ inline void transpose16x16_epi32(__m512i* r) {
 }
 
 // src: rows x cols dwords (row stride = cols) -> dst: cols x rows (row stride = rows).
-void transpose_dwords(const uint32_t* src, int64_t rows, int64_t cols, uint32_t* dst) {
+// Only columns [cb, ce) when given (the rest of dst is left as it is).
+void transpose_dwords(const uint32_t* src, int64_t rows, int64_t cols, uint32_t* dst, int64_t cb = 0, int64_t ce = -1) {
+  if (ce < 0) ce = cols;
   for (int64_t r0 = 0; r0 < rows; r0 += 16)
-    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
-      const int64_t nr = std::min<int64_t>(16, rows - r0), nc = std::min<int64_t>(16, cols - c0);
+    for (int64_t c0 = cb; c0 < ce; c0 += 16) {
+      const int64_t nr = std::min<int64_t>(16, rows - r0), nc = std::min<int64_t>(16, ce - c0);
       const __mmask16 kc = static_cast<__mmask16>((1u << nc) - 1), kr = static_cast<__mmask16>((1u << nr) - 1);
       __m512i v[16];
       for (int i = 0; i < 16; ++i)
@@ -596,6 +601,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       for (int64_t ky = 0; ky < g.kh; ++ky)
         for (int64_t kx = 0; kx < g.kw; ++kx) cv_koff_.push_back(((ky * g.dil_h) * cv_pw_ + kx * g.dil_w) * cb);
       const int64_t pix = cv_ph_ * cv_pw_;
+      cv_bands_ = pix * cb > mp * k4 * 4;
       cv_xcl_bytes_ = round_up(pix * cb + 64, 64);
       cv_tq_bytes_ = round_up(pix * cb, 64);
       cv_tplane_ = round_up(pix, 64);
@@ -702,6 +708,19 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       // An image's work is cv_nmb_ x ntile units (a 48-channel block on one pixel tile), in
       // block-major order; each task packs its image once and runs an even share of them
       // (splitting whole blocks left ResNet-50's 128-channel 28x28 layers at 1 + 2 blocks).
+      // Images whose packed form outweighs the weights (ResNet-50's stride-2 3x3 into 28x28:
+      // 430 KB packed, 147 KB of weights) split by row bands instead, two per worker: each
+      // task packs only its rows (the ones a row-split producer mostly wrote on that core) and
+      // runs every block on them. That layer at 2 threads: 267-303 -> 216-231 us.
+      if (workers > 1 && cv_bands_) {
+        const int64_t ntile = cv_ntile(), nb = std::min<int64_t>(ntile, ceil_div(2 * workers, g.n));
+        tasks.run(static_cast<size_t>(g.n * nb), [&](size_t task, int worker) {
+          const int64_t t = static_cast<int64_t>(task), b = t % nb, n = t / nb;
+          run_cv(static_cast<const uint8_t*>(x), y, static_cast<uint8_t*>(scratch) + static_cast<size_t>(worker) * stride,
+                 n, ntile * b / nb, ntile * (b + 1) / nb, true);
+        });
+        return;
+      }
       const int64_t units = cv_nmb_ * cv_ntile(), msplit = workers > 1 ? std::min(units, ceil_div(workers, g.n)) : 1;
       tasks.run(static_cast<size_t>(g.n * msplit), [&](size_t task, int worker) {
         const int64_t t = static_cast<int64_t>(task), ms = t % msplit, n = t / msplit;
@@ -988,9 +1007,20 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   int64_t cv_ntile() const { return ceil_div(g_.oh * g_.ow, kCvMaxNp); }
 
   // Units [u0, u1) of image n: unit u is pixel tile u % cv_ntile() of block u / cv_ntile().
-  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t u0, int64_t u1) const {
+  // With `bands`, [u0, u1) are pixel tiles instead, each run for every block, and only the
+  // rows of the packed grid those tiles read are packed (a row band of the image per task).
+  void run_cv(const uint8_t* x, void* y, uint8_t* ws, int64_t n, int64_t u0, int64_t u1, bool bands = false) const {
     const auto& g = g_;
     const int64_t cb = c4n_ * 4, pix = cv_ph_ * cv_pw_;
+    const int64_t ohow = g.oh * g.ow, ntile = cv_ntile();
+    // Rows [r0, r1) of the packed grid: pixels [q0, q1).
+    int64_t r0 = 0, r1 = cv_ph_;
+    if (bands) {
+      const int64_t oy0 = (ohow * u0 / ntile) / g.ow, oy1 = (ohow * u1 / ntile - 1) / g.ow;
+      r0 = oy0 * g.stride_h / cv_gsh_;
+      r1 = std::min(cv_ph_, oy1 * g.stride_h / cv_gsh_ + (g.kh - 1) * g.dil_h + 1);
+    }
+    const int64_t q0 = r0 * cv_pw_, q1 = r1 * cv_pw_;
     uint8_t* xcl = ws;
     uint8_t* tq = ws + cv_xcl_bytes_;
     uint8_t* tmp = tq + cv_tq_bytes_;
@@ -1000,32 +1030,31 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
                         cv_pw_ == g.w;
     const int64_t jlo = std::min(cv_pw_, ceil_div(g.pad_left, cv_gsw_));
     const int64_t jhi = std::clamp(ceil_div(g.w + g.pad_left, cv_gsw_), jlo, cv_pw_);
-    const int64_t ilo = std::min(cv_ph_, ceil_div(g.pad_top, cv_gsh_));
-    const int64_t ihi = std::clamp(ceil_div(g.h + g.pad_top, cv_gsh_), ilo, cv_ph_);
+    const int64_t ilo = std::clamp(ceil_div(g.pad_top, cv_gsh_), r0, r1);
+    const int64_t ihi = std::clamp(ceil_div(g.h + g.pad_top, cv_gsh_), ilo, r1);
     for (int64_t c4 = 0; c4 < c4n_; ++c4) {
-      uint8_t* dst = tq + c4 * pix * 4;
+      uint8_t* dst = tq + (c4 * pix + q0) * 4;
       if (direct && 4 * c4 + 3 < cg_) {
-        const uint8_t* src = x + (n * g.c + 4 * c4) * g.h * g.w;
+        const uint8_t* src = x + (n * g.c + 4 * c4) * g.h * g.w + q0;
         const int64_t cs = g.h * g.w;
-        interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, pix, flip_, dst);
+        interleave4(src, src + cs, src + 2 * cs, src + 3 * cs, q1 - q0, flip_, dst);
         continue;
       }
       const uint8_t* planes[4];
       for (int k = 0; k < 4; ++k) {
         const int64_t ci = 4 * c4 + k;
         uint8_t* t = tmp + k * cv_tplane_;
-        planes[k] = t;
-        fill(t, pix, padv);
+        planes[k] = t + q0;
+        fill(t + q0, q1 - q0, padv);
         if (ci >= cg_ || jhi <= jlo) continue;
         const int64_t plane = (n * g.c + ci) * g.h * g.w;
         for (int64_t i = ilo; i < ihi; ++i)
           copy_row_segment(x, plane + (i * cv_gsh_ - g.pad_top) * g.w - g.pad_left, jlo, jhi, cv_gsw_, t + i * cv_pw_);
       }
-      interleave4(planes[0], planes[1], planes[2], planes[3], pix, flip_, dst);
+      interleave4(planes[0], planes[1], planes[2], planes[3], q1 - q0, flip_, dst);
     }
-    transpose_dwords(reinterpret_cast<const uint32_t*>(tq), c4n_, pix, reinterpret_cast<uint32_t*>(xcl));
+    transpose_dwords(reinterpret_cast<const uint32_t*>(tq), c4n_, pix, reinterpret_cast<uint32_t*>(xcl), q0, q1);
 
-    const int64_t ohow = g.oh * g.ow, ntile = cv_ntile();
     const int64_t pstep = (g.stride_w / cv_gsw_) * cb, rstep = (g.stride_h / cv_gsh_) * cv_pw_ * cb;
     const int64_t k4 = taps_ * c4n_;
     // A block's weights are read once per pixel tile: from L2 after the first tile, from DRAM
@@ -1034,22 +1063,25 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // prefetch the next block's weights into L2, each tile its share, one line per K step.
     const int64_t block_lines = kCvMb * k4 * 4 / 64;
     alignas(64) int32_t acc[kCvMaxNp * kCvMb];
-    for (int64_t blk = u0 / ntile; blk * ntile < u1; ++blk) {
+    const int64_t blk0 = bands ? 0 : u0 / ntile;
+    for (int64_t blk = blk0; bands ? blk < cv_nmb_ : blk * ntile < u1; ++blk) {
       const int64_t mrem = g.m - blk * kCvMb;
       const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
       const int8_t* wb = wp_ + blk * kCvMb * k4 * 4;
       const int32_t* bb = bcv_.data() + blk * kCvMb;
       const char* next = reinterpret_cast<const char*>(wb + kCvMb * k4 * 4);
       const int64_t next_lines = blk + 1 < cv_nmb_ ? block_lines : 0;
-      for (int64_t tile = std::max<int64_t>(0, u0 - blk * ntile), te = std::min(ntile, u1 - blk * ntile); tile < te;
-           ++tile) {
+      // A band runs its tiles of every block and prefetches the next block over them.
+      const int64_t ts = bands ? u0 : std::max<int64_t>(0, u0 - blk * ntile), te = bands ? u1 : std::min(ntile, u1 - blk * ntile);
+      const int64_t pf0 = bands ? u0 : 0, pfn = bands ? u1 - u0 : ntile;
+      for (int64_t tile = ts; tile < te; ++tile) {
         const int64_t p0 = ohow * tile / ntile, np = ohow * (tile + 1) / ntile - p0;
         const uint8_t* xp[kCvMaxNp];
         for (int64_t j = 0; j < np; ++j) {
           const int64_t oy = (p0 + j) / g.ow, ox = (p0 + j) % g.ow;
           xp[j] = xcl + oy * rstep + ox * pstep;
         }
-        const int64_t l0 = next_lines * tile / ntile, l1 = next_lines * (tile + 1) / ntile;
+        const int64_t l0 = next_lines * (tile - pf0) / pfn, l1 = next_lines * (tile - pf0 + 1) / pfn;
         kCv[mv][np](xp, cv_koff_.data(), static_cast<int>(taps_), static_cast<int>(c4n_), wb, bb, acc, next + 64 * l0,
                     l1 - l0);
         cv_store(acc, y, n, blk, mv, p0, static_cast<int>(np));
@@ -1259,6 +1291,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   bool tk_ = false;                    // im2col quads over (channel, tap)
   int64_t tk_c4n_ = 0, tk_tplane_ = 0, tk_tmp_bytes_ = 0;
   bool cv_ = false;                    // channel-vectorized small-image path
+  bool cv_bands_ = false;              // with several workers, split it by row bands
   int64_t cv_gsh_ = 1, cv_gsw_ = 1, cv_ph_ = 0, cv_pw_ = 0, cv_nmb_ = 0;
   int64_t cv_xcl_bytes_ = 0, cv_tq_bytes_ = 0, cv_tplane_ = 64;
   KVector<int8_t> wcv_;            // [m / 48][tap][c4][48][4]

@@ -545,6 +545,39 @@ TEST(QConvGemmAvx512Vnni, ChannelVectorized) {
       }
 }
 
+// The channel-vectorized path split by row bands (several workers, the image's packed bytes
+// over the weights'): each task packs only the grid rows of its pixel tiles, whose bands end
+// mid-row; 3x3 stride 1 and 2, dilated, asymmetric pads, 1x1 strided (the subsampled grid),
+// a batch, 2 and 3 workers (4 and 6 bands per image), every output form.
+TEST(QConvGemmAvx512Vnni, ChannelVectorizedRowBands) {
+  SKIP_WITHOUT_VNNI();
+  // n, c, h, w, m, k, s, pad: packed (h + 2 pad) * (w + 2 pad) * c > ceil(m / 48) * 48 * k * k * c.
+  const Shape shapes[] = {{1, 128, 40, 40, 33, 3, 2, 1}, {1, 128, 21, 21, 48, 3, 1, 1}, {1, 116, 23, 19, 20, 3, 1, 1},
+                          {2, 128, 27, 27, 16, 3, 2, 1}, {1, 256, 8, 8, 40, 1, 1, 0},   {1, 256, 15, 15, 30, 1, 2, 0}};
+  int i = 0;
+  for (const Shape& s : shapes)
+    for (int workers : {2, 3}) {
+      ConvCase k = conv(s);
+      vary(&k, i);
+      k.x_signed = i % 2;
+      k.zx = k.x_signed ? -3 : 11;
+      if (i % 3 == 2) k.float_out = !k.float_out;
+      k.seed = static_cast<uint32_t>(3100 + i++);
+      check(k, workers);
+    }
+  ConvCase d = conv(1, 128, 24, 24, 20, 3, 3, 1, 2);
+  d.g.dil_h = d.g.dil_w = 2;
+  vary(&d, 5);
+  check(d, 2);
+  ConvCase a = conv(1, 128, 25, 22, 24, 3, 3, 2, 1);
+  a.g.pad_top = 0;
+  a.pad_bottom = 2;
+  a.g.pad_left = 2;
+  a.pad_right = 0;
+  vary(&a, 6);
+  check(a, 3);
+}
+
 // Realistic (ResNet-50-like, spatially reduced) layers.
 TEST(QConvGemmAvx512Vnni, ResNetShapes) {
   SKIP_WITHOUT_VNNI();
