@@ -64,6 +64,20 @@ void vary(ConvCase* c, int i) {
   c->seed = static_cast<uint32_t>(1000 + i);
 }
 
+// Runs `dilated` with dilation 2 and `asym` with pads top 0 / bottom 2, left 2 / right 0, each
+// varied by `i` and `i + 1`, on 2 and 3 workers.
+void check_dilated_and_asymmetric(ConvCase dilated, ConvCase asym, int i) {
+  dilated.g.dil_h = dilated.g.dil_w = 2;
+  vary(&dilated, i);
+  check(dilated, 2);
+  asym.g.pad_top = 0;
+  asym.pad_bottom = 2;
+  asym.g.pad_left = 2;
+  asym.pad_right = 0;
+  vary(&asym, i + 1);
+  check(asym, 3);
+}
+
 const int64_t kSizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 67};
 
 TEST(QConvGemmAvx512Vnni, ChannelsInOut) {
@@ -510,18 +524,7 @@ TEST(QConvGemmAvx512Vnni, ChannelVectorized) {
       check(k, 1 + i % 3);
       ++i;
     }
-  // Dilation and asymmetric pads.
-  ConvCase d = conv(1, 64, 9, 9, 40, 3, 3, 1, 2);
-  d.g.dil_h = d.g.dil_w = 2;
-  vary(&d, 3);
-  check(d, 2);
-  ConvCase a = conv(1, 64, 8, 7, 40, 3, 3, 2, 1);
-  a.g.pad_top = 0;
-  a.pad_bottom = 2;
-  a.g.pad_left = 2;
-  a.pad_right = 0;
-  vary(&a, 4);
-  check(a, 3);
+  check_dilated_and_asymmetric(conv(1, 64, 9, 9, 40, 3, 3, 1, 2), conv(1, 64, 8, 7, 40, 3, 3, 2, 1), 3);
   // Multipliers outside the register requantization's shift range, ties, extremes.
   const double ranges[][2] = {{0.2501, 0.4999}, {0.5, 0.9}, {1.2e-7, 2.3e-7}, {6.0e-8, 1.1e-7}, {0x1p-16, 0x1p-16}};
   for (const auto& r : ranges)
@@ -565,17 +568,7 @@ TEST(QConvGemmAvx512Vnni, ChannelVectorizedRowBands) {
       k.seed = static_cast<uint32_t>(3100 + i++);
       check(k, workers);
     }
-  ConvCase d = conv(1, 128, 24, 24, 20, 3, 3, 1, 2);
-  d.g.dil_h = d.g.dil_w = 2;
-  vary(&d, 5);
-  check(d, 2);
-  ConvCase a = conv(1, 128, 25, 22, 24, 3, 3, 2, 1);
-  a.g.pad_top = 0;
-  a.pad_bottom = 2;
-  a.g.pad_left = 2;
-  a.pad_right = 0;
-  vary(&a, 6);
-  check(a, 3);
+  check_dilated_and_asymmetric(conv(1, 128, 24, 24, 20, 3, 3, 1, 2), conv(1, 128, 25, 22, 24, 3, 3, 2, 1), 5);
 }
 
 // Realistic (ResNet-50-like, spatially reduced) layers.
