@@ -97,92 +97,115 @@ template <bool S>
 void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
   const uint8_t low = S ? 0x80 : 0x00;
   const Columns c = columns(g);
-  const int64_t sw = g.stride_w;
-  KVector<uint8_t> buf(static_cast<size_t>(c.len + 64), low);
+  const int64_t sw = g.stride_w, w = g.w, ow = g.ow;
+  // A block of output rows goes through each pass before the next one starts (vertical max
+  // of every row, then the phases of every row, then the horizontal max): a pass's loads then
+  // read vectors stored a whole pass earlier, where one row at a time had every load of the
+  // phase and horizontal passes straddle the unaligned stores just before it (store-to-load
+  // forwarding fails on those: ~15 ns per output row). Blocks keep the buffers near 16 KB.
+  const int64_t rstride = c.len + 64, pstride = c.phase_len;
+  const int64_t block = std::clamp<int64_t>(16384 / (rstride + (sw > 1 ? sw * pstride : 0)), 1, g.oh);
+  KVector<uint8_t> buf(static_cast<size_t>(block * rstride), low);  // pads and tails stay low
   KVector<KVector<uint8_t>> phase(static_cast<size_t>(sw));
   if (sw > 1)
     for (int64_t r = 0; r < sw; ++r)
-      if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(c.phase_len), low);
+      if (c.used[static_cast<size_t>(r)])
+        phase[static_cast<size_t>(r)].assign(static_cast<size_t>(block * pstride), low);
+  // Tap kx of row b of a block reads tap[kx] + b * tap_stride.
   KVector<const uint8_t*> tap(static_cast<size_t>(g.kw));
   for (int64_t kx = 0; kx < g.kw; ++kx)
     tap[static_cast<size_t>(kx)] =
         (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
         c.tap_q[static_cast<size_t>(kx)];
+  const int64_t tap_stride = sw == 1 ? rstride : pstride;
   // Each output row's window rows inside the input, once for every plane.
   KVector<int64_t> rows_of(static_cast<size_t>(g.oh * g.kh)), nr_of(static_cast<size_t>(g.oh));
   for (int64_t oy = 0; oy < g.oh; ++oy)
     nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, nullptr);
-  const int64_t w = g.w, ow = g.ow;
-  uint8_t* col = buf.data() + g.pad_left;
   // A row's last vector may be stored whole when its 32 bytes end inside the output: the bytes
   // past the row belong to rows written after it (small planes: no copy through a buffer).
   const uint8_t* y_end = y + g.n * g.c * g.oh * ow;
-
+  const __m256i sh = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
+                                      0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const uint8_t* plane = x + p * g.h * w;
-    for (int64_t oy = 0; oy < g.oh; ++oy, y += ow) {
-      const int64_t* rows = rows_of.data() + oy * g.kh;
-      const int64_t nr = nr_of[static_cast<size_t>(oy)];
-      if (nr == 0) {
-        std::memset(y, low, static_cast<size_t>(ow));
-        continue;
-      }
-      // Vertical: the max of the window's rows, into col[0, w).
-      const uint8_t* r0 = plane + rows[0] * w;
-      if (nr == 1) {
-        std::memcpy(col, r0, static_cast<size_t>(w));
-      } else if (w >= 32) {
-        for (int64_t i = 0;; i += 32) {
-          if (i + 32 > w) i = w - 32;  // the last chunk overlaps the previous one
-          __m256i m = loadu(r0 + i);
-          for (int64_t k = 1; k < nr; ++k) m = vmax<S>(m, loadu(plane + rows[k] * w + i));
-          storeu(col + i, m);
-          if (i + 32 >= w) break;
-        }
-      } else if (w >= 16) {
-        for (int64_t i = 0;; i += 16) {
-          if (i + 16 > w) i = w - 16;
-          __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + i));
-          for (int64_t k = 1; k < nr; ++k)
-            m = vmax<S>(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(plane + rows[k] * w + i)));
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(col + i), m);
-          if (i + 16 >= w) break;
-        }
-      } else {
-        for (int64_t i = 0; i < w; ++i) {
-          uint8_t m = r0[i];
-          for (int64_t k = 1; k < nr; ++k) m = smax<S>(m, plane[rows[k] * w + i]);
-          col[i] = m;
+    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += block) {
+      const int64_t nb = std::min(block, g.oh - oy0);
+      // Vertical: the max of each row's window rows, into its buffer row at pad_left.
+      for (int64_t b = 0; b < nb; ++b) {
+        const int64_t* rows = rows_of.data() + (oy0 + b) * g.kh;
+        const int64_t nr = nr_of[static_cast<size_t>(oy0 + b)];
+        if (nr == 0) continue;
+        uint8_t* col = buf.data() + b * rstride + g.pad_left;
+        const uint8_t* r0 = plane + rows[0] * w;
+        if (nr == 1) {
+          std::memcpy(col, r0, static_cast<size_t>(w));
+        } else if (w >= 32) {
+          for (int64_t i = 0;; i += 32) {
+            if (i + 32 > w) i = w - 32;  // the last chunk overlaps the previous one
+            __m256i m = loadu(r0 + i);
+            for (int64_t k = 1; k < nr; ++k) m = vmax<S>(m, loadu(plane + rows[k] * w + i));
+            storeu(col + i, m);
+            if (i + 32 >= w) break;
+          }
+        } else if (w >= 16) {
+          for (int64_t i = 0;; i += 16) {
+            if (i + 16 > w) i = w - 16;
+            __m128i m = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + i));
+            for (int64_t k = 1; k < nr; ++k)
+              m = vmax<S>(m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(plane + rows[k] * w + i)));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(col + i), m);
+            if (i + 16 >= w) break;
+          }
+        } else {
+          for (int64_t i = 0; i < w; ++i) {
+            uint8_t m = r0[i];
+            for (int64_t k = 1; k < nr; ++k) m = smax<S>(m, plane[rows[k] * w + i]);
+            col[i] = m;
+          }
         }
       }
       // Stride phases.
       if (sw == 2) {
-        const __m256i sh = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15,
-                                            0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
         uint8_t* e = phase[0].empty() ? nullptr : phase[0].data();  // phases no tap reads stay empty
         uint8_t* o = phase[1].empty() ? nullptr : phase[1].data();
-        for (int64_t i = 0; i < c.len; i += 32) {
-          const __m256i v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(loadu(buf.data() + i), sh), 0xD8);
-          if (e) _mm_storeu_si128(reinterpret_cast<__m128i*>(e + i / 2), _mm256_castsi256_si128(v));
-          if (o) _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i / 2), _mm256_extracti128_si256(v, 1));
+        for (int64_t b = 0; b < nb; ++b) {
+          if (nr_of[static_cast<size_t>(oy0 + b)] == 0) continue;
+          const uint8_t* row = buf.data() + b * rstride;
+          for (int64_t i = 0; i < c.len; i += 32) {
+            const __m256i v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(loadu(row + i), sh), 0xD8);
+            if (e) _mm_storeu_si128(reinterpret_cast<__m128i*>(e + b * pstride + i / 2), _mm256_castsi256_si128(v));
+            if (o) _mm_storeu_si128(reinterpret_cast<__m128i*>(o + b * pstride + i / 2), _mm256_extracti128_si256(v, 1));
+          }
         }
       } else if (sw > 2) {
-        for (int64_t r = 0; r < sw; ++r) {
-          if (phase[static_cast<size_t>(r)].empty()) continue;
-          uint8_t* ph = phase[static_cast<size_t>(r)].data();
-          for (int64_t j = 0, i = r; i < c.len; ++j, i += sw) ph[j] = buf[static_cast<size_t>(i)];
+        for (int64_t b = 0; b < nb; ++b) {
+          if (nr_of[static_cast<size_t>(oy0 + b)] == 0) continue;
+          const uint8_t* row = buf.data() + b * rstride;
+          for (int64_t r = 0; r < sw; ++r) {
+            if (phase[static_cast<size_t>(r)].empty()) continue;
+            uint8_t* ph = phase[static_cast<size_t>(r)].data() + b * pstride;
+            for (int64_t j = 0, i = r; i < c.len; ++j, i += sw) ph[j] = row[i];
+          }
         }
       }
       // Horizontal: out[ox] = max over taps of tap[kx][ox].
-      for (int64_t ox = 0; ox < ow; ox += 32) {
-        __m256i m = loadu(tap[0] + ox);
-        for (int64_t kx = 1; kx < g.kw; ++kx) m = vmax<S>(m, loadu(tap[static_cast<size_t>(kx)] + ox));
-        if (ox + 32 <= ow || (y_end - y) - ox >= 32) {
-          storeu(y + ox, m);
-        } else {
-          alignas(32) uint8_t t[32];
-          storeu(t, m);
-          std::memcpy(y + ox, t, static_cast<size_t>(ow - ox));
+      for (int64_t b = 0; b < nb; ++b, y += ow) {
+        if (nr_of[static_cast<size_t>(oy0 + b)] == 0) {
+          std::memset(y, low, static_cast<size_t>(ow));
+          continue;
+        }
+        const int64_t off = b * tap_stride;
+        for (int64_t ox = 0; ox < ow; ox += 32) {
+          __m256i m = loadu(tap[0] + off + ox);
+          for (int64_t kx = 1; kx < g.kw; ++kx) m = vmax<S>(m, loadu(tap[static_cast<size_t>(kx)] + off + ox));
+          if (ox + 32 <= ow || (y_end - y) - ox >= 32) {
+            storeu(y + ox, m);
+          } else {
+            alignas(32) uint8_t t[32];
+            storeu(t, m);
+            std::memcpy(y + ox, t, static_cast<size_t>(ow - ox));
+          }
         }
       }
     }

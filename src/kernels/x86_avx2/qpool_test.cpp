@@ -87,6 +87,25 @@ TEST(QPoolAvx2, MaxPool) {
     EXPECT_SAME_BYTES(want, got, "seed " << seed << " trial " << t << " maxpool " << geom_str(g) << (xs ? " x s8" : " x u8"));
     ++cases;
   }
+  // Tall and wide planes: the kernel runs a plane in blocks of output rows (its buffers held
+  // near 16 KB), so these cross block edges, with every stride and all-padding rows in ceil mode.
+  for (int t = 0; t < 60; ++t) {
+    PoolGeometry2d g = random_geometry(rng);
+    const int64_t wide[] = {113, 200, 261};
+    g.n = 1;
+    g.h = 90 + rng() % 200;
+    g.w = wide[rng() % std::size(wide)];
+    const bool ceil_mode = t % 2 == 0;
+    g.oh = out_len(g.h, g.kh, g.stride_h, g.dil_h, g.pad_top, g.pad_bottom, ceil_mode);
+    g.ow = out_len(g.w, g.kw, g.stride_w, g.dil_w, g.pad_left, g.pad_right, ceil_mode);
+    const bool xs = rng() & 1;
+    const std::vector<uint8_t> x = random_bytes(rng, g.n * g.c * g.h * g.w);
+    std::vector<uint8_t> want(static_cast<size_t>(g.n * g.c * g.oh * g.ow), 1), got(want.size(), 2);
+    ref::qmaxpool2d(g, {x.data(), xs}, {want.data(), xs});
+    avx2::qmaxpool2d(g, {x.data(), xs}, {got.data(), xs});
+    EXPECT_SAME_BYTES(want, got, "seed " << seed << " tall trial " << t << " maxpool " << geom_str(g));
+    ++cases;
+  }
   // ResNet's stem pool: 3x3 stride 2 pad 1 on 112x112.
   for (bool xs : {true, false}) {
     const PoolGeometry2d g{1, 4, 112, 112, 56, 56, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1};
