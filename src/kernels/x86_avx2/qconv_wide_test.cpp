@@ -231,7 +231,9 @@ TEST(QConvWideAvx2, DeclinesPastTheInt32Bound) {
   p.y_wide = true;
   p.lo = -32768, p.hi = 32767;
   EXPECT_NE(make_qconv_wide_avx2(p), nullptr);  // 600 * 128 * 255 < 2^31
-  if (testing::host_has_isa(Isa::kAvx512Vnni)) EXPECT_NE(make_qconv_wide_avx512vnni(p), nullptr);
+  if (testing::host_has_isa(Isa::kAvx512Vnni)) {
+    EXPECT_NE(make_qconv_wide_avx512vnni(p), nullptr);
+  }
 }
 
 }  // namespace
