@@ -2,7 +2,9 @@
 //
 // Per plane and output row, the window's rows inside the input are reduced vertically into a
 // row buffer indexed by input column + pad_left (byte max, or int32 sums of the raw values),
-// whose padding and tail hold the neutral value (the type's lowest byte / 0). The buffer is
+// whose padding and tail hold the neutral value (the type's lowest byte / 0). A block of
+// output rows goes through each pass (vertical, phases, horizontal) before the next pass, so
+// no load straddles the stores just made (failed store forwarding cost ~15 ns a row). The buffer is
 // split into stride phases (P_r[j] = buf[j * stride_w + r]), so tap kx of output ox is
 // P_r[ox + q] with kx * dil_w = q * stride_w + r: the column reduction is then unit-stride
 // vector loads. Averages subtract zx * (taps inside) and requantize 8 outputs at once with
@@ -88,6 +90,18 @@ int64_t window_rows(const PoolGeometry2d& g, int64_t oy, int64_t* rows, int64_t*
   }
   if (padded) *padded = p;
   return n;
+}
+
+// Stride phases of a row buffer, element by element (strides above 2): phase r gets
+// row[r], row[r + sw], ... at `off` (phases no tap reads are empty and skipped).
+template <class T>
+void split_phases(const T* row, int64_t len, KVector<KVector<T>>& phase, int64_t off) {
+  const int64_t sw = static_cast<int64_t>(phase.size());
+  for (int64_t r = 0; r < sw; ++r) {
+    if (phase[static_cast<size_t>(r)].empty()) continue;
+    T* ph = phase[static_cast<size_t>(r)].data() + off;
+    for (int64_t j = 0, i = r; i < len; ++j, i += sw) ph[j] = row[i];
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -179,15 +193,8 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
           }
         }
       } else if (sw > 2) {
-        for (int64_t b = 0; b < nb; ++b) {
-          if (nr_of[static_cast<size_t>(oy0 + b)] == 0) continue;
-          const uint8_t* row = buf.data() + b * rstride;
-          for (int64_t r = 0; r < sw; ++r) {
-            if (phase[static_cast<size_t>(r)].empty()) continue;
-            uint8_t* ph = phase[static_cast<size_t>(r)].data() + b * pstride;
-            for (int64_t j = 0, i = r; i < c.len; ++j, i += sw) ph[j] = row[i];
-          }
-        }
+        for (int64_t b = 0; b < nb; ++b)
+          if (nr_of[static_cast<size_t>(oy0 + b)] != 0) split_phases(buf.data() + b * rstride, c.len, phase, b * pstride);
       }
       // Horizontal: out[ox] = max over taps of tap[kx][ox].
       for (int64_t b = 0; b < nb; ++b, y += ow) {
@@ -325,79 +332,94 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
     row_class[static_cast<size_t>(oy)] = k;
   }
 
-  KVector<int32_t> buf(static_cast<size_t>(c.len + 64), 0);
+  // Blocks of output rows through each pass, as in maxpool_t (and for the same reason).
+  const int64_t rstride = c.len + 64, pstride = c.phase_len;
+  const int64_t block =
+      std::clamp<int64_t>(16384 / (4 * (rstride + (sw > 1 ? sw * pstride : 0))), 1, g.oh);
+  KVector<int32_t> buf(static_cast<size_t>(block * rstride), 0);  // pads and tails stay 0
   KVector<KVector<int32_t>> phase(static_cast<size_t>(sw));
   if (sw > 1)
     for (int64_t r = 0; r < sw; ++r)
-      if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(c.phase_len), 0);
+      if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(block * pstride), 0);
+  // Tap kx of row b of a block reads tap[kx] + b * tap_stride.
   KVector<const int32_t*> tap(static_cast<size_t>(g.kw));
   for (int64_t kx = 0; kx < g.kw; ++kx)
     tap[static_cast<size_t>(kx)] =
         (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
         c.tap_q[static_cast<size_t>(kx)];
-  int32_t* col = buf.data() + g.pad_left;
+  const int64_t tap_stride = sw == 1 ? rstride : pstride;
+  KVector<int64_t> rows_of(static_cast<size_t>(g.oh * g.kh)), nr_of(static_cast<size_t>(g.oh));
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, nullptr);
   auto load8 = [](const uint8_t* p) {
     const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
     return S ? _mm256_cvtepi8_epi32(v) : _mm256_cvtepu8_epi32(v);
   };
+  const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
 
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const uint8_t* plane = x + p * g.h * w;
-    for (int64_t oy = 0; oy < g.oh; ++oy, y += ow) {
-      const AvgClass& cl = classes[row_class[static_cast<size_t>(oy)]];
-      const int64_t nr = window_rows(g, oy, rows.data(), nullptr);
-      // Vertical: sums of the window's rows' values, into col[0, w).
-      if (nr == 0) {
-        std::fill(col, col + w, 0);
-      } else if (w >= 8) {
-        for (int64_t i = 0;; i += 8) {
-          if (i + 8 > w) i = w - 8;  // the last chunk overlaps the previous one
-          __m256i s = load8(plane + rows[0] * w + i);
-          for (int64_t k = 1; k < nr; ++k) s = _mm256_add_epi32(s, load8(plane + rows[static_cast<size_t>(k)] * w + i));
-          storeu(col + i, s);
-          if (i + 8 >= w) break;
-        }
-      } else {
-        for (int64_t i = 0; i < w; ++i) {
-          int32_t s = 0;
-          for (int64_t k = 0; k < nr; ++k) {
-            const uint8_t v = plane[rows[static_cast<size_t>(k)] * w + i];
-            s += S ? static_cast<int8_t>(v) : v;
+    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += block) {
+      const int64_t nb = std::min(block, g.oh - oy0);
+      // Vertical: sums of each row's window rows' values, into its buffer row at pad_left.
+      for (int64_t b = 0; b < nb; ++b) {
+        const int64_t* rows = rows_of.data() + (oy0 + b) * g.kh;
+        const int64_t nr = nr_of[static_cast<size_t>(oy0 + b)];
+        int32_t* col = buf.data() + b * rstride + g.pad_left;
+        if (nr == 0) {
+          std::fill(col, col + w, 0);
+        } else if (w >= 8) {
+          for (int64_t i = 0;; i += 8) {
+            if (i + 8 > w) i = w - 8;  // the last chunk overlaps the previous one
+            __m256i sum = load8(plane + rows[0] * w + i);
+            for (int64_t k = 1; k < nr; ++k) sum = _mm256_add_epi32(sum, load8(plane + rows[k] * w + i));
+            storeu(col + i, sum);
+            if (i + 8 >= w) break;
           }
-          col[i] = s;
+        } else {
+          for (int64_t i = 0; i < w; ++i) {
+            int32_t sum = 0;
+            for (int64_t k = 0; k < nr; ++k) {
+              const uint8_t v = plane[rows[k] * w + i];
+              sum += S ? static_cast<int8_t>(v) : v;
+            }
+            col[i] = sum;
+          }
         }
       }
       // Stride phases.
       if (sw == 2) {
-        const __m256i split = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
         int32_t* e = phase[0].empty() ? nullptr : phase[0].data();  // phases no tap reads stay empty
         int32_t* o = phase[1].empty() ? nullptr : phase[1].data();
-        for (int64_t i = 0; i < c.len; i += 16) {
-          const __m256i a = _mm256_permutevar8x32_epi32(loadu(buf.data() + i), split);
-          const __m256i b = _mm256_permutevar8x32_epi32(loadu(buf.data() + i + 8), split);
-          if (e) storeu(e + i / 2, _mm256_permute2x128_si256(a, b, 0x20));
-          if (o) storeu(o + i / 2, _mm256_permute2x128_si256(a, b, 0x31));
+        for (int64_t b = 0; b < nb; ++b) {
+          const int32_t* row = buf.data() + b * rstride;
+          for (int64_t i = 0; i < c.len; i += 16) {
+            const __m256i a = _mm256_permutevar8x32_epi32(loadu(row + i), split);
+            const __m256i bb = _mm256_permutevar8x32_epi32(loadu(row + i + 8), split);
+            if (e) storeu(e + b * pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x20));
+            if (o) storeu(o + b * pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x31));
+          }
         }
       } else if (sw > 2) {
-        for (int64_t r = 0; r < sw; ++r) {
-          if (phase[static_cast<size_t>(r)].empty()) continue;
-          int32_t* ph = phase[static_cast<size_t>(r)].data();
-          for (int64_t j = 0, i = r; i < c.len; ++j, i += sw) ph[j] = buf[static_cast<size_t>(i)];
-        }
+        for (int64_t b = 0; b < nb; ++b) split_phases(buf.data() + b * rstride, c.len, phase, b * pstride);
       }
       // Horizontal sums, minus zx per tap inside, requantized with mult[count].
-      for (int64_t ox = 0; ox < ow; ox += 8) {
-        __m256i s = loadu(tap[0] + ox);
-        for (int64_t kx = 1; kx < g.kw; ++kx) s = _mm256_add_epi32(s, loadu(tap[static_cast<size_t>(kx)] + ox));
-        s = _mm256_sub_epi32(s, loadu(cl.zsum.data() + ox));
-        const RequantLanes q{loadu(cl.m.data() + ox), loadu(cl.shift.data() + ox)};
-        const __m128i b = narrow8(requant8(s, q, zy, lo, hi));
-        if (ox + 8 <= ow) {
-          _mm_storel_epi64(reinterpret_cast<__m128i*>(y + ox), b);
-        } else {
-          alignas(16) uint8_t t[16];
-          _mm_store_si128(reinterpret_cast<__m128i*>(t), b);
-          std::memcpy(y + ox, t, static_cast<size_t>(ow - ox));
+      for (int64_t b = 0; b < nb; ++b, y += ow) {
+        const AvgClass& cl = classes[row_class[static_cast<size_t>(oy0 + b)]];
+        const int64_t off = b * tap_stride;
+        for (int64_t ox = 0; ox < ow; ox += 8) {
+          __m256i sum = loadu(tap[0] + off + ox);
+          for (int64_t kx = 1; kx < g.kw; ++kx) sum = _mm256_add_epi32(sum, loadu(tap[static_cast<size_t>(kx)] + off + ox));
+          sum = _mm256_sub_epi32(sum, loadu(cl.zsum.data() + ox));
+          const RequantLanes q{loadu(cl.m.data() + ox), loadu(cl.shift.data() + ox)};
+          const __m128i v = narrow8(requant8(sum, q, zy, lo, hi));
+          if (ox + 8 <= ow) {
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(y + ox), v);
+          } else {
+            alignas(16) uint8_t t[16];
+            _mm_store_si128(reinterpret_cast<__m128i*>(t), v);
+            std::memcpy(y + ox, t, static_cast<size_t>(ow - ox));
+          }
         }
       }
     }
