@@ -104,6 +104,46 @@ void split_phases(const T* row, int64_t len, KVector<KVector<T>>& phase, int64_t
   }
 }
 
+// The buffers of a block of output rows, which both pools take through each pass (vertical
+// reduction into a row of buf, stride phases, horizontal reduction from the taps) before the
+// next pass starts: a pass's loads then read vectors stored a whole pass earlier, where one
+// row at a time had every load of the phase and horizontal passes straddle the unaligned
+// stores just before it (store-to-load forwarding fails on those: ~15 ns per output row).
+// Blocks keep the buffers near 16 KB. Pads and tails hold `neutral` throughout.
+template <class T>
+struct RowBlocks {
+  int64_t rstride = 0, pstride = 0, block = 1, tap_stride = 0;  // buf / phase row strides, rows
+  KVector<T> buf;
+  KVector<KVector<T>> phase;  // per stride phase (empty when no tap reads it; none for stride 1)
+  KVector<const T*> tap;      // tap kx of block row b reads tap[kx] + b * tap_stride
+  // Per output row: its window rows inside the input (kh slots each), their count, and the
+  // count inside the padded input (window_rows).
+  KVector<int64_t> rows_of, nr_of, padded_of;
+
+  RowBlocks(const PoolGeometry2d& g, const Columns& c, T neutral) : rstride(c.len + 64), pstride(c.phase_len) {
+    const int64_t sw = g.stride_w;
+    block = std::clamp<int64_t>(
+        16384 / (static_cast<int64_t>(sizeof(T)) * (rstride + (sw > 1 ? sw * pstride : 0))), 1, g.oh);
+    buf.assign(static_cast<size_t>(block * rstride), neutral);
+    phase.resize(static_cast<size_t>(sw));
+    if (sw > 1)
+      for (int64_t r = 0; r < sw; ++r)
+        if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(block * pstride), neutral);
+    tap.resize(static_cast<size_t>(g.kw));
+    for (int64_t kx = 0; kx < g.kw; ++kx)
+      tap[static_cast<size_t>(kx)] =
+          (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
+          c.tap_q[static_cast<size_t>(kx)];
+    tap_stride = sw == 1 ? rstride : pstride;
+    rows_of.resize(static_cast<size_t>(g.oh * g.kh));
+    nr_of.resize(static_cast<size_t>(g.oh));
+    padded_of.resize(static_cast<size_t>(g.oh));
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, &padded_of[static_cast<size_t>(oy)]);
+  }
+  T* row(int64_t b) { return buf.data() + b * rstride; }
+};
+
 // ---------------------------------------------------------------------------------------
 // MaxPool
 
@@ -112,30 +152,7 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
   const uint8_t low = S ? 0x80 : 0x00;
   const Columns c = columns(g);
   const int64_t sw = g.stride_w, w = g.w, ow = g.ow;
-  // A block of output rows goes through each pass before the next one starts (vertical max
-  // of every row, then the phases of every row, then the horizontal max): a pass's loads then
-  // read vectors stored a whole pass earlier, where one row at a time had every load of the
-  // phase and horizontal passes straddle the unaligned stores just before it (store-to-load
-  // forwarding fails on those: ~15 ns per output row). Blocks keep the buffers near 16 KB.
-  const int64_t rstride = c.len + 64, pstride = c.phase_len;
-  const int64_t block = std::clamp<int64_t>(16384 / (rstride + (sw > 1 ? sw * pstride : 0)), 1, g.oh);
-  KVector<uint8_t> buf(static_cast<size_t>(block * rstride), low);  // pads and tails stay low
-  KVector<KVector<uint8_t>> phase(static_cast<size_t>(sw));
-  if (sw > 1)
-    for (int64_t r = 0; r < sw; ++r)
-      if (c.used[static_cast<size_t>(r)])
-        phase[static_cast<size_t>(r)].assign(static_cast<size_t>(block * pstride), low);
-  // Tap kx of row b of a block reads tap[kx] + b * tap_stride.
-  KVector<const uint8_t*> tap(static_cast<size_t>(g.kw));
-  for (int64_t kx = 0; kx < g.kw; ++kx)
-    tap[static_cast<size_t>(kx)] =
-        (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
-        c.tap_q[static_cast<size_t>(kx)];
-  const int64_t tap_stride = sw == 1 ? rstride : pstride;
-  // Each output row's window rows inside the input, once for every plane.
-  KVector<int64_t> rows_of(static_cast<size_t>(g.oh * g.kh)), nr_of(static_cast<size_t>(g.oh));
-  for (int64_t oy = 0; oy < g.oh; ++oy)
-    nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, nullptr);
+  RowBlocks<uint8_t> rb(g, c, low);
   // A row's last vector may be stored whole when its 32 bytes end inside the output: the bytes
   // past the row belong to rows written after it (small planes: no copy through a buffer).
   const uint8_t* y_end = y + g.n * g.c * g.oh * ow;
@@ -143,14 +160,14 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
                                       0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const uint8_t* plane = x + p * g.h * w;
-    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += block) {
-      const int64_t nb = std::min(block, g.oh - oy0);
+    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += rb.block) {
+      const int64_t nb = std::min(rb.block, g.oh - oy0);
       // Vertical: the max of each row's window rows, into its buffer row at pad_left.
       for (int64_t b = 0; b < nb; ++b) {
-        const int64_t* rows = rows_of.data() + (oy0 + b) * g.kh;
-        const int64_t nr = nr_of[static_cast<size_t>(oy0 + b)];
+        const int64_t* rows = rb.rows_of.data() + (oy0 + b) * g.kh;
+        const int64_t nr = rb.nr_of[static_cast<size_t>(oy0 + b)];
         if (nr == 0) continue;
-        uint8_t* col = buf.data() + b * rstride + g.pad_left;
+        uint8_t* col = rb.row(b) + g.pad_left;
         const uint8_t* r0 = plane + rows[0] * w;
         if (nr == 1) {
           std::memcpy(col, r0, static_cast<size_t>(w));
@@ -181,31 +198,31 @@ void maxpool_t(const PoolGeometry2d& g, const uint8_t* x, uint8_t* y) {
       }
       // Stride phases.
       if (sw == 2) {
-        uint8_t* e = phase[0].empty() ? nullptr : phase[0].data();  // phases no tap reads stay empty
-        uint8_t* o = phase[1].empty() ? nullptr : phase[1].data();
+        uint8_t* e = rb.phase[0].empty() ? nullptr : rb.phase[0].data();  // phases no tap reads stay empty
+        uint8_t* o = rb.phase[1].empty() ? nullptr : rb.phase[1].data();
         for (int64_t b = 0; b < nb; ++b) {
-          if (nr_of[static_cast<size_t>(oy0 + b)] == 0) continue;
-          const uint8_t* row = buf.data() + b * rstride;
+          if (rb.nr_of[static_cast<size_t>(oy0 + b)] == 0) continue;
+          const uint8_t* row = rb.row(b);
           for (int64_t i = 0; i < c.len; i += 32) {
             const __m256i v = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(loadu(row + i), sh), 0xD8);
-            if (e) _mm_storeu_si128(reinterpret_cast<__m128i*>(e + b * pstride + i / 2), _mm256_castsi256_si128(v));
-            if (o) _mm_storeu_si128(reinterpret_cast<__m128i*>(o + b * pstride + i / 2), _mm256_extracti128_si256(v, 1));
+            if (e) _mm_storeu_si128(reinterpret_cast<__m128i*>(e + b * rb.pstride + i / 2), _mm256_castsi256_si128(v));
+            if (o) _mm_storeu_si128(reinterpret_cast<__m128i*>(o + b * rb.pstride + i / 2), _mm256_extracti128_si256(v, 1));
           }
         }
       } else if (sw > 2) {
         for (int64_t b = 0; b < nb; ++b)
-          if (nr_of[static_cast<size_t>(oy0 + b)] != 0) split_phases(buf.data() + b * rstride, c.len, phase, b * pstride);
+          if (rb.nr_of[static_cast<size_t>(oy0 + b)] != 0) split_phases(rb.row(b), c.len, rb.phase, b * rb.pstride);
       }
       // Horizontal: out[ox] = max over taps of tap[kx][ox].
       for (int64_t b = 0; b < nb; ++b, y += ow) {
-        if (nr_of[static_cast<size_t>(oy0 + b)] == 0) {
+        if (rb.nr_of[static_cast<size_t>(oy0 + b)] == 0) {
           std::memset(y, low, static_cast<size_t>(ow));
           continue;
         }
-        const int64_t off = b * tap_stride;
+        const int64_t off = b * rb.tap_stride;
         for (int64_t ox = 0; ox < ow; ox += 32) {
-          __m256i m = loadu(tap[0] + off + ox);
-          for (int64_t kx = 1; kx < g.kw; ++kx) m = vmax<S>(m, loadu(tap[static_cast<size_t>(kx)] + off + ox));
+          __m256i m = loadu(rb.tap[0] + off + ox);
+          for (int64_t kx = 1; kx < g.kw; ++kx) m = vmax<S>(m, loadu(rb.tap[static_cast<size_t>(kx)] + off + ox));
           if (ox + 32 <= ow || (y_end - y) - ox >= 32) {
             storeu(y + ox, m);
           } else {
@@ -303,12 +320,11 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
       cols_in[static_cast<size_t>(ox)] += ix >= 0 && ix < w;
     }
   }
-  KVector<int64_t> rows(static_cast<size_t>(g.kh));
+  RowBlocks<int32_t> rb(g, c, 0);
   KVector<AvgClass> classes;
   KVector<size_t> row_class(static_cast<size_t>(g.oh));
   for (int64_t oy = 0; oy < g.oh; ++oy) {
-    int64_t padded = 0;
-    const int64_t nr = window_rows(g, oy, rows.data(), &padded);
+    const int64_t nr = rb.nr_of[static_cast<size_t>(oy)], padded = rb.padded_of[static_cast<size_t>(oy)];
     size_t k = 0;
     while (k < classes.size() && (classes[k].rows_in != nr || classes[k].rows_pad != padded)) ++k;
     if (k == classes.size()) {
@@ -332,25 +348,6 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
     row_class[static_cast<size_t>(oy)] = k;
   }
 
-  // Blocks of output rows through each pass, as in maxpool_t (and for the same reason).
-  const int64_t rstride = c.len + 64, pstride = c.phase_len;
-  const int64_t block =
-      std::clamp<int64_t>(16384 / (4 * (rstride + (sw > 1 ? sw * pstride : 0))), 1, g.oh);
-  KVector<int32_t> buf(static_cast<size_t>(block * rstride), 0);  // pads and tails stay 0
-  KVector<KVector<int32_t>> phase(static_cast<size_t>(sw));
-  if (sw > 1)
-    for (int64_t r = 0; r < sw; ++r)
-      if (c.used[static_cast<size_t>(r)]) phase[static_cast<size_t>(r)].assign(static_cast<size_t>(block * pstride), 0);
-  // Tap kx of row b of a block reads tap[kx] + b * tap_stride.
-  KVector<const int32_t*> tap(static_cast<size_t>(g.kw));
-  for (int64_t kx = 0; kx < g.kw; ++kx)
-    tap[static_cast<size_t>(kx)] =
-        (sw == 1 ? buf.data() : phase[static_cast<size_t>(c.tap_r[static_cast<size_t>(kx)])].data()) +
-        c.tap_q[static_cast<size_t>(kx)];
-  const int64_t tap_stride = sw == 1 ? rstride : pstride;
-  KVector<int64_t> rows_of(static_cast<size_t>(g.oh * g.kh)), nr_of(static_cast<size_t>(g.oh));
-  for (int64_t oy = 0; oy < g.oh; ++oy)
-    nr_of[static_cast<size_t>(oy)] = window_rows(g, oy, rows_of.data() + oy * g.kh, nullptr);
   auto load8 = [](const uint8_t* p) {
     const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
     return S ? _mm256_cvtepi8_epi32(v) : _mm256_cvtepu8_epi32(v);
@@ -359,13 +356,13 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
 
   for (int64_t p = 0; p < g.n * g.c; ++p) {
     const uint8_t* plane = x + p * g.h * w;
-    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += block) {
-      const int64_t nb = std::min(block, g.oh - oy0);
+    for (int64_t oy0 = 0; oy0 < g.oh; oy0 += rb.block) {
+      const int64_t nb = std::min(rb.block, g.oh - oy0);
       // Vertical: sums of each row's window rows' values, into its buffer row at pad_left.
       for (int64_t b = 0; b < nb; ++b) {
-        const int64_t* rows = rows_of.data() + (oy0 + b) * g.kh;
-        const int64_t nr = nr_of[static_cast<size_t>(oy0 + b)];
-        int32_t* col = buf.data() + b * rstride + g.pad_left;
+        const int64_t* rows = rb.rows_of.data() + (oy0 + b) * g.kh;
+        const int64_t nr = rb.nr_of[static_cast<size_t>(oy0 + b)];
+        int32_t* col = rb.row(b) + g.pad_left;
         if (nr == 0) {
           std::fill(col, col + w, 0);
         } else if (w >= 8) {
@@ -389,27 +386,27 @@ void avgpool_t(const PoolGeometry2d& g, bool count_include_pad, const uint8_t* x
       }
       // Stride phases.
       if (sw == 2) {
-        int32_t* e = phase[0].empty() ? nullptr : phase[0].data();  // phases no tap reads stay empty
-        int32_t* o = phase[1].empty() ? nullptr : phase[1].data();
+        int32_t* e = rb.phase[0].empty() ? nullptr : rb.phase[0].data();  // phases no tap reads stay empty
+        int32_t* o = rb.phase[1].empty() ? nullptr : rb.phase[1].data();
         for (int64_t b = 0; b < nb; ++b) {
-          const int32_t* row = buf.data() + b * rstride;
+          const int32_t* row = rb.row(b);
           for (int64_t i = 0; i < c.len; i += 16) {
             const __m256i a = _mm256_permutevar8x32_epi32(loadu(row + i), split);
             const __m256i bb = _mm256_permutevar8x32_epi32(loadu(row + i + 8), split);
-            if (e) storeu(e + b * pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x20));
-            if (o) storeu(o + b * pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x31));
+            if (e) storeu(e + b * rb.pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x20));
+            if (o) storeu(o + b * rb.pstride + i / 2, _mm256_permute2x128_si256(a, bb, 0x31));
           }
         }
       } else if (sw > 2) {
-        for (int64_t b = 0; b < nb; ++b) split_phases(buf.data() + b * rstride, c.len, phase, b * pstride);
+        for (int64_t b = 0; b < nb; ++b) split_phases(rb.row(b), c.len, rb.phase, b * rb.pstride);
       }
       // Horizontal sums, minus zx per tap inside, requantized with mult[count].
       for (int64_t b = 0; b < nb; ++b, y += ow) {
         const AvgClass& cl = classes[row_class[static_cast<size_t>(oy0 + b)]];
-        const int64_t off = b * tap_stride;
+        const int64_t off = b * rb.tap_stride;
         for (int64_t ox = 0; ox < ow; ox += 8) {
-          __m256i sum = loadu(tap[0] + off + ox);
-          for (int64_t kx = 1; kx < g.kw; ++kx) sum = _mm256_add_epi32(sum, loadu(tap[static_cast<size_t>(kx)] + off + ox));
+          __m256i sum = loadu(rb.tap[0] + off + ox);
+          for (int64_t kx = 1; kx < g.kw; ++kx) sum = _mm256_add_epi32(sum, loadu(rb.tap[static_cast<size_t>(kx)] + off + ox));
           sum = _mm256_sub_epi32(sum, loadu(cl.zsum.data() + ox));
           const RequantLanes q{loadu(cl.m.data() + ox), loadu(cl.shift.data() + ox)};
           const __m128i v = narrow8(requant8(sum, q, zy, lo, hi));

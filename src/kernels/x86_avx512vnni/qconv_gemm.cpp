@@ -552,7 +552,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
       const bool one = g.kh == 1 && g.kw == 1;
       cv_gsh_ = one ? g.stride_h : 1;
       cv_gsw_ = one ? g.stride_w : 1;
-      cv_ph_ = (g.oh - 1) * g.stride_h / cv_gsh_ + (g.kh - 1) * g.dil_h + 1;
+      cv_ph_ = cv_rows_through(g.oh - 1);
       cv_pw_ = (g.ow - 1) * g.stride_w / cv_gsw_ + (g.kw - 1) * g.dil_w + 1;
       const int64_t cb = c4n_ * 4;
       cv_ = !y_wide_ && g.group == 1 && !fold_ && g.oh * g.ow <= kCvMaxPix && g.m >= 16 && cv_ph_ * cv_pw_ * cb <= kCvMaxPackBytes &&
@@ -1005,6 +1005,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
   // Channel-vectorized path: image n packed channels-last, then output channel blocks
   // [blk0, blk1) of 48 channels, each over all pixel tiles (<= 8 consecutive output pixels).
   int64_t cv_ntile() const { return ceil_div(g_.oh * g_.ow, kCvMaxNp); }
+  // Rows of the packed grid that output rows [0, oy] read.
+  int64_t cv_rows_through(int64_t oy) const { return oy * g_.stride_h / cv_gsh_ + (g_.kh - 1) * g_.dil_h + 1; }
 
   // Units [u0, u1) of image n: unit u is pixel tile u % cv_ntile() of block u / cv_ntile().
   // With `bands`, [u0, u1) are pixel tiles instead, each run for every block, and only the
@@ -1018,7 +1020,7 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     if (bands) {
       const int64_t oy0 = (ohow * u0 / ntile) / g.ow, oy1 = (ohow * u1 / ntile - 1) / g.ow;
       r0 = oy0 * g.stride_h / cv_gsh_;
-      r1 = std::min(cv_ph_, oy1 * g.stride_h / cv_gsh_ + (g.kh - 1) * g.dil_h + 1);
+      r1 = std::min(cv_ph_, cv_rows_through(oy1));
     }
     const int64_t q0 = r0 * cv_pw_, q1 = r1 * cv_pw_;
     uint8_t* xcl = ws;
@@ -1063,8 +1065,8 @@ class QConvGemmAvx512Vnni final : public QConvKernel {
     // prefetch the next block's weights into L2, each tile its share, one line per K step.
     const int64_t block_lines = kCvMb * k4 * 4 / 64;
     alignas(64) int32_t acc[kCvMaxNp * kCvMb];
-    const int64_t blk0 = bands ? 0 : u0 / ntile;
-    for (int64_t blk = blk0; bands ? blk < cv_nmb_ : blk * ntile < u1; ++blk) {
+    const int64_t blk0 = bands ? 0 : u0 / ntile, blk1 = bands ? cv_nmb_ : ceil_div(u1, ntile);
+    for (int64_t blk = blk0; blk < blk1; ++blk) {
       const int64_t mrem = g.m - blk * kCvMb;
       const int mv = static_cast<int>(std::min<int64_t>(kCvMv, ceil_div(mrem, 16)));
       const int8_t* wb = wp_ + blk * kCvMb * k4 * 4;
