@@ -27,8 +27,10 @@ inline constexpr char kMagic[8] = {'Q', 'M', 'A', 'P', 'B', 'I', 'N', '\0'};
 // lists the history). v6: the optional PACKED section (fast kernels' packed weights), BLOBS
 // last, and two checksums: the structure's (everything before BLOBS), which every read
 // checks, and the payload's (BLOBS), which a load may skip (ReadOptions::check_payload).
-// v7: step kind 14, add_q15 (a v6 file is a v7 file without it).
-inline constexpr uint32_t kFormatVersion = 7;
+// v7: step kind 14, add_q15 (a v6 file is a v7 file without it). v8: the MEMORY_PLAN may put an
+// element-wise step's output at its input's offset (in place, runtime/memory_plan.h), which a
+// v7 runtime's plan check refuses; a v7 file is a v8 file whose plan has no in-place output.
+inline constexpr uint32_t kFormatVersion = 8;
 inline constexpr uint32_t kMinFormatVersion = 4;
 inline constexpr uint32_t kHeaderSize = 64;     // bytes
 inline constexpr uint32_t kSectionEntrySize = 24;  // bytes per section table entry

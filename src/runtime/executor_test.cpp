@@ -86,8 +86,9 @@ TEST(RuntimeExecutor, PlannedArenaMatchesSeparateBuffersAndSimulator) {
 
 // Every kernel level this CPU has, at 1, 2 and 3 intra-op threads, gives the reference's
 // outputs bit for bit (the kernel testers check each kernel alone; this checks the seam:
-// parameters handed over, scratch, threads), and the fast levels take the convolutions (int16
-// ones through the im2col kernel of x86_avx2/qconv_wide.h).
+// parameters handed over, scratch, threads, and the planned arena's in-place outputs against
+// a reference run where every tensor has its own memory), and the fast levels take the
+// convolutions (int16 ones through the im2col kernel of x86_avx2/qconv_wide.h).
 TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
@@ -95,7 +96,7 @@ TEST(RuntimeExecutor, EveryIsaAndThreadCountMatchesTheReference) {
     ASSERT_TRUE(prog.ok()) << prog.status().message();
     auto ref = Executor::prepare(*prog);
     ASSERT_TRUE(ref.ok()) << ref.status().message();
-    ExecState ref_state = ref->make_state();
+    ExecState ref_state = ref->make_state(/*keep_all=*/true);
     for (kernels::Isa isa : kernels::host_isas()) {
       auto ex = Executor::prepare(*prog, nullptr, isa);
       ASSERT_TRUE(ex.ok()) << ex.status().message();

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numeric>
 
+#include "runtime/step_run.h"
+
 namespace qmap::rt {
 
 namespace {
@@ -15,7 +17,7 @@ bool lifetimes_overlap(const MemoryPlan& m, size_t a, size_t b) {
   return m.first_step[a] <= m.last_step[b] && m.first_step[b] <= m.last_step[a];
 }
 
-// Storage classes, sizes and lifetimes: everything but the offsets.
+// Storage classes, sizes, lifetimes and in-place outputs: everything but the offsets.
 Result<MemoryPlan> classify(const IntProgram& p) {
   const size_t nt = p.tensors.size();
   MemoryPlan m;
@@ -84,6 +86,24 @@ Result<MemoryPlan> classify(const IntProgram& p) {
   for (int32_t t : p.outputs)
     if (m.storage[static_cast<size_t>(t)] == Storage::kOutput && m.first_step[static_cast<size_t>(t)] < 0)
       return error("runtime: graph output '{}' is never written", p.tensors[static_cast<size_t>(t)].name);
+  m.in_place_of.assign(nt, -1);
+  for (size_t si = 0; si < p.steps.size(); ++si) {
+    const Step& s = p.steps[si];
+    if (!is_step_kind(static_cast<int>(s.kind)) || !step_run_def(s.kind).in_place || s.outputs.size() != 1 ||
+        s.outputs[0] < 0)
+      continue;
+    const size_t y = static_cast<size_t>(s.outputs[0]);
+    if (m.storage[y] != Storage::kArena || m.bytes[y] == 0) continue;
+    for (int32_t x : s.inputs) {
+      if (x < 0) continue;
+      const size_t ux = static_cast<size_t>(x);
+      if (m.storage[ux] == Storage::kArena && m.last_step[ux] == static_cast<int32_t>(si) &&
+          p.tensors[ux].dims == p.tensors[y].dims && dtype_size(p.tensors[ux].dtype) == dtype_size(p.tensors[y].dtype)) {
+        m.in_place_of[y] = x;
+        break;
+      }
+    }
+  }
   return m;
 }
 
@@ -91,9 +111,22 @@ Result<MemoryPlan> classify(const IntProgram& p) {
 
 Result<MemoryPlan> plan_memory(const IntProgram& p) {
   QMAP_ASSIGN_OR_RETURN(MemoryPlan m, classify(p));
+  // An in-place output joins its input's slot: each chain of them is placed as one tensor,
+  // alive from its first member's first step to its last member's last step (`span`).
+  const size_t nt = m.storage.size();
+  std::vector<size_t> root(nt);
+  std::iota(root.begin(), root.end(), size_t{0});
+  MemoryPlan span = m;
   std::vector<size_t> order;
-  for (size_t t = 0; t < m.storage.size(); ++t)
-    if (m.storage[t] == Storage::kArena) order.push_back(t);
+  for (const Step& s : p.steps)  // in step order: an input's root is known before its output's
+    for (int32_t y : s.outputs) {
+      if (y < 0 || m.in_place_of[static_cast<size_t>(y)] < 0) continue;
+      const size_t t = static_cast<size_t>(y);
+      root[t] = root[static_cast<size_t>(m.in_place_of[t])];
+      span.last_step[root[t]] = std::max(span.last_step[root[t]], m.last_step[t]);
+    }
+  for (size_t t = 0; t < nt; ++t)
+    if (m.storage[t] == Storage::kArena && root[t] == t) order.push_back(t);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     const int64_t sa = align_up(m.bytes[a]), sb = align_up(m.bytes[b]);
     if (sa != sb) return sa > sb;
@@ -105,7 +138,7 @@ Result<MemoryPlan> plan_memory(const IntProgram& p) {
     const int64_t size = align_up(m.bytes[t]);
     std::vector<size_t> live;
     for (size_t q : placed)
-      if (lifetimes_overlap(m, q, t) && m.bytes[q] > 0) live.push_back(q);
+      if (lifetimes_overlap(span, q, t) && m.bytes[q] > 0) live.push_back(q);
     std::sort(live.begin(), live.end(), [&](size_t a, size_t b) {
       return m.offset[a] != m.offset[b] ? m.offset[a] < m.offset[b] : a < b;
     });
@@ -119,6 +152,8 @@ Result<MemoryPlan> plan_memory(const IntProgram& p) {
     m.arena_bytes = std::max(m.arena_bytes, m.offset[t] + size);
     placed.push_back(t);
   }
+  for (size_t t = 0; t < nt; ++t)
+    if (m.storage[t] == Storage::kArena) m.offset[t] = m.offset[root[t]];
   return m;
 }
 
@@ -164,7 +199,10 @@ Status check_memory_plan(const IntProgram& p, const MemoryPlan& plan) {
     for (size_t j = i + 1; j < arena.size(); ++j) {
       const size_t a = arena[i], b = arena[j];
       if (!lifetimes_overlap(want, a, b) || want.bytes[a] == 0 || want.bytes[b] == 0) continue;
-      if (plan.offset[a] < plan.offset[b] + want.bytes[b] && plan.offset[b] < plan.offset[a] + want.bytes[a])
+      // An in-place output over its own input, exactly (same offset; equal sizes by the rule).
+      const bool in_place = (want.in_place_of[a] == static_cast<int32_t>(b) || want.in_place_of[b] == static_cast<int32_t>(a)) &&
+                            plan.offset[a] == plan.offset[b];
+      if (!in_place && plan.offset[a] < plan.offset[b] + want.bytes[b] && plan.offset[b] < plan.offset[a] + want.bytes[a])
         return error("runtime: memory plan: tensors '{}' and '{}' are alive together and overlap in the arena",
                      p.tensors[a].name, p.tensors[b].name);
     }

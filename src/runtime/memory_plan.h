@@ -37,14 +37,21 @@ struct MemoryPlan {
   std::vector<int64_t> bytes;       // per tensor: size in bytes (elements * dtype size)
   std::vector<int32_t> first_step;  // per tensor: the step writing it (-1: none)
   std::vector<int32_t> last_step;   // per tensor: the last step reading it (first_step if none)
+  // Per tensor: the input whose arena slot this step output takes (in place), else -1. A
+  // step's output is in place when its kind allows it (StepRunDef::in_place) and it and the
+  // input are arena tensors of the same dims and element size, the step being the input's
+  // last reader; the first such input in the step's order.
+  std::vector<int32_t> in_place_of;
   int64_t arena_bytes = 0;          // a multiple of kArenaAlignment
 };
 
 // Checks the program's tensor/step wiring the plan relies on (indices in range, every tensor
 // written at most once and before it is read, dims non-negative, sizes without overflow) and
-// computes the plan: arena tensors sorted by size (largest first; ties by first step, then
-// index), each placed at the lowest-waste gap (best fit) between the tensors already placed
-// whose lifetimes [first_step, last_step] overlap its own, or after them all.
+// computes the plan: an in-place output takes its input's offset (a chain of them is placed
+// as one tensor alive over the union of their lifetimes); the arena tensors (chains) sorted by
+// size (largest first; ties by first step, then index), each placed at the lowest-waste gap
+// (best fit) between the tensors already placed whose lifetimes [first_step, last_step]
+// overlap its own, or after them all.
 Result<MemoryPlan> plan_memory(const IntProgram& p);
 
 // A plan where no two arena tensors share memory (each its own slot, in index order): for
@@ -64,7 +71,8 @@ Result<MemoryPlan> adopt_memory_plan(const IntProgram& p, const StoredMemoryPlan
 
 // Checks a plan read from a file against the program: sizes and storage classes as
 // plan_memory computes them, aligned offsets inside the arena, and no two arena tensors with
-// overlapping lifetimes overlapping in memory. Errors name the tensors.
+// overlapping lifetimes overlapping in memory, except an in-place output (in_place_of) at
+// exactly its input's offset. Errors name the tensors.
 Status check_memory_plan(const IntProgram& p, const MemoryPlan& plan);
 
 }  // namespace qmap::rt

@@ -94,6 +94,11 @@ struct StepRunDef {
   // The kernel `qmap info` names when prepare gave none: "elementwise" for the element-wise
   // table's level ("ref", "avx2", ...), otherwise this text.
   const char* kernel = "elementwise";
+  // The memory plan may give the step's one output the arena slot of an input with the same
+  // dims and element size that no later step reads (runtime/memory_plan.h, in place): every
+  // ISA's kernels for the kind (and every worker's part of them) read each element of that
+  // input before writing the output element at the same index, and no other.
+  bool in_place = false;
 };
 
 // The kinds' run hooks, one per line of src/steps/step_list.def.

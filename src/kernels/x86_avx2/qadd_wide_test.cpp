@@ -55,6 +55,16 @@ void check(T ta, T tb, T ty, const ref::BinaryGeometry& g, double ra, double rb,
   Buf got{ty, std::vector<uint8_t>(want.bytes.size(), 0xA5)};
   ref::qadd(g, a.in(), za, qa, b.in(), zb, qb, zy, lo, hi, want.out());
   avx2::qadd_wide(g, a.in(), za, qa, b.in(), zb, qb, zy, lo, hi, got.out());
+  // In place over an operand of the output's element size and count (the memory plan's
+  // in-place Add): each result is stored over the operand elements it was computed from.
+  for (const Buf* op : {&a, &b}) {
+    if (op->bytes.size() != want.bytes.size() || (op->t == kS16) != (ty == kS16) || want.bytes != got.bytes) continue;
+    Buf y{ty, op->bytes};
+    const ref::Q8In over{y.bytes.data(), op->t != kU8, op->t == kS16};  // the operand's type, y's bytes
+    avx2::qadd_wide(g, op == &a ? over : a.in(), za, qa, op == &b ? over : b.in(), zb, qb, zy, lo, hi, y.out());
+    EXPECT_EQ(y.bytes, want.bytes) << "types " << ta << "," << tb << "->" << ty << " n " << n << " seed " << seed
+                                   << ": in place over " << (op == &a ? "a" : "b");
+  }
   if (want.bytes == got.bytes) return;
   size_t i = 0;
   while (want.in()[static_cast<int64_t>(i)] == got.in()[static_cast<int64_t>(i)]) ++i;

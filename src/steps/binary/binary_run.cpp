@@ -53,8 +53,11 @@ Status run_binary(const StepRun& r) {
 
 }  // namespace
 
-extern const StepRunDef kRun_add = {.run = run_binary<StepKind::kAdd>};
-extern const StepRunDef kRun_mul = {.run = run_binary<StepKind::kMul>};
-extern const StepRunDef kRun_add_q15 = {.run = run_binary<StepKind::kAddQ15>};
+// In place: an operand with the output's dims is read at the output's index only, each
+// element before it is written (every level's qadd / qadd_q15 / qmul / qadd_wide; their
+// testers check y over a and y over b, tails included), and the parts split both alike.
+extern const StepRunDef kRun_add = {.run = run_binary<StepKind::kAdd>, .in_place = true};
+extern const StepRunDef kRun_mul = {.run = run_binary<StepKind::kMul>, .in_place = true};
+extern const StepRunDef kRun_add_q15 = {.run = run_binary<StepKind::kAddQ15>, .in_place = true};
 
 }  // namespace qmap::rt
