@@ -38,9 +38,9 @@ struct MemoryPlan {
   std::vector<int32_t> first_step;  // per tensor: the step writing it (-1: none)
   std::vector<int32_t> last_step;   // per tensor: the last step reading it (first_step if none)
   // Per tensor: the input whose arena slot this step output takes (in place), else -1. A
-  // step's output is in place when its kind allows it (StepRunDef::in_place) and it and the
-  // input are arena tensors of the same dims and element size, the step being the input's
-  // last reader; the first such input in the step's order.
+  // step's output is in place when its kind allows it (StepRunDef::in_place), every input has
+  // its dims (no broadcasting), and an input is an arena tensor of its element size whose last
+  // reader is the step: the first such input in the step's order.
   std::vector<int32_t> in_place_of;
   int64_t arena_bytes = 0;          // a multiple of kArenaAlignment
 };

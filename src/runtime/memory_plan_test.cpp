@@ -20,7 +20,8 @@ int64_t aligned(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment 
 // A random DAG of float steps (only the wiring matters to the planner): 2 inputs, 2
 // constants, `steps` steps reading 1-3 earlier tensors and writing 1-2 new ones of 1..4000
 // float32 elements, 1-2 graph outputs. About a third of the steps are adds instead (a kind
-// whose output may be in place): two earlier tensors in, one out with the first one's dims.
+// whose output may be in place): two earlier tensors in (mostly of the same dims, which
+// in place needs), one out with the first one's dims.
 IntProgram random_program(uint32_t seed, int steps) {
   std::mt19937 rng(seed);
   auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
@@ -43,7 +44,11 @@ IntProgram random_program(uint32_t seed, int steps) {
     auto earlier = [&] { return static_cast<int32_t>(pick(0, static_cast<int64_t>(p.tensors.size()) - 1)); };
     if (pick(0, 2) == 0) {
       st.set<BinaryParams>(StepKind::kAdd);
-      st.inputs = {earlier(), earlier()};
+      st.inputs = {earlier(), -1};
+      std::vector<int32_t> same;  // the first input itself included (x + x)
+      for (size_t t = 0; t < p.tensors.size(); ++t)
+        if (p.tensors[t].dims == p.tensors[static_cast<size_t>(st.inputs[0])].dims) same.push_back(static_cast<int32_t>(t));
+      st.inputs[1] = pick(0, 3) == 0 ? earlier() : same[static_cast<size_t>(pick(0, static_cast<int64_t>(same.size()) - 1))];
       st.outputs.push_back(add(p.tensors[static_cast<size_t>(st.inputs[0])].dims));
     } else {
       const int64_t n_in = pick(1, 3), n_out = pick(1, 2);
