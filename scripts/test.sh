@@ -55,7 +55,9 @@ case "$mode" in
       # testers and the int16 Add's) and every end-to-end CLI test.
       args=(-R '^(OnnxImport|OnnxExport|Caffe|MakertbinConfig|Bin|Image|CalibDataset|CalibTable|PreprocessTest|TargetSpec|Runtime|WeightPack|WeightArena|QConv|QAddWide|fuzz[.]|e2e[.]|[A-Za-z]+E2[Ee][.])' ${args[@]+"${args[@]}"})
     fi
-    ${BUILD_TIMEOUT:+timeout --foreground "$BUILD_TIMEOUT"} "$here/scripts/build.sh" -DQMAP_SANITIZE=ON "${sanitizer_opt[@]}" ${targets[@]+"${targets[@]}"}
+    # Not --foreground: that times out build.sh alone and leaves its make and compilers running
+    # after the script has given up (a CI run's build went on for minutes after "skipped").
+    ${BUILD_TIMEOUT:+timeout -k 30 "$BUILD_TIMEOUT"} "$here/scripts/build.sh" -DQMAP_SANITIZE=ON "${sanitizer_opt[@]}" ${targets[@]+"${targets[@]}"}
     cd "$BUILD_DIR"
     # Leaks are reported (LeakSanitizer) and fail the process; every report prints a stack.
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
