@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <fstream>
@@ -96,8 +97,23 @@ std::string bin_info_text(const LoadedBin& bin, const std::string& path) {
                         : fmt::format("Custom ops (load their plugins with --custom-op-lib): {}\n", fmt::join(custom, ", "));
   out += m.removed_nodes.empty() ? std::string("Removed nodes: none\n")
                                  : fmt::format("Removed nodes: {}\n", fmt::join(m.removed_nodes, ", "));
-  out += m.memory_plan ? fmt::format("Memory plan: arena of {} bytes\n", m.memory_plan->arena_bytes)
-                       : std::string("Memory plan: none stored (the runtime plans at load)\n");
+  if (m.memory_plan) {
+    // In place: a step output stored at one of the step's inputs' offsets (format v8; the
+    // runtime's check allows no other overlap of tensors alive together).
+    const auto& off = m.memory_plan->offsets;
+    auto at = [&](int32_t t) {
+      return t >= 0 && static_cast<size_t>(t) < off.size() ? off[static_cast<size_t>(t)] : binfmt::kNotInArena;
+    };
+    int in_place = 0;
+    for (const Step& s : p.steps)
+      for (int32_t y : s.outputs)
+        in_place += at(y) != binfmt::kNotInArena &&
+                    std::any_of(s.inputs.begin(), s.inputs.end(), [&](int32_t x) { return at(x) == at(y); });
+    out += fmt::format("Memory plan: arena of {} bytes, {} step output{} in place\n", m.memory_plan->arena_bytes,
+                       in_place, in_place == 1 ? "" : "s");
+  } else {
+    out += "Memory plan: none stored (the runtime plans at load)\n";
+  }
   std::map<std::string, std::pair<int, uint64_t>> packed;  // ISA -> steps, bytes
   for (const PackedWeights& pw : p.packed) {
     auto& e = packed[pw.layout.substr(0, pw.layout.find('.'))];
