@@ -3,7 +3,7 @@
 // wakes its workers through a condition variable per parallel_for, which costs more than a
 // small step itself; here workers spin on an atomic job counter between steps and only
 // sleep after a while without work (so an idle Context costs nothing), and tasks are claimed
-// with one compare-and-swap each on their range's cursor.
+// with one atomic add each.
 //
 // parallel_for(n, fn) calls fn(task, worker) once per task in [0, n), worker in [0, size()):
 // the calling thread is worker 0. Worker w owns the w-th of size() contiguous, equal ranges
@@ -40,31 +40,19 @@ class SpinPool {
 
  private:
   void worker_loop(int worker);
-  void run_tasks(int worker, uint64_t generation);
-  // The next unclaimed task of worker `owner`'s range in job `generation`, or n.
-  size_t claim(int owner, uint64_t generation);
+  void run_tasks(int worker);
 
   std::vector<std::thread> workers_;
-  // The current job, on one cache line so that a worker gets all of it in one transfer: fn_
-  // and n_ are written by parallel_for before it bumps generation_ (release), and read by the
-  // workers after they see the new generation (acquire).
-  struct alignas(64) Job {
-    std::atomic<uint64_t> generation{0};
-    const std::function<void(size_t, int)>* fn = nullptr;
-    size_t n = 0;
+  // The current job: written by parallel_for before it bumps generation_.
+  const std::function<void(size_t, int)>* fn_ = nullptr;
+  std::atomic<uint64_t> generation_{0};
+  // Worker w's range of the current job: [next_[w].value, end_[w]) is still unclaimed.
+  struct alignas(64) Cursor {
+    std::atomic<size_t> value{0};
   };
-  Job job_;
-  // Per worker, on lines of their own: the cursor of its range, (generation tag << 40) | next
-  // task, which the owner itself resets at the start of each job (a tag of an earlier job
-  // means "not started": the range starts at n * w / size()), so parallel_for writes no
-  // worker's line; and the last generation the worker finished, which only the worker writes
-  // and parallel_for polls. On the 2-core VM a hand-off took 1.4-1.5 us with the caller
-  // resetting every cursor and a shared running count, about 7 line transfers.
-  struct alignas(64) Line {
-    std::atomic<uint64_t> value{0};
-  };
-  std::vector<Line> cursor_;
-  std::vector<Line> done_;
+  std::vector<Cursor> next_;
+  std::vector<size_t> end_;
+  std::atomic<int> running_{0};     // workers (not the caller) still on the current job
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;
