@@ -7,8 +7,8 @@
 //    text dump after import (opset-17 form, shapes inferred).
 #include <CLI/CLI.hpp>
 
-#include <cstring>
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 #include <fstream>

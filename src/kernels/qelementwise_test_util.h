@@ -240,14 +240,13 @@ inline void check_binary_byte_pairs(Ref ref_op, Fast fast, const char* isa, cons
   const std::vector<int64_t> dt{65536 - 37};
   const ref::BinaryGeometry gt{dt, {1}, {1}};
   const std::vector<uint8_t> want_t(want.begin(), want.begin() + dt[0]);
-  std::vector<uint8_t> in_place(a.begin(), a.begin() + dt[0]);
-  fast(gt, ref::Q8In{in_place.data(), as}, za, ref::Q8In{b.data(), bs}, zb, zy, c.lo, c.hi,
-       ref::Q8Out{in_place.data(), ys});
-  QMAP_EXPECT_SAME_BYTES(want_t, in_place, isa, what << " in place (y = a):" << types);
-  in_place.assign(b.begin(), b.begin() + dt[0]);
-  fast(gt, ref::Q8In{a.data(), as}, za, ref::Q8In{in_place.data(), bs}, zb, zy, c.lo, c.hi,
-       ref::Q8Out{in_place.data(), ys});
-  QMAP_EXPECT_SAME_BYTES(want_t, in_place, isa, what << " in place (y = b):" << types);
+  for (const bool over_b : {false, true}) {
+    const std::vector<uint8_t>& op = over_b ? b : a;
+    std::vector<uint8_t> in_place(op.begin(), op.begin() + dt[0]);
+    fast(gt, ref::Q8In{over_b ? a.data() : in_place.data(), as}, za, ref::Q8In{over_b ? in_place.data() : b.data(), bs},
+         zb, zy, c.lo, c.hi, ref::Q8Out{in_place.data(), ys});
+    QMAP_EXPECT_SAME_BYTES(want_t, in_place, isa, what << " in place (y = " << (over_b ? "b" : "a") << "):" << types);
+  }
   const std::vector<int64_t> da{256};
   const ref::BinaryGeometry gb{da, {1}, {0}};
   for (int v = 0; v < 256; v += 51) {
@@ -381,17 +380,14 @@ inline void check_qmul(QMulFn qmul, const char* isa, const std::vector<Shapes>& 
                                        << " r " << mult_str(r) << " y" << (ys ? " s8" : " u8") << " zy " << zy
                                        << " clamp [" << c.lo << "," << c.hi << "]");
         // In place over an operand with the output's elements (the memory plan's in-place Mul).
-        if (a.size() == want.size()) {
-          got = a;
-          qmul(g, {got.data(), as}, za, {b.data(), bs}, zb, r, zy, c.lo, c.hi, {got.data(), ys});
-          QMAP_EXPECT_SAME_BYTES(want, got, isa, "seed " << seed << " qmul in place (y = a) a " << dims_str(sh.a)
-                                                         << " b " << dims_str(sh.b) << " r " << mult_str(r));
-        }
-        if (b.size() == want.size()) {
-          got = b;
-          qmul(g, {a.data(), as}, za, {got.data(), bs}, zb, r, zy, c.lo, c.hi, {got.data(), ys});
-          QMAP_EXPECT_SAME_BYTES(want, got, isa, "seed " << seed << " qmul in place (y = b) a " << dims_str(sh.a)
-                                                         << " b " << dims_str(sh.b) << " r " << mult_str(r));
+        for (const bool over_b : {false, true}) {
+          if ((over_b ? b : a).size() != want.size()) continue;
+          got = over_b ? b : a;
+          qmul(g, {over_b ? a.data() : got.data(), as}, za, {over_b ? got.data() : b.data(), bs}, zb, r, zy, c.lo, c.hi,
+               {got.data(), ys});
+          QMAP_EXPECT_SAME_BYTES(want, got, isa, "seed " << seed << " qmul in place (y = " << (over_b ? "b" : "a")
+                                                         << ") a " << dims_str(sh.a) << " b " << dims_str(sh.b)
+                                                         << " r " << mult_str(r));
         }
         ++cases;
       }

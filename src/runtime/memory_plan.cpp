@@ -13,8 +13,9 @@ namespace {
 
 int64_t align_up(int64_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
 
-bool lifetimes_overlap(const MemoryPlan& m, size_t a, size_t b) {
-  return m.first_step[a] <= m.last_step[b] && m.first_step[b] <= m.last_step[a];
+// Whether [first[a], last[a]] and [first[b], last[b]] share a step.
+bool lifetimes_overlap(const std::vector<int32_t>& first, const std::vector<int32_t>& last, size_t a, size_t b) {
+  return first[a] <= last[b] && first[b] <= last[a];
 }
 
 // Storage classes, sizes, lifetimes and in-place outputs: everything but the offsets.
@@ -119,18 +120,19 @@ Result<MemoryPlan> classify(const IntProgram& p) {
 Result<MemoryPlan> plan_memory(const IntProgram& p) {
   QMAP_ASSIGN_OR_RETURN(MemoryPlan m, classify(p));
   // An in-place output joins its input's slot: each chain of them is placed as one tensor,
-  // alive from its first member's first step to its last member's last step (`span`).
+  // alive from its first member's first step to its last member's last step (`chain_last`,
+  // kept at the chain's root).
   const size_t nt = m.storage.size();
   std::vector<size_t> root(nt);
   std::iota(root.begin(), root.end(), size_t{0});
-  MemoryPlan span = m;
+  std::vector<int32_t> chain_last = m.last_step;
   std::vector<size_t> order;
   for (const Step& s : p.steps)  // in step order: an input's root is known before its output's
     for (int32_t y : s.outputs) {
       if (y < 0 || m.in_place_of[static_cast<size_t>(y)] < 0) continue;
       const size_t t = static_cast<size_t>(y);
       root[t] = root[static_cast<size_t>(m.in_place_of[t])];
-      span.last_step[root[t]] = std::max(span.last_step[root[t]], m.last_step[t]);
+      chain_last[root[t]] = std::max(chain_last[root[t]], m.last_step[t]);
     }
   for (size_t t = 0; t < nt; ++t)
     if (m.storage[t] == Storage::kArena && root[t] == t) order.push_back(t);
@@ -145,7 +147,7 @@ Result<MemoryPlan> plan_memory(const IntProgram& p) {
     const int64_t size = align_up(m.bytes[t]);
     std::vector<size_t> live;
     for (size_t q : placed)
-      if (lifetimes_overlap(span, q, t) && m.bytes[q] > 0) live.push_back(q);
+      if (lifetimes_overlap(m.first_step, chain_last, q, t) && m.bytes[q] > 0) live.push_back(q);
     std::sort(live.begin(), live.end(), [&](size_t a, size_t b) {
       return m.offset[a] != m.offset[b] ? m.offset[a] < m.offset[b] : a < b;
     });
@@ -205,7 +207,8 @@ Status check_memory_plan(const IntProgram& p, const MemoryPlan& plan) {
   for (size_t i = 0; i < arena.size(); ++i)
     for (size_t j = i + 1; j < arena.size(); ++j) {
       const size_t a = arena[i], b = arena[j];
-      if (!lifetimes_overlap(want, a, b) || want.bytes[a] == 0 || want.bytes[b] == 0) continue;
+      if (!lifetimes_overlap(want.first_step, want.last_step, a, b) || want.bytes[a] == 0 || want.bytes[b] == 0)
+        continue;
       // An in-place output over its own input, exactly (same offset; equal sizes by the rule).
       const bool in_place = (want.in_place_of[a] == static_cast<int32_t>(b) || want.in_place_of[b] == static_cast<int32_t>(a)) &&
                             plan.offset[a] == plan.offset[b];
