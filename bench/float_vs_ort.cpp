@@ -27,6 +27,7 @@
 #include "engine/float_engine.h"
 #include "import/onnx/onnx_import.h"
 #include "ort_peer.h"
+#include "bench_stats.h"
 
 extern "C" void openblas_set_num_threads(int);  // OpenBLAS: the float engine's sgemm
 
@@ -89,12 +90,6 @@ Options parse_args(int argc, char** argv) {
     if (fs::exists(shared)) o.models.push_back(fs::weakly_canonical(shared).string());
   }
   return o;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
 std::string cpu_name() {

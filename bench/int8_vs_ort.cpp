@@ -85,6 +85,7 @@
 #include <dlfcn.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include "bench_stats.h"
 #endif
 
 namespace {
@@ -185,13 +186,6 @@ Options parse_args(int argc, char** argv) {
   }
   if (o.dirs.empty()) usage_error("no model folder given");
   return o;
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }

@@ -14,6 +14,7 @@
 
 #include "ops/registry.h"
 #include "program/int_program.h"
+#include "bench_stats.h"
 
 namespace {
 
@@ -53,11 +54,6 @@ std::vector<Case> cases() {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,7 +80,7 @@ int main(int argc, char** argv) {
       into.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / kCalls);
       checked.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count() / kCalls);
     }
-    const double a = median(into), b = median(checked);
+    const double a = middle_value(into), b = middle_value(checked);
     std::printf("| %s | %.3f | %.3f | %.2fx |\n", c.what.c_str(), a, b, b / a);
   }
   return 0;

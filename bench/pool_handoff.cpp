@@ -16,6 +16,7 @@
 
 #include "core/spin_pool.h"
 #include "core/thread_pool.h"
+#include "bench_stats.h"
 
 namespace {
 
@@ -37,11 +38,6 @@ double us_per_call(Pool& pool, int tasks, int calls) {
   const auto t1 = std::chrono::steady_clock::now();
   if (arrived.load() != static_cast<long>(tasks) * calls) std::abort();
   return std::chrono::duration<double, std::micro>(t1 - t0).count() / calls;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -81,7 +77,7 @@ int main(int argc, char** argv) {
     else c.push_back(us_per_call(cv, threads, calls / 10)), s.push_back(us_per_call(spin, threads, calls));
     std::printf("round %d: SpinPool %.3f us, ThreadPool %.3f us per call\n", r + 1, s.back(), c.back());
   }
-  const double ms = median(s), mc = median(c);
+  const double ms = middle_value(s), mc = middle_value(c);
   std::printf("median over %d rounds, %d threads, %d tasks per call: SpinPool %.3f us, ThreadPool %.3f us, "
               "SpinPool / ThreadPool %.3f\n",
               rounds, threads, threads, ms, mc, ms / mc);

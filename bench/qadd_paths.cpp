@@ -18,16 +18,12 @@
 
 #include "kernels/isa.h"
 #include "kernels/qelementwise_table.h"
+#include "bench_stats.h"
 
 namespace {
 
 using namespace qmap;
 namespace kr = kernels::ref;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 }  // namespace
 
@@ -79,8 +75,8 @@ int main(int argc, char** argv) {
         if (r < 3) ref.push_back(time_us(&kr::qadd, rb_digits));
       }
       std::printf("| %s | %lld | %.1f | %.1f | %.1f | %.2fx | %.2fx | %.0f |\n", kernels::isa_name(isa),
-                  static_cast<long long>(n), median(q15), median(dig), median(wide), median(q15) / median(dig),
-                  median(dig) / median(wide), median(ref));
+                  static_cast<long long>(n), middle_value(q15), middle_value(dig), middle_value(wide),
+                  middle_value(q15) / middle_value(dig), middle_value(dig) / middle_value(wide), middle_value(ref));
     }
   }
   return 0;

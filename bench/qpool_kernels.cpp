@@ -15,16 +15,12 @@
 #include "core/fixed_point.h"
 #include "kernels/isa.h"
 #include "kernels/qelementwise_table.h"
+#include "bench_stats.h"
 
 namespace {
 
 using namespace qmap;
 namespace kr = kernels::ref;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 struct Case {
   const char* what;
@@ -80,8 +76,9 @@ int main(int argc, char** argv) {
     }
     const double rows = static_cast<double>(c.c * o) / 1000.0;
     std::printf("| %s | %lld x %lld x %lld | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f |\n", c.what,
-                static_cast<long long>(c.c), static_cast<long long>(c.h), static_cast<long long>(c.h), median(mx),
-                median(mx) / rows, median(mx) / median(mref), median(av), median(av) / rows, median(av) / median(aref));
+                static_cast<long long>(c.c), static_cast<long long>(c.h), static_cast<long long>(c.h), middle_value(mx),
+                middle_value(mx) / rows, middle_value(mx) / middle_value(mref), middle_value(av),
+                middle_value(av) / rows, middle_value(av) / middle_value(aref));
   }
   return 0;
 }
