@@ -45,13 +45,21 @@
 // Output: progress on stderr; the results as Markdown tables on stdout (for the README), with
 // the load average at the start and the end (timings on a shared machine vary with it).
 //
+// --layer-threads N (N > 1) adds three columns to the per-layer table: each convolution on an
+// N-thread intra-op pool (core/spin_pool.h, as a Context runs it) with its input hot, with its
+// input just written by the N workers (a contiguous share each, the element-wise steps' split,
+// so each core reads lines the others hold), and with that and every cache flushed before each
+// run. A network's convolutions run between the last two: this tells how much of its thread
+// scaling the layers lose to where their data lies rather than to their own work.
+//
 // usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--max-time S] [--layers NAME|none]
-//                    [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] MODEL_DIR...
+//                    [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn] MODEL_DIR...
 // Model folders: DIR/<name>.bin and DIR/<name>_quantized_model.onnx where <name> is the folder's
 // name; the float model is DIR/float.onnx (the script links the exported model there) or else
 // DIR/<name>_original_float_model.onnx.
 // Exit status 1 when a model fails to load or run (not for disagreement), 2 for bad usage.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -77,6 +85,7 @@
 #include "ort_peer.h"
 #include "qmap/runtime.h"
 #include "program/int_program.h"
+#include "core/spin_pool.h"
 #include "report/host_probe.h"
 #if QMAP_BENCH_HAS_KERNELS
 #include "kernels/isa.h"
@@ -99,7 +108,8 @@ const char* const kTorchvisionModels[] = {"mobilenet_v2",  "resnet18",          
                                           "squeezenet1_1", "shufflenet_v2_x1_0", "mobilenet_v3_small"};
 const char* const kUsage =
     "usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
-    "                   [--layer-runs N] [--layer-time S] [--peak-time S] [--no-onednn] [--isas \"avx2 avxvnni\"]\n"
+    "                   [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn]\n"
+    "                   [--isas \"avx2 avxvnni\"]\n"
     "                   MODEL_DIR...\n"
     "  --isas LIST: also time each .bin with each of these kernel levels, in the same run (a table of its own)\n"
     "  MODEL_DIR: makertbin's working_dir for one model, named after it: <name>.bin,\n"
@@ -114,6 +124,7 @@ struct Options {
   std::string layers = "resnet50";
   int layer_runs = 20;
   double layer_time = 0.3;
+  int layer_threads = 1;  // --layer-threads N > 1: each layer also timed on N threads
   double peak_time = 0.25;
   bool onednn = true;
   std::vector<std::string> isas;  // --isas: kernel levels each .bin is also timed with
@@ -169,6 +180,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--layers") o.layers = value();
     else if (a == "--layer-runs") o.layer_runs = parse_int(value(), a, 1);
     else if (a == "--layer-time") o.layer_time = parse_seconds(value(), a);
+    else if (a == "--layer-threads") o.layer_threads = parse_int(value(), a, 1);
     else if (a == "--peak-time") o.peak_time = parse_seconds(value(), a);
     else if (a == "--no-onednn") o.onednn = false;
     else if (a == "--isas") {
@@ -278,15 +290,19 @@ Stats pooled(const std::vector<Stats>& parts) {
 // Runs f `warmup` times, then up to `runs` timed runs; stops early (after at least 2 timed
 // runs, or 1 when runs == 1) once `max_s` seconds of timed runs passed, and keeps the
 // warm-up under max_s / 2 too (at least one warm-up run when warmup > 0).
-Stats time_runs(const std::function<void()>& f, int runs, int warmup, double max_s) {
+// `setup`, when given, runs before every run of f, untimed.
+Stats time_runs(const std::function<void()>& f, int runs, int warmup, double max_s,
+                const std::function<void()>& setup = nullptr) {
   const auto w0 = Clock::now();
   for (int i = 0; i < warmup; ++i) {
+    if (setup) setup();
     f();
     if (ms_since(w0) > max_s * 500) break;
   }
   std::vector<double> ts;
   double total = 0;
   for (int i = 0; i < runs; ++i) {
+    if (setup) setup();
     const auto t0 = Clock::now();
     f();
     ts.push_back(ms_since(t0));
@@ -507,6 +523,10 @@ struct LayerRow {
   bool fc = false;  // a 1x1 over a 1x1 map: Gemm / MatMul
   double macs = 0;
   double us = NAN;
+  // --layer-threads N: the same convolution on an N-thread pool, its input and weights hot;
+  // with its input just written by the N workers (a contiguous share each, as the element-wise
+  // steps split); and with that and the caches flushed (64 MB read) before each run.
+  double us_threads = NAN, us_threads_written = NAN, us_threads_flushed = NAN;
   double dnnl_us = NAN;  // oneDNN's time for the same convolution (when built with it)
   std::string dnnl_impl;
 };
@@ -517,6 +537,17 @@ struct AlignedBuffer {
   explicit AlignedBuffer(size_t bytes) : mem(new std::byte[bytes + 64]) {
     p = reinterpret_cast<std::byte*>((reinterpret_cast<uintptr_t>(mem.get()) + 63) / 64 * 64);
   }
+};
+
+// Kernel tasks on an intra-op pool, as the runtime's executor hands them out.
+class SpinPoolRunner final : public kernels::TaskRunner {
+ public:
+  explicit SpinPoolRunner(SpinPool& pool) : pool_(pool) {}
+  int num_workers() const override { return pool_.size(); }
+  void run(size_t n, const std::function<void(size_t, int)>& fn) const override { pool_.parallel_for(n, fn); }
+
+ private:
+  SpinPool& pool_;
 };
 
 std::string conv_shape(const kernels::ref::ConvGeometry2d& g) {
@@ -602,6 +633,15 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
   std::vector<LayerRow> rows;
   std::mt19937 rng(kSeed);
   const kernels::SerialRunner serial;
+  std::unique_ptr<SpinPool> pool;
+  std::unique_ptr<SpinPoolRunner> pooled;
+  std::vector<uint8_t> flush;  // read before a "flushed" run: 64 MB, above the L3 of the machines we run on
+  std::atomic<uint64_t> flush_sink{0};
+  if (opt.layer_threads > 1) {
+    flush.assign(size_t{64} << 20, 1);
+    pool = std::make_unique<SpinPool>(opt.layer_threads);
+    pooled = std::make_unique<SpinPoolRunner>(*pool);
+  }
   for (const Step& s : prog.steps) {
     if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut) continue;
     const auto& g = s.conv_weights()->geom;
@@ -619,7 +659,7 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
     std::uniform_int_distribution<int> u(0, 255);
     for (int64_t i = 0; i < g.n * g.c * g.h * g.w; ++i) x.p[i] = static_cast<std::byte>(u(rng));
 
-    std::function<void()> run;
+    std::function<void()> run, run_pooled;
     std::unique_ptr<kernels::QConvKernel> k;
     std::unique_ptr<AlignedBuffer> scratch;
 #if QMAP_BENCH_HAS_KERNELS
@@ -629,8 +669,10 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
 #endif
     if (k) {
       r.kernel = k->name();
-      scratch = std::make_unique<AlignedBuffer>(kernels::scratch_stride(k->scratch_bytes_per_worker()) + 64);
+      const size_t stride = kernels::scratch_stride(k->scratch_bytes_per_worker());
+      scratch = std::make_unique<AlignedBuffer>(stride * static_cast<size_t>(opt.layer_threads) + 64);
       run = [&] { k->run(x.p, y.p, scratch->p, serial); };
+      if (pooled) run_pooled = [&] { k->run(x.p, y.p, scratch->p, *pooled); };
     } else {
       namespace kr = kernels::ref;
       r.kernel = isa == "ref" ? "ref" : "ref (factory declined)";
@@ -643,6 +685,32 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
     }
     const Stats st = time_runs(run, opt.layer_runs, 1, opt.layer_time);
     r.us = st.median * 1000;
+    if (run_pooled) {
+      r.us_threads = time_runs(run_pooled, opt.layer_runs, 1, opt.layer_time).median * 1000;
+      // As in a network: the input was just written by the workers, each a contiguous share
+      // of the channels (the element-wise steps' split), so each core reads the others' lines;
+      // then also everything else cold (weights from DRAM, as a network's 25 MB of them may be).
+      const size_t bytes = static_cast<size_t>(g.n * g.c * g.h * g.w);
+      AlignedBuffer x0(bytes);
+      std::memcpy(x0.p, x.p, bytes);
+      const auto write_input = [&] {
+        const size_t nw = static_cast<size_t>(opt.layer_threads);
+        pool->parallel_for(nw, [&](size_t t, int) {
+          std::memcpy(x.p + bytes * t / nw, x0.p + bytes * t / nw, bytes * (t + 1) / nw - bytes * t / nw);
+        });
+      };
+      r.us_threads_written = time_runs(run_pooled, opt.layer_runs, 1, opt.layer_time, write_input).median * 1000;
+      const auto write_and_flush = [&] {
+        write_input();
+        const size_t nw = static_cast<size_t>(opt.layer_threads);
+        pool->parallel_for(nw, [&](size_t t, int) {
+          uint64_t acc = 0;
+          for (size_t i = flush.size() * t / nw; i < flush.size() * (t + 1) / nw; i += 64) acc += flush[i];
+          flush_sink.fetch_add(acc, std::memory_order_relaxed);
+        });
+      };
+      r.us_threads_flushed = time_runs(run_pooled, opt.layer_runs, 1, opt.layer_time, write_and_flush).median * 1000;
+    }
 #if QMAP_BENCH_HAS_DNNL
     if (opt.onednn) r.dnnl_us = dnnl_conv_us(p, opt, &r.dnnl_impl);
 #endif
@@ -771,15 +839,22 @@ void print_agreement(const std::vector<ModelRow>& models) {
 }
 
 void print_layers(const std::string& model, const std::vector<LayerRow>& rows, double peak, const char* peak_name,
-                  const std::string& isa, const ModelRow* mrow) {
+                  const std::string& isa, const ModelRow* mrow, int layer_threads) {
   bool dnnl = false;
   for (const auto& r : rows) dnnl = dnnl || !r.dnnl_impl.empty();
+  const bool mt = layer_threads > 1;
+  const std::string mt_head =
+      mt ? fmt::format(" µs at {0} threads | speed-up | µs, input just written by the {0} | speed-up | µs, caches "
+                       "flushed too | speed-up |",
+                       layer_threads)
+         : "";
   auto pct = [&](double gmacs) { return peak > 0 ? fmt::format("{:.1f}%", 100 * gmacs / peak) : std::string("-"); };
   std::printf("\n### %s: convolutions one by one (ISA %s, 1 thread; %% of the %s peak)\n\n", model.c_str(), isa.c_str(),
               peak_name);
-  std::printf("| # | layer | shape (c->m kxk stride out) | MMACs | µs | GMAC/s | %% of peak | kernel |%s\n",
-              dnnl ? " oneDNN µs | oneDNN GMAC/s | oneDNN % | qmap / oneDNN |" : "");
-  std::printf("|---:|---|---|---:|---:|---:|---:|---|%s\n", dnnl ? "---:|---:|---:|---:|" : "");
+  std::printf("| # | layer | shape (c->m kxk stride out) | MMACs | µs | GMAC/s | %% of peak | kernel |%s%s\n",
+              mt_head.c_str(), dnnl ? " oneDNN µs | oneDNN GMAC/s | oneDNN % | qmap / oneDNN |" : "");
+  std::printf("|---:|---|---|---:|---:|---:|---:|---|%s%s\n", mt ? "---:|---:|---:|---:|---:|---:|" : "",
+              dnnl ? "---:|---:|---:|---:|" : "");
   struct Sum {
     const char* name;
     int n = 0;
@@ -798,8 +873,11 @@ void print_layers(const std::string& model, const std::vector<LayerRow>& rows, d
                                 : fmt::format(" {:.1f} | {:.1f} | {} | {:.2f}x |", r.dnnl_us, dg, pct(dg), r.us / r.dnnl_us);
       if (std::find(dnnl_impls.begin(), dnnl_impls.end(), r.dnnl_impl) == dnnl_impls.end()) dnnl_impls.push_back(r.dnnl_impl);
     }
-    std::printf("| %d | %s | %s | %.1f | %.1f | %.1f | %s | %s |%s\n", ++i, r.node.c_str(), r.shape.c_str(), r.macs / 1e6,
-                r.us, gmacs, pct(gmacs).c_str(), r.kernel.c_str(), d.c_str());
+    std::string m;
+    for (double t : {r.us_threads, r.us_threads_written, r.us_threads_flushed})
+      if (mt) m += fmt::format(" {:.1f} | {:.2f}x |", t, r.us / t);
+    std::printf("| %d | %s | %s | %.1f | %.1f | %.1f | %s | %s |%s%s\n", ++i, r.node.c_str(), r.shape.c_str(),
+                r.macs / 1e6, r.us, gmacs, pct(gmacs).c_str(), r.kernel.c_str(), m.c_str(), d.c_str());
     Sum& s = r.fc ? fc : r.kh == 3 && r.kw == 3 ? k3 : r.kh == 1 && r.kw == 1 ? k1 : other;
     for (Sum* t : {&s, &all}) {
       ++t->n;
@@ -832,6 +910,13 @@ void print_layers(const std::string& model, const std::vector<LayerRow>& rows, d
     }
     std::printf("\nThe whole-network rows count the convolutions' MACs only, over the whole .bin latency "
                 "(median); at N threads the %% is of N cores' peak.\n");
+  }
+  if (mt) {
+    double hot = 0, written = 0, flushed = 0;
+    for (const auto& r : rows) hot += r.us_threads, written += r.us_threads_written, flushed += r.us_threads_flushed;
+    std::printf("\nAt %d threads, the convolutions' times summed: %.2f ms hot, %.2f ms with the input just written "
+                "by the workers, %.2f ms with the caches flushed too (1 thread, hot: %.2f ms).\n",
+                layer_threads, hot / 1e3, written / 1e3, flushed / 1e3, all.us / 1e3);
   }
   if (dnnl) {
     std::printf("oneDNN %s (1 thread, layouts of its choice, reorders not timed) ran: %s.\n", onednn_version().c_str(),
@@ -930,7 +1015,7 @@ int main(int argc, char** argv) {
   if (opt.layers != "none") {
     if (!layers_error.empty()) std::printf("\n%s: per-layer table skipped: %s\n", opt.layers.c_str(), layers_error.c_str());
     else {
-      print_layers(opt.layers, layers, peak_gmacs, peak_name, isa_layers, layers_model);
+      print_layers(opt.layers, layers, peak_gmacs, peak_name, isa_layers, layers_model, opt.layer_threads);
       if (!layer_note.empty()) std::printf("\nNote: %s.\n", layer_note.c_str());
     }
   }
