@@ -23,7 +23,9 @@
 //     after the default level's runs, with a check that its outputs equal the default level's
 //     (a table of its own: each level against ORT int8 of the same run, and against the first).
 // Ratios .bin / ORT int8 and .bin / ORT float per model and thread count, and their geometric
-// mean over the six torchvision models (those present).
+// mean over the six torchvision models (those present). "per round" is the range of the
+// rounds' own .bin / ORT int8 ratios (each round's medians): what one shorter measurement
+// could have reported on this machine in that minute.
 //
 // Per-layer table (--layers NAME, default resnet50): every kConv / kConvFloatOut step of that
 // .bin (format/bin_reader.h: IntProgram), as kernels::QConvParams, run alone on a random
@@ -335,6 +337,9 @@ Result<ModelFiles> find_files(const std::string& dir) {
 struct ThreadRow {
   int threads = 1;
   Stats bin, ort_q, ort_f;
+  // Each round's .bin median over its ORT int8 median: how far one round's ratio (what a
+  // shorter benchmark would report) moves with the machine.
+  std::vector<double> round_ratios;
   bool same_as_1thread = true;
   std::vector<Stats> bin_isa;      // per --isas level, in order: the .bin loaded with that level
   std::vector<bool> isa_same;      // its outputs equal the default level's (every level is bit-exact)
@@ -494,6 +499,8 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
         ort_round(f.qonnx, "ORT int8", q_parts);
         ort_round(f.fonnx, "ORT float", f_parts);
       }
+      for (size_t r = 0; r < bin_parts.size() && r < q_parts.size(); ++r)
+        tr.round_ratios.push_back(bin_parts[r].median / q_parts[r].median);
       tr.bin = pooled(bin_parts);
       tr.ort_q = pooled(q_parts);
       tr.ort_f = pooled(f_parts);
@@ -736,18 +743,23 @@ std::string ratio(double a, double b) { return std::isnan(a) || std::isnan(b) ||
 void print_latency(const std::vector<ModelRow>& models, const Options& opt) {
   std::printf("\n### Latency (ms; median and min)\n\n");
   std::printf("| model | threads | .bin | .bin min | runs | ORT int8 | ORT int8 min | ORT float | ORT float min | "
-              ".bin / ORT int8 | .bin / ORT float |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+              ".bin / ORT int8 | per round | .bin / ORT float |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& m : models) {
     if (!m.error.empty()) {
-      std::printf("| %s | | | | | | | | | | FAILED: %s |\n", m.name.c_str(), m.error.c_str());
+      std::printf("| %s | | | | | | | | | | | FAILED: %s |\n", m.name.c_str(), m.error.c_str());
       continue;
     }
     for (const auto& r : m.rows) {
-      std::printf("| %s | %d | %s | %s | %d | %s | %s | %s | %s | %s (min %s) | %s (min %s) |%s\n", m.name.c_str(),
+      std::string rounds = "-";
+      if (!r.round_ratios.empty()) {
+        const auto [lo, hi] = std::minmax_element(r.round_ratios.begin(), r.round_ratios.end());
+        rounds = fmt::format("{:.2f}-{:.2f}x ({})", *lo, *hi, r.round_ratios.size());
+      }
+      std::printf("| %s | %d | %s | %s | %d | %s | %s | %s | %s | %s (min %s) | %s | %s (min %s) |%s\n", m.name.c_str(),
                   r.threads, ms(r.bin.median).c_str(), ms(r.bin.min).c_str(), r.bin.n, ms(r.ort_q.median).c_str(),
                   ms(r.ort_q.min).c_str(), ms(r.ort_f.median).c_str(), ms(r.ort_f.min).c_str(),
-                  ratio(r.bin.median, r.ort_q.median).c_str(), ratio(r.bin.min, r.ort_q.min).c_str(),
+                  ratio(r.bin.median, r.ort_q.median).c_str(), ratio(r.bin.min, r.ort_q.min).c_str(), rounds.c_str(),
                   ratio(r.bin.median, r.ort_f.median).c_str(), ratio(r.bin.min, r.ort_f.min).c_str(),
                   r.error.empty() ? "" : (" " + r.error).c_str());
     }
