@@ -82,12 +82,12 @@
 
 #include "program/bin_reader.h"
 #include "kernels/parallel.h"
+#include "kernels/pool_runner.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/ref/qconv.h"
 #include "ort_peer.h"
 #include "qmap/runtime.h"
 #include "program/int_program.h"
-#include "core/spin_pool.h"
 #include "report/host_probe.h"
 #if QMAP_BENCH_HAS_KERNELS
 #include "kernels/isa.h"
@@ -546,17 +546,6 @@ struct AlignedBuffer {
   }
 };
 
-// Kernel tasks on an intra-op pool, as the runtime's executor hands them out.
-class SpinPoolRunner final : public kernels::TaskRunner {
- public:
-  explicit SpinPoolRunner(SpinPool& pool) : pool_(pool) {}
-  int num_workers() const override { return pool_.size(); }
-  void run(size_t n, const std::function<void(size_t, int)>& fn) const override { pool_.parallel_for(n, fn); }
-
- private:
-  SpinPool& pool_;
-};
-
 std::string conv_shape(const kernels::ref::ConvGeometry2d& g) {
   std::string s = fmt::format("{}->{} {}x{} s{} {}x{}", g.c, g.m, g.kh, g.kw, g.stride_h, g.oh, g.ow);
   if (g.group > 1) s += g.group == g.c && g.group == g.m ? " dw" : fmt::format(" g{}", g.group);
@@ -641,13 +630,13 @@ Result<std::vector<LayerRow>> bench_layers(const std::string& bin, const std::st
   std::mt19937 rng(kSeed);
   const kernels::SerialRunner serial;
   std::unique_ptr<SpinPool> pool;
-  std::unique_ptr<SpinPoolRunner> pooled;
+  std::unique_ptr<kernels::PoolRunner> pooled;
   std::vector<uint8_t> flush;  // read before a "flushed" run: 64 MB, above the L3 of the machines we run on
   std::atomic<uint64_t> flush_sink{0};
   if (opt.layer_threads > 1) {
     flush.assign(size_t{64} << 20, 1);
     pool = std::make_unique<SpinPool>(opt.layer_threads);
-    pooled = std::make_unique<SpinPoolRunner>(*pool);
+    pooled = std::make_unique<kernels::PoolRunner>(*pool);
   }
   for (const Step& s : prog.steps) {
     if (s.kind != StepKind::kConv && s.kind != StepKind::kConvFloatOut) continue;

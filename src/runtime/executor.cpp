@@ -8,6 +8,7 @@
 
 #include "core/huge_pages.h"
 #include "kernels/isa_vector.h"
+#include "kernels/pool_runner.h"
 #include "kernels/qconv_kernel.h"
 #include "kernels/qelementwise_table.h"
 #include "ops/registry.h"
@@ -15,21 +16,6 @@
 #include "runtime/step_run.h"
 
 namespace qmap::rt {
-
-namespace {
-
-// Kernel tasks on a Context's thread pool.
-class PoolRunner final : public kernels::TaskRunner {
- public:
-  explicit PoolRunner(SpinPool& pool) : pool_(pool) {}
-  int num_workers() const override { return pool_.size(); }
-  void run(size_t n, const std::function<void(size_t, int)>& fn) const override { pool_.parallel_for(n, fn); }
-
- private:
-  SpinPool& pool_;
-};
-
-}  // namespace
 
 Result<Executor> Executor::prepare(IntProgram program, const StoredMemoryPlan* stored_plan, kernels::Isa isa,
                                    const std::vector<bool>* checked) {
@@ -111,7 +97,7 @@ ExecState Executor::make_state(bool keep_all, int threads, int64_t min_task_elem
   if (threads <= 0) threads = default_thread_count();
   if (threads > 1) {
     st.pool_ = std::make_unique<SpinPool>(threads);
-    st.runner_ = std::make_unique<PoolRunner>(*st.pool_);
+    st.runner_ = std::make_unique<kernels::PoolRunner>(*st.pool_);
   } else {
     st.runner_ = std::make_unique<kernels::SerialRunner>();
   }
