@@ -19,7 +19,7 @@
 # when present, else seeded N(0, 1) noise. The timed input is a sample not in the calibration set.
 #
 # usage: bench/run_int8_vs_ort.sh [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--models "..."]
-#          [--layers NAME|none] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn]
+#          [--layers NAME|none] [--layer-threads N] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn]
 #          [--no-build] [-h|--help]
 #   --runs N         timed runs per measurement (default 20)
 #   --rounds N       the .bin, ORT int8 and ORT float timed in turn N times, runs pooled (default 3)
@@ -29,6 +29,8 @@
 #                    shufflenet_v2_x1_0 mobilenet_v3_small, and mobilenetv2-12 when ../shared has it)
 #   --layers NAME    the model whose convolutions get the per-layer table (default resnet50 when
 #                    in --models; none: no table)
+#   --layer-threads N  the per-layer table also times each convolution on N threads: hot, with its
+#                    input just written by the N workers, and with the caches flushed
 #   --max-time S     at most S seconds of .bin runs per measurement (default 20; bounds a slow
 #                    runtime, the table shows the run count)
 #   --calib N        calibration samples (default 8)
@@ -59,12 +61,12 @@ runs=20 rounds=3 warmup=3 threads="1 2" models="" layers="" max_time=20 calib=8 
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
-    --runs|--rounds|--warmup|--threads|--models|--layers|--max-time|--calib|--isas)
+    --runs|--rounds|--warmup|--threads|--models|--layers|--layer-threads|--max-time|--calib|--isas)
       [ $# -ge 2 ] || die "$1: missing value"
       case "$1" in
         --runs) runs="$2" ;; --rounds) rounds="$2" ;; --warmup) warmup="$2" ;; --threads) threads="$2" ;; --models) models="$2" ;;
         --layers) layers="$2" ;; --max-time) max_time="$2" ;; --calib) calib="$2" ;;
-        --isas) extra+=(--isas "$2") ;;
+        --isas) extra+=(--isas "$2") ;; --layer-threads) extra+=(--layer-threads "$2") ;;
       esac
       shift 2 ;;
     --no-build) do_build=0; shift ;;
