@@ -5,6 +5,8 @@
 // by ctest.
 //   build/bench/bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE]
 //   build/bench/bin_latency MODEL.bin --load-only
+// --no-map loads with LoadOptions::map_file = false (the file read into a huge-page copy
+// instead of run where it is mapped).
 // --input gives the first input's bytes (numpy tofile, e.g. bench_int8_vs_ort's input.bin);
 // without it the inputs are zeros. --load-only times the process's first Model::load and prints
 // "load_ms": what a program that loads its model once waits (bench_int8_vs_ort's load column
@@ -24,12 +26,12 @@
 #include <vector>
 
 constexpr const char* kUsage =
-    "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only]\n";
+    "usage: bin_latency MODEL.bin [--threads N] [--runs N] [--warmup N] [--input FILE] [--load-only] [--no-map]\n";
 
 int main(int argc, char** argv) {
   std::string path, input;
   int threads = 1, runs = 15, warmup = 3;
-  bool load_only = false;
+  bool load_only = false, map_file = true;
   for (int i = 1; i < argc; ++i) {
     auto num = [&](const char* opt) {
       if (i + 1 >= argc) {
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--warmup") == 0) warmup = num("--warmup");
     else if (std::strcmp(argv[i], "--input") == 0 && i + 1 < argc) input = argv[++i];
     else if (std::strcmp(argv[i], "--load-only") == 0) load_only = true;
+    else if (std::strcmp(argv[i], "--no-map") == 0) map_file = false;
     else if (argv[i][0] == '-' || !path.empty()) {
       std::fputs(kUsage, stderr);
       return 2;
@@ -61,7 +64,9 @@ int main(int argc, char** argv) {
   }
   try {
     const auto l0 = std::chrono::steady_clock::now();
-    const qmap::rt::Model m = qmap::rt::Model::load(path);
+    qmap::rt::LoadOptions lo;
+    lo.map_file = map_file;
+    const qmap::rt::Model m = qmap::rt::Model::load(path, lo);
     if (load_only) {
       std::printf("%.4f\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - l0).count());
       return 0;
