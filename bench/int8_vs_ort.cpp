@@ -60,6 +60,8 @@
 // name; the float model is DIR/float.onnx (the script links the exported model there) or else
 // DIR/<name>_original_float_model.onnx.
 // Exit status 1 when a model fails to load or run (not for disagreement), 2 for bad usage.
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -111,7 +113,8 @@ const char* const kTorchvisionModels[] = {"mobilenet_v2",  "resnet18",          
 const char* const kUsage =
     "usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
     "                   [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn]\n"
-    "                   [--isas \"avx2 avxvnni\"]\n"
+    "                   [--isas \"avx2 avxvnni\"] [--no-pin]\n"
+    "  --no-pin: do not hold the 1-thread measurements (the .bin and ORT's node) on one CPU\n"
     "                   MODEL_DIR...\n"
     "  --isas LIST: also time each .bin with each of these kernel levels, in the same run (a table of its own)\n"
     "  MODEL_DIR: makertbin's working_dir for one model, named after it: <name>.bin,\n"
@@ -129,6 +132,7 @@ struct Options {
   int layer_threads = 1;  // --layer-threads N > 1: each layer also timed on N threads
   double peak_time = 0.25;
   bool onednn = true;
+  bool pin = true;  // 1-thread measurements on one CPU (--no-pin: wherever the scheduler puts them)
   std::vector<std::string> isas;  // --isas: kernel levels each .bin is also timed with
   std::vector<std::string> dirs;
 };
@@ -185,6 +189,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--layer-threads") o.layer_threads = parse_int(value(), a, 1);
     else if (a == "--peak-time") o.peak_time = parse_seconds(value(), a);
     else if (a == "--no-onednn") o.onednn = false;
+    else if (a == "--no-pin") o.pin = false;
     else if (a == "--isas") {
       o.isas = split_list(value());
       if (o.isas.empty()) usage_error("--isas: no kernel level given");
@@ -217,6 +222,36 @@ std::string load_average() {
   std::string a;
   return f >> a ? a : "?";
 }
+
+// Holds the calling thread (and the node processes it spawns, which inherit its mask) on the
+// first CPU it may run on, for one scope; restores the mask after. The 1-thread rows then
+// time the .bin and ONNX Runtime on the same core: on the development VM one of the two
+// vCPUs ran ResNet-50 17% slower than the other for minutes at a time (2026-12-07 21:40 UTC),
+// and the .bin and a node process landing on different ones moved the ratio by as much.
+class PinToOneCpu {
+ public:
+  explicit PinToOneCpu(bool on) {
+    if (!on || sched_getaffinity(0, sizeof(old_), &old_) != 0) return;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &old_)) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(c, &one);
+        if (sched_setaffinity(0, sizeof(one), &one) == 0) cpu_ = c;
+        break;
+      }
+  }
+  ~PinToOneCpu() {
+    if (cpu_ >= 0) sched_setaffinity(0, sizeof(old_), &old_);
+  }
+  PinToOneCpu(const PinToOneCpu&) = delete;
+  PinToOneCpu& operator=(const PinToOneCpu&) = delete;
+  int cpu() const { return cpu_; }  // -1: not pinned
+
+ private:
+  cpu_set_t old_{};
+  int cpu_ = -1;
+};
 
 void progress(const std::string& s) {
   std::fprintf(stderr, "int8_vs_ort: %s\n", s.c_str());
@@ -340,6 +375,7 @@ struct ThreadRow {
   // Each round's .bin median over its ORT int8 median: how far one round's ratio (what a
   // shorter benchmark would report) moves with the machine.
   std::vector<double> round_ratios;
+  int pinned_cpu = -1;  // the CPU the .bin and ORT ran on (1 thread, --no-pin not given), or -1
   bool same_as_1thread = true;
   std::vector<Stats> bin_isa;      // per --isas level, in order: the .bin loaded with that level
   std::vector<bool> isa_same;      // its outputs equal the default level's (every level is bit-exact)
@@ -477,6 +513,8 @@ ModelRow bench_model(const std::string& dir, const Options& opt, const ort_peer:
     for (int threads : opt.threads) {
       ThreadRow tr;
       tr.threads = threads;
+      const PinToOneCpu pin(opt.pin && threads == 1);
+      tr.pinned_cpu = pin.cpu();
       progress(fmt::format("{}: {} thread(s): .bin", f.name, threads));
       rt::Context ctx(model, rt::ContextOptions{.threads = threads});
       set_inputs(ctx, *inputs);
@@ -996,6 +1034,12 @@ int main(int argc, char** argv) {
               ".bin, ORT int8 and ORT float in turn (the .bin: Context::run, at most %.0f s of runs per measurement; "
               "ORT: one session per round, intra-op threads, timed inside node)\n",
               opt.runs, opt.warmup, fmt::format("{}", fmt::join(opt.threads, ", ")).c_str(), opt.rounds, opt.max_time);
+  int pinned = -1;
+  for (const auto& m : models)
+    for (const auto& r : m.rows) pinned = std::max(pinned, r.pinned_cpu);
+  std::printf("- 1-thread rows: %s\n",
+              pinned >= 0 ? fmt::format("the .bin and the ORT processes held on CPU {} (--no-pin: not)", pinned).c_str()
+                          : "not held on one CPU");
   for (const auto& m : models)
     if (m.error.empty()) std::printf("- %s input: %s\n", m.name.c_str(), m.input_desc.c_str());
   print_latency(models, opt);

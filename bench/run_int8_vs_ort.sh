@@ -19,7 +19,7 @@
 # when present, else seeded N(0, 1) noise. The timed input is a sample not in the calibration set.
 #
 # usage: bench/run_int8_vs_ort.sh [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--models "..."]
-#          [--layers NAME|none] [--layer-threads N] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn]
+#          [--layers NAME|none] [--layer-threads N] [--max-time S] [--calib N] [--isas LIST] [--force] [--no-onednn] [--no-pin]
 #          [--no-build] [-h|--help]
 #   --runs N         timed runs per measurement (default 20)
 #   --rounds N       the .bin, ORT int8 and ORT float timed in turn N times, runs pooled (default 3)
@@ -38,6 +38,7 @@
 #                    (a table of their own; the default level's columns stay as they are)
 #   --force          convert again even when the outputs are up to date (e.g. after a qmap change)
 #   --no-onednn      no oneDNN column in the per-layer table
+#   --no-pin         do not hold the 1-thread measurements (the .bin and ORT) on one CPU
 #   --no-build       do not build qmap and int8_vs_ort (they must exist)
 # Environment: BUILD_DIR (default <repo>/build), SHARED (default <repo>/../shared), PYTHON
 # (default /usr/bin/python3, Debian's interpreter with python3-torch/torchvision/onnx/numpy),
@@ -72,6 +73,7 @@ while [ $# -gt 0 ]; do
     --no-build) do_build=0; shift ;;
     --force) force=1; shift ;;
     --no-onednn) extra+=(--no-onednn); shift ;;
+    --no-pin) extra+=(--no-pin); shift ;;
     *) die "unknown argument '$1' (--help lists the options)" ;;
   esac
 done
