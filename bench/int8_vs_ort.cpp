@@ -47,6 +47,9 @@
 // Output: progress on stderr; the results as Markdown tables on stdout (for the README), with
 // the load average at the start and the end (timings on a shared machine vary with it).
 //
+// The 1-thread rows hold this thread and the node processes it spawns on one CPU (--no-pin:
+// not), so that the .bin and ORT run on the same core (PinToOneCpu says why).
+//
 // --layer-threads N (N > 1) adds three columns to the per-layer table: each convolution on an
 // N-thread intra-op pool (core/spin_pool.h, as a Context runs it) with its input hot, with its
 // input just written by the N workers (a contiguous share each, the element-wise steps' split,
@@ -55,7 +58,8 @@
 // scaling the layers lose to where their data lies rather than to their own work.
 //
 // usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads "1 2"] [--max-time S] [--layers NAME|none]
-//                    [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn] MODEL_DIR...
+//                    [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn]
+//                    [--isas LIST] [--no-pin] MODEL_DIR...
 // Model folders: DIR/<name>.bin and DIR/<name>_quantized_model.onnx where <name> is the folder's
 // name; the float model is DIR/float.onnx (the script links the exported model there) or else
 // DIR/<name>_original_float_model.onnx.
@@ -113,10 +117,11 @@ const char* const kTorchvisionModels[] = {"mobilenet_v2",  "resnet18",          
 const char* const kUsage =
     "usage: int8_vs_ort [--runs N] [--rounds N] [--warmup N] [--threads \"1 2\"] [--max-time S] [--layers NAME|none]\n"
     "                   [--layer-runs N] [--layer-time S] [--layer-threads N] [--peak-time S] [--no-onednn]\n"
-    "                   [--isas \"avx2 avxvnni\"] [--no-pin]\n"
-    "  --no-pin: do not hold the 1-thread measurements (the .bin and ORT's node) on one CPU\n"
-    "                   MODEL_DIR...\n"
+    "                   [--isas \"avx2 avxvnni\"] [--no-pin] MODEL_DIR...\n"
     "  --isas LIST: also time each .bin with each of these kernel levels, in the same run (a table of its own)\n"
+    "  --layer-threads N: the per-layer table also times each convolution on N threads (hot, input just\n"
+    "    written by the workers, caches flushed)\n"
+    "  --no-pin: do not hold the 1-thread measurements (the .bin and ORT's node) on one CPU\n"
     "  MODEL_DIR: makertbin's working_dir for one model, named after it: <name>.bin,\n"
     "  <name>_quantized_model.onnx, float.onnx (or <name>_original_float_model.onnx), input.bin (optional)\n";
 
