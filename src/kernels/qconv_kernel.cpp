@@ -7,8 +7,22 @@
 namespace qmap::kernels {
 
 bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes) {
-  return !p.prepacked.empty() && p.prepacked_layout == layout && p.prepacked.size() == weight_bytes &&
-         p.prepacked_sums.size() == static_cast<size_t>(p.g.m) && reinterpret_cast<uintptr_t>(p.prepacked.data()) % 64 == 0;
+  if (p.prepacked.empty() || p.prepacked_layout != layout || p.prepacked.size() != weight_bytes ||
+      p.prepacked_sums.size() != static_cast<size_t>(p.g.m) || reinterpret_cast<uintptr_t>(p.prepacked.data()) % 64 != 0)
+    return false;
+  // The row sums come from the file unchecked (its weights are mapped, not read). Each kernel
+  // folds bias[m] - zx_eff * sum[m] (zx_eff <= 255) into an int32 bias: adopt only sums that
+  // int8 weights could have (|sum| <= 128 per weight) and that keep that fold inside int32,
+  // so a damaged PACKED section costs the adoption (the kernel packs the step's own weights)
+  // and never an overflow. Found by fuzz/bin_fuzz.cpp (a row sum near 2^56).
+  const int64_t per_row = p.g.c / p.g.group * p.g.kh * p.g.kw;
+  for (int64_t m = 0; m < p.g.m; ++m) {
+    const int64_t sum = p.prepacked_sums[static_cast<size_t>(m)];
+    const int64_t bias = p.bias.empty() ? 0 : p.bias[static_cast<size_t>(m)];
+    if (sum < -128 * per_row || sum > 128 * per_row) return false;
+    if ((bias < 0 ? -bias : bias) + (sum < 0 ? -sum : sum) * 255 >= (int64_t{1} << 31)) return false;
+  }
+  return true;
 }
 
 std::unique_ptr<QConvKernel> make_qconv(Isa isa, const QConvParams& p) {

@@ -80,8 +80,9 @@ class QConvKernel {
 };
 
 // For a kernel of `layout` whose packed weights take weight_bytes, with M output channels:
-// whether p.prepacked holds that layout and size, 64-byte aligned, with M row sums (the kernel
-// then runs on them; else it packs).
+// whether p.prepacked holds that layout and size, 64-byte aligned, with M row sums that int8
+// weights could have and whose bias fold fits int32 (the kernel then runs on them; else it
+// packs).
 bool adopt_packed_conv(const QConvParams& p, std::string_view layout, size_t weight_bytes);
 
 // Bytes between the scratch slices of two workers.

@@ -221,6 +221,52 @@ TEST(RuntimeApi, PackedWeightsAreAdoptedOnTheirIsaAndIgnoredElsewhere) {
   if (packed_isas == 0) GTEST_SKIP() << "this CPU has no ISA with packed convolution kernels";
 }
 
+// A PACKED section whose row sums no int8 weights could have (the file's weights are mapped,
+// not read, so the reader cannot tell) costs those steps their adoption: the kernel packs the
+// step's own weights and the outputs are the file's without PACKED. The fuzzer's input had a
+// sum near 2^56, whose bias fold overflowed int64.
+TEST(RuntimeApi, PackedRowSumsOutOfRangeAreNotAdopted) {
+  const auto net = testing::runtime_test_net(14);
+  auto prog = lower_qdq_graph(net.qdq);
+  ASSERT_TRUE(prog.ok()) << prog.status().message();
+  const std::string dir = ::testing::TempDir() + "qmap_packed_sums_test_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::vector<Tensor> in = testing::random_inputs(net.inputs, 9);
+  ASSERT_TRUE(write_bin(dir + "/plain.bin", *prog, BinMetadata{}).ok());
+  std::vector<std::vector<std::byte>> want;
+  {
+    rt::Context ctx(rt::Model::load(dir + "/plain.bin", {.isa = "ref"}));
+    want = run_model(ctx, in);
+  }
+  int packed_isas = 0;
+  for (const kernels::Isa isa : kernels::host_isas()) {
+    if (isa == kernels::Isa::kRef) continue;
+    IntProgram p = *prog;
+    p.packed = rt::prepack_conv_weights(p, isa);
+    if (p.packed.empty()) continue;
+    ++packed_isas;
+    // The first entry's first sum far out of range, the last entry's just past 128 per weight
+    // (one entry gets both when there is only one).
+    const auto damage = [](PackedWeights& pw, size_t m, int64_t v) {
+      std::vector<int64_t> sums(pw.row_sums.begin(), pw.row_sums.end());
+      sums[m] = v;
+      pw.row_sums = SharedArray<int64_t>(std::move(sums));
+    };
+    damage(p.packed.front(), 0, int64_t{1} << 56);
+    const auto& g = p.steps[static_cast<size_t>(p.packed.back().step)].conv_weights()->geom;
+    damage(p.packed.back(), p.packed.back().row_sums.size() - 1, -128 * (g.c / g.group * g.kh * g.kw) - 1);
+    const size_t damaged = p.packed.size() == 1 ? 1 : 2;
+    const std::string path = dir + "/" + kernels::isa_name(isa) + ".bin";
+    ASSERT_TRUE(write_bin(path, p, BinMetadata{}).ok());
+    const rt::Model m = rt::Model::load(path, {.isa = kernels::isa_name(isa)});
+    EXPECT_EQ(m.impl().exec.adopted_packed_steps(), p.packed.size() - damaged) << kernels::isa_name(isa);
+    rt::Context ctx(m);
+    EXPECT_EQ(run_model(ctx, in), want) << kernels::isa_name(isa);
+  }
+  std::filesystem::remove_all(dir);
+  if (packed_isas == 0) GTEST_SKIP() << "this CPU has no ISA with packed convolution kernels";
+}
+
 TEST(RuntimeApi, WrongInputSizeNamesTheInputAndTheBytes) {
   const auto net = testing::runtime_test_net(13);
   rt::Model model = model_of(net.qdq);
