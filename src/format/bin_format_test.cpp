@@ -735,6 +735,22 @@ TEST_F(BinCorrupt, GenericStepOutputsAreWhatTheOpInfers) {
   expect_has(read_error(serialized(p)), "attribute 'axis' has type string: Softmax expects int");
 }
 
+// A move or float step's inputs are counted against its op before the op's infer reads them
+// by position (the bin fuzzer's one-input Mul read past its input list,
+// fuzz/regressions/bin/float_mul_one_input.bin).
+TEST_F(BinCorrupt, GenericStepInputCountsAreTheOps) {
+  IntProgram p = program_;
+  const auto softmax = std::find_if(p.steps.begin(), p.steps.end(), [](const Step& s) { return s.op_type == "Softmax"; });
+  ASSERT_NE(softmax, p.steps.end());
+  const size_t si = static_cast<size_t>(softmax - p.steps.begin());
+  softmax->inputs.push_back(softmax->inputs[0]);
+  expect_has(read_error(serialized(p)),
+             fmt::format("(step {}): Softmax '{}': has 2 inputs: Softmax takes 1 to 1", si, softmax->node));
+  p = program_;
+  p.steps[si].outputs.push_back(p.steps[si].outputs[0]);
+  expect_has(read_error(serialized(p)), "has 2 outputs: Softmax produces 1 to 1");
+}
+
 // The reader and the runtime's prepare run one step validator (program/step_check.h): the same
 // defect gives the same message behind each one's prefix.
 TEST_F(BinCorrupt, ReaderAndPrepareShareTheStepValidator) {

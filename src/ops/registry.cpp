@@ -79,6 +79,22 @@ Status validate_builtin_attributes(const Node& n) {
   return ok_status();
 }
 
+Status validate_builtin_arity(const Node& n) {
+  const OpDef& def = op_def(n.op);
+  const int ni = static_cast<int>(n.inputs.size());
+  const int no = static_cast<int>(n.outputs.size());
+  if (ni < def.min_inputs || (def.max_inputs >= 0 && ni > def.max_inputs))
+    return error("{} '{}': has {} inputs: {} takes {} to {}", n.op_type, n.name, ni, def.name, def.min_inputs,
+                 def.max_inputs < 0 ? std::string("any number") : std::to_string(def.max_inputs));
+  if (no < def.min_outputs || (def.max_outputs >= 0 && no > def.max_outputs))
+    return error("{} '{}': has {} outputs: {} produces {} to {}", n.op_type, n.name, no, def.name, def.min_outputs,
+                 def.max_outputs < 0 ? std::string("any number") : std::to_string(def.max_outputs));
+  for (int i = 0; i < def.min_inputs && i < ni; ++i)
+    if (n.inputs[static_cast<size_t>(i)] == kNoValue)
+      return error("{} '{}': required input {} is empty", n.op_type, n.name, i);
+  return ok_status();
+}
+
 const char* int8_lowering_label(Int8Lowering l) {
   switch (l) {
 #define QMAP_STEP_FAMILY(Lowering, folder, label) \

@@ -19,4 +19,9 @@ std::span<const OpId> all_ops();  // in list order
 // the ops' infer and eval assume (attr_int and friends abort on a type not validated).
 Status validate_builtin_attributes(const Node& n);
 
+// The node's input and output counts against its op's (OpDef min/max), and each required input
+// (the first min_inputs) present: what the ops' infer and eval assume when they read input i.
+// Messages name the node: "Mul 'm': has 1 inputs: Mul takes 2 to 2".
+Status validate_builtin_arity(const Node& n);
+
 }  // namespace qmap

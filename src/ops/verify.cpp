@@ -27,18 +27,7 @@ Status verify_graph(const Graph& g) {
       defined[i] = true;
     }
   for (const Node& n : g.nodes) {
-    const OpDef& def = op_def(n.op);
-    const int ni = static_cast<int>(n.inputs.size());
-    const int no = static_cast<int>(n.outputs.size());
-    if (ni < def.min_inputs || (def.max_inputs >= 0 && ni > def.max_inputs))
-      return error("verify: {} '{}': has {} inputs: {} takes {} to {}", n.op_type, n.name, ni, def.name,
-                   def.min_inputs, def.max_inputs < 0 ? std::string("any number") : std::to_string(def.max_inputs));
-    if (no < def.min_outputs || (def.max_outputs >= 0 && no > def.max_outputs))
-      return error("verify: {} '{}': has {} outputs: {} produces {} to {}", n.op_type, n.name, no, def.name,
-                   def.min_outputs, def.max_outputs < 0 ? std::string("any number") : std::to_string(def.max_outputs));
-    for (int i = 0; i < def.min_inputs && i < ni; ++i)
-      if (n.inputs[static_cast<size_t>(i)] == kNoValue)
-        return error("verify: {} '{}': required input {} is empty", n.op_type, n.name, i);
+    if (const Status st = validate_builtin_arity(n); !st.ok()) return error("verify: {}", st.message());
     for (ValueId id : n.inputs) {
       if (id == kNoValue) continue;
       if (id < 0 || static_cast<size_t>(id) >= g.values.size())

@@ -124,9 +124,13 @@ Status StepChecker::op_eval() const {
   // error it would not give on the real values), the run-time check stands. Custom ops are
   // bound to their plugin after reading (resolve_custom_ops).
   if (s.op == OpId::Custom) return ok_status();
-  const Node n = step_node(s);
-  // The op's infer and eval read attributes by type: a forged type or key stops here.
+  Node n = step_node(s);
+  // The op's infer and eval read attributes by type and inputs by position: a forged type or
+  // key, or an input count the op does not take (a one-input Mul), stops here.
   if (const Status st = validate_builtin_attributes(n); !st.ok()) return fail("{}", st.message());
+  n.inputs.assign(s.inputs.begin(), s.inputs.end());  // tensor ids; an absent input (-1) is kNoValue
+  n.outputs.assign(s.outputs.begin(), s.outputs.end());
+  if (const Status st = validate_builtin_arity(n); !st.ok()) return fail("{}", st.message());
   std::vector<TensorInfo> infos;
   for (int32_t t : s.inputs) {
     if (t < 0) {
