@@ -181,22 +181,36 @@ TEST(RuntimeApi, MappedBinSurvivesReplacementByRename) {
   EXPECT_EQ(run_model(ctx, in), want);
 }
 
+// runtime_test_net(14) lowered, written without PACKED into a fresh folder `dir`, and its
+// outputs on the reference kernels for `in`: what the PACKED tests compare against.
+struct PackedCase {
+  IntProgram prog;
+  std::string dir;
+  std::vector<Tensor> in;
+  std::vector<std::vector<std::byte>> want;
+};
+PackedCase packed_case(const std::string& name) {
+  const auto net = testing::runtime_test_net(14);
+  auto prog = lower_qdq_graph(net.qdq);
+  QMAP_CHECK(prog.ok(), "{}", prog.status().message());
+  PackedCase c{std::move(*prog), ::testing::TempDir() + name + "_" + std::to_string(::getpid()),
+               testing::random_inputs(net.inputs, 9), {}};
+  std::filesystem::create_directories(c.dir);
+  QMAP_CHECK(write_bin(c.dir + "/plain.bin", c.prog, BinMetadata{}).ok(), "write_bin");
+  rt::Context ctx(rt::Model::load(c.dir + "/plain.bin", {.isa = "ref"}));
+  c.want = run_model(ctx, c.in);
+  return c;
+}
+
 // A .bin with packed convolution weights (PACKED) for an ISA: a load on that ISA adopts them
 // (no packing), and every ISA gives the outputs of the file without them; a load on another
 // ISA ignores them. Weights hashed or not, mapped or read, the results are the same.
 TEST(RuntimeApi, PackedWeightsAreAdoptedOnTheirIsaAndIgnoredElsewhere) {
-  const auto net = testing::runtime_test_net(14);
-  auto prog = lower_qdq_graph(net.qdq);
-  ASSERT_TRUE(prog.ok()) << prog.status().message();
-  const std::string dir = ::testing::TempDir() + "qmap_packed_test_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  ASSERT_TRUE(write_bin(dir + "/plain.bin", *prog, BinMetadata{}).ok());
-  const std::vector<Tensor> in = testing::random_inputs(net.inputs, 9);
-  std::vector<std::vector<std::byte>> want;
-  {
-    rt::Context ctx(rt::Model::load(dir + "/plain.bin", {.isa = "ref"}));
-    want = run_model(ctx, in);
-  }
+  PackedCase c = packed_case("qmap_packed_test");
+  const IntProgram* prog = &c.prog;
+  const std::string& dir = c.dir;
+  const std::vector<Tensor>& in = c.in;
+  const auto& want = c.want;
   int packed_isas = 0;
   for (const kernels::Isa isa : kernels::host_isas()) {
     if (isa == kernels::Isa::kRef) continue;
@@ -226,18 +240,11 @@ TEST(RuntimeApi, PackedWeightsAreAdoptedOnTheirIsaAndIgnoredElsewhere) {
 // step's own weights and the outputs are the file's without PACKED. The fuzzer's input had a
 // sum near 2^56, whose bias fold overflowed int64.
 TEST(RuntimeApi, PackedRowSumsOutOfRangeAreNotAdopted) {
-  const auto net = testing::runtime_test_net(14);
-  auto prog = lower_qdq_graph(net.qdq);
-  ASSERT_TRUE(prog.ok()) << prog.status().message();
-  const std::string dir = ::testing::TempDir() + "qmap_packed_sums_test_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  const std::vector<Tensor> in = testing::random_inputs(net.inputs, 9);
-  ASSERT_TRUE(write_bin(dir + "/plain.bin", *prog, BinMetadata{}).ok());
-  std::vector<std::vector<std::byte>> want;
-  {
-    rt::Context ctx(rt::Model::load(dir + "/plain.bin", {.isa = "ref"}));
-    want = run_model(ctx, in);
-  }
+  PackedCase c = packed_case("qmap_packed_sums_test");
+  const IntProgram* prog = &c.prog;
+  const std::string& dir = c.dir;
+  const std::vector<Tensor>& in = c.in;
+  const auto& want = c.want;
   int packed_isas = 0;
   for (const kernels::Isa isa : kernels::host_isas()) {
     if (isa == kernels::Isa::kRef) continue;
